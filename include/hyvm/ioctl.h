@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The /dev/hyvm ioctl ABI. Versioned: user space checks HYVM_GET_API_VERSION
+ * before anything else and refuses a module that speaks another version.
+ *
+ * Three kinds of file descriptor, as with KVM:
+ *   /dev/hyvm      capabilities, HYVM_CREATE_VM
+ *   VM fd          HYVM_MAP_RAM, HYVM_CREATE_VCPU
+ *   vCPU fd        HYVM_RUN, state, interrupts; mmap offset 0 gives the
+ *                  struct hyvm_run page shared with the module
+ */
+#ifndef HYVM_IOCTL_H
+#define HYVM_IOCTL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include "cpu_state.h"
+
+#define HYVM_API_VERSION	1
+#define HYVM_IOCTL_TYPE		0xB7
+
+#define HYVM_CAP_VENDOR_INTEL	0x1
+#define HYVM_CAP_VENDOR_AMD	0x2
+#define HYVM_CAP_VMX		0x4
+#define HYVM_CAP_SVM		0x8
+#define HYVM_CAP_NESTED_PAGING	0x10	/* EPT or NPT */
+#define HYVM_CAP_UNRESTRICTED	0x20	/* real mode runs in hardware */
+#define HYVM_CAP_TAGGED_TLB	0x40	/* VPID or ASIDs */
+#define HYVM_CAP_NRIPS		0x80	/* SVM next-RIP save */
+#define HYVM_CAP_RUNNABLE	0x100	/* the module can run guests here */
+
+struct hyvm_capabilities {
+	__u32 api_version;
+	__u32 flags;		/* HYVM_CAP_* */
+	__u32 nr_asids;		/* ASIDs (SVM) or VPIDs (VMX) available */
+	__u32 guest_modes;	/* HYVM_MODE_* the module can run */
+	char  missing[96];	/* NUL-terminated: what the CPU lacks, for users */
+};
+
+/* Limits the module enforces (and user space may check first). */
+#define HYVM_MAX_RAM_SLOTS	8
+#define HYVM_MAX_GPA		(1ULL << 36)	/* guest-physical space: 64 GiB */
+#define HYVM_MAX_VCPUS		16
+#define HYVM_MAX_VMS		64
+
+/* /dev/hyvm */
+#define HYVM_GET_API_VERSION	_IO(HYVM_IOCTL_TYPE, 0x00)
+#define HYVM_GET_CAPABILITIES	_IOR(HYVM_IOCTL_TYPE, 0x01, struct hyvm_capabilities)
+#define HYVM_CREATE_VM		_IO(HYVM_IOCTL_TYPE, 0x02)	/* arg 0; returns VM fd */
+
+/* VM fd. user_addr, gpa and size are page aligned; a slot may not overlap
+ * another in guest-physical space; each slot may be mapped once. */
+struct hyvm_ram_map {
+	__u64 user_addr;
+	__u64 gpa;
+	__u64 size;
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+};
+#define HYVM_MAP_RAM		_IOW(HYVM_IOCTL_TYPE, 0x10, struct hyvm_ram_map)
+#define HYVM_CREATE_VCPU	_IO(HYVM_IOCTL_TYPE, 0x11)	/* arg index; returns vCPU fd */
+
+/* vCPU fd */
+#define HYVM_RUN		_IO(HYVM_IOCTL_TYPE, 0x20)
+#define HYVM_GET_STATE		_IOR(HYVM_IOCTL_TYPE, 0x21, struct hyvm_cpu_state)
+#define HYVM_SET_STATE		_IOW(HYVM_IOCTL_TYPE, 0x22, struct hyvm_cpu_state)
+#define HYVM_INJECT_IRQ		_IO(HYVM_IOCTL_TYPE, 0x23)	/* arg vector */
+#define HYVM_SET_IRQ_WINDOW	_IO(HYVM_IOCTL_TYPE, 0x24)	/* arg 0 or 1 */
+
+/* Why HYVM_RUN returned (struct hyvm_run.exit_kind). */
+#define HYVM_EXIT_NONE		0
+#define HYVM_EXIT_IO		1	/* port access: io */
+#define HYVM_EXIT_MMIO		2	/* access outside guest RAM: mmio */
+#define HYVM_EXIT_HLT		3
+#define HYVM_EXIT_IRQ_WINDOW	4	/* the guest can take an interrupt now */
+#define HYVM_EXIT_INTR		5	/* signal pending or immediate_exit */
+#define HYVM_EXIT_SHUTDOWN	6	/* triple fault */
+#define HYVM_EXIT_FAIL		7	/* entry failed or unhandled exit: fail */
+
+/* Per-raw-reason exit counters: index = raw exit code when it is below
+ * HYVM_COUNTER_NPF; SVM's nested page fault (0x400) counts in
+ * HYVM_COUNTER_NPF, anything else larger in HYVM_COUNTER_OTHER. */
+#define HYVM_NR_COUNTERS	256
+#define HYVM_COUNTER_NPF	254
+#define HYVM_COUNTER_OTHER	255
+#define HYVM_IO_DATA_MAX	1024
+
+/*
+ * The page shared by a vCPU fd (mmap offset 0, HYVM_RUN_SIZE bytes).
+ * An IN or a string IN is completed on the next HYVM_RUN from io_data,
+ * which user space fills (KVM's model).
+ */
+struct hyvm_run {
+	/* in */
+	__u8 immediate_exit;		/* HYVM_RUN returns HYVM_EXIT_INTR at once */
+	__u8 pad0[7];
+	/* out */
+	__u32 exit_kind;		/* HYVM_EXIT_* */
+	__u32 raw_reason;		/* SVM exit code or VMX basic exit reason */
+	__u64 rip;			/* guest RIP at the exit (before any skip) */
+	__u8 irq_window_open;		/* HYVM_INJECT_IRQ would be taken now */
+	__u8 pad1[7];
+	union {
+		struct {
+			__u16 port;
+			__u8 size;		/* 1, 2 or 4 */
+			__u8 write;
+			__u32 count;		/* elements in io_data; >1 for REP INS/OUTS */
+		} io;
+		struct {
+			__u64 gpa;
+			__u8 write;
+			__u8 insn_len;		/* bytes valid in insn[], 0 if unknown */
+			__u8 pad[6];
+			__u8 insn[16];		/* the faulting instruction, fetched */
+		} mmio;
+		struct {
+			__u64 hw_reason;	/* raw exit code */
+			__u64 info1, info2;	/* EXITINFO1/2 or qualification */
+			__u32 exit_int_info;	/* event being delivered, raw */
+			__u32 pad;
+		} fail;
+		__u8 raw[64];
+	};
+	__u64 runs;			/* HYVM_RUN calls */
+	__u64 entries;			/* hardware VM entries */
+	__u64 handled_in_kernel;	/* exits that never reached user space */
+	__u8 pad2[256 - 120];
+	__u64 exit_count[HYVM_NR_COUNTERS];	/* offset 256 */
+	__u8 pad3[4096 - 256 - 8 * HYVM_NR_COUNTERS - HYVM_IO_DATA_MAX];
+	__u8 io_data[HYVM_IO_DATA_MAX];	/* offset 3072 */
+};
+#define HYVM_RUN_SIZE		4096
+
+#endif

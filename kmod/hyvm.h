@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hyvm.ko internals: the VM and vCPU objects behind the file descriptors,
+ * and the table of operations a vendor backend (svm/, vmx/) fills.
+ */
+#ifndef HYVM_KMOD_H
+#define HYVM_KMOD_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/kref.h>
+#include <linux/mm_types.h>
+#include <hyvm/ioctl.h>
+
+struct hyvm_vcpu;
+
+/* One guest RAM slot: user pages pinned for the VM's lifetime. */
+struct hyvm_slot {
+	u64 gpa;
+	u64 size;
+	unsigned long nr_pages;
+	struct page **pages;
+};
+
+struct hyvm_vm {
+	struct kref ref;		/* the VM fd and each vCPU fd */
+	struct mutex lock;		/* slots, vCPUs, backend memory state */
+	struct hyvm_slot slot[HYVM_MAX_RAM_SLOTS];
+	unsigned int nr_slots;
+	struct hyvm_vcpu *vcpu[HYVM_MAX_VCPUS];
+	void *backend;			/* e.g. the NPT root */
+};
+
+struct hyvm_vcpu {
+	struct hyvm_vm *vm;
+	unsigned int index;
+	struct mutex lock;		/* one ioctl at a time on this vCPU */
+	struct hyvm_run *run;		/* the shared page */
+	bool irq_window_wanted;
+	void *backend;			/* e.g. the VMCB */
+};
+
+/* A vendor backend. Calls on one vCPU are serialized by vcpu->lock. */
+struct hyvm_backend {
+	const char *name;
+	int (*vm_init)(struct hyvm_vm *vm);
+	void (*vm_free)(struct hyvm_vm *vm);
+	int (*vcpu_init)(struct hyvm_vcpu *vcpu);
+	void (*vcpu_free)(struct hyvm_vcpu *vcpu);
+	int (*run)(struct hyvm_vcpu *vcpu);
+	void (*get_state)(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
+	int (*set_state)(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+	int (*inject_irq)(struct hyvm_vcpu *vcpu, u8 vector);
+	void (*exit)(void);		/* module unload */
+};
+
+/* hyvm_caps.c */
+void hyvm_detect_caps(struct hyvm_capabilities *caps);
+
+/* hyvm_vm.c */
+long hyvm_create_vm(void);
+struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa);
+void hyvm_vm_put(struct hyvm_vm *vm);
+
+/* hyvm_vcpu.c */
+long hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long index);
+
+/* The backend chosen at load time; NULL if the CPU cannot run guests. */
+extern const struct hyvm_backend *hyvm_backend;
+
+/* svm/ */
+const struct hyvm_backend *hyvm_svm_init(const struct hyvm_capabilities *caps);
+
+static inline unsigned int hyvm_counter_index(u64 raw)
+{
+	if (raw < HYVM_COUNTER_NPF)
+		return raw;
+	return raw == 0x400 ? HYVM_COUNTER_NPF : HYVM_COUNTER_OTHER;
+}
+
+#endif
