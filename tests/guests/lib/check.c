@@ -1,0 +1,74 @@
+/* The guest side of the test protocol: PASS/FAIL lines on COM1 and the
+ * final write to isa-debug-exit (0 = all passed, 0x10 = something failed;
+ * the VMM and QEMU turn that into exit status 1 or 33). */
+#include <stdarg.h>
+#include "guest.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+#define EXIT_ALL_PASSED 0x00
+#define EXIT_SOME_FAILED 0x10
+
+void vprintf_serial_for_check(const char *fmt, va_list ap);
+
+static const char *current_group;
+static bool group_failed;
+static unsigned groups_passed, checks_failed;
+
+void check_begin(const char *group)
+{
+	current_group = group;
+	group_failed = false;
+}
+
+bool check(bool cond, const char *fmt, ...)
+{
+	if (cond)
+		return true;
+	va_list ap;
+	va_start(ap, fmt);
+	printf_serial("FAIL %s.%s: ", guest_name, current_group ? current_group : "?");
+	vprintf_serial_for_check(fmt, ap);
+	putc_serial('\n');
+	va_end(ap);
+	group_failed = true;
+	checks_failed++;
+	return false;
+}
+
+bool check_eq(const char *what, uint32_t got, uint32_t want)
+{
+	return check(got == want, "%s = 0x%x, want 0x%x", what, got, want);
+}
+
+void check_end(void)
+{
+	if (!group_failed) {
+		printf_serial("PASS %s.%s\n", guest_name, current_group);
+		groups_passed++;
+	}
+	current_group = NULL;
+}
+
+void fail_now(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf_serial("FAIL %s.%s: ", guest_name, current_group ? current_group : "fatal");
+	vprintf_serial_for_check(fmt, ap);
+	putc_serial('\n');
+	va_end(ap);
+	checks_failed++;
+	guest_exit();
+}
+
+void guest_exit(void)
+{
+	/* A guest that checked nothing proved nothing. */
+	if (groups_passed == 0 && checks_failed == 0) {
+		printf_serial("FAIL %s: no checks ran\n", guest_name);
+		checks_failed++;
+	}
+	outl(DEBUG_EXIT_PORT, checks_failed ? EXIT_SOME_FAILED : EXIT_ALL_PASSED);
+	for (;;)
+		asm volatile("cli; hlt");
+}

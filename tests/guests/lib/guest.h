@@ -1,0 +1,118 @@
+/* The guest library: what every self-checking guest gets from lib/.
+ *
+ * A guest is one C file that says GUEST("name", "requirements") and defines
+ * guest_main(). The library enters it in 32-bit flat protected mode with its
+ * own GDT and IDT loaded, and reports to the VMM when guest_main returns. */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "x86.h"
+
+/* The requirements string lives in a non-allocated ELF section, so a VMM
+ * can read it from the file without loading the guest. Tokens: real-mode
+ * paging32 pae long-mode soft-int-cpl0 user-mode sysenter sse. */
+#define GUEST(name, requires) \
+	const char guest_name[] = name; \
+	asm(".pushsection .hyvm_requires,\"\",@progbits\n.asciz \"" requires "\"\n.popsection")
+
+extern const char guest_name[];
+
+struct multiboot_info {
+	uint32_t flags;
+	uint32_t mem_lower, mem_upper;
+	uint32_t boot_device;
+	uint32_t cmdline;
+	uint32_t mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr;
+	uint32_t drives_length, drives_addr;
+	uint32_t config_table;
+	uint32_t boot_loader_name;
+};
+#define MBI_FLAG_MEM 0x001u
+#define MBI_FLAG_CMDLINE 0x004u
+#define MBI_FLAG_LOADER_NAME 0x200u
+
+/* Each guest defines this; returning from it ends the run. */
+void guest_main(const struct multiboot_info *mbi);
+
+/* --- console.c: polled output on the COM1 16550 --- */
+#define COM1 0x3f8
+void putc_serial(char c);
+void puts_serial(const char *s);
+void printf_serial(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- check.c: PASS/FAIL lines and the exit status ---
+ * A group collects checks; check_end prints "PASS guest.group" when every
+ * check of the group held. Each failing check prints its own FAIL line. */
+void check_begin(const char *group);
+bool check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool check_eq(const char *what, uint32_t got, uint32_t want);
+void check_end(void);
+void fail_now(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void guest_exit(void) __attribute__((noreturn));
+
+/* --- cpu.c: descriptor tables, traps and caught faults --- */
+#define SEL_CODE32 0x08
+#define SEL_DATA32 0x10
+#define SEL_CODE16 0x18
+#define SEL_DATA16 0x20
+#define SEL_UCODE32 (0x28 | 3)
+#define SEL_UDATA32 (0x30 | 3)
+#define SEL_TSS 0x38
+#define SEL_CODE64 0x40
+#define SEL_SPARE(i) (0x48 + 8 * (i)) /* free GDT slots 0..5 for the guests */
+#define GDT_SPARE_SLOTS 6
+
+/* Access byte values for gdt_set(). */
+#define SEG_DATA_RW 0x92        /* present, DPL0, data, writable */
+#define SEG_DATA_RW_DOWN 0x96   /* the same, expand-down */
+#define SEG_CODE_RX 0x9a        /* present, DPL0, code, readable */
+/* Flag nibble for gdt_set(). */
+#define SEG_FLAG_G 0x8   /* limit in 4K units */
+#define SEG_FLAG_DB 0x4  /* 32-bit default size / big stack */
+#define SEG_FLAG_L 0x2   /* 64-bit code */
+
+void gdt_set(uint16_t sel, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
+uint64_t gdt_get(uint16_t sel);
+void tss_load(uint32_t esp0);
+
+#define GATE_INT 0x8e  /* present, DPL0, 32-bit interrupt gate */
+#define GATE_TRAP 0x8f /* present, DPL0, 32-bit trap gate */
+#define GATE_DPL3 0x60
+void idt_set_type(uint8_t vector, uint8_t type_attr);
+
+struct trap_frame {
+	uint32_t gs, fs, es, ds;
+	uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;
+	uint32_t vector, error;
+	uint32_t eip, cs, eflags;
+	uint32_t user_esp, user_ss; /* only when the trap came from ring 3 */
+};
+
+typedef void (*trap_handler)(struct trap_frame *tf);
+/* A handler returns normally to resume the interrupted code (it may edit
+ * the frame first). Vectors without one go to the armed catch_fault, or
+ * end the guest with a FAIL line. */
+void trap_set_handler(uint8_t vector, trap_handler h);
+
+struct fault {
+	uint32_t vector, error, eip, cs, cr2;
+};
+/* Runs fn(arg). Returns false if fn returned; true if an unhandled trap
+ * arrived meanwhile, which is recorded in *f and unwinds fn. */
+bool catch_fault(void (*fn)(void *), void *arg, struct fault *f);
+/* For a handler that wants to end the current catch_fault itself
+ * (e.g. the "exit" system call of a ring 3 test). */
+void catch_unwind(struct trap_frame *tf) __attribute__((noreturn));
+
+/* --- libc bits that gcc may call on its own --- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+#endif
