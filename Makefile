@@ -1,0 +1,81 @@
+# hyvm: one non-recursive Makefile for user space, guests and tests;
+# kmod/ is built by Kbuild against the installed kernel headers.
+#   make            build everything this machine can build
+#   make test       CUnit tests, then the guest suite on every engine here
+#   make test SAN=1 the same under ASan/UBSan
+#   make kmod       hyvm.ko against linux-headers-$(uname -r) or KDIR
+
+O        ?= build
+SAN      ?= 0
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+            -Iinclude -Iuserspace -Idevices -I. -MMD -MP -D_GNU_SOURCE
+LDLIBS   += -lelf -lZydis -lncursesw -lpthread -lrt
+ifeq ($(SAN),1)
+O        := build-san
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+CORE_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) \
+             $(wildcard devices/*.c) $(wildcard bt/*.c) $(wildcard hybrid/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
+
+.PHONY: all test test-unit test-guests test-guests-qemu kmod clean bench-bt
+all: $(O)/hyvm $(O)/unit-tests guests
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/hyvm: $(O)/userspace/main.o $(CORE_OBJS) $(O)/demo_guest.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+
+include tests/guests/guests.mk
+
+# The demo guest is linked into hyvm so `hyvm run` with no GUEST works
+# from any directory.
+$(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
+	@mkdir -p $(dir $@)
+	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
+
+test: all
+	$(O)/unit-tests
+	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+
+test-unit: $(O)/unit-tests
+	$(O)/unit-tests
+
+test-guests: $(O)/hyvm guests
+	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+
+test-guests-qemu: guests
+	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+kmod:
+	@if [ ! -d "$(KDIR)" ]; then KD=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
+	  if [ -z "$$KD" ]; then echo "make kmod: no kernel headers (apt-get install linux-headers-amd64)"; exit 2; fi; \
+	  $(MAKE) -C $$KD M=$(CURDIR)/kmod modules; \
+	else $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules; fi
+
+# hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
+.PHONY: test-kmod-svm
+test-kmod-svm:
+	tests/kmod/run-svm.sh
+
+clean:
+	rm -rf build build-san
+	-$(MAKE) -C kmod -f Kbuild.clean clean 2>/dev/null || true
+
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/main.d

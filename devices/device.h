@@ -1,0 +1,70 @@
+/*
+ * What a device model sees of the machine, and how it plugs in.
+ * Devices register their port/MMIO ranges on the buses and raise IRQ lines;
+ * they never see an engine or a vCPU. Each device file registers itself
+ * with DEVICE_REGISTER, so the machine never lists devices by hand.
+ */
+#ifndef HYVM_DEVICE_H
+#define HYVM_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../userspace/bus.h"
+
+struct device_env {
+	struct bus *pio;
+	struct bus *mmio;
+	/* Drive ISA IRQ line irq (0-15) to level. Edge-triggered devices
+	 * pulse it (1 then 0). */
+	void (*set_irq)(void *ctx, unsigned irq, bool level);
+	void *irq_ctx;
+	/* Monotonic nanoseconds; tests substitute a fake clock. */
+	uint64_t (*now_ns)(void *ctx);
+	void *clock_ctx;
+	/* Ask the VMM to stop the guest: debug-exit, reset, power-off. */
+	void (*request_stop)(void *ctx, int reason, int status);
+	void *stop_ctx;
+	uint64_t ram_size;
+	int input_fd;		/* UART input (-1: none) */
+	int output_fd;		/* UART output */
+};
+
+enum stop_reason {
+	STOP_DEBUG_EXIT,	/* status = (value << 1) | 1 */
+	STOP_RESET,		/* i8042 0xFE, port 0x92 bit 0 */
+	STOP_POWEROFF,
+};
+
+/* Init levels, kvmtool-style: core first (interrupt controller), then the
+ * rest, which may raise IRQs from their init. */
+enum device_level { DEVICE_LEVEL_CORE, DEVICE_LEVEL_BASE, DEVICE_LEVEL_DEV };
+
+struct device_model {
+	const char *name;
+	enum device_level level;
+	/* Registers ranges; returns the device state or NULL on failure. */
+	void *(*create)(struct device_env *env);
+	/* Called by the VMM between guest runs: timers, pending input. */
+	void (*poll)(void *dev, uint64_t now_ns);
+	/* Next time poll has work (UINT64_MAX: none). */
+	uint64_t (*next_deadline)(void *dev);
+	void (*destroy)(void *dev);
+	struct device_model *next;
+};
+
+void device_model_register(struct device_model *m);
+/* All registered models, sorted by level. */
+struct device_model *device_models(void);
+
+#define DEVICE_REGISTER(model)						\
+	__attribute__((constructor)) static void register_##model(void)	\
+	{ device_model_register(&(model)); }
+
+/* The interrupt controller (i8259 pair), which the VMM asks for vectors. */
+struct pic;
+struct pic *pic_from_env(struct device_env *env);
+bool pic_has_interrupt(struct pic *pic);
+/* INTA cycle: returns the vector to deliver and updates ISR/IRR. */
+int pic_acknowledge(struct pic *pic);
+
+#endif

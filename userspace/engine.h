@@ -1,0 +1,136 @@
+/*
+ * The engine interface: the only way the VMM talks to a thing that runs
+ * guest code (bt, kvm, vmx, svm). Engines know nothing of devices: they
+ * report a port or MMIO access in a struct vcpu_exit and the VMM's bus
+ * answers it. An IN or an MMIO read is completed by the engine on the next
+ * vcpu_run, from the data the VMM wrote into the exit record (KVM's model).
+ */
+#ifndef HYVM_ENGINE_H
+#define HYVM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <hyvm/cpu_state.h>
+
+struct engine_vm;	/* engine-private */
+struct engine_vcpu;	/* engine-private */
+
+/* Guest features a guest may need beyond its CPU mode; an engine that
+ * lacks one says why, so a runner reports SKIP with that reason. */
+enum guest_need {
+	NEED_REAL_MODE,		/* 16-bit real mode */
+	NEED_PAGING32,		/* 2-level 32-bit paging */
+	NEED_PAE,
+	NEED_LONG_MODE,
+	NEED_SOFT_INT_CPL0,	/* INT n / INT3 / INTO executed at CPL0 */
+	NEED_USER_MODE,		/* ring 3 code with working gates back to ring 0 */
+	NEED_SYSENTER,
+	NEED_SSE,
+	NEED_COUNT
+};
+
+struct engine_caps {
+	bool present;
+	char absent_why[160];		/* when !present: e.g. "/dev/kvm: No such file" */
+	char description[96];		/* e.g. "KVM (kvm_pvm, software)" */
+	bool hardware_assist;		/* true VT-x/AMD-V underneath */
+	const char *cannot[NEED_COUNT];	/* non-NULL: the reason it cannot */
+};
+
+enum exit_kind {
+	EXIT_NONE,
+	EXIT_IO,		/* port access, see io */
+	EXIT_MMIO,		/* access outside RAM, see mmio */
+	EXIT_HLT,
+	EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
+	EXIT_KICKED,		/* engine_ops.kick or a signal interrupted the run */
+	EXIT_SHUTDOWN,		/* triple fault */
+	EXIT_ERROR,		/* engine failure; see error */
+	EXIT_KIND_COUNT
+};
+
+struct vcpu_exit {
+	enum exit_kind kind;
+	bool irq_window_open;	/* after this exit, inject_irq would be taken */
+	uint32_t raw_reason;	/* engine's own exit reason number */
+	uint64_t rip;		/* guest RIP (linear if known) at the exit */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;		/* 1, 2 or 4 */
+			bool write;
+			uint32_t count;		/* >1 for REP INS/OUTS */
+			uint8_t *data;		/* count*size bytes, engine-owned */
+		} io;
+		struct {
+			uint64_t gpa;
+			uint8_t size;
+			bool write;
+			uint8_t data[8];
+		} mmio;
+		struct {
+			char msg[192];
+			uint8_t last_vector;	/* last exception seen, 0xff: none */
+		} error;
+	};
+};
+
+struct engine_stats {
+	uint64_t runs;
+	uint64_t exits[EXIT_KIND_COUNT];
+	/* engine-specific counters, name/value pairs for the console */
+	unsigned nr_counters;
+	struct { const char *name; uint64_t value; } counter[32];
+};
+
+struct engine_ops {
+	const char *name;
+	/* Fills caps; never fails: absence is a cap. */
+	void (*probe)(struct engine_caps *caps);
+	/* Errors: return -1 and write one line to err. */
+	int (*vm_create)(struct engine_vm **vm, char *err, size_t errlen);
+	/* host: the VMM's single mapping of the memfd; memfd/offset let an
+	 * engine map its own views of the same pages (bt, hyvm.ko). */
+	int (*map_ram)(struct engine_vm *vm, uint64_t gpa, void *host,
+		       uint64_t size, int memfd, off_t offset,
+		       char *err, size_t errlen);
+	int (*vcpu_create)(struct engine_vm *vm, int index,
+			   struct engine_vcpu **vcpu, char *err, size_t errlen);
+	/* Runs until an exit the VMM must see. 0 on success, -1 + exit->error
+	 * on failure. */
+	int (*vcpu_run)(struct engine_vcpu *vcpu, struct vcpu_exit *exit);
+	int (*get_state)(struct engine_vcpu *vcpu, struct hyvm_cpu_state *st);
+	int (*set_state)(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *st,
+			 char *err, size_t errlen);
+	/* Valid only right after an exit with irq_window_open. */
+	int (*inject_irq)(struct engine_vcpu *vcpu, uint8_t vector);
+	/* Ask for EXIT_IRQ_WINDOW as soon as the guest can take an interrupt. */
+	void (*request_irq_window)(struct engine_vcpu *vcpu, bool on);
+	/* Async-signal-safe: make a running or about-to-run vcpu_run return
+	 * EXIT_KICKED soon. */
+	void (*kick)(struct engine_vcpu *vcpu);
+	void (*read_stats)(struct engine_vcpu *vcpu, struct engine_stats *st);
+	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
+	void (*vm_destroy)(struct engine_vm *vm);
+};
+
+/* Engines register themselves; auto prefers higher preference (hardware
+ * engines over bt). */
+void engine_register(const struct engine_ops *ops, int preference);
+#define ENGINE_REGISTER(ops, preference)				\
+	__attribute__((constructor)) static void register_##ops(void)	\
+	{ engine_register(&(ops), (preference)); }
+
+/* The registry: engines in order of preference for --engine auto. */
+const struct engine_ops *engine_find(const char *name);
+const struct engine_ops *const *engine_list(void);
+/* Picks the first present engine that can run a guest with these needs;
+ * NULL if none (why says so). */
+const struct engine_ops *engine_pick_auto(const bool needs[NEED_COUNT],
+					  char *why, size_t whylen);
+const char *guest_need_name(enum guest_need n);
+int guest_need_parse(const char *token);	/* -1 if unknown */
+
+#endif
