@@ -1,0 +1,149 @@
+#!/bin/bash
+# The emulated-host harness for hyvm.ko's svm backend.
+#
+# Debian's own kernel (linux-image matching the installed linux-headers-amd64)
+# boots in QEMU's software emulation with an AMD CPU model that has SVM and
+# NPT; a busybox initramfs loads hyvm.ko and runs the tests; the serial log
+# is parsed here. Needs only Debian packages: linux-headers-amd64,
+# qemu-system-x86, busybox-static, cpio, gcc.
+#
+#   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC]
+#
+# Prints the log's PASS/FAIL/SKIP lines, then "N passed, N failed"; exits 1
+# on any failure, on a kernel Oops/WARNING/BUG/Call Trace in the log, or if
+# the run did not reach its end marker.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=$ROOT/build/kmod-host
+TIMEOUT=600
+LOG=$CACHE/serial-svm.log
+while [ $# -gt 0 ]; do
+	case $1 in
+	--log) LOG=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC]" >&2; exit 2 ;;
+	esac
+done
+
+die() { echo "run-svm: $*" >&2; exit 2; }
+
+KD=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1) ||
+	true
+[ -n "$KD" ] || die "no /usr/src/linux-headers-*-amd64 (apt-get install linux-headers-amd64)"
+KVER=${KD#/usr/src/linux-headers-}
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -qx insmod ||
+	die "$BUSYBOX with insmod missing (apt-get install busybox-static)"
+
+mkdir -p "$CACHE/deb"
+
+# 1. Debian's kernel image matching the headers, cached.
+VMLINUZ=$CACHE/vmlinuz-$KVER
+if [ ! -f "$VMLINUZ" ]; then
+	(cd "$CACHE/deb" && apt-get download "linux-image-$KVER" >/dev/null) ||
+		die "apt-get download linux-image-$KVER failed"
+	DEB=$(ls "$CACHE"/deb/linux-image-"$KVER"_*.deb | head -1)
+	dpkg-deb --fsys-tarfile "$DEB" | tar -xO "./boot/vmlinuz-$KVER" > "$VMLINUZ.tmp"
+	mv "$VMLINUZ.tmp" "$VMLINUZ"
+fi
+
+# 2. The module and the test programs.
+make -C "$ROOT" -s kmod >/dev/null
+KO=$ROOT/kmod/hyvm.ko
+VERMAGIC=$(strings "$KO" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p' | head -1)
+[ "$VERMAGIC" = "$KVER" ] || die "hyvm.ko vermagic '$VERMAGIC' is not $KVER"
+
+STAGE=$CACHE/initramfs
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,tests,hyvm/guests}
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+cp "$KO" "$STAGE/hyvm.ko"
+TESTS=""
+for src in "$ROOT"/tests/kmod/hyvm_*.c; do
+	name=$(basename "$src" .c)
+	cc -static -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
+		-I"$ROOT/include" -o "$STAGE/tests/$name" "$src" -lpthread ||
+		die "building $name failed"
+	TESTS="$TESTS $name"
+done
+
+# Copy a dynamically linked program with its libraries and loader.
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	mkdir -p "$STAGE$(dirname "$dest")"
+	cp "$bin" "$STAGE$dest"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+# 3. The VMM and the guest suite, when they are built.
+GUESTS=0
+if [ -x "$ROOT/build/hyvm" ] && [ -x "$ROOT/tests/run-guests.sh" ] &&
+   ls "$ROOT"/build/guests/*.elf >/dev/null 2>&1; then
+	copy_with_libs "$ROOT/build/hyvm" /hyvm/hyvm
+	copy_with_libs /bin/bash /bin/bash
+	cp "$ROOT"/build/guests/*.elf "$STAGE/hyvm/guests/"
+	cp "$ROOT/tests/run-guests.sh" "$STAGE/hyvm/run-guests.sh"
+	GUESTS=1
+fi
+
+cat > "$STAGE/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+export PATH=/bin:/hyvm
+echo HARNESS-BEGIN
+if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
+for t in$TESTS; do
+	echo "== \$t"
+	/tests/\$t || echo "FAIL \$t: exit status \$?"
+done
+if [ $GUESTS = 1 ]; then
+	echo "== guest suite on --engine svm"
+	cd /hyvm && bash ./run-guests.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --engines svm
+	cd /
+fi
+if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status \$?"; fi
+echo HARNESS-DMESG-BEGIN
+dmesg
+echo HARNESS-DMESG-END
+echo HARNESS-END
+poweroff -f
+EOF
+chmod +x "$STAGE/init"
+INITRD=$CACHE/initramfs-svm.cpio.gz
+CPIO="cpio --quiet"
+command -v cpio >/dev/null || CPIO="$BUSYBOX cpio"
+(cd "$STAGE" && find . | $CPIO -o -H newc -R 0:0 2>/dev/null | gzip -1) > "$INITRD"
+
+# 4. Boot. One emulator at a time; the timeout bounds a hung guest.
+START=$(date +%s)
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m 1G \
+	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append 'console=ttyS0 quiet' </dev/null > "$LOG" 2>&1 || true
+END=$(date +%s)
+
+# 5. Judge by the serial log.
+tr -d '\r' < "$LOG" > "$LOG.txt"
+grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
+grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG.txt" | sed 's/^/guest suite: /' || true
+PASSED=$(grep -c '^PASS ' "$LOG.txt" || true)
+FAILED=$(grep -c '^FAIL ' "$LOG.txt" || true)
+BAD=0
+if grep -nE 'Oops|WARNING:|BUG:|Call Trace|general protection fault|kernel panic' "$LOG.txt"; then
+	echo "run-svm: kernel oops/warning in the log ($LOG)"
+	BAD=1
+fi
+if ! grep -q '^HARNESS-END' "$LOG.txt"; then
+	echo "run-svm: the emulated host did not finish (timeout ${TIMEOUT}s or crash); log: $LOG"
+	BAD=1
+fi
+echo "emulated host: qemu tcg +svm +npt, kernel $KVER, ${TIMEOUT}s limit, ran $((END - START)) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ] && [ "$BAD" = 0 ] && [ "$PASSED" -gt 0 ]
