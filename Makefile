@@ -11,6 +11,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
             -Iinclude -Iuserspace -Idevices -I. -MMD -MP -D_GNU_SOURCE
+LDFLAGS  += -Wl,-z,noexecstack
 LDLIBS   += -lelf -lZydis -lncursesw -lpthread -lrt
 ifeq ($(SAN),1)
 O        := build-san
@@ -25,7 +26,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 .PHONY: all test test-unit test-guests test-guests-qemu kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests guests
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf guests
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -41,6 +42,9 @@ $(O)/hyvm: $(O)/userspace/main.o $(CORE_OBJS) $(O)/demo_guest.o
 $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+$(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 include tests/guests/guests.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
@@ -51,6 +55,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 test: all
 	$(O)/unit-tests
+	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 test-unit: $(O)/unit-tests

@@ -229,12 +229,32 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 	return true;
 }
 
+/* HYVM_TRACE_EXITS=1: one stderr line per exit, with the guest's RIP. */
+static void trace_exit(struct vm *vm, const struct vcpu_exit *exit)
+{
+	struct hyvm_cpu_state st;
+	static const char *const kinds[EXIT_KIND_COUNT] = {
+		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
+	};
+
+	if (vm->engine->get_state(vm->vcpu, &st) < 0)
+		st.rip = ~0ull;
+	fprintf(stderr, "exit %-10s raw=%u rip=0x%llx cs=0x%x cr0=0x%llx",
+		kinds[exit->kind], exit->raw_reason, (unsigned long long)st.rip,
+		st.seg[HYVM_CS].selector, (unsigned long long)st.cr0);
+	if (exit->kind == EXIT_IO)
+		fprintf(stderr, " port=0x%x size=%u %s count=%u", exit->io.port, exit->io.size,
+			exit->io.write ? "out" : "in", exit->io.count);
+	fprintf(stderr, " irq-window=%d\n", exit->irq_window_open);
+}
+
 void vm_run(struct vm *vm, struct vm_outcome *out)
 {
 	struct vcpu_exit exit = { 0 };
 	bool window_requested = false;
 
 	memset(out, 0, sizeof(*out));
+	vm->trace_exits = getenv("HYVM_TRACE_EXITS") != NULL;
 	start_signals(vm);
 	for (;;) {
 		if (finish_stop(vm, out))
@@ -256,6 +276,8 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 
 		int r = vm->engine->vcpu_run(vm->vcpu, &exit);
 		vm->exits[exit.kind]++;
+		if (vm->trace_exits)
+			trace_exit(vm, &exit);
 		out->rip = exit.rip;
 		if (r < 0 || exit.kind == EXIT_ERROR) {
 			outcome(out, VM_ENGINE_ERROR, 4, exit.error.msg);

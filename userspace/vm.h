@@ -51,6 +51,7 @@ struct vm {
 
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;
+	bool trace_exits;
 };
 
 /* RAM and devices; no engine yet, so a bad guest image can be refused

@@ -8,82 +8,13 @@
 #include "unit.h"
 #include "loader.h"
 #include "multiboot.h"
+#include "elf_builder.h"
 
 #define RAM_SIZE (8u << 20)
 
 static struct guest_ram ram;
 static char err[512];
 static char path[64];
-
-struct seg { uint32_t paddr, vaddr, filesz, memsz; uint8_t fill; };
-
-/* Writes an ELF32 i386 image with a Multiboot header in its first segment
- * (or nowhere), returns its file size. */
-static size_t write_elf32(const struct seg *segs, int n, uint32_t entry, bool header,
-			  const char *requires, size_t truncate_to)
-{
-	uint8_t buf[65536] = { 0 };
-	Elf32_Ehdr *eh = (Elf32_Ehdr *)buf;
-	Elf32_Phdr *ph = (Elf32_Phdr *)(buf + sizeof(*eh));
-	size_t off = 0x1000;
-
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS32;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_386;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = entry;
-	eh->e_phoff = sizeof(*eh);
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(*ph);
-	eh->e_phnum = n;
-	if (header) {
-		/* header in the first 8 KiB of the file, inside segment 0 */
-		uint32_t *h = (uint32_t *)(buf + off);
-		h[0] = MB_HEADER_MAGIC;
-		h[1] = MB_FLAG_MEMORY_INFO;
-		h[2] = -(h[0] + h[1]);
-	}
-	for (int i = 0; i < n; i++) {
-		ph[i].p_type = PT_LOAD;
-		ph[i].p_offset = off;
-		ph[i].p_paddr = segs[i].paddr;
-		ph[i].p_vaddr = segs[i].vaddr ? segs[i].vaddr : segs[i].paddr;
-		ph[i].p_filesz = segs[i].filesz;
-		ph[i].p_memsz = segs[i].memsz;
-		ph[i].p_flags = PF_R | PF_W | PF_X;
-		size_t body = segs[i].filesz < 0x2000 ? segs[i].filesz : 0x2000;
-		if (off + 12 + body <= sizeof(buf))
-			memset(buf + off + (i == 0 && header ? 12 : 0), segs[i].fill,
-			       body > 12 ? body - 12 : 0);
-		off += 0x2000;
-	}
-	if (requires) {
-		/* section headers: null, .shstrtab, .hyvm_requires */
-		static const char shstr[] = "\0.shstrtab\0.hyvm_requires";
-		Elf32_Shdr sh[3] = { 0 };
-		size_t str_at = off, req_at = off + sizeof(shstr), sh_at = (req_at + 128 + 3) & ~3u;
-		memcpy(buf + str_at, shstr, sizeof(shstr));
-		strcpy((char *)buf + req_at, requires);
-		sh[1] = (Elf32_Shdr){ .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = str_at,
-				      .sh_size = sizeof(shstr), .sh_addralign = 1 };
-		sh[2] = (Elf32_Shdr){ .sh_name = 11, .sh_type = SHT_PROGBITS, .sh_offset = req_at,
-				      .sh_size = strlen(requires) + 1, .sh_addralign = 1 };
-		memcpy(buf + sh_at, sh, sizeof(sh));
-		eh->e_shoff = sh_at;
-		eh->e_shentsize = sizeof(Elf32_Shdr);
-		eh->e_shnum = 3;
-		eh->e_shstrndx = 1;
-		off = sh_at + sizeof(sh);
-	}
-	size_t size = truncate_to ? truncate_to : off;
-	FILE *f = fopen(path, "wb");
-	fwrite(buf, 1, size, f);
-	fclose(f);
-	return size;
-}
 
 static int load(const struct boot_params *bp, struct guest_image *img)
 {
@@ -118,11 +49,11 @@ static int teardown(void)
 
 static void test_loads_segments_and_zeroes_bss(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1800, 0x3000, 0xaa }, { 0x200000, 0, 0x100, 0x100, 0x55 } };
+	struct elf_seg s[] = { { 0x100000, 0, 0x1800, 0x3000, 0xaa }, { 0x200000, 0, 0x100, 0x100, 0x55 } };
 	struct guest_image img;
 
 	memset(ram.base, 0xee, RAM_SIZE);
-	write_elf32(s, 2, 0x100010, true, NULL, 0);
+	elf_builder_write(path, s, 2, 0x100010, true, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(load(NULL, &img), 0);
 	CU_ASSERT_EQUAL(img.entry, 0x100010);
 	CU_ASSERT_EQUAL(*(uint32_t *)(ram.base + 0x100000), MB_HEADER_MAGIC);
@@ -136,7 +67,7 @@ static void test_loads_segments_and_zeroes_bss(void)
 
 static void test_boot_information(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 1 } };
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 1 } };
 	struct boot_params bp = { .cmdline = "console=ttyS0 quiet", .loader_name = "hyvm test" };
 	struct guest_image img;
 	char mod[80];
@@ -149,7 +80,7 @@ static void test_boot_information(void)
 	snprintf(spec, sizeof(spec), "%s arg1 arg2", mod);
 	bp.modules[0] = spec;
 	bp.nr_modules = 1;
-	write_elf32(s, 1, 0x100000, true, NULL, 0);
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(load(&bp, &img), 0);
 	unlink(mod);
 
@@ -195,25 +126,25 @@ static void test_entry_state(void)
 
 static void test_higher_half_entry_is_translated(void)
 {
-	struct seg s[] = { { 0x100000, 0xc0100000, 0x1000, 0x1000, 0 } };
+	struct elf_seg s[] = { { 0x100000, 0xc0100000, 0x1000, 0x1000, 0 } };
 	struct guest_image img;
 
-	write_elf32(s, 1, 0xc0100020, true, NULL, 0);
+	elf_builder_write(path, s, 1, 0xc0100020, true, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(load(NULL, &img), 0);
 	CU_ASSERT_EQUAL(img.entry, 0x100020);
 }
 
 static void test_requirements_section(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
 	struct guest_image img;
 
-	write_elf32(s, 1, 0x100000, true, "paging32 soft-int-cpl0", 0);
+	elf_builder_write(path, s, 1, 0x100000, true, "paging32 soft-int-cpl0", 0);
 	CU_ASSERT_EQUAL_FATAL(load(NULL, &img), 0);
 	CU_ASSERT(img.needs[NEED_PAGING32]);
 	CU_ASSERT(img.needs[NEED_SOFT_INT_CPL0]);
 	CU_ASSERT(!img.needs[NEED_LONG_MODE]);
-	write_elf32(s, 1, 0x100000, true, "paging32 warp-drive", 0);
+	elf_builder_write(path, s, 1, 0x100000, true, "paging32 warp-drive", 0);
 	expect_error("unknown requirement 'warp-drive'");
 }
 
@@ -250,72 +181,72 @@ static void test_elf64_without_header(void)
 
 static void test_elf32_without_header(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
-	write_elf32(s, 1, 0x100000, false, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
+	elf_builder_write(path, s, 1, 0x100000, false, NULL, 0);
 	expect_error("without a Multiboot header");
 }
 
 static void test_segment_outside_ram(void)
 {
-	struct seg s[] = { { RAM_SIZE - 0x800, 0, 0x1000, 0x1000, 0 } };
-	write_elf32(s, 1, RAM_SIZE - 0x800, true, NULL, 0);
+	struct elf_seg s[] = { { RAM_SIZE - 0x800, 0, 0x1000, 0x1000, 0 } };
+	elf_builder_write(path, s, 1, RAM_SIZE - 0x800, true, NULL, 0);
 	expect_error("outside guest RAM");
 }
 
 static void test_segment_above_4g_wraps_refused(void)
 {
-	struct seg s[] = { { 0xfffff000, 0, 0x1000, 0x2000, 0 } };
-	write_elf32(s, 1, 0xfffff000, true, NULL, 0);
+	struct elf_seg s[] = { { 0xfffff000, 0, 0x1000, 0x2000, 0 } };
+	elf_builder_write(path, s, 1, 0xfffff000, true, NULL, 0);
 	expect_error("outside guest RAM");
 }
 
 static void test_overlapping_segments(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x2000, 0 }, { 0x101000, 0, 0x100, 0x100, 0 } };
-	write_elf32(s, 2, 0x100000, true, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x2000, 0 }, { 0x101000, 0, 0x100, 0x100, 0 } };
+	elf_builder_write(path, s, 2, 0x100000, true, NULL, 0);
 	expect_error("overlaps another loaded range");
 }
 
 static void test_segment_in_legacy_hole(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 }, { 0xa0000, 0, 0x100, 0x100, 0 } };
-	write_elf32(s, 2, 0x100000, true, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 }, { 0xa0000, 0, 0x100, 0x100, 0 } };
+	elf_builder_write(path, s, 2, 0x100000, true, NULL, 0);
 	expect_error("legacy hole");
 }
 
 static void test_absurd_sizes(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x7fffffff, 0 } };
-	write_elf32(s, 1, 0x100000, true, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x7fffffff, 0 } };
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0);
 	expect_error("more than guest RAM");
 }
 
 static void test_filesz_over_memsz(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x800, 0 } };
-	write_elf32(s, 1, 0x100000, true, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x800, 0 } };
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0);
 	expect_error("exceeds memory size");
 }
 
 static void test_truncated(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1800, 0x1800, 0 } };
-	write_elf32(s, 1, 0x100000, true, NULL, 0x1100);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1800, 0x1800, 0 } };
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0x1100);
 	expect_error("past the end of the file");
 }
 
 static void test_truncated_header_table(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
-	write_elf32(s, 1, 0x100000, true, NULL, 40);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 40);
 	struct guest_image img;
 	CU_ASSERT_EQUAL(load(NULL, &img), -1);	/* any clear error, no crash */
 }
 
 static void test_entry_outside_segments(void)
 {
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
-	write_elf32(s, 1, 0x300000, true, NULL, 0);
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
+	elf_builder_write(path, s, 1, 0x300000, true, NULL, 0);
 	expect_error("entry point 0x300000 lies outside");
 }
 
@@ -324,9 +255,9 @@ static void test_ram_too_small(void)
 	struct guest_ram small = { ram.base, 1 << 20 };
 	struct guest_image img;
 	static const struct boot_params none;
-	struct seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
+	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
 
-	write_elf32(s, 1, 0x100000, true, NULL, 0);
+	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0);
 	CU_ASSERT_EQUAL(multiboot_load(path, &none, &small, &img, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "too small"));
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every bad input to `hyvm run` must give exit status 2 and exactly one line
+# on stderr, print nothing on stdout (no guest ran), and never crash.
+#   tests/cli/bad-input.sh HYVM MKBADELF
+set -u
+hyvm=$1 mkbadelf=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$mkbadelf" "$work" || { echo "FAIL bad-input: mkbadelf failed"; exit 1; }
+mkdir "$work/a-directory"
+passed=0 failed=0
+
+expect() { # name expected-fragment args...
+	local name=$1 fragment=$2
+	shift 2
+	"$hyvm" "$@" >"$work/out" 2>"$work/err" </dev/null
+	local status=$? lines
+	lines=$(wc -l <"$work/err")
+	if ((status == 2)) && ((lines == 1)) && [[ ! -s $work/out ]] &&
+		grep -qF -- "$fragment" "$work/err"; then
+		echo "PASS bad-input $name: $(cat "$work/err")"
+		passed=$((passed + 1))
+	else
+		echo "FAIL bad-input $name: status $status, $lines stderr lines, wanted '$fragment':"
+		sed 's/^/    /' "$work/err" "$work/out" | head -5
+		failed=$((failed + 1))
+	fi
+}
+
+expect missing-file "cannot open: No such file" run "$work/no-such-guest.elf"
+expect directory "not a regular file" run "$work/a-directory"
+expect not-elf "not an ELF file" run "$work/not-elf.bin"
+expect elf64-no-header "ELF64 file without a Multiboot header" run "$work/elf64.elf"
+expect elf32-no-header "without a Multiboot header" run "$work/no-header.elf"
+expect segment-outside-ram "outside guest RAM" run "$work/outside-ram.elf"
+expect overlapping-segments "overlaps another loaded range" run "$work/overlap.elf"
+expect absurd-size "more than guest RAM" run "$work/absurd-size.elf"
+expect truncated "past the end of the file" run "$work/truncated.elf"
+expect mem-too-small-for-guest "outside guest RAM (2 MiB)" run --mem 2 "$work/needs-3mib.elf"
+expect mem-below-minimum "--mem 1 is out of range" run --mem 1 "$work/needs-3mib.elf"
+expect mem-absurd "--mem 999999999 is out of range" run --mem 999999999 "$work/needs-3mib.elf"
+expect mem-not-a-number "--mem takes a size in MiB" run --mem lots "$work/needs-3mib.elf"
+expect unknown-engine "unknown engine 'warp'" run --engine warp "$work/needs-3mib.elf"
+expect unknown-flag "unknown or incomplete option '--frobnicate'" run --frobnicate "$work/needs-3mib.elf"
+expect missing-flag-value "unknown or incomplete option '--engine'" run --engine
+expect extra-argument "unexpected argument 'extra'" run "$work/needs-3mib.elf" extra
+expect unknown-command "unknown command 'fly'" fly
+HYVM_KVM_DEVICE=/dev/no-such-kvm expect kvm-device-missing \
+	"engine kvm is not present: /dev/no-such-kvm: No such file or directory" \
+	run --engine kvm "$work/needs-3mib.elf"
+# An engine this machine lacks must name its missing device node.
+for e in $("$hyvm" engines | awk '$2 == "absent" { print $1 }'); do
+	node=/dev/kvm
+	[[ $e == kvm ]] || node=/dev/hyvm
+	[[ $e == bt ]] && node="bt is absent"	# bt needs no device; never absent
+	expect "engine-$e-absent" "$node" run --engine "$e" "$work/needs-3mib.elf"
+done
+echo "$passed passed, $failed failed, 0 skipped"
+((failed == 0))

@@ -1,0 +1,64 @@
+/* Writes the malformed guest images tests/cli/bad-input.sh feeds to
+ * `hyvm run`: mkbadelf DIR */
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+#include "../unit/elf_builder.h"
+
+static void path_of(char *out, size_t n, const char *dir, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+int main(int argc, char **argv)
+{
+	char p[4096];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkbadelf DIR\n");
+		return 2;
+	}
+	const char *d = argv[1];
+	/* default RAM is 128 MiB: a segment at 127 MiB of 2 MiB sticks out */
+	path_of(p, sizeof(p), d, "outside-ram.elf");
+	elf_builder_write(p, (struct elf_seg[]){ { 0x7f00000, 0, 0x1000, 0x200000, 0 } }, 1,
+			  0x7f00000, true, NULL, 0);
+	path_of(p, sizeof(p), d, "overlap.elf");
+	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1000, 0x3000, 0 },
+						 { 0x102000, 0, 0x100, 0x100, 0 } }, 2,
+			  0x100000, true, NULL, 0);
+	path_of(p, sizeof(p), d, "absurd-size.elf");
+	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1000, 0xfff00000u, 0 } }, 1,
+			  0x100000, true, NULL, 0);
+	path_of(p, sizeof(p), d, "truncated.elf");
+	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1800, 0x1800, 0 } }, 1,
+			  0x100000, true, NULL, 0x1200);
+	path_of(p, sizeof(p), d, "no-header.elf");
+	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1000, 0x1000, 0 } }, 1,
+			  0x100000, false, NULL, 0);
+	path_of(p, sizeof(p), d, "needs-3mib.elf");	/* fits --mem 8, not --mem 2 */
+	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1000, 0x180000, 0 } }, 1,
+			  0x100000, true, NULL, 0);
+
+	Elf64_Ehdr eh = { 0 };
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_ehsize = sizeof(eh);
+	path_of(p, sizeof(p), d, "elf64.elf");
+	FILE *f = fopen(p, "wb");
+	if (!f || fwrite(&eh, sizeof(eh), 1, f) != 1)
+		return 1;
+	fclose(f);
+	path_of(p, sizeof(p), d, "not-elf.bin");
+	f = fopen(p, "wb");
+	if (!f)
+		return 1;
+	fputs("this is a text file, not a kernel\n", f);
+	fclose(f);
+	return 0;
+}
