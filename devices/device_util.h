@@ -1,0 +1,78 @@
+/*
+ * Small helpers the device models share: the clock, IRQ lines that may not
+ * be wired yet, BCD, and byte-at-a-time dispatch for 8-bit ISA devices.
+ * Private to devices/.
+ */
+#ifndef HYVM_DEVICE_UTIL_H
+#define HYVM_DEVICE_UTIL_H
+
+#include <stdint.h>
+#include <time.h>
+#include "device.h"
+
+static inline uint64_t device_now(const struct device_env *env)
+{
+	if (env->now_ns)
+		return env->now_ns(env->clock_ctx);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void device_set_irq(const struct device_env *env, unsigned irq,
+				  bool level)
+{
+	if (env->set_irq)
+		env->set_irq(env->irq_ctx, irq, level);
+}
+
+/* An edge for an edge-triggered PIC input. */
+static inline void device_pulse_irq(const struct device_env *env, unsigned irq)
+{
+	device_set_irq(env, irq, true);
+	device_set_irq(env, irq, false);
+}
+
+static inline void device_request_stop(const struct device_env *env,
+				       int reason, int status)
+{
+	if (env->request_stop)
+		env->request_stop(env->stop_ctx, reason, status);
+}
+
+static inline uint8_t bin_to_bcd(unsigned v)
+{
+	return (uint8_t)(((v / 10) % 10) << 4 | (v % 10));
+}
+
+static inline unsigned bcd_to_bin(uint8_t v)
+{
+	return (v >> 4) * 10 + (v & 0xf);
+}
+
+/* Little-endian value of an access of len bytes (len <= 8). */
+static inline uint64_t access_value(const uint8_t *data, unsigned len)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)data[i] << (8 * i);
+	return v;
+}
+
+/* An 8-bit ISA device sees a wider IN/OUT as consecutive byte cycles. */
+typedef uint8_t (*byte_read_fn)(void *dev, unsigned offset);
+typedef void (*byte_write_fn)(void *dev, unsigned offset, uint8_t value);
+
+static inline void access_bytewise(void *dev, unsigned offset, uint8_t *data,
+				   unsigned len, bool is_write,
+				   byte_read_fn rd, byte_write_fn wr)
+{
+	for (unsigned i = 0; i < len; i++) {
+		if (is_write)
+			wr(dev, offset + i, data[i]);
+		else
+			data[i] = rd(dev, offset + i);
+	}
+}
+
+#endif

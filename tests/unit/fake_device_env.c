@@ -1,0 +1,142 @@
+/* The fake machine of fake_device_env.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "fake_device_env.h"
+
+static uint64_t fake_now(void *ctx)
+{
+	return ((struct fake_env *)ctx)->now;
+}
+
+static void fake_set_irq(void *ctx, unsigned irq, bool level)
+{
+	struct fake_env *f = ctx;
+
+	if (irq >= 16)
+		return;
+	if (level && !f->line[irq])
+		f->rising[irq]++;
+	f->line[irq] = level;
+}
+
+static void fake_request_stop(void *ctx, int reason, int status)
+{
+	struct fake_env *f = ctx;
+
+	f->nr_stops++;
+	f->stop_reason = reason;
+	f->stop_status = status;
+}
+
+int fake_env_init(struct fake_env *f, uint64_t ram_size)
+{
+	int in[2], out[2];
+
+	memset(f, 0, sizeof(*f));
+	if (pipe2(in, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	if (pipe2(out, O_NONBLOCK | O_CLOEXEC)) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	bus_init(&f->pio, "pio");
+	bus_init(&f->mmio, "mmio");
+	f->now = 1000000000ull;	/* not zero: catches "0 means unset" bugs */
+	f->env = (struct device_env){
+		.pio = &f->pio, .mmio = &f->mmio,
+		.set_irq = fake_set_irq, .irq_ctx = f,
+		.now_ns = fake_now, .clock_ctx = f,
+		.request_stop = fake_request_stop, .stop_ctx = f,
+		.ram_size = ram_size,
+		.input_fd = in[0], .output_fd = out[1],
+	};
+	f->input_wr = in[1];
+	f->output_rd = out[0];
+	f->stop_reason = -1;
+	return 0;
+}
+
+void fake_env_fini(struct fake_env *f)
+{
+	while (f->nr_created) {
+		f->nr_created--;
+		const struct device_model *m = f->created[f->nr_created].model;
+		if (m->destroy)
+			m->destroy(f->created[f->nr_created].dev);
+	}
+	close(f->env.input_fd);
+	close(f->input_wr);
+	close(f->env.output_fd);
+	close(f->output_rd);
+}
+
+const struct device_model *fake_model(const char *name)
+{
+	for (struct device_model *m = device_models(); m; m = m->next)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+void *fake_create(struct fake_env *f, const char *name)
+{
+	const struct device_model *m = fake_model(name);
+
+	if (!m || f->nr_created >= FAKE_MAX_DEVICES)
+		return NULL;
+	void *dev = m->create(&f->env);
+	if (dev) {
+		f->created[f->nr_created].model = m;
+		f->created[f->nr_created].dev = dev;
+		f->nr_created++;
+	}
+	return dev;
+}
+
+void fake_poll_all(struct fake_env *f)
+{
+	for (unsigned i = 0; i < f->nr_created; i++)
+		if (f->created[i].model->poll)
+			f->created[i].model->poll(f->created[i].dev, f->now);
+}
+
+uint8_t pio_in8(struct fake_env *f, uint16_t port)
+{
+	uint8_t v = 0;
+	bus_access(&f->pio, port, &v, 1, false);
+	return v;
+}
+
+uint16_t pio_in16(struct fake_env *f, uint16_t port)
+{
+	uint8_t b[2] = { 0, 0 };
+	bus_access(&f->pio, port, b, 2, false);
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+
+void pio_out8(struct fake_env *f, uint16_t port, uint8_t v)
+{
+	bus_access(&f->pio, port, &v, 1, true);
+}
+
+void pio_out16(struct fake_env *f, uint16_t port, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	bus_access(&f->pio, port, b, 2, true);
+}
+
+void pio_out32(struct fake_env *f, uint16_t port, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+	bus_access(&f->pio, port, b, 4, true);
+}
+
+int fake_read_output(struct fake_env *f, char *buf, int max)
+{
+	ssize_t n = read(f->output_rd, buf, (size_t)max);
+	return n < 0 ? 0 : (int)n;
+}

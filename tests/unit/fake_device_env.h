@@ -1,0 +1,48 @@
+/*
+ * A fake machine for device-model tests: both buses, a clock the test
+ * advances by hand, an IRQ recorder, a stop recorder and pipes standing in
+ * for the UART's stdin/stdout. Devices are created by name from the real
+ * registry, so the tests also exercise DEVICE_REGISTER.
+ */
+#ifndef HYVM_FAKE_DEVICE_ENV_H
+#define HYVM_FAKE_DEVICE_ENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "device.h"
+
+#define FAKE_MAX_DEVICES 8
+
+struct fake_env {
+	struct device_env env;
+	struct bus pio, mmio;
+	uint64_t now;
+	bool line[16];		/* current level of each IRQ line */
+	unsigned rising[16];	/* rising edges seen per line */
+	unsigned nr_stops;
+	int stop_reason, stop_status;
+	int input_wr;		/* test writes here; the UART reads env.input_fd */
+	int output_rd;		/* test reads what the UART wrote to env.output_fd */
+	struct { const struct device_model *model; void *dev; }
+		created[FAKE_MAX_DEVICES];
+	unsigned nr_created;
+};
+
+/* Sets up *f (pipes included); returns 0 or -1. */
+int fake_env_init(struct fake_env *f, uint64_t ram_size);
+void fake_env_fini(struct fake_env *f);
+/* Creates the registered model called name; NULL if missing or failed. */
+void *fake_create(struct fake_env *f, const char *name);
+const struct device_model *fake_model(const char *name);
+/* Runs every created device's poll at the current fake time. */
+void fake_poll_all(struct fake_env *f);
+
+uint8_t pio_in8(struct fake_env *f, uint16_t port);
+uint16_t pio_in16(struct fake_env *f, uint16_t port);
+void pio_out8(struct fake_env *f, uint16_t port, uint8_t v);
+void pio_out16(struct fake_env *f, uint16_t port, uint16_t v);
+void pio_out32(struct fake_env *f, uint16_t port, uint32_t v);
+/* Non-blocking read of what the UART wrote; returns bytes read. */
+int fake_read_output(struct fake_env *f, char *buf, int max);
+
+#endif
