@@ -26,7 +26,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 .PHONY: all test test-unit test-guests test-guests-qemu kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf guests
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,6 +45,11 @@ $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(O)/cli/%.bin: tests/cli/%.asm
+	@mkdir -p $(dir $@)
+	nasm -f bin -o $@ $<
+CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin
+
 include tests/guests/guests.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
@@ -56,6 +61,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 test: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
+	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 test-unit: $(O)/unit-tests

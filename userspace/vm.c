@@ -309,6 +309,10 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 				snprintf(out->msg + strlen(out->msg),
 					 sizeof(out->msg) - strlen(out->msg),
 					 ", last exception vector %u", exit.error.last_vector);
+			else
+				snprintf(out->msg + strlen(out->msg),
+					 sizeof(out->msg) - strlen(out->msg),
+					 ", last exception not reported by the engine");
 			goto done;
 		default:
 			break;
