@@ -116,7 +116,8 @@ tail_of() { # index
 }
 
 judge() { # index: prints the verdict line and counts it
-	local i=$1 label=${task_labels[$i]} rc why
+	local i=$1 label rc why
+	label=${task_labels[$i]}
 	rc=$(cat "$work/$i.rc")
 	tr -d '\r' <"$work/$i.out" >"$work/$i.clean"
 	if [[ ${task_kinds[$i]} == hyvm && $rc == 77 ]]; then

@@ -76,6 +76,18 @@ isr_common:
 	pop ds
 	popa
 	add esp, 8              ; vector and error code
+	test byte [esp + 4], 3  ; the interrupted CS: ring 3 needs a real IRET
+	jnz .to_ring3
+	; Same privilege: POPF + RETF 4 do what IRET would. kvm_pvm's instruction
+	; emulator cannot run a protected-mode IRET at CPL0 (emulation failure),
+	; and every guest that takes an interrupt would otherwise be unable to
+	; run there. The IRET instruction itself is checked by the breakpoint
+	; and ring 3 guests. POPF sets no interrupt shadow, so an IRQ may nest
+	; before the RETF; it returns through this same path, which is fine.
+	push dword [esp + 8]
+	popf
+	retf 4
+.to_ring3:
 	iret
 
 section .rodata
