@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "device.h"
 
-#define FAKE_MAX_DEVICES 8
+#define FAKE_MAX_DEVICES 16
 
 struct fake_env {
 	struct device_env env;

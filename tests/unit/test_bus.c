@@ -156,7 +156,28 @@ static void test_straddle(void)
 	CU_ASSERT_EQUAL(b.unclaimed_reads, 0);
 }
 
+static void test_unregister_owner(void)
+{
+	struct bus b;
+	struct probe a = { 0 }, c = { 0 };
+	uint8_t d = 0;
+
+	bus_init(&b, "t");
+	bus_register(&b, 0x20, 2, probe_io, &a, "a1");
+	bus_register(&b, 0x40, 4, probe_io, &c, "c");
+	bus_register(&b, 0xa0, 2, probe_io, &a, "a2");
+	bus_unregister_owner(&b, &a);
+	CU_ASSERT_EQUAL(b.nr, 1);
+	CU_ASSERT_FALSE(bus_access(&b, 0xa0, &d, 1, false));
+	CU_ASSERT_EQUAL(a.calls, 0);
+	CU_ASSERT_TRUE(bus_access(&b, 0x41, &d, 1, false));
+	CU_ASSERT_EQUAL(c.calls, 1);
+	/* The freed ports can be claimed again. */
+	CU_ASSERT_EQUAL(bus_register(&b, 0x20, 2, probe_io, &c, "again"), 0);
+}
+
 UNIT_SUITE(bus_ranges, NULL, NULL,
+	   UNIT_TEST(test_unregister_owner),
 	   UNIT_TEST(test_overlap_rejected),
 	   UNIT_TEST(test_table_full),
 	   UNIT_TEST(test_unclaimed),

@@ -1,0 +1,184 @@
+/* The small PC devices: isa-debug-exit, ACPI PM1a_CNT power-off, i8042,
+ * port 0x92 and the POST port. Each test starts from fresh devices. */
+#include "unit.h"
+#include "fake_device_env.h"
+
+static struct fake_env F;
+
+static void start(const char *name)
+{
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 16 << 20), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_create(&F, name));
+}
+
+static void test_debug_exit(void)
+{
+	start("debug_exit");
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	pio_out8(&F, 0xf4, 0x10);
+	CU_ASSERT_EQUAL(F.nr_stops, 1);
+	CU_ASSERT_EQUAL(F.stop_reason, STOP_DEBUG_EXIT);
+	CU_ASSERT_EQUAL(F.stop_status, 0x21);
+	pio_out8(&F, 0xf4, 0x00);
+	CU_ASSERT_EQUAL(F.stop_status, 1);
+	pio_out32(&F, 0xf4, 0x102);		/* dword OUT: the whole value */
+	CU_ASSERT_EQUAL(F.stop_status, 0x205);
+	pio_out16(&F, 0xf6, 3);			/* anywhere in the 4 ports */
+	CU_ASSERT_EQUAL(F.stop_status, 7);
+	CU_ASSERT_EQUAL(F.nr_stops, 4);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0xf4), 0);
+	CU_ASSERT_EQUAL(F.nr_stops, 4);		/* reads do not stop */
+	fake_env_fini(&F);
+}
+
+static void test_acpi_poweroff(void)
+{
+	start("acpi_pm");
+	CU_ASSERT_EQUAL(pio_in16(&F, 0x604) & 1, 1);	/* SCI_EN */
+	pio_out16(&F, 0x604, 0x1c00);		/* SLP_TYP only: nothing */
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	CU_ASSERT_EQUAL(pio_in16(&F, 0x604) & 0x1c00, 0x1c00);
+	pio_out8(&F, 0x604, 0xff);		/* low byte cannot reach bit 13 */
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	pio_out16(&F, 0x604, 0x2000);		/* what QEMU's pc answers to */
+	CU_ASSERT_EQUAL(F.nr_stops, 1);
+	CU_ASSERT_EQUAL(F.stop_reason, STOP_POWEROFF);
+	CU_ASSERT_EQUAL(pio_in16(&F, 0x604) & 0x2000, 0);	/* write-only bit */
+	pio_out8(&F, 0x605, 0x20);		/* the high byte alone */
+	CU_ASSERT_EQUAL(F.nr_stops, 2);
+	fake_env_fini(&F);
+}
+
+static uint8_t kbc_read_data(void)
+{
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x01, 0x01);	/* OBF */
+	return pio_in8(&F, 0x60);
+}
+
+static void test_i8042_commands(void)
+{
+	start("i8042");
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x01, 0);
+	pio_out8(&F, 0x64, 0xaa);		/* self test */
+	CU_ASSERT_EQUAL(kbc_read_data(), 0x55);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x05, 0x04);	/* SYS, OB empty */
+
+	pio_out8(&F, 0x64, 0x20);		/* read command byte */
+	uint8_t cb = kbc_read_data();
+	CU_ASSERT_EQUAL(cb & 0x01, 0x01);	/* keyboard IRQ enabled */
+	pio_out8(&F, 0x64, 0xad);		/* disable keyboard */
+	pio_out8(&F, 0x64, 0x20);
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x10, 0x10);
+	pio_out8(&F, 0x64, 0xae);
+	pio_out8(&F, 0x64, 0x20);
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x10, 0x00);
+
+	/* Writing the command byte: interrupts off, then a byte needs none. */
+	pio_out8(&F, 0x64, 0x60);
+	pio_out8(&F, 0x60, 0x44);
+	pio_out8(&F, 0x64, 0x20);
+	CU_ASSERT_FALSE(F.line[1]);
+	CU_ASSERT_EQUAL(kbc_read_data(), 0x44);
+
+	/* Interrupts on: the keyboard's reply raises IRQ1 until read. */
+	pio_out8(&F, 0x64, 0x60);
+	pio_out8(&F, 0x60, 0x45);
+	unsigned edges = F.rising[1];
+	pio_out8(&F, 0x60, 0xff);		/* keyboard reset */
+	CU_ASSERT_TRUE(F.line[1]);
+	CU_ASSERT_EQUAL(F.rising[1], edges + 1);
+	CU_ASSERT_EQUAL(kbc_read_data(), 0xfa);
+	CU_ASSERT_EQUAL(F.rising[1], edges + 2);	/* next byte: a new edge */
+	CU_ASSERT_EQUAL(kbc_read_data(), 0xaa);
+	CU_ASSERT_FALSE(F.line[1]);
+	pio_out8(&F, 0x60, 0xed);		/* set LEDs: two ACKs */
+	pio_out8(&F, 0x60, 0x07);
+	CU_ASSERT_EQUAL(kbc_read_data(), 0xfa);
+	CU_ASSERT_EQUAL(kbc_read_data(), 0xfa);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x01, 0);
+
+	/* Aux loopback lands with AUX_OBF. */
+	pio_out8(&F, 0x64, 0xd3);
+	pio_out8(&F, 0x60, 0x5a);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x21, 0x21);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x60), 0x5a);
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	fake_env_fini(&F);
+}
+
+static void test_i8042_reset_and_a20(void)
+{
+	start("i8042");
+	pio_out8(&F, 0x64, 0xd0);		/* read output port */
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x03, 0x03);	/* A20 on, not in reset */
+	pio_out8(&F, 0x64, 0xdd);
+	pio_out8(&F, 0x64, 0xd0);
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x00);
+	pio_out8(&F, 0x64, 0xdf);
+	pio_out8(&F, 0x64, 0xd0);
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x02);
+	pio_out8(&F, 0x64, 0xd1);		/* write output port: A20 off */
+	pio_out8(&F, 0x60, 0x01);
+	pio_out8(&F, 0x64, 0xd0);
+	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x00);
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	pio_out8(&F, 0x64, 0xff);		/* pulse nothing */
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+
+	pio_out8(&F, 0x64, 0xfe);		/* pulse reset */
+	CU_ASSERT_EQUAL(F.nr_stops, 1);
+	CU_ASSERT_EQUAL(F.stop_reason, STOP_RESET);
+	pio_out8(&F, 0x64, 0xd1);		/* output port bit 0 low: reset */
+	pio_out8(&F, 0x60, 0x00);
+	CU_ASSERT_EQUAL(F.nr_stops, 2);
+	fake_env_fini(&F);
+}
+
+static void test_port92_and_port80(void)
+{
+	start("port92");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_create(&F, "port80"));
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x92), 0x02);	/* A20 on */
+	pio_out8(&F, 0x92, 0x00);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x92), 0x00);
+	CU_ASSERT_EQUAL(F.nr_stops, 0);
+	pio_out8(&F, 0x92, 0x03);
+	CU_ASSERT_EQUAL(F.nr_stops, 1);
+	CU_ASSERT_EQUAL(F.stop_reason, STOP_RESET);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x92), 0x02);	/* reset bit is a pulse */
+
+	pio_out8(&F, 0x80, 0x42);
+	pio_out8(&F, 0x80, 0x99);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x80), 0x99);
+	CU_ASSERT_EQUAL(bus_find(&F.pio, 0x80)->accesses, 3);
+	CU_ASSERT_EQUAL(F.pio.unclaimed_reads + F.pio.unclaimed_writes, 0);
+	fake_env_fini(&F);
+}
+
+/* Every registered model comes up on one machine without a port clash,
+ * and a second copy of a device is refused, not half-registered. */
+static void test_all_models_together(void)
+{
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
+	unsigned n = 0;
+	for (struct device_model *m = device_models(); m; m = m->next) {
+		CU_ASSERT_PTR_NOT_NULL(fake_create(&F, m->name));
+		n++;
+	}
+	CU_ASSERT(n >= 9);
+	CU_ASSERT_PTR_NOT_NULL(pic_from_env(&F.env));
+	unsigned ranges = F.pio.nr;
+	CU_ASSERT_PTR_NULL(fake_model("pic8259")->create(&F.env));
+	CU_ASSERT_PTR_NULL(fake_model("pit8254")->create(&F.env));
+	CU_ASSERT_EQUAL(F.pio.nr, ranges);
+	fake_env_fini(&F);
+	CU_ASSERT_EQUAL(F.pio.nr, 0);	/* destroy unregistered everything */
+}
+
+UNIT_SUITE(pc_misc_devices, NULL, NULL,
+	   UNIT_TEST(test_debug_exit),
+	   UNIT_TEST(test_acpi_poweroff),
+	   UNIT_TEST(test_i8042_commands),
+	   UNIT_TEST(test_i8042_reset_and_a20),
+	   UNIT_TEST(test_port92_and_port80),
+	   UNIT_TEST(test_all_models_together))
