@@ -25,6 +25,12 @@ static long hyvm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 		if (copy_to_user((void __user *)arg, &hyvm_caps, sizeof(hyvm_caps)))
 			return -EFAULT;
 		return 0;
+	case HYVM_CREATE_VM:
+		if (arg)
+			return -EINVAL;
+		if (!hyvm_backend)
+			return -ENODEV;
+		return hyvm_create_vm();
 	default:
 		return -ENOTTY;
 	}
@@ -54,6 +60,9 @@ static int __init hyvm_init(void)
 		strscpy(hyvm_caps.missing, "nested paging turned off (npt=0); shadow paging is not implemented",
 			sizeof(hyvm_caps.missing));
 	}
+	if ((hyvm_caps.flags & HYVM_CAP_SVM) &&
+	    (hyvm_caps.flags & HYVM_CAP_NESTED_PAGING))
+		hyvm_backend = hyvm_svm_init(&hyvm_caps);
 	if (hyvm_backend) {
 		hyvm_caps.flags |= HYVM_CAP_RUNNABLE;
 		hyvm_caps.guest_modes = HYVM_MODE_REAL | HYVM_MODE_PROT |

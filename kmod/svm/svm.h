@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The AMD-V backend. VMCB layout, intercept numbers and exit codes come
+ * from the kernel's <asm/svm.h> (AMD APM Vol. 2, Appendix B and C).
+ */
+#ifndef HYVM_SVM_H
+#define HYVM_SVM_H
+
+#include <linux/types.h>
+#include <asm/svm.h>
+#include "../hyvm.h"
+
+#define NPT_P		(1ULL << 0)
+#define NPT_RW		(1ULL << 1)
+#define NPT_US		(1ULL << 2)	/* NPT walks are user accesses (APM 15.25.5) */
+#define NPT_A		(1ULL << 5)
+#define NPT_D		(1ULL << 6)
+#define NPT_ADDR	0x000ffffffffff000ULL
+
+/* The IN still owed to the guest: filled from run->io_data on next run. */
+struct svm_pending_in {
+	bool active;
+	u8 size;
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u64 id;				/* unique for the module's life: TLB tagging */
+	int last_cpu;
+	bool flush;			/* flush this ASID's TLB on next entry */
+	u64 gprs[HYVM_NR_GPRS];		/* RAX and RSP live in the VMCB */
+	struct svm_pending_in pending_in;
+	u8 fxsave[512] __aligned(16);
+};
+
+struct svm_vm {
+	u64 *npt_root;			/* PML4 of the nested page table */
+};
+
+/* svm_cpu.c */
+extern bool svm_has_nrips;
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+extern u32 svm_asid;
+void svm_enter_guest(struct svm_vcpu *sv);
+int svm_cpu_init(void);
+void svm_cpu_exit(void);
+
+/* svm_vmrun.S: VMSAVE host, VMLOAD/VMRUN/VMSAVE guest, VMLOAD host. */
+void hyvm_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_save_pa);
+
+/* svm_npt.c */
+int svm_npt_init(struct svm_vm *v);
+void svm_npt_free(struct svm_vm *v);
+int svm_npt_fault(struct hyvm_vm *vm, u64 gpa);
+
+/* svm_state.c */
+void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3);
+void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
+int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+
+/* svm_exit.c */
+int svm_handle_exit(struct hyvm_vcpu *vcpu);
+void svm_complete_in(struct hyvm_vcpu *vcpu);
+void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err);
+bool svm_irq_window_open(struct svm_vcpu *sv);
+
+static inline void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] |= 1u << (bit % 32);
+}
+
+static inline void svm_clr_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~(1u << (bit % 32));
+}
+
+#endif

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU SVM state and the entry sequence around VMRUN.
+ *
+ * hyvm borrows SVM per entry instead of owning it: EFER.SVME and
+ * VM_HSAVE_PA are set just before VMRUN and put back as they were right
+ * after, with interrupts off, so a kvm_amd loaded in the same kernel keeps
+ * its own host save area and never sees ours (which is freed on unload).
+ */
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/io.h>
+#include <linux/percpu.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include "svm.h"
+
+struct svm_cpu {
+	struct page *hsave;		/* VM_HSAVE_PA: VMRUN's host save area */
+	struct page *host_save;		/* our VMSAVE of the host's hidden state */
+	u64 last_vcpu;			/* svm_vcpu.id that last ran here */
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+bool svm_has_nrips;
+u64 svm_iopm_pa, svm_msrpm_pa;
+u32 svm_asid;
+static struct page *iopm_pages, *msrpm_pages;
+
+#define IOPM_ORDER	2	/* 12 KiB used (APM 15.10.1) */
+#define MSRPM_ORDER	1	/* 8 KiB (APM 15.11) */
+
+static inline void svm_clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void svm_stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+/*
+ * APM 15.17: with GIF clear, interrupts and NMIs are held pending. They
+ * stay pending across VMRUN and cause INTR/NMI intercepts while the guest
+ * runs (V_INTR_MASKING keeps the guest's IF from masking them, 15.21.1);
+ * they are taken by the host after STGI.
+ */
+void svm_enter_guest(struct svm_vcpu *sv)
+{
+	struct svm_cpu *c;
+	unsigned long flags;
+	u64 efer, hsave_old;
+	int cpu;
+
+	kernel_fpu_begin();	/* also disables preemption */
+	cpu = smp_processor_id();
+	c = this_cpu_ptr(&svm_cpus);
+
+	/* One ASID for all hyvm vCPUs: flush when another vCPU (or another
+	 * CPU) used it last (APM 15.16, TLB_CONTROL). */
+	if (sv->flush || sv->last_cpu != cpu || c->last_vcpu != sv->id)
+		sv->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	else
+		sv->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	sv->flush = false;
+	sv->last_cpu = cpu;
+	c->last_vcpu = sv->id;
+
+	asm volatile("fxrstorq %0" : : "m"(*(u8 (*)[512])sv->fxsave));
+
+	local_irq_save(flags);
+	rdmsrl(MSR_EFER, efer);
+	rdmsrl(MSR_VM_HSAVE_PA, hsave_old);
+	if (!(efer & EFER_SVME))
+		wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+
+	svm_clgi();
+	local_irq_enable();
+	hyvm_svm_vmrun(sv->gprs, sv->vmcb_pa, page_to_phys(c->host_save));
+	local_irq_disable();
+	svm_stgi();
+
+	wrmsrl(MSR_VM_HSAVE_PA, hsave_old);
+	if (!(efer & EFER_SVME))
+		wrmsrl(MSR_EFER, efer);
+	local_irq_restore(flags);
+
+	asm volatile("fxsaveq %0" : "=m"(*(u8 (*)[512])sv->fxsave));
+	kernel_fpu_end();
+}
+
+void svm_cpu_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+
+		if (c->hsave)
+			__free_page(c->hsave);
+		if (c->host_save)
+			__free_page(c->host_save);
+		c->hsave = c->host_save = NULL;
+	}
+	if (iopm_pages)
+		__free_pages(iopm_pages, IOPM_ORDER);
+	if (msrpm_pages)
+		__free_pages(msrpm_pages, MSRPM_ORDER);
+	iopm_pages = msrpm_pages = NULL;
+}
+
+int svm_cpu_init(void)
+{
+	u32 eax, ebx, ecx, edx;
+	int cpu;
+
+	cpuid(0x8000000a, &eax, &ebx, &ecx, &edx);
+	svm_has_nrips = edx & (1u << 3);
+	if (ebx < 2)
+		return -ENODEV;
+	/* kvm_amd hands out ASIDs from 1 upwards: take the last one. */
+	svm_asid = ebx - 1;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+		int node = cpu_to_node(cpu);
+
+		c->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		c->host_save = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		if (!c->hsave || !c->host_save)
+			goto nomem;
+	}
+	/* Every port and every MSR intercepted: all bits set. */
+	iopm_pages = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	msrpm_pages = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!iopm_pages || !msrpm_pages)
+		goto nomem;
+	memset(page_address(iopm_pages), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(msrpm_pages), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	svm_iopm_pa = page_to_phys(iopm_pages);
+	svm_msrpm_pa = page_to_phys(msrpm_pages);
+	return 0;
+nomem:
+	svm_cpu_exit();
+	return -ENOMEM;
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * #VMEXIT handlers, indexed by exit code (AMD APM Vol. 2, Appendix C).
+ * A handler returns 1 to re-enter the guest, 0 to return to user space
+ * with run->exit_kind set.
+ *
+ * QEMU's TCG SVM has no next-RIP save (CPUID 8000000Ah EDX[3] = 0), so
+ * instruction lengths come from the instruction itself: CPUID, RDMSR and
+ * WRMSR are two bytes, HLT one; IOIO reports the next RIP in EXITINFO2
+ * (APM 15.10.2).
+ */
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <asm/msr.h>
+#include "svm.h"
+
+#define X86_VEC_UD	6
+#define X86_VEC_GP	13
+
+static void skip_insn(struct svm_vcpu *sv, unsigned int len)
+{
+	struct vmcb *v = sv->vmcb;
+
+	if (svm_has_nrips && v->control.next_rip)
+		v->save.rip = v->control.next_rip;
+	else
+		v->save.rip += len;
+	v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err)
+{
+	sv->vmcb->control.event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
+		vector | (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	sv->vmcb->control.event_inj_err = err;
+}
+
+bool svm_irq_window_open(struct svm_vcpu *sv)
+{
+	struct vmcb *v = sv->vmcb;
+
+	return (v->save.rflags & X86_EFLAGS_IF) &&
+	       !(v->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+	       !(v->control.event_inj & SVM_EVTINJ_VALID);
+}
+
+static int exit_to_user(struct hyvm_vcpu *vcpu, u32 kind)
+{
+	vcpu->run->exit_kind = kind;
+	return 0;
+}
+
+static int fail(struct hyvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &((struct svm_vcpu *)vcpu->backend)->vmcb->control;
+
+	vcpu->run->fail.hw_reason = c->exit_code | ((u64)c->exit_code_hi << 32);
+	vcpu->run->fail.info1 = c->exit_info_1;
+	vcpu->run->fail.info2 = c->exit_info_2;
+	vcpu->run->fail.exit_int_info = c->exit_int_info;
+	return exit_to_user(vcpu, HYVM_EXIT_FAIL);
+}
+
+/* CPUID as the host reports it, minus what hyvm does not virtualize:
+ * VMX/SVM, MONITOR, XSAVE/AVX (XSETBV is refused), x2APIC, PCID. */
+static int handle_cpuid(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	u32 leaf = sv->vmcb->save.rax, sub = sv->gprs[HYVM_RCX];
+	u32 a, b, c, d;
+
+	cpuid_count(leaf, sub, &a, &b, &c, &d);
+	switch (leaf) {
+	case 1:
+		c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(17) | BIT(21) | BIT(24) |
+		       BIT(26) | BIT(27) | BIT(28));
+		c |= BIT(31);			/* hypervisor present */
+		b &= 0x0000ffff;		/* APIC ID 0, one logical CPU */
+		break;
+	case 7:
+		if (sub == 0)
+			b &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(20);
+		else
+			b = 0;
+		a = c = d = 0;
+		break;
+	case 0xd:
+	case 0x8000000a:
+		a = b = c = d = 0;
+		break;
+	case 0x80000001:
+		c &= ~BIT(2);			/* SVM */
+		break;
+	case 0x40000000:
+		a = 0x40000000;
+		b = c = d = 0x6d767968;		/* "hyvm" */
+		break;
+	}
+	sv->vmcb->save.rax = a;
+	sv->gprs[HYVM_RBX] = b;
+	sv->gprs[HYVM_RCX] = c;
+	sv->gprs[HYVM_RDX] = d;
+	skip_insn(sv, 2);
+	return 1;
+}
+
+static int handle_hlt(struct hyvm_vcpu *vcpu)
+{
+	skip_insn(vcpu->backend, 1);
+	return exit_to_user(vcpu, HYVM_EXIT_HLT);
+}
+
+/* APM 15.10.2: EXITINFO1 holds port, size, direction, string and REP. */
+static int handle_ioio(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb *v = sv->vmcb;
+	u64 info = v->control.exit_info_1;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	bool in = info & SVM_IOIO_TYPE_MASK;
+
+	if ((info & SVM_IOIO_STR_MASK) || (size != 1 && size != 2 && size != 4))
+		return fail(vcpu);	/* INS/OUTS: not implemented yet */
+	vcpu->run->io.port = info >> 16;
+	vcpu->run->io.size = size;
+	vcpu->run->io.write = !in;
+	vcpu->run->io.count = 1;
+	if (in) {
+		sv->pending_in.active = true;
+		sv->pending_in.size = size;
+	} else {
+		memcpy(vcpu->run->io_data, &v->save.rax, size);
+	}
+	v->save.rip = v->control.exit_info_2;
+	v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return exit_to_user(vcpu, HYVM_EXIT_IO);
+}
+
+/* The IN owed since the last IO exit, from the data user space wrote. */
+void svm_complete_in(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	u64 *rax = &sv->vmcb->save.rax;
+	u32 val = 0;
+
+	if (!sv->pending_in.active)
+		return;
+	sv->pending_in.active = false;
+	memcpy(&val, vcpu->run->io_data, sv->pending_in.size);
+	switch (sv->pending_in.size) {
+	case 1:
+		*rax = (*rax & ~0xffULL) | (u8)val;
+		break;
+	case 2:
+		*rax = (*rax & ~0xffffULL) | (u16)val;
+		break;
+	default:
+		*rax = val;	/* a 32-bit write zero-extends */
+	}
+}
+
+static bool msr_read(struct svm_vcpu *sv, u32 msr, u64 *val)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+
+	switch (msr) {
+	case MSR_EFER:		*val = s->efer & ~EFER_SVME; break;
+	case MSR_STAR:		*val = s->star; break;
+	case MSR_LSTAR:		*val = s->lstar; break;
+	case MSR_CSTAR:		*val = s->cstar; break;
+	case MSR_SYSCALL_MASK:	*val = s->sfmask; break;
+	case MSR_KERNEL_GS_BASE: *val = s->kernel_gs_base; break;
+	case MSR_FS_BASE:	*val = s->fs.base; break;
+	case MSR_GS_BASE:	*val = s->gs.base; break;
+	case MSR_IA32_SYSENTER_CS:  *val = s->sysenter_cs; break;
+	case MSR_IA32_SYSENTER_ESP: *val = s->sysenter_esp; break;
+	case MSR_IA32_SYSENTER_EIP: *val = s->sysenter_eip; break;
+	case MSR_IA32_CR_PAT:	*val = s->g_pat; break;
+	case MSR_IA32_TSC:	*val = rdtsc() + sv->vmcb->control.tsc_offset; break;
+	case MSR_IA32_APICBASE:	*val = 0xfee00000 | MSR_IA32_APICBASE_BSP; break;
+	case MSR_MTRRcap:	*val = 0; break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+static bool msr_write(struct svm_vcpu *sv, u32 msr, u64 val)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (val & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+			return false;
+		/* LMA is the CPU's to set (APM 14.6.1) */
+		s->efer = (val & ~(u64)EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		break;
+	case MSR_STAR:		s->star = val; break;
+	case MSR_LSTAR:		s->lstar = val; break;
+	case MSR_CSTAR:		s->cstar = val; break;
+	case MSR_SYSCALL_MASK:	s->sfmask = val; break;
+	case MSR_KERNEL_GS_BASE: s->kernel_gs_base = val; break;
+	case MSR_FS_BASE:	s->fs.base = val; break;
+	case MSR_GS_BASE:	s->gs.base = val; break;
+	case MSR_IA32_SYSENTER_CS:  s->sysenter_cs = val; break;
+	case MSR_IA32_SYSENTER_ESP: s->sysenter_esp = val; break;
+	case MSR_IA32_SYSENTER_EIP: s->sysenter_eip = val; break;
+	case MSR_IA32_TSC:	sv->vmcb->control.tsc_offset = val - rdtsc(); break;
+	case MSR_IA32_CR_PAT:
+		for (int i = 0; i < 8; i++) {
+			u8 t = val >> (8 * i);
+
+			if (t == 2 || t == 3 || t > 7)
+				return false;
+		}
+		s->g_pat = val;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* APM 15.11: EXITINFO1 is 0 for RDMSR, 1 for WRMSR. An MSR hyvm does not
+ * know raises #GP(0), as on a CPU without it. */
+static int handle_msr(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	u32 msr = sv->gprs[HYVM_RCX];
+	u64 val;
+
+	if (sv->vmcb->control.exit_info_1) {
+		val = (u32)sv->vmcb->save.rax | (sv->gprs[HYVM_RDX] << 32);
+		if (!msr_write(sv, msr, val)) {
+			svm_inject_exception(sv, X86_VEC_GP, true, 0);
+			return 1;
+		}
+	} else {
+		if (!msr_read(sv, msr, &val)) {
+			svm_inject_exception(sv, X86_VEC_GP, true, 0);
+			return 1;
+		}
+		sv->vmcb->save.rax = (u32)val;
+		sv->gprs[HYVM_RDX] = val >> 32;
+	}
+	skip_insn(sv, 2);
+	return 1;
+}
+
+/* APM 15.25.6: EXITINFO1 is a #PF-style error code, EXITINFO2 the GPA. */
+static int handle_npf(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb_control_area *c = &sv->vmcb->control;
+	u64 gpa = c->exit_info_2;
+	int ret;
+
+	if (c->exit_info_1 & 1)		/* present: a fault we did not expect */
+		return fail(vcpu);
+	ret = svm_npt_fault(vcpu->vm, gpa);
+	if (!ret)
+		return 1;
+	if (ret != -ENOENT)
+		return fail(vcpu);
+	vcpu->run->mmio.gpa = gpa;
+	vcpu->run->mmio.write = !!(c->exit_info_1 & 2);
+	vcpu->run->mmio.insn_len = min_t(u8, c->insn_len, 15);
+	memcpy(vcpu->run->mmio.insn, c->insn_bytes, vcpu->run->mmio.insn_len);
+	return exit_to_user(vcpu, HYVM_EXIT_MMIO);
+}
+
+static int handle_vintr(struct hyvm_vcpu *vcpu)
+{
+	struct vmcb *v = ((struct svm_vcpu *)vcpu->backend)->vmcb;
+
+	v->control.int_ctl &= ~V_IRQ_MASK;
+	svm_clr_intercept(v, INTERCEPT_VINTR);
+	return exit_to_user(vcpu, HYVM_EXIT_IRQ_WINDOW);
+}
+
+static int handle_in_host(struct hyvm_vcpu *vcpu)
+{
+	return 1;	/* INTR/NMI/SMI/INIT: taken by the host after STGI */
+}
+
+/* INVD would drop the host's dirty cache lines: do nothing, as WBINVD. */
+static int handle_invd(struct hyvm_vcpu *vcpu)
+{
+	skip_insn(vcpu->backend, 2);
+	return 1;
+}
+
+static int handle_ud(struct hyvm_vcpu *vcpu)
+{
+	svm_inject_exception(vcpu->backend, X86_VEC_UD, false, 0);
+	return 1;
+}
+
+static int handle_shutdown(struct hyvm_vcpu *vcpu)
+{
+	return exit_to_user(vcpu, HYVM_EXIT_SHUTDOWN);
+}
+
+static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
+	[SVM_EXIT_INTR]		= handle_in_host,
+	[SVM_EXIT_NMI]		= handle_in_host,
+	[SVM_EXIT_SMI]		= handle_in_host,
+	[SVM_EXIT_INIT]		= handle_in_host,
+	[SVM_EXIT_VINTR]	= handle_vintr,
+	[SVM_EXIT_CPUID]	= handle_cpuid,
+	[SVM_EXIT_HLT]		= handle_hlt,
+	[SVM_EXIT_IOIO]		= handle_ioio,
+	[SVM_EXIT_MSR]		= handle_msr,
+	[SVM_EXIT_SHUTDOWN]	= handle_shutdown,
+	[SVM_EXIT_RSM]		= handle_ud,
+	[SVM_EXIT_INVD]		= handle_invd,
+	[SVM_EXIT_INVLPGA]	= handle_ud,
+	[SVM_EXIT_VMRUN]	= handle_ud,
+	[SVM_EXIT_VMMCALL]	= handle_ud,
+	[SVM_EXIT_VMLOAD]	= handle_ud,
+	[SVM_EXIT_VMSAVE]	= handle_ud,
+	[SVM_EXIT_STGI]		= handle_ud,
+	[SVM_EXIT_CLGI]		= handle_ud,
+	[SVM_EXIT_SKINIT]	= handle_ud,
+	[SVM_EXIT_MONITOR]	= handle_ud,
+	[SVM_EXIT_MWAIT]	= handle_ud,
+	[SVM_EXIT_XSETBV]	= handle_ud,
+	[SVM_EXIT_RDPRU]	= handle_ud,
+};
+
+int svm_handle_exit(struct hyvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &((struct svm_vcpu *)vcpu->backend)->vmcb->control;
+	u32 code = c->exit_code;
+
+	if (c->exit_code_hi == 0 && code == SVM_EXIT_NPF)
+		return handle_npf(vcpu);
+	if (c->exit_code_hi == 0 && code < ARRAY_SIZE(svm_exit_handlers) &&
+	    svm_exit_handlers[code])
+		return svm_exit_handlers[code](vcpu);
+	return fail(vcpu);	/* includes VMEXIT_INVALID (-1): bad guest state */
+}

@@ -1,0 +1,206 @@
+/*
+ * Runs tiny real-mode guests on /dev/hyvm and checks every exit kind the
+ * module produces: port I/O both ways, CPUID and MSRs handled in the
+ * kernel, HLT, MMIO outside RAM, interrupt window + injection, triple
+ * fault, and a signal interrupting a guest that never exits.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include "hyvm_test.h"
+
+static const unsigned char io_code[] = {
+	0x66, 0x31, 0xc0,		/* xor eax,eax */
+	0x0f, 0xa2,			/* cpuid */
+	0xb0, 'H',			/* mov al,'H' */
+	0xba, 0xf8, 0x03,		/* mov dx,0x3f8 */
+	0xee,				/* out dx,al */
+	0xec,				/* in al,dx */
+	0xf4,				/* hlt */
+	0xa2, 0x34, 0x12,		/* mov [0x1234],al (ds=0x2000: MMIO) */
+	0xf4,
+};
+
+static const unsigned char msr_code[] = {
+	0x66, 0xb9, 0x74, 0x01, 0x00, 0x00,	/* mov ecx,0x174 (SYSENTER_CS) */
+	0x66, 0xb8, 0x08, 0x00, 0x00, 0x00,	/* mov eax,8 */
+	0x66, 0x31, 0xd2,			/* xor edx,edx */
+	0x0f, 0x30,				/* wrmsr */
+	0x66, 0x31, 0xc0,			/* xor eax,eax */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0x89, 0xc6,			/* mov esi,eax */
+	0xf4,
+};
+
+static const unsigned char irq_code[] = {
+	0xfa,			/* cli */
+	0xfb,			/* sti */
+	0x90,			/* nop (STI shadow) */
+	0xf4,			/* hlt */
+	0xeb, 0xfe,		/* jmp $ */
+};
+static const unsigned char irq_handler[] = {
+	0xb3, 0x77,		/* mov bl,0x77 */
+	0xf4,			/* hlt */
+};
+
+static int run_once(struct test_vm *t)
+{
+	return ioctl(t->vcpu, HYVM_RUN, 0);
+}
+
+static void test_io_cpuid_mmio(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	unsigned long long npf;
+
+	if (test_vm_create(&t, 64 * 1024)) {
+		check(0, "run-setup", "%s", strerror(errno));
+		return;
+	}
+	memcpy(t.ram + 0x1000, io_code, sizeof(io_code));
+	real_mode_state(&st, 0x1000, 0x2000);
+	check(ioctl(t.vcpu, HYVM_SET_STATE, &st) == 0, "run-set-state", "%s", strerror(errno));
+
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_IO &&
+	      t.run->io.port == 0x3f8 && t.run->io.write && t.run->io.size == 1 &&
+	      t.run->io_data[0] == 'H', "run-out",
+	      "kind %u port %#x write %u size %u data %#x raw %#x", t.run->exit_kind,
+	      t.run->io.port, t.run->io.write, t.run->io.size, t.run->io_data[0],
+	      t.run->raw_reason);
+	check(t.run->exit_count[0x72] == 1, "run-cpuid-in-kernel",
+	      "cpuid exits %llu", (unsigned long long)t.run->exit_count[0x72]);
+
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_IO &&
+	      !t.run->io.write && t.run->io.port == 0x3f8, "run-in",
+	      "kind %u write %u", t.run->exit_kind, t.run->io.write);
+	t.run->io_data[0] = 0x5a;
+
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "run-hlt",
+	      "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check((st.gpr[HYVM_RAX] & 0xff) == 0x5a && st.rip == 0x1000 + 13, "run-in-completed",
+	      "rax %#llx rip %#llx", (unsigned long long)st.gpr[HYVM_RAX],
+	      (unsigned long long)st.rip);
+
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_MMIO &&
+	      t.run->mmio.gpa == 0x21234 && t.run->mmio.write, "run-mmio",
+	      "kind %u gpa %#llx write %u", t.run->exit_kind,
+	      (unsigned long long)t.run->mmio.gpa, t.run->mmio.write);
+	npf = t.run->exit_count[HYVM_COUNTER_NPF];
+	check(npf >= 2, "run-npf-counted", "npf %llu", npf);
+	printf("info: entries %llu, in kernel %llu, npf %llu\n",
+	       (unsigned long long)t.run->entries,
+	       (unsigned long long)t.run->handled_in_kernel, npf);
+	test_vm_destroy(&t);
+}
+
+static void test_msr(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+
+	if (test_vm_create(&t, 64 * 1024))
+		return check(0, "msr-setup", "%s", strerror(errno));
+	memcpy(t.ram + 0x1000, msr_code, sizeof(msr_code));
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "msr-run",
+	      "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check(st.sysenter_cs == 8 && (st.gpr[HYVM_RSI] & 0xffffffff) == 8, "msr-sysenter-cs",
+	      "sysenter_cs %#llx esi %#llx", (unsigned long long)st.sysenter_cs,
+	      (unsigned long long)st.gpr[HYVM_RSI]);
+	test_vm_destroy(&t);
+}
+
+static void test_irq(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+
+	if (test_vm_create(&t, 64 * 1024))
+		return check(0, "irq-setup", "%s", strerror(errno));
+	memcpy(t.ram + 0x1000, irq_code, sizeof(irq_code));
+	memcpy(t.ram + 0x1100, irq_handler, sizeof(irq_handler));
+	*(unsigned short *)(t.ram + 0x20 * 4) = 0x1100;	/* IVT[0x20] = 0000:1100 */
+	*(unsigned short *)(t.ram + 0x20 * 4 + 2) = 0;
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check_errno(ioctl(t.vcpu, HYVM_INJECT_IRQ, 0x20), EBUSY, "irq-inject-if0-busy");
+	ioctl(t.vcpu, HYVM_SET_IRQ_WINDOW, 1);
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_IRQ_WINDOW &&
+	      t.run->irq_window_open, "irq-window",
+	      "kind %u open %u rip %#llx", t.run->exit_kind, t.run->irq_window_open,
+	      (unsigned long long)t.run->rip);
+	ioctl(t.vcpu, HYVM_SET_IRQ_WINDOW, 0);
+	check(ioctl(t.vcpu, HYVM_INJECT_IRQ, 0x20) == 0, "irq-inject", "%s", strerror(errno));
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "irq-delivered-run",
+	      "kind %u", t.run->exit_kind);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check((st.gpr[HYVM_RBX] & 0xff) == 0x77 && st.rip == 0x1103, "irq-handler-ran",
+	      "rbx %#llx rip %#llx", (unsigned long long)st.gpr[HYVM_RBX],
+	      (unsigned long long)st.rip);
+	test_vm_destroy(&t);
+}
+
+static void test_triple_fault(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+
+	if (test_vm_create(&t, 64 * 1024))
+		return check(0, "shutdown-setup", "%s", strerror(errno));
+	t.ram[0x1000] = 0xcc;		/* int3 with an empty IVT limit */
+	real_mode_state(&st, 0x1000, 0);
+	st.idtr.limit = 0;
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_SHUTDOWN, "shutdown",
+	      "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	test_vm_destroy(&t);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* A guest that never exits on its own: a signal must bring HYVM_RUN back. */
+static void test_signal(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int ret;
+
+	if (test_vm_create(&t, 64 * 1024))
+		return check(0, "signal-setup", "%s", strerror(errno));
+	t.ram[0x1000] = 0xeb;		/* jmp $ */
+	t.ram[0x1001] = 0xfe;
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = run_once(&t);
+	check(ret == 0 && t.run->exit_kind == HYVM_EXIT_INTR, "signal-kicks-run",
+	      "ret %d kind %u", ret, t.run->exit_kind);
+	printf("info: spinning guest: %llu entries, %llu intr exits\n",
+	       (unsigned long long)t.run->entries,
+	       (unsigned long long)t.run->exit_count[0x60]);
+	t.run->immediate_exit = 1;
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_INTR, "immediate-exit",
+	      "kind %u", t.run->exit_kind);
+	test_vm_destroy(&t);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_io_cpuid_mmio();
+	test_msr();
+	test_irq();
+	test_triple_fault();
+	test_signal();
+	return test_failures ? 1 : 0;
+}
