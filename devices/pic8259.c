@@ -162,6 +162,8 @@ bool pic_has_interrupt(struct pic *p)
 
 int pic_acknowledge(struct pic *p)
 {
+	if (!p)
+		return -1;
 	struct i8259 *m = &p->chip[0], *s = &p->chip[1];
 	int irq = chip_pending_irq(m);
 	int vector;

@@ -140,7 +140,7 @@ static void write_output(struct uart *u, uint8_t b)
 {
 	int fd = u->env->output_fd;
 
-	for (int tries = 0; fd >= 0 && tries < 100; tries++) {
+	for (int tries = 0; fd >= 0 && tries < 10; tries++) {
 		ssize_t n = write(fd, &b, 1);
 		if (n == 1) {
 			u->tx_bytes++;

@@ -175,7 +175,114 @@ static void test_all_models_together(void)
 	CU_ASSERT_EQUAL(F.pio.nr, 0);	/* destroy unregistered everything */
 }
 
+/* The devices' IRQ lines reach the real PIC: what the VMM sees after a
+ * poll, as vectors, with the guest's PIC setup (0x20/0x28). */
+static void test_irqs_through_pic(void)
+{
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
+	for (struct device_model *m = device_models(); m; m = m->next)
+		CU_ASSERT_PTR_NOT_NULL(fake_create(&F, m->name));
+	struct pic *pic = pic_from_env(&F.env);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pic);
+	static const uint8_t init[2][5] = {
+		{ 0x20, 0x11, 0x20, 0x04, 0x01 }, { 0xa0, 0x11, 0x28, 0x02, 0x01 },
+	};
+	for (int c = 0; c < 2; c++) {
+		pio_out8(&F, init[c][0], init[c][1]);
+		for (int i = 2; i < 5; i++)
+			pio_out8(&F, (uint16_t)(init[c][0] + 1), init[c][i]);
+		pio_out8(&F, (uint16_t)(init[c][0] + 1), 0x00);
+	}
+	fake_poll_all(&F);
+	CU_ASSERT_FALSE(pic_has_interrupt(pic));
+
+	/* PIT channel 0, mode 2, 1 ms: IRQ0 -> vector 0x20. */
+	pio_out8(&F, 0x43, 0x34);
+	pio_out8(&F, 0x40, 0xa9);
+	pio_out8(&F, 0x40, 0x04);
+	F.now += 2000000;
+	fake_poll_all(&F);
+	CU_ASSERT_TRUE(pic_has_interrupt(pic));
+	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x20);
+	pio_out8(&F, 0x20, 0x20);
+	pio_out8(&F, 0x43, 0x30);		/* mode 0, no count: timer quiet */
+
+	/* UART THRE: IRQ4 -> 0x24. */
+	pio_out8(&F, 0x3f9, 0x02);
+	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x24);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x3fa), 0x02);
+	pio_out8(&F, 0x20, 0x20);
+
+	/* RTC periodic: IRQ8 through the cascade -> 0x28. */
+	pio_out8(&F, 0x70, 0x0b);
+	pio_out8(&F, 0x71, 0x42);
+	F.now += 2000000;
+	fake_poll_all(&F);
+	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x28);
+	pio_out8(&F, 0x70, 0x0c);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x71) & 0xc0, 0xc0);
+	pio_out8(&F, 0xa0, 0x20);
+	pio_out8(&F, 0x20, 0x20);
+
+	/* Keyboard controller reply: IRQ1 -> 0x21. */
+	pio_out8(&F, 0x60, 0xf4);
+	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x21);
+	CU_ASSERT_EQUAL(pio_in8(&F, 0x60), 0xfa);
+	pio_out8(&F, 0x20, 0x20);
+	CU_ASSERT_FALSE(pic_has_interrupt(pic));
+	fake_env_fini(&F);
+}
+
+/* Random guest I/O at every device port, with time passing and polls:
+ * nothing may crash (this suite runs under ASan/UBSan), every vector the
+ * PIC hands out is a byte, and ports nobody claims keep reading 0xff. */
+static void test_random_io(void)
+{
+	static const uint16_t ports[] = {
+		0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42, 0x43,
+		0x61, 0x3f8, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff,
+		0x70, 0x71, 0x60, 0x64, 0x92, 0x80, 0x604, 0x605, 0x3f6,
+	};
+	uint32_t seed = 12345;
+
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
+	for (struct device_model *m = device_models(); m; m = m->next)
+		fake_create(&F, m->name);
+	struct pic *pic = pic_from_env(&F.env);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pic);
+	unsigned bad_vectors = 0, acks = 0;
+	for (int i = 0; i < 200000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t r = seed >> 8;
+		uint16_t port = ports[r % (sizeof(ports) / sizeof(ports[0]))];
+		unsigned len = 1u << ((r >> 5) % 3);
+		uint8_t data[4] = { (uint8_t)(r >> 9), (uint8_t)(r >> 13),
+				    (uint8_t)(r >> 3), (uint8_t)r };
+		bool write = (r >> 16) & 1;
+		/* No real exits: reset/power-off/debug-exit are recorded only. */
+		bus_access(&F.pio, port, data, len, write);
+		if ((r & 0xff) == 0) {
+			F.now += (r >> 12) * 1000;
+			fake_poll_all(&F);
+		}
+		if (pic_has_interrupt(pic)) {
+			int v = pic_acknowledge(pic);
+			acks++;
+			if (v < 0 || v > 255)
+				bad_vectors++;
+		}
+	}
+	CU_ASSERT_EQUAL(bad_vectors, 0);
+	CU_ASSERT(acks > 0);
+	uint8_t d = 0;
+	CU_ASSERT_FALSE(bus_access(&F.pio, 0x3f6, &d, 1, false));
+	CU_ASSERT_EQUAL(d, 0xff);
+	fake_env_fini(&F);
+}
+
 UNIT_SUITE(pc_misc_devices, NULL, NULL,
+	   UNIT_TEST(test_random_io),
+	   UNIT_TEST(test_irqs_through_pic),
 	   UNIT_TEST(test_debug_exit),
 	   UNIT_TEST(test_acpi_poweroff),
 	   UNIT_TEST(test_i8042_commands),
