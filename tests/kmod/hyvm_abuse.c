@@ -1,0 +1,262 @@
+/*
+ * Drives /dev/hyvm with invalid and hostile arguments and checks each
+ * errno. The harness then requires a clean dmesg and a successful rmmod
+ * (no reference leaked by any error path).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include "hyvm_test.h"
+
+#define PAGE 4096UL
+
+static int map_ram(int vm, void *addr, unsigned long long gpa,
+		   unsigned long long size, unsigned flags)
+{
+	struct hyvm_ram_map m = {
+		.user_addr = (unsigned long)addr, .gpa = gpa, .size = size, .flags = flags,
+	};
+
+	return ioctl(vm, HYVM_MAP_RAM, &m);
+}
+
+static void test_device(void)
+{
+	int dev = open_dev();
+
+	check_errno(ioctl(dev, HYVM_CREATE_VM, 1), EINVAL, "dev-create-vm-arg");
+	check_errno(ioctl(dev, HYVM_GET_CAPABILITIES, NULL), EFAULT, "dev-caps-null");
+	check_errno(ioctl(dev, HYVM_GET_CAPABILITIES, (void *)0xffff888000000000UL), EFAULT,
+		    "dev-caps-kernel-addr");
+	check_errno(ioctl(dev, HYVM_MAP_RAM, NULL), ENOTTY, "dev-vm-ioctl-on-dev");
+	check_errno(ioctl(dev, HYVM_RUN, 0), ENOTTY, "dev-vcpu-ioctl-on-dev");
+	close(dev);
+}
+
+static void test_map_ram(void)
+{
+	int dev = open_dev(), vm = ioctl(dev, HYVM_CREATE_VM, 0);
+	unsigned char *mem = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *ro = mmap(NULL, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *hole = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i;
+
+	check(vm >= 0, "vm-create", "%s", strerror(errno));
+	munmap(hole, 4 * PAGE);		/* now certainly unmapped */
+	check_errno(ioctl(vm, HYVM_MAP_RAM, NULL), EFAULT, "map-null-arg");
+	check_errno(map_ram(vm, mem, 0, 0, 0), EINVAL, "map-size-zero");
+	check_errno(map_ram(vm, mem + 1, 0, PAGE, 0), EINVAL, "map-user-misaligned");
+	check_errno(map_ram(vm, mem, 0x800, PAGE, 0), EINVAL, "map-gpa-misaligned");
+	check_errno(map_ram(vm, mem, 0, PAGE + 1, 0), EINVAL, "map-size-misaligned");
+	check_errno(map_ram(vm, mem, 0, PAGE, 1), EINVAL, "map-flags");
+	check_errno(map_ram(vm, mem, HYVM_MAX_GPA, PAGE, 0), EINVAL, "map-gpa-out-of-range");
+	check_errno(map_ram(vm, mem, HYVM_MAX_GPA - PAGE, 2 * PAGE, 0), EINVAL, "map-gpa-end-out-of-range");
+	check_errno(map_ram(vm, mem, 0, -PAGE, 0), EINVAL, "map-size-huge");
+	check_errno(map_ram(vm, (void *)0xffff888000000000UL, 0, PAGE, 0), EINVAL, "map-kernel-addr");
+	check_errno(map_ram(vm, (void *)(-(long)PAGE), 0, 2 * PAGE, 0), EINVAL, "map-addr-wraps");
+	check_errno(map_ram(vm, hole, 0, 4 * PAGE, 0), EFAULT, "map-unmapped-user");
+	check_errno(map_ram(vm, ro, 0, 4 * PAGE, 0), EFAULT, "map-read-only-user");
+	check_errno(map_ram(vm, mem + 62 * PAGE, 0, 4 * PAGE, 0), EFAULT, "map-partly-unmapped");
+	check(map_ram(vm, mem, 0x100000, 16 * PAGE, 0) == 0, "map-ok", "%s", strerror(errno));
+	check_errno(map_ram(vm, mem + 16 * PAGE, 0x100000, PAGE, 0), EEXIST, "map-same-gpa");
+	check_errno(map_ram(vm, mem + 16 * PAGE, 0x10f000, 2 * PAGE, 0), EEXIST, "map-overlap-end");
+	check_errno(map_ram(vm, mem + 16 * PAGE, 0xff000, 2 * PAGE, 0), EEXIST, "map-overlap-start");
+	for (i = 1; i < HYVM_MAX_RAM_SLOTS; i++)
+		map_ram(vm, mem + (16 + i) * PAGE, 0x200000 + i * PAGE, PAGE, 0);
+	check_errno(map_ram(vm, mem + 40 * PAGE, 0x400000, PAGE, 0), ENOSPC, "map-too-many-slots");
+	/* the process drops its mapping; the VM keeps the pinned pages */
+	munmap(mem, 64 * PAGE);
+	close(vm);
+	close(dev);
+	munmap(ro, 4 * PAGE);
+}
+
+static void test_vcpu_args(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	void *p;
+	int ret;
+
+	if (test_vm_create(&t, 16 * PAGE))
+		return check(0, "vcpu-setup", "%s", strerror(errno));
+	check_errno(ioctl(t.vm, HYVM_CREATE_VCPU, HYVM_MAX_VCPUS), EINVAL, "vcpu-index-range");
+	check_errno(ioctl(t.vm, HYVM_CREATE_VCPU, -1L), EINVAL, "vcpu-index-negative");
+	check_errno(ioctl(t.vm, HYVM_CREATE_VCPU, 0), EEXIST, "vcpu-twice");
+	check_errno(ioctl(t.vcpu, HYVM_CREATE_VCPU, 1), ENOTTY, "vcpu-vm-ioctl-on-vcpu");
+	check_errno(ioctl(t.vcpu, HYVM_RUN, 1), EINVAL, "vcpu-run-arg");
+	check_errno(ioctl(t.vcpu, HYVM_GET_STATE, NULL), EFAULT, "vcpu-get-state-null");
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, (void *)8), EFAULT, "vcpu-set-state-bad-ptr");
+	check_errno(ioctl(t.vcpu, HYVM_INJECT_IRQ, 256), EINVAL, "vcpu-inject-vector-range");
+	check_errno(ioctl(t.vcpu, HYVM_SET_IRQ_WINDOW, 2), EINVAL, "vcpu-irq-window-arg");
+	check_errno(ioctl(t.vcpu, _IO(HYVM_IOCTL_TYPE, 0x7e), 0), ENOTTY, "vcpu-unknown-ioctl");
+
+	p = mmap(NULL, 2 * HYVM_RUN_SIZE, PROT_READ, MAP_SHARED, t.vcpu, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "vcpu-mmap-too-big", "mmap returned %p", p);
+	p = mmap(NULL, HYVM_RUN_SIZE, PROT_READ, MAP_SHARED, t.vcpu, HYVM_RUN_SIZE);
+	check(p == MAP_FAILED && errno == EINVAL, "vcpu-mmap-offset", "mmap returned %p", p);
+	p = mmap(NULL, HYVM_RUN_SIZE, PROT_READ, MAP_SHARED, t.vm, 0);
+	check(p == MAP_FAILED, "vm-mmap-refused", "mmap of a VM fd returned %p", p);
+
+	real_mode_state(&st, 0x1000, 0);
+	st.cr0 |= 1ULL << 40;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-cr0-reserved");
+	real_mode_state(&st, 0x1000, 0);
+	st.efer = 1ULL << 20;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-efer-reserved");
+	real_mode_state(&st, 0x1000, 0);
+	*(unsigned *)&st.fxsave[24] = 0xffffffff;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-mxcsr-reserved");
+	real_mode_state(&st, 0x1000, 0);
+	st.event.type = 9;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-event-type");
+	real_mode_state(&st, 0x1000, 0);
+	st.event.type = HYVM_EVENT_EXCEPTION;
+	st.event.vector = 200;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-exception-vector");
+	real_mode_state(&st, 0x1000, 0);
+	st.pat = 0x02;
+	check_errno(ioctl(t.vcpu, HYVM_SET_STATE, &st), EINVAL, "state-pat");
+
+	/* State the hardware refuses (long mode without PAE): a failed
+	 * entry reported to user space, not a host problem. */
+	real_mode_state(&st, 0x1000, 0);
+	st.cr0 = 0x80000011;
+	st.efer = 0x500;
+	check(ioctl(t.vcpu, HYVM_SET_STATE, &st) == 0, "state-bad-but-accepted", "%s", strerror(errno));
+	ret = ioctl(t.vcpu, HYVM_RUN, 0);
+	check(ret == 0 && t.run->exit_kind == HYVM_EXIT_FAIL &&
+	      (unsigned)t.run->fail.hw_reason == 0xffffffffu, "run-invalid-state-fails",
+	      "ret %d (%s) kind %u reason %#llx raw %#x", ret, strerror(errno), t.run->exit_kind,
+	      (unsigned long long)t.run->fail.hw_reason, t.run->raw_reason);
+
+	/* A guest whose code is not in RAM: instruction fetch is MMIO. */
+	real_mode_state(&st, 0x1000, 0);
+	st.seg[HYVM_CS].base = 0x90000;
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check(ioctl(t.vcpu, HYVM_RUN, 0) == 0 && t.run->exit_kind == HYVM_EXIT_MMIO &&
+	      t.run->mmio.gpa == 0x91000, "run-fetch-outside-ram",
+	      "kind %u gpa %#llx", t.run->exit_kind, (unsigned long long)t.run->mmio.gpa);
+	/* a guest trying SVM instructions gets #UD -> with empty IVT: shutdown */
+	real_mode_state(&st, 0x1000, 0);
+	memcpy(t.ram + 0x1000, "\x0f\x01\xd8", 3);	/* vmrun */
+	st.idtr.limit = 0;
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check(ioctl(t.vcpu, HYVM_RUN, 0) == 0 && t.run->exit_kind == HYVM_EXIT_SHUTDOWN,
+	      "guest-vmrun-refused", "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	test_vm_destroy(&t);
+}
+
+/* The process unmaps guest RAM and closes the VM fd; the guest still runs
+ * on the pinned pages through its vCPU fd. */
+static void test_unmap_while_alive(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	static const unsigned char code[] = {
+		0xc6, 0x06, 0x00, 0x20, 0x42,	/* mov byte [0x2000],0x42 */
+		0xa0, 0x00, 0x20,		/* mov al,[0x2000] */
+		0xf4,
+	};
+
+	if (test_vm_create(&t, 16 * PAGE))
+		return check(0, "unmap-setup", "%s", strerror(errno));
+	memcpy(t.ram + 0x1000, code, sizeof(code));
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	munmap(t.ram, t.ram_size);
+	t.ram = NULL;
+	close(t.vm);
+	t.vm = -1;
+	check(ioctl(t.vcpu, HYVM_RUN, 0) == 0 && t.run->exit_kind == HYVM_EXIT_HLT,
+	      "run-after-munmap", "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check((st.gpr[HYVM_RAX] & 0xff) == 0x42, "guest-ram-after-munmap", "al %#x",
+	      (unsigned)(st.gpr[HYVM_RAX] & 0xff));
+	test_vm_destroy(&t);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+struct runner {
+	int vcpu;
+	int ret;
+	struct hyvm_run *run;
+};
+
+static void *run_thread(void *arg)
+{
+	struct runner *r = arg;
+
+	r->ret = ioctl(r->vcpu, HYVM_RUN, 0);
+	return NULL;
+}
+
+/* Close every fd while a vCPU is inside HYVM_RUN, then kick it. */
+static void test_close_mid_run(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct runner r;
+	pthread_t th;
+	struct timespec ms50 = { 0, 50 * 1000 * 1000 };
+
+	if (test_vm_create(&t, 16 * PAGE))
+		return check(0, "close-setup", "%s", strerror(errno));
+	t.ram[0x1000] = 0xeb;
+	t.ram[0x1001] = 0xfe;
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	sigaction(SIGUSR1, &sa, NULL);
+	r.vcpu = t.vcpu;
+	r.run = t.run;
+	r.ret = -2;
+	pthread_create(&th, NULL, run_thread, &r);
+	nanosleep(&ms50, NULL);
+	close(t.vcpu);
+	close(t.vm);
+	close(t.dev);
+	t.vcpu = t.vm = t.dev = -1;
+	nanosleep(&ms50, NULL);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	check(r.ret == 0 && r.run->exit_kind == HYVM_EXIT_INTR, "close-mid-run",
+	      "ret %d kind %u", r.ret, r.run->exit_kind);
+	test_vm_destroy(&t);
+}
+
+static void test_many_vms(void)
+{
+	int dev = open_dev(), fds[HYVM_MAX_VMS + 1], n = 0, i, last;
+
+	for (i = 0; i < HYVM_MAX_VMS; i++) {
+		fds[i] = ioctl(dev, HYVM_CREATE_VM, 0);
+		if (fds[i] < 0)
+			break;
+		n++;
+		ioctl(fds[i], HYVM_CREATE_VCPU, 0);	/* its fd leaks into the VM's life */
+	}
+	check(n == HYVM_MAX_VMS, "many-vms", "created %d of %d: %s", n, HYVM_MAX_VMS,
+	      strerror(errno));
+	last = ioctl(dev, HYVM_CREATE_VM, 0);
+	check_errno(last, ENOSPC, "too-many-vms");
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(dev);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_device();
+	test_map_ram();
+	test_vcpu_args();
+	test_unmap_while_alive();
+	test_close_mid_run();
+	test_many_vms();
+	return test_failures ? 1 : 0;
+}
