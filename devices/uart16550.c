@@ -3,7 +3,10 @@
  * written to THR goes to the host's output fd at once, so LSR always shows
  * THRE and TEMT. Receive takes bytes from the input fd in poll() into the
  * 16-byte RX FIFO (1 byte when the FIFOs are off), never more than fits,
- * so nothing is lost to overrun; the rest waits in the fd.
+ * so nothing is lost to overrun; the rest waits in the fd. As on silicon
+ * and under QEMU, a byte taken before the guest enables or clears the
+ * FIFOs (FCR) is discarded by that write: feed input after the guest's
+ * UART set-up, not before it starts.
  *
  * Register names are the datasheet's: RBR/THR/DLL, IER/DLM, IIR/FCR, LCR,
  * MCR, LSR, MSR, SCR. The IRQ follows QEMU: not gated by MCR.OUT2, so the
