@@ -34,7 +34,7 @@ KD=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1) ||
 KVER=${KD#/usr/src/linux-headers-}
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -qx insmod ||
+[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -x insmod >/dev/null ||
 	die "$BUSYBOX with insmod missing (apt-get install busybox-static)"
 
 mkdir -p "$CACHE/deb"
@@ -86,6 +86,8 @@ if [ -x "$ROOT/build/hyvm" ] && [ -x "$ROOT/tests/run-guests.sh" ] &&
    ls "$ROOT"/build/guests/*.elf >/dev/null 2>&1; then
 	copy_with_libs "$ROOT/build/hyvm" /hyvm/hyvm
 	copy_with_libs /bin/bash /bin/bash
+	# run-guests.sh wants coreutils' timeout (--kill-after), not busybox's
+	copy_with_libs "$(command -v timeout)" /usr/local/bin/timeout
 	cp "$ROOT"/build/guests/*.elf "$STAGE/hyvm/guests/"
 	cp "$ROOT/tests/run-guests.sh" "$STAGE/hyvm/run-guests.sh"
 	GUESTS=1
@@ -97,7 +99,7 @@ cat > "$STAGE/init" <<EOF
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-export PATH=/bin:/hyvm
+export PATH=/usr/local/bin:/bin:/hyvm
 echo HARNESS-BEGIN
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
 for t in$TESTS; do
