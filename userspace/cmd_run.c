@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	fflush(stdout);
+	/* A reader that goes away (hyvm run | head) must not kill the VMM
+	 * mid-exit; the UART sees EPIPE and drops output instead. */
+	signal(SIGPIPE, SIG_IGN);
 	tty_raw_input();
 	vm_run(&vm, &out);
 	tty_restore();
