@@ -25,6 +25,8 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
+CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin
+
 .PHONY: all test test-unit test-guests test-guests-qemu kmod clean bench-bt
 all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests
 
@@ -48,7 +50,6 @@ $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
 $(O)/cli/%.bin: tests/cli/%.asm
 	@mkdir -p $(dir $@)
 	nasm -f bin -o $@ $<
-CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin
 
 include tests/guests/guests.mk
 
