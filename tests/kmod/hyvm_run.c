@@ -161,6 +161,58 @@ static void test_triple_fault(void)
 	test_vm_destroy(&t);
 }
 
+/* 64-bit long mode with 4-level paging (identity map through a 2 MiB
+ * page): the guest's own page tables walked through the nested ones. */
+static void test_long_mode(void)
+{
+	static const unsigned char code[] = {
+		0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov rax,imm64 */
+		0x48, 0x89, 0x04, 0x25, 0x00, 0x30, 0x10, 0x00,	/* mov [0x103000],rax */
+		0x48, 0x8b, 0x1c, 0x25, 0x00, 0x30, 0x10, 0x00,	/* mov rbx,[0x103000] */
+		0xe6, 0x80,					/* out 0x80,al */
+		0xf4,						/* hlt */
+	};
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	unsigned long long *pml4, *pdpt, *pd;
+	int i;
+
+	if (test_vm_create(&t, 2 * 1024 * 1024))
+		return check(0, "long-setup", "%s", strerror(errno));
+	pml4 = (unsigned long long *)(t.ram + 0x10000);
+	pdpt = (unsigned long long *)(t.ram + 0x11000);
+	pd = (unsigned long long *)(t.ram + 0x12000);
+	pml4[0] = 0x11000 | 3;
+	pdpt[0] = 0x12000 | 3;
+	pd[0] = 0 | 0x83;				/* 2 MiB, RW, present */
+	memcpy(t.ram + 0x100000, code, sizeof(code));
+	real_mode_state(&st, 0, 0);
+	for (i = 0; i < HYVM_NR_SEGS; i++)
+		set_seg(&st.seg[i], 0x10, 0, 0xffffffff, 0xc93);
+	set_seg(&st.seg[HYVM_CS], 0x08, 0, 0xffffffff, 0xa9b);	/* L=1, G */
+	set_seg(&st.seg[HYVM_LDTR], 0, 0, 0, 0x82);
+	set_seg(&st.seg[HYVM_TR], 0x18, 0, 0x67, 0x8b);
+	st.rip = 0x100000;
+	st.gpr[HYVM_RSP] = 0x180000;
+	st.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
+	st.cr3 = 0x10000;
+	st.cr4 = 0x20;			/* PAE */
+	st.efer = 0x500;		/* LME LMA */
+	check(ioctl(t.vcpu, HYVM_SET_STATE, &st) == 0, "long-set-state", "%s", strerror(errno));
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_IO && t.run->io.port == 0x80 &&
+	      t.run->io_data[0] == 0x88, "long-out", "kind %u port %#x raw %#x",
+	      t.run->exit_kind, t.run->io.port, t.run->raw_reason);
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "long-hlt", "kind %u",
+	      t.run->exit_kind);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check(st.gpr[HYVM_RBX] == 0x1122334455667788ULL &&
+	      *(unsigned long long *)(t.ram + 0x103000) == 0x1122334455667788ULL &&
+	      (st.efer & 0x500) == 0x500, "long-mode-memory",
+	      "rbx %#llx efer %#llx", (unsigned long long)st.gpr[HYVM_RBX],
+	      (unsigned long long)st.efer);
+	test_vm_destroy(&t);
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -201,6 +253,7 @@ int main(void)
 	test_msr();
 	test_irq();
 	test_triple_fault();
+	test_long_mode();
 	test_signal();
 	return test_failures ? 1 : 0;
 }
