@@ -66,9 +66,9 @@ struct vcpu_exit {
 		} io;
 		struct {
 			uint64_t gpa;
-			uint8_t size;
+			uint8_t size;		/* 1 to 8 */
 			bool write;
-			uint8_t data[8];
+			uint8_t *data;		/* size bytes, engine-owned, as io.data */
 		} mmio;
 		struct {
 			char msg[192];

@@ -245,7 +245,7 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		exit->mmio.gpa = run->mmio.phys_addr;
 		exit->mmio.size = run->mmio.len > 8 ? 8 : run->mmio.len;
 		exit->mmio.write = run->mmio.is_write;
-		memcpy(exit->mmio.data, run->mmio.data, 8);
+		exit->mmio.data = run->mmio.data;	/* KVM completes a read from here */
 		break;
 	case KVM_EXIT_HLT:
 		exit->kind = EXIT_HLT;
