@@ -27,7 +27,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin
 
-.PHONY: all test test-unit test-guests test-guests-qemu kmod clean bench-bt
+.PHONY: all test test-host test-unit test-guests test-guests-qemu kmod clean bench-bt
 all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests
 
 $(O)/%.o: %.c
@@ -59,7 +59,21 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 	@mkdir -p $(dir $@)
 	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
 
+# make test: everything, the guest suite last so its summary ends the run.
+# Without SAN=1 it also runs the host-side tests again under ASan/UBSan.
 test: all
+	$(O)/unit-tests
+	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
+	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
+ifneq ($(SAN),1)
+	$(MAKE) --no-print-directory SAN=1 test-host
+endif
+	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
+	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+
+# The host-side tests alone (what SAN=1 is for): CUnit, bad input, guest
+# faults, the guest suite on this machine's engines.
+test-host: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
