@@ -183,6 +183,10 @@ static void handle_io(struct vm *vm, struct vcpu_exit *exit)
 /* The guest waits in HLT for an interrupt: sleep until a device has one. */
 static bool wait_for_interrupt(struct vm *vm)
 {
+	/* Input the UART cannot take (its FIFO is full) stays readable: stop
+	 * watching it then, or this loop would spin. */
+	bool watch_input = vm->env.input_fd >= 0;
+
 	while (!vm->stop_requested) {
 		uint64_t next = poll_devices(vm);
 		if (pic_has_interrupt(vm->pic))
@@ -194,7 +198,8 @@ static bool wait_for_interrupt(struct vm *vm)
 		if (ms > HALT_SLEEP_MS)
 			ms = HALT_SLEEP_MS;
 		struct pollfd pfd = { .fd = vm->env.input_fd, .events = POLLIN };
-		poll(&pfd, vm->env.input_fd >= 0 ? 1 : 0, ms);
+		if (poll(&pfd, watch_input ? 1 : 0, ms) > 0)
+			watch_input = false;	/* the next poll_devices takes it */
 	}
 	return false;
 }
