@@ -30,6 +30,7 @@ struct svm_vcpu {
 	int last_cpu;
 	bool flush;			/* flush this ASID's TLB on next entry */
 	u64 gprs[HYVM_NR_GPRS];		/* RAX and RSP live in the VMCB */
+	unsigned long dr[4];		/* guest DR0-3: VMRUN does not switch them */
 	struct svm_pending_in pending_in;
 	u8 fxsave[512] __aligned(16);
 };

@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/io.h>
 #include <linux/percpu.h>
+#include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
 #include "svm.h"
@@ -77,11 +78,25 @@ void svm_enter_guest(struct svm_vcpu *sv)
 		wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
 
+	/* APM 15.5.1: VMRUN switches DR6/DR7 only; DR0-3 are ours to swap. */
+	set_debugreg(sv->dr[0], 0);
+	set_debugreg(sv->dr[1], 1);
+	set_debugreg(sv->dr[2], 2);
+	set_debugreg(sv->dr[3], 3);
+
 	svm_clgi();
 	local_irq_enable();
 	hyvm_svm_vmrun(sv->gprs, sv->vmcb_pa, page_to_phys(c->host_save));
 	local_irq_disable();
 	svm_stgi();
+
+	get_debugreg(sv->dr[0], 0);
+	get_debugreg(sv->dr[1], 1);
+	get_debugreg(sv->dr[2], 2);
+	get_debugreg(sv->dr[3], 3);
+	/* the host's breakpoints, if it has any armed (as KVM does) */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 
 	wrmsrl(MSR_VM_HSAVE_PA, hsave_old);
 	if (!(efer & EFER_SVME))
