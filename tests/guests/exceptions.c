@@ -6,49 +6,18 @@
 
 GUEST("exceptions", "");
 
-#define VEC_DE 0
-#define VEC_UD 6
-#define VEC_NP 11
-#define VEC_GP 13
-#define NO_ERROR_CODE 0
-
 #define SEL_NOT_PRESENT SEL_SPARE(0)
 #define SEL_BEYOND_GDT 0x1238
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* Each raiser marks its faulting instruction with a global label, so the
- * check can compare the reported EIP with it. */
-#define FAULTING(label, setup, insn, ...) \
-	static void __attribute__((noinline)) label##_raise(void *arg) \
-	{ \
-		asm volatile(setup "\n.globl " #label "\n" #label ":\n\t" insn : : : __VA_ARGS__); \
-	} \
-	extern const char label[];
-
-FAULTING(div_zero, "xorl %%edx, %%edx\n\txorl %%ecx, %%ecx\n\tmovl $1, %%eax", "divl %%ecx", "eax", "ecx", "edx")
-FAULTING(idiv_overflow, "movl $0xffffffff, %%edx\n\tmovl $0x80000000, %%eax\n\tmovl $-1, %%ecx", "idivl %%ecx",
+FAULTING_INSN(div_zero, "xorl %%edx, %%edx\n\txorl %%ecx, %%ecx\n\tmovl $1, %%eax", "divl %%ecx", "eax", "ecx", "edx")
+FAULTING_INSN(idiv_overflow, "movl $0xffffffff, %%edx\n\tmovl $0x80000000, %%eax\n\tmovl $-1, %%ecx", "idivl %%ecx",
          "eax", "ecx", "edx")
-FAULTING(ud2_insn, "", "ud2", "memory")
-FAULTING(mov_cs_insn, "movw %%cs, %%ax", "movw %%ax, %%cs", "eax")
-FAULTING(null_jump, "", "ljmp $0, $0", "memory")
-FAULTING(beyond_gdt, "movw $0x1238, %%ax", "movw %%ax, %%ds", "eax")
-FAULTING(code_in_ss, "movw $0x08, %%ax", "movw %%ax, %%ss", "eax")
-FAULTING(not_present, "movw $" STR(SEL_NOT_PRESENT) ", %%ax", "movw %%ax, %%es", "eax")
-
-static void expect_fault(const char *what, void (*raise)(void *), uint32_t vector, uint32_t error,
-                         const char *eip)
-{
-	struct fault f;
-	if (!catch_fault(raise, NULL, &f)) {
-		check(false, "%s: no fault", what);
-		return;
-	}
-	check(f.vector == vector && f.error == error && f.eip == (uint32_t)eip && f.cs == SEL_CODE32,
-	      "%s: vector %u error 0x%x at %x:%x, want vector %u error 0x%x at %x:%x", what, f.vector,
-	      f.error, f.cs, f.eip, vector, error, SEL_CODE32, (uint32_t)eip);
-}
+FAULTING_INSN(ud2_insn, "", "ud2", "memory")
+FAULTING_INSN(mov_cs_insn, "movw %%cs, %%ax", "movw %%ax, %%cs", "eax")
+FAULTING_INSN(null_jump, "", "ljmp $0, $0", "memory")
+FAULTING_INSN(beyond_gdt, "movw $0x1238, %%ax", "movw %%ax, %%ds", "eax")
+FAULTING_INSN(code_in_ss, "movw $0x08, %%ax", "movw %%ax, %%ss", "eax")
+FAULTING_INSN(not_present, "movw $" STR(SEL_NOT_PRESENT) ", %%ax", "movw %%ax, %%es", "eax")
 
 /* A handler that resumes after the ud2 it was given, with EAX set, proves
  * the IRET path restores the interrupted context it edited. */

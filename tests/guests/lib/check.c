@@ -72,3 +72,16 @@ void guest_exit(void)
 	for (;;)
 		asm volatile("cli; hlt");
 }
+
+void expect_fault(const char *what, void (*raise)(void *), uint32_t vector, uint32_t error,
+                  const char *eip)
+{
+	struct fault f;
+	if (!catch_fault(raise, NULL, &f)) {
+		check(false, "%s: no fault", what);
+		return;
+	}
+	check(f.vector == vector && f.error == error && f.eip == (uint32_t)eip && f.cs == SEL_CODE32,
+	      "%s: vector %u error 0x%x at %x:%x, want vector %u error 0x%x at %x:%x", what, f.vector,
+	      f.error, f.cs, f.eip, vector, error, SEL_CODE32, (uint32_t)eip);
+}

@@ -109,6 +109,25 @@ bool catch_fault(void (*fn)(void *), void *arg, struct fault *f);
  * (e.g. the "exit" system call of a ring 3 test). */
 void catch_unwind(struct trap_frame *tf) __attribute__((noreturn));
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Defines NAME_raise(void *), for catch_fault, which runs the asm "setup"
+ * and then "insn" at the global label NAME, so a check can compare the
+ * EIP a fault reports with &NAME. The trailing arguments are clobbers. */
+#define FAULTING_INSN(name, setup, insn, ...) \
+	extern const char name[]; \
+	static void __attribute__((noinline, used)) name##_raise(void *arg) \
+	{ \
+		asm volatile(setup "\n.globl " #name "\n" #name ":\n\t" insn : : : __VA_ARGS__); \
+	}
+
+/* Runs raise via catch_fault and checks the vector, error code and EIP
+ * (and that CS is SEL_CODE32); reports as part of the current group. */
+void expect_fault(const char *what, void (*raise)(void *), uint32_t vector, uint32_t error,
+                  const char *eip);
+#define NO_ERROR_CODE 0
+
 /* --- libc bits that gcc may call on its own --- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -16,6 +16,15 @@
 #define EFLAGS_OF 0x0800u
 #define EFLAGS_ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
 
+#define VEC_DE 0
+#define VEC_BP 3
+#define VEC_OF 4
+#define VEC_UD 6
+#define VEC_NP 11
+#define VEC_SS 12
+#define VEC_GP 13
+#define VEC_PF 14
+
 #define CR0_PE 0x00000001u
 #define CR0_WP 0x00010000u
 #define CR0_PG 0x80000000u
