@@ -1,6 +1,5 @@
 /* Writes the malformed guest images tests/cli/bad-input.sh feeds to
  * `hyvm run`: mkbadelf DIR */
-#include <elf.h>
 #include <stdio.h>
 #include <string.h>
 #include "../unit/elf_builder.h"
@@ -40,22 +39,11 @@ int main(int argc, char **argv)
 	elf_builder_write(p, (struct elf_seg[]){ { 0x100000, 0, 0x1000, 0x180000, 0 } }, 1,
 			  0x100000, true, NULL, 0);
 
-	Elf64_Ehdr eh = { 0 };
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_EXEC;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_ehsize = sizeof(eh);
 	path_of(p, sizeof(p), d, "elf64.elf");
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(&eh, sizeof(eh), 1, f) != 1)
+	if (elf_builder_write_elf64_header(p) < 0)
 		return 1;
-	fclose(f);
 	path_of(p, sizeof(p), d, "not-elf.bin");
-	f = fopen(p, "wb");
+	FILE *f = fopen(p, "wb");
 	if (!f)
 		return 1;
 	fputs("this is a text file, not a kernel\n", f);

@@ -72,3 +72,22 @@ size_t elf_builder_write(const char *path, const struct elf_seg *segs, int n, ui
 	return size;
 }
 
+
+int elf_builder_write_elf64_header(const char *path)
+{
+	Elf64_Ehdr eh = { 0 };
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return -1;
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_ehsize = sizeof(eh);
+	int ok = fwrite(&eh, sizeof(eh), 1, f) == 1;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}

@@ -16,4 +16,7 @@ size_t elf_builder_write(const char *path, const struct elf_seg *segs, int n,
 			 uint32_t entry, bool header, const char *requires,
 			 size_t truncate_to);
 
+/* An x86-64 ELF header and nothing else: no Multiboot header. 0 or -1. */
+int elf_builder_write_elf64_header(const char *path);
+
 #endif

@@ -164,18 +164,7 @@ static void test_not_elf(void)
 
 static void test_elf64_without_header(void)
 {
-	Elf64_Ehdr eh = { 0 };
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_EXEC;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_ehsize = sizeof(eh);
-	FILE *f = fopen(path, "wb");
-	fwrite(&eh, sizeof(eh), 1, f);
-	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(elf_builder_write_elf64_header(path), 0);
 	expect_error("ELF64 file without a Multiboot header");
 }
 
