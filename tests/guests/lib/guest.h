@@ -128,6 +128,13 @@ void expect_fault(const char *what, void (*raise)(void *), uint32_t vector, uint
                   const char *eip);
 #define NO_ERROR_CODE 0
 
+/* --- pic.c: the 8259A pair, IRQ n at vector PIC_VECTOR_BASE + n --- */
+#define PIC_VECTOR_BASE 0x20
+void pic_init(uint16_t unmasked_irqs); /* bit n set: IRQ n enabled */
+void pic_set_mask(uint16_t masked_irqs);
+uint16_t pic_get_mask(void);
+void pic_eoi(unsigned irq);
+
 /* --- libc bits that gcc may call on its own --- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
