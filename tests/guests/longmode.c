@@ -7,9 +7,6 @@
 
 GUEST("longmode", "long-mode");
 
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_PS 0x80ull
 #define EFER_LME (1u << 8)
 #define EFER_LMA (1u << 10)
 

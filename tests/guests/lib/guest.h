@@ -135,6 +135,20 @@ void pic_set_mask(uint16_t masked_irqs);
 uint16_t pic_get_mask(void);
 void pic_eoi(unsigned irq);
 
+/* --- paging32.c: identity-mapped 2-level paging --- */
+#define PTE_P 0x001u
+#define PTE_W 0x002u
+#define PTE_U 0x004u
+#define PTE_A 0x020u
+#define PTE_D 0x040u
+#define PTE_PS 0x080u
+/* volatile: the CPU reads and writes these behind the compiler's back */
+extern volatile uint32_t paging32_directory[1024]; /* PDEs 256.. are free for tests */
+extern volatile uint32_t paging32_low_table[1024]; /* 4K pages of 0..4 MiB */
+/* Identity-maps the first GiB (4K pages below 4 MiB, 4M pages above),
+ * then sets CR4.PSE, CR3, and CR0.PG|WP. */
+void paging32_enable(void);
+
 /* --- libc bits that gcc may call on its own --- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
