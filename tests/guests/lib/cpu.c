@@ -70,6 +70,13 @@ void idt_set_type(uint8_t vector, uint8_t type_attr)
 	              ((uint64_t)type_attr << 40) | ((uint64_t)(handler >> 16) << 48);
 }
 
+void idt_set_raw(uint8_t vector, void (*handler)(void), uint8_t type_attr)
+{
+	uint32_t h = (uint32_t)handler;
+	idt[vector] = (h & 0xffff) | ((uint64_t)SEL_CODE32 << 16) | ((uint64_t)type_attr << 40) |
+	              ((uint64_t)(h >> 16) << 48);
+}
+
 static void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)

@@ -84,6 +84,8 @@ void tss_load(uint32_t esp0);
 #define GATE_TRAP 0x8f /* present, DPL0, 32-bit trap gate */
 #define GATE_DPL3 0x60
 void idt_set_type(uint8_t vector, uint8_t type_attr);
+/* Points a gate at a guest's own asm entry instead of the library stub. */
+void idt_set_raw(uint8_t vector, void (*handler)(void), uint8_t type_attr);
 
 struct trap_frame {
 	uint32_t gs, fs, es, ds;
