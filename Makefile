@@ -26,9 +26,14 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin
+TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
+
+.PHONY: test-top
+test-top: $(O)/hyvm $(TOP_GUESTS)
+	tests/top/run.sh $(O)/hyvm $(O)/top
 
 .PHONY: all test test-host test-unit test-guests test-guests-qemu kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests $(TOP_GUESTS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +56,12 @@ $(O)/cli/%.bin: tests/cli/%.asm
 	@mkdir -p $(dir $@)
 	nasm -f bin -o $@ $<
 
+# hyvm top's guests: ELF with symbols, so the console names exit sites.
+$(O)/top/%.elf: tests/top/%.asm
+	@mkdir -p $(dir $@)
+	nasm -f elf32 -Werror -o $(O)/top/$*.o $<
+	ld -m elf_i386 -N -Ttext=0x100000 -z noexecstack --no-warn-rwx-segments -e start -o $@ $(O)/top/$*.o
+
 include tests/guests/guests.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
@@ -65,6 +76,7 @@ test: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
+	tests/top/run.sh $(O)/hyvm $(O)/top
 ifneq ($(SAN),1)
 	$(MAKE) --no-print-directory SAN=1 test-host
 endif
@@ -77,6 +89,7 @@ test-host: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
+	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 test-unit: $(O)/unit-tests

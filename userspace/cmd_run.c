@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "loader.h"
+#include "stats.h"
 #include "vm.h"
 
 #define DEFAULT_MEM_MIB	128
@@ -29,6 +30,8 @@ struct run_args {
 	uint64_t mem_mib;
 	const char *cmdline;
 	const char *guest;
+	bool stats, no_stats;
+	const char *stats_out;
 	struct boot_params boot;
 };
 
@@ -48,6 +51,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "module", required_argument, NULL, 'M' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "stats-out", required_argument, NULL, 'O' },
+		{ "no-stats", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -82,14 +88,26 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("at most 16 modules, '%s' is one too many", optarg);
 			a->boot.modules[a->boot.nr_modules++] = optarg;
 			break;
+		case 'S':
+			a->stats = true;
+			break;
+		case 'O':
+			a->stats_out = optarg;
+			break;
+		case 'N':
+			a->no_stats = true;
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm] [--mem MiB] "
-			       "[--cmdline STR] [--module FILE]... [GUEST]\n");
+			       "[--cmdline STR] [--module FILE]... [--stats] [--stats-out FILE] "
+			       "[--no-stats] [GUEST]\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
+	if (a->no_stats && (a->stats || a->stats_out))
+		return usage_error("%s", "--no-stats contradicts --stats and --stats-out");
 	if (optind < argc)
 		a->guest = argv[optind++];
 	if (optind < argc)
@@ -255,6 +273,11 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return EXIT_USAGE;
 	}
+	if (!a.no_stats && stats_run_start(&vm.stats, a.guest, a.stats, a.stats || a.stats_out,
+					   engine, vm.vcpu) < 0) {
+		vm_destroy(&vm);
+		return EXIT_USAGE;
+	}
 	fflush(stdout);
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */
@@ -263,6 +286,8 @@ int cmd_run(int argc, char **argv)
 	vm_run(&vm, &out);
 	tty_restore();
 	r = report(&vm, &out);
+	if (stats_run_finish(vm.stats, r, a.stats_out) < 0 && r == 0)
+		r = 1;
 	vm_destroy(&vm);
 	return r;
 }

@@ -112,6 +112,9 @@ struct engine_ops {
 	 * EXIT_KICKED soon. */
 	void (*kick)(struct engine_vcpu *vcpu);
 	void (*read_stats)(struct engine_vcpu *vcpu, struct engine_stats *st);
+	/* Optional: the engine's name for a raw_reason (e.g. "KVM_EXIT_IO");
+	 * NULL op or NULL result: the console shows the number. */
+	const char *(*raw_reason_name)(uint32_t raw_reason);
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };

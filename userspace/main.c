@@ -12,6 +12,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run a guest: hyvm run [--engine E] [--mem MiB] [--cmdline S] [--module F]... [GUEST]" },
 	{ "engines", cmd_engines, "list the engines and whether this machine has them" },
+	{ "ps", cmd_ps, "list the running VMs (their stats files): hyvm ps [--prune]" },
+	{ "top", cmd_top, "live exit profile of a VM: hyvm top [--batch [--json] [-n N]] [-d S] [PID]" },
 };
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "stats.h"
 #include "vm.h"
 
 /* A 1 ms tick wakes the vCPU so device timers and input are polled even
@@ -279,7 +280,9 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 			window_requested = false;
 		}
 
+		stats_before_run(vm->stats);
 		int r = vm->engine->vcpu_run(vm->vcpu, &exit);
+		stats_after_run(vm->stats, &exit);
 		vm->exits[exit.kind]++;
 		if (vm->trace_exits)
 			trace_exit(vm, &exit);

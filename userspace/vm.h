@@ -13,6 +13,8 @@
 
 #define VM_MAX_DEVICES 32
 
+struct stats_writer;
+
 enum vm_outcome_kind {
 	VM_DEBUG_EXIT,		/* status from isa-debug-exit */
 	VM_POWEROFF,
@@ -52,6 +54,7 @@ struct vm {
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;
 	bool trace_exits;
+	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */
 };
 
 /* RAM and devices; no engine yet, so a bad guest image can be refused
