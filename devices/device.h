@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include "../userspace/bus.h"
 
 struct device_env {
@@ -21,6 +22,9 @@ struct device_env {
 	/* Monotonic nanoseconds; tests substitute a fake clock. */
 	uint64_t (*now_ns)(void *ctx);
 	void *clock_ctx;
+	/* Wall-clock time for the RTC; NULL means the host's CLOCK_REALTIME.
+	 * Tests set it to step across second boundaries deterministically. */
+	struct timespec (*wall_time)(void *ctx);
 	/* Ask the VMM to stop the guest: debug-exit, reset, power-off. */
 	void (*request_stop)(void *ctx, int reason, int status);
 	void *stop_ctx;

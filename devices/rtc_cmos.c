@@ -60,16 +60,19 @@ struct rtc {
 	bool irq_level;
 };
 
-static struct timespec host_utc(void)
+static struct timespec host_utc(const struct device_env *env)
 {
 	struct timespec ts;
+
+	if (env->wall_time)
+		return env->wall_time(env->clock_ctx);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts;
 }
 
 static int64_t guest_seconds(const struct rtc *r)
 {
-	return (int64_t)host_utc().tv_sec + r->offset_s;
+	return (int64_t)host_utc(r->env).tv_sec + r->offset_s;
 }
 
 static uint8_t encode(const struct rtc *r, unsigned v)
@@ -130,7 +133,7 @@ static void registers_to_clock(struct rtc *r)
 	};
 	time_t t = timegm(&tm);	/* normalizes out-of-range fields */
 	if (t != (time_t)-1)
-		r->offset_s = (int64_t)t - (int64_t)host_utc().tv_sec;
+		r->offset_s = (int64_t)t - (int64_t)host_utc(r->env).tv_sec;
 }
 
 static bool is_clock_register(unsigned i)
@@ -225,7 +228,7 @@ static uint8_t rtc_read_data(struct rtc *r)
 	case RTC_REG_A:
 		v = r->cmos[i] & ~REG_A_UIP;
 		if (clock_running(r) &&
-		    (uint64_t)host_utc().tv_nsec >= NS_PER_SEC - UIP_NS)
+		    (uint64_t)host_utc(r->env).tv_nsec >= NS_PER_SEC - UIP_NS)
 			v |= REG_A_UIP;
 		return v;
 	case RTC_REG_C:
@@ -378,7 +381,7 @@ static uint64_t rtc_next_deadline(void *dev)
 	if ((b & REG_B_PIE) && period)
 		next = r->pf_start_ns + (r->pf_periods + 1) * period;
 	if ((b & (REG_B_UIE | REG_B_AIE)) && clock_running(r)) {
-		uint64_t to_second = (uint64_t)(NS_PER_SEC - host_utc().tv_nsec);
+		uint64_t to_second = (uint64_t)(NS_PER_SEC - host_utc(r->env).tv_nsec);
 		if (now + to_second < next)
 			next = now + to_second;
 	}

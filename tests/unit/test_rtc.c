@@ -212,24 +212,28 @@ static void test_periodic_interrupt(void)
 }
 
 /* Guests wait for a clock tick by watching UIP rise and fall. */
+static struct timespec fake_wall;
+
+static struct timespec fake_wall_time(void *ctx)
+{
+	return fake_wall;
+}
+
+/* UIP is set for the last 244 us before the RTC's second rolls over
+ * (MC146818 datasheet, register A), on a wall clock the test steps. */
 static void test_uip(void)
 {
-	struct timespec t0, t;
-
 	start(16 << 20);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool seen = false;
+	F.env.wall_time = fake_wall_time;
+	fake_wall = (struct timespec){ .tv_sec = 1000000000, .tv_nsec = 500000000 };
+	CU_ASSERT_EQUAL(cmos(0x0a) & 0x80, 0);
 	uint8_t sec = cmos(0);
-	do {
-		if (cmos(0x0a) & 0x80) {
-			seen = true;
-			break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < 3);
-	CU_ASSERT_TRUE(seen);
-	while (cmos(0x0a) & 0x80)
-		;
+	fake_wall.tv_nsec = 999800000;		/* 200 us before the second ends */
+	CU_ASSERT_EQUAL(cmos(0x0a) & 0x80, 0x80);
+	CU_ASSERT_EQUAL(cmos(0), sec);		/* still the old second */
+	fake_wall.tv_sec++;
+	fake_wall.tv_nsec = 1000;
+	CU_ASSERT_EQUAL(cmos(0x0a) & 0x80, 0);
 	CU_ASSERT_NOT_EQUAL(cmos(0), sec);	/* UIP ended: a new second */
 	fake_env_fini(&F);
 }
