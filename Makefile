@@ -70,21 +70,17 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 	@mkdir -p $(dir $@)
 	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
 
-# make test: everything, the guest suite last so its summary ends the run.
-# Without SAN=1 it also runs the host-side tests again under ASan/UBSan.
-test: all
-	$(O)/unit-tests
-	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
-	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
-	tests/top/run.sh $(O)/hyvm $(O)/top
+# make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
+# run of the guest suite, then the guest suite on this machine's engines.
+test: test-host
 ifneq ($(SAN),1)
 	$(MAKE) --no-print-directory SAN=1 test-host
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
-# The host-side tests alone (what SAN=1 is for): CUnit, bad input, guest
-# faults, the guest suite on this machine's engines.
+# The host-side tests (what SAN=1 is for): CUnit, bad input, guest faults,
+# the console, the guest suite on this machine's engines.
 test-host: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
