@@ -144,7 +144,8 @@ judge() { # index: prints the verdict line and counts it
 		passed=$((passed + 1))
 		return
 	fi
-	echo "FAIL $label: $why; last output: $(tail_of "$i")"
+	# Long enough to diagnose, short enough to read: 300 characters each.
+	echo "FAIL $label: ${why:0:300}; last output: $(tail_of "$i" | cut -c1-300)"
 	failed=$((failed + 1))
 }
 

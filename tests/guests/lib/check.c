@@ -51,6 +51,15 @@ void check_end(void)
 
 void fail_now(const char *fmt, ...)
 {
+	/* A trap while reporting a trap (say, the UART access itself faults)
+	 * must not recurse: report failure the only way left. */
+	static bool reporting;
+	if (reporting) {
+		outl(DEBUG_EXIT_PORT, EXIT_SOME_FAILED);
+		for (;;)
+			asm volatile("cli; hlt");
+	}
+	reporting = true;
 	va_list ap;
 	va_start(ap, fmt);
 	printf_serial("FAIL %s.%s: ", guest_name, current_group ? current_group : "fatal");
