@@ -3,7 +3,6 @@
  * Interactive (ncurses, top_screen.c) or --batch text/JSON for scripts,
  * the way kvm_stat has its -1/-l modes.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,8 +15,10 @@
 #include "symbols.h"
 #include "top.h"
 #include "top_report.h"
+#include "top_vms.h"
 
-#define USAGE "usage: hyvm top [--batch [--json] [-n COUNT]] [-d SECONDS] [PID]"
+#define USAGE "usage: hyvm top [--batch [--json] [-n COUNT]] [-d SECONDS] [PID]   " \
+	"(no PID: every running VM)"
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -83,39 +84,6 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 	return 0;
 }
 
-/* No PID: the one running VM, if there is exactly one. */
-static int find_only_vm(pid_t *pid)
-{
-	DIR *d = opendir(stats_dir());
-	char pids[200] = "";
-	int found = 0;
-
-	for (struct dirent *e; d && (e = readdir(d));) {
-		int p;
-		char tail[16], path[512], err[400];
-		struct stats_map m;
-		if (sscanf(e->d_name, "hyvm-%d.%15s", &p, tail) != 2 || strcmp(tail, "stats"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", stats_dir(), e->d_name);
-		if (stats_open_path(path, &m, err, sizeof(err)) < 0)
-			continue;
-		stats_close(&m);
-		*pid = p;
-		found++;
-		snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), " %d", p);
-	}
-	if (d)
-		closedir(d);
-	if (found == 1)
-		return 0;
-	if (!found)
-		fprintf(stderr, "hyvm top: no running VM (start one with hyvm run; hyvm ps lists "
-				"them)\n");
-	else
-		fprintf(stderr, "hyvm top: %d VMs are running (pids%s): name one\n", found, pids);
-	return 1;
-}
-
 struct symtab *top_load_symbols(const struct stats_file *f)
 {
 	char err[400];
@@ -123,14 +91,19 @@ struct symtab *top_load_symbols(const struct stats_file *f)
 	return symtab_load(f->guest, err, sizeof(err));
 }
 
-/* Sleeps up to seconds, waking early if the VM ends. */
-static void wait_interval(const struct stats_map *m, double seconds)
+/* Sleeps up to seconds, waking early once every running VM has ended: its
+ * last sample is then due at once. */
+static void wait_interval(const struct top_vms *s, double seconds)
 {
 	uint64_t until = stats_now_ns() + (uint64_t)(seconds * 1e9);
 
-	while (__atomic_load_n(&m->f->state, __ATOMIC_ACQUIRE) != STATS_ENDED) {
+	for (;;) {
+		bool live = false;
+		for (int i = 0; i < s->n && !live; i++)
+			live = s->vm[i].state == TOP_VM_RUNNING &&
+			       __atomic_load_n(&s->vm[i].map.f->state, __ATOMIC_ACQUIRE) != STATS_ENDED;
 		uint64_t now = stats_now_ns();
-		if (now >= until)
+		if (!live || now >= until)
 			break;
 		uint64_t step = until - now < 50000000ull ? until - now : 50000000ull;
 		struct timespec ts = { 0, (long)step };
@@ -138,61 +111,80 @@ static void wait_interval(const struct stats_map *m, double seconds)
 	}
 }
 
-static int run_batch(const struct top_args *a, struct stats_map *m)
+/* One sample of every VM that ran during it: a VM that ended is printed
+ * once more (its final counts), then no longer; one that died is named on
+ * stderr. Returns 1 if a VM died, else 0. */
+static int report_sample(const struct top_args *a, struct top_vms *s)
 {
-	struct top_view *v = calloc(1, sizeof(*v));
-	struct stats_file *snap = malloc(sizeof(*snap));
-	struct symtab *syms;
 	int status = 0;
 
-	if (!v || !snap) {
-		fprintf(stderr, "hyvm top: out of memory\n");
-		free(v);
-		free(snap);
-		return 1;
-	}
-	stats_snapshot(m, snap);
-	top_view_init(v, snap, stats_now_ns());
-	syms = top_load_symbols(snap);
-	for (long i = 0; i < a->count; i++) {
-		wait_interval(m, a->interval);
-		stats_snapshot(m, snap);
-		top_view_sample(v, snap, stats_now_ns());
-		if (snap->state != STATS_ENDED && !stats_writer_alive(snap)) {
-			fprintf(stderr, "hyvm top: VM %d died without ending its stats\n", snap->pid);
+	for (int i = 0; i < s->n; i++) {
+		struct top_vm *vm = &s->vm[i];
+		if (vm->reported)
+			continue;
+		if (vm->state == TOP_VM_GONE) {
+			fprintf(stderr, "hyvm top: VM %d died without ending its stats\n", vm->pid);
+			vm->reported = true;
 			status = 1;
-			break;
+			continue;
 		}
 		if (a->json)
-			top_report_json(stdout, v, syms);
+			top_report_json(stdout, vm->view, vm->syms);
 		else
-			top_report_text(stdout, v, syms);
-		fflush(stdout);
-		if (snap->state == STATS_ENDED)
-			break;	/* nothing more will change */
+			top_report_text(stdout, vm->view, vm->syms);
+		vm->reported = vm->state == TOP_VM_ENDED;
 	}
-	symtab_free(syms);
-	free(snap);
-	free(v);
+	fflush(stdout);
+	return status;
+}
+
+/* COUNT samples, one report per VM per sample (JSON: one object a line, the
+ * same object a single PID gets). Stops early once no VM runs. */
+static int run_batch(const struct top_args *a, struct top_vms *s)
+{
+	int status = 0;
+
+	for (long i = 0; i < a->count; i++) {
+		wait_interval(s, a->interval);
+		top_vms_sample(s, stats_now_ns());
+		status |= report_sample(a, s);
+		/* VMs that started during this interval: counted from now on. */
+		top_vms_scan(s);
+		if (!top_vms_running(s))
+			break;
+	}
 	return status;
 }
 
 int cmd_top(int argc, char **argv)
 {
 	struct top_args a = { 0 };
-	struct stats_map m;
+	struct top_vms *s = calloc(1, sizeof(*s));
 	char err[400];
 	int r;
 
-	if ((r = parse_args(argc, argv, &a)) != 0)
-		return r < 0 ? 0 : r;
-	if (!a.pid && find_only_vm(&a.pid) != 0)
-		return 1;
-	if (stats_open(a.pid, &m, err, sizeof(err)) < 0) {
-		fprintf(stderr, "hyvm top: %s\n", err);
+	if (!s) {
+		fprintf(stderr, "hyvm top: out of memory\n");
 		return 1;
 	}
-	r = a.batch ? run_batch(&a, &m) : top_screen_run(&a, &m);
-	stats_close(&m);
+	if ((r = parse_args(argc, argv, &a)) != 0) {
+		free(s);
+		return r < 0 ? 0 : r;
+	}
+	snprintf(err, sizeof(err), "out of memory");
+	if (a.pid ? top_vms_open_pid(s, a.pid, err, sizeof(err)) < 0 : top_vms_open_all(s) < 0) {
+		fprintf(stderr, "hyvm top: %s\n", err);
+		free(s);
+		return 1;
+	}
+	if (!s->n) {
+		fprintf(stderr, "hyvm top: no running VM (start one with hyvm run; hyvm ps lists "
+				"them)\n");
+		r = 1;
+	} else {
+		r = a.batch ? run_batch(&a, s) : top_screen_run(&a, s);
+	}
+	top_vms_close(s);
+	free(s);
 	return r;
 }

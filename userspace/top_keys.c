@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "top.h"
+#include "top_vms.h"
 
 #define MIN_INTERVAL 0.1
 #define MAX_INTERVAL 60.0
 
 const char *top_help_line(void)
 {
-	return "q quit  s sort  p pause  r reset  c cat/raw  v vCPU  / filter  d +/- interval  h help";
+	return "q quit  Tab VM  s sort  p pause  r reset  c raw  v vCPU  / filter  d+-  h help";
 }
 
 static void set_interval(struct top_ui *ui, double seconds)
@@ -34,7 +35,7 @@ static void finish_prompt(struct top_ui *ui)
 	char *end;
 
 	if (ui->prompt == PROMPT_FILTER) {
-		snprintf(ui->view.filter, sizeof(ui->view.filter), "%s", ui->input);
+		snprintf(ui->view->filter, sizeof(ui->view->filter), "%s", ui->input);
 	} else if (ui->prompt == PROMPT_INTERVAL) {
 		double s = strtod(ui->input, &end);
 		if (end == ui->input || *end)
@@ -86,24 +87,38 @@ bool top_handle_key(struct top_ui *ui, int key)
 		ui->quit = true;
 		return false;
 	case 's':
-		ui->view.sort = (ui->view.sort + 1) % SORT_COUNT;
+		ui->view->sort = (ui->view->sort + 1) % SORT_COUNT;
 		snprintf(ui->message, sizeof(ui->message), "sorted by %s",
-			 top_sort_name(ui->view.sort));
+			 top_sort_name(ui->view->sort));
 		return true;
 	case 'p':
 	case ' ':
 		ui->paused = !ui->paused;
 		return true;
 	case 'r':
-		top_view_reset(&ui->view);
+		top_view_reset(ui->view);
 		snprintf(ui->message, sizeof(ui->message), "totals reset");
 		return true;
 	case 'c':
-		ui->view.raw = !ui->view.raw;
+		ui->view->raw = !ui->view->raw;
+		return true;
+	case '\t':
+	case 'n':
+		if (ui->vms->n < 2) {
+			snprintf(ui->message, sizeof(ui->message), "top watches one VM%s",
+				 ui->vms->follow ? " (so far)" : ": run it without a PID for all");
+			return true;
+		}
+		top_ui_select(ui, (ui->sel + 1) % ui->vms->n);
+		return true;
+	case KEY_BTAB:
+	case 'N':
+		if (ui->vms->n > 1)
+			top_ui_select(ui, (ui->sel + ui->vms->n - 1) % ui->vms->n);
 		return true;
 	case 'v': {
-		uint32_t n = ui->view.cur.nr_vcpus ? ui->view.cur.nr_vcpus : 1;
-		ui->view.vcpu = (ui->view.vcpu + 1) % n;
+		uint32_t n = ui->view->cur.nr_vcpus ? ui->view->cur.nr_vcpus : 1;
+		ui->view->vcpu = (ui->view->vcpu + 1) % n;
 		if (n == 1)
 			snprintf(ui->message, sizeof(ui->message), "this VM has one vCPU");
 		return true;
@@ -111,7 +126,7 @@ bool top_handle_key(struct top_ui *ui, int key)
 	case '/':
 	case 'f':
 		ui->prompt = PROMPT_FILTER;
-		snprintf(ui->input, sizeof(ui->input), "%s", ui->view.filter);
+		snprintf(ui->input, sizeof(ui->input), "%s", ui->view->filter);
 		return true;
 	case 'd':
 		ui->prompt = PROMPT_INTERVAL;

@@ -5,7 +5,7 @@
 set -u
 here=$(dirname "$0")
 status=0
-for t in exit-counts errors console; do
+for t in exit-counts multi-batch errors console; do
 	"$here/$t.sh" "$@" || status=1
 done
 exit $status
