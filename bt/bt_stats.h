@@ -1,0 +1,36 @@
+/* Counters the translator keeps for the console (read_stats). */
+#ifndef HYVM_BT_STATS_H
+#define HYVM_BT_STATS_H
+
+#include <stdint.h>
+
+#define BT_STATS(X)							\
+	X(blocks_translated, "bt.blocks_translated")			\
+	X(tc_bytes, "bt.tc_bytes")					\
+	X(tc_flushes, "bt.tc_flushes")					\
+	X(chained, "bt.branches_chained")				\
+	X(unchained_exits, "bt.exits_unchained")			\
+	X(jc_misses, "bt.indirect_lookup_misses")			\
+	X(callouts, "bt.callouts")					\
+	X(callout_io, "bt.callout.io")					\
+	X(callout_flags, "bt.callout.pushf_popf_cli_sti")		\
+	X(callout_int, "bt.callout.int_iret")				\
+	X(callout_cr, "bt.callout.cr_msr_tables")			\
+	X(callout_seg, "bt.callout.segments_far")			\
+	X(callout_other, "bt.callout.other")				\
+	X(hidden_faults, "bt.shadow_faults_hidden")			\
+	X(guest_faults, "bt.guest_faults")				\
+	X(page_faults_guest, "bt.guest_page_faults")			\
+	X(pt_write_traps, "bt.pt_write_traps")				\
+	X(smc_invalidations, "bt.smc_invalidations")			\
+	X(ud_unsupported, "bt.ud_unsupported")				\
+	X(irqs_delivered, "bt.irqs_delivered")				\
+	X(exit_requests, "bt.exit_request_checks_taken")
+
+struct bt_stats {
+#define BT_STAT_FIELD(f, name) uint64_t f;
+	BT_STATS(BT_STAT_FIELD)
+#undef BT_STAT_FIELD
+};
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * Callouts: the sensitive instructions, emulated in C on the virtual CPU
+ * state. Each one ends its block, so the guest registers are in struct
+ * bt_cpu here. On an exception the instruction has no effect and cpu->eip
+ * stays at its start; on success cpu->eip moves past it.
+ */
+#include <string.h>
+#include <cpuid.h>
+#include <x86intrin.h>
+#include "bt.h"
+#include "callouts.h"
+#include "decode.h"
+#include "mmu.h"
+#include "operands.h"
+#include "engine.h"
+
+static bool need_cpl0(struct bt_cpu *cpu)
+{
+	if (guest_cpl(cpu) == 0)
+		return true;
+	guest_exception(cpu, VEC_GP, true, 0);
+	return false;
+}
+
+static bool iopl_ok(const struct bt_cpu *cpu)
+{
+	return guest_cpl(cpu) <= ((cpu->eflags & EFL_IOPL) >> 12);
+}
+
+static void raise_ud(struct bt_cpu *cpu)
+{
+	cpu->stats.ud_unsupported++;
+	guest_exception(cpu, VEC_UD, false, 0);
+}
+
+/* POPF/IRET: which flags a given privilege may change (SDM POPF). */
+uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigned opsize)
+{
+	uint32_t can = EFL_LIVE | EFL_TF | EFL_NT | EFL_AC | EFL_ID;
+
+	if (guest_cpl(cpu) == 0)
+		can |= EFL_IOPL | EFL_IF;
+	else if (iopl_ok(cpu))
+		can |= EFL_IF;
+	if (opsize == 2)
+		can &= 0xffff;
+	return ((old & ~can) | (v & can) | 0x2) & ~EFL_RF;
+}
+
+static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
+				   unsigned size, bool write, uint32_t value)
+{
+	exit->kind = EXIT_IO;
+	exit->io.port = port;
+	exit->io.size = (uint8_t)size;
+	exit->io.write = write;
+	exit->io.count = 1;
+	exit->io.data = cpu->io.data;
+	if (write)
+		memcpy(cpu->io.data, &value, size);
+	cpu->stats.callout_io++;
+	return CALLOUT_EXIT;
+}
+
+static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next,
+				     struct vcpu_exit *exit)
+{
+	bool out = d->insn.mnemonic == ZYDIS_MNEMONIC_OUT;
+	const ZydisDecodedOperand *port_op = &d->ops[out ? 0 : 1];
+	const ZydisDecodedOperand *data_op = &d->ops[out ? 1 : 0];
+	uint32_t port, value = 0;
+
+	if (!iopl_ok(cpu)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return CALLOUT_DONE;
+	}
+	operand_read(cpu, port_op, &port);
+	unsigned size = data_op->size / 8;
+	if (out) {
+		operand_read(cpu, data_op, &value);
+		cpu->eip = next;
+		return io_exit(cpu, exit, (uint16_t)port, size, true, value);
+	}
+	cpu->io.pending_in = true;
+	cpu->io.reg_is_string = 0;
+	cpu->io.size = (uint8_t)size;
+	cpu->io.next_eip = next;
+	return io_exit(cpu, exit, (uint16_t)port, size, false, 0);
+}
+
+/* INS/OUTS: one element per exit; REP keeps eip until ECX runs out. */
+static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn *d,
+					uint32_t next, struct vcpu_exit *exit)
+{
+	ZydisMnemonic m = d->insn.mnemonic;
+	bool out = m == ZYDIS_MNEMONIC_OUTSB || m == ZYDIS_MNEMONIC_OUTSW || m == ZYDIS_MNEMONIC_OUTSD;
+	bool rep = d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
+	unsigned size = d->insn.operand_width / 8;
+	uint16_t port = (uint16_t)cpu->gpr[HYVM_RDX];
+	int step = (cpu->eflags & EFL_DF) ? -(int)size : (int)size;
+
+	if (!iopl_ok(cpu)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return CALLOUT_DONE;
+	}
+	if (rep && cpu->gpr[HYVM_RCX] == 0) {
+		cpu->eip = next;
+		return CALLOUT_DONE;
+	}
+	if (out) {
+		uint32_t v = 0;
+		int seg = HYVM_DS;
+		for (unsigned i = 0; i < d->insn.operand_count; i++)
+			if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				seg = d->ops[i].mem.segment == ZYDIS_REGISTER_ES ? HYVM_ES :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_CS ? HYVM_CS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_SS ? HYVM_SS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_FS ? HYVM_FS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_GS ? HYVM_GS : HYVM_DS;
+		if (mem_read(cpu, (uint32_t)cpu->arch.seg[seg].base + cpu->gpr[HYVM_RSI], &v, size))
+			return CALLOUT_DONE;
+		cpu->gpr[HYVM_RSI] += step;
+		if (rep)
+			cpu->gpr[HYVM_RCX]--;
+		if (!rep || cpu->gpr[HYVM_RCX] == 0)
+			cpu->eip = next;
+		return io_exit(cpu, exit, port, size, true, v);
+	}
+	cpu->io.pending_in = true;
+	cpu->io.reg_is_string = 1 | (rep ? 2 : 0);
+	cpu->io.size = (uint8_t)size;
+	cpu->io.next_eip = next;
+	return io_exit(cpu, exit, port, size, false, 0);
+}
+
+void callout_complete_io(struct bt_cpu *cpu)
+{
+	uint32_t v = 0;
+	unsigned size = cpu->io.size;
+
+	if (!cpu->io.pending_in)
+		return;
+	cpu->io.pending_in = false;
+	memcpy(&v, cpu->io.data, size);
+	if (!cpu->io.reg_is_string) {
+		reg_write(cpu, size == 1 ? ZYDIS_REGISTER_AL : size == 2 ? ZYDIS_REGISTER_AX :
+			  ZYDIS_REGISTER_EAX, v);
+		cpu->eip = cpu->io.next_eip;
+		return;
+	}
+	bool rep = cpu->io.reg_is_string & 2;
+	if (mem_write(cpu, (uint32_t)cpu->arch.seg[HYVM_ES].base + cpu->gpr[HYVM_RDI], &v, size))
+		return;	/* #PF raised at the INS; the port was read anyway */
+	cpu->gpr[HYVM_RDI] += (cpu->eflags & EFL_DF) ? -(int)size : (int)size;
+	if (rep)
+		cpu->gpr[HYVM_RCX]--;
+	if (!rep || cpu->gpr[HYVM_RCX] == 0)
+		cpu->eip = cpu->io.next_eip;
+}
+
+static void do_cpuid(struct bt_cpu *cpu)
+{
+	uint32_t leaf = cpu->gpr[HYVM_RAX], sub = cpu->gpr[HYVM_RCX];
+	uint32_t r[4];
+
+	__cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+	switch (leaf) {
+	case 1:
+		/* what bt implements: no VMX, APIC, XSAVE/AVX, x2APIC, PCID */
+		r[2] &= (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) |
+			(1u << 30) | (1u << 13);
+		r[2] |= 1u << 31;	/* hypervisor present */
+		r[3] &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+			(1u << 11) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) |
+			(1u << 24) | (1u << 25) | (1u << 26);
+		r[1] &= 0x0000ffffu;	/* one logical CPU, APIC ID 0 */
+		break;
+	case 7:
+		if (sub == 0) {
+			r[1] &= (1u << 3) | (1u << 8);	/* BMI1, BMI2 */
+			r[2] = r[3] = 0;
+			r[0] = 0;
+		} else {
+			r[0] = r[1] = r[2] = r[3] = 0;
+		}
+		break;
+	case 0x80000001:
+		r[3] &= ~(1u << 29);	/* no long mode on bt */
+		r[3] &= ~(1u << 27);	/* no RDTSCP */
+		break;
+	default:
+		if ((leaf > 7 && leaf < 0x80000000u) || leaf == 0xb || leaf == 0xd)
+			r[0] = r[1] = r[2] = r[3] = 0;
+		break;
+	}
+	if (leaf == 0 && r[0] > 7)
+		r[0] = 7;
+	cpu->gpr[HYVM_RAX] = r[0];
+	cpu->gpr[HYVM_RBX] = r[1];
+	cpu->gpr[HYVM_RCX] = r[2];
+	cpu->gpr[HYVM_RDX] = r[3];
+}
+
+static bool do_msr(struct bt_cpu *cpu, bool write)
+{
+	uint32_t idx = cpu->gpr[HYVM_RCX];
+	uint64_t v = ((uint64_t)cpu->gpr[HYVM_RDX] << 32) | cpu->gpr[HYVM_RAX];
+	__u64 *slot = NULL, tsc_now;
+
+	switch (idx) {
+	case 0x10:
+		if (write)
+			cpu->tsc_offset = v - __rdtsc();
+		tsc_now = __rdtsc() + cpu->tsc_offset;
+		slot = &tsc_now;
+		break;
+	case 0x1b: cpu->apic_base = cpu->apic_base ? cpu->apic_base : 0xfee00900u;
+		slot = &cpu->apic_base; break;
+	case 0x174: slot = &cpu->arch.sysenter_cs; break;
+	case 0x175: slot = &cpu->arch.sysenter_esp; break;
+	case 0x176: slot = &cpu->arch.sysenter_eip; break;
+	case 0x277: slot = &cpu->arch.pat; break;
+	case 0xc0000080:
+		if (write && (v & ~(1ull << 11)))
+			return false;	/* only NXE: no long mode, no SYSCALL */
+		slot = &cpu->arch.efer;
+		break;
+	default:
+		return false;
+	}
+	if (write) {
+		if (idx == 0xc0000080 && *slot != v && (cpu->arch.cr0 & CR0_PG))
+			cpu_paging_changed(cpu);
+		*slot = v;
+	} else {
+		cpu->gpr[HYVM_RAX] = (uint32_t)*slot;
+		cpu->gpr[HYVM_RDX] = (uint32_t)(*slot >> 32);
+	}
+	return true;
+}
+
+/* MOV to/from CR and DR. */
+static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
+	bool to_cr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL;
+	bool dr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_DEBUG ||
+		  ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_DEBUG;
+
+	if (!need_cpl0(cpu))
+		return;
+	if (dr) {
+		bool to_dr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_DEBUG;
+		int n = ZydisRegisterGetId(to_dr ? dst->reg.value : src->reg.value) & 7;
+		if (to_dr)
+			cpu->dr[n] = reg_read(cpu, src->reg.value);
+		else
+			reg_write(cpu, dst->reg.value, n == 6 ? (uint32_t)cpu->arch.dr6 | 0xffff0ff0u :
+				  n == 7 ? (uint32_t)cpu->arch.dr7 | 0x400 : cpu->dr[n]);
+		if (to_dr && n == 6)
+			cpu->arch.dr6 = cpu->dr[6];
+		if (to_dr && n == 7)
+			cpu->arch.dr7 = cpu->dr[7];
+		cpu->eip = next;
+		return;
+	}
+	if (!to_cr) {
+		int n = ZydisRegisterGetId(src->reg.value);
+		uint64_t v = n == 0 ? cpu->arch.cr0 : n == 2 ? cpu->arch.cr2 :
+			     n == 3 ? cpu->arch.cr3 : n == 4 ? cpu->arch.cr4 : 0;
+		if (n == 1 || n > 4) {
+			raise_ud(cpu);
+			return;
+		}
+		reg_write(cpu, dst->reg.value, (uint32_t)v);
+		cpu->eip = next;
+		return;
+	}
+	int n = ZydisRegisterGetId(dst->reg.value);
+	uint32_t v = reg_read(cpu, src->reg.value);
+	switch (n) {
+	case 0:
+		if ((v & CR0_PG) && !(v & CR0_PE)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			return;
+		}
+		v |= 0x10;	/* ET is hardwired */
+		if ((v ^ cpu->arch.cr0) & (CR0_PG | CR0_WP | CR0_PE)) {
+			cpu->arch.cr0 = v;
+			cpu_paging_changed(cpu);
+		}
+		cpu->arch.cr0 = v;
+		break;
+	case 2: cpu->arch.cr2 = v; break;
+	case 3:
+		cpu->arch.cr3 = v;
+		if (cpu->arch.cr0 & CR0_PG)
+			cpu_paging_changed(cpu);
+		break;
+	case 4:
+		if (v & ~(CR4_PSE | CR4_PAE | 0x1u | 0x2u | 0x4u | 0x8u | 0x80u | 0x100u | 0x200u | 0x400u)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			return;
+		}
+		if ((v ^ cpu->arch.cr4) & (CR4_PSE | CR4_PAE)) {
+			cpu->arch.cr4 = v;
+			cpu_paging_changed(cpu);
+		}
+		cpu->arch.cr4 = v;
+		break;
+	default:
+		raise_ud(cpu);
+		return;
+	}
+	cpu->stats.callout_cr++;
+	cpu->eip = next;
+}
+
+static void do_int(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
+{
+	cpu->stats.callout_int++;
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_INT3:
+		guest_interrupt(cpu, VEC_BP, true, next);
+		break;
+	case ZYDIS_MNEMONIC_INTO:
+		if (cpu->eflags & EFL_OF)
+			guest_interrupt(cpu, VEC_OF, true, next);
+		else
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_INT1:
+		guest_interrupt(cpu, VEC_DB, false, next);
+		break;
+	default:
+		guest_interrupt(cpu, (int)d->ops[0].imm.value.u & 0xff, true, next);
+		break;
+	}
+}
+
+enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit)
+{
+	uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+	unsigned got = 0;
+	struct bt_insn d;
+	uint32_t phys, v;
+
+	cpu->stats.callouts++;
+	mem_fetch(cpu, cpu->eip, bytes, sizeof(bytes), &got);
+	if (!got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+		/* a fetch that ran into a missing page faults there; else #UD */
+		if (got < sizeof(bytes) &&
+		    mem_linear_to_phys(cpu, cpu->eip + got, false, guest_cpl(cpu) == 3, &phys, true))
+			return CALLOUT_DONE;
+		raise_ud(cpu);
+		return CALLOUT_DONE;
+	}
+	uint32_t next = cpu->eip + d.insn.length;
+	enum callout_result r;
+	if (callout_system(cpu, &d, next, &r) || callout_segments(cpu, &d, next))
+		return CALLOUT_DONE;
+	switch (d.insn.mnemonic) {
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+		cpu->stats.callout_flags++;
+		if (!iopl_ok(cpu)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			break;
+		}
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_CLI) {
+			cpu->eflags &= ~EFL_IF;
+		} else {
+			if (!(cpu->eflags & EFL_IF))
+				cpu->intr_shadow = HYVM_INTR_SHADOW_STI;
+			cpu->eflags |= EFL_IF;
+		}
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
+		cpu->stats.callout_flags++;
+		if (stack_push(cpu, cpu->eflags & ~(EFL_VM | EFL_RF), d.insn.operand_width / 8) == 0)
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: {
+		unsigned size = d.insn.operand_width / 8;
+		cpu->stats.callout_flags++;
+		if (stack_peek(cpu, 0, size, &v))
+			break;
+		stack_drop(cpu, size);
+		cpu->eflags = flags_merge(cpu, cpu->eflags, v, size);
+		cpu->eip = next;
+		break;
+	}
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+		return do_in_out(cpu, &d, next, exit);
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return do_string_io(cpu, &d, next, exit);
+	case ZYDIS_MNEMONIC_HLT:
+		if (!need_cpl0(cpu))
+			break;
+		cpu->eip = next;
+		cpu->halted = true;
+		exit->kind = EXIT_HLT;
+		return CALLOUT_EXIT;
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_INTO: case ZYDIS_MNEMONIC_INT1:
+		do_int(cpu, &d, next);
+		break;
+	case ZYDIS_MNEMONIC_MOV:
+		if (ZydisRegisterGetClass(d.ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT ||
+		    (d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(d.ops[1].reg.value) == ZYDIS_REGCLASS_SEGMENT))
+			raise_ud(cpu);	/* callout_segments takes these */
+		else
+			do_mov_cr(cpu, &d, next);
+		break;
+	case ZYDIS_MNEMONIC_CPUID:
+		do_cpuid(cpu);
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_RDTSC:
+		if ((cpu->arch.cr4 & 0x4) && guest_cpl(cpu)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			break;
+		}
+		{
+			uint64_t t = __rdtsc() + cpu->tsc_offset;
+			cpu->gpr[HYVM_RAX] = (uint32_t)t;
+			cpu->gpr[HYVM_RDX] = (uint32_t)(t >> 32);
+		}
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
+		if (!need_cpl0(cpu))
+			break;
+		cpu->stats.callout_cr++;
+		if (!do_msr(cpu, d.insn.mnemonic == ZYDIS_MNEMONIC_WRMSR))
+			guest_exception(cpu, VEC_GP, true, 0);
+		else
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_INVLPG:
+		if (!need_cpl0(cpu))
+			break;
+		cpu_invlpg(cpu, operand_linear(cpu, &d.ops[0]));
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVD:
+		if (need_cpl0(cpu))
+			cpu->eip = next;
+		break;
+	default:
+		raise_ud(cpu);
+		break;
+	}
+	return CALLOUT_DONE;
+}

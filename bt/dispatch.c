@@ -1,0 +1,266 @@
+/*
+ * The dispatcher: finds or translates the block at the guest eip, runs it,
+ * and acts on how it came back (an unchained branch to chain, a jump-cache
+ * miss to fill, a callout, a host fault, an exit request). Interrupts are
+ * delivered here, which is to say at block boundaries.
+ */
+#include <asm/prctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "bt.h"
+#include "engine.h"
+#include "mmio.h"
+#include "mmu.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+static __thread uint64_t thread_gs_base;
+
+uint32_t cpu_mode_key(const struct bt_cpu *cpu)
+{
+	return guest_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0);
+}
+
+/* GS base = the view translated code uses: WRGSBASE where the kernel
+ * allows it, else one arch_prctl, and only when it changes. */
+static void set_view(struct bt_cpu *cpu)
+{
+	int idx = (cpu->arch.cr0 & CR0_PG) && guest_cpl(cpu) == 3 ? 1 : 0;
+	uint64_t base = (uintptr_t)view_base(cpu->vm, idx);
+	static int fsgsbase = -1;
+
+	cpu->view_base = base;
+	cpu->neg_view_base = -base;
+	if (thread_gs_base == base)
+		return;
+	if (fsgsbase < 0)
+		fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	if (fsgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+	thread_gs_base = base;
+}
+
+void cpu_recompute_request(struct bt_cpu *cpu)
+{
+	bool irq_ok = (cpu->eflags & EFL_IF) && !cpu->intr_shadow;
+
+	cpu->exit_request = cpu->kicked || (irq_ok && (cpu->pending_irq >= 0 || cpu->irq_window_wanted));
+}
+
+static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d,
+			  const struct bt_block *to)
+{
+	/* With paging a chained jump would skip the linear-to-physical check,
+	 * so it stays within the page the dispatcher checked. */
+	if (d->from->mode != to->mode || !d->from->valid)
+		return false;
+	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
+}
+
+static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
+static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
+
+static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
+{
+	static __thread uint8_t host_fx[512] __attribute__((aligned(16)));
+	bool fpu = cpu->fpu_live;
+
+	set_view(cpu);
+	cpu->host_flags = (cpu->eflags & EFL_LIVE) | 0x2;
+	cpu_recompute_request(cpu);
+	if (fpu) {
+		fxsave(host_fx);
+		fxrstor(cpu->fx_guest);
+	}
+	signals_enter(cpu);
+	cpu->vm->tc->rt.enter(cpu, b->body);
+	signals_leave();
+	if (fpu) {
+		fxsave(cpu->fx_guest);
+		fxrstor(host_fx);
+	}
+	cpu->eflags = (cpu->eflags & ~EFL_LIVE) | ((uint32_t)cpu->host_flags & EFL_LIVE);
+}
+
+static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool single)
+{
+	struct bt_vm *vm = cpu->vm;
+	uint32_t mode = cpu_mode_key(cpu) | (single ? BT_MODE_SINGLE : 0);
+	struct bt_block *b = tc_lookup(vm->tc, cpu->eip, phys, mode);
+
+	if (b)
+		return b;
+	b = translate_block(cpu, phys, mode);
+	if (!b) {
+		tc_flush(vm, "translation cache full");
+		b = translate_block(cpu, phys, mode);
+		if (!b)
+			return NULL;
+	}
+	if (single)
+		return b;	/* its page stays writable while it runs */
+	view_protect_code_page(vm, phys >> 12);
+	uint32_t last = b->eip + (b->guest_len ? b->guest_len - 1 : 0), last_phys;
+	if ((last >> 12) != (b->eip >> 12) &&
+	    !mem_linear_to_phys(cpu, last, false, guest_cpl(cpu) == 3, &last_phys, false))
+		view_protect_code_page(vm, last_phys >> 12);
+	return b;
+}
+
+/* A host fault the signal handler could not hide; *single asks for the
+ * faulting instruction to run alone next, outside any protected page. */
+static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, bool *single)
+{
+	struct bt_vm *vm = cpu->vm;
+	uint64_t addr = cpu->fault_addr;
+
+	switch (cpu->fault_signo) {
+	case SIGFPE:
+		guest_exception(cpu, cpu->fault_code == FPE_INTDIV || cpu->fault_code == FPE_INTOVF
+				? VEC_DE : VEC_MF, false, 0);
+		return false;
+	case SIGILL:
+		guest_exception(cpu, VEC_UD, false, 0);
+		return false;
+	case SIGSEGV:
+		break;
+	default:
+		guest_exception(cpu, VEC_GP, true, 0);
+		return false;
+	}
+	if (addr < cpu->view_base || addr - cpu->view_base >= (1ull << 32)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return false;
+	}
+	uint32_t lin = (uint32_t)(addr - cpu->view_base), phys;
+	bool user = guest_cpl(cpu) == 3;
+	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true))
+		return false;	/* #PF delivered */
+	if ((uint64_t)phys >= vm->ram_size)
+		return mmio_emulate(cpu, phys, exit);
+	uint32_t page = phys >> 12;
+	if (cpu->fault_write && vm->code_pages[page]) {
+		tc_invalidate_phys_page(vm, page);
+		view_unprotect_code_page(vm, page);
+		/* the write runs again alone: were it translated in a block of
+		 * that page, the page would be protected again under it */
+		*single = true;
+		return false;
+	}
+	/* a mapping the shadow could not make (mmap failed): report it */
+	exit->kind = EXIT_ERROR;
+	snprintf(exit->error.msg, sizeof(exit->error.msg),
+		 "bt: unresolvable fault at guest eip %#x, linear %#x", cpu->eip, lin);
+	return true;
+}
+
+int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
+{
+	struct bt_exit_desc *chain_from = NULL;
+	bool jc_fill = false, single = false;
+
+	callout_complete_io(cpu);
+	mmio_complete(cpu, exit);
+	memset(exit, 0, sizeof(*exit));
+	exit->error.last_vector = 0xff;
+	for (;;) {
+		bool irq_ok = (cpu->eflags & EFL_IF) && !cpu->intr_shadow;
+
+		if (cpu->shutdown) {
+			exit->kind = EXIT_SHUTDOWN;
+			snprintf(exit->error.msg, sizeof(exit->error.msg),
+				 "triple fault at eip %#x (last exception %u)", cpu->eip, cpu->last_vector);
+			exit->error.last_vector = cpu->last_vector;
+			break;
+		}
+		if (cpu->kicked) {
+			cpu->kicked = false;
+			exit->kind = EXIT_KICKED;
+			break;
+		}
+		if (cpu->pending_irq >= 0 && irq_ok) {
+			int v = cpu->pending_irq;
+			cpu->pending_irq = -1;
+			cpu->stats.irqs_delivered++;
+			guest_interrupt(cpu, v, false, cpu->eip);
+			chain_from = NULL;
+			jc_fill = false;
+			continue;
+		}
+		if (cpu->halted) {
+			exit->kind = EXIT_HLT;
+			break;
+		}
+		if (cpu->irq_window_wanted && irq_ok) {
+			exit->kind = EXIT_IRQ_WINDOW;
+			break;
+		}
+		uint32_t phys;
+		if (mem_linear_to_phys(cpu, cpu->eip, false, guest_cpl(cpu) == 3, &phys, true)) {
+			chain_from = NULL;
+			jc_fill = false;
+			continue;	/* #PF on the fetch was delivered */
+		}
+		struct bt_block *b = find_block(cpu, phys, single);
+		if (!b) {
+			exit->kind = EXIT_ERROR;
+			snprintf(exit->error.msg, sizeof(exit->error.msg),
+				 "bt: cannot translate the block at %#x", cpu->eip);
+			break;
+		}
+		if (chain_from && chain_allowed(cpu, chain_from, b))
+			tc_chain(cpu, chain_from, b);
+		if (jc_fill) {
+			unsigned slot = cpu->eip & (BT_JC_SIZE - 1);
+			cpu->jc_eip[slot] = cpu->eip;
+			cpu->jc_host[slot] = (uintptr_t)b->check_entry;
+		}
+		chain_from = NULL;
+		jc_fill = false;
+
+		run_block(cpu, b);
+		if (single) {
+			tc_invalidate_block(cpu, b);
+			single = false;
+			chain_from = NULL;
+		}
+		struct bt_exit_desc *d = (struct bt_exit_desc *)(uintptr_t)cpu->exit_desc;
+		if (d->kind != BT_EXIT_REQUEST)
+			cpu->intr_shadow = 0;
+		switch (d->kind) {
+		case BT_EXIT_BRANCH:
+			cpu->stats.unchained_exits++;
+			chain_from = d;
+			break;
+		case BT_EXIT_INDIRECT:
+			cpu->stats.jc_misses++;
+			jc_fill = true;
+			break;
+		case BT_EXIT_CALLOUT:
+			if (callout_emulate(cpu, exit) == CALLOUT_EXIT)
+				goto out;
+			break;
+		case BT_EXIT_REQUEST:
+			cpu->stats.exit_requests++;
+			break;
+		case BT_EXIT_FAULT:
+			if (handle_fault(cpu, exit, &single))
+				goto out;
+			break;
+		}
+	}
+out:
+	exit->rip = cpu->eip;
+	exit->irq_window_open = (cpu->eflags & EFL_IF) && !cpu->intr_shadow && !cpu->halted;
+	if (exit->kind == EXIT_HLT)
+		exit->irq_window_open = (cpu->eflags & EFL_IF) != 0;
+	return exit->kind == EXIT_ERROR ? -1 : 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * The shadow MMU. The views behave like a TLB filled from the guest page
+ * tables: a linear page is mapped (mmap of the RAM memfd at the guest
+ * physical page) when translated code first touches it, with the rights
+ * the guest tables grant to that view (supervisor or user). Like a TLB,
+ * mappings are dropped when the guest says its tables changed: INVLPG
+ * drops one page, a CR3 or paging-mode change drops the views. A and D
+ * bits are set at fill time; a clean page is mapped read-only so the first
+ * write comes back here to set D.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include "bt.h"
+#include "mmu.h"
+
+#define PTE_P	0x001u
+#define PTE_W	0x002u
+#define PTE_U	0x004u
+#define PTE_A	0x020u
+#define PTE_D	0x040u
+#define PTE_PS	0x080u
+#define EFER_NXE (1u << 11)
+
+static uint8_t *phys_ptr(struct bt_vm *vm, uint64_t phys, unsigned size)
+{
+	return phys + size <= vm->ram_size ? vm->ram + phys : NULL;
+}
+
+/* Reads an entry, sets bits in it (A, D) the way the CPU's walker does. */
+static bool entry_read(struct bt_vm *vm, uint64_t phys, bool wide, uint64_t *val)
+{
+	uint8_t *p = phys_ptr(vm, phys, wide ? 8 : 4);
+
+	if (!p)
+		return false;
+	if (wide)
+		memcpy(val, p, 8);
+	else {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		*val = v;
+	}
+	return true;
+}
+
+static void entry_set(struct bt_vm *vm, uint64_t phys, uint32_t bits)
+{
+	uint8_t *p = phys_ptr(vm, phys, 4);
+	uint32_t v;
+
+	if (!p)
+		return;
+	memcpy(&v, p, 4);
+	if ((v & bits) != bits) {
+		v |= bits;
+		memcpy(p, &v, 4);
+	}
+}
+
+int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
+{
+	struct bt_vm *vm = cpu->vm;
+	bool pae = cpu->arch.cr4 & CR4_PAE;
+	bool write = access & MMU_WRITE;
+	uint32_t err = (write ? PFERR_W : 0) | (user ? PFERR_U : 0) |
+		       ((access & MMU_FETCH) && pae && (cpu->arch.efer & EFER_NXE) ? 0x10 : 0);
+	uint64_t e, addr[3];
+	unsigned levels = 0;
+	bool allow_w = true, allow_u = true, nx = false;
+	uint64_t frame;
+	uint32_t large = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (pae) {
+		uint64_t pdpte_addr = (cpu->arch.cr3 & ~0x1full) + ((lin >> 30) & 3) * 8;
+		if (!entry_read(vm, pdpte_addr, true, &e) || !(e & PTE_P))
+			goto fault;
+		uint64_t pde_addr = (e & 0xffffff000ull) + ((lin >> 21) & 0x1ff) * 8;
+		if (!entry_read(vm, pde_addr, true, &e) || !(e & PTE_P))
+			goto fault;
+		addr[levels++] = pde_addr;
+		allow_w &= !!(e & PTE_W);
+		allow_u &= !!(e & PTE_U);
+		nx |= (e >> 63) & 1;
+		if (e & PTE_PS) {
+			large = 2u << 20;
+			frame = (e & 0xfffe00000ull) | (lin & 0x1fffff);
+		} else {
+			uint64_t pte_addr = (e & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
+			if (!entry_read(vm, pte_addr, true, &e) || !(e & PTE_P))
+				goto fault;
+			addr[levels++] = pte_addr;
+			allow_w &= !!(e & PTE_W);
+			allow_u &= !!(e & PTE_U);
+			nx |= (e >> 63) & 1;
+			frame = (e & 0xffffff000ull) | (lin & 0xfff);
+		}
+		if (!(cpu->arch.efer & EFER_NXE))
+			nx = false;
+	} else {
+		uint64_t pde_addr = (cpu->arch.cr3 & ~0xfffull) + (lin >> 22) * 4;
+		if (!entry_read(vm, pde_addr, false, &e) || !(e & PTE_P))
+			goto fault;
+		addr[levels++] = pde_addr;
+		allow_w &= !!(e & PTE_W);
+		allow_u &= !!(e & PTE_U);
+		if ((e & PTE_PS) && (cpu->arch.cr4 & CR4_PSE)) {
+			large = 4u << 20;
+			frame = (e & 0xffc00000u) | (lin & 0x3fffff);
+		} else {
+			uint64_t pte_addr = (e & 0xfffff000u) + ((lin >> 12) & 0x3ff) * 4;
+			if (!entry_read(vm, pte_addr, false, &e) || !(e & PTE_P))
+				goto fault;
+			addr[levels++] = pte_addr;
+			allow_w &= !!(e & PTE_W);
+			allow_u &= !!(e & PTE_U);
+			frame = (e & 0xfffff000u) | (lin & 0xfff);
+		}
+	}
+	err |= PFERR_P;
+	if (user && !allow_u)
+		goto fault;
+	if (write && !allow_w && (user || (cpu->arch.cr0 & CR0_WP)))
+		goto fault;
+	if ((access & MMU_FETCH) && nx)
+		goto fault;
+	/* the last entry read is the leaf; everything on the way gets A */
+	for (unsigned i = 0; i < levels; i++)
+		entry_set(vm, addr[i], PTE_A | (write && i == levels - 1 ? PTE_D : 0));
+	w->phys = (uint32_t)frame;
+	w->writable = allow_w || (!user && !(cpu->arch.cr0 & CR0_WP));
+	w->dirty = write || (e & PTE_D);
+	w->large_size = large;
+	w->large_base = large ? lin & ~(large - 1) : 0;
+	return 0;
+fault:
+	w->error = err;
+	return -1;
+}
+
+int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  uint32_t *phys, bool raise)
+{
+	struct mmu_walk w;
+
+	if (mmu_walk(cpu, lin, access, user, &w)) {
+		if (raise) {
+			cpu->arch.cr2 = lin;
+			cpu->stats.page_faults_guest++;
+			guest_exception(cpu, VEC_PF, true, w.error);
+		}
+		return -1;
+	}
+	*phys = w.phys;
+	return 0;
+}
+
+static int current_view(const struct bt_cpu *cpu)
+{
+	return guest_cpl(cpu) == 3 ? 1 : 0;
+}
+
+/* Signal context (async-signal-safe: reads RAM, calls mmap). */
+bool mmu_shadow_fault(struct bt_cpu *cpu, uint32_t lin, bool write)
+{
+	struct bt_vm *vm = cpu->vm;
+	int view = current_view(cpu);
+	struct mmu_walk w;
+
+	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
+		return false;
+	uint32_t page = w.phys >> 12;
+	if ((uint64_t)w.phys >= vm->ram_size)
+		return false;			/* MMIO */
+	if (write && vm->code_pages[page])
+		return false;			/* self-modifying code */
+	int prot = PROT_READ;
+	if (w.writable && w.dirty && !vm->code_pages[page])
+		prot |= PROT_WRITE;
+	uint8_t *at = view_base(vm, view) + (lin & ~0xfffu);
+	if (mmap(at, 4096, prot, MAP_SHARED | MAP_FIXED, vm->memfd, w.phys & ~0xfffu) == MAP_FAILED)
+		return false;
+	cpu->stats.hidden_faults++;
+	return true;
+}
+
+void mmu_invlpg(struct bt_vm *vm, uint32_t lin)
+{
+	for (int v = 0; v < BT_NR_VIEWS; v++)
+		mmap(view_base(vm, v) + (lin & ~0xfffu), 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+void mmu_views_dropped(struct bt_vm *vm)
+{
+	(void)vm;
+}
+
+/* A page became code: its mappings, whichever linear addresses alias it,
+ * must turn read-only; dropping the views finds them all. */
+void mmu_protect_phys_page(struct bt_vm *vm, uint32_t page)
+{
+	(void)page;
+	for (int v = 0; v < BT_NR_VIEWS; v++)
+		view_clear(vm, v);
+}
+
+/* Translations gone: the next write faults in a writable mapping. */
+void mmu_unprotect_phys_page(struct bt_vm *vm, uint32_t page)
+{
+	(void)vm;
+	(void)page;
+}
+
+void mmu_note_phys_write(struct bt_vm *vm, uint32_t page)
+{
+	(void)vm;
+	(void)page;
+}

@@ -1,0 +1,544 @@
+/*
+ * Block building: decodes guest instructions from cpu->eip up to the first
+ * control transfer, callout or page end, and writes their host version into
+ * the translation cache.
+ *
+ * Precision rule every sequence here keeps: within one guest instruction's
+ * host code, any host instruction that can fault comes before the first
+ * change to guest-visible state, or the insn map records how to undo it
+ * (string-op rebasing, a spilled register). A fault therefore leaves the
+ * guest exactly as at the start of its instruction.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "bt.h"
+#include "decode.h"
+
+#define MAX_EXITS 8
+
+struct pending_exit {
+	uint8_t *site;
+	struct bt_exit_desc *desc;
+	bool indirect_eip;	/* target eip is in r13, not an immediate */
+};
+
+struct tx {
+	struct bt_cpu *cpu;
+	struct bt_tc *tc;
+	struct bt_emitter e;
+	struct bt_block *b;
+	struct pending_exit exits[MAX_EXITS];
+	int nr_exits;
+	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
+	bool failed;
+};
+
+#define R(x) op_reg(ZYDIS_REGISTER_##x)
+
+/* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
+static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)
+{
+	return op_mem(base, ZYDIS_REGISTER_NONE, 0, disp, size);
+}
+
+static bool emit_guest(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a,
+		       ZydisEncoderOperand b)
+{
+	ZydisEncoderRequest r = emit_req(m, 2);
+
+	r.operands[0] = a;
+	r.operands[1] = b;
+	r.prefixes = ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	return emit_request(e, &r);
+}
+
+/* lea dst32, [base64 + disp]: 32-bit arithmetic without touching RFLAGS. */
+static bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int64_t disp)
+{
+	return emit2(e, ZYDIS_MNEMONIC_LEA, op_reg(dst), op_mem(base, ZYDIS_REGISTER_NONE, 0, disp, 8));
+}
+
+static bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
+		     bool indirect_eip)
+{
+	struct bt_exit_desc *d;
+
+	if (!site || t->nr_exits == MAX_EXITS ||
+	    !(d = tc_alloc_data(t->tc, sizeof(*d)))) {
+		t->failed = true;
+		return false;
+	}
+	d->kind = kind;
+	d->target_eip = target;
+	d->patch_site = kind == BT_EXIT_BRANCH ? site : NULL;
+	d->from = t->b;
+	t->exits[t->nr_exits++] = (struct pending_exit){ site, d, indirect_eip };
+	return true;
+}
+
+static void exit_jump(struct tx *t, enum bt_exit_kind kind, uint32_t target)
+{
+	add_exit(t, emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP), kind, target, false);
+}
+
+static void jump_indirect(struct tx *t)
+{
+	uint8_t *site = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
+
+	if (site)
+		patch_rel32(site, t->tc->rt.indirect);
+	else
+		t->failed = true;
+}
+
+static ZydisRegister map_reg(ZydisRegister r, bool *r14, bool *high8)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ESP: *r14 = true; return ZYDIS_REGISTER_R14D;
+	case ZYDIS_REGISTER_SP: *r14 = true; return ZYDIS_REGISTER_R14W;
+	case ZYDIS_REGISTER_AH: case ZYDIS_REGISTER_CH:
+	case ZYDIS_REGISTER_DH: case ZYDIS_REGISTER_BH:
+		*high8 = true;
+		return r;
+	default:
+		return r;
+	}
+}
+
+static int gpr_id(ZydisRegister r)
+{
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_COMPAT_32, r);
+
+	if (ZydisRegisterGetClass(big) != ZYDIS_REGCLASS_GPR32)
+		return -1;
+	return ZydisRegisterGetId(big);
+}
+
+/* A guest register no operand of d mentions, to stand in for r14. */
+static int free_low_reg(const struct bt_insn *d)
+{
+	unsigned used = 1u << 4;
+
+	for (unsigned i = 0; i < d->insn.operand_count; i++) {
+		const ZydisDecodedOperand *o = &d->ops[i];
+		int ids[3] = { -1, -1, -1 };
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
+			ids[0] = gpr_id(o->reg.value);
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			ids[1] = gpr_id(o->mem.base);
+			ids[2] = gpr_id(o->mem.index);
+		}
+		for (int k = 0; k < 3; k++)
+			if (ids[k] >= 0)
+				used |= 1u << ids[k];
+	}
+	for (int r = 0; r < 8; r++)
+		if (!(used & (1u << r)))
+			return r;
+	return -1;
+}
+
+static ZydisRegister swap_r14(ZydisRegister r, int tmp)
+{
+	if (r == ZYDIS_REGISTER_R14D)
+		return reg32(tmp);
+	if (r == ZYDIS_REGISTER_R14W)
+		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, tmp);
+	return r;
+}
+
+/*
+ * The ordinary case: the guest instruction itself, with memory operands
+ * made view-relative (GS, 32-bit addressing) and ESP renamed to r14d.
+ * AH..BH cannot be encoded next to a REX prefix, so an instruction that
+ * names both gets a free low register to stand in for r14 around it.
+ */
+static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
+{
+	ZydisEncoderRequest req;
+	bool r14 = false, high8 = false, has_mem = false, has_addr = false;
+
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
+		return false;
+	req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+	for (unsigned i = 0; i < req.operand_count; i++) {
+		ZydisEncoderOperand *o = &req.operands[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
+			o->reg.value = map_reg(o->reg.value, &r14, &high8);
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			o->mem.base = map_reg(o->mem.base, &r14, &high8);
+			o->mem.index = map_reg(o->mem.index, &r14, &high8);
+			has_addr = true;
+			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN)
+				has_mem = true;
+		}
+	}
+	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
+	if (has_mem)
+		req.prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+	if (has_addr)
+		req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	if (!(r14 && high8))
+		return emit_request(&t->e, &req);
+
+	int tmp = free_low_reg(d);
+	if (tmp < 0)
+		return false;
+	for (unsigned i = 0; i < req.operand_count; i++) {
+		ZydisEncoderOperand *o = &req.operands[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			if (swap_r14(o->reg.value, tmp) != o->reg.value)
+				return false;	/* ESP as a register next to AH: no such insn */
+		}
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			o->mem.base = swap_r14(o->mem.base, tmp);
+			o->mem.index = swap_r14(o->mem.index, tmp);
+		}
+	}
+	*fixup = BT_FIXUP_SPILL | (uint8_t)(tmp << BT_FIXUP_REG_SHIFT);
+	return emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(spill), 8), op_reg(reg64(tmp))) &&
+	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(reg32(tmp)), R(R14D)) &&
+	       emit_request(&t->e, &req) &&
+	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(reg64(tmp)), op_ctx(BT_OFF(spill), 8));
+}
+
+/* The guest memory operand of d (ESP renamed), for stack sequences. */
+static bool guest_mem_operand(const ZydisDecodedOperand *o, int64_t extra_disp,
+			      ZydisEncoderOperand *out)
+{
+	bool r14 = false, high8 = false;
+
+	if (o->mem.segment != ZYDIS_REGISTER_NONE && o->mem.segment != ZYDIS_REGISTER_DS &&
+	    o->mem.segment != ZYDIS_REGISTER_SS && o->mem.segment != ZYDIS_REGISTER_ES &&
+	    o->mem.segment != ZYDIS_REGISTER_CS && o->mem.segment != ZYDIS_REGISTER_FS &&
+	    o->mem.segment != ZYDIS_REGISTER_GS)
+		return false;
+	ZydisRegister base = map_reg(o->mem.base, &r14, &high8);
+	*out = op_mem(base, map_reg(o->mem.index, &r14, &high8), o->mem.scale,
+		      o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_disp : 0),
+		      o->size / 8);
+	return true;
+}
+
+/* Loads the value of operand o (32-bit register, immediate or memory) into r13d. */
+static bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
+{
+	bool r14 = false, high8 = false;
+	ZydisEncoderOperand m;
+
+	switch (o->type) {
+	case ZYDIS_OPERAND_TYPE_REGISTER:
+		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D),
+			     op_reg(map_reg(o->reg.value, &r14, &high8)));
+	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), op_imm((uint32_t)o->imm.value.u));
+	case ZYDIS_OPERAND_TYPE_MEMORY:
+		return guest_mem_operand(o, 0, &m) &&
+		       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
+	default:
+		return false;
+	}
+}
+
+static bool tx_push(struct tx *t, const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *src = &d->ops[0];
+	bool r14 = false, high8 = false;
+	bool ok;
+
+	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER)
+		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+				op_reg(map_reg(src->reg.value, &r14, &high8)));
+	else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+				op_imm((int32_t)src->imm.value.s));
+	else
+		ok = load_r13(t, src) &&
+		     emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4), R(R13D));
+	return ok && emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, -4);
+}
+
+static bool tx_pop(struct tx *t, const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0];
+	bool r14 = false, high8 = false;
+	ZydisEncoderOperand m;
+
+	if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_R14D, 0, 4)))
+		return false;
+	if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		ZydisRegister r = map_reg(dst->reg.value, &r14, &high8);
+		if (r == ZYDIS_REGISTER_R14D)	/* pop esp: the loaded value wins */
+			return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R14D), R(R13D));
+		return emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, 4) &&
+		       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(r), R(R13D));
+	}
+	/* pop [esp+x] addresses with ESP after the pop (SDM POP) */
+	return guest_mem_operand(dst, 4, &m) &&
+	       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, m, R(R13D)) &&
+	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, 4);
+}
+
+static bool tx_leave(struct tx *t)
+{
+	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, 0, 4)) &&
+	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_RBP, 4) &&
+	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EBP), R(R13D));
+}
+
+static bool push_return(struct tx *t, uint32_t ret)
+{
+	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+			  op_imm((int32_t)ret)) &&
+	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, -4);
+}
+
+/* String instructions cannot take GS on ES:EDI, so rsi/rdi briefly hold
+ * host addresses (view + guest address) and run with 64-bit addressing. */
+static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
+{
+	ZydisEncoderRequest req;
+	bool si = string_uses_rsi(d->insn.mnemonic), di = string_uses_rdi(d->insn.mnemonic);
+	bool ok = true;
+
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
+		return false;
+	req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
+	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_64;
+	for (unsigned i = 0; i < req.operand_count; i++) {
+		ZydisEncoderOperand *o = &req.operands[i];
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		o->mem.base = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base);
+	}
+	*fixup = (si ? BT_FIXUP_RSI : 0) | (di ? BT_FIXUP_RDI : 0);
+	if (si)
+		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RSI),
+			    op_mem(ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_R12, 1, 0, 8));
+	if (di)
+		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RDI),
+			    op_mem(ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_R12, 1, 0, 8));
+	ok &= emit_request(&t->e, &req);
+	if (si)
+		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RSI),
+			    op_mem(ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_R8, 1, 0, 8)) &&
+		      emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(ESI), R(ESI));
+	if (di)
+		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RDI),
+			    op_mem(ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_R8, 1, 0, 8)) &&
+		      emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EDI), R(EDI));
+	return ok;
+}
+
+static uint32_t branch_target(const struct bt_insn *d, uint32_t eip)
+{
+	return eip + d->insn.length + (uint32_t)d->ops[0].imm.value.s;
+}
+
+/* Returns true when the instruction ended the block. */
+static bool tx_control(struct tx *t, const struct bt_insn *d, enum insn_class c, uint32_t eip)
+{
+	uint32_t next = eip + d->insn.length;
+
+	switch (c) {
+	case IC_JMP_REL:
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	case IC_CALL_REL:
+		if (!push_return(t, next))
+			t->failed = true;
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	case IC_JMP_IND:
+		if (!load_r13(t, &d->ops[0]))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	case IC_CALL_IND:
+		if (!load_r13(t, &d->ops[0]) || !push_return(t, next))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	case IC_RET: {
+		int64_t pop = 4 + (d->insn.operand_count_visible ? d->ops[0].imm.value.u : 0);
+		if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_R14D, 0, 4)) ||
+		    !emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, pop))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	}
+	case IC_JCC:
+		add_exit(t, emit_branch32(&t->e, d->insn.mnemonic), BT_EXIT_BRANCH,
+			 branch_target(d, eip), false);
+		exit_jump(t, BT_EXIT_BRANCH, next);
+		break;
+	case IC_LOOP: {
+		/* loop/jecxz have only rel8: hop over the fall-through jump */
+		uint8_t *short_site = emit_branch8(&t->e, d->insn.mnemonic, true);
+		exit_jump(t, BT_EXIT_BRANCH, next);
+		if (short_site)
+			patch_rel8(short_site, t->e.pos);
+		else
+			t->failed = true;
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	}
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Stub per exit: store the guest eip, leave the descriptor in r11. */
+static void emit_stubs(struct tx *t)
+{
+	for (int i = 0; i < t->nr_exits; i++) {
+		struct pending_exit *p = &t->exits[i];
+		uint8_t *stub = t->e.pos;
+		bool ok = emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4),
+				op_imm((int32_t)p->desc->target_eip)) &&
+			  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11),
+				op_imm((int64_t)(uintptr_t)p->desc));
+		uint8_t *j = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
+		if (!ok || !j) {
+			t->failed = true;
+			return;
+		}
+		patch_rel32(j, t->tc->rt.common_exit);
+		patch_rel32(p->site, stub);
+		p->desc->stub = stub;
+	}
+}
+
+/* exit_request check: a flag-free test, since guest flags are live here. */
+static void emit_check(struct tx *t, uint32_t eip)
+{
+	bool ok = emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R9), R(RCX)) &&
+		  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(exit_request), 4));
+	uint8_t *skip = emit_branch8(&t->e, ZYDIS_MNEMONIC_JRCXZ, false);
+
+	ok = ok && skip && emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
+	exit_jump(t, BT_EXIT_REQUEST, eip);
+	if (skip)
+		patch_rel8(skip, t->e.pos);
+	ok = ok && emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
+	if (!ok)
+		t->failed = true;
+}
+
+static bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
+			  uint32_t eip, uint8_t *fixup)
+{
+	switch (c) {
+	case IC_NATIVE:
+		if (insn_uses_fpu(d))
+			t->cpu->fpu_live = true;
+		return tx_native(t, d, fixup);
+	case IC_PUSH:
+		return tx_push(t, d);
+	case IC_POP:
+		return tx_pop(t, d);
+	case IC_LEAVE:
+		return tx_leave(t);
+	case IC_STRING:
+		return tx_string(t, d, fixup);
+	default:
+		return false;
+	}
+}
+
+struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode)
+{
+	struct bt_tc *tc = cpu->vm->tc;
+	struct tx t = { .cpu = cpu, .tc = tc };
+	uint32_t eip = cpu->eip;
+	bool ended = false;
+
+	if (tc->size - tc->used < 65536 || tc->data_size - tc->data_used < 65536)
+		return NULL;
+	struct bt_block *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	t.b = b;
+	b->eip = eip;
+	b->phys = phys;
+	b->mode = mode;
+	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
+	b->check_entry = t.e.pos;
+	emit_check(&t, eip);
+	b->body = t.e.pos;
+
+	while (!ended && !t.failed) {
+		uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+		unsigned got = 0;
+		struct bt_insn d;
+		uint8_t fixup = 0;
+		bool first = b->nr_insns == 0;
+
+		mem_fetch(cpu, eip, bytes, sizeof(bytes), &got);
+		enum insn_class c = IC_CALLOUT;
+		unsigned len = 1;
+		if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+			c = insn_classify(&d);
+			len = d.insn.length;
+		} else if (!first) {
+			break;	/* let the next block meet the fault or #UD */
+		}
+		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
+			break;	/* a callout starts its own block */
+
+		uint8_t *insn_start = t.e.pos;
+		t.map[b->nr_insns] = (struct bt_insn_map){
+			.host_off = (uint16_t)(insn_start - b->body),
+			.len = (uint8_t)len,
+			.eip = eip,
+		};
+		b->nr_insns++;
+		if (c == IC_CALLOUT || c == IC_UNSUPPORTED) {
+			exit_jump(&t, BT_EXIT_CALLOUT, eip);
+			ended = true;
+			eip += len;
+		} else if (tx_control(&t, &d, c, eip)) {
+			ended = true;
+			eip += d.insn.length;
+		} else if (translate_one(&t, &d, c, eip, &fixup)) {
+			t.map[b->nr_insns - 1].fixup = fixup;
+			eip += d.insn.length;
+		} else if (first) {
+			/* the encoder refused it: the callout gives #UD */
+			t.e.pos = insn_start;
+			exit_jump(&t, BT_EXIT_CALLOUT, eip);
+			ended = true;
+			eip += d.insn.length;
+		} else {
+			t.e.pos = insn_start;
+			b->nr_insns--;
+			break;
+		}
+		if (b->nr_insns == BT_MAX_BLOCK_INSNS || (eip >> 12) != (b->eip >> 12) ||
+		    (mode & BT_MODE_SINGLE))
+			break;
+	}
+	if (!ended && !t.failed)
+		exit_jump(&t, BT_EXIT_BRANCH, eip);
+	if (!t.failed)
+		emit_stubs(&t);
+	b->map = tc_alloc_data(tc, b->nr_insns * sizeof(*b->map));
+	if (t.failed || t.e.overflow || !b->map) {
+		free(b);
+		return NULL;
+	}
+	memcpy(b->map, t.map, b->nr_insns * sizeof(*b->map));
+	b->guest_len = eip - b->eip;
+	b->host_len = (uint32_t)(t.e.pos - b->check_entry);
+	b->valid = true;
+	tc->used = ((size_t)(t.e.pos - tc->mem) + 15) & ~(size_t)15;
+	tc_insert(tc, b);
+	cpu->stats.blocks_translated++;
+	cpu->stats.tc_bytes = tc->used;
+	return b;
+}

@@ -1,0 +1,206 @@
+/*
+ * The bt engine end to end on small guests assembled in place: block
+ * building, chaining, the jump cache, callouts, precise exceptions and
+ * self-modifying code, each checked on the guest's final state.
+ */
+#include <signal.h>
+#include <sys/time.h>
+#include <CUnit/CUnit.h>
+#include "unit.h"
+#include "test_bt_harness.h"
+
+#define EAX ZYDIS_REGISTER_EAX
+#define ESP ZYDIS_REGISTER_ESP
+
+static struct tg g;
+
+static int setup(void)
+{
+	return tg_init(&g);
+}
+
+static int teardown(void)
+{
+	tg_fini(&g);
+	return 0;
+}
+
+/* mov eax,5; add eax,7; out 0xf4,al: the first exit is the OUT. */
+static void test_alu_then_out(void)
+{
+	g.pc = 0x10000;
+	uint32_t start = A2(&g, MOV, REG(EAX), I_(5));
+	A2(&g, ADD, REG(EAX), I_(7));
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0xf4);
+	CU_ASSERT_TRUE(g.exit.io.write);
+	CU_ASSERT_EQUAL(g.exit.io.data[0], 12);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 12);
+	CU_ASSERT_EQUAL(g.st.rip, g.pc);
+}
+
+/* A counted loop that calls a function through the stack: chains the
+ * back edge, returns through the jump cache, and sums 1..1000. */
+static void test_loop_call_ret(void)
+{
+	g.pc = 0x20000;
+	uint32_t func = A2(&g, ADD, REG(EAX), REG(ECX));
+	A2(&g, MOV, M_(ZYDIS_REGISTER_ESP, -8, 4), REG(EAX));	/* below ESP: scratch */
+	A0(&g, RET);
+	uint32_t start = A2(&g, XOR, REG(EAX), REG(EAX));
+	A2(&g, MOV, REG(ECX), I_(1000));
+	uint32_t loop = A1(&g, PUSH, REG(ECX));
+	A1(&g, POP, REG(EDX));
+	tg_branch(&g, ZYDIS_MNEMONIC_CALL, func);
+	A1(&g, DEC, REG(ECX));
+	tg_branch(&g, ZYDIS_MNEMONIC_JNZ, loop);
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 500500);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RSP], 0x80000);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RDX], 1);
+	uint32_t stored;
+	memcpy(&stored, g.ram + 0x80000 - 12, 4);	/* [esp-8] inside func, esp = 0x80000-4 */
+	CU_ASSERT_EQUAL(stored, 500500);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.branches_chained") > 0);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.blocks_translated") >= 3);
+	/* 1000 returns, only the first few miss the jump cache */
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.indirect_lookup_misses") < 10);
+}
+
+/* div by zero: #DE through the IDT with EIP of the div and state intact. */
+static void test_divide_error_precise(void)
+{
+	g.pc = 0x30000;
+	uint32_t handler = A2(&g, OUT, I_(0x80), REG(AL));
+	A0(&g, HLT);
+	uint32_t start = A2(&g, MOV, REG(EAX), I_(77));
+	A2(&g, XOR, REG(ECX), REG(ECX));
+	A2(&g, MOV, REG(EBX), I_(0x1234));
+	uint32_t div = A1(&g, DIV, REG(ECX));
+	A2(&g, MOV, REG(EBX), I_(0));
+	uint32_t handlers[1] = { handler };
+	tg_tables(&g, handlers, 1);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0x80);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 77);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBX], 0x1234);
+	uint32_t frame[3];
+	memcpy(frame, g.ram + g.st.gpr[HYVM_RSP], 12);
+	CU_ASSERT_EQUAL(frame[0], div);
+	CU_ASSERT_EQUAL(frame[1], 0x08);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RSP], 0x80000 - 12);
+	CU_ASSERT_FALSE(g.st.rflags & 0x200);
+}
+
+/* ud2 and an undefined opcode give #UD, never a host crash. */
+static void test_undefined_opcode(void)
+{
+	g.pc = 0x38000;
+	uint32_t handler = A2(&g, OUT, I_(0x81), REG(AL));
+	uint32_t start = g.pc;
+	g.ram[g.pc++] = 0x0f;	/* 0f 0b: ud2 */
+	g.ram[g.pc++] = 0x0b;
+	uint32_t handlers[7] = { 0, 0, 0, 0, 0, 0, handler };
+	tg_tables(&g, handlers, 7);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0x81);
+	uint32_t eip;
+	memcpy(&eip, g.ram + g.st.gpr[HYVM_RSP], 4);
+	CU_ASSERT_EQUAL(eip, start);
+}
+
+/* The guest patches the immediate of an instruction it already ran. */
+static void test_self_modifying_code(void)
+{
+	g.pc = 0x40000;
+	uint32_t start = A2(&g, XOR, REG(EBX), REG(EBX));
+	uint32_t again = A2(&g, MOV, REG(EAX), I_(0x11111111));
+	A2(&g, ADD, REG(EBX), REG(EAX));
+	A2(&g, CMP, REG(EBX), I_(0x11111111));
+	uint32_t jne = g.pc;
+	tg_branch(&g, ZYDIS_MNEMONIC_JNZ, 0);
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, again + 1, 4), I_(0x22222222));
+	tg_branch(&g, ZYDIS_MNEMONIC_JMP, again);
+	uint32_t done = A2(&g, OUT, I_(0xf4), REG(AL));
+	int32_t rel = (int32_t)(done - (jne + 6));
+	memcpy(g.ram + jne + 2, &rel, 4);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBX], 0x33333333);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.smc_invalidations") >= 1);
+}
+
+/* rep movsd / rep stosb go through the rebased string path. */
+static void test_string_ops(void)
+{
+	g.pc = 0x50000;
+	uint32_t start = A2(&g, MOV, REG(ESI), I_(0x60000));
+	A2(&g, MOV, REG(EDI), I_(0x61000));
+	A2(&g, MOV, REG(ECX), I_(16));
+	g.ram[g.pc++] = 0xf3;	/* rep movsd: no operands to give the encoder */
+	g.ram[g.pc++] = 0xa5;
+	A2(&g, MOV, REG(AL), I_(0x5a));
+	A2(&g, MOV, REG(ECX), I_(7));
+	g.ram[g.pc++] = 0xf3;	/* rep stosb */
+	g.ram[g.pc++] = 0xaa;
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	for (int i = 0; i < 64; i++)
+		g.ram[0x60000 + i] = (uint8_t)(i * 3 + 1);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(memcmp(g.ram + 0x60000, g.ram + 0x61000, 64), 0);
+	CU_ASSERT_EQUAL(g.ram[0x61000 + 64], 0x5a);
+	CU_ASSERT_EQUAL(g.ram[0x61000 + 70], 0x5a);
+	CU_ASSERT_EQUAL(g.ram[0x61000 + 71], 0);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RDI], 0x61000 + 71);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RSI], 0x60000 + 64);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RCX], 0);
+}
+
+/* An endless loop stops on kick() from a timer signal: chained back
+ * edges check exit_request. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	bt_engine_ops.kick(g.vcpu);
+}
+
+static void test_kick_stops_loop(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+	struct vcpu_exit e;
+
+	g.pc = 0x58000;
+	uint32_t start = A1(&g, INC, REG(EAX));
+	tg_branch(&g, ZYDIS_MNEMONIC_JMP, start);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	signal(SIGALRM, on_alarm);
+	setitimer(ITIMER_REAL, &it, NULL);
+	bt_engine_ops.vcpu_run(g.vcpu, &e);
+	signal(SIGALRM, SIG_DFL);
+	CU_ASSERT_EQUAL(e.kind, EXIT_KICKED);
+	bt_engine_ops.get_state(g.vcpu, &g.st);
+	CU_ASSERT_TRUE(g.st.gpr[HYVM_RAX] > 1000);
+}
+
+UNIT_SUITE(bt_engine, setup, teardown,
+	   UNIT_TEST(test_alu_then_out),
+	   UNIT_TEST(test_loop_call_ret),
+	   UNIT_TEST(test_divide_error_precise),
+	   UNIT_TEST(test_undefined_opcode),
+	   UNIT_TEST(test_self_modifying_code),
+	   UNIT_TEST(test_string_ops),
+	   UNIT_TEST(test_kick_stops_loop));
