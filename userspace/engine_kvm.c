@@ -92,8 +92,8 @@ static void kvm_probe(struct engine_caps *caps)
 		caps->cannot[NEED_PAGING32] = "kvm_pvm refuses 32-bit paging (only long mode pages)";
 		caps->cannot[NEED_PAE] = "kvm_pvm refuses PAE paging outside long mode";
 		caps->cannot[NEED_SOFT_INT_CPL0] = "kvm_pvm's emulator fails on INT n/INT3 at CPL0";
-		caps->cannot[NEED_USER_MODE] = "kvm_pvm delivers INT 0x80 from ring 3 as #UD";
-		caps->cannot[NEED_SYSENTER] = "kvm_pvm cannot run ring 3 code of a 32-bit guest";
+		/* SYSENTER/SYSEXIT round trips do work (tests/guests/sysenter). */
+		caps->cannot[NEED_USER_MODE] = "kvm_pvm's emulator fails on IRET to ring 3 and INT 0x80 from it";
 		caps->cannot[NEED_SSE] = "kvm_pvm's emulator fails on SSE moves at CPL0";
 		return;
 	}

@@ -4,7 +4,7 @@
  * derived from IA32_SYSENTER_CS. */
 #include "guest.h"
 
-GUEST("sysenter", "user-mode sysenter");
+GUEST("sysenter", "sysenter");
 
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
