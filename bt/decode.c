@@ -64,6 +64,8 @@ enum insn_class insn_classify(const struct bt_insn *d)
 		return IC_CALLOUT;	/* 16-bit addressing: the emulator decides */
 
 	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_ENDBR32: case ZYDIS_MNEMONIC_ENDBR64:
+		return IC_NOP;	/* a NOP on CPUs without CET, as here */
 	case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
 	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
 	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD:

@@ -18,6 +18,7 @@ enum insn_class {
 	IC_CALL_REL, IC_CALL_IND, IC_JMP_REL, IC_JMP_IND, IC_RET,
 	IC_JCC, IC_LOOP,
 	IC_STRING,
+	IC_NOP,		/* nothing to emit */
 };
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,

@@ -204,7 +204,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		}
 		uint32_t phys;
-		if (mem_linear_to_phys(cpu, cpu->eip, false, guest_cpl(cpu) == 3, &phys, true)) {
+		if ((cpu->arch.cr0 & CR0_PG)
+		    ? mmu_translate(cpu, cpu->eip, MMU_FETCH, guest_cpl(cpu) == 3, &phys, true)
+		    : mem_linear_to_phys(cpu, cpu->eip, false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;
 			continue;	/* #PF on the fetch was delivered */

@@ -4,6 +4,8 @@
  * TSS, the frame, and escalation to #DF and triple fault (SDM Vol. 3,
  * 6.12 and 6.15). Also descriptor loading, which both need.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "bt.h"
 
@@ -191,9 +193,25 @@ static bool contributory(int v)
 	return v == VEC_DE || (v >= VEC_TS && v <= VEC_GP);
 }
 
+/* HYVM_BT_TRACE=1 prints every guest exception: the first thing to look
+ * at when a guest misbehaves on bt only. */
+static bool trace_exceptions(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("HYVM_BT_TRACE") != NULL;
+	return on;
+}
+
 void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
 {
 	struct fail f;
+
+	if (trace_exceptions())
+		fprintf(stderr, "bt: exception %d err %#x at eip %#x (cpl %u, cr2 %#llx)\n",
+			vector, has_err ? err : 0, cpu->eip, guest_cpl(cpu),
+			(unsigned long long)cpu->arch.cr2);
 
 	cpu->last_vector = (uint8_t)vector;
 	cpu->stats.guest_faults++;

@@ -446,6 +446,8 @@ static bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class
 		return tx_leave(t);
 	case IC_STRING:
 		return tx_string(t, d, fixup);
+	case IC_NOP:
+		return true;
 	default:
 		return false;
 	}
