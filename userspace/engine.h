@@ -56,6 +56,12 @@ struct vcpu_exit {
 	bool irq_window_open;	/* after this exit, inject_irq would be taken */
 	uint32_t raw_reason;	/* engine's own exit reason number */
 	uint64_t rip;		/* guest RIP (linear if known) at the exit */
+	/* Optional: CR0/CR4/EFER at this exit, set by an engine that has them
+	 * for free (bt keeps them in memory; kvm with KVM_SYNC_X86_SREGS), so
+	 * the stats see a mode switch at the first exit after it instead of
+	 * at the next 100 ms sample. false: unknown. */
+	bool ctl_valid;
+	uint64_t cr0, cr4, efer;
 	union {
 		struct {
 			uint16_t port;

@@ -26,6 +26,7 @@
 #define STATS_MAX_COUNTERS	48
 #define STATS_SWITCH_RING	16
 #define STATS_PUBLISH_NS	100000000ull	/* mode and engine counters: every 100 ms */
+#define STATS_MODE_HLT_NS	1000000ull	/* a HLT re-reads the mode at most every 1 ms */
 
 enum stats_vm_state { STATS_STARTING, STATS_RUNNING, STATS_ENDED };
 
@@ -141,7 +142,11 @@ void stats_writer_attach(struct stats_writer *w, int index, const struct engine_
 /* The exit path: before and after each vcpu_run. NULL w: no-op. */
 void stats_before_run(struct stats_writer *w);
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit);
-/* For engines or the hybrid layer: a switch they make themselves. */
+/* For engines or the hybrid layer: a switch they make themselves, recorded
+ * in the same ring as guest mode switches (from/to are then what the caller
+ * means, e.g. the mode at the time, and why names the move: "kvm -> bt:
+ * real mode"). The hybrid layer is to call it when it moves a vCPU between
+ * engines; it must run on the vCPU's thread, as the exit path does. */
 void stats_note_switch(struct stats_writer *w, int index, enum guest_mode from,
 		       enum guest_mode to, const char *why);
 /* Marks the VM ended; the file stays until stats_writer_destroy. */

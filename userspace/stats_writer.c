@@ -23,6 +23,7 @@ struct writer_vcpu {
 	struct stats_counter *pending_kind, *pending_raw;
 	uint32_t last_raw, last_rip;
 	uint64_t next_publish;
+	uint64_t last_mode_ns;	/* when the mode was last read */
 	bool mode_known;
 };
 
@@ -162,23 +163,40 @@ static void describe_change(char *why, size_t len, const struct stats_vcpu *s,
 	}
 }
 
-static void publish_mode(struct writer_vcpu *v, uint64_t now)
-{
-	struct hyvm_cpu_state st;
+/* The mode bits of CR0, CR4 and EFER: what guest_mode_of looks at. */
+#define CR0_MODE_BITS	((1ull << 0) | (1ull << 31))
+#define CR4_MODE_BITS	(1ull << 5)
+#define EFER_MODE_BITS	(1ull << 10)
 
-	if (v->engine->get_state(v->vcpu, &st) < 0)
-		return;
-	enum guest_mode m = guest_mode_of(st.cr0, st.cr4, st.efer);
+/* Records the control registers seen at now; a different mode is a
+ * switch, named by the bits that changed and where they were seen. */
+static void note_mode(struct writer_vcpu *v, uint64_t now, uint64_t cr0, uint64_t cr4,
+		      uint64_t efer, const char *seen_at)
+{
+	enum guest_mode m = guest_mode_of(cr0, cr4, efer);
+
 	if (v->mode_known && m != v->s->mode) {
 		char why[46];
-		describe_change(why, sizeof(why), v->s, st.cr0, st.cr4, st.efer);
+		describe_change(why, sizeof(why), v->s, cr0, cr4, efer);
+		size_t n = strlen(why);
+		snprintf(why + n, sizeof(why) - n, " at %s", seen_at);
 		record_switch(v->s, now, v->s->mode, m, why);
 	}
 	v->mode_known = true;
-	STATS_STORE(v->s->cr0, st.cr0);
-	STATS_STORE(v->s->cr4, st.cr4);
-	STATS_STORE(v->s->efer, st.efer);
+	v->last_mode_ns = now;
+	STATS_STORE(v->s->cr0, cr0);
+	STATS_STORE(v->s->cr4, cr4);
+	STATS_STORE(v->s->efer, efer);
 	STATS_STORE(v->s->mode, m);
+}
+
+/* Asks the engine (a get_state: microseconds on kvm, so never per exit). */
+static void sample_mode(struct writer_vcpu *v, uint64_t now, const char *seen_at)
+{
+	struct hyvm_cpu_state st;
+
+	if (v->engine->get_state && v->engine->get_state(v->vcpu, &st) == 0)
+		note_mode(v, now, st.cr0, st.cr4, st.efer, seen_at);
 }
 
 static void publish_engine_counters(struct writer_vcpu *v)
@@ -202,9 +220,10 @@ static void publish_engine_counters(struct writer_vcpu *v)
 	STATS_STORE(s->counter_seq, s->counter_seq + 1);
 }
 
-static void publish(struct stats_writer *w, struct writer_vcpu *v, uint64_t now)
+static void publish(struct stats_writer *w, struct writer_vcpu *v, uint64_t now,
+		    const char *seen_at)
 {
-	publish_mode(v, now);
+	sample_mode(v, now, seen_at);
 	publish_engine_counters(v);
 	STATS_STORE(w->f->heartbeat_ns, now);
 	v->next_publish = now + STATS_PUBLISH_NS;
@@ -328,8 +347,21 @@ void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit)
 	/* A kick is the VMM's timer, not something the guest code did. */
 	if (exit->kind != EXIT_KICKED)
 		count_rip(v, exit);
-	if (now >= v->next_publish)
-		publish(w, v, now);
+	/* The engine told us CR0/CR4/EFER: a switch is seen at its first exit.
+	 * Three compares per exit, no call unless a mode bit changed. */
+	if (exit->ctl_valid && (((exit->cr0 ^ s->cr0) & CR0_MODE_BITS) ||
+				((exit->cr4 ^ s->cr4) & CR4_MODE_BITS) ||
+				((exit->efer ^ s->efer) & EFER_MODE_BITS) || !v->mode_known))
+		note_mode(v, now, exit->cr0, exit->cr4, exit->efer, exit_kind_name(kind));
+	if (now >= v->next_publish) {
+		publish(w, v, now, "100ms sample");
+	} else if ((kind == EXIT_HLT || kind == EXIT_SHUTDOWN || kind == EXIT_ERROR) &&
+		   !exit->ctl_valid && now - v->last_mode_ns >= STATS_MODE_HLT_NS) {
+		/* The VMM sleeps or stops after these anyway: a get_state here
+		 * costs the guest nothing and catches the switch a guest made
+		 * before idling. Spaced, so a 1 kHz HLT loop is not 1000 reads. */
+		sample_mode(v, now, exit_kind_name(kind));
+	}
 }
 
 void stats_writer_end(struct stats_writer *w, int exit_status)
@@ -341,7 +373,7 @@ void stats_writer_end(struct stats_writer *w, int exit_status)
 	for (int i = 0; i < STATS_MAX_VCPUS; i++)
 		if (w->v[i].s) {
 			close_pending(&w->v[i], now);
-			publish(w, &w->v[i], now);
+			publish(w, &w->v[i], now, "end");
 		}
 	STATS_STORE(w->f->exit_status, exit_status);
 	STATS_STORE(w->f->end_ns, now);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "unit.h"
 #include "stats.h"
@@ -152,10 +153,72 @@ static void test_mode_switch_and_end(void)
 	CU_ASSERT_EQUAL(f->vcpu[0].nr_switches, 1);
 	CU_ASSERT_EQUAL(f->vcpu[0].switches[0].from, MODE_PROTECTED);
 	CU_ASSERT_EQUAL(f->vcpu[0].switches[0].to, MODE_PAE);
-	CU_ASSERT_STRING_EQUAL(f->vcpu[0].switches[0].why, "CR0.PG=1 CR4.PAE=1");
+	CU_ASSERT_STRING_EQUAL(f->vcpu[0].switches[0].why, "CR0.PG=1 CR4.PAE=1 at end");
 	CU_ASSERT_EQUAL(f->state, STATS_ENDED);
 	CU_ASSERT_EQUAL(f->exit_status, 7);
 	CU_ASSERT(f->end_ns >= f->start_ns);
+	stats_writer_destroy(w);
+}
+
+/* An engine that reports CR0/CR4/EFER with the exit: the switch is recorded
+ * at that very exit, named by the bits and the exit, with no get_state. */
+static void test_mode_seen_at_exit(void)
+{
+	struct stats_writer *w = new_writer();
+	const struct stats_vcpu *s = &stats_writer_file(w)->vcpu[0];
+	struct vcpu_exit e = { .kind = EXIT_IO, .raw_reason = 2, .rip = 0x1000,
+			       .ctl_valid = true, .cr0 = 1 };
+
+	one_exit(w, EXIT_IO, 2, 0x1000);	/* the first exit reads the mode */
+	int calls = get_state_calls;
+	e.cr0 = 0x80000011;			/* PG (and ET, which is no mode bit) */
+	stats_before_run(w);
+	stats_after_run(w, &e);
+	CU_ASSERT_EQUAL(s->mode, MODE_PAGED);
+	CU_ASSERT_EQUAL_FATAL(s->nr_switches, 1);
+	CU_ASSERT_EQUAL(s->switches[0].from, MODE_PROTECTED);
+	CU_ASSERT_EQUAL(s->switches[0].to, MODE_PAGED);
+	CU_ASSERT_STRING_EQUAL(s->switches[0].why, "CR0.PG=1 at io");
+	CU_ASSERT(s->switches[0].t_ns >= stats_writer_file(w)->start_ns);
+	/* Same mode bits again, other bits changed: no switch. */
+	e.cr0 = 0x80000033;
+	stats_before_run(w);
+	stats_after_run(w, &e);
+	/* Long mode in one step: all the bits that changed are named. */
+	e.cr4 = 0x20;
+	e.efer = 0x500;
+	e.kind = EXIT_MMIO;
+	stats_before_run(w);
+	stats_after_run(w, &e);
+	CU_ASSERT_EQUAL(s->nr_switches, 2);
+	CU_ASSERT_EQUAL(s->switches[1].to, MODE_LONG);
+	CU_ASSERT_STRING_EQUAL(s->switches[1].why, "CR4.PAE=1 EFER.LMA=1 at mmio");
+	CU_ASSERT_EQUAL(get_state_calls, calls);
+	stats_writer_destroy(w);
+}
+
+/* An engine that does not report them: a HLT reads the mode at once (the
+ * VMM sleeps after it anyway), but at most every STATS_MODE_HLT_NS. */
+static void test_mode_sampled_at_hlt(void)
+{
+	struct stats_writer *w = new_writer();
+	const struct stats_vcpu *s = &stats_writer_file(w)->vcpu[0];
+
+	one_exit(w, EXIT_IO, 2, 0x1000);
+	fake_state.cr0 = 0;			/* back to real mode */
+	one_exit(w, EXIT_IO, 2, 0x1000);	/* an I/O exit does not look */
+	CU_ASSERT_EQUAL(s->nr_switches, 0);
+	struct timespec ms = { 0, 2000000 };
+	nanosleep(&ms, NULL);			/* past the spacing of HLT reads */
+	one_exit(w, EXIT_HLT, 5, 0x1008);
+	CU_ASSERT_EQUAL(s->mode, MODE_REAL);
+	CU_ASSERT_EQUAL_FATAL(s->nr_switches, 1);
+	CU_ASSERT_STRING_EQUAL(s->switches[0].why, "CR0.PE=0 at hlt");
+	/* A tight HLT loop does not turn into a get_state per exit. */
+	int calls = get_state_calls;
+	for (int i = 0; i < 1000; i++)
+		one_exit(w, EXIT_HLT, 5, 0x1008);
+	CU_ASSERT(get_state_calls - calls < 100);
 	stats_writer_destroy(w);
 }
 
@@ -239,6 +302,18 @@ static void test_cost_per_exit(void)
 	printf("\n    recording one exit: %.1f ns (%d exits, %d mode samples) ", ns, n,
 	       get_state_calls);
 	CU_ASSERT(ns < 2000);
+	/* The same with CR0/CR4/EFER in every exit (no mode change). */
+	e.ctl_valid = true;
+	e.cr0 = 1;
+	t0 = stats_now_ns();
+	for (int i = 0; i < n; i++) {
+		e.rip = 0x1000 + (i & 3);
+		stats_before_run(w);
+		stats_after_run(w, &e);
+	}
+	ns = (double)(stats_now_ns() - t0) / n;
+	printf("\n    recording one exit with control registers: %.1f ns ", ns);
+	CU_ASSERT(ns < 2000);
 	stats_writer_destroy(w);
 }
 
@@ -246,6 +321,8 @@ UNIT_SUITE(stats, setup, teardown,
 	   UNIT_TEST(test_counts_by_kind_and_raw),
 	   UNIT_TEST(test_rips_top_n),
 	   UNIT_TEST(test_mode_switch_and_end),
+	   UNIT_TEST(test_mode_seen_at_exit),
+	   UNIT_TEST(test_mode_sampled_at_hlt),
 	   UNIT_TEST(test_guest_modes),
 	   UNIT_TEST(test_reader_accepts_and_refuses),
 	   UNIT_TEST(test_cost_per_exit))
