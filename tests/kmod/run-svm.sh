@@ -7,7 +7,10 @@
 # is parsed here. Needs only Debian packages: linux-headers-amd64,
 # qemu-system-x86, busybox-static, cpio, gcc.
 #
-#   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC]
+#   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench]
+#
+# --bench also loads the guest kernel's own kvm_amd and runs
+# bench/kmod_exitcost.c: hyvm.ko's cost per exit as a ratio to KVM's.
 #
 # Prints the log's PASS/FAIL/SKIP lines, then "N passed, N failed"; exits 1
 # on any failure, on a kernel Oops/WARNING/BUG/Call Trace in the log, or if
@@ -18,11 +21,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
+BENCH=0
 while [ $# -gt 0 ]; do
 	case $1 in
+	--bench) BENCH=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench]" >&2; exit 2 ;;
 	esac
 done
 
@@ -69,6 +74,23 @@ for src in "$ROOT"/tests/kmod/hyvm_*.c; do
 	TESTS="$TESTS $name"
 done
 
+# The guest kernel's KVM, for the benchmark (depends: kvm_amd <- kvm, ccp;
+# kvm <- irqbypass).
+KVM_MODULES=""
+if [ $BENCH = 1 ]; then
+	DEB=$(ls "$CACHE"/deb/linux-image-"$KVER"_*.deb | head -1)
+	mkdir -p "$STAGE/kvm"
+	for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko drivers/crypto/ccp/ccp.ko \
+		 arch/x86/kvm/kvm-amd.ko; do
+		dpkg-deb --fsys-tarfile "$DEB" |
+			tar -xO "./lib/modules/$KVER/kernel/$m" > "$STAGE/kvm/$(basename "$m")"
+		KVM_MODULES="$KVM_MODULES $(basename "$m")"
+	done
+	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
+		-o "$STAGE/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
+		die "building bench/kmod_exitcost.c failed"
+fi
+
 # Copy a dynamically linked program with its libraries and loader.
 copy_with_libs() {
 	local bin=$1 dest=$2 lib
@@ -99,6 +121,7 @@ cat > "$STAGE/init" <<EOF
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 export PATH=/usr/local/bin:/bin:/hyvm
 echo HARNESS-BEGIN
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
@@ -110,6 +133,10 @@ if [ $GUESTS = 1 ]; then
 	echo "== guest suite on --engine svm"
 	cd /hyvm && bash ./run-guests.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --engines svm
 	cd /
+fi
+if [ $BENCH = 1 ]; then
+	for m in$KVM_MODULES; do insmod /kvm/\$m || echo "FAIL insmod \$m"; done
+	/tests/kmod_exitcost 5000
 fi
 if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status \$?"; fi
 echo HARNESS-DMESG-BEGIN
@@ -126,14 +153,16 @@ command -v cpio >/dev/null || CPIO="$BUSYBOX cpio"
 
 # 4. Boot. One emulator at a time; the timeout bounds a hung guest.
 START=$(date +%s)
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m 1G \
+# Two emulated CPUs: run-guests.sh runs two guests at once, and vCPUs
+# migrate between host CPUs.
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m 1G -smp 2 \
 	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append 'console=ttyS0 quiet' </dev/null > "$LOG" 2>&1 || true
 END=$(date +%s)
 
 # 5. Judge by the serial log.
 tr -d '\r' < "$LOG" > "$LOG.txt"
-grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
+grep -E '^(PASS|FAIL|SKIP|BENCH) ' "$LOG.txt" || true
 grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG.txt" | sed 's/^/guest suite: /' || true
 PASSED=$(grep -c '^PASS ' "$LOG.txt" || true)
 FAILED=$(grep -c '^FAIL ' "$LOG.txt" || true)
@@ -146,6 +175,6 @@ if ! grep -q '^HARNESS-END' "$LOG.txt"; then
 	echo "run-svm: the emulated host did not finish (timeout ${TIMEOUT}s or crash); log: $LOG"
 	BAD=1
 fi
-echo "emulated host: qemu tcg +svm +npt, kernel $KVER, ${TIMEOUT}s limit, ran $((END - START)) s"
+echo "emulated host: qemu tcg +svm +npt, 2 CPUs, kernel $KVER, ${TIMEOUT}s limit, ran $((END - START)) s"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ] && [ "$BAD" = 0 ] && [ "$PASSED" -gt 0 ]
