@@ -97,6 +97,7 @@ struct bt_block {
 	uint32_t phys;		/* guest physical address of it */
 	uint32_t guest_len;	/* guest bytes covered */
 	uint32_t mode;		/* BT_MODE_* key bits */
+	uint32_t seg_base[6];	/* ES CS SS DS FS GS bases baked into the code */
 	uint8_t *check_entry;	/* exit_request check, then body */
 	uint8_t *body;
 	uint32_t host_len;
@@ -142,6 +143,7 @@ struct bt_cpu {
 	__u64 apic_base;
 	uint32_t dr[8];
 	uint32_t fault_depth;	/* exceptions while delivering one */
+	uint32_t jc_seg_base[6];	/* segment bases the jump cache is valid for */
 
 	/* host fault captured by the signal handler */
 	int fault_signo;
@@ -250,7 +252,9 @@ struct bt_tc {
 struct bt_tc *tc_create(void);
 void tc_destroy(struct bt_tc *tc);
 void tc_flush(struct bt_vm *vm, const char *why);
-struct bt_block *tc_lookup(struct bt_tc *tc, uint32_t eip, uint32_t phys, uint32_t mode);
+struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
+			   uint32_t phys, uint32_t mode);
+bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu);
 void tc_insert(struct bt_tc *tc, struct bt_block *b);
 struct bt_block *tc_block_at_host(struct bt_tc *tc, const void *host_pc);
 const struct bt_insn_map *tc_insn_at_host(const struct bt_block *b, const void *host_pc);
@@ -263,6 +267,9 @@ void jc_reset(struct bt_cpu *cpu);
 /* --- translate.c --- */
 /* Builds the block at cpu->eip; NULL only if the TC is full. */
 struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode);
+
+/* --- dump.c: HYVM_BT_DUMP=1 --- */
+void dump_block(struct bt_cpu *cpu, const struct bt_block *b);
 
 /* --- guest_mem.c: guest memory as C sees it --- */
 /* Translates a linear address for an access; 0 or -1 with a #PF raised. */
@@ -293,6 +300,12 @@ void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
 static inline unsigned guest_cpl(const struct bt_cpu *cpu)
 {
 	return cpu->arch.seg[HYVM_CS].selector & 3;
+}
+
+/* Linear address of an offset in the code segment. */
+static inline uint32_t cs_linear(const struct bt_cpu *cpu, uint32_t eip)
+{
+	return (uint32_t)cpu->arch.seg[HYVM_CS].base + eip;
 }
 
 /* --- callouts.c: sensitive instructions emulated on virtual state --- */

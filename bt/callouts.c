@@ -346,11 +346,11 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	uint32_t phys, v;
 
 	cpu->stats.callouts++;
-	mem_fetch(cpu, cpu->eip, bytes, sizeof(bytes), &got);
+	mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got);
 	if (!got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
 		/* a fetch that ran into a missing page faults there; else #UD */
 		if (got < sizeof(bytes) &&
-		    mem_linear_to_phys(cpu, cpu->eip + got, false, guest_cpl(cpu) == 3, &phys, true))
+		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, guest_cpl(cpu) == 3, &phys, true))
 			return CALLOUT_DONE;
 		raise_ud(cpu);
 		return CALLOUT_DONE;
@@ -407,14 +407,18 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	case ZYDIS_MNEMONIC_INTO: case ZYDIS_MNEMONIC_INT1:
 		do_int(cpu, &d, next);
 		break;
-	case ZYDIS_MNEMONIC_MOV:
-		if (ZydisRegisterGetClass(d.ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT ||
-		    (d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-		     ZydisRegisterGetClass(d.ops[1].reg.value) == ZYDIS_REGCLASS_SEGMENT))
-			raise_ud(cpu);	/* callout_segments takes these */
-		else
+	case ZYDIS_MNEMONIC_MOV: {
+		ZydisRegisterClass c0 = d.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ?
+			ZydisRegisterGetClass(d.ops[0].reg.value) : ZYDIS_REGCLASS_INVALID;
+		ZydisRegisterClass c1 = d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER ?
+			ZydisRegisterGetClass(d.ops[1].reg.value) : ZYDIS_REGCLASS_INVALID;
+		if (c0 == ZYDIS_REGCLASS_CONTROL || c0 == ZYDIS_REGCLASS_DEBUG ||
+		    c1 == ZYDIS_REGCLASS_CONTROL || c1 == ZYDIS_REGCLASS_DEBUG)
 			do_mov_cr(cpu, &d, next);
+		else
+			raise_ud(cpu);	/* a move the translator could not encode */
 		break;
+	}
 	case ZYDIS_MNEMONIC_CPUID:
 		do_cpuid(cpu);
 		cpu->eip = next;

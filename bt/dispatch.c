@@ -55,12 +55,27 @@ void cpu_recompute_request(struct bt_cpu *cpu)
 	cpu->exit_request = cpu->kicked || (irq_ok && (cpu->pending_irq >= 0 || cpu->irq_window_wanted));
 }
 
+/* The jump cache maps offsets to blocks translated for one set of segment
+ * bases; a base change empties it. */
+static bool tc_same_segments_jc(struct bt_cpu *cpu)
+{
+	bool same = true;
+
+	for (int s = 0; s < 6; s++)
+		if (cpu->jc_seg_base[s] != (uint32_t)cpu->arch.seg[s].base) {
+			cpu->jc_seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
+			same = false;
+		}
+	return same;
+}
+
 static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d,
 			  const struct bt_block *to)
 {
 	/* With paging a chained jump would skip the linear-to-physical check,
 	 * so it stays within the page the dispatcher checked. */
-	if (d->from->mode != to->mode || !d->from->valid)
+	if (d->from->mode != to->mode || !d->from->valid ||
+	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)))
 		return false;
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
@@ -94,7 +109,7 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool singl
 {
 	struct bt_vm *vm = cpu->vm;
 	uint32_t mode = cpu_mode_key(cpu) | (single ? BT_MODE_SINGLE : 0);
-	struct bt_block *b = tc_lookup(vm->tc, cpu->eip, phys, mode);
+	struct bt_block *b = tc_lookup(vm->tc, cpu, cpu->eip, phys, mode);
 
 	if (b)
 		return b;
@@ -108,8 +123,9 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool singl
 	if (single)
 		return b;	/* its page stays writable while it runs */
 	view_protect_code_page(vm, phys >> 12);
-	uint32_t last = b->eip + (b->guest_len ? b->guest_len - 1 : 0), last_phys;
-	if ((last >> 12) != (b->eip >> 12) &&
+	uint32_t first = cs_linear(cpu, b->eip), last_phys;
+	uint32_t last = first + (b->guest_len ? b->guest_len - 1 : 0);
+	if ((last >> 12) != (first >> 12) &&
 	    !mem_linear_to_phys(cpu, last, false, guest_cpl(cpu) == 3, &last_phys, false))
 		view_protect_code_page(vm, last_phys >> 12);
 	return b;
@@ -205,8 +221,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		uint32_t phys;
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? mmu_translate(cpu, cpu->eip, MMU_FETCH, guest_cpl(cpu) == 3, &phys, true)
-		    : mem_linear_to_phys(cpu, cpu->eip, false, false, &phys, true)) {
+		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, guest_cpl(cpu) == 3, &phys, true)
+		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;
 			continue;	/* #PF on the fetch was delivered */
@@ -220,6 +236,10 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (chain_from && chain_allowed(cpu, chain_from, b))
 			tc_chain(cpu, chain_from, b);
+		if (!tc_same_segments_jc(cpu)) {
+			jc_reset(cpu);
+			jc_fill = false;
+		}
 		if (jc_fill) {
 			unsigned slot = cpu->eip & (BT_JC_SIZE - 1);
 			cpu->jc_eip[slot] = cpu->eip;

@@ -16,7 +16,7 @@ bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit)
 	unsigned got = 0;
 	struct bt_insn d;
 
-	mem_fetch(cpu, cpu->eip, bytes, sizeof(bytes), &got);
+	mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got);
 	if (!got || decode_insn(&cpu->vm->decoder, bytes, got, &d))
 		goto unsupported;
 	ZydisMnemonic m = d.insn.mnemonic;

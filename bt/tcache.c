@@ -102,10 +102,21 @@ static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uin
 	return (h ^ (h >> 16)) & (tc->hash_size - 1);
 }
 
-struct bt_block *tc_lookup(struct bt_tc *tc, uint32_t eip, uint32_t phys, uint32_t mode)
+bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
+{
+	for (int s = 0; s < 6; s++)
+		if (b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
+			return false;
+	return true;
+}
+
+/* Segment bases are part of the key: translated memory operands add them
+ * as constants. */
+struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
+			   uint32_t phys, uint32_t mode)
 {
 	for (struct bt_block *b = tc->hash[tc_hash(tc, eip, phys, mode)]; b; b = b->hash_next)
-		if (b->eip == eip && b->phys == phys && b->mode == mode)
+		if (b->eip == eip && b->phys == phys && b->mode == mode && tc_same_segments(b, cpu))
 			return b;
 	return NULL;
 }

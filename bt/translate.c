@@ -92,6 +92,47 @@ static void jump_indirect(struct tx *t)
 		t->failed = true;
 }
 
+static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
+{
+	switch (seg) {
+	case ZYDIS_REGISTER_ES: return t->b->seg_base[HYVM_ES];
+	case ZYDIS_REGISTER_CS: return t->b->seg_base[HYVM_CS];
+	case ZYDIS_REGISTER_SS: return t->b->seg_base[HYVM_SS];
+	case ZYDIS_REGISTER_FS: return t->b->seg_base[HYVM_FS];
+	case ZYDIS_REGISTER_GS: return t->b->seg_base[HYVM_GS];
+	default: return t->b->seg_base[HYVM_DS];
+	}
+}
+
+/* A segment base folds into the displacement: 32-bit address arithmetic
+ * wraps exactly as base + offset does. */
+static int64_t disp_with_base(int64_t disp, uint32_t base)
+{
+	return (int32_t)((uint32_t)disp + base);
+}
+
+/*
+ * An absolute address at or above 2 GiB cannot stay a bare disp32: with no
+ * 32-bit register in the operand the encoder picks 64-bit addressing, which
+ * sign-extends it. Such an operand gets a scratch base register instead.
+ */
+static bool needs_abs_base(const ZydisEncoderOperand *o)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->mem.base == ZYDIS_REGISTER_NONE &&
+	       o->mem.index == ZYDIS_REGISTER_NONE && (uint32_t)o->mem.displacement >= 0x80000000u;
+}
+
+static bool abs_base(struct tx *t, ZydisEncoderOperand *o, ZydisRegister scratch32)
+{
+	if (!needs_abs_base(o))
+		return true;
+	if (!emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(scratch32), op_imm((int32_t)o->mem.displacement)))
+		return false;
+	o->mem.base = scratch32;
+	o->mem.displacement = 0;
+	return true;
+}
+
 static ZydisRegister map_reg(ZydisRegister r, bool *r14, bool *high8)
 {
 	switch (r) {
@@ -171,8 +212,11 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			o->mem.base = map_reg(o->mem.base, &r14, &high8);
 			o->mem.index = map_reg(o->mem.index, &r14, &high8);
 			has_addr = true;
-			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN)
+			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				has_mem = true;
+				o->mem.displacement = disp_with_base(o->mem.displacement,
+								     seg_base(t, d->ops[i].mem.segment));
+			}
 		}
 	}
 	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
@@ -180,6 +224,13 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		req.prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_GS;
 	if (has_addr)
 		req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	for (unsigned i = 0; i < req.operand_count; i++)
+		if (needs_abs_base(&req.operands[i])) {
+			if (high8)
+				return false;	/* AH..BH and r13 do not mix; rare enough for #UD */
+			if (!abs_base(t, &req.operands[i], ZYDIS_REGISTER_R13D))
+				return false;
+		}
 	if (!(r14 && high8))
 		return emit_request(&t->e, &req);
 
@@ -205,21 +256,23 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 }
 
 /* The guest memory operand of d (ESP renamed), for stack sequences. */
-static bool guest_mem_operand(const ZydisDecodedOperand *o, int64_t extra_disp,
-			      ZydisEncoderOperand *out)
+static bool guest_mem_operand(const struct tx *t, const ZydisDecodedOperand *o,
+			      int64_t extra_disp, ZydisEncoderOperand *out)
 {
 	bool r14 = false, high8 = false;
-
-	if (o->mem.segment != ZYDIS_REGISTER_NONE && o->mem.segment != ZYDIS_REGISTER_DS &&
-	    o->mem.segment != ZYDIS_REGISTER_SS && o->mem.segment != ZYDIS_REGISTER_ES &&
-	    o->mem.segment != ZYDIS_REGISTER_CS && o->mem.segment != ZYDIS_REGISTER_FS &&
-	    o->mem.segment != ZYDIS_REGISTER_GS)
-		return false;
 	ZydisRegister base = map_reg(o->mem.base, &r14, &high8);
+
 	*out = op_mem(base, map_reg(o->mem.index, &r14, &high8), o->mem.scale,
-		      o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_disp : 0),
+		      disp_with_base(o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_disp : 0),
+				     seg_base(t, o->mem.segment)),
 		      o->size / 8);
 	return true;
+}
+
+/* gs:[r14d + disp] through SS. */
+static ZydisEncoderOperand stack_mem(const struct tx *t, int64_t disp)
+{
+	return gmem(ZYDIS_REGISTER_R14D, disp_with_base(disp, t->b->seg_base[HYVM_SS]), 4);
 }
 
 /* Loads the value of operand o (32-bit register, immediate or memory) into r13d. */
@@ -233,9 +286,9 @@ static bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
 		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D),
 			     op_reg(map_reg(o->reg.value, &r14, &high8)));
 	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), op_imm((uint32_t)o->imm.value.u));
+		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), op_imm((int32_t)o->imm.value.u));
 	case ZYDIS_OPERAND_TYPE_MEMORY:
-		return guest_mem_operand(o, 0, &m) &&
+		return guest_mem_operand(t, o, 0, &m) && abs_base(t, &m, ZYDIS_REGISTER_R13D) &&
 		       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
 	default:
 		return false;
@@ -249,14 +302,14 @@ static bool tx_push(struct tx *t, const struct bt_insn *d)
 	bool ok;
 
 	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER)
-		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4),
 				op_reg(map_reg(src->reg.value, &r14, &high8)));
 	else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4),
 				op_imm((int32_t)src->imm.value.s));
 	else
 		ok = load_r13(t, src) &&
-		     emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4), R(R13D));
+		     emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4), R(R13D));
 	return ok && emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, -4);
 }
 
@@ -266,7 +319,7 @@ static bool tx_pop(struct tx *t, const struct bt_insn *d)
 	bool r14 = false, high8 = false;
 	ZydisEncoderOperand m;
 
-	if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_R14D, 0, 4)))
+	if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)))
 		return false;
 	if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		ZydisRegister r = map_reg(dst->reg.value, &r14, &high8);
@@ -276,21 +329,21 @@ static bool tx_pop(struct tx *t, const struct bt_insn *d)
 		       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(r), R(R13D));
 	}
 	/* pop [esp+x] addresses with ESP after the pop (SDM POP) */
-	return guest_mem_operand(dst, 4, &m) &&
+	return guest_mem_operand(t, dst, 4, &m) && abs_base(t, &m, ZYDIS_REGISTER_R9D) &&
 	       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, m, R(R13D)) &&
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, 4);
 }
 
 static bool tx_leave(struct tx *t)
 {
-	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, 0, 4)) &&
+	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, disp_with_base(0, t->b->seg_base[HYVM_SS]), 4)) &&
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_RBP, 4) &&
 	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EBP), R(R13D));
 }
 
 static bool push_return(struct tx *t, uint32_t ret)
 {
-	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, gmem(ZYDIS_REGISTER_R14D, -4, 4),
+	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4),
 			  op_imm((int32_t)ret)) &&
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, -4);
 }
@@ -303,6 +356,11 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	bool si = string_uses_rsi(d->insn.mnemonic), di = string_uses_rdi(d->insn.mnemonic);
 	bool ok = true;
 
+	/* rebasing by a segment base as well is not done: such a string
+	 * instruction ends up as #UD, counted */
+	for (unsigned i = 0; i < d->insn.operand_count; i++)
+		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && seg_base(t, d->ops[i].mem.segment))
+			return false;
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
 		return false;
@@ -365,7 +423,7 @@ static bool tx_control(struct tx *t, const struct bt_insn *d, enum insn_class c,
 		break;
 	case IC_RET: {
 		int64_t pop = 4 + (d->insn.operand_count_visible ? d->ops[0].imm.value.u : 0);
-		if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_R14D, 0, 4)) ||
+		if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)) ||
 		    !emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, pop))
 			t->failed = true;
 		jump_indirect(t);
@@ -469,6 +527,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	b->eip = eip;
 	b->phys = phys;
 	b->mode = mode;
+	for (int s = 0; s < 6; s++)
+		b->seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
 	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
@@ -481,7 +541,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		uint8_t fixup = 0;
 		bool first = b->nr_insns == 0;
 
-		mem_fetch(cpu, eip, bytes, sizeof(bytes), &got);
+		mem_fetch(cpu, cs_linear(cpu, eip), bytes, sizeof(bytes), &got);
 		enum insn_class c = IC_CALLOUT;
 		unsigned len = 1;
 		if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
@@ -521,7 +581,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			b->nr_insns--;
 			break;
 		}
-		if (b->nr_insns == BT_MAX_BLOCK_INSNS || (eip >> 12) != (b->eip >> 12) ||
+		if (b->nr_insns == BT_MAX_BLOCK_INSNS ||
+		    (cs_linear(cpu, eip) >> 12) != (cs_linear(cpu, b->eip) >> 12) ||
 		    (mode & BT_MODE_SINGLE))
 			break;
 	}
@@ -540,6 +601,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	b->valid = true;
 	tc->used = ((size_t)(t.e.pos - tc->mem) + 15) & ~(size_t)15;
 	tc_insert(tc, b);
+	dump_block(cpu, b);
 	cpu->stats.blocks_translated++;
 	cpu->stats.tc_bytes = tc->used;
 	return b;

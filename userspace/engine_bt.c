@@ -224,6 +224,15 @@ static void bt_vcpu_destroy(struct engine_vcpu *v)
 {
 	if (!v)
 		return;
+	/* HYVM_BT_STATS=1: the counters on stderr at the end of a run */
+	if (getenv("HYVM_BT_STATS")) {
+		struct engine_stats st;
+		bt_read_stats(v, &st);
+		fprintf(stderr, "bt: %llu runs\n", (unsigned long long)st.runs);
+		for (unsigned i = 0; i < st.nr_counters; i++)
+			fprintf(stderr, "bt: %-36s %llu\n", st.counter[i].name,
+				(unsigned long long)st.counter[i].value);
+	}
 	v->cpu->vm->cpu = NULL;
 	munmap(v->cpu, sizeof(*v->cpu));
 	free(v);
