@@ -37,27 +37,32 @@ static uint16_t pit_read(void)
 	return lo | inb(PIT_CH0) << 8;
 }
 
-/* Waits for n timer interrupts; returns how many hlt wake-ups it took. */
+/* Waits for n timer interrupts; returns how many hlt wake-ups came
+ * without a new tick. A slow host (an emulator, nested exits of ~100 us)
+ * may deliver the next tick in the instant between IRET and CLI, so one
+ * wake-up can see two ticks (and the count end at 11); none may see zero. */
 static uint32_t wait_ticks(uint32_t n)
 {
-	uint32_t wakeups = 0;
+	uint32_t spurious = 0;
 	ticks = 0;
 	while (ticks < n) {
+		uint32_t before = ticks;
 		sti_hlt();
 		cli();
-		wakeups++;
+		if (ticks == before)
+			spurious++;
 	}
-	return wakeups;
+	return spurious;
 }
 
 static void count_ticks(const char *group, uint8_t mode, uint16_t count)
 {
 	check_begin(group);
 	pit_start(mode, count);
-	uint32_t wakeups = wait_ticks(10);
-	check_eq("ticks counted", ticks, 10);
-	/* Only the timer is unmasked, so every wake-up is one of its ticks. */
-	check_eq("hlt wake-ups for 10 ticks", wakeups, 10);
+	uint32_t spurious = wait_ticks(10);
+	check(ticks >= 10, "only %u ticks counted", (unsigned)ticks);
+	/* Only the timer is unmasked, so every wake-up is a tick of it. */
+	check_eq("hlt wake-ups without a tick", spurious, 0);
 	uint16_t c = pit_read();
 	check(c <= count, "latched count %u above the reload value %u", c, count);
 	check_end();
