@@ -73,12 +73,14 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
-# run of the guest suite, then the guest suite on this machine's engines.
+# run of the guest suite, hyvm.ko in an emulated AMD host, then the guest
+# suite on this machine's engines.
 test: test-host
 ifneq ($(SAN),1)
 	$(MAKE) --no-print-directory SAN=1 test-host
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
+	$(MAKE) --no-print-directory test-kmod-svm
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 # The host-side tests (what SAN=1 is for): CUnit, bad input, guest faults,
