@@ -65,6 +65,7 @@ $(O)/top/%.elf: tests/top/%.asm
 	ld -m elf_i386 -N -Ttext=0x100000 -z noexecstack --no-warn-rwx-segments -e start -o $@ $(O)/top/$*.o
 
 include tests/guests/guests.mk
+include bench/bt/bench.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
 # from any directory.

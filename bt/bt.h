@@ -64,7 +64,7 @@ enum bt_exit_kind {
 	BT_EXIT_BRANCH,		/* direct branch to target_eip; chainable */
 	BT_EXIT_INDIRECT,	/* jump-cache miss; eip already stored */
 	BT_EXIT_CALLOUT,	/* emulate the instruction at target_eip in C */
-	BT_EXIT_REQUEST,	/* exit_request was set; resume at target_eip */
+	BT_EXIT_REQUEST,	/* kick(): a block-entry poll faulted; eip is the block's */
 	BT_EXIT_FAULT,		/* the signal handler stopped a faulting instruction */
 };
 
@@ -98,7 +98,7 @@ struct bt_block {
 	uint32_t guest_len;	/* guest bytes covered */
 	uint32_t mode;		/* BT_MODE_* key bits */
 	uint32_t seg_base[6];	/* ES CS SS DS FS GS bases baked into the code */
-	uint8_t *check_entry;	/* exit_request check, then body */
+	uint8_t *check_entry;	/* poll of the kick page, then body */
 	uint8_t *body;
 	uint32_t host_len;
 	uint16_t nr_insns;
@@ -127,7 +127,7 @@ struct bt_cpu {
 	uint64_t spill;
 	uint32_t gpr[8];	/* guest EAX..EDI in encoding order */
 	uint32_t eip;
-	volatile uint32_t exit_request;	/* nonzero: leave at the next check */
+	uint32_t pad0;
 
 	/* --- C only from here --- */
 	uint32_t eflags;	/* full guest EFLAGS; live bits valid between runs */
@@ -233,13 +233,14 @@ struct bt_runtime {
 	uint8_t *fault_exit;	/* registers already saved by the handler */
 	uint8_t *indirect;	/* r13 = target eip */
 	uint8_t *jc_miss;	/* initial jump-cache host target */
-	struct bt_exit_desc miss_desc, fault_desc;
+	struct bt_exit_desc miss_desc, fault_desc, request_desc;
 };
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
 /* --- tcache.c --- */
 struct bt_tc {
 	uint8_t *mem;
+	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
 	size_t size, used;
 	struct bt_runtime rt;
 	struct bt_block **hash;
@@ -325,6 +326,7 @@ void signals_leave(void);
 
 /* --- dispatch.c --- */
 int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
-void cpu_recompute_request(struct bt_cpu *cpu);
+void tc_kick(struct bt_tc *tc);
+void tc_unkick(struct bt_tc *tc);
 
 #endif

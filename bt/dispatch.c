@@ -48,13 +48,6 @@ static void set_view(struct bt_cpu *cpu)
 	thread_gs_base = base;
 }
 
-void cpu_recompute_request(struct bt_cpu *cpu)
-{
-	bool irq_ok = (cpu->eflags & EFL_IF) && !cpu->intr_shadow;
-
-	cpu->exit_request = cpu->kicked || (irq_ok && (cpu->pending_irq >= 0 || cpu->irq_window_wanted));
-}
-
 /* The jump cache maps offsets to blocks translated for one set of segment
  * bases; a base change empties it. */
 static bool tc_same_segments_jc(struct bt_cpu *cpu)
@@ -90,7 +83,6 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 
 	set_view(cpu);
 	cpu->host_flags = (cpu->eflags & EFL_LIVE) | 0x2;
-	cpu_recompute_request(cpu);
 	if (fpu) {
 		fxsave(host_fx);
 		fxrstor(cpu->fx_guest);
@@ -198,6 +190,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		}
 		if (cpu->kicked) {
+			tc_unkick(cpu->vm->tc);
 			cpu->kicked = false;
 			exit->kind = EXIT_KICKED;
 			break;
@@ -272,6 +265,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		case BT_EXIT_REQUEST:
 			cpu->stats.exit_requests++;
+			if (!cpu->kicked)
+				tc_unkick(cpu->vm->tc);	/* a kick we already answered */
 			break;
 		case BT_EXIT_FAULT:
 			if (handle_fault(cpu, exit, &single))

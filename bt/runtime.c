@@ -90,6 +90,7 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	 */
 	rt->miss_desc.kind = BT_EXIT_INDIRECT;
 	rt->fault_desc.kind = BT_EXIT_FAULT;
+	rt->request_desc.kind = BT_EXIT_REQUEST;
 	rt->jc_miss = e->pos;
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4), R(R13D));
 	ok &= emit_exit_via(e, rt, &rt->miss_desc);

@@ -50,6 +50,17 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 
 	struct bt_block *b = tc_block_at_host(cpu->vm->tc, (void *)pc);
 	const struct bt_insn_map *m = b ? tc_insn_at_host(b, (void *)pc) : NULL;
+	if (b && addr - (uintptr_t)cpu->vm->tc->poll < 4096 && pc < (uintptr_t)b->body) {
+		/* the kick poll at a block entry: guest state is the block's start */
+		for (int i = 0; i < 8; i++)
+			cpu->gpr[i] = (uint32_t)g[gpr_greg[i]];
+		cpu->host_flags = (uint64_t)g[REG_EFL];
+		cpu->eip = b->eip;
+		cpu->exit_desc = (uintptr_t)&cpu->vm->tc->rt.request_desc;
+		g[REG_RIP] = (greg_t)(uintptr_t)cpu->vm->tc->rt.fault_exit;
+		g[REG_EFL] &= ~(greg_t)(EFL_DF | EFL_TF | EFL_AC);
+		return;
+	}
 	if (!m) {
 		fall_back_to_default(sig);
 		return;

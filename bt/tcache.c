@@ -31,7 +31,11 @@ struct bt_tc *tc_create(void)
 	tc->hash = calloc(tc->hash_size, sizeof(*tc->hash));
 	if (tc->mem == MAP_FAILED || tc->data_arena == MAP_FAILED || !tc->hash)
 		goto fail;
-	emit_init(&e, tc->mem, tc->size);
+	/* the first page is the kick poll page, read by every block entry */
+	tc->poll = tc->mem;
+	if (mprotect(tc->poll, 4096, PROT_READ))
+		goto fail;
+	emit_init(&e, tc->mem + 4096, tc->size - 4096);
 	if (runtime_generate(&e, &tc->rt))
 		goto fail;
 	tc->used = (size_t)(e.pos - tc->mem);
@@ -65,6 +69,22 @@ void tc_destroy(struct bt_tc *tc)
 	free(tc);
 }
 
+/*
+ * kick() makes the poll page unreadable; the next block entry faults on
+ * it and the signal handler stops the guest there, at a block boundary.
+ * This costs translated code one load per loop instead of a test.
+ * mprotect is a plain system call, safe from a signal handler.
+ */
+void tc_kick(struct bt_tc *tc)
+{
+	mprotect(tc->poll, 4096, PROT_NONE);
+}
+
+void tc_unkick(struct bt_tc *tc)
+{
+	mprotect(tc->poll, 4096, PROT_READ);
+}
+
 void jc_reset(struct bt_cpu *cpu)
 {
 	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
@@ -83,7 +103,7 @@ void tc_flush(struct bt_vm *vm, const char *why)
 	(void)why;
 	tc_free_blocks(tc);
 	memset(tc->hash, 0, tc->hash_size * sizeof(*tc->hash));
-	emit_init(&e, tc->mem, tc->size);
+	emit_init(&e, tc->mem + 4096, tc->size - 4096);
 	runtime_generate(&e, &tc->rt);
 	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
 	tc->data_used = 0;

@@ -472,20 +472,17 @@ static void emit_stubs(struct tx *t)
 	}
 }
 
-/* exit_request check: a flag-free test, since guest flags are live here. */
+/* The kick poll: one load from the poll page (see tc_kick); it touches
+ * neither guest registers nor RFLAGS. */
 static void emit_check(struct tx *t, uint32_t eip)
 {
-	bool ok = emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R9), R(RCX)) &&
-		  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(exit_request), 4));
-	uint8_t *skip = emit_branch8(&t->e, ZYDIS_MNEMONIC_JRCXZ, false);
-
-	ok = ok && skip && emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
-	exit_jump(t, BT_EXIT_REQUEST, eip);
-	if (skip)
-		patch_rel8(skip, t->e.pos);
-	ok = ok && emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
-	if (!ok)
+	(void)eip;
+	if (!emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R9D),
+		   op_mem(ZYDIS_REGISTER_RIP, ZYDIS_REGISTER_NONE, 0, 0, 4))) {
 		t->failed = true;
+		return;
+	}
+	patch_rel32(t->e.pos - 4, t->tc->poll);
 }
 
 static bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,

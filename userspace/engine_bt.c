@@ -204,7 +204,7 @@ static void bt_request_irq_window(struct engine_vcpu *v, bool on)
 static void bt_kick(struct engine_vcpu *v)
 {
 	v->cpu->kicked = true;
-	v->cpu->exit_request = 1;
+	tc_kick(v->cpu->vm->tc);
 }
 
 static void bt_read_stats(struct engine_vcpu *v, struct engine_stats *st)
