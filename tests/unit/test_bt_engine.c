@@ -196,6 +196,42 @@ static void test_kick_stops_loop(void)
 	CU_ASSERT_TRUE(g.st.gpr[HYVM_RAX] > 1000);
 }
 
+/* x87 and SSE run natively on guest FPU state that bt swaps with the
+ * host's around translated code; the host's own doubles stay right. */
+static void test_fpu_sse_state(void)
+{
+	float a[4] = { 1.5f, 2.0f, -3.0f, 4.25f }, b[4] = { 0.5f, 0.25f, 3.0f, -0.25f }, out[4];
+	float x = 2.5f, y = 4.0f, z;
+
+	memcpy(g.ram + 0x70000, a, 16);
+	memcpy(g.ram + 0x70010, b, 16);
+	memcpy(g.ram + 0x70030, &x, 4);
+	memcpy(g.ram + 0x70034, &y, 4);
+	g.pc = 0x5c000;
+	uint32_t start = A2(&g, MOVUPS, REG(XMM1), M_(ZYDIS_REGISTER_NONE, 0x70000, 16));
+	A2(&g, ADDPS, REG(XMM1), M_(ZYDIS_REGISTER_NONE, 0x70010, 16));
+	A2(&g, OUT, I_(0x80), REG(AL));		/* an exit with guest SSE state live */
+	A2(&g, MOVUPS, M_(ZYDIS_REGISTER_NONE, 0x70020, 16), REG(XMM1));
+	A1(&g, FLD, M_(ZYDIS_REGISTER_NONE, 0x70030, 4));
+	A1(&g, FMUL, M_(ZYDIS_REGISTER_NONE, 0x70034, 4));
+	A1(&g, FSTP, M_(ZYDIS_REGISTER_NONE, 0x70038, 4));
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0x80);
+	volatile double host = 1.0;
+	for (int i = 0; i < 10; i++)
+		host = host * 3.0 + 0.5;	/* host SSE use between runs */
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0xf4);
+	memcpy(out, g.ram + 0x70020, 16);
+	memcpy(&z, g.ram + 0x70038, 4);
+	CU_ASSERT_TRUE(out[0] == 2.0f && out[1] == 2.25f && out[2] == 0.0f && out[3] == 4.0f);
+	CU_ASSERT_TRUE(z == 10.0f);
+	CU_ASSERT_TRUE(host == 73811.0);
+}
+
 UNIT_SUITE(bt_engine, setup, teardown,
 	   UNIT_TEST(test_alu_then_out),
 	   UNIT_TEST(test_loop_call_ret),
@@ -203,4 +239,5 @@ UNIT_SUITE(bt_engine, setup, teardown,
 	   UNIT_TEST(test_undefined_opcode),
 	   UNIT_TEST(test_self_modifying_code),
 	   UNIT_TEST(test_string_ops),
-	   UNIT_TEST(test_kick_stops_loop));
+	   UNIT_TEST(test_kick_stops_loop),
+	   UNIT_TEST(test_fpu_sse_state));
