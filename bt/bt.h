@@ -69,6 +69,7 @@ enum bt_exit_kind {
 };
 
 struct bt_block;
+struct bt_insn;
 
 /* One per block exit stub; translated code leaves its address in r11. */
 struct bt_exit_desc {
@@ -104,6 +105,7 @@ struct bt_block {
 	uint16_t nr_insns;
 	bool valid;
 	struct bt_insn_map *map;
+	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
 	struct bt_block *hash_next;
 	/* chained jumps into this block, so invalidation can undo them */
 	struct bt_exit_desc **incoming;
@@ -315,7 +317,9 @@ enum callout_result {
 	CALLOUT_EXIT,		/* return to the VMM with *exit filled */
 };
 struct vcpu_exit;
-enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit);
+/* d: the instruction at cpu->eip if the translator kept it, else NULL */
+enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
+				    struct vcpu_exit *exit);
 void callout_complete_io(struct bt_cpu *cpu);
 uint32_t cpu_mode_key(const struct bt_cpu *cpu);
 

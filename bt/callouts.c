@@ -338,7 +338,8 @@ static void do_int(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 	}
 }
 
-enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit)
+enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *cached,
+				    struct vcpu_exit *exit)
 {
 	uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
 	unsigned got = 0;
@@ -346,8 +347,10 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	uint32_t phys, v;
 
 	cpu->stats.callouts++;
-	mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got);
-	if (!got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+	if (cached)
+		d = *cached;
+	else if (mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got),
+		 !got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
 		/* a fetch that ran into a missing page faults there; else #UD */
 		if (got < sizeof(bytes) &&
 		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, guest_cpl(cpu) == 3, &phys, true))

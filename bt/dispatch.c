@@ -260,7 +260,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			jc_fill = true;
 			break;
 		case BT_EXIT_CALLOUT:
-			if (callout_emulate(cpu, exit) == CALLOUT_EXIT)
+			if (callout_emulate(cpu, d->from->valid ? d->from->callout : NULL, exit) == CALLOUT_EXIT)
 				goto out;
 			break;
 		case BT_EXIT_REQUEST:

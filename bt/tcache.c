@@ -50,6 +50,7 @@ static void tc_free_blocks(struct bt_tc *tc)
 {
 	for (unsigned i = 0; i < tc->nr_blocks; i++) {
 		free(tc->blocks[i]->incoming);
+		free(tc->blocks[i]->callout);
 		free(tc->blocks[i]);
 	}
 	tc->nr_blocks = 0;

@@ -541,9 +541,11 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		mem_fetch(cpu, cs_linear(cpu, eip), bytes, sizeof(bytes), &got);
 		enum insn_class c = IC_CALLOUT;
 		unsigned len = 1;
+		bool decoded = false;
 		if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
 			c = insn_classify(&d);
 			len = d.insn.length;
+			decoded = true;
 		} else if (!first) {
 			break;	/* let the next block meet the fault or #UD */
 		}
@@ -558,6 +560,9 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		};
 		b->nr_insns++;
 		if (c == IC_CALLOUT || c == IC_UNSUPPORTED) {
+			/* keep the decoded instruction: the block dies with its bytes */
+			if (decoded && (b->callout = malloc(sizeof(d))))
+				*b->callout = d;
 			exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += len;
