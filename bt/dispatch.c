@@ -97,7 +97,8 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	cpu->eflags = (cpu->eflags & ~EFL_LIVE) | ((uint32_t)cpu->host_flags & EFL_LIVE);
 }
 
-static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool single)
+/* *flushed: the cache was emptied, so descriptors held from before are gone. */
+static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool single, bool *flushed)
 {
 	struct bt_vm *vm = cpu->vm;
 	uint32_t mode = cpu_mode_key(cpu) | (single ? BT_MODE_SINGLE : 0);
@@ -108,6 +109,7 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool singl
 	b = translate_block(cpu, phys, mode);
 	if (!b) {
 		tc_flush(vm, "translation cache full");
+		*flushed = true;
 		b = translate_block(cpu, phys, mode);
 		if (!b)
 			return NULL;
@@ -220,7 +222,10 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			jc_fill = false;
 			continue;	/* #PF on the fetch was delivered */
 		}
-		struct bt_block *b = find_block(cpu, phys, single);
+		bool flushed = false;
+		struct bt_block *b = find_block(cpu, phys, single, &flushed);
+		if (flushed)
+			chain_from = NULL;
 		if (!b) {
 			exit->kind = EXIT_ERROR;
 			snprintf(exit->error.msg, sizeof(exit->error.msg),

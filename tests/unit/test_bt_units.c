@@ -185,8 +185,36 @@ static void test_chaining_patches_jump(void)
 	CU_ASSERT_TRUE(tg_counter(&g, "bt.branches_chained") >= 1);
 }
 
+/* A flush empties the cache mid-guest; the guest goes on correctly. */
+static void test_flush_and_continue(void)
+{
+	g.pc = 0x30000;
+	uint32_t start = A2(&g, XOR, REG(EAX), REG(EAX));
+	A2(&g, MOV, REG(ECX), I_(50));
+	uint32_t loop = A2(&g, ADD, REG(EAX), REG(ECX));
+	A2(&g, OUT, I_(0x80), REG(AL));
+	A1(&g, DEC, REG(ECX));
+	tg_branch(&g, ZYDIS_MNEMONIC_JNZ, loop);
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	struct bt_cpu *cpu = cpu_of(&g);
+	uint64_t flushes = tg_counter(&g, "bt.tc_flushes");
+	int outs = 0;
+	while (tg_run(&g) == EXIT_IO && g.exit.io.port == 0x80) {
+		outs++;
+		if (outs % 7 == 0)
+			tc_flush(cpu->vm, "test");
+	}
+	CU_ASSERT_EQUAL(g.exit.io.port, 0xf4);
+	CU_ASSERT_EQUAL(outs, 50);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 50 * 51 / 2);
+	CU_ASSERT_EQUAL(tg_counter(&g, "bt.tc_flushes"), flushes + 7);
+}
+
 UNIT_SUITE(bt_units, setup, teardown,
 	   UNIT_TEST(test_decoder_classes),
 	   UNIT_TEST(test_walk_2level),
 	   UNIT_TEST(test_walk_pae),
-	   UNIT_TEST(test_chaining_patches_jump));
+	   UNIT_TEST(test_chaining_patches_jump),
+	   UNIT_TEST(test_flush_and_continue));
