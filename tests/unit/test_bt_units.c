@@ -212,9 +212,53 @@ static void test_flush_and_continue(void)
 	CU_ASSERT_EQUAL(tg_counter(&g, "bt.tc_flushes"), flushes + 7);
 }
 
+/* With paging on, the guest re-points one PTE every iteration (INVLPG
+ * after each write) and reads and writes through it: the shadow mapping
+ * must follow every change. */
+static void test_pte_rewrite_loop(void)
+{
+	const uint32_t pd = 0x100000, pt = 0x101000, lin = 0x400000;
+
+	memset(g.ram + pd, 0, 8192);
+	put32(pd, 0x00000083);			/* 0..4M identity, 4M page */
+	put32(pd + 4, pt | 0x3);		/* 4M..8M through pt */
+	for (uint32_t k = 0; k < 4; k++) {
+		memset(g.ram + 0x200000 + k * 4096, 0, 4096);
+		put32(0x200000 + k * 4096, k + 1);
+	}
+	g.pc = 0x30000;
+	uint32_t start = A2(&g, XOR, REG(EBX), REG(EBX));
+	A2(&g, MOV, REG(ECX), I_(100));
+	uint32_t loop = A2(&g, MOV, REG(EAX), REG(ECX));
+	A2(&g, AND, REG(EAX), I_(3));
+	A2(&g, SHL, REG(EAX), I_(12));
+	A2(&g, ADD, REG(EAX), I_(0x200003));
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, pt, 4), REG(EAX));
+	A1(&g, INVLPG, M_(ZYDIS_REGISTER_NONE, lin, 1));
+	A2(&g, ADD, REG(EBX), M_(ZYDIS_REGISTER_NONE, lin, 4));
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, lin + 4, 4), REG(ECX));
+	A1(&g, DEC, REG(ECX));
+	tg_branch(&g, ZYDIS_MNEMONIC_JNZ, loop);
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	g.st.cr3 = pd;
+	g.st.cr4 = CR4_PSE;
+	g.st.cr0 = 0x80010011;
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0xf4);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBX], 250);
+	/* the last write through each mapping: ecx = 4, 3, 2, 1 for pages 0..3 */
+	for (uint32_t k = 0; k < 4; k++)
+		CU_ASSERT_EQUAL(get32(0x200000 + k * 4096 + 4), k == 0 ? 4 : k);
+	CU_ASSERT_TRUE((get32(pt) & 0x60) == 0x60);	/* A and D on the live PTE */
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.shadow_faults_hidden") >= 100);
+}
+
 UNIT_SUITE(bt_units, setup, teardown,
 	   UNIT_TEST(test_decoder_classes),
 	   UNIT_TEST(test_walk_2level),
 	   UNIT_TEST(test_walk_pae),
 	   UNIT_TEST(test_chaining_patches_jump),
-	   UNIT_TEST(test_flush_and_continue));
+	   UNIT_TEST(test_flush_and_continue),
+	   UNIT_TEST(test_pte_rewrite_loop));
