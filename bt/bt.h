@@ -171,6 +171,7 @@ struct bt_cpu {
 		uint8_t size;
 		ZydisRegister dst;
 		uint32_t next_eip;
+		uint8_t data[8];	/* exit->mmio.data points here (engine-owned) */
 	} mmio;
 
 	struct bt_vm *vm;

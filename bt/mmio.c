@@ -29,6 +29,7 @@ bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit)
 		exit->mmio.gpa = phys;
 		exit->mmio.size = (uint8_t)(dst->size / 8);
 		exit->mmio.write = true;
+		exit->mmio.data = cpu->mmio.data;
 		memcpy(exit->mmio.data, &v, 4);
 		cpu->eip += d.insn.length;
 		return true;
@@ -39,6 +40,8 @@ bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit)
 		exit->mmio.gpa = phys;
 		exit->mmio.size = (uint8_t)(src->size / 8);
 		exit->mmio.write = false;
+		exit->mmio.data = cpu->mmio.data;
+		memset(cpu->mmio.data, 0, sizeof(cpu->mmio.data));
 		cpu->mmio.pending_read = true;
 		cpu->mmio.reg = (uint8_t)(dst->reg.value - ZYDIS_REGISTER_NONE);
 		cpu->mmio.dst = dst->reg.value;

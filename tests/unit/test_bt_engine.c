@@ -232,6 +232,35 @@ static void test_fpu_sse_state(void)
 	CU_ASSERT_TRUE(host == 73811.0);
 }
 
+/* MMIO beyond RAM (displacements are signed to the encoder): a store is one EXIT_MMIO whose data the engine owns;
+ * a load completes from the data the VMM writes back (movzx zero-extends). */
+static void test_mmio_exits(void)
+{
+	g.pc = 0x5e000;
+	uint32_t start = A2(&g, MOV, REG(EBX), I_(0x5a));
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, (int32_t)0xfec00010, 4), REG(EBX));
+	A2(&g, MOVZX, REG(ECX), M_(ZYDIS_REGISTER_NONE, (int32_t)0xfec00020, 2));
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	g.st.gpr[HYVM_RCX] = 0xffffffff;
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_MMIO);
+	CU_ASSERT_EQUAL(g.exit.mmio.gpa, 0xfec00010);
+	CU_ASSERT_TRUE(g.exit.mmio.write);
+	CU_ASSERT_EQUAL(g.exit.mmio.size, 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.exit.mmio.data);
+	CU_ASSERT_EQUAL(g.exit.mmio.data[0], 0x5a);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_MMIO);
+	CU_ASSERT_EQUAL(g.exit.mmio.gpa, 0xfec00020);
+	CU_ASSERT_FALSE(g.exit.mmio.write);
+	CU_ASSERT_EQUAL(g.exit.mmio.size, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.exit.mmio.data);
+	g.exit.mmio.data[0] = 0x34;
+	g.exit.mmio.data[1] = 0x92;
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RCX], 0x9234);
+}
+
 UNIT_SUITE(bt_engine, setup, teardown,
 	   UNIT_TEST(test_alu_then_out),
 	   UNIT_TEST(test_loop_call_ret),
@@ -240,4 +269,5 @@ UNIT_SUITE(bt_engine, setup, teardown,
 	   UNIT_TEST(test_self_modifying_code),
 	   UNIT_TEST(test_string_ops),
 	   UNIT_TEST(test_kick_stops_loop),
-	   UNIT_TEST(test_fpu_sse_state));
+	   UNIT_TEST(test_fpu_sse_state),
+	   UNIT_TEST(test_mmio_exits));
