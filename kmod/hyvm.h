@@ -70,6 +70,8 @@ extern const struct hyvm_backend *hyvm_backend;
 
 /* svm/ */
 const struct hyvm_backend *hyvm_svm_init(const struct hyvm_capabilities *caps);
+/* vmx/: refines the VMX capabilities it finds (VPID, unrestricted guest) */
+const struct hyvm_backend *hyvm_vmx_init(struct hyvm_capabilities *caps);
 
 static inline unsigned int hyvm_counter_index(u64 raw)
 {

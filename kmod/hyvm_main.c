@@ -63,10 +63,15 @@ static int __init hyvm_init(void)
 	if ((hyvm_caps.flags & HYVM_CAP_SVM) &&
 	    (hyvm_caps.flags & HYVM_CAP_NESTED_PAGING))
 		hyvm_backend = hyvm_svm_init(&hyvm_caps);
+	else if ((hyvm_caps.flags & HYVM_CAP_VMX) &&
+		 (hyvm_caps.flags & HYVM_CAP_NESTED_PAGING))
+		hyvm_backend = hyvm_vmx_init(&hyvm_caps);
 	if (hyvm_backend) {
 		hyvm_caps.flags |= HYVM_CAP_RUNNABLE;
-		hyvm_caps.guest_modes = HYVM_MODE_REAL | HYVM_MODE_PROT |
+		hyvm_caps.guest_modes = HYVM_MODE_PROT |
 			HYVM_MODE_PAGED | HYVM_MODE_PAE | HYVM_MODE_LONG;
+		if (hyvm_caps.flags & HYVM_CAP_UNRESTRICTED)
+			hyvm_caps.guest_modes |= HYVM_MODE_REAL;
 	} else if (!hyvm_caps.missing[0]) {
 		strscpy(hyvm_caps.missing, "no backend for this CPU in this build",
 			sizeof(hyvm_caps.missing));

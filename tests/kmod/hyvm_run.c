@@ -69,8 +69,8 @@ static void test_io_cpuid_mmio(void)
 	      "kind %u port %#x write %u size %u data %#x raw %#x", t.run->exit_kind,
 	      t.run->io.port, t.run->io.write, t.run->io.size, t.run->io_data[0],
 	      t.run->raw_reason);
-	check(t.run->exit_count[0x72] == 1, "run-cpuid-in-kernel",
-	      "cpuid exits %llu", (unsigned long long)t.run->exit_count[0x72]);
+	check(t.run->exit_count[exit_index().cpuid] == 1, "run-cpuid-in-kernel",
+	      "cpuid exits %llu", (unsigned long long)t.run->exit_count[exit_index().cpuid]);
 
 	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_IO &&
 	      !t.run->io.write && t.run->io.port == 0x3f8, "run-in",
@@ -88,7 +88,7 @@ static void test_io_cpuid_mmio(void)
 	      t.run->mmio.gpa == 0x21234 && t.run->mmio.write, "run-mmio",
 	      "kind %u gpa %#llx write %u", t.run->exit_kind,
 	      (unsigned long long)t.run->mmio.gpa, t.run->mmio.write);
-	npf = t.run->exit_count[HYVM_COUNTER_NPF];
+	npf = t.run->exit_count[exit_index().npf];
 	check(npf >= 2, "run-npf-counted", "npf %llu", npf);
 	printf("info: entries %llu, in kernel %llu, npf %llu\n",
 	       (unsigned long long)t.run->entries,
@@ -239,7 +239,7 @@ static void test_signal(void)
 	      "ret %d kind %u", ret, t.run->exit_kind);
 	printf("info: spinning guest: %llu entries, %llu intr exits\n",
 	       (unsigned long long)t.run->entries,
-	       (unsigned long long)t.run->exit_count[0x60]);
+	       (unsigned long long)t.run->exit_count[exit_index().intr]);
 	t.run->immediate_exit = 1;
 	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_INTR, "immediate-exit",
 	      "kind %u", t.run->exit_kind);

@@ -44,6 +44,30 @@ static void check_errno(long ret, int want, const char *name)
 	      want, strerror(want));
 }
 
+/* Raw exit counter indexes of this CPU's backend (VMX or SVM). */
+struct exit_index {
+	unsigned cpuid, npf, intr;
+};
+
+static inline int is_vmx(void)
+{
+	struct hyvm_capabilities caps;
+	int fd = open("/dev/hyvm", O_RDWR | O_CLOEXEC), vmx = 0;
+
+	if (fd >= 0 && ioctl(fd, HYVM_GET_CAPABILITIES, &caps) == 0)
+		vmx = !!(caps.flags & HYVM_CAP_VMX);
+	if (fd >= 0)
+		close(fd);
+	return vmx;
+}
+
+static inline struct exit_index exit_index(void)
+{
+	/* VMX basic exit reasons 10, 48, 1; SVM exit codes 0x72, NPF, 0x60 */
+	return is_vmx() ? (struct exit_index){ 10, 48, 1 } :
+			  (struct exit_index){ 0x72, HYVM_COUNTER_NPF, 0x60 };
+}
+
 struct test_vm {
 	int dev, vm, vcpu;
 	unsigned char *ram;

@@ -1,0 +1,194 @@
+#!/bin/bash
+# The emulated-host harness for hyvm.ko's vmx backend.
+#
+# QEMU's software emulation has no VT-x, Bochs has: Debian's own kernel
+# (matching the installed linux-headers-amd64) boots from an isolinux ISO
+# in Bochs with one of its Intel CPU models; the same busybox initramfs as
+# the svm harness (tests/kmod/host-lib.sh) loads hyvm.ko and runs the
+# tests; the serial log is judged here. Needs only Debian packages: bochs,
+# bochsbios, vgabios, isolinux, syslinux-common, xorriso, busybox-static,
+# linux-headers-amd64, cpio, gcc.
+#
+#   tests/kmod/run-vmx.sh [--models M1,M2] [--timeout SEC]
+#
+# Models (default all three): corei7_haswell_4770 (EPT + unrestricted
+# guest: everything, then again with unrestricted_guest=0),
+# corei5_lynnfield_750 (EPT, no unrestricted guest: protected mode on the
+# identity map, real mode refused), core2_penryn_t9600 (no EPT: the vmx
+# engine says so). `hyvm run --engine auto` is checked on each.
+#
+# Prints the PASS/FAIL/SKIP lines, then "N passed, N failed" per model;
+# exits 1 on any failure, a kernel Oops/WARNING/BUG in a log, or a run that
+# did not reach its end marker.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=$ROOT/build/kmod-host
+MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
+TIMEOUT=420
+while [ $# -gt 0 ]; do
+	case $1 in
+	--models) MODELS=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	*) echo "usage: $0 [--models M1,M2] [--timeout SEC]" >&2; exit 2 ;;
+	esac
+done
+
+die() { echo "run-vmx: $*" >&2; exit 2; }
+. "$ROOT/tests/kmod/host-lib.sh"
+
+command -v bochs >/dev/null || die "bochs missing (apt-get install bochs bochsbios vgabios)"
+command -v xorriso >/dev/null || die "xorriso missing (apt-get install xorriso)"
+ISOLINUX=/usr/lib/ISOLINUX/isolinux.bin
+LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32
+[ -f $ISOLINUX ] && [ -f $LDLINUX ] || die "isolinux missing (apt-get install isolinux syslinux-common)"
+
+host_kernel
+mkdir -p "$CACHE"
+
+# What /init runs. The model decides what can run: the init asks
+# `hyvm engines` and says what it did; this script checks per model.
+BODY=$CACHE/init-vmx.sh
+cat > "$BODY" <<'EOF'
+grep -m1 'model name' /proc/cpuinfo
+if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status $?"; fi
+hyvm engines -v | sed 's/^/ENGINES /'
+VMXLINE=$(hyvm engines | grep '^vmx ')
+suite() {
+	cd /hyvm && bash ./run-guests.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --engines vmx
+	cd /
+}
+auto() {	# guest: what --engine auto did
+	hyvm run --engine auto /hyvm/guests/$1.elf > /tmp/out 2> /tmp/err < /dev/null
+	echo "AUTO $1 status $? stderr: $(head -c 300 /tmp/err | tr '\n' ' ')"
+}
+case "$VMXLINE" in
+"vmx present"*)
+	if /tests/hyvm_smoke --expect vmx; then :; else echo "FAIL hyvm_smoke: status $?"; fi
+	case "$VMXLINE" in
+	*unrestricted*)
+		for t in hyvm_run hyvm_abuse; do
+			echo "== $t"
+			/tests/$t || echo "FAIL $t: exit status $?"
+		done ;;
+	*)	echo "SKIP hyvm_run hyvm_abuse: their guests start in real mode" ;;
+	esac
+	echo "== guest suite on --engine vmx"
+	suite ;;
+*)	echo "SKIP vmx tests: $VMXLINE" ;;
+esac
+auto realmode
+auto alu
+if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status $?"; fi
+case "$VMXLINE" in
+*unrestricted*)
+	echo "== unrestricted_guest=0"
+	if insmod /hyvm.ko unrestricted_guest=0; then echo "PASS insmod-ug0"; else echo "FAIL insmod-ug0"; fi
+	hyvm engines -v | sed 's/^/ENGINES-UG0 /'
+	hyvm run --engine vmx /hyvm/guests/realmode.elf > /tmp/out 2> /tmp/err < /dev/null
+	echo "UG0 realmode status $? stderr: $(head -c 300 /tmp/err | tr '\n' ' ')"
+	for g in alu paging32 longmode; do
+		hyvm run --engine vmx /hyvm/guests/$g.elf > /tmp/out 2> /tmp/err < /dev/null
+		s=$?
+		if [ $s = 1 ] && grep -q '^PASS' /tmp/out && ! grep -q '^FAIL' /tmp/out; then
+			echo "PASS ug0-$g"
+		else
+			echo "FAIL ug0-$g: status $s: $(tail -c 300 /tmp/out /tmp/err | tr '\n' ' ')"
+		fi
+	done
+	if rmmod hyvm; then echo "PASS rmmod-ug0"; else echo "FAIL rmmod-ug0"; fi ;;
+esac
+EOF
+
+INITRD=$CACHE/initramfs-vmx.cpio.gz
+host_initramfs "$INITRD" "$BODY"
+
+ISODIR=$CACHE/iso
+rm -rf "$ISODIR"
+mkdir -p "$ISODIR/isolinux"
+cp $ISOLINUX $LDLINUX "$ISODIR/isolinux/"
+cp "$VMLINUZ" "$ISODIR/vmlinuz"
+cp "$INITRD" "$ISODIR/initrd.gz"
+# cryptomgr.notests: the crypto self-tests cost 7 s of emulated time
+cat > "$ISODIR/isolinux/isolinux.cfg" <<EOF
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.gz console=ttyS0,115200 cryptomgr.notests quiet
+EOF
+ISO=$CACHE/boot-vmx.iso
+xorriso -as mkisofs -quiet -o "$ISO" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+	-no-emul-boot -boot-load-size 4 -boot-info-table "$ISODIR" 2>/dev/null ||
+	die "xorriso failed"
+echo c > "$CACHE/bochs.rc"
+
+# Per model: what must be in the log beyond PASS lines.
+expect_model() {
+	local model=$1 log=$2 ok=0
+	local line
+	line=$(grep '^ENGINES vmx ' "$log" || true)
+	case $model in
+	corei7_haswell_4770)
+		[[ $line == *present*unrestricted* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; }
+		grep -q '^AUTO realmode status 1 ' "$log" || { echo "FAIL $model: auto realmode: $(grep '^AUTO realmode' "$log")"; ok=1; }
+		grep -q '^UG0 realmode status 77 .*real mode needs VT-x unrestricted guest' "$log" ||
+			{ echo "FAIL $model: unrestricted_guest=0 realmode: $(grep '^UG0' "$log")"; ok=1; } ;;
+	corei5_lynnfield_750)
+		[[ $line == *present* && $line != *unrestricted* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; }
+		grep -q '^ENGINES .*cannot real-mode: real mode needs VT-x unrestricted guest' "$log" ||
+			{ echo "FAIL $model: no real-mode statement"; ok=1; } ;;
+	core2_penryn_t9600)
+		[[ $line == *"absent VT-x without EPT"* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; } ;;
+	esac
+	# auto must run the guest (status 1) or say why not (77, or 2 with a reason)
+	while read -r _ g _ s rest; do
+		case $s in
+		1) echo "PASS $model auto $g" ;;
+		77|2) if [ "$rest" != "stderr:" ]; then echo "PASS $model auto $g refused: $rest"
+			else echo "FAIL $model auto $g: status $s without a reason"; ok=1; fi ;;
+		*) echo "FAIL $model auto $g: status $s $rest"; ok=1 ;;
+		esac
+	done < <(grep '^AUTO ' "$log")
+	return $ok
+}
+
+STATUS=0
+IFS=, read -ra LIST <<< "$MODELS"
+for model in "${LIST[@]}"; do
+	LOG=$CACHE/serial-vmx-$model.log
+	CFG=$CACHE/bochs-$model.cfg
+	rm -f "$LOG"
+	# Paths relative to $CACHE: Bochs 2.7 aborts ("buffer overflow
+	# detected") on some long ones. No sound: there is no card.
+	cat > "$CFG" <<EOF
+megs: 512
+cpu: model=$model, count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+clock: sync=none
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=$(basename "$ISO"), status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$(basename "$LOG")
+display_library: rfb, options="timeout=0"
+sound: driver=dummy
+speaker: enabled=0
+log: bochs-$model.out
+panic: action=fatal
+error: action=report
+info: action=ignore
+EOF
+	START=$(date +%s)
+	# one emulator at a time; Bochs exits 1 after a normal power-off
+	(cd "$CACHE" && timeout "$TIMEOUT" bochs -q -f "$CFG" -rc bochs.rc </dev/null \
+		>"bochs-$model.stdout" 2>&1) || true
+	touch "$LOG"
+	END=$(date +%s)
+	tr -d '\r' < "$LOG" > "$LOG.txt"
+	echo "== $model (bochs, kernel $KVER, ran $((END - START)) s)"
+	grep -E '^(ENGINES|AUTO|UG0) ' "$LOG.txt" || true
+	expect_model "$model" "$LOG.txt" || STATUS=1
+	host_judge "$LOG.txt" "$model" || STATUS=1
+done
+exit $STATUS
