@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <hyvm/ioctl.h>
 #include "engine.h"
+#include "mmio_emulate.h"
 
 #define HYVM_DEVICE "/dev/hyvm"
 
@@ -28,12 +29,19 @@ static const struct { unsigned index; const char *name; } svm_counters[] = {
 
 struct engine_vm {
 	int dev_fd, vm_fd;
+	struct guest_mem mem;		/* for the instruction emulator */
 };
 
 struct engine_vcpu {
 	int fd;
 	struct hyvm_run *run;
+	struct engine_vm *vm;
 	struct engine_stats stats;
+	/* An MMIO or INS/OUTS instruction being finished in user space
+	 * (mmio_emulate.c); the guest runs again when it is done. */
+	bool emulating;
+	uint64_t emulated;		/* instructions, for the console */
+	struct emul emul;
 };
 
 static int open_device(char *why, size_t whylen)
@@ -130,6 +138,10 @@ static int svm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t 
 
 	if (ioctl(vm->vm_fd, HYVM_MAP_RAM, &m) < 0)
 		return svm_err(err, errlen, "HYVM_MAP_RAM");
+	if (guest_mem_add(&vm->mem, gpa, host, size) < 0) {
+		snprintf(err, errlen, "svm: too many RAM slots");
+		return -1;
+	}
 	return 0;
 }
 
@@ -140,6 +152,7 @@ static int svm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu *
 
 	if (!vcpu)
 		return svm_err(err, errlen, "allocating vCPU");
+	vcpu->vm = vm;
 	vcpu->fd = ioctl(vm->vm_fd, HYVM_CREATE_VCPU, index);
 	if (vcpu->fd < 0) {
 		svm_err(err, errlen, "HYVM_CREATE_VCPU");
@@ -164,10 +177,6 @@ static void fail_message(struct vcpu_exit *exit, const struct hyvm_run *run)
 	if ((uint32_t)code == 0xffffffffu)
 		snprintf(exit->error.msg, sizeof(exit->error.msg),
 			 "svm: VMRUN refused the guest state (VMEXIT_INVALID)");
-	else if (code == 0x7b && (run->fail.info1 & 4))
-		snprintf(exit->error.msg, sizeof(exit->error.msg),
-			 "svm: string port I/O (INS/OUTS) on port %#llx is not supported yet",
-			 (unsigned long long)(run->fail.info1 >> 16));
 	else
 		snprintf(exit->error.msg, sizeof(exit->error.msg),
 			 "svm: unhandled exit %#llx (info1 %#llx, info2 %#llx)", code,
@@ -178,6 +187,75 @@ static void fail_message(struct vcpu_exit *exit, const struct hyvm_run *run)
 		exit->error.last_vector = run->fail.exit_int_info & 0xff;
 }
 
+/*
+ * The emulator's next step as an exit: 1 when it needs the VMM (exit is
+ * filled), 0 when the instruction is done and its state is back in the
+ * module, -1 on failure (exit is an error).
+ */
+static int emul_step(struct engine_vcpu *vcpu, enum emul_status s, struct vcpu_exit *exit)
+{
+	struct emul *e = &vcpu->emul;
+	char err[128];
+
+	vcpu->emulating = s == EMUL_ACCESS;
+	switch (s) {
+	case EMUL_ACCESS:
+		/* No injection until the instruction is done: set_state would
+		 * overwrite it. The VMM asks for a window instead. */
+		exit->irq_window_open = false;
+		if (e->acc.pio) {
+			exit->kind = EXIT_IO;
+			exit->io.port = e->acc.addr;
+			exit->io.size = e->acc.size;
+			exit->io.write = e->acc.write;
+			exit->io.count = e->acc.count;
+			exit->io.data = e->acc.data;
+		} else {
+			exit->kind = EXIT_MMIO;
+			exit->mmio.gpa = e->acc.addr;
+			exit->mmio.size = e->acc.size;
+			exit->mmio.write = e->acc.write;
+			exit->mmio.data = e->acc.data;
+		}
+		return 1;
+	case EMUL_DONE:
+		vcpu->emulated++;
+		e->st.tsc = 0;		/* 0: leave the TSC running, not rewound */
+		if (ioctl(vcpu->fd, HYVM_SET_STATE, &e->st) < 0) {
+			snprintf(err, sizeof(err), "%s", strerror(errno));
+			snprintf(exit->error.msg, sizeof(exit->error.msg),
+				 "svm: HYVM_SET_STATE after emulating at rip %#llx: %s",
+				 (unsigned long long)e->st.rip, err);
+			break;
+		}
+		return 0;
+	default:
+		snprintf(exit->error.msg, sizeof(exit->error.msg), "svm: %.180s", e->err);
+		break;
+	}
+	exit->kind = EXIT_ERROR;
+	return -1;
+}
+
+/* An exit the module hands back for the instruction at RIP to be done
+ * here: MMIO, or a string port instruction. */
+static int emul_start(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct hyvm_cpu_state st;
+	const struct hyvm_run *run = vcpu->run;
+	bool mmio = run->exit_kind == HYVM_EXIT_MMIO;
+
+	if (ioctl(vcpu->fd, HYVM_GET_STATE, &st) < 0) {
+		exit->kind = EXIT_ERROR;
+		snprintf(exit->error.msg, sizeof(exit->error.msg),
+			 "svm: HYVM_GET_STATE: %s", strerror(errno));
+		return -1;
+	}
+	return emul_step(vcpu, emul_begin(&vcpu->emul, &st, &vcpu->vm->mem,
+					  mmio ? run->mmio.insn : NULL,
+					  mmio ? run->mmio.insn_len : 0), exit);
+}
+
 static int svm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 {
 	struct hyvm_run *run = vcpu->run;
@@ -185,6 +263,19 @@ static int svm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 
 	memset(exit, 0, sizeof(*exit));
 	exit->error.last_vector = 0xff;
+	if (vcpu->emulating) {
+		/* The VMM answered the last access: go on without entering. */
+		exit->raw_reason = run->raw_reason;
+		exit->rip = run->rip;
+		r = emul_step(vcpu, emul_resume(&vcpu->emul), exit);
+		if (r != 0) {
+			vcpu->stats.exits[exit->kind]++;
+			return r < 0 ? -1 : 0;
+		}
+		memset(exit, 0, sizeof(*exit));
+		exit->error.last_vector = 0xff;
+	}
+again:
 	vcpu->stats.runs++;
 	r = ioctl(vcpu->fd, HYVM_RUN, 0);
 	run->immediate_exit = 0;
@@ -201,6 +292,20 @@ static int svm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	exit->raw_reason = run->raw_reason;
 	exit->rip = run->rip;
 	exit->irq_window_open = run->irq_window_open;
+	if (run->ctl_valid) {
+		exit->ctl_valid = true;
+		exit->cr0 = run->cr0;
+		exit->cr4 = run->cr4;
+		exit->efer = run->efer;
+	}
+	if (run->exit_kind == HYVM_EXIT_MMIO ||
+	    (run->exit_kind == HYVM_EXIT_IO && (run->io.flags & HYVM_IO_STRING))) {
+		r = emul_start(vcpu, exit);
+		if (r == 0)
+			goto again;	/* done without the VMM (a #PF, REP count 0) */
+		vcpu->stats.exits[exit->kind]++;
+		return r < 0 ? -1 : 0;
+	}
 	switch (run->exit_kind) {
 	case HYVM_EXIT_IO:
 		exit->kind = EXIT_IO;
@@ -214,16 +319,6 @@ static int svm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 			snprintf(exit->error.msg, sizeof(exit->error.msg),
 				 "svm: I/O exit with %u x %u bytes", run->io.count, run->io.size);
 		}
-		break;
-	case HYVM_EXIT_MMIO:
-		/* QEMU's SVM and older CPUs have no decode assists: the access
-		 * size and data need an instruction emulator hyvm lacks. */
-		exit->kind = EXIT_ERROR;
-		snprintf(exit->error.msg, sizeof(exit->error.msg),
-			 "svm: %s of guest-physical %#llx outside RAM (MMIO) at rip %#llx: "
-			 "MMIO emulation is not implemented for the svm engine",
-			 run->mmio.write ? "write" : "read",
-			 (unsigned long long)run->mmio.gpa, (unsigned long long)run->rip);
 		break;
 	case HYVM_EXIT_HLT:
 		exit->kind = EXIT_HLT;
@@ -292,6 +387,8 @@ static void svm_read_stats(struct engine_vcpu *vcpu, struct engine_stats *st)
 	st->counter[n++].value = run->entries;
 	st->counter[n].name = "exits handled in kernel";
 	st->counter[n++].value = run->handled_in_kernel;
+	st->counter[n].name = "instructions emulated (mmio, ins/outs)";
+	st->counter[n++].value = vcpu->emulated;
 	for (unsigned i = 0; i < sizeof(svm_counters) / sizeof(svm_counters[0]); i++) {
 		st->counter[n].name = svm_counters[i].name;
 		st->counter[n++].value = run->exit_count[svm_counters[i].index];

@@ -77,6 +77,11 @@ struct hyvm_ram_map {
 #define HYVM_EXIT_SHUTDOWN	6	/* triple fault */
 #define HYVM_EXIT_FAIL		7	/* entry failed or unhandled exit: fail */
 
+/* io.flags: a string instruction (INS/OUTS) that user space emulates
+ * from the instruction at rip (not yet advanced); io_data is unused. */
+#define HYVM_IO_STRING		0x1
+#define HYVM_IO_REP		0x2
+
 /* Per-raw-reason exit counters: index = raw exit code when it is below
  * HYVM_COUNTER_NPF; SVM's nested page fault (0x400) counts in
  * HYVM_COUNTER_NPF, anything else larger in HYVM_COUNTER_OTHER. */
@@ -99,13 +104,15 @@ struct hyvm_run {
 	__u32 raw_reason;		/* SVM exit code or VMX basic exit reason */
 	__u64 rip;			/* guest RIP at the exit (before any skip) */
 	__u8 irq_window_open;		/* HYVM_INJECT_IRQ would be taken now */
-	__u8 pad1[7];
+	__u8 ctl_valid;			/* cr0/cr4/efer below are this exit's */
+	__u8 pad1[6];
 	union {
 		struct {
 			__u16 port;
 			__u8 size;		/* 1, 2 or 4 */
 			__u8 write;
-			__u32 count;		/* elements in io_data; >1 for REP INS/OUTS */
+			__u32 count;		/* elements in io_data; 0 with HYVM_IO_STRING */
+			__u32 flags;		/* HYVM_IO_* */
 		} io;
 		struct {
 			__u64 gpa;
@@ -125,7 +132,8 @@ struct hyvm_run {
 	__u64 runs;			/* HYVM_RUN calls */
 	__u64 entries;			/* hardware VM entries */
 	__u64 handled_in_kernel;	/* exits that never reached user space */
-	__u8 pad2[256 - 120];
+	__u64 cr0, cr4, efer;		/* at the exit, when ctl_valid */
+	__u8 pad2[256 - 144];
 	__u64 exit_count[HYVM_NR_COUNTERS];	/* offset 256 */
 	__u8 pad3[4096 - 256 - 8 * HYVM_NR_COUNTERS - HYVM_IO_DATA_MAX];
 	__u8 io_data[HYVM_IO_DATA_MAX];	/* offset 3072 */

@@ -10,6 +10,7 @@
  * (APM 15.10.2).
  */
 #include <linux/kernel.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <asm/msr.h>
 #include "svm.h"
@@ -119,12 +120,22 @@ static int handle_ioio(struct hyvm_vcpu *vcpu)
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	bool in = info & SVM_IOIO_TYPE_MASK;
 
-	if ((info & SVM_IOIO_STR_MASK) || (size != 1 && size != 2 && size != 4))
-		return fail(vcpu);	/* INS/OUTS: not implemented yet */
+	if (size != 1 && size != 2 && size != 4)
+		return fail(vcpu);
 	vcpu->run->io.port = info >> 16;
 	vcpu->run->io.size = size;
 	vcpu->run->io.write = !in;
 	vcpu->run->io.count = 1;
+	vcpu->run->io.flags = 0;
+	/* INS/OUTS move guest memory through segments and guest paging:
+	 * user space emulates them (userspace/mmio_emulate.c) from the
+	 * instruction at RIP, which stays put until it is done. */
+	if (info & SVM_IOIO_STR_MASK) {
+		vcpu->run->io.count = 0;
+		vcpu->run->io.flags = HYVM_IO_STRING |
+			((info & SVM_IOIO_REP_MASK) ? HYVM_IO_REP : 0);
+		return exit_to_user(vcpu, HYVM_EXIT_IO);
+	}
 	if (in) {
 		sv->pending_in.active = true;
 		sv->pending_in.size = size;
@@ -297,6 +308,15 @@ static int handle_ud(struct hyvm_vcpu *vcpu)
 	return 1;
 }
 
+/* PAUSE (F3 90) in a spin loop: let the host run something else, since
+ * the vCPU the guest waits for may be waiting for this host CPU. */
+static int handle_pause(struct hyvm_vcpu *vcpu)
+{
+	skip_insn(vcpu->backend, 2);
+	cond_resched();
+	return 1;
+}
+
 static int handle_shutdown(struct hyvm_vcpu *vcpu)
 {
 	return exit_to_user(vcpu, HYVM_EXIT_SHUTDOWN);
@@ -313,6 +333,7 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
 	[SVM_EXIT_IOIO]		= handle_ioio,
 	[SVM_EXIT_MSR]		= handle_msr,
 	[SVM_EXIT_SHUTDOWN]	= handle_shutdown,
+	[SVM_EXIT_PAUSE]	= handle_pause,
 	[SVM_EXIT_RSM]		= handle_ud,
 	[SVM_EXIT_INVD]		= handle_invd,
 	[SVM_EXIT_INVLPGA]	= handle_ud,

@@ -140,6 +140,11 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 		run->handled_in_kernel++;
 	}
 	run->irq_window_open = svm_irq_window_open(sv);
+	/* Three stores let user space see mode switches at once. */
+	run->cr0 = sv->vmcb->save.cr0;
+	run->cr4 = sv->vmcb->save.cr4;
+	run->efer = sv->vmcb->save.efer & ~EFER_SVME;
+	run->ctl_valid = 1;
 	return 0;
 }
 

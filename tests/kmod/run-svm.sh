@@ -112,6 +112,10 @@ if [ -x "$ROOT/build/hyvm" ] && [ -x "$ROOT/tests/run-guests.sh" ] &&
 	copy_with_libs "$(command -v timeout)" /usr/local/bin/timeout
 	cp "$ROOT"/build/guests/*.elf "$STAGE/hyvm/guests/"
 	cp "$ROOT/tests/run-guests.sh" "$STAGE/hyvm/run-guests.sh"
+	# Misbehaving guests and emulated accesses (MMIO, INS/OUTS).
+	mkdir -p "$STAGE/hyvm/cli"
+	cp "$ROOT"/build/cli/*.bin "$ROOT/tests/cli/guest-faults.sh" \
+		"$ROOT/tests/cli/emulated-io.sh" "$STAGE/hyvm/cli/"
 	GUESTS=1
 fi
 
@@ -132,6 +136,10 @@ done
 if [ $GUESTS = 1 ]; then
 	echo "== guest suite on --engine svm"
 	cd /hyvm && bash ./run-guests.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --engines svm
+	echo "== guest faults on --engine svm"
+	bash /hyvm/cli/guest-faults.sh /hyvm/hyvm /hyvm/cli svm
+	echo "== emulated MMIO and string I/O on --engine svm"
+	bash /hyvm/cli/emulated-io.sh /hyvm/hyvm /hyvm/cli svm
 	cd /
 fi
 if [ $BENCH = 1 ]; then
