@@ -75,7 +75,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
-# run of the guest suite, hyvm.ko in an emulated AMD host, then the guest
+# run of the guest suite, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
 ifneq ($(SAN),1)
@@ -83,6 +83,7 @@ ifneq ($(SAN),1)
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	$(MAKE) --no-print-directory test-kmod-svm
+	$(MAKE) --no-print-directory test-kmod-vmx
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 # The host-side tests (what SAN=1 is for): CUnit, bad input, guest faults,
@@ -114,6 +115,12 @@ kmod:
 .PHONY: test-kmod-svm
 test-kmod-svm:
 	tests/kmod/run-svm.sh
+
+# hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
+# Intel CPU models (tests/kmod/run-vmx.sh).
+.PHONY: test-kmod-vmx
+test-kmod-vmx: all
+	tests/kmod/run-vmx.sh
 
 clean:
 	rm -rf build build-san
