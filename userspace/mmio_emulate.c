@@ -532,10 +532,15 @@ static enum emul_status string_io_begin(struct emul *e)
 	e->ram_only = true;
 	for (i = 0; i < n; i++) {
 		uint64_t off = (areg(e, idx) + i * delta) & mask_bits(e->insn.address_width);
-		enum step s = mem_rw(e, seg, off, size, !out, out ? (uint64_t *)(e->buf + i * size) : NULL);
+		/* Through an aligned local: mem_rw works on whole uint64_t. */
+		uint64_t v;
+		enum step s = mem_rw(e, seg, off, size, !out, out ? &v : NULL);
 
-		if (s == STEP_OK)
+		if (s == STEP_OK) {
+			if (out)
+				memcpy(e->buf + i * size, &v, size);
 			continue;
+		}
 		if (i == 0)	/* the first element faults: the guest sees it */
 			return s == STEP_FAULT ? EMUL_DONE : EMUL_ERROR;
 		n = i;		/* the rest faults when the guest re-executes */
@@ -561,7 +566,10 @@ static enum emul_status string_io_finish(struct emul *e)
 	for (unsigned i = 0; !out && i < n; i++) {
 		uint64_t off = (areg(e, idx) + i * delta) & mask_bits(e->insn.address_width);
 
-		if (mem_rw(e, HYVM_ES, off, size, true, (uint64_t *)(e->buf + i * size)) != STEP_OK)
+		uint64_t v = 0;
+
+		memcpy(&v, e->buf + i * size, size);
+		if (mem_rw(e, HYVM_ES, off, size, true, &v) != STEP_OK)
 			return EMUL_ERROR;	/* the guest changed its page tables meanwhile */
 	}
 	areg_set(e, idx, areg(e, idx) + n * delta);

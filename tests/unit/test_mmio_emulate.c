@@ -295,7 +295,8 @@ static void test_long_mode(void)
 	/* RIP-relative: from the next RIP; here it lands in RAM, which the
 	 * emulator reads itself without a VMM access. */
 	memcpy(ram + CODE, riprel, sizeof(riprel));
-	*(uint64_t *)(ram + CODE + 7 + 0x100) = 0xabcdef;
+	uint64_t target = 0xabcdef;
+	memcpy(ram + CODE + 7 + 0x100, &target, sizeof(target));	/* unaligned */
 	CU_ASSERT_EQUAL(begin(), EMUL_DONE);
 	CU_ASSERT_EQUAL(em.st.gpr[HYVM_R9], 0xabcdef);
 	CU_ASSERT_EQUAL(em.st.rip, CODE + 7);
