@@ -28,6 +28,8 @@
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
 #define BT_MAX_BLOCK_INSNS 64
 #define BT_TC_SIZE	(64u << 20)
+/* views: supervisor + user, for each cached address space (mmu.h) */
+#define BT_VIEW_BYTES	((1ull << 32) * 2 * 4)
 
 #define EFL_CF	0x0001u
 #define EFL_PF	0x0004u
@@ -104,6 +106,7 @@ struct bt_block {
 	uint32_t host_len;
 	uint16_t nr_insns;
 	bool valid;
+	bool pt_callout;	/* a page-table writer made a callout (shadow.c) */
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
 	struct bt_block *hash_next;
@@ -139,6 +142,7 @@ struct bt_cpu {
 	bool irq_window_wanted;
 	volatile bool kicked;
 	uint8_t intr_shadow;	/* STI / MOV SS blocking for one instruction */
+	uint8_t single_pending;	/* dispatch.c's single_kind for the next block */
 	int pending_irq;	/* vector to deliver on next run, -1 none */
 	uint8_t last_vector;
 	uint64_t tsc_offset;
@@ -193,9 +197,11 @@ struct bt_vm {
 	int memfd;
 	uint8_t *ram;		/* VMM's mapping */
 	uint64_t ram_size;
-	uint8_t *view;		/* 4 GiB reservation, guest linear 0 at view[0] */
+	uint8_t *view;		/* 4 GiB per view and address space; see view.c */
 	bool view_flat;		/* view maps linear == physical (paging off) */
 	uint8_t *code_pages;	/* per physical page: translated code lives there */
+	uint8_t *pt_pages;	/* per physical page: a shadow mapping was built from it */
+	struct bt_shadow *shadow;
 	struct bt_tc *tc;
 	struct bt_cpu *cpu;
 	ZydisDecoder decoder;

@@ -295,7 +295,7 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 	case 3:
 		cpu->arch.cr3 = v;
 		if (cpu->arch.cr0 & CR0_PG)
-			cpu_paging_changed(cpu);
+			cpu_cr3_loaded(cpu);
 		break;
 	case 4:
 		if (v & ~(CR4_PSE | CR4_PAE | 0x1u | 0x2u | 0x4u | 0x8u | 0x80u | 0x100u | 0x200u | 0x400u)) {

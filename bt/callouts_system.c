@@ -24,8 +24,14 @@ void cpu_paging_changed(struct bt_cpu *cpu)
 	if (vm->view_flat != !(cpu->arch.cr0 & CR0_PG))
 		view_reset(vm);
 	else if (!vm->view_flat)
-		for (int v = 0; v < BT_NR_VIEWS; v++)
-			view_clear(vm, v);
+		shadow_reset(vm);	/* the walks themselves changed (WP, PSE, PAE, NXE) */
+	jc_reset(cpu);
+}
+
+/* Page-table writes are traced, so a cached address space is still exact. */
+void cpu_cr3_loaded(struct bt_cpu *cpu)
+{
+	shadow_cr3_loaded(cpu);
 	jc_reset(cpu);
 }
 
@@ -33,16 +39,7 @@ void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin)
 {
 	if (!(cpu->arch.cr0 & CR0_PG))
 		return;
-	mmu_invlpg(cpu->vm, lin);
-	/* jump-cache slots of that page: the index is the low 16 bits */
-	uint32_t page = lin & ~0xfffu;
-	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
-		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
-			cpu->jc_eip[slot] = 0;
-			cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
-		}
-	}
+	shadow_invlpg(cpu, lin);	/* its jump-cache slots too */
 }
 
 /* Flat 4 GiB segment at a given privilege, as SYSENTER/SYSEXIT load. */

@@ -97,9 +97,20 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	cpu->eflags = (cpu->eflags & ~EFL_LIVE) | ((uint32_t)cpu->host_flags & EFL_LIVE);
 }
 
+/*
+ * How the next block runs: as usual, or one instruction alone, either
+ * because it wrote its own code page (the block dies after one run; the
+ * page is writable meanwhile) or because it writes a page table (the
+ * block is kept and its code page protected: only the data page is
+ * special, and shadow.c traces it).
+ */
+enum single_kind { RUN_BLOCKS, RUN_SINGLE_SMC, RUN_SINGLE_PTW };
+
 /* *flushed: the cache was emptied, so descriptors held from before are gone. */
-static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool single, bool *flushed)
+static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum single_kind sk,
+				   bool *flushed)
 {
+	bool single = sk != RUN_BLOCKS;
 	struct bt_vm *vm = cpu->vm;
 	uint32_t mode = cpu_mode_key(cpu) | (single ? BT_MODE_SINGLE : 0);
 	struct bt_block *b = tc_lookup(vm->tc, cpu, cpu->eip, phys, mode);
@@ -114,7 +125,7 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool singl
 		if (!b)
 			return NULL;
 	}
-	if (single)
+	if (sk == RUN_SINGLE_SMC)
 		return b;	/* its page stays writable while it runs */
 	view_protect_code_page(vm, phys >> 12);
 	uint32_t first = cs_linear(cpu, b->eip), last_phys;
@@ -127,7 +138,7 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, bool singl
 
 /* A host fault the signal handler could not hide; *single asks for the
  * faulting instruction to run alone next, outside any protected page. */
-static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, bool *single)
+static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single_kind *single)
 {
 	struct bt_vm *vm = cpu->vm;
 	uint64_t addr = cpu->fault_addr;
@@ -162,7 +173,12 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, bool *singl
 		view_unprotect_code_page(vm, page);
 		/* the write runs again alone: were it translated in a block of
 		 * that page, the page would be protected again under it */
-		*single = true;
+		*single = RUN_SINGLE_SMC;
+		return false;
+	}
+	if (cpu->fault_write && shadow_is_pt_page(vm, page)) {
+		if (shadow_trace_begin(cpu, lin, phys, true) && *single == RUN_BLOCKS)
+			*single = RUN_SINGLE_PTW;
 		return false;
 	}
 	/* a mapping the shadow could not make (mmap failed): report it */
@@ -175,7 +191,10 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, bool *singl
 int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 {
 	struct bt_exit_desc *chain_from = NULL;
-	bool jc_fill = false, single = false;
+	bool jc_fill = false;
+	/* kept across exits to the VMM: an exit between a fault and its
+	 * single-instruction rerun would otherwise lose the rerun */
+	enum single_kind single = cpu->single_pending;
 
 	callout_complete_io(cpu);
 	mmio_complete(cpu, exit);
@@ -247,10 +266,12 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		jc_fill = false;
 
 		run_block(cpu, b);
-		if (single) {
-			tc_invalidate_block(cpu, b);
-			single = false;
+		if (single != RUN_BLOCKS) {
+			if (single == RUN_SINGLE_SMC)
+				tc_invalidate_block(cpu, b);
+			single = RUN_BLOCKS;
 			chain_from = NULL;
+			shadow_trace_end(cpu);
 		}
 		struct bt_exit_desc *d = (struct bt_exit_desc *)(uintptr_t)cpu->exit_desc;
 		if (d->kind != BT_EXIT_REQUEST)
@@ -265,6 +286,11 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			jc_fill = true;
 			break;
 		case BT_EXIT_CALLOUT:
+			if (d->from->pt_callout) {
+				if (shadow_pt_callout(cpu, d->from->callout) && single == RUN_BLOCKS)
+					single = RUN_SINGLE_PTW;
+				break;
+			}
 			if (callout_emulate(cpu, d->from->valid ? d->from->callout : NULL, exit) == CALLOUT_EXIT)
 				goto out;
 			break;
@@ -280,6 +306,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 	}
 out:
+	cpu->single_pending = (uint8_t)single;
 	exit->rip = cpu->eip;
 	exit->irq_window_open = (cpu->eflags & EFL_IF) && !cpu->intr_shadow && !cpu->halted;
 	if (exit->kind == EXIT_HLT)

@@ -37,8 +37,8 @@ void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len)
 			tc_invalidate_phys_page(vm, (uint32_t)p);
 			view_unprotect_code_page(vm, (uint32_t)p);
 		}
-		mmu_note_phys_write(vm, (uint32_t)p);
 	}
+	shadow_phys_written(vm, phys, len);
 }
 
 int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,

@@ -1,15 +1,9 @@
 /*
- * The shadow MMU. The views behave like a TLB filled from the guest page
- * tables: a linear page is mapped (mmap of the RAM memfd at the guest
- * physical page) when translated code first touches it, with the rights
- * the guest tables grant to that view (supervisor or user). Like a TLB,
- * mappings are dropped when the guest says its tables changed: INVLPG
- * drops one page, a CR3 or paging-mode change drops the views. A and D
- * bits are set at fill time; a clean page is mapped read-only so the first
- * write comes back here to set D.
+ * Guest page walks: 2-level 4K/4M and PAE 4K/2M, with A and D set as the
+ * hardware's walker sets them. The shadow (shadow.c) fills views from
+ * these walks and remembers which entries each mapping came from.
  */
 #include <string.h>
-#include <sys/mman.h>
 #include "bt.h"
 #include "mmu.h"
 
@@ -66,6 +60,7 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struc
 		       ((access & MMU_FETCH) && pae && (cpu->arch.efer & EFER_NXE) ? 0x10 : 0);
 	uint64_t e, addr[3];
 	unsigned levels = 0;
+	uint32_t pdpte_at = 0;
 	bool allow_w = true, allow_u = true, nx = false;
 	uint64_t frame;
 	uint32_t large = 0;
@@ -75,6 +70,7 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struc
 		uint64_t pdpte_addr = (cpu->arch.cr3 & ~0x1full) + ((lin >> 30) & 3) * 8;
 		if (!entry_read(vm, pdpte_addr, true, &e) || !(e & PTE_P))
 			goto fault;
+		pdpte_at = (uint32_t)pdpte_addr;
 		uint64_t pde_addr = (e & 0xffffff000ull) + ((lin >> 21) & 0x1ff) * 8;
 		if (!entry_read(vm, pde_addr, true, &e) || !(e & PTE_P))
 			goto fault;
@@ -132,6 +128,13 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struc
 	w->dirty = write || (e & PTE_D);
 	w->large_size = large;
 	w->large_base = large ? lin & ~(large - 1) : 0;
+	/* the entries this translation depends on, for the shadow's write
+	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
+	w->nentries = 0;
+	if (pdpte_at)
+		w->entry[w->nentries++] = pdpte_at;
+	for (unsigned i = 0; i < levels; i++)
+		w->entry[w->nentries++] = (uint32_t)addr[i];
 	return 0;
 fault:
 	w->error = err;
@@ -153,67 +156,4 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 	}
 	*phys = w.phys;
 	return 0;
-}
-
-static int current_view(const struct bt_cpu *cpu)
-{
-	return guest_cpl(cpu) == 3 ? 1 : 0;
-}
-
-/* Signal context (async-signal-safe: reads RAM, calls mmap). */
-bool mmu_shadow_fault(struct bt_cpu *cpu, uint32_t lin, bool write)
-{
-	struct bt_vm *vm = cpu->vm;
-	int view = current_view(cpu);
-	struct mmu_walk w;
-
-	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
-		return false;
-	uint32_t page = w.phys >> 12;
-	if ((uint64_t)w.phys >= vm->ram_size)
-		return false;			/* MMIO */
-	if (write && vm->code_pages[page])
-		return false;			/* self-modifying code */
-	int prot = PROT_READ;
-	if (w.writable && w.dirty && !vm->code_pages[page])
-		prot |= PROT_WRITE;
-	uint8_t *at = view_base(vm, view) + (lin & ~0xfffu);
-	if (mmap(at, 4096, prot, MAP_SHARED | MAP_FIXED, vm->memfd, w.phys & ~0xfffu) == MAP_FAILED)
-		return false;
-	cpu->stats.hidden_faults++;
-	return true;
-}
-
-void mmu_invlpg(struct bt_vm *vm, uint32_t lin)
-{
-	for (int v = 0; v < BT_NR_VIEWS; v++)
-		mmap(view_base(vm, v) + (lin & ~0xfffu), 4096, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-}
-
-void mmu_views_dropped(struct bt_vm *vm)
-{
-	(void)vm;
-}
-
-/* A page became code: its mappings, whichever linear addresses alias it,
- * must turn read-only; dropping the views finds them all. */
-void mmu_protect_phys_page(struct bt_vm *vm, uint32_t page)
-{
-	(void)page;
-	for (int v = 0; v < BT_NR_VIEWS; v++)
-		view_clear(vm, v);
-}
-
-/* Translations gone: the next write faults in a writable mapping. */
-void mmu_unprotect_phys_page(struct bt_vm *vm, uint32_t page)
-{
-	(void)vm;
-	(void)page;
-}
-
-void mmu_note_phys_write(struct bt_vm *vm, uint32_t page)
-{
-	(void)vm;
-	(void)page;
 }

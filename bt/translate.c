@@ -13,6 +13,7 @@
 #include <string.h>
 #include "bt.h"
 #include "decode.h"
+#include "mmu.h"
 
 #define MAX_EXITS 8
 
@@ -549,6 +550,10 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		} else if (!first) {
 			break;	/* let the next block meet the fault or #UD */
 		}
+		bool ptw = decoded && !(mode & BT_MODE_SINGLE) && (mode & BT_MODE_PAGING) &&
+			   shadow_is_pt_writer(cpu->vm, cs_linear(cpu, eip));
+		if (ptw)
+			c = IC_CALLOUT;	/* kept trapping on page-table writes */
 		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
 			break;	/* a callout starts its own block */
 
@@ -563,6 +568,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			/* keep the decoded instruction: the block dies with its bytes */
 			if (decoded && (b->callout = malloc(sizeof(d))))
 				*b->callout = d;
+			b->pt_callout = ptw;
 			exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += len;

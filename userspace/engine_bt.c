@@ -79,7 +79,8 @@ static int bt_map_ram(struct engine_vm *evm, uint64_t gpa, void *host, uint64_t 
 	vm->ram_size = size;
 	vm->memfd = memfd;
 	vm->code_pages = calloc((size >> 12) + 1, 1);
-	if (!vm->code_pages) {
+	vm->pt_pages = calloc((size >> 12) + 1, 1);
+	if (!vm->code_pages || !vm->pt_pages) {
 		snprintf(err, errlen, "bt: out of memory");
 		return -1;
 	}
@@ -244,8 +245,10 @@ static void bt_vm_destroy(struct engine_vm *evm)
 		return;
 	tc_destroy(evm->vm.tc);
 	if (evm->vm.view)
-		munmap(evm->vm.view, (1ull << 32) * BT_NR_VIEWS);
+		munmap(evm->vm.view, BT_VIEW_BYTES);
+	shadow_destroy(&evm->vm);
 	free(evm->vm.code_pages);
+	free(evm->vm.pt_pages);
 	free(evm);
 }
 

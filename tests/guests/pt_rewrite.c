@@ -1,0 +1,99 @@
+/* Page tables rewritten every iteration: one PTE re-pointed among four
+ * data pages (then INVLPG), the same PTE re-pointed with no INVLPG but a
+ * CR3 switch between two page directories that share it, and a second
+ * directory whose own alias table is rewritten while it is not loaded.
+ * A translator that caches address spaces per CR3 must see every one of
+ * these writes; one that drops mappings only on INVLPG or CR3 loads must
+ * still honour both. Accessed bits are cleared by the guest and must come
+ * back on the next read. */
+#include "guest.h"
+
+GUEST("pt_rewrite", "paging32");
+
+#define ALIAS 0x40000000u	/* PDE 256 in both directories */
+#define ITER 1000
+
+static volatile uint32_t table_a[1024] __attribute__((aligned(4096)));
+static volatile uint32_t table_b[1024] __attribute__((aligned(4096)));
+static volatile uint32_t dir2[1024] __attribute__((aligned(4096)));
+static volatile uint32_t pages[4][1024] __attribute__((aligned(4096)));
+
+static uint32_t read_alias(unsigned word)
+{
+	return ((volatile uint32_t *)ALIAS)[word];
+}
+
+static void repoint_invlpg(void)
+{
+	unsigned stale = 0, no_a = 0;
+	check_begin("repoint_invlpg");
+	for (unsigned i = 0; i < ITER; i++) {
+		unsigned p = (i * 7) % 4;
+		table_a[0] = (uint32_t)pages[p] | PTE_P | PTE_W;	/* A and D clear */
+		invlpg((void *)ALIAS);
+		if (read_alias(i % 1024) != p * 0x1000 + i % 1024)
+			stale++;
+		if (!(table_a[0] & PTE_A))
+			no_a++;
+	}
+	check(stale == 0, "%u of %u reads saw the old page", stale, ITER);
+	check(no_a == 0, "%u of %u reads left A clear", no_a, ITER);
+	check_end();
+}
+
+/* Both directories map ALIAS through table_a: a CR3 load between the
+ * write and the read makes the new PTE architecturally visible. */
+static void repoint_cr3_switch(void)
+{
+	unsigned stale = 0;
+	uint32_t dir1 = read_cr3();
+	check_begin("repoint_cr3_switch");
+	dir2[ALIAS >> 22] = (uint32_t)table_a | PTE_P | PTE_W;
+	for (unsigned i = 0; i < ITER; i++) {
+		unsigned p = (i * 3 + 1) % 4;
+		table_a[1] = (uint32_t)pages[p] | PTE_P | PTE_W;
+		write_cr3(i & 1 ? dir1 : (uint32_t)dir2);
+		if (read_alias(1024 + i % 1024) != p * 0x1000 + i % 1024)
+			stale++;
+	}
+	write_cr3(dir1);
+	check(stale == 0, "%u of %u reads after a CR3 switch saw the old page", stale, ITER);
+	check_end();
+}
+
+/* dir2 maps ALIAS through table_b, rewritten while dir1 is loaded: when
+ * dir2 comes back its alias must show the latest write. */
+static void rewrite_while_unloaded(void)
+{
+	unsigned stale = 0;
+	uint32_t dir1 = read_cr3();
+	check_begin("rewrite_while_unloaded");
+	dir2[ALIAS >> 22] = (uint32_t)table_b | PTE_P | PTE_W;
+	write_cr3((uint32_t)dir2);
+	write_cr3(dir1);
+	for (unsigned i = 0; i < ITER; i++) {
+		unsigned p = i % 4;
+		table_b[2] = (uint32_t)pages[p] | PTE_P | PTE_W;	/* dir1 loaded */
+		write_cr3((uint32_t)dir2);
+		if (read_alias(2048 + 5) != p * 0x1000 + 5)
+			stale++;
+		write_cr3(dir1);
+	}
+	check(stale == 0, "%u of %u reads through a reloaded CR3 saw an old PTE", stale, ITER);
+	check_end();
+}
+
+void guest_main(const struct multiboot_info *mbi)
+{
+	for (unsigned p = 0; p < 4; p++)
+		for (unsigned w = 0; w < 1024; w++)
+			pages[p][w] = p * 0x1000 + w;
+	paging32_enable();
+	/* dir2: the identity map of dir1 (shared tables), alias tables of its own */
+	for (unsigned i = 0; i < 1024; i++)
+		dir2[i] = paging32_directory[i];
+	paging32_directory[ALIAS >> 22] = (uint32_t)table_a | PTE_P | PTE_W;
+	repoint_invlpg();
+	repoint_cr3_switch();
+	rewrite_while_unloaded();
+}
