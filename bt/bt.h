@@ -27,6 +27,7 @@
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
 #define BT_MAX_BLOCK_INSNS 64
+#define BT_UD_KINDS	6	/* opcodes counted apart in #UD statistics */
 #define BT_TC_SIZE	(64u << 20)
 /* views: supervisor + user, for each cached address space (mmu.h) */
 #define BT_VIEW_BYTES	((1ull << 32) * 2 * 4)
@@ -180,6 +181,9 @@ struct bt_cpu {
 
 	struct bt_vm *vm;
 	struct bt_stats stats;
+	/* #UD by opcode (ud_stats.c) */
+	struct { char name[24]; uint64_t count; } ud[BT_UD_KINDS];
+	uint64_t ud_other;
 	bool fpu_live;
 	uint8_t fx_guest[512] __attribute__((aligned(16)));
 
@@ -329,6 +333,9 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
 				    struct vcpu_exit *exit);
 void callout_complete_io(struct bt_cpu *cpu);
 uint32_t cpu_mode_key(const struct bt_cpu *cpu);
+
+/* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
+void ud_note(struct bt_cpu *cpu);
 
 /* --- signals.c --- */
 int signals_install(char *err, size_t errlen);

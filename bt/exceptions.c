@@ -215,6 +215,8 @@ void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
 
 	cpu->last_vector = (uint8_t)vector;
 	cpu->stats.guest_faults++;
+	if (vector == VEC_UD)
+		ud_note(cpu);
 	if (deliver(cpu, vector, has_err, err, cpu->eip, false, &f) == 0)
 		return;
 	/* a second fault while delivering: #DF when the pair calls for it

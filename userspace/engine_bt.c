@@ -219,6 +219,16 @@ static void bt_read_stats(struct engine_vcpu *v, struct engine_stats *st)
 	}
 	BT_STATS(BT_STAT_COUNTER)
 #undef BT_STAT_COUNTER
+	/* #UD by opcode, as many as fit after the fixed counters */
+	for (unsigned i = 0; i < BT_UD_KINDS && v->cpu->ud[i].count; i++)
+		if (st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0])) {
+			st->counter[st->nr_counters].name = v->cpu->ud[i].name;
+			st->counter[st->nr_counters++].value = v->cpu->ud[i].count;
+		}
+	if (v->cpu->ud_other && st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0])) {
+		st->counter[st->nr_counters].name = "bt.ud.other";
+		st->counter[st->nr_counters++].value = v->cpu->ud_other;
+	}
 }
 
 static void bt_vcpu_destroy(struct engine_vcpu *v)

@@ -117,6 +117,8 @@ static void test_undefined_opcode(void)
 	uint32_t eip;
 	memcpy(&eip, g.ram + g.st.gpr[HYVM_RSP], 4);
 	CU_ASSERT_EQUAL(eip, start);
+	/* counted by opcode in read_stats */
+	CU_ASSERT_EQUAL(tg_counter(&g, "bt.ud.0f0b"), 1);
 }
 
 /* The guest patches the immediate of an instruction it already ran. */
