@@ -35,7 +35,7 @@ TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.a
 test-top: $(O)/hyvm $(TOP_GUESTS)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 
-.PHONY: all test test-host test-unit test-guests test-guests-qemu kmod clean bench-bt
+.PHONY: all test test-host test-unit test-guests test-guests-qemu test-bt-diff kmod clean bench-bt
 all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests $(TOP_GUESTS)
 
 $(O)/%.o: %.c
@@ -75,13 +75,15 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 	cd $(GUEST_DIR) && ld -r -b binary -m elf_x86_64 -o $(abspath $@) demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
-# run of the guest suite, hyvm.ko in emulated AMD and Intel hosts, then the guest
+# run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
+# hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
 ifneq ($(SAN),1)
 	$(MAKE) --no-print-directory SAN=1 test-host
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
+	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	$(MAKE) --no-print-directory test-kmod-svm
 	$(MAKE) --no-print-directory test-kmod-vmx
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
@@ -100,6 +102,10 @@ test-unit: $(O)/unit-tests
 
 test-guests: $(O)/hyvm guests
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+
+# bt against QEMU TCG, guest by guest: same serial output, same exit status.
+test-bt-diff: $(O)/hyvm guests
+	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 
 test-guests-qemu: guests
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
