@@ -67,6 +67,7 @@ $(O)/top/%.elf: tests/top/%.asm
 
 include tests/guests/guests.mk
 include bench/bt/bench.mk
+include bench/nano/nano.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
 # from any directory.
@@ -95,6 +96,7 @@ test-host: all
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/top/run.sh $(O)/hyvm $(O)/top
+	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 test-unit: $(O)/unit-tests
