@@ -221,8 +221,11 @@ static bool do_msr(struct bt_cpu *cpu, bool write)
 	case 0x176: slot = &cpu->arch.sysenter_eip; break;
 	case 0x277: slot = &cpu->arch.pat; break;
 	case 0xc0000080:
-		if (write && (v & ~(1ull << 11)))
-			return false;	/* only NXE: no long mode, no SYSCALL */
+		/* NXE, and LME: inert until CR0.PG, where bt stops with
+		 * EXIT_MODE_UNSUPPORTED (dispatch.c) for an engine that runs
+		 * long mode. No SYSCALL. */
+		if (write && (v & ~((1ull << 11) | (1ull << 8))))
+			return false;
 		slot = &cpu->arch.efer;
 		break;
 	default:

@@ -16,6 +16,9 @@
 #include "mmio.h"
 #include "mmu.h"
 
+#define EFER_LME	(1u << 8)	/* long mode enable */
+#define EFER_LMA	(1u << 10)	/* long mode active */
+
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
@@ -208,6 +211,21 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			snprintf(exit->error.msg, sizeof(exit->error.msg),
 				 "triple fault at eip %#x (last exception %u)", cpu->eip, cpu->last_vector);
 			exit->error.last_vector = cpu->last_vector;
+			break;
+		}
+		/* A mode bt cannot run, entered by the instruction just done (MOV
+		 * to CR0 clearing PE, or setting PG with EFER.LME; a far transfer
+		 * to a 16-bit code segment): stop here with the state complete,
+		 * so another engine can continue. Checked here because CS loads
+		 * come from many callouts and every one returns through here. */
+		const char *mode = !(cpu->arch.cr0 & CR0_PE) ? "real mode" :
+				   (cpu->arch.cr0 & CR0_PG) && (cpu->arch.efer & EFER_LME) ? "long mode" :
+				   !(cpu->arch.seg[HYVM_CS].attrib & HYVM_SEG_DB) ? "16-bit code" : NULL;
+		if (mode) {
+			if (cpu->arch.cr0 & CR0_PG)
+				cpu->arch.efer |= EFER_LMA;	/* what CR0.PG=1 with LME does */
+			exit->kind = EXIT_MODE_UNSUPPORTED;
+			snprintf(exit->error.msg, sizeof(exit->error.msg), "%s", mode);
 			break;
 		}
 		if (cpu->kicked) {

@@ -39,7 +39,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm] [--mem MiB] "
+	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--mem MiB] "
 			"[--cmdline STR] [--module FILE]... [GUEST])\n");
 	return EXIT_USAGE;
 }
@@ -98,7 +98,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->no_stats = true;
 			break;
 		case 'h':
-			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm] [--mem MiB] "
+			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--mem MiB] "
 			       "[--cmdline STR] [--module FILE]... [--stats] [--stats-out FILE] "
 			       "[--no-stats] [GUEST]\n");
 			exit(0);
@@ -278,6 +278,8 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return EXIT_USAGE;
 	}
+	if (vm.stats && engine->attach_stats)
+		engine->attach_stats(vm.vcpu, vm.stats, 0);
 	fflush(stdout);
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */

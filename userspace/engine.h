@@ -15,6 +15,7 @@
 #include <hyvm/cpu_state.h>
 
 struct engine_vm;	/* engine-private */
+struct stats_writer;	/* stats.h */
 struct engine_vcpu;	/* engine-private */
 
 /* Guest features a guest may need beyond its CPU mode; an engine that
@@ -48,6 +49,11 @@ enum exit_kind {
 	EXIT_KICKED,		/* engine_ops.kick or a signal interrupted the run */
 	EXIT_SHUTDOWN,		/* triple fault */
 	EXIT_ERROR,		/* engine failure; see error */
+	/* The guest switched to a mode this engine cannot run (bt: real mode,
+	 * 16-bit code, long mode). The state is complete and consistent after
+	 * the instruction that switched, so another engine can continue from
+	 * it (the hybrid engine does); error.msg names the mode. */
+	EXIT_MODE_UNSUPPORTED,
 	EXIT_KIND_COUNT
 };
 
@@ -121,6 +127,9 @@ struct engine_ops {
 	/* Optional: the engine's name for a raw_reason (e.g. "KVM_EXIT_IO");
 	 * NULL op or NULL result: the console shows the number. */
 	const char *(*raw_reason_name)(uint32_t raw_reason);
+	/* Optional: the live statistics, for an engine that records events
+	 * of its own there (the hybrid engine's switches). */
+	void (*attach_stats)(struct engine_vcpu *vcpu, struct stats_writer *w, int index);
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };

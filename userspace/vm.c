@@ -241,6 +241,7 @@ static void trace_exit(struct vm *vm, const struct vcpu_exit *exit)
 	struct hyvm_cpu_state st;
 	static const char *const kinds[EXIT_KIND_COUNT] = {
 		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
+		"mode-unsupported",
 	};
 
 	if (vm->engine->get_state(vm->vcpu, &st) < 0)
@@ -289,6 +290,14 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		out->rip = exit.rip;
 		if (r < 0 || exit.kind == EXIT_ERROR) {
 			outcome(out, VM_ENGINE_ERROR, 4, exit.error.msg);
+			break;
+		}
+		if (exit.kind == EXIT_MODE_UNSUPPORTED) {
+			/* a plain engine cannot hand the vCPU on: a clear stop */
+			char msg[sizeof(out->msg)];
+			snprintf(msg, sizeof(msg), "engine %s cannot run %s; try --engine hybrid or kvm",
+				 vm->engine->name, exit.error.msg);
+			outcome(out, VM_ENGINE_ERROR, 4, msg);
 			break;
 		}
 		switch (exit.kind) {

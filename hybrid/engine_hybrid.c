@@ -1,0 +1,584 @@
+/*
+ * The hybrid engine: bt plus the best present hardware engine, both with a
+ * VM and a vCPU on the same guest RAM (one memfd). One of them is current
+ * and runs; at safe points the policy (policy.c) may move the vCPU, which
+ * is get_state on one engine and set_state on the other. A guest that
+ * enters a mode bt cannot run makes bt stop with EXIT_MODE_UNSUPPORTED,
+ * and the move then happens inside this run, unseen by the VMM.
+ *
+ * Moves the policy asks for are made at the start of the next vcpu_run,
+ * after the VMM has answered the exit: the old engine is first "settled"
+ * (kick + run), which completes what an exit leaves for the next entry
+ * (KVM advances RIP past an OUT, and stores IN data, only on the next
+ * KVM_RUN; immediate_exit makes that run return at once).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine.h"
+#include "policy.h"
+#include "stats.h"
+
+#define CONSULT_NS	1000000ull	/* at most one policy call a millisecond */
+#define INTERVAL_NS	10000000ull	/* statistics intervals the policy sees */
+#define RAW_BT_BASE	0x10000u	/* raw reasons of bt's exits: base + kind */
+
+struct side {
+	const struct engine_ops *ops;
+	struct engine_vm *vm;
+	struct hy_side_caps caps;
+};
+
+struct engine_vm {
+	struct side side[HY_SIDES];
+};
+
+enum hy_counter {
+	HC_SWITCHES, HC_FORCED, HC_SOFTWARE_HW, HC_PT, HC_IO, HC_CALM, HC_SETTLE_DEFERRED,
+	HC_SWITCH_NS_TOTAL, HC_SWITCH_NS_MAX, HC_NS_BT, HC_NS_HW, HC_COUNT
+};
+static const char *const hc_names[HC_COUNT] = {
+	"hybrid.switches", "hybrid.switch.forced", "hybrid.switch.software_hw",
+	"hybrid.switch.pt_heavy", "hybrid.switch.io_heavy", "hybrid.switch.calm",
+	"hybrid.switch.settle_deferred", "hybrid.switch_ns_total", "hybrid.switch_ns_max",
+	"hybrid.ns_on_bt", "hybrid.ns_on_hw",
+};
+
+struct engine_vcpu {
+	struct engine_vm *vm;
+	struct engine_vcpu *v[HY_SIDES];
+	volatile sig_atomic_t current;	/* enum hy_side; read by kick() */
+	bool window;			/* the VMM wants an interrupt window */
+	bool pending;			/* a move is decided, made on the next run */
+	enum hy_side pending_to;
+	struct hy_decision pending_d;
+	struct hy_tuning tune;
+
+	uint64_t last_switch_ns, last_consult_ns, run_end_ns;
+	/* the current interval */
+	uint64_t iv_start_ns, iv_guest_ns, iv_vmm_ns, iv_exits[EXIT_KIND_COUNT];
+	uint64_t iv_pt0, iv_shadow0;	/* bt's counters at the interval's start */
+	struct hy_interval last;
+
+	uint64_t counters[HC_COUNT];
+	uint64_t runs, exits[EXIT_KIND_COUNT];
+	bool trace;
+	struct stats_writer *stats;
+	int index;
+};
+
+/* For raw_reason_name, which gets no vCPU: one hardware engine a process. */
+static const struct engine_ops *hw_ops_for_names;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void caps_to_side(const struct engine_caps *c, struct hy_side_caps *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->present = c->present;
+	s->hardware_assist = c->hardware_assist;
+	/* Every hardware engine hyvm has uses EPT/NPT when it is hardware
+	 * assist (kvm on VT/AMD-V, hyvm.ko's svm and vmx); a software one
+	 * (kvm_pvm) shadows, but rule 3 moves off it first anyway. */
+	s->nested_paging = c->hardware_assist;
+	for (int n = 0; n < NEED_COUNT; n++)
+		s->cannot[n] = c->cannot[n] != NULL;
+}
+
+/* bt, and the most preferred present engine that is neither bt nor us. */
+static void find_sides(const struct engine_ops *ops[HY_SIDES], struct engine_caps caps[HY_SIDES])
+{
+	ops[HY_BT] = engine_find("bt");
+	ops[HY_HW] = NULL;
+	memset(caps, 0, sizeof(caps[0]) * HY_SIDES);
+	if (ops[HY_BT])
+		ops[HY_BT]->probe(&caps[HY_BT]);
+	for (const struct engine_ops *const *e = engine_list(); *e; e++) {
+		if (!strcmp((*e)->name, "bt") || !strcmp((*e)->name, "hybrid"))
+			continue;
+		(*e)->probe(&caps[HY_HW]);
+		if (caps[HY_HW].present) {
+			ops[HY_HW] = *e;
+			return;
+		}
+	}
+	memset(&caps[HY_HW], 0, sizeof(caps[HY_HW]));
+}
+
+static void hybrid_probe(struct engine_caps *caps)
+{
+	const struct engine_ops *ops[HY_SIDES];
+	struct engine_caps c[HY_SIDES];
+
+	memset(caps, 0, sizeof(*caps));
+	find_sides(ops, c);
+	if (!ops[HY_BT] || !c[HY_BT].present) {
+		snprintf(caps->absent_why, sizeof(caps->absent_why), "needs bt: %.140s",
+			 ops[HY_BT] ? c[HY_BT].absent_why : "not built in");
+		return;
+	}
+	if (!ops[HY_HW]) {
+		snprintf(caps->absent_why, sizeof(caps->absent_why),
+			 "needs a hardware engine (kvm, svm or vmx) besides bt; none is present");
+		return;
+	}
+	caps->present = true;
+	caps->hardware_assist = c[HY_HW].hardware_assist;
+	snprintf(caps->description, sizeof(caps->description), "bt + %s, switched per guest mode",
+		 ops[HY_HW]->name);
+	/* A need is unmet only if neither engine meets it; the reason is bt's
+	 * (static strings, so the pointer outlives c). */
+	for (int n = 0; n < NEED_COUNT; n++)
+		if (c[HY_BT].cannot[n] && c[HY_HW].cannot[n])
+			caps->cannot[n] = c[HY_BT].cannot[n];
+}
+
+static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)
+{
+	const struct engine_ops *ops[HY_SIDES];
+	struct engine_caps c[HY_SIDES];
+	struct engine_vm *vm;
+
+	find_sides(ops, c);
+	if (!ops[HY_BT] || !ops[HY_HW]) {
+		snprintf(err, errlen, "hybrid needs bt and a hardware engine");
+		return -1;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		snprintf(err, errlen, "hybrid: out of memory");
+		return -1;
+	}
+	for (int s = 0; s < HY_SIDES; s++) {
+		vm->side[s].ops = ops[s];
+		caps_to_side(&c[s], &vm->side[s].caps);
+		if (ops[s]->vm_create(&vm->side[s].vm, err, errlen) < 0) {
+			for (int t = 0; t < s; t++)
+				ops[t]->vm_destroy(vm->side[t].vm);
+			free(vm);
+			return -1;
+		}
+	}
+	hw_ops_for_names = ops[HY_HW];
+	*out = vm;
+	return 0;
+}
+
+static int hybrid_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
+			  int memfd, off_t offset, char *err, size_t errlen)
+{
+	for (int s = 0; s < HY_SIDES; s++)
+		if (vm->side[s].ops->map_ram(vm->side[s].vm, gpa, host, size, memfd, offset,
+					     err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int hybrid_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,
+			      char *err, size_t errlen)
+{
+	struct engine_vcpu *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		snprintf(err, errlen, "hybrid: out of memory");
+		return -1;
+	}
+	v->vm = vm;
+	v->index = index;
+	hy_policy_defaults(&v->tune);
+	v->trace = getenv("HYVM_HYBRID_TRACE") != NULL;
+	for (int s = 0; s < HY_SIDES; s++)
+		if (vm->side[s].ops->vcpu_create(vm->side[s].vm, index, &v->v[s], err, errlen) < 0) {
+			if (s)
+				vm->side[0].ops->vcpu_destroy(v->v[0]);
+			free(v);
+			return -1;
+		}
+	*out = v;
+	return 0;
+}
+
+static const struct engine_ops *cur_ops(const struct engine_vcpu *v)
+{
+	return v->vm->side[v->current].ops;
+}
+
+static struct hy_guest guest_of(const struct hyvm_cpu_state *st)
+{
+	struct hy_guest g = { .cpl = st->seg[HYVM_CS].selector & 3 };
+
+	if (!(st->cr0 & 1)) {
+		g.mode = HY_MODE_REAL;
+		g.cpl = 0;
+	} else if ((st->efer & (1u << 10)) || ((st->cr0 >> 31) && (st->efer & (1u << 8)))) {
+		g.mode = HY_MODE_LONG;
+	} else {
+		g.mode = !(st->cr0 >> 31) ? HY_MODE_PROT :
+			 (st->cr4 & (1u << 5)) ? HY_MODE_PAE : HY_MODE_PAGED32;
+		g.code16 = !(st->seg[HYVM_CS].attrib & HYVM_SEG_DB);
+	}
+	return g;
+}
+
+static enum guest_mode stats_mode(const struct hy_guest *g)
+{
+	static const enum guest_mode m[] = {
+		[HY_MODE_REAL] = MODE_REAL, [HY_MODE_PROT] = MODE_PROTECTED,
+		[HY_MODE_PAGED32] = MODE_PAGED, [HY_MODE_PAE] = MODE_PAE, [HY_MODE_LONG] = MODE_LONG,
+	};
+	return m[g->mode];
+}
+
+static uint64_t bt_counter(struct engine_vcpu *v, const char *name)
+{
+	struct engine_stats st;
+
+	v->vm->side[HY_BT].ops->read_stats(v->v[HY_BT], &st);
+	for (unsigned i = 0; i < st.nr_counters; i++)
+		if (!strcmp(st.counter[i].name, name))
+			return st.counter[i].value;
+	return 0;
+}
+
+static void interval_start(struct engine_vcpu *v, uint64_t now)
+{
+	v->iv_start_ns = now;
+	v->iv_guest_ns = v->iv_vmm_ns = 0;
+	memset(v->iv_exits, 0, sizeof(v->iv_exits));
+	v->iv_pt0 = bt_counter(v, "bt.pt_write_traps");
+	v->iv_shadow0 = bt_counter(v, "bt.shadow_faults_hidden");
+}
+
+/* Closes the interval into v->last when it is long enough. A switch starts
+ * a new one: rates of one engine say nothing about the other. */
+static void interval_tick(struct engine_vcpu *v, uint64_t now)
+{
+	uint64_t ns = now - v->iv_start_ns;
+
+	if (ns < INTERVAL_NS)
+		return;
+	double s = ns / 1e9;
+	memset(&v->last, 0, sizeof(v->last));
+	v->last.ns = ns;
+	for (int k = 0; k < EXIT_KIND_COUNT; k++)
+		v->last.exits_per_s[k] = v->iv_exits[k] / s;
+	if (v->current == HY_BT) {
+		v->last.pt_writes_per_s = (bt_counter(v, "bt.pt_write_traps") - v->iv_pt0) / s;
+		v->last.shadow_faults_per_s =
+			(bt_counter(v, "bt.shadow_faults_hidden") - v->iv_shadow0) / s;
+	}
+	v->last.vmm_share = (double)v->iv_vmm_ns / ns;
+	interval_start(v, now);
+}
+
+static struct hy_decision consult(struct engine_vcpu *v, const struct hy_guest *g, uint64_t now)
+{
+	struct hy_input in = {
+		.current = v->current,
+		.guest = *g,
+		.last = v->last,
+		.since_switch_ns = now - v->last_switch_ns,
+	};
+
+	for (int s = 0; s < HY_SIDES; s++)
+		in.side[s] = v->vm->side[s].caps;
+	v->last_consult_ns = now;
+	return hy_decide(&in, &v->tune);
+}
+
+static void count_switch(struct engine_vcpu *v, enum hy_reason r, uint64_t ns)
+{
+	v->counters[HC_SWITCHES]++;
+	v->counters[r == HY_R_FORCED ? HC_FORCED : r == HY_R_SOFTWARE_HW ? HC_SOFTWARE_HW :
+		    r == HY_R_PT_HEAVY ? HC_PT : r == HY_R_IO_HEAVY ? HC_IO : HC_CALM]++;
+	v->counters[HC_SWITCH_NS_TOTAL] += ns;
+	if (ns > v->counters[HC_SWITCH_NS_MAX])
+		v->counters[HC_SWITCH_NS_MAX] = ns;
+}
+
+/* Moves the vCPU to side `to`: state, the interrupt-window request, and a
+ * note in the live statistics. -1 + exit->error on failure. */
+static int move_to(struct engine_vcpu *v, enum hy_side to, const struct hy_decision *d,
+		   struct vcpu_exit *exit)
+{
+	enum hy_side from = v->current;
+	const struct engine_ops *fo = v->vm->side[from].ops, *to_ops = v->vm->side[to].ops;
+	struct hyvm_cpu_state st;
+	char err[160] = "";
+	uint64_t t0 = now_ns();
+
+	int got = fo->get_state(v->v[from], &st);
+	uint64_t tg = now_ns();
+	if (got < 0)
+		snprintf(err, sizeof(err), "get_state on %s failed", fo->name);
+	else if (to_ops->set_state(v->v[to], &st, err, sizeof(err)) < 0 && !err[0])
+		snprintf(err, sizeof(err), "set_state on %s failed", to_ops->name);
+	uint64_t t1 = now_ns();
+	if (err[0]) {
+		memset(exit, 0, sizeof(*exit));
+		exit->kind = EXIT_ERROR;
+		exit->error.last_vector = 0xff;
+		snprintf(exit->error.msg, sizeof(exit->error.msg), "hybrid: moving %s -> %s (%.40s): %.100s",
+			 fo->name, to_ops->name, d->why, err);
+		return -1;
+	}
+	fo->request_irq_window(v->v[from], false);
+	to_ops->request_irq_window(v->v[to], v->window);
+	v->counters[from == HY_BT ? HC_NS_BT : HC_NS_HW] += t1 - v->last_switch_ns;
+	v->current = to;
+	v->last_switch_ns = t1;
+	count_switch(v, d->reason, t1 - t0);
+
+	struct hy_guest g = guest_of(&st);
+	char why[96];
+	snprintf(why, sizeof(why), "%s->%s: %s", fo->name, to_ops->name, d->why);
+	stats_note_switch(v->stats, v->index, stats_mode(&g), stats_mode(&g), why);
+	if (v->trace)
+		fprintf(stderr, "hybrid: %s at rip=%#llx (%s; %.1f us: get_state %.1f, set_state %.1f)\n",
+			why, (unsigned long long)st.rip, hy_reason_name(d->reason), (t1 - t0) / 1e3,
+			(tg - t0) / 1e3, (t1 - tg) / 1e3);
+	interval_start(v, t1);
+	return 0;
+}
+
+/* Completes what the last exit left for the next entry on the current
+ * engine, without running guest code. Returns 1 when settled; 0 when the
+ * engine stopped for something else first (exit is then the VMM's). */
+static int settle(struct engine_vcpu *v, struct vcpu_exit *exit, int *r)
+{
+	const struct engine_ops *o = cur_ops(v);
+
+	o->kick(v->v[v->current]);
+	*r = o->vcpu_run(v->v[v->current], exit);
+	return *r == 0 && exit->kind == EXIT_KICKED;
+}
+
+static bool safe_point(const struct vcpu_exit *e)
+{
+	switch (e->kind) {
+	case EXIT_IO:
+		return e->io.write;
+	case EXIT_MMIO:
+		return e->mmio.write;
+	case EXIT_HLT: case EXIT_KICKED: case EXIT_IRQ_WINDOW:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
+			    char *err, size_t errlen);
+
+static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
+{
+	uint64_t now = now_ns();
+	int r;
+
+	v->runs++;
+	if (v->run_end_ns)
+		v->iv_vmm_ns += now - v->run_end_ns;
+	if (v->pending) {
+		v->pending = false;
+		if (!settle(v, exit, &r)) {
+			/* the old engine had more to say: let the VMM answer it
+			 * and decide again later */
+			v->counters[HC_SETTLE_DEFERRED]++;
+			goto out;
+		}
+		if (move_to(v, v->pending_to, &v->pending_d, exit) < 0)
+			return -1;
+	}
+	for (;;) {
+		uint64_t t0 = now_ns();
+		r = cur_ops(v)->vcpu_run(v->v[v->current], exit);
+		now = now_ns();
+		v->iv_guest_ns += now - t0;
+		if (r < 0 || exit->kind != EXIT_MODE_UNSUPPORTED)
+			break;
+		/* bt stopped after entering a mode it cannot run; its state is
+		 * complete, so the other engine continues from it at once. */
+		struct hyvm_cpu_state st;
+		if (cur_ops(v)->get_state(v->v[v->current], &st) < 0)
+			break;
+		struct hy_guest g = guest_of(&st);
+		struct hy_decision d = consult(v, &g, now);
+		if (d.action == HY_STAY)
+			break;	/* nobody can: the VMM reports it */
+		v->run_end_ns = now;
+		if (move_to(v, d.action == HY_GO_BT ? HY_BT : HY_HW, &d, exit) < 0)
+			return -1;
+	}
+	if (r == 0 && safe_point(exit) && now - v->last_consult_ns >= CONSULT_NS) {
+		struct hyvm_cpu_state st;
+		interval_tick(v, now);
+		if (cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
+			struct hy_guest g = guest_of(&st);
+			struct hy_decision d = consult(v, &g, now);
+			if (d.action != HY_STAY) {
+				v->pending = true;
+				v->pending_to = d.action == HY_GO_BT ? HY_BT : HY_HW;
+				v->pending_d = d;
+			}
+		}
+	}
+out:
+	if (exit->kind < EXIT_KIND_COUNT) {
+		v->exits[exit->kind]++;
+		v->iv_exits[exit->kind]++;
+	}
+	if (v->current == HY_BT)
+		exit->raw_reason = RAW_BT_BASE + exit->kind;
+	v->run_end_ns = now_ns();
+	return r;
+}
+
+static int hybrid_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
+{
+	return cur_ops(v)->get_state(v->v[v->current], st);
+}
+
+/* The first state picks the engine: hardware if the policy would keep the
+ * vCPU there, else bt; the other one if the pick refuses the state. */
+static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
+			    char *err, size_t errlen)
+{
+	struct hy_guest g = guest_of(st);
+	uint64_t now = now_ns();
+	enum hy_side first;
+
+	v->current = HY_HW;
+	v->last_switch_ns = 0;	/* no residency to respect */
+	struct hy_decision d = consult(v, &g, now);
+	first = d.action == HY_GO_BT ? HY_BT : HY_HW;
+	v->pending = false;
+	for (int i = 0; i < HY_SIDES; i++) {
+		enum hy_side s = i ? !first : first;
+		if (v->vm->side[s].ops->set_state(v->v[s], st, err, errlen) == 0) {
+			v->current = s;
+			v->last_switch_ns = now;
+			interval_start(v, now);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int hybrid_inject_irq(struct engine_vcpu *v, uint8_t vector)
+{
+	return cur_ops(v)->inject_irq(v->v[v->current], vector);
+}
+
+static void hybrid_request_irq_window(struct engine_vcpu *v, bool on)
+{
+	v->window = on;
+	cur_ops(v)->request_irq_window(v->v[v->current], on);
+}
+
+/* Async-signal-safe: current is a sig_atomic_t, and a kick that lands on
+ * the engine being left costs at most one tick (the next one comes). */
+static void hybrid_kick(struct engine_vcpu *v)
+{
+	int s = v->current;
+
+	v->vm->side[s].ops->kick(v->v[s]);
+}
+
+static void hybrid_read_stats(struct engine_vcpu *v, struct engine_stats *st)
+{
+	struct engine_stats b;
+	uint64_t now = now_ns();
+
+	memset(st, 0, sizeof(*st));
+	st->runs = v->runs;
+	memcpy(st->exits, v->exits, sizeof(st->exits));
+	for (int c = 0; c < HC_COUNT; c++) {
+		uint64_t val = v->counters[c];
+		if ((c == HC_NS_BT && v->current == HY_BT) || (c == HC_NS_HW && v->current == HY_HW))
+			val += now - v->last_switch_ns;
+		st->counter[st->nr_counters].name = hc_names[c];
+		st->counter[st->nr_counters++].value = val;
+	}
+	/* then bt's own counters, as many as fit */
+	v->vm->side[HY_BT].ops->read_stats(v->v[HY_BT], &b);
+	for (unsigned i = 0; i < b.nr_counters && st->nr_counters < 32; i++)
+		st->counter[st->nr_counters++] = b.counter[i];
+}
+
+static const char *hybrid_raw_reason_name(uint32_t raw)
+{
+	static const char *const bt_names[EXIT_KIND_COUNT] = {
+		"bt:none", "bt:io", "bt:mmio", "bt:hlt", "bt:irq-window", "bt:kicked",
+		"bt:shutdown", "bt:error", "bt:mode-unsupported",
+	};
+
+	if (raw >= RAW_BT_BASE && raw < RAW_BT_BASE + EXIT_KIND_COUNT)
+		return bt_names[raw - RAW_BT_BASE];
+	if (hw_ops_for_names && hw_ops_for_names->raw_reason_name)
+		return hw_ops_for_names->raw_reason_name(raw);
+	return NULL;
+}
+
+static void hybrid_attach_stats(struct engine_vcpu *v, struct stats_writer *w, int index)
+{
+	v->stats = w;
+	v->index = index;
+}
+
+static void hybrid_vcpu_destroy(struct engine_vcpu *v)
+{
+	if (!v)
+		return;
+	/* HYVM_HYBRID_STATS=1: switches and their cost on stderr at the end */
+	if (getenv("HYVM_HYBRID_STATS")) {
+		struct engine_stats st;
+		hybrid_read_stats(v, &st);
+		for (unsigned i = 0; i < HC_COUNT; i++)
+			fprintf(stderr, "hybrid: %-32s %llu\n", st.counter[i].name,
+				(unsigned long long)st.counter[i].value);
+	}
+	for (int s = 0; s < HY_SIDES; s++)
+		v->vm->side[s].ops->vcpu_destroy(v->v[s]);
+	free(v);
+}
+
+static void hybrid_vm_destroy(struct engine_vm *vm)
+{
+	if (!vm)
+		return;
+	for (int s = 0; s < HY_SIDES; s++)
+		vm->side[s].ops->vm_destroy(vm->side[s].vm);
+	free(vm);
+}
+
+const struct engine_ops hybrid_engine_ops = {
+	.name = "hybrid",
+	.probe = hybrid_probe,
+	.vm_create = hybrid_vm_create,
+	.map_ram = hybrid_map_ram,
+	.vcpu_create = hybrid_vcpu_create,
+	.vcpu_run = hybrid_vcpu_run,
+	.get_state = hybrid_get_state,
+	.set_state = hybrid_set_state,
+	.inject_irq = hybrid_inject_irq,
+	.request_irq_window = hybrid_request_irq_window,
+	.kick = hybrid_kick,
+	.read_stats = hybrid_read_stats,
+	.raw_reason_name = hybrid_raw_reason_name,
+	.attach_stats = hybrid_attach_stats,
+	.vcpu_destroy = hybrid_vcpu_destroy,
+	.vm_destroy = hybrid_vm_destroy,
+};
+/* Below every hardware engine (kvm 30, vmx 21, svm 20) and above bt (10):
+ * auto keeps choosing a single hardware engine for what it can run alone,
+ * and takes hybrid over bt alone, for a guest bt alone could not finish
+ * (one that also drops to real mode or enters long mode). */
+ENGINE_REGISTER(hybrid_engine_ops, 15)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The hybrid engine switching for real: realmode.elf and longmode.elf on
+# --engine hybrid must PASS with the same output as on kvm alone, and the
+# switches must have happened (bt runs the 32-bit parts, kvm the real-mode,
+# 16-bit and long-mode parts). Prints each switch with its cost.
+#
+#   tests/hybrid/run.sh HYVM GUEST_DIR
+set -u
+hyvm=${1:?usage: run.sh HYVM GUEST_DIR} guests=${2:?usage: run.sh HYVM GUEST_DIR}
+failed=0 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if ! "$hyvm" engines | grep -q '^hybrid present'; then
+	echo "SKIP hybrid: $("$hyvm" engines | grep '^hybrid')"
+	exit 0
+fi
+
+fail() { echo "FAIL $*"; failed=1; }
+
+# guest, then the switches the trace must show (extended regexes), in order
+check() {
+	local g=$1 elf=$guests/$1.elf; shift
+	HYVM_HYBRID_TRACE=1 HYVM_HYBRID_STATS=1 timeout 60 "$hyvm" run --engine hybrid --no-stats \
+		"$elf" </dev/null >"$work/$g.hybrid" 2>"$work/$g.err"
+	local rc=$?
+	timeout 60 "$hyvm" run --engine kvm --no-stats "$elf" </dev/null >"$work/$g.kvm" 2>/dev/null
+	local rc_kvm=$?
+	[[ $rc == 1 ]] || fail "$g (hybrid): exit status $rc, want 1: $(tail -n 3 "$work/$g.err" | tr '\n' ' ')"
+	[[ $rc_kvm == 1 ]] || fail "$g (kvm): exit status $rc_kvm, want 1"
+	grep -q '^PASS' "$work/$g.hybrid" || fail "$g (hybrid): no PASS line"
+	cmp -s "$work/$g.hybrid" "$work/$g.kvm" ||
+		fail "$g: output differs from kvm's: $(diff "$work/$g.kvm" "$work/$g.hybrid" | head -n 4 | tr '\n' ' ')"
+	grep '^hybrid: [a-z]*->' "$work/$g.err" | sed 's/^/  /'
+	local i=1
+	for want in "$@"; do
+		sed -n "${i}p" < <(grep '^hybrid: [a-z]*->' "$work/$g.err") | grep -Eq "$want" ||
+			fail "$g: switch $i is not /$want/"
+		i=$((i + 1))
+	done
+	local n
+	n=$(grep -c '^hybrid: [a-z]*->' "$work/$g.err")
+	(( n == $# )) || fail "$g: $n switches, want $#"
+	grep -q "^hybrid: hybrid.switches *$# *\$" "$work/$g.err" ||
+		fail "$g: read_stats does not count $# switches"
+	((failed)) || echo "PASS $g (hybrid): output as on kvm, $n switches"
+}
+
+check realmode 'bt->kvm: bt cannot run 16-bit protected mode' 'kvm->bt: protected mode: hw engine is software'
+check longmode 'bt->kvm: bt cannot run long mode'
+exit $failed

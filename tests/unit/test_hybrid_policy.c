@@ -1,0 +1,295 @@
+/*
+ * The hybrid policy on synthetic traces and on one transcribed from a run:
+ * single decisions for each rule, then sequences of inputs replayed through
+ * a small simulator that applies each decision the way engine_hybrid.c
+ * does (a move resets the time since the last switch), to show that the
+ * hysteresis keeps rates that hover around a threshold from flapping.
+ */
+#include <string.h>
+#include "hybrid/policy.h"
+#include "unit.h"
+
+#define MS 1000000ull
+
+/* kvm_pvm as its probe reports it: software, no 32-bit paging, no ring 3. */
+static struct hy_side_caps kvm_pvm(void)
+{
+	struct hy_side_caps c = { .present = true };
+
+	c.cannot[NEED_PAGING32] = c.cannot[NEED_PAE] = c.cannot[NEED_SOFT_INT_CPL0] = true;
+	c.cannot[NEED_USER_MODE] = c.cannot[NEED_SSE] = true;
+	return c;
+}
+
+static struct hy_side_caps bt_caps(void)
+{
+	struct hy_side_caps c = { .present = true };
+
+	c.cannot[NEED_REAL_MODE] = c.cannot[NEED_LONG_MODE] = true;
+	return c;
+}
+
+/* True VT-x without EPT and without unrestricted guest (an old CPU). */
+static struct hy_side_caps old_vtx(void)
+{
+	struct hy_side_caps c = { .present = true, .hardware_assist = true };
+
+	c.cannot[NEED_REAL_MODE] = true;
+	return c;
+}
+
+static struct hy_input input(enum hy_side cur, enum hy_mode mode, struct hy_side_caps hw)
+{
+	struct hy_input in = { .current = cur, .guest = { .mode = mode } };
+
+	in.side[HY_BT] = bt_caps();
+	in.side[HY_HW] = hw;
+	in.since_switch_ns = 1000 * MS;
+	return in;
+}
+
+static struct hy_tuning tuning(void)
+{
+	struct hy_tuning t;
+
+	hy_policy_defaults(&t);
+	return t;
+}
+
+static void test_forced_ignores_residency(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_BT, HY_MODE_REAL, kvm_pvm());
+
+	in.since_switch_ns = 0;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_EQUAL(d.reason, HY_R_FORCED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "real mode"));
+
+	in.guest.mode = HY_MODE_LONG;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "long mode"));
+
+	/* 16-bit protected-mode code is bt's real-mode gap too */
+	in.guest.mode = HY_MODE_PROT;
+	in.guest.code16 = true;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_EQUAL(d.reason, HY_R_FORCED);
+
+	/* kvm_pvm refuses 32-bit paging and ring 3 outside long mode */
+	in = input(HY_HW, HY_MODE_PAGED32, kvm_pvm());
+	in.since_switch_ns = 0;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_GO_BT);
+	in = input(HY_HW, HY_MODE_PROT, kvm_pvm());
+	in.guest.cpl = 3;
+	in.since_switch_ns = 0;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_FORCED);
+	/* ring 3 in long mode runs natively on kvm_pvm: stay */
+	in.guest.mode = HY_MODE_LONG;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+}
+
+static void test_nobody_or_only_one(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_REAL, old_vtx());
+	struct hy_decision d = hy_decide(&in, &t);
+
+	/* neither bt nor VT-x without unrestricted guest runs real mode */
+	CU_ASSERT_EQUAL(d.action, HY_STAY);
+	CU_ASSERT_EQUAL(d.reason, HY_R_NOBODY);
+	in = input(HY_BT, HY_MODE_PROT, kvm_pvm());
+	in.side[HY_HW].present = false;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_STAY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "only bt"));
+}
+
+static void test_software_hw_prefers_bt(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_PROT, kvm_pvm());
+
+	in.since_switch_ns = t.mode_residency_ns - 1;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_STAY);
+	CU_ASSERT_EQUAL(d.reason, HY_R_RESIDENCY);
+	in.since_switch_ns = t.mode_residency_ns;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_BT);
+	CU_ASSERT_EQUAL(d.reason, HY_R_SOFTWARE_HW);
+	/* and bt stays on bt, whatever the statistics */
+	in = input(HY_BT, HY_MODE_PROT, kvm_pvm());
+	in.last.ns = 10 * MS;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+}
+
+static void test_pt_heavy_band(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_PAGED32, old_vtx());
+
+	in.last.ns = 10 * MS;
+	in.last.shadow_faults_per_s = t.pt_high + 1;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_BT);
+	CU_ASSERT_EQUAL(d.reason, HY_R_PT_HEAVY);
+	/* the same with nested paging: shadow faults do not happen there */
+	in.side[HY_HW].nested_paging = true;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	in.side[HY_HW].nested_paging = false;
+	/* no statistics yet: no statistics-driven move */
+	in.last.ns = 0;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+
+	/* on bt: inside the band nobody moves, below it back to hardware */
+	in = input(HY_BT, HY_MODE_PAGED32, old_vtx());
+	in.last.ns = 10 * MS;
+	in.last.pt_writes_per_s = (t.pt_low + t.pt_high) / 2;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	in.last.pt_writes_per_s = t.pt_low - 1;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_EQUAL(d.reason, HY_R_PT_CALM);
+	in.since_switch_ns = t.min_residency_ns - 1;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_RESIDENCY);
+}
+
+static void test_io_heavy(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_PROT, old_vtx());
+
+	in.side[HY_HW].nested_paging = true;
+	in.last.ns = 10 * MS;
+	in.last.exits_per_s[EXIT_IO] = t.io_high + 1;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_IO_HEAVY);
+	in.current = HY_BT;
+	in.last.exits_per_s[EXIT_IO] = t.io_low + 1;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	in.last.exits_per_s[EXIT_IO] = t.io_low - 1;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_EQUAL(d.reason, HY_R_NESTED);
+}
+
+/* --- traces ------------------------------------------------------------ */
+
+struct step {
+	uint64_t dt_ns;		/* time since the previous step */
+	enum hy_mode mode;
+	bool code16;
+	double pt_per_s, io_per_s;
+};
+#define STEP(dt, m, ...) { .dt_ns = (dt), .mode = (m), __VA_ARGS__ }
+
+/* Replays steps from `start`; returns the number of switches and the side
+ * the vCPU ends on. */
+static int replay(const struct step *s, int n, enum hy_side start, struct hy_side_caps hw,
+		  enum hy_side *end)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(start, HY_MODE_PROT, hw);
+	int switches = 0;
+
+	in.since_switch_ns = 0;
+	for (int i = 0; i < n; i++) {
+		in.since_switch_ns += s[i].dt_ns;
+		in.guest.mode = s[i].mode;
+		in.guest.code16 = s[i].code16;
+		memset(&in.last, 0, sizeof(in.last));
+		in.last.ns = 10 * MS;
+		in.last.pt_writes_per_s = s[i].pt_per_s;
+		in.last.shadow_faults_per_s = 0;
+		in.last.exits_per_s[EXIT_IO] = s[i].io_per_s;
+		struct hy_decision d = hy_decide(&in, &t);
+		CU_ASSERT(d.why[0] != 0);
+		if (d.action != HY_STAY) {
+			in.current = d.action == HY_GO_BT ? HY_BT : HY_HW;
+			in.since_switch_ns = 0;
+			switches++;
+		}
+	}
+	*end = in.current;
+	return switches;
+}
+
+/* The switches of tests/guests/realmode.elf on hybrid (HYVM_HYBRID_TRACE):
+ * bt runs the 32-bit start, the far jump to 16-bit code forces kvm, real
+ * mode stays there, and the return to 32-bit code goes back to bt once
+ * the mode residency has passed. Steps are the 1 ms kicks. */
+static void test_trace_realmode(void)
+{
+	struct step s[] = {
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+		STEP(0, HY_MODE_PROT, .code16 = true),	/* jmp SEL_CODE16: forced */
+		STEP(1 * MS, HY_MODE_REAL), STEP(1 * MS, HY_MODE_REAL), STEP(1 * MS, HY_MODE_REAL),
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+	};
+	enum hy_side end;
+	int n = replay(s, sizeof(s) / sizeof(s[0]), HY_BT, kvm_pvm(), &end);
+
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(end, HY_BT);
+}
+
+/* A page-table rate that hovers around the high mark for 2 s, never
+ * falling below the low one: one move to bt, none back. Without the band
+ * (leave above high, return below low) it would move every other step. */
+static void test_trace_no_flap_in_band(void)
+{
+	struct step s[200];
+	enum hy_side end;
+
+	for (int i = 0; i < 200; i++)
+		s[i] = (struct step)STEP(10 * MS, HY_MODE_PAGED32, .pt_per_s = i % 2 ? 25000 : 15000);
+	CU_ASSERT_EQUAL(replay(s, 200, HY_HW, old_vtx(), &end), 1);
+	CU_ASSERT_EQUAL(end, HY_BT);
+}
+
+/* A rate that swings across the whole band every 10 ms for 2 s: the
+ * minimum residency (50 ms) caps the moves at one per 50 ms, where a
+ * policy without it would move 200 times. */
+static void test_trace_residency_caps(void)
+{
+	struct hy_tuning t = tuning();
+	struct step s[200];
+	enum hy_side end;
+
+	for (int i = 0; i < 200; i++)
+		s[i] = (struct step)STEP(10 * MS, HY_MODE_PAGED32, .pt_per_s = i % 2 ? 30000 : 0);
+	int n = replay(s, 200, HY_HW, old_vtx(), &end);
+	CU_ASSERT(n >= 1);
+	CU_ASSERT(n <= (int)(2000 * MS / t.min_residency_ns) + 1);
+}
+
+/* A guest that drops to real mode every 2 ms (BIOS calls from a 32-bit
+ * kernel) on kvm_pvm: the moves to real mode are forced, the moves back
+ * wait for the mode residency, so at most one round trip per 5 ms. */
+static void test_trace_mode_thrash(void)
+{
+	struct hy_tuning t = tuning();
+	struct step s[1000];
+	enum hy_side end;
+
+	for (int i = 0; i < 1000; i++)
+		s[i] = (struct step)STEP(1 * MS, (i / 2) % 2 ? HY_MODE_REAL : HY_MODE_PROT);
+	int n = replay(s, 1000, HY_BT, kvm_pvm(), &end);
+	CU_ASSERT(n >= 2);
+	CU_ASSERT(n <= 2 * (int)(1000 * MS / t.mode_residency_ns) + 2);
+}
+
+UNIT_SUITE(hybrid_policy, NULL, NULL,
+	   UNIT_TEST(test_forced_ignores_residency),
+	   UNIT_TEST(test_nobody_or_only_one),
+	   UNIT_TEST(test_software_hw_prefers_bt),
+	   UNIT_TEST(test_pt_heavy_band),
+	   UNIT_TEST(test_io_heavy),
+	   UNIT_TEST(test_trace_realmode),
+	   UNIT_TEST(test_trace_no_flap_in_band),
+	   UNIT_TEST(test_trace_residency_caps),
+	   UNIT_TEST(test_trace_mode_thrash));
