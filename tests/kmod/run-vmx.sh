@@ -66,7 +66,7 @@ case "$VMXLINE" in
 "vmx present"*)
 	if /tests/hyvm_smoke --expect vmx; then :; else echo "FAIL hyvm_smoke: status $?"; fi
 	case "$VMXLINE" in
-	*unrestricted*)
+	*"unrestricted guest)")
 		for t in hyvm_run hyvm_abuse; do
 			echo "== $t"
 			/tests/$t || echo "FAIL $t: exit status $?"
@@ -81,7 +81,7 @@ auto realmode
 auto alu
 if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status $?"; fi
 case "$VMXLINE" in
-*unrestricted*)
+"vmx present"*"unrestricted guest)")
 	echo "== unrestricted_guest=0"
 	if insmod /hyvm.ko unrestricted_guest=0; then echo "PASS insmod-ug0"; else echo "FAIL insmod-ug0"; fi
 	hyvm engines -v | sed 's/^/ENGINES-UG0 /'
