@@ -57,6 +57,7 @@ struct engine_vcpu {
 	struct hy_tuning tune;
 
 	uint64_t last_switch_ns, last_consult_ns, run_end_ns;
+	uint64_t consult_cr0, consult_efer;	/* as of the last consult */
 	/* the current interval */
 	uint64_t iv_start_ns, iv_guest_ns, iv_vmm_ns, iv_exits[EXIT_KIND_COUNT];
 	uint64_t iv_pt0, iv_shadow0;	/* bt's counters at the interval's start */
@@ -194,6 +195,10 @@ static int hybrid_vcpu_create(struct engine_vm *vm, int index, struct engine_vcp
 	v->vm = vm;
 	v->index = index;
 	hy_policy_defaults(&v->tune);
+	/* For tests that must see a mode-driven move at a known point. */
+	const char *mr = getenv("HYVM_HYBRID_MODE_RESIDENCY_MS");
+	if (mr && *mr)
+		v->tune.mode_residency_ns = strtoull(mr, NULL, 10) * 1000000ull;
 	v->trace = getenv("HYVM_HYBRID_TRACE") != NULL;
 	for (int s = 0; s < HY_SIDES; s++)
 		if (vm->side[s].ops->vcpu_create(vm->side[s].vm, index, &v->v[s], err, errlen) < 0) {
@@ -291,6 +296,8 @@ static struct hy_decision consult(struct engine_vcpu *v, const struct hy_guest *
 	for (int s = 0; s < HY_SIDES; s++)
 		in.side[s] = v->vm->side[s].caps;
 	v->last_consult_ns = now;
+	v->consult_cr0 = g->mode == HY_MODE_REAL ? 0 : 1;
+	v->consult_efer = g->mode == HY_MODE_LONG;
 	return hy_decide(&in, &v->tune);
 }
 
@@ -417,7 +424,11 @@ static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 		if (move_to(v, d.action == HY_GO_BT ? HY_BT : HY_HW, &d, exit) < 0)
 			return -1;
 	}
-	if (r == 0 && safe_point(exit) && now - v->last_consult_ns >= CONSULT_NS) {
+	/* A change of CR0.PE or long mode the exit shows is worth a consult
+	 * before the throttle allows one: that is when the best engine changes. */
+	bool mode_changed = exit->ctl_valid &&
+		((exit->cr0 & 1) != v->consult_cr0 || !!(exit->efer & (1u << 10)) != v->consult_efer);
+	if (r == 0 && safe_point(exit) && (mode_changed || now - v->last_consult_ns >= CONSULT_NS)) {
 		struct hyvm_cpu_state st;
 		interval_tick(v, now);
 		if (cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
