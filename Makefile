@@ -129,7 +129,7 @@ test-kmod-svm:
 # Intel CPU models (tests/kmod/run-vmx.sh).
 .PHONY: test-kmod-vmx
 test-kmod-vmx: all
-	tests/kmod/run-vmx.sh
+	tests/kmod/run-vmx.sh --jobs 2
 
 clean:
 	rm -rf build build-san
