@@ -106,7 +106,8 @@ test-unit: $(O)/unit-tests
 test-guests: $(O)/hyvm guests
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
-# bt against QEMU TCG, guest by guest: same serial output, same exit status.
+# Each engine against QEMU TCG, guest by guest: same serial output, exit
+# status and STATE line (registers and a memory CRC32).
 test-bt-diff: $(O)/hyvm guests
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Differential test: every 32-bit guest runs on hyvm's bt engine and under
-# QEMU's software emulation (the oracle); the serial output (PASS/FAIL lines
-# and anything the guest prints) and the exit status must be the same.
-# Guests bt cannot run (it exits 77 with SKIP) are skipped, and say so.
+# Differential test: every guest runs under QEMU's software emulation (TCG,
+# the oracle) and on each of hyvm's engines present here that is bt, kvm,
+# hybrid, vmx or svm; each run must end like QEMU's: the same exit status,
+# the same serial output, and the same STATE line (registers and a CRC32 of
+# guest memory, printed by tests/guests/lib/state.c at exit), compared
+# field by field. A guest an engine cannot run (hyvm exits 77 with SKIP) is
+# a skip for that pair, and says so.
 #
-#   tests/bt/differential.sh --hyvm build/hyvm --guests build/guests [--timeout SECS]
+#   tests/bt/differential.sh --hyvm build/hyvm --guests build/guests [--engines E1,E2] [--timeout SECS]
+#
+# One line per guest and engine: SAME, DIFFER (with the first field that
+# differs) or SKIP; last "N same, N differ, N skipped". Exit status 0 iff
+# nothing differed.
 set -u
-hyvm= dir= timeout_secs=60
+hyvm= dir= timeout_secs=60 engines=
 while (($#)); do
 	case $1 in
 	--hyvm) hyvm=$2; shift ;;
 	--guests) dir=$2; shift ;;
+	--engines) engines=${2//,/ }; shift ;;
 	--timeout) timeout_secs=$2; shift ;;
-	*) echo "usage: differential.sh --hyvm PATH --guests DIR [--timeout SECS]" >&2; exit 2 ;;
+	*) echo "usage: differential.sh --hyvm PATH --guests DIR [--engines E1,E2] [--timeout SECS]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -21,35 +29,81 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "SKIP differential: qemu-system-x86_64 is not installed"
 	exit 0
 fi
+if [[ -z $engines ]]; then
+	# "NAME present DESCRIPTION": every engine this machine has, bt first.
+	present=$("$hyvm" engines | awk '$2 == "present" { print $1 }')
+	for e in bt kvm hybrid vmx svm; do
+		grep -qx "$e" <<<"$present" && engines+=" $e"
+	done
+fi
+[[ -n ${engines// /} ]] || { echo "differential: no engine to compare (hyvm engines lists none present)" >&2; exit 2; }
 
 same=0 differ=0 skipped=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# Splits a run's output into $1.state (the STATE line's fields, one
+# "key=value" a line, in order) and $1 (everything else), without what is
+# no translation result: hyvm names its engine in the boot-loader line, and
+# CPUID identity is the host CPU's on bt and kvm, QEMU's model there.
+split_output() {
+	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: vendor/d' "$1"
+	grep -m1 '^STATE ' "$1" | tr ' ' '\n' | grep '=' >"$1.state"
+	sed -i '/^STATE /d' "$1"
+}
+
+# Prints the first difference between the reference run ($1: name, $2:
+# file, $3: status) and an engine's ($4, $5, $6), or nothing.
+first_difference() {
+	if [[ $3 != "$6" ]]; then
+		echo "exit status: $1 $3, $4 $6"
+		return
+	fi
+	local field
+	field=$(diff <(cat "$2.state") <(cat "$5.state") | grep -m1 '^[<>]')
+	if [[ -n $field ]]; then
+		local key=${field#[<>] }
+		key=${key%%=*}
+		echo "STATE $key: $1 $(grep -m1 "^$key=" "$2.state" | cut -d= -f2), $4 $(grep -m1 "^$key=" "$5.state" | cut -d= -f2)"
+		return
+	fi
+	if ! cmp -s "$2" "$5"; then
+		local line
+		line=$(diff "$2" "$5" | grep -m1 '^[<>]')
+		echo "serial output: ${line:0:1} '${line:2}' ($(diff "$2" "$5" | grep -c '^[<>]') lines differ; < $1, > $4)"
+	fi
+}
+
 for elf in "$dir"/*.elf; do
 	name=$(basename "$elf" .elf)
 	[[ $name == demo ]] && continue
-	timeout "$timeout_secs" "$hyvm" run --engine bt "$elf" >"$tmp/bt" 2>"$tmp/bt.err"
-	bt_status=$?
-	if ((bt_status == 77)); then
-		echo "SKIP $name: $(grep -m1 SKIP "$tmp/bt.err")"
-		skipped=$((skipped + 1))
-		continue
-	fi
 	timeout "$timeout_secs" qemu-system-x86_64 -accel tcg -M pc -display none -serial stdio \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot -kernel "$elf" \
 		>"$tmp/qemu" 2>/dev/null
 	qemu_status=$?
-	# Not translation results: hyvm names its engine in the boot-loader
-	# line, and CPUID identity is the host CPU's on bt, QEMU's model there.
-	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: vendor/d' "$tmp/bt" "$tmp/qemu"
-	if [[ $bt_status == "$qemu_status" ]] && diff -q "$tmp/bt" "$tmp/qemu" >/dev/null; then
-		echo "SAME $name (status $bt_status, $(wc -l <"$tmp/bt") lines)"
-		same=$((same + 1))
-	else
-		echo "DIFFER $name: bt status $bt_status, qemu status $qemu_status"
-		diff "$tmp/bt" "$tmp/qemu" | head -10
-		differ=$((differ + 1))
-	fi
+	split_output "$tmp/qemu"
+	for engine in $engines; do
+		timeout "$timeout_secs" "$hyvm" run --engine "$engine" --no-stats "$elf" \
+			</dev/null >"$tmp/$engine" 2>"$tmp/$engine.err"
+		status=$?
+		if ((status == 77)); then
+			echo "SKIP $name on $engine: $(grep -m1 SKIP "$tmp/$engine.err")"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		split_output "$tmp/$engine"
+		why=$(first_difference qemu "$tmp/qemu" "$qemu_status" "$engine" "$tmp/$engine" "$status")
+		# Without a STATE line from QEMU nothing but the output would be
+		# compared: the guest did not reach guest_exit, so that is a failure.
+		[[ -z $why && ! -s $tmp/qemu.state ]] && why="no STATE line from qemu (status $qemu_status)"
+		if [[ -z $why ]]; then
+			echo "SAME $name on $engine (status $status, $(wc -l <"$tmp/$engine") lines, $(grep '^crc=' "$tmp/$engine.state"))"
+			same=$((same + 1))
+		else
+			echo "DIFFER $name on $engine: $why"
+			differ=$((differ + 1))
+		fi
+	done
 done
 echo "$same same, $differ differ, $skipped skipped"
 ((differ == 0))

@@ -77,6 +77,7 @@ void guest_exit(void)
 		printf_serial("FAIL %s: no checks ran\n", guest_name);
 		checks_failed++;
 	}
+	state_report();
 	outl(DEBUG_EXIT_PORT, checks_failed ? EXIT_SOME_FAILED : EXIT_ALL_PASSED);
 	for (;;)
 		asm volatile("cli; hlt");

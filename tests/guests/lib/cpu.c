@@ -28,6 +28,12 @@ struct __attribute__((packed)) table_register {
 
 void gdt_set(uint16_t sel, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
+	/* Code and data descriptors start with Accessed set, so no segment load
+	 * writes the GDT and the exit checksum (state.c) does not depend on who
+	 * sets it. Measured: QEMU TCG sets it on data loads but not on a far
+	 * jump's CS, kvm_pvm on CS only, bt on neither (hardware: both). */
+	if (access & 0x10)
+		access |= 0x01;
 	gdt[sel >> 3] = (limit & 0xffffull) | ((uint64_t)(base & 0xffffff) << 16) |
 	                ((uint64_t)access << 40) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
 	                ((uint64_t)(flags & 0xf) << 52) | ((uint64_t)(base >> 24) << 56);

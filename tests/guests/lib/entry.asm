@@ -10,8 +10,10 @@ SEL_DATA32 equ 0x10
 section .multiboot progbits alloc noexec nowrite align=4
 	dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
 
-section .bss
-align 16
+; Its own section, placed after the image by guest.ld: the exit checksum
+; (state.c) leaves it out, as timer and UART interrupts push frames on it at
+; moments that depend on the host.
+section .guest_stack nobits alloc noexec write align=16
 stack_bottom:
 	resb 16384
 global stack_top
@@ -108,12 +110,16 @@ section .bss
 global catch_armed, catch_record
 catch_armed:  resd 1
 catch_record: resd 1
-ctx_ebx: resd 1
-ctx_esi: resd 1
-ctx_edi: resd 1
-ctx_ebp: resd 1
-ctx_esp: resd 1
-ctx_eflags: resd 1
+; The caller's callee-saved registers: dead values the compiler left there,
+; e.g. a CPUID result (which differs between engines). Kept out of the exit
+; checksum, like every VOLATILE_STATE variable.
+section .volatile progbits alloc noexec write align=4
+ctx_ebx: dd 0
+ctx_esi: dd 0
+ctx_edi: dd 0
+ctx_ebp: dd 0
+ctx_esp: dd 0
+ctx_eflags: dd 0
 
 section .text
 global catch_fault, catch_longjmp

@@ -55,6 +55,18 @@ void check_end(void);
 void fail_now(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void guest_exit(void) __attribute__((noreturn));
 
+/* --- state.c: the final state, for tests/bt/differential.sh ---
+ * guest_exit prints one line before the exit write:
+ *   STATE eflags=.. esp=.. cr0=.. ... crc=..
+ * with the registers that are deterministic there and a CRC32 of the
+ * loaded image and bss. Every engine and emulator must print the same
+ * line, so a variable whose value legitimately differs between them (CPUID
+ * results, TSC readings, counts of ticks that depend on host timing) must
+ * be declared VOLATILE_STATE: the checksum skips that section. Only for
+ * writable variables; zero-initialised ones cost file space, not much. */
+#define VOLATILE_STATE __attribute__((section(".volatile")))
+void state_report(void);
+
 /* --- cpu.c: descriptor tables, traps and caught faults --- */
 #define SEL_CODE32 0x08
 #define SEL_DATA32 0x10
