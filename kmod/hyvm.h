@@ -14,6 +14,12 @@
 
 struct hyvm_vcpu;
 
+/* An IN still owed to the guest: filled from run->io_data on next run. */
+struct hyvm_pending_in {
+	bool active;
+	u8 size;
+};
+
 /* One guest RAM slot: user pages pinned for the VM's lifetime. */
 struct hyvm_slot {
 	u64 gpa;
@@ -64,6 +70,16 @@ void hyvm_vm_put(struct hyvm_vm *vm);
 
 /* hyvm_vcpu.c */
 long hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long index);
+
+/* hyvm_exit.c: exit handling both backends share */
+void hyvm_cpuid(u32 leaf, u32 sub, u32 r[4]);
+bool hyvm_io_exit(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u16 port,
+		  u8 size, bool in, bool string, bool rep, u64 rax);
+void hyvm_complete_in(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u64 *rax);
+
+/* hyvm_state.c: state checks both backends share */
+bool hyvm_pat_valid(u64 pat);
+bool hyvm_state_valid(const struct hyvm_cpu_state *st);
 
 /* The backend chosen at load time; NULL if the CPU cannot run guests. */
 extern const struct hyvm_backend *hyvm_backend;

@@ -17,12 +17,6 @@
 #define NPT_D		(1ULL << 6)
 #define NPT_ADDR	0x000ffffffffff000ULL
 
-/* The IN still owed to the guest: filled from run->io_data on next run. */
-struct svm_pending_in {
-	bool active;
-	u8 size;
-};
-
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
@@ -31,7 +25,7 @@ struct svm_vcpu {
 	bool flush;			/* flush this ASID's TLB on next entry */
 	u64 gprs[HYVM_NR_GPRS];		/* RAX and RSP live in the VMCB */
 	unsigned long dr[4];		/* guest DR0-3: VMRUN does not switch them */
-	struct svm_pending_in pending_in;
+	struct hyvm_pending_in pending_in;
 	u8 fxsave[512] __aligned(16);
 };
 

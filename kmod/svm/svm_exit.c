@@ -62,45 +62,22 @@ static int fail(struct hyvm_vcpu *vcpu)
 	return exit_to_user(vcpu, HYVM_EXIT_FAIL);
 }
 
-/* CPUID as the host reports it, minus what hyvm does not virtualize:
- * VMX/SVM, MONITOR, XSAVE/AVX (XSETBV is refused), x2APIC, PCID. */
+/* CPUID as hyvm offers it (hyvm_exit.c), minus SVM itself (APM Vol. 3,
+ * CPUID 8000_0001h ECX[2] and 8000_000Ah). */
 static int handle_cpuid(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
-	u32 leaf = sv->vmcb->save.rax, sub = sv->gprs[HYVM_RCX];
-	u32 a, b, c, d;
+	u32 leaf = sv->vmcb->save.rax, r[4];
 
-	cpuid_count(leaf, sub, &a, &b, &c, &d);
-	switch (leaf) {
-	case 1:
-		c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(17) | BIT(21) | BIT(24) |
-		       BIT(26) | BIT(27) | BIT(28));
-		c |= BIT(31);			/* hypervisor present */
-		b &= 0x0000ffff;		/* APIC ID 0, one logical CPU */
-		break;
-	case 7:
-		if (sub == 0)
-			b &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(20);
-		else
-			b = 0;
-		a = c = d = 0;
-		break;
-	case 0xd:
-	case 0x8000000a:
-		a = b = c = d = 0;
-		break;
-	case 0x80000001:
-		c &= ~BIT(2);			/* SVM */
-		break;
-	case 0x40000000:
-		a = 0x40000000;
-		b = c = d = 0x6d767968;		/* "hyvm" */
-		break;
-	}
-	sv->vmcb->save.rax = a;
-	sv->gprs[HYVM_RBX] = b;
-	sv->gprs[HYVM_RCX] = c;
-	sv->gprs[HYVM_RDX] = d;
+	hyvm_cpuid(leaf, sv->gprs[HYVM_RCX], r);
+	if (leaf == 0x8000000a)
+		r[0] = r[1] = r[2] = r[3] = 0;
+	else if (leaf == 0x80000001)
+		r[2] &= ~BIT(2);
+	sv->vmcb->save.rax = r[0];
+	sv->gprs[HYVM_RBX] = r[1];
+	sv->gprs[HYVM_RCX] = r[2];
+	sv->gprs[HYVM_RDX] = r[3];
 	skip_insn(sv, 2);
 	return 1;
 }
@@ -111,63 +88,31 @@ static int handle_hlt(struct hyvm_vcpu *vcpu)
 	return exit_to_user(vcpu, HYVM_EXIT_HLT);
 }
 
-/* APM 15.10.2: EXITINFO1 holds port, size, direction, string and REP. */
+/* APM 15.10.2: EXITINFO1 holds port, size, direction, string and REP;
+ * EXITINFO2 the next RIP. */
 static int handle_ioio(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
 	struct vmcb *v = sv->vmcb;
 	u64 info = v->control.exit_info_1;
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	bool in = info & SVM_IOIO_TYPE_MASK;
 
 	if (size != 1 && size != 2 && size != 4)
 		return fail(vcpu);
-	vcpu->run->io.port = info >> 16;
-	vcpu->run->io.size = size;
-	vcpu->run->io.write = !in;
-	vcpu->run->io.count = 1;
-	vcpu->run->io.flags = 0;
-	/* INS/OUTS move guest memory through segments and guest paging:
-	 * user space emulates them (userspace/mmio_emulate.c) from the
-	 * instruction at RIP, which stays put until it is done. */
-	if (info & SVM_IOIO_STR_MASK) {
-		vcpu->run->io.count = 0;
-		vcpu->run->io.flags = HYVM_IO_STRING |
-			((info & SVM_IOIO_REP_MASK) ? HYVM_IO_REP : 0);
-		return exit_to_user(vcpu, HYVM_EXIT_IO);
+	if (hyvm_io_exit(vcpu, &sv->pending_in, info >> 16, size, info & SVM_IOIO_TYPE_MASK,
+			 info & SVM_IOIO_STR_MASK, info & SVM_IOIO_REP_MASK, v->save.rax)) {
+		v->save.rip = v->control.exit_info_2;
+		v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	}
-	if (in) {
-		sv->pending_in.active = true;
-		sv->pending_in.size = size;
-	} else {
-		memcpy(vcpu->run->io_data, &v->save.rax, size);
-	}
-	v->save.rip = v->control.exit_info_2;
-	v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	return exit_to_user(vcpu, HYVM_EXIT_IO);
+	return 0;
 }
 
 /* The IN owed since the last IO exit, from the data user space wrote. */
 void svm_complete_in(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
-	u64 *rax = &sv->vmcb->save.rax;
-	u32 val = 0;
 
-	if (!sv->pending_in.active)
-		return;
-	sv->pending_in.active = false;
-	memcpy(&val, vcpu->run->io_data, sv->pending_in.size);
-	switch (sv->pending_in.size) {
-	case 1:
-		*rax = (*rax & ~0xffULL) | (u8)val;
-		break;
-	case 2:
-		*rax = (*rax & ~0xffffULL) | (u16)val;
-		break;
-	default:
-		*rax = val;	/* a 32-bit write zero-extends */
-	}
+	hyvm_complete_in(vcpu, &sv->pending_in, &sv->vmcb->save.rax);
 }
 
 static bool msr_read(struct svm_vcpu *sv, u32 msr, u64 *val)
@@ -219,12 +164,8 @@ static bool msr_write(struct svm_vcpu *sv, u32 msr, u64 val)
 	case MSR_IA32_SYSENTER_EIP: s->sysenter_eip = val; break;
 	case MSR_IA32_TSC:	sv->vmcb->control.tsc_offset = val - rdtsc(); break;
 	case MSR_IA32_CR_PAT:
-		for (int i = 0; i < 8; i++) {
-			u8 t = val >> (8 * i);
-
-			if (t == 2 || t == 3 || t > 7)
-				return false;
-		}
+		if (!hyvm_pat_valid(val))
+			return false;
 		s->g_pat = val;
 		break;
 	default:

@@ -8,11 +8,7 @@
 #include <asm/msr.h>
 #include "svm.h"
 
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define X86_CR0_RESERVED_HI	0xffffffff00000000ULL
 #define MXCSR_OFFSET	24
-
-static const u32 mxcsr_mask = 0xffbf;	/* no DAZ without MXCSR_MASK; APM Vol. 4 FXSAVE */
 
 static void set_seg(struct vmcb_seg *v, u16 sel, u16 attrib, u32 limit, u64 base)
 {
@@ -148,19 +144,6 @@ void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st)
 	memcpy(st->fxsave, sv->fxsave, sizeof(st->fxsave));
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static int event_in(u32 *inj, u32 *err, const struct hyvm_pending_event *e)
 {
 	u32 type;
@@ -206,16 +189,10 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	struct vmcb_seg *segs[HYVM_NR_SEGS] = {
 		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs, &s->ldtr, &s->tr,
 	};
-	u32 mxcsr = *(const u32 *)&st->fxsave[MXCSR_OFFSET];
 	u32 inj = 0, inj_err = 0;
 	int i;
 
-	if ((st->cr0 & X86_CR0_RESERVED_HI) || (st->cr3 >> 52) ||
-	    (st->efer & ~EFER_ALLOWED) || (st->dr6 >> 32) || (st->dr7 >> 32) ||
-	    st->cr8 > 15 || (st->rflags >> 32) || !pat_valid(st->pat) ||
-	    (mxcsr & ~mxcsr_mask) ||
-	    ((st->cr0 & X86_CR0_NW) && !(st->cr0 & X86_CR0_CD)) ||
-	    (st->interruptibility & ~(HYVM_INTR_SHADOW_STI | HYVM_INTR_SHADOW_MOVSS | HYVM_NMI_BLOCKED)))
+	if (!hyvm_state_valid(st))
 		return -EINVAL;
 	if (event_in(&inj, &inj_err, &st->event))
 		return -EINVAL;

@@ -23,12 +23,6 @@ struct vmx_config {
 };
 extern struct vmx_config vmx_cfg;
 
-/* The IN still owed to the guest: filled from run->io_data on next run. */
-struct vmx_pending_in {
-	bool active;
-	u8 size;
-};
-
 struct vmx_vcpu {
 	struct hyvm_vcpu *vcpu;
 	void *vmcs;			/* one page, SDM 24.2 */
@@ -44,7 +38,7 @@ struct vmx_vcpu {
 	u64 star, lstar, cstar, sfmask, kernel_gs_base;
 	/* host values cached in the VMCS */
 	u64 host_cr3, host_cr4, host_fs_base;
-	struct vmx_pending_in pending_in;
+	struct hyvm_pending_in pending_in;
 	u8 fxsave[512] __aligned(16);
 };
 

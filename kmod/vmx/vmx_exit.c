@@ -93,41 +93,17 @@ static u64 op_mask(struct vmx_vcpu *vv)
 		~0ULL : 0xffffffffULL;
 }
 
-/* CPUID as the host reports it, minus what hyvm does not virtualize:
- * VMX/SMX, MONITOR, XSAVE/AVX (XSETBV is refused), x2APIC, PCID. */
+/* CPUID as hyvm offers it (hyvm_exit.c). */
 static int handle_cpuid(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
-	u32 leaf = vv->gprs[HYVM_RAX], sub = vv->gprs[HYVM_RCX];
-	u32 a, b, c, d;
+	u32 r[4];
 
-	cpuid_count(leaf, sub, &a, &b, &c, &d);
-	switch (leaf) {
-	case 1:
-		c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(17) | BIT(21) | BIT(24) |
-		       BIT(26) | BIT(27) | BIT(28));
-		c |= BIT(31);			/* hypervisor present */
-		b &= 0x0000ffff;		/* APIC ID 0, one logical CPU */
-		break;
-	case 7:
-		if (sub == 0)
-			b &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(20);
-		else
-			b = 0;
-		a = c = d = 0;
-		break;
-	case 0xd:
-		a = b = c = d = 0;
-		break;
-	case 0x40000000:
-		a = 0x40000000;
-		b = c = d = 0x6d767968;		/* "hyvm" */
-		break;
-	}
-	vv->gprs[HYVM_RAX] = a;
-	vv->gprs[HYVM_RBX] = b;
-	vv->gprs[HYVM_RCX] = c;
-	vv->gprs[HYVM_RDX] = d;
+	hyvm_cpuid(vv->gprs[HYVM_RAX], vv->gprs[HYVM_RCX], r);
+	vv->gprs[HYVM_RAX] = r[0];
+	vv->gprs[HYVM_RBX] = r[1];
+	vv->gprs[HYVM_RCX] = r[2];
+	vv->gprs[HYVM_RDX] = r[3];
 	skip_insn();
 	return 1;
 }
@@ -138,52 +114,28 @@ static int handle_hlt(struct hyvm_vcpu *vcpu)
 	return exit_to_user(vcpu, HYVM_EXIT_HLT);
 }
 
-/* SDM Table 27-5: size-1 in bits 2:0, IN in bit 3, string in bit 4,
- * port in 31:16. */
+/* SDM Table 27-5: size-1 in bits 2:0, IN in bit 3, string in bit 4, REP
+ * in bit 5, port in 31:16. */
 static int handle_io(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u64 q = vmcs_read(EXIT_QUALIFICATION);
 	u8 size = (q & 7) + 1;
-	bool in = q & 8;
 
-	if ((q & 16) || (size != 1 && size != 2 && size != 4))
-		return fail(vcpu);	/* INS/OUTS: not implemented yet */
-	vcpu->run->io.port = q >> 16;
-	vcpu->run->io.size = size;
-	vcpu->run->io.write = !in;
-	vcpu->run->io.count = 1;
-	if (in) {
-		vv->pending_in.active = true;
-		vv->pending_in.size = size;
-	} else {
-		memcpy(vcpu->run->io_data, &vv->gprs[HYVM_RAX], size);
-	}
-	skip_insn();
-	return exit_to_user(vcpu, HYVM_EXIT_IO);
+	if (size != 1 && size != 2 && size != 4)
+		return fail(vcpu);
+	if (hyvm_io_exit(vcpu, &vv->pending_in, q >> 16, size, q & 8, q & 16, q & 32,
+			 vv->gprs[HYVM_RAX]))
+		skip_insn();
+	return 0;
 }
 
 /* The IN owed since the last IO exit, from the data user space wrote. */
 void vmx_complete_in(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
-	u64 *rax = &vv->gprs[HYVM_RAX];
-	u32 val = 0;
 
-	if (!vv->pending_in.active)
-		return;
-	vv->pending_in.active = false;
-	memcpy(&val, vcpu->run->io_data, vv->pending_in.size);
-	switch (vv->pending_in.size) {
-	case 1:
-		*rax = (*rax & ~0xffULL) | (u8)val;
-		break;
-	case 2:
-		*rax = (*rax & ~0xffffULL) | (u16)val;
-		break;
-	default:
-		*rax = val;	/* a 32-bit write zero-extends */
-	}
+	hyvm_complete_in(vcpu, &vv->pending_in, &vv->gprs[HYVM_RAX]);
 }
 
 static bool canonical(u64 v)
@@ -250,12 +202,8 @@ static bool msr_write(struct vmx_vcpu *vv, u32 msr, u64 val)
 	case MSR_IA32_SYSENTER_CS: vmcs_write(GUEST_SYSENTER_CS, val); break;
 	case MSR_IA32_TSC:	vmcs_write(TSC_OFFSET, val - rdtsc()); break;
 	case MSR_IA32_CR_PAT:
-		for (int i = 0; i < 8; i++) {
-			u8 t = val >> (8 * i);
-
-			if (t == 2 || t == 3 || t > 7)
-				return false;
-		}
+		if (!hyvm_pat_valid(val))
+			return false;
 		vmcs_write(GUEST_IA32_PAT, val);
 		break;
 	default:

@@ -292,8 +292,14 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	vmx_requeue_event();
 	ret = vmx_handle_exit(vcpu, reason);
 out:
-	if (ret >= 0)
+	if (ret >= 0) {		/* the VMCS is current */
 		run->irq_window_open = vmx_irq_window_open(vv);
+		/* the guest's view, so user space sees mode switches at once */
+		run->cr0 = vmx_guest_cr0(vv);
+		run->cr4 = vv->cr4;
+		run->efer = vv->efer;
+		run->ctl_valid = 1;
+	}
 	kernel_fpu_end();
 	return ret;
 }

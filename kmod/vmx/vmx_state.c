@@ -12,13 +12,9 @@
 #include <asm/msr.h>
 #include "vmx.h"
 
-#define MXCSR_OFFSET	24
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /* exceptions that push an error code (SDM 6.3.1, Table 6-1) */
 #define ERR_VECTORS	(BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | \
 			 BIT(17) | BIT(21))
-
-static const u32 mxcsr_mask = 0xffbf;
 
 static const u8 intr_type_out[8] = {
 	[0] = HYVM_EVENT_EXTINT, [2] = HYVM_EVENT_NMI,
@@ -88,19 +84,6 @@ void vmx_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st)
 	memcpy(st->fxsave, vv->fxsave, sizeof(st->fxsave));
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /* SDM 24.8.3: VM-entry interruption-information field. */
 static int event_in(u32 *info, const struct hyvm_pending_event *e, bool pe)
 {
@@ -139,18 +122,12 @@ static int event_in(u32 *info, const struct hyvm_pending_event *e, bool pe)
 
 static int check_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st, u32 *ev)
 {
-	u32 mxcsr = *(const u32 *)&st->fxsave[MXCSR_OFFSET];
 	bool pg = st->cr0 & X86_CR0_PG, lma = st->efer & EFER_LMA;
 
-	if ((st->cr0 >> 32) || (st->cr3 >> 52) || !vmx_cr4_valid(st->cr4) ||
-	    (st->efer & ~(u64)EFER_ALLOWED) || (st->dr6 >> 32) || (st->dr7 >> 32) ||
-	    st->cr8 > 15 || (st->rflags >> 32) || !pat_valid(st->pat) ||
-	    (mxcsr & ~mxcsr_mask) ||
-	    ((st->cr0 & X86_CR0_NW) && !(st->cr0 & X86_CR0_CD)) ||
+	if (!hyvm_state_valid(st) || !vmx_cr4_valid(st->cr4) ||
 	    (pg && !(st->cr0 & X86_CR0_PE)) ||
 	    /* SDM 26.3.1.1: LMA = LME with paging, and long mode needs PAE */
 	    lma != (pg && (st->efer & EFER_LME)) || (lma && !(st->cr4 & X86_CR4_PAE)) ||
-	    (st->interruptibility & ~(HYVM_INTR_SHADOW_STI | HYVM_INTR_SHADOW_MOVSS | HYVM_NMI_BLOCKED)) ||
 	    ((st->interruptibility & HYVM_INTR_SHADOW_STI) && !(st->rflags & X86_EFLAGS_IF)))
 		return -EINVAL;
 	if (!(st->cr0 & X86_CR0_PE) && !vmx_cfg.unrestricted)
