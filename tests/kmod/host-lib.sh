@@ -4,7 +4,11 @@
 #
 #   . tests/kmod/host-lib.sh
 #   host_kernel                 -> sets KVER, VMLINUZ (cached in $CACHE)
-#   host_initramfs OUT BODY     -> BODY: the part of /init after the mounts
+#   host_initramfs OUT BODY [EXTRA]
+#                               -> BODY: the part of /init after the mounts;
+#                                  EXTRA: a function called with the stage
+#                                  directory to add files of its own
+#   host_judge LOG WHAT         -> the verdict on a serial log
 #
 # Needs ROOT and CACHE set, and a die() function.
 
@@ -36,7 +40,7 @@ host_copy_with_libs() {
 }
 
 host_initramfs() {
-	local out=$1 body=$2 stage=$CACHE/initramfs-stage src name ko vermagic busybox=/bin/busybox
+	local out=$1 body=$2 extra=${3:-} stage=$CACHE/initramfs-stage src name ko vermagic busybox=/bin/busybox
 	[ -x "$busybox" ] && "$busybox" --list | grep -x insmod >/dev/null ||
 		die "$busybox with insmod missing (apt-get install busybox-static)"
 	make -C "$ROOT" -s kmod >/dev/null || die "make kmod failed"
@@ -62,6 +66,11 @@ host_initramfs() {
 	host_copy_with_libs "$stage" "$(command -v timeout)" /usr/local/bin/timeout
 	cp "$ROOT"/build/guests/*.elf "$stage/hyvm/guests/"
 	cp "$ROOT/tests/run-guests.sh" "$stage/hyvm/run-guests.sh"
+	# Misbehaving guests and emulated accesses (MMIO, INS/OUTS).
+	mkdir -p "$stage/hyvm/cli"
+	cp "$ROOT"/build/cli/*.bin "$ROOT/tests/cli/guest-faults.sh" \
+		"$ROOT/tests/cli/emulated-io.sh" "$stage/hyvm/cli/"
+	[ -z "$extra" ] || "$extra" "$stage"
 
 	{
 		echo '#!/bin/busybox sh'

@@ -95,7 +95,12 @@ case "$VMXLINE" in
 				echo "FAIL $g (vmx): status $s: $(tail -c 300 /tmp/out /tmp/err | tr '\n' ' ')"
 			fi
 		done ;;
-	esac ;;
+	esac
+	# MMIO and INS/OUTS are finished by hyvm's instruction emulator.
+	echo "== guest faults on --engine vmx"
+	bash /hyvm/cli/guest-faults.sh /hyvm/hyvm /hyvm/cli vmx
+	echo "== emulated MMIO and string I/O on --engine vmx"
+	bash /hyvm/cli/emulated-io.sh /hyvm/hyvm /hyvm/cli vmx ;;
 *)	echo "SKIP vmx tests: $VMXLINE" ;;
 esac
 auto realmode
@@ -162,6 +167,14 @@ expect_model() {
 			{ echo "FAIL $model: no real-mode statement"; ok=1; } ;;
 	core2_penryn_t9600)
 		[[ $line == *"absent VT-x without EPT"* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; } ;;
+	esac
+	# where vmx runs, the emulated accesses and misbehaving guests must
+	# have run on it (a missing line would otherwise pass unseen)
+	case $model in
+	corei7_haswell_4770|corei5_lynnfield_750)
+		for g in triple-fault unbacked-memory string-io mmio-forms; do
+			grep -q "^PASS $g (vmx)" "$log" || { echo "FAIL $model: no PASS $g (vmx)"; ok=1; }
+		done ;;
 	esac
 	# auto must run the guest (status 1) or say why not (77, or 2 with a reason)
 	while read -r _ g _ s rest; do
