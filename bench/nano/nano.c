@@ -19,14 +19,6 @@
 
 GUEST("nano", "");
 
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define SEL_SE_KCODE SEL_SPARE(0)
-#define SEL_SE_KDATA SEL_SPARE(1)
-#define SEL_SE_UCODE (SEL_SPARE(2) | 3)
-#define SEL_SE_UDATA (SEL_SPARE(3) | 3)
-
 /* Free page-directory slots (paging32_enable maps the first GiB). */
 #define PF_PDE 300u
 #define PM_PDE 301u

@@ -6,15 +6,6 @@
 
 GUEST("sysenter", "sysenter");
 
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-/* SYSENTER/SYSEXIT take four consecutive descriptors from SYSENTER_CS:
- * kernel code, kernel data, user code, user data. */
-#define SEL_SE_KCODE SEL_SPARE(0)
-#define SEL_SE_KDATA SEL_SPARE(1)
-#define SEL_SE_UCODE (SEL_SPARE(2) | 3)
-#define SEL_SE_UDATA (SEL_SPARE(3) | 3)
 #define SYS_EXIT 0
 #define SYS_ADD 1
 

@@ -78,6 +78,16 @@ void state_report(void);
 #define SEL_CODE64 0x40
 #define SEL_SPARE(i) (0x48 + 8 * (i)) /* free GDT slots 0..5 for the guests */
 #define GDT_SPARE_SLOTS 6
+/* SYSENTER/SYSEXIT (SDM Vol. 2B) take their targets from three MSRs and
+ * four consecutive descriptors from SYSENTER_CS: kernel code, kernel
+ * data, user code, user data. Guests that use them take spare slots 0-3. */
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define SEL_SE_KCODE SEL_SPARE(0)
+#define SEL_SE_KDATA SEL_SPARE(1)
+#define SEL_SE_UCODE (SEL_SPARE(2) | 3)
+#define SEL_SE_UDATA (SEL_SPARE(3) | 3)
 
 /* Access byte values for gdt_set(). */
 #define SEG_DATA_RW 0x92        /* present, DPL0, data, writable */
