@@ -7,242 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "mmio_emulate.h"
-
-#define RFLAGS_CF	(1ULL << 0)
-#define RFLAGS_PF	(1ULL << 2)
-#define RFLAGS_AF	(1ULL << 4)
-#define RFLAGS_ZF	(1ULL << 6)
-#define RFLAGS_SF	(1ULL << 7)
-#define RFLAGS_DF	(1ULL << 10)
-#define RFLAGS_OF	(1ULL << 11)
-#define RFLAGS_ARITH	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
-#define CR0_PE		(1ULL << 0)
-#define RFLAGS_VM	(1ULL << 17)
-#define VEC_PF		14
-
-enum step { STEP_OK, STEP_ACCESS, STEP_FAULT, STEP_ERROR };
-
-static uint64_t mask_bits(unsigned bits)
-{
-	return bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
-}
-
-static enum step fail(struct emul *e, const char *why)
-{
-	char text[96] = "?";
-	ZydisFormatter f;
-
-	if (ZYAN_SUCCESS(ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL)))
-		ZydisFormatterFormatInstruction(&f, &e->insn, e->op, e->insn.operand_count_visible,
-						text, sizeof(text), e->st.rip, NULL);
-	snprintf(e->err, sizeof(e->err), "cannot emulate '%s' at rip %#llx: %s", text,
-		 (unsigned long long)e->st.rip, why);
-	return STEP_ERROR;
-}
-
-/* --- registers --------------------------------------------------------- */
-
-static bool gpr_ref(ZydisRegister r, unsigned *idx, unsigned *shift, unsigned *bits)
-{
-	ZydisRegisterClass c = ZydisRegisterGetClass(r);
-
-	if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) {
-		*idx = r - ZYDIS_REGISTER_AH;	/* AH, CH, DH, BH: bits 15:8 of 0-3 */
-		*shift = 8;
-		*bits = 8;
-		return true;
-	}
-	if (c != ZYDIS_REGCLASS_GPR8 && c != ZYDIS_REGCLASS_GPR16 &&
-	    c != ZYDIS_REGCLASS_GPR32 && c != ZYDIS_REGCLASS_GPR64)
-		return false;
-	*idx = ZydisRegisterGetId(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r));
-	*shift = 0;
-	*bits = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
-	return *idx < HYVM_NR_GPRS;
-}
-
-static uint64_t reg_read(struct emul *e, ZydisRegister r)
-{
-	unsigned idx, shift, bits;
-
-	if (!gpr_ref(r, &idx, &shift, &bits))
-		return 0;
-	return (e->st.gpr[idx] >> shift) & mask_bits(bits);
-}
-
-/* A 32-bit write zero-extends (APM Vol. 1, 3.1.2.3); 8/16-bit writes merge. */
-static void reg_write(struct emul *e, ZydisRegister r, uint64_t v)
-{
-	unsigned idx, shift, bits;
-
-	if (!gpr_ref(r, &idx, &shift, &bits))
-		return;
-	if (bits >= 32)
-		e->st.gpr[idx] = v & mask_bits(bits);
-	else
-		e->st.gpr[idx] = (e->st.gpr[idx] & ~(mask_bits(bits) << shift)) |
-				 ((v & mask_bits(bits)) << shift);
-}
-
-/* SI/DI/CX as the address size sees them, and their update. */
-static uint64_t areg(struct emul *e, int idx)
-{
-	return e->st.gpr[idx] & mask_bits(e->insn.address_width);
-}
-
-static void areg_set(struct emul *e, int idx, uint64_t v)
-{
-	unsigned w = e->insn.address_width;
-
-	if (w == 16)
-		e->st.gpr[idx] = (e->st.gpr[idx] & ~0xffffULL) | (v & 0xffff);
-	else
-		e->st.gpr[idx] = v & mask_bits(w);
-}
-
-static int seg_index(ZydisRegister r)
-{
-	switch (r) {
-	case ZYDIS_REGISTER_ES: return HYVM_ES;
-	case ZYDIS_REGISTER_CS: return HYVM_CS;
-	case ZYDIS_REGISTER_SS: return HYVM_SS;
-	case ZYDIS_REGISTER_FS: return HYVM_FS;
-	case ZYDIS_REGISTER_GS: return HYVM_GS;
-	default: return HYVM_DS;
-	}
-}
-
-/* --- memory ------------------------------------------------------------ */
-
-/* In 64-bit mode only FS and GS have a base (APM Vol. 2, 4.5.3). */
-static uint64_t linear(struct emul *e, int seg, uint64_t off)
-{
-	if (guest_is_64bit(&e->st))
-		return (seg == HYVM_FS || seg == HYVM_GS) ? off + e->st.seg[seg].base : off;
-	return (uint32_t)(e->st.seg[seg].base + off);
-}
-
-static uint64_t effective_address(struct emul *e, const ZydisDecodedOperand *o)
-{
-	uint64_t a = o->mem.disp.has_displacement ? (uint64_t)o->mem.disp.value : 0;
-
-	if (o->mem.base == ZYDIS_REGISTER_RIP || o->mem.base == ZYDIS_REGISTER_EIP)
-		a += e->st.rip + e->insn.length;
-	else if (o->mem.base != ZYDIS_REGISTER_NONE)
-		a += reg_read(e, o->mem.base);
-	if (o->mem.index != ZYDIS_REGISTER_NONE)
-		a += reg_read(e, o->mem.index) * (o->mem.scale ? o->mem.scale : 1);
-	return a & mask_bits(e->insn.address_width);
-}
-
-static enum step page_fault(struct emul *e, uint64_t lin, uint32_t err)
-{
-	e->st.cr2 = lin;
-	e->st.event.type = HYVM_EVENT_EXCEPTION;
-	e->st.event.vector = VEC_PF;
-	e->st.event.has_error_code = 1;
-	e->st.event.error_code = err;
-	return STEP_FAULT;
-}
-
-static enum step translate(struct emul *e, uint64_t lin, enum gm_access how, uint64_t *gpa)
-{
-	uint32_t pf = 0;
-
-	switch (guest_translate(e->mem, &e->st, lin, how, gpa, &pf)) {
-	case GM_OK:
-		return STEP_OK;
-	case GM_PAGE_FAULT:
-		return page_fault(e, lin, pf);
-	default:
-		return fail(e, "a guest page table lies outside RAM");
-	}
-}
-
-/* An access the VMM's MMIO bus must do; answered ones are replayed. */
-static enum step bus(struct emul *e, uint64_t gpa, unsigned size, bool write, uint64_t *val)
-{
-	unsigned i = e->cursor++;
-
-	if (i < e->answered) {
-		if (!write)
-			*val = e->answer[i] & mask_bits(size * 8);
-		return STEP_OK;
-	}
-	if (i >= sizeof(e->answer) / sizeof(e->answer[0]))
-		return fail(e, "too many MMIO accesses in one instruction");
-	e->acc = (struct emul_access){
-		.pio = false, .write = write, .size = size, .count = 1, .addr = gpa,
-		.data = e->buf,
-	};
-	memset(e->buf, 0, 8);
-	if (write)
-		memcpy(e->buf, val, size);	/* x86 is little-endian */
-	return STEP_ACCESS;
-}
-
-static enum step mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool write,
-			uint64_t *val)
-{
-	enum gm_access how = write ? GM_WRITE : GM_READ;
-	uint64_t lin = linear(e, seg, off), gpa, gpa2;
-	unsigned first = 4096 - (lin & 0xfff);
-	enum step s;
-	uint8_t *p, *p2;
-
-	if (!write && val)
-		*val = 0;
-	if ((s = translate(e, lin, how, &gpa)) != STEP_OK)
-		return s;
-	if (first >= size) {
-		p = guest_mem_ptr(e->mem, gpa, size);
-		if (!p && e->ram_only)
-			return fail(e, "its memory operand lies outside RAM");
-		if (!p)
-			return bus(e, gpa, size, write, val);
-		if (!val)
-			return STEP_OK;		/* a probe: is it there, writable? */
-		if (write)
-			memcpy(p, val, size);
-		else
-			memcpy(val, p, size);
-		return STEP_OK;
-	}
-	/* Split across two pages: both halves must be RAM. */
-	if ((s = translate(e, linear(e, seg, off + first), how, &gpa2)) != STEP_OK)
-		return s;
-	p = guest_mem_ptr(e->mem, gpa, first);
-	p2 = guest_mem_ptr(e->mem, gpa2, size - first);
-	if (!p || !p2)
-		return fail(e, "an MMIO access that crosses a page boundary");
-	if (!val)
-		return STEP_OK;
-	if (write) {
-		memcpy(p, val, first);
-		memcpy(p2, (uint8_t *)val + first, size - first);
-	} else {
-		memcpy(val, p, first);
-		memcpy((uint8_t *)val + first, p2, size - first);
-	}
-	return STEP_OK;
-}
-
-static enum step operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
-			    uint64_t *val)
-{
-	return mem_rw(e, seg_index(o->mem.segment), effective_address(e, o), o->size / 8,
-		      write, val);
-}
-
-/* A register or immediate source, as wide as the destination. */
-static uint64_t source_value(struct emul *e, const ZydisDecodedOperand *o, unsigned bits)
-{
-	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-		return o->imm.value.u & mask_bits(bits);
-	return reg_read(e, o->reg.value) & mask_bits(bits);
-}
-
+#include "emul_internal.h"
 
 /* --- driving ------------------------------------------------------------ */
 
@@ -259,7 +24,7 @@ static ZydisMachineMode machine_mode(const struct hyvm_cpu_state *st)
 /* Up to 15 bytes at CS:RIP, page by page, stopping where RAM ends. */
 static enum step fetch(struct emul *e)
 {
-	uint64_t lin = linear(e, HYVM_CS, e->st.rip), gpa;
+	uint64_t lin = emul_linear(e, HYVM_CS, e->st.rip), gpa;
 	enum step s;
 
 	e->nbytes = 0;
@@ -267,7 +32,7 @@ static enum step fetch(struct emul *e)
 		unsigned chunk = 4096 - ((lin + e->nbytes) & 0xfff);
 		uint8_t *p;
 
-		if ((s = translate(e, linear(e, HYVM_CS, e->st.rip + e->nbytes), GM_FETCH, &gpa)))
+		if ((s = emul_translate(e, emul_linear(e, HYVM_CS, e->st.rip + e->nbytes), GM_FETCH, &gpa)))
 			return e->nbytes ? STEP_OK : s;
 		if (chunk > 15 - e->nbytes)
 			chunk = 15 - e->nbytes;
@@ -301,7 +66,7 @@ static bool is_gpr(ZydisRegister r)
 {
 	unsigned idx, shift, bits;
 
-	return gpr_ref(r, &idx, &shift, &bits);
+	return emul_gpr_ref(r, &idx, &shift, &bits);
 }
 
 static bool is_string_op(const ZydisDecodedInstruction *in)
@@ -344,7 +109,7 @@ static int source_segment(struct emul *e)
 		if (e->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    ZydisRegisterGetId(e->op[i].mem.base) == HYVM_RSI &&
 		    ZydisRegisterGetClass(e->op[i].mem.base) != ZYDIS_REGCLASS_GPR8)
-			return seg_index(e->op[i].mem.segment);
+			return emul_seg_index(e->op[i].mem.segment);
 	return HYVM_DS;
 }
 
@@ -368,28 +133,28 @@ static enum step exec_string(struct emul *e)
 	switch (e->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
 	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
-		v = reg_read(e, acc[size]);
-		if ((s = mem_rw(e, HYVM_ES, areg(e, HYVM_RDI), size, true, &v)))
+		v = emul_reg_read(e, acc[size]);
+		if ((s = emul_mem_rw(e, HYVM_ES, emul_areg(e, HYVM_RDI), size, true, &v)))
 			return s;
-		areg_set(e, HYVM_RDI, areg(e, HYVM_RDI) + delta);
+		emul_areg_set(e, HYVM_RDI, emul_areg(e, HYVM_RDI) + delta);
 		return STEP_OK;
 	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
 	case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
-		if ((s = mem_rw(e, source_segment(e), areg(e, HYVM_RSI), size, false, &v)))
+		if ((s = emul_mem_rw(e, source_segment(e), emul_areg(e, HYVM_RSI), size, false, &v)))
 			return s;
-		reg_write(e, acc[size], v);
-		areg_set(e, HYVM_RSI, areg(e, HYVM_RSI) + delta);
+		emul_reg_write(e, acc[size], v);
+		emul_areg_set(e, HYVM_RSI, emul_areg(e, HYVM_RSI) + delta);
 		return STEP_OK;
 	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
 	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
-		if ((s = mem_rw(e, source_segment(e), areg(e, HYVM_RSI), size, false, &v)) ||
-		    (s = mem_rw(e, HYVM_ES, areg(e, HYVM_RDI), size, true, &v)))
+		if ((s = emul_mem_rw(e, source_segment(e), emul_areg(e, HYVM_RSI), size, false, &v)) ||
+		    (s = emul_mem_rw(e, HYVM_ES, emul_areg(e, HYVM_RDI), size, true, &v)))
 			return s;
-		areg_set(e, HYVM_RSI, areg(e, HYVM_RSI) + delta);
-		areg_set(e, HYVM_RDI, areg(e, HYVM_RDI) + delta);
+		emul_areg_set(e, HYVM_RSI, emul_areg(e, HYVM_RSI) + delta);
+		emul_areg_set(e, HYVM_RDI, emul_areg(e, HYVM_RDI) + delta);
 		return STEP_OK;
 	default:
-		return fail(e, "a string instruction the MMIO emulator does not handle");
+		return emul_fail(e, "a string instruction the MMIO emulator does not handle");
 	}
 }
 
@@ -406,22 +171,22 @@ static enum step exec_alu(struct emul *e)
 	const ZydisDecodedOperand *d = &e->op[0], *src = &e->op[1];
 	ZydisMnemonic mn = e->insn.mnemonic;
 	unsigned bits = d->size;
-	uint64_t m = mask_bits(bits), a = 0, b = 0, r, f;
+	uint64_t m = emul_mask_bits(bits), a = 0, b = 0, r, f;
 	enum step s;
 
 	if (d->type == ZYDIS_OPERAND_TYPE_MEMORY &&
 	    (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ||
 	     (src->type == ZYDIS_OPERAND_TYPE_REGISTER && is_gpr(src->reg.value)))) {
-		if ((s = operand_rw(e, d, false, &a)))
+		if ((s = emul_operand_rw(e, d, false, &a)))
 			return s;
-		b = source_value(e, src, bits);
+		b = emul_source_value(e, src, bits);
 	} else if (d->type == ZYDIS_OPERAND_TYPE_REGISTER && is_gpr(d->reg.value) &&
 		   src->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-		a = reg_read(e, d->reg.value);
-		if ((s = operand_rw(e, src, false, &b)))
+		a = emul_reg_read(e, d->reg.value);
+		if ((s = emul_operand_rw(e, src, false, &b)))
 			return s;
 	} else {
-		return fail(e, "unsupported operands");
+		return emul_fail(e, "unsupported operands");
 	}
 	switch (mn) {
 	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_TEST: r = a & b; break;
@@ -441,10 +206,10 @@ static enum step exec_alu(struct emul *e)
 		     ((a ^ b ^ r) & 0x10 ? RFLAGS_AF : 0);
 	if (mn != ZYDIS_MNEMONIC_CMP && mn != ZYDIS_MNEMONIC_TEST) {
 		if (d->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-			if ((s = operand_rw(e, d, true, &r)))
+			if ((s = emul_operand_rw(e, d, true, &r)))
 				return s;
 		} else {
-			reg_write(e, d->reg.value, r);
+			emul_reg_write(e, d->reg.value, r);
 		}
 	}
 	e->st.rflags = (e->st.rflags & ~RFLAGS_ARITH) | f;
@@ -465,37 +230,37 @@ static enum step exec(struct emul *e)
 		if (d->type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ||
 		     (src->type == ZYDIS_OPERAND_TYPE_REGISTER && is_gpr(src->reg.value)))) {
-			a = source_value(e, src, d->size);
-			return operand_rw(e, d, true, &a);
+			a = emul_source_value(e, src, d->size);
+			return emul_operand_rw(e, d, true, &a);
 		}
 		if (d->type != ZYDIS_OPERAND_TYPE_REGISTER || !is_gpr(d->reg.value) ||
 		    src->type != ZYDIS_OPERAND_TYPE_MEMORY)
-			return fail(e, "unsupported operands");
-		if ((s = operand_rw(e, src, false, &a)))
+			return emul_fail(e, "unsupported operands");
+		if ((s = emul_operand_rw(e, src, false, &a)))
 			return s;
-		reg_write(e, d->reg.value, a);
+		emul_reg_write(e, d->reg.value, a);
 		return STEP_OK;
 	case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_MOVSXD:
 		if (src->type != ZYDIS_OPERAND_TYPE_MEMORY || !is_gpr(d->reg.value))
-			return fail(e, "unsupported operands");
-		if ((s = operand_rw(e, src, false, &a)))
+			return emul_fail(e, "unsupported operands");
+		if ((s = emul_operand_rw(e, src, false, &a)))
 			return s;
 		if (e->insn.mnemonic != ZYDIS_MNEMONIC_MOVZX && ((a >> (src->size - 1)) & 1))
-			a |= ~mask_bits(src->size);
-		reg_write(e, d->reg.value, a);
+			a |= ~emul_mask_bits(src->size);
+		emul_reg_write(e, d->reg.value, a);
 		return STEP_OK;
 	case ZYDIS_MNEMONIC_XCHG: {
 		const ZydisDecodedOperand *mem = d->type == ZYDIS_OPERAND_TYPE_MEMORY ? d : src;
 		const ZydisDecodedOperand *reg = mem == d ? src : d;
 
 		if (mem->type != ZYDIS_OPERAND_TYPE_MEMORY || !is_gpr(reg->reg.value))
-			return fail(e, "unsupported operands");
-		if ((s = operand_rw(e, mem, false, &a)))
+			return emul_fail(e, "unsupported operands");
+		if ((s = emul_operand_rw(e, mem, false, &a)))
 			return s;
-		b = reg_read(e, reg->reg.value);
-		if ((s = operand_rw(e, mem, true, &b)))
+		b = emul_reg_read(e, reg->reg.value);
+		if ((s = emul_operand_rw(e, mem, true, &b)))
 			return s;
-		reg_write(e, reg->reg.value, a);
+		emul_reg_write(e, reg->reg.value, a);
 		return STEP_OK;
 	}
 	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
@@ -503,7 +268,7 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_TEST:
 		return exec_alu(e);
 	default:
-		return fail(e, "not an instruction the MMIO emulator handles");
+		return emul_fail(e, "not an instruction the MMIO emulator handles");
 	}
 }
 
@@ -521,7 +286,7 @@ static enum emul_status string_io_begin(struct emul *e)
 	unsigned size = string_size(&e->insn);
 	int seg = out ? source_segment(e) : HYVM_ES, idx = out ? HYVM_RSI : HYVM_RDI;
 	int64_t delta = string_delta(e, size);
-	uint64_t n = rep ? areg(e, HYVM_RCX) : 1, i;
+	uint64_t n = rep ? emul_areg(e, HYVM_RCX) : 1, i;
 
 	if (n == 0) {
 		finish_insn(e);
@@ -531,10 +296,10 @@ static enum emul_status string_io_begin(struct emul *e)
 		n = EMUL_BUF_SIZE / size;
 	e->ram_only = true;
 	for (i = 0; i < n; i++) {
-		uint64_t off = (areg(e, idx) + i * delta) & mask_bits(e->insn.address_width);
+		uint64_t off = (emul_areg(e, idx) + i * delta) & emul_mask_bits(e->insn.address_width);
 		/* Through an aligned local: mem_rw works on whole uint64_t. */
 		uint64_t v;
-		enum step s = mem_rw(e, seg, off, size, !out, out ? &v : NULL);
+		enum step s = emul_mem_rw(e, seg, off, size, !out, out ? &v : NULL);
 
 		if (s == STEP_OK) {
 			if (out)
@@ -564,18 +329,18 @@ static enum emul_status string_io_finish(struct emul *e)
 
 	e->acc.pio = false;
 	for (unsigned i = 0; !out && i < n; i++) {
-		uint64_t off = (areg(e, idx) + i * delta) & mask_bits(e->insn.address_width);
+		uint64_t off = (emul_areg(e, idx) + i * delta) & emul_mask_bits(e->insn.address_width);
 
 		uint64_t v = 0;
 
 		memcpy(&v, e->buf + i * size, size);
-		if (mem_rw(e, HYVM_ES, off, size, true, &v) != STEP_OK)
+		if (emul_mem_rw(e, HYVM_ES, off, size, true, &v) != STEP_OK)
 			return EMUL_ERROR;	/* the guest changed its page tables meanwhile */
 	}
-	areg_set(e, idx, areg(e, idx) + n * delta);
+	emul_areg_set(e, idx, emul_areg(e, idx) + n * delta);
 	if (e->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) {
-		areg_set(e, HYVM_RCX, areg(e, HYVM_RCX) - n);
-		if (areg(e, HYVM_RCX) != 0)
+		emul_areg_set(e, HYVM_RCX, emul_areg(e, HYVM_RCX) - n);
+		if (emul_areg(e, HYVM_RCX) != 0)
 			return EMUL_DONE;	/* re-executed with the count left */
 	}
 	finish_insn(e);
@@ -590,7 +355,7 @@ static enum emul_status run(struct emul *e)
 					  ZYDIS_ATTRIB_HAS_REPNE));
 
 	for (;;) {
-		if (rep && areg(e, HYVM_RCX) == 0) {
+		if (rep && emul_areg(e, HYVM_RCX) == 0) {
 			finish_insn(e);
 			return EMUL_DONE;
 		}
@@ -610,8 +375,8 @@ static enum emul_status run(struct emul *e)
 			finish_insn(e);
 			return EMUL_DONE;
 		}
-		areg_set(e, HYVM_RCX, areg(e, HYVM_RCX) - 1);
-		if (areg(e, HYVM_RCX) == 0) {
+		emul_areg_set(e, HYVM_RCX, emul_areg(e, HYVM_RCX) - 1);
+		if (emul_areg(e, HYVM_RCX) == 0) {
 			finish_insn(e);
 			return EMUL_DONE;
 		}
