@@ -311,6 +311,7 @@ bool guest_triple_faulted(const struct bt_cpu *cpu);
 int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
 int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
 void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
+void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
 static inline unsigned guest_cpl(const struct bt_cpu *cpu)
 {
 	return cpu->arch.seg[HYVM_CS].selector & 3;

@@ -57,6 +57,7 @@ static int far_code_segment(struct bt_cpu *cpu, uint16_t sel, unsigned new_cpl,
 		guest_exception(cpu, VEC_NP, true, sel & ~3u);
 		return -1;
 	}
+	descriptor_set_accessed(cpu, sel, cs);
 	cs->selector = (sel & ~3u) | new_cpl;
 	return 0;
 gp:

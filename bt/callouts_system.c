@@ -88,6 +88,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		guest_exception(cpu, VEC_NP, true, cs & ~3u);
 		return;
 	}
+	descriptor_set_accessed(cpu, (uint16_t)cs, &ncs);
 	uint32_t new_flags = flags_merge(cpu, cpu->eflags, fl, 4);
 	struct hyvm_segment saved_cs = cpu->arch.seg[HYVM_CS];
 	if (rpl > cpl) {

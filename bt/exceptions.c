@@ -25,7 +25,8 @@ static int sys_write(struct bt_cpu *cpu, uint32_t lin, const void *buf, unsigned
 	return mem_access_as(cpu, lin, (void *)buf, len, true, false, false);
 }
 
-int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc)
+/* The linear address of sel's descriptor in the GDT or LDT, or -1. */
+static int64_t descriptor_address(const struct bt_cpu *cpu, uint16_t sel)
 {
 	const struct hyvm_dtable *gdt = &cpu->arch.gdtr;
 	uint64_t base = gdt->base, limit = gdt->limit;
@@ -38,7 +39,35 @@ int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc)
 	}
 	if ((uint64_t)(sel & ~7u) + 7 > limit)
 		return -1;
-	return sys_read(cpu, (uint32_t)(base + (sel & ~7u)), desc, 8);
+	return (uint32_t)(base + (sel & ~7u));
+}
+
+int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc)
+{
+	int64_t at = descriptor_address(cpu, sel);
+
+	return at < 0 ? -1 : sys_read(cpu, (uint32_t)at, desc, 8);
+}
+
+/*
+ * A segment register load that passed its checks sets the Accessed bit of
+ * a code or data descriptor in the table, as the CPU does (SDM Vol. 3A
+ * 3.4.5.1): guests and their checksums can see that byte. Only the access
+ * byte is written, so a neighbouring field the guest changes concurrently
+ * is not overwritten. The cached copy gets A as well, as on hardware.
+ */
+void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s)
+{
+	int64_t at = descriptor_address(cpu, sel);
+	uint8_t access;
+
+	if (!(s->attrib & HYVM_SEG_S) || (s->attrib & 1) || at < 0)
+		return;
+	s->attrib |= 1;
+	if (sys_read(cpu, (uint32_t)at + 5, &access, 1) == 0 && !(access & 1)) {
+		access |= 1;
+		sys_write(cpu, (uint32_t)at + 5, &access, 1);
+	}
 }
 
 void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s)
@@ -85,6 +114,7 @@ int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise)
 			guest_exception(cpu, seg == HYVM_SS ? VEC_SS : VEC_NP, true, sel & ~3u);
 		return -1;
 	}
+	descriptor_set_accessed(cpu, sel, &n);
 	*s = n;
 	return 0;
 gp:
@@ -137,6 +167,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		f->vector = VEC_NP;
 		return -1;
 	}
+	descriptor_set_accessed(cpu, sel, &cs);
 	unsigned cpl = guest_cpl(cpu);
 	unsigned new_cpl = (cs.attrib & 0x4) ? cpl : hyvm_seg_dpl(&cs);
 	struct hyvm_segment old_cs = cpu->arch.seg[HYVM_CS], old_ss = cpu->arch.seg[HYVM_SS];
@@ -159,6 +190,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		if (!(ss0 & ~3u) || read_descriptor(cpu, ss0, &sd))
 			return -1;
 		descriptor_to_segment(sd, ss0, &ss);
+		descriptor_set_accessed(cpu, ss0, &ss);
 		cpu->arch.seg[HYVM_SS] = ss;
 		esp = esp0;
 		f->vector = VEC_SS;
