@@ -94,7 +94,8 @@ struct bt_insn_map {
 #define BT_FIXUP_RSI	0x1	/* rsi holds a host address (string op) */
 #define BT_FIXUP_RDI	0x2
 #define BT_FIXUP_SPILL	0x4	/* a guest register is spilled; see spill_reg */
-#define BT_FIXUP_REG_SHIFT 4	/* spill register number in bits 4..7 */
+#define BT_FIXUP_REG_SHIFT 4	/* spill register number in bits 4..7; with
+				 * BT_FIXUP_RSI, the source segment (HYVM_ES..) */
 
 struct bt_block {
 	uint32_t eip;		/* guest linear address of the first instruction */

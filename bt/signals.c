@@ -67,10 +67,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 	}
 	for (int i = 0; i < 8; i++)
 		cpu->gpr[i] = (uint32_t)g[gpr_greg[i]];
+	/* a string op's rsi/rdi: view + segment base + offset (translate.c) */
 	if (m->fixup & BT_FIXUP_RSI)
-		cpu->gpr[HYVM_RSI] = (uint32_t)((uint64_t)g[REG_RSI] - view);
+		cpu->gpr[HYVM_RSI] = (uint32_t)((uint64_t)g[REG_RSI] - view) -
+				     b->seg_base[m->fixup >> BT_FIXUP_REG_SHIFT];
 	if (m->fixup & BT_FIXUP_RDI)
-		cpu->gpr[HYVM_RDI] = (uint32_t)((uint64_t)g[REG_RDI] - view);
+		cpu->gpr[HYVM_RDI] = (uint32_t)((uint64_t)g[REG_RDI] - view) - b->seg_base[HYVM_ES];
 	if (m->fixup & BT_FIXUP_SPILL)
 		cpu->gpr[m->fixup >> BT_FIXUP_REG_SHIFT] = (uint32_t)cpu->spill;
 	cpu->host_flags = (uint64_t)g[REG_EFL];

@@ -93,16 +93,21 @@ static void jump_indirect(struct tx *t)
 		t->failed = true;
 }
 
-static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
+static int seg_index(ZydisRegister seg)
 {
 	switch (seg) {
-	case ZYDIS_REGISTER_ES: return t->b->seg_base[HYVM_ES];
-	case ZYDIS_REGISTER_CS: return t->b->seg_base[HYVM_CS];
-	case ZYDIS_REGISTER_SS: return t->b->seg_base[HYVM_SS];
-	case ZYDIS_REGISTER_FS: return t->b->seg_base[HYVM_FS];
-	case ZYDIS_REGISTER_GS: return t->b->seg_base[HYVM_GS];
-	default: return t->b->seg_base[HYVM_DS];
+	case ZYDIS_REGISTER_ES: return HYVM_ES;
+	case ZYDIS_REGISTER_CS: return HYVM_CS;
+	case ZYDIS_REGISTER_SS: return HYVM_SS;
+	case ZYDIS_REGISTER_FS: return HYVM_FS;
+	case ZYDIS_REGISTER_GS: return HYVM_GS;
+	default: return HYVM_DS;
 	}
+}
+
+static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
+{
+	return t->b->seg_base[seg_index(seg)];
 }
 
 /* A segment base folds into the displacement: 32-bit address arithmetic
@@ -349,19 +354,45 @@ static bool push_return(struct tx *t, uint32_t ret)
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, -4);
 }
 
-/* String instructions cannot take GS on ES:EDI, so rsi/rdi briefly hold
- * host addresses (view + guest address) and run with 64-bit addressing. */
+/* The segment of d's memory operand addressed through base (ESI or EDI). */
+static int string_seg(const struct bt_insn *d, ZydisRegister base)
+{
+	for (unsigned i = 0; i < d->insn.operand_count; i++)
+		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && d->ops[i].mem.base == base)
+			return seg_index(d->ops[i].mem.segment);
+	return HYVM_DS;
+}
+
+/* reg64 = view + (reg32 + base) mod 2^32, the host address of seg:reg. */
+static bool string_rebase(struct tx *t, ZydisRegister r32, ZydisRegister r64, uint32_t base)
+{
+	return (!base || emit_lea32(&t->e, r32, r64, (int32_t)base)) &&
+	       emit2(&t->e, ZYDIS_MNEMONIC_LEA, op_reg(r64), op_mem(r64, ZYDIS_REGISTER_R12, 1, 0, 8));
+}
+
+/* The inverse: reg32 = reg64 - view - base, upper half zero. */
+static bool string_unbase(struct tx *t, ZydisRegister r32, ZydisRegister r64, uint32_t base)
+{
+	return emit2(&t->e, ZYDIS_MNEMONIC_LEA, op_reg(r64), op_mem(r64, ZYDIS_REGISTER_R8, 1, 0, 8)) &&
+	       (base ? emit_lea32(&t->e, r32, r64, -(int64_t)(int32_t)base)
+		     : emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(r32), op_reg(r32)));
+}
+
+/*
+ * String instructions cannot take GS on ES:EDI, so rsi/rdi briefly hold
+ * host addresses (view + segment base + guest offset) and run with 64-bit
+ * addressing. The source segment (DS or an override) is recorded in the
+ * fixup so the fault handler can take its base off again; the destination
+ * is always ES.
+ */
 static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 {
 	ZydisEncoderRequest req;
 	bool si = string_uses_rsi(d->insn.mnemonic), di = string_uses_rdi(d->insn.mnemonic);
+	int sseg = string_seg(d, ZYDIS_REGISTER_ESI);
+	uint32_t sbase = t->b->seg_base[sseg], dbase = t->b->seg_base[HYVM_ES];
 	bool ok = true;
 
-	/* rebasing by a segment base as well is not done: such a string
-	 * instruction ends up as #UD, counted */
-	for (unsigned i = 0; i < d->insn.operand_count; i++)
-		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && seg_base(t, d->ops[i].mem.segment))
-			return false;
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
 		return false;
@@ -374,22 +405,17 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			continue;
 		o->mem.base = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base);
 	}
-	*fixup = (si ? BT_FIXUP_RSI : 0) | (di ? BT_FIXUP_RDI : 0);
+	*fixup = (si ? BT_FIXUP_RSI | (uint8_t)(sseg << BT_FIXUP_REG_SHIFT) : 0) |
+		 (di ? BT_FIXUP_RDI : 0);
 	if (si)
-		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RSI),
-			    op_mem(ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_R12, 1, 0, 8));
+		ok &= string_rebase(t, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_RSI, sbase);
 	if (di)
-		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RDI),
-			    op_mem(ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_R12, 1, 0, 8));
+		ok &= string_rebase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	ok &= emit_request(&t->e, &req);
 	if (si)
-		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RSI),
-			    op_mem(ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_R8, 1, 0, 8)) &&
-		      emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(ESI), R(ESI));
+		ok &= string_unbase(t, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_RSI, sbase);
 	if (di)
-		ok &= emit2(&t->e, ZYDIS_MNEMONIC_LEA, R(RDI),
-			    op_mem(ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_R8, 1, 0, 8)) &&
-		      emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EDI), R(EDI));
+		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	return ok;
 }
 

@@ -86,6 +86,47 @@ static void expand_down(void)
 	check_end();
 }
 
+/* String instructions through segments based at window: the source
+ * through an FS override, the destination always through ES; ESI and EDI
+ * stay offsets into the segments. ES is the compiler's, so it is flat
+ * again before the asm ends. */
+static void string_segments(void)
+{
+	static uint32_t lods;	/* static: an absolute "m", not one relative to ESP */
+	uint32_t esi, edi;
+	check_begin("string_base");
+	gdt_set(SEL_PAGE, (uint32_t)window, 0, SEG_DATA_RW, SEG_FLAG_G | SEG_FLAG_DB);
+	for (int i = 0; i < 16; i++)
+		window[0x100 + i] = (uint8_t)(0x31 + 7 * i);
+	window[0x303] = 0;
+	asm volatile("movw %w3, %%es\n\t"
+	             "movw %w3, %%fs\n\t"
+	             "movl $0x100, %%esi\n\t"
+	             "movl $0x200, %%edi\n\t"
+	             "movl $4, %%ecx\n\t"
+	             "rep movsl %%fs:(%%esi), %%es:(%%edi)\n\t"
+	             "movl $0x300, %%edi\n\t"
+	             "movb $0x5c, %%al\n\t"
+	             "movl $3, %%ecx\n\t"
+	             "rep stosb\n\t"
+	             "movl $0x200, %%esi\n\t"
+	             "lodsl %%fs:(%%esi), %%eax\n\t"
+	             "movw %w4, %%es\n\t"
+	             "movw %w4, %%fs\n\t"
+	             "movl %%eax, %2"
+	             : "=&S"(esi), "=&D"(edi), "=m"(lods)
+	             : "r"(SEL_PAGE), "r"(SEL_DATA32)
+	             : "eax", "ecx", "memory");
+	check_eq("window[0x200..0x20f] after rep movsl fs: -> es:",
+	         memcmp(&window[0x100], &window[0x200], 16), 0);
+	check_eq("window[0x302] after rep stosb into es:", window[0x302], 0x5c);
+	check_eq("window[0x303] past the rep stosb", window[0x303], 0);
+	check_eq("lodsl fs:0x200", lods, *(volatile uint32_t *)&window[0x100]);
+	check_eq("ESI, an offset after lodsl", esi, 0x204);
+	check_eq("EDI, an offset after rep stosb", edi, 0x303);
+	check_end();
+}
+
 /* Runs with SS based at stack_window: pushes one dword at SS:0x200 and
  * reports the ESP it saw, then restores the flat stack. */
 static uint32_t push_on_based_stack(void)
@@ -163,6 +204,7 @@ void guest_main(const struct multiboot_info *mbi)
 {
 	data_segments();
 	expand_down();
+	string_segments();
 	stack_segments();
 	code_segment();
 	local_descriptor_table();

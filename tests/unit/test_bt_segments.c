@@ -52,5 +52,100 @@ static void test_load_sets_accessed(void)
 	CU_ASSERT_EQUAL(ACCESS(0x28), 0x89);	/* TSS: not a code/data descriptor */
 }
 
+static void emit_bytes(const uint8_t *b, unsigned n)
+{
+	memcpy(g.ram + g.pc, b, n);
+	g.pc += n;
+}
+#define BYTES(...) emit_bytes((const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+/*
+ * Every string instruction through segments with a base: DS 1 MiB, ES 2
+ * MiB, FS 3 MiB. The source follows DS or its override, the destination
+ * is ES whatever the prefix; ESI/EDI stay offsets.
+ */
+static void test_strings_with_segment_bases(void)
+{
+	g.pc = 0x50000;
+	uint32_t start = A2(&g, MOV, REG(ESI), I_(0x1000));
+	A2(&g, MOV, REG(EDI), I_(0x2000));
+	A2(&g, MOV, REG(ECX), I_(16));
+	BYTES(0xf3, 0xa5);		/* rep movsd */
+	A2(&g, MOV, REG(AL), I_(0x5a));
+	A2(&g, MOV, REG(ECX), I_(7));
+	BYTES(0xf3, 0xaa);		/* rep stosb */
+	A2(&g, MOV, REG(ESI), I_(0x10));
+	BYTES(0x64, 0xad);		/* fs lodsd */
+	A2(&g, MOV, REG(AL), I_(0x5a));
+	A2(&g, MOV, REG(ESI), I_(0x1000));
+	A2(&g, MOV, REG(EDI), I_(0x2000));
+	A2(&g, MOV, REG(ECX), I_(64));
+	BYTES(0xf3, 0xa6);		/* repe cmpsb: all 64 equal */
+	A2(&g, MOV, REG(EDX), REG(ECX));
+	A2(&g, MOV, REG(EDI), I_(0x2000));
+	A2(&g, MOV, REG(ECX), I_(100));
+	BYTES(0xf2, 0xae);		/* repne scasb: finds 0x5a at es:0x2040 */
+	A2(&g, MOV, REG(ESI), I_(0x20));
+	A2(&g, MOV, REG(EBP), REG(EDI));
+	A2(&g, MOV, REG(EDI), I_(0x3000));
+	BYTES(0x26, 0xa4);		/* es movsb: es:0x20 -> es:0x3000 */
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	for (int i = 0; i < 64; i++)
+		g.ram[0x101000 + i] = (uint8_t)(i * 3 + 1);
+	uint32_t fsval = 0x11223344;
+	memcpy(g.ram + 0x300010, &fsval, 4);
+	g.ram[0x200020] = 0xc3;
+	tg_flat_state(&g, start);
+	g.st.seg[HYVM_DS].base = 0x100000;
+	g.st.seg[HYVM_ES].base = 0x200000;
+	g.st.seg[HYVM_FS].base = 0x300000;
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.rip, g.pc);
+	CU_ASSERT_EQUAL(memcmp(g.ram + 0x101000, g.ram + 0x202000, 64), 0);
+	for (int i = 0; i < 7; i++)
+		CU_ASSERT_EQUAL(g.ram[0x202040 + i], 0x5a);
+	CU_ASSERT_EQUAL(g.ram[0x202047], 0);
+	CU_ASSERT_EQUAL(g.ram[0x2000], 0);	/* nothing went to flat addresses */
+	CU_ASSERT_EQUAL(g.ram[0x102000], 0);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 0x1122335a);	/* lodsd via FS, then al */
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RDX], 0);		/* cmpsb ran all 64 */
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBP], 0x2041);	/* scasb stopped after 0x2040 */
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RCX], 100 - 65);
+	CU_ASSERT_EQUAL(g.ram[0x203000], 0xc3);	/* es: override on the source */
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RSI], 0x21);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RDI], 0x3001);
+}
+
+/*
+ * rep stosb through ES (base 0x40000) onto the page of its own code: the
+ * write faults in the view (translated page), the fault handler must take
+ * the segment base off EDI again, and the instruction reruns alone.
+ */
+static void test_string_fault_restores_offsets(void)
+{
+	g.pc = 0x50000;
+	uint32_t start = A2(&g, MOV, REG(EDI), I_(0x10800));
+	A2(&g, MOV, REG(AL), I_(0x77));
+	A2(&g, MOV, REG(ECX), I_(16));
+	BYTES(0xf3, 0xaa);		/* rep stosb: es:0x10800 = 0x50800 */
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	memset(g.ram + 0x50800, 0, 32);
+	memset(g.ram + 0x90800, 0, 32);
+	tg_flat_state(&g, start);
+	g.st.seg[HYVM_ES].base = 0x40000;
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.ram[0x50800], 0x77);
+	CU_ASSERT_EQUAL(g.ram[0x5080f], 0x77);
+	CU_ASSERT_EQUAL(g.ram[0x50810], 0);
+	CU_ASSERT_EQUAL(g.ram[0x90800], 0);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RDI], 0x10810);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RCX], 0);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.smc_invalidations") >= 1);
+}
+
 UNIT_SUITE(bt_segments, setup, teardown,
-	   UNIT_TEST(test_load_sets_accessed));
+	   UNIT_TEST(test_load_sets_accessed),
+	   UNIT_TEST(test_strings_with_segment_bases),
+	   UNIT_TEST(test_string_fault_restores_offsets));
