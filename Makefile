@@ -132,6 +132,14 @@ test-kmod-svm:
 test-kmod-vmx: all
 	tests/kmod/run-vmx.sh --jobs 2
 
+# Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
+# KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU
+# TCG (the svm harness, which also runs its tests), kvm_intel in Bochs.
+.PHONY: bench-kmod
+bench-kmod: all
+	tests/kmod/run-svm.sh --bench
+	tests/kmod/run-vmx.sh --bench
+
 clean:
 	rm -rf build build-san
 	-$(MAKE) -C kmod -f Kbuild.clean clean 2>/dev/null || true

@@ -6,7 +6,13 @@
  *   compute: a loop with no exits, the baseline
  * Inside an emulator the absolute numbers mean nothing; the ratio between
  * the two hypervisors in the same emulated host is the result.
- *   kmod_exitcost [N]
+ *
+ *   kmod_exitcost [N]                  both, in one go (hyvm.ko and kvm
+ *                                      loaded together: svm)
+ *   kmod_exitcost --hyvm FILE [N]      hyvm.ko alone, results saved in FILE
+ *   kmod_exitcost --kvm FILE [N]       KVM alone, compared with FILE
+ * The two-step form is for vmx, where hyvm.ko refuses VMXON while kvm_intel
+ * holds VT-x: run --hyvm, unload hyvm.ko, load kvm_intel, run --kvm.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +63,7 @@ static double run_hyvm(const unsigned char *code, size_t len, unsigned long *exi
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct hyvm_ram_map m = { .user_addr = (unsigned long)ram, .size = RAM_SIZE };
 	struct hyvm_cpu_state st;
+	struct hyvm_capabilities caps;
 	struct hyvm_run *run;
 	double t0, t;
 
@@ -91,7 +98,9 @@ static double run_hyvm(const unsigned char *code, size_t len, unsigned long *exi
 		(*exits)++;
 	}
 	t = now() - t0;
-	*exits += run->exit_count[0x72];	/* CPUIDs handled in the kernel */
+	/* CPUIDs handled in the kernel: VMX basic reason 10, SVM exit 0x72 */
+	*exits += run->exit_count[ioctl(dev, HYVM_GET_CAPABILITIES, &caps) == 0 &&
+				  (caps.flags & HYVM_CAP_VMX) ? 10 : 0x72];
 	munmap(run, HYVM_RUN_SIZE);
 	close(vcpu);
 	close(vm);
@@ -150,31 +159,132 @@ static double run_kvm(const unsigned char *code, size_t len, unsigned long *exit
 	return t;
 }
 
-int main(int argc, char **argv)
-{
-	unsigned n = argc > 1 ? strtoul(argv[1], NULL, 0) : 5000;
-	static const struct { const char *name; const unsigned char *body; size_t len; unsigned mul; } loops[] = {
-		{ "io", io_body, sizeof(io_body), 1 },
-		{ "cpuid", cpuid_body, sizeof(cpuid_body), 1 },
-		{ "compute", nop_body, sizeof(nop_body), 200 },
-	};
-	unsigned char code[64];
+#define NLOOPS 3
+static const struct {
+	const char *name;
+	const unsigned char *body;
+	size_t len;
+	unsigned mul;
+} loops[NLOOPS] = {
+	{ "io", io_body, sizeof(io_body), 1 },
+	{ "cpuid", cpuid_body, sizeof(cpuid_body), 1 },
+	{ "compute", nop_body, sizeof(nop_body), 200 },
+};
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("BENCH exit cost, %u iterations (compute: x200), times in microseconds per iteration\n", n);
-	for (unsigned i = 0; i < 3; i++) {
-		size_t len = make_loop(code, n * loops[i].mul, loops[i].body, loops[i].len);
-		unsigned long hx, kx;
-		double th = run_hyvm(code, len, &hx), tk = run_kvm(code, len, &kx);
+struct result {
+	double t;		/* seconds, < 0 if the run failed */
+	unsigned long exits;
+};
+
+static void header(unsigned n, const char *what)
+{
+	printf("BENCH exit cost (%s), %u iterations (compute: x200), microseconds per "
+	       "iteration; io and cpuid: one exit per iteration\n", what, n);
+	printf("BENCH emulated-host time: the absolute numbers mean nothing, only the "
+	       "hyvm/kvm ratio in the same host does\n");
+}
+
+static void compare(unsigned n, const struct result *h, const struct result *k)
+{
+	for (unsigned i = 0; i < NLOOPS; i++) {
 		double iters = (double)n * loops[i].mul;
 
-		if (th < 0 || tk < 0) {
-			printf("BENCH %-8s failed (hyvm %s, kvm %s): %s\n", loops[i].name,
-			       th < 0 ? "failed" : "ok", tk < 0 ? "failed" : "ok", strerror(errno));
+		if (h[i].t < 0 || k[i].t < 0) {
+			printf("BENCH %-8s failed (hyvm %s, kvm %s)\n", loops[i].name,
+			       h[i].t < 0 ? "failed" : "ok", k[i].t < 0 ? "failed" : "ok");
 			continue;
 		}
 		printf("BENCH %-8s hyvm.ko %8.3f us  kvm %8.3f us  hyvm/kvm %.2f  (exits hyvm %lu kvm %lu)\n",
-		       loops[i].name, th * 1e6 / iters, tk * 1e6 / iters, th / tk, hx, kx);
+		       loops[i].name, h[i].t * 1e6 / iters, k[i].t * 1e6 / iters,
+		       h[i].t / k[i].t, h[i].exits, k[i].exits);
 	}
-	return 0;
+}
+
+static int failed;
+
+static void run_all(unsigned n, int kvm, struct result *r)
+{
+	unsigned char code[64];
+
+	for (unsigned i = 0; i < NLOOPS; i++) {
+		size_t len = make_loop(code, n * loops[i].mul, loops[i].body, loops[i].len);
+
+		errno = 0;
+		r[i].exits = 0;
+		r[i].t = kvm ? run_kvm(code, len, &r[i].exits) : run_hyvm(code, len, &r[i].exits);
+		if (r[i].t < 0 && ++failed)
+			printf("BENCH %-8s on %s failed: %s\n", loops[i].name,
+			       kvm ? "kvm" : "hyvm.ko", strerror(errno));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *hyvm_file = NULL, *kvm_file = NULL;
+	struct result h[NLOOPS], k[NLOOPS];
+	unsigned n = 5000, i;
+	FILE *f;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 1; i < (unsigned)argc; i++) {
+		if (!strcmp(argv[i], "--hyvm") && i + 1 < (unsigned)argc)
+			hyvm_file = argv[++i];
+		else if (!strcmp(argv[i], "--kvm") && i + 1 < (unsigned)argc)
+			kvm_file = argv[++i];
+		else if (argv[i][0] >= '0' && argv[i][0] <= '9')
+			n = strtoul(argv[i], NULL, 0);
+		else {
+			fprintf(stderr, "usage: %s [--hyvm FILE | --kvm FILE] [N]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (hyvm_file && kvm_file) {
+		fprintf(stderr, "%s: --hyvm and --kvm are two separate runs\n", argv[0]);
+		return 2;
+	}
+
+	if (hyvm_file) {	/* step 1: hyvm.ko alone, saved for step 2 */
+		run_all(n, 0, h);
+		f = fopen(hyvm_file, "w");
+		if (!f) {
+			perror(hyvm_file);
+			return 1;
+		}
+		fprintf(f, "%u\n", n);
+		for (i = 0; i < NLOOPS; i++) {
+			fprintf(f, "%s %.9f %lu\n", loops[i].name, h[i].t, h[i].exits);
+			if (h[i].t >= 0)
+				printf("BENCH %-8s hyvm.ko %8.3f us  (exits %lu)\n", loops[i].name,
+				       h[i].t * 1e6 / ((double)n * loops[i].mul), h[i].exits);
+		}
+		fclose(f);
+		return failed != 0;
+	}
+	if (kvm_file) {		/* step 2: KVM, compared with step 1 */
+		unsigned saved;
+		char name[16];
+
+		f = fopen(kvm_file, "r");
+		if (!f || fscanf(f, "%u", &saved) != 1) {
+			fprintf(stderr, "%s: cannot read the hyvm.ko results\n", kvm_file);
+			return 1;
+		}
+		n = saved;
+		for (i = 0; i < NLOOPS; i++)
+			if (fscanf(f, "%15s %lf %lu", name, &h[i].t, &h[i].exits) != 3 ||
+			    strcmp(name, loops[i].name)) {
+				fprintf(stderr, "%s: malformed hyvm.ko results\n", kvm_file);
+				return 1;
+			}
+		fclose(f);
+		header(n, "hyvm.ko then KVM, one after the other");
+		run_all(n, 1, k);
+		compare(n, h, k);
+		return failed != 0;
+	}
+	header(n, "hyvm.ko and KVM");
+	run_all(n, 0, h);
+	run_all(n, 1, k);
+	compare(n, h, k);
+	return failed != 0;
 }
