@@ -69,6 +69,7 @@ enum bt_exit_kind {
 	BT_EXIT_CALLOUT,	/* emulate the instruction at target_eip in C */
 	BT_EXIT_REQUEST,	/* kick(): a block-entry poll faulted; eip is the block's */
 	BT_EXIT_FAULT,		/* the signal handler stopped a faulting instruction */
+	BT_EXIT_LIMIT,		/* a segment limit check failed: raise vector at target_eip */
 };
 
 struct bt_block;
@@ -77,6 +78,7 @@ struct bt_insn;
 /* One per block exit stub; translated code leaves its address in r11. */
 struct bt_exit_desc {
 	uint8_t kind;
+	uint8_t vector;		/* BT_EXIT_LIMIT: VEC_GP or VEC_SS */
 	bool chained;
 	uint32_t target_eip;
 	uint8_t *patch_site;	/* rel32 of the jump to re-point when chaining */
@@ -103,6 +105,8 @@ struct bt_block {
 	uint32_t guest_len;	/* guest bytes covered */
 	uint32_t mode;		/* BT_MODE_* key bits */
 	uint32_t seg_base[6];	/* ES CS SS DS FS GS bases baked into the code */
+	uint32_t seg_limit[6];	/* limits checked in the code (0 if none) */
+	uint8_t seg_check[6];	/* BT_SEGCHK_* per segment */
 	uint8_t *check_entry;	/* poll of the kick page, then body */
 	uint8_t *body;
 	uint32_t host_len;
@@ -152,6 +156,8 @@ struct bt_cpu {
 	uint32_t dr[8];
 	uint32_t fault_depth;	/* exceptions while delivering one */
 	uint32_t jc_seg_base[6];	/* segment bases the jump cache is valid for */
+	uint32_t jc_seg_limit[6];	/* ... and the limit checks (seg_check_key) */
+	uint8_t jc_seg_check[6];
 
 	/* host fault captured by the signal handler */
 	int fault_signo;
@@ -278,6 +284,18 @@ void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
 void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
 void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
 void jc_reset(struct bt_cpu *cpu);
+
+/* --- seglimit.c: limit checks on ordinary accesses --- */
+enum { BT_SEGCHK_NONE, BT_SEGCHK_UP, BT_SEGCHK_DOWN32, BT_SEGCHK_DOWN16 };
+uint8_t seg_check_kind(const struct hyvm_segment *s);
+/* What a block's code is keyed by besides the bases. */
+void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6]);
+/* Host code that leaves through *fail_site (a rel32 to patch) when the
+ * access of size bytes at [base + index*scale + disp] (32-bit, the segment
+ * base not included) is outside the segment; clobbers r9, r10, r13. */
+bool emit_limit_check(struct bt_emitter *e, uint8_t kind, uint32_t limit, ZydisRegister base,
+		      ZydisRegister index, uint8_t scale, int64_t disp, unsigned size,
+		      uint8_t **fail_site);
 
 /* --- translate.c --- */
 /* Builds the block at cpu->eip; NULL only if the TC is full. */

@@ -29,7 +29,8 @@
 	X(smc_invalidations, "bt.smc_invalidations")			\
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\
-	X(exit_requests, "bt.exit_request_checks_taken")
+	X(exit_requests, "bt.exit_request_checks_taken")		\
+	X(limit_faults, "bt.segment_limit_faults")
 
 struct bt_stats {
 #define BT_STAT_FIELD(f, name) uint64_t f;

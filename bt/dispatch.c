@@ -56,12 +56,20 @@ static void set_view(struct bt_cpu *cpu)
 static bool tc_same_segments_jc(struct bt_cpu *cpu)
 {
 	bool same = true;
+	uint32_t limit[6];
+	uint8_t kind[6];
 
 	for (int s = 0; s < 6; s++)
 		if (cpu->jc_seg_base[s] != (uint32_t)cpu->arch.seg[s].base) {
 			cpu->jc_seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
 			same = false;
 		}
+	seg_check_key(cpu, limit, kind);
+	if (memcmp(cpu->jc_seg_limit, limit, sizeof(limit)) || memcmp(cpu->jc_seg_check, kind, sizeof(kind))) {
+		memcpy(cpu->jc_seg_limit, limit, sizeof(limit));
+		memcpy(cpu->jc_seg_check, kind, sizeof(kind));
+		same = false;
+	}
 	return same;
 }
 
@@ -71,7 +79,9 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 	/* With paging a chained jump would skip the linear-to-physical check,
 	 * so it stays within the page the dispatcher checked. */
 	if (d->from->mode != to->mode || !d->from->valid ||
-	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)))
+	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)) ||
+	    memcmp(d->from->seg_limit, to->seg_limit, sizeof(to->seg_limit)) ||
+	    memcmp(d->from->seg_check, to->seg_check, sizeof(to->seg_check)))
 		return false;
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
@@ -320,6 +330,11 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		case BT_EXIT_FAULT:
 			if (handle_fault(cpu, exit, &single))
 				goto out;
+			break;
+		case BT_EXIT_LIMIT:
+			/* the stub stored the instruction's eip; nothing of it ran */
+			cpu->stats.limit_faults++;
+			guest_exception(cpu, d->vector, true, 0);
 			break;
 		}
 	}

@@ -125,14 +125,18 @@ static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uin
 
 bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 {
+	uint32_t limit[6];
+	uint8_t kind[6];
+
 	for (int s = 0; s < 6; s++)
 		if (b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
 			return false;
-	return true;
+	seg_check_key(cpu, limit, kind);
+	return !memcmp(b->seg_limit, limit, sizeof(limit)) && !memcmp(b->seg_check, kind, sizeof(kind));
 }
 
-/* Segment bases are part of the key: translated memory operands add them
- * as constants. */
+/* Segment bases and limit checks are part of the key: translated memory
+ * operands add the bases as constants and compare with the limits. */
 struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
 			   uint32_t phys, uint32_t mode)
 {

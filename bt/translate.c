@@ -15,7 +15,8 @@
 #include "decode.h"
 #include "mmu.h"
 
-#define MAX_EXITS 8
+/* two exits at the end, and a segment-limit exit per checked access */
+#define MAX_EXITS (8 + 2 * BT_MAX_BLOCK_INSNS)
 
 struct pending_exit {
 	uint8_t *site;
@@ -31,6 +32,7 @@ struct tx {
 	struct pending_exit exits[MAX_EXITS];
 	int nr_exits;
 	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
+	uint32_t eip;		/* of the instruction being translated */
 	bool failed;
 };
 
@@ -75,6 +77,27 @@ static bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32
 	d->patch_site = kind == BT_EXIT_BRANCH ? site : NULL;
 	d->from = t->b;
 	t->exits[t->nr_exits++] = (struct pending_exit){ site, d, indirect_eip };
+	return true;
+}
+
+/*
+ * A limit check for an access of size bytes at seg:[base + index*scale +
+ * disp] (disp without the segment base), in front of the instruction's
+ * host code, so a violation leaves with nothing of it done: #SS(0) for SS,
+ * #GP(0) otherwise. Segments that are flat for this block get nothing.
+ */
+static bool limit_check(struct tx *t, int seg, ZydisRegister base, ZydisRegister index,
+			uint8_t scale, int64_t disp, unsigned size)
+{
+	uint8_t *site;
+
+	if (t->b->seg_check[seg] == BT_SEGCHK_NONE)
+		return true;
+	if (!emit_limit_check(&t->e, t->b->seg_check[seg], t->b->seg_limit[seg], base, index, scale,
+			      disp, size, &site) ||
+	    !add_exit(t, site, BT_EXIT_LIMIT, t->eip, false))
+		return false;
+	t->exits[t->nr_exits - 1].desc->vector = seg == HYVM_SS ? VEC_SS : VEC_GP;
 	return true;
 }
 
@@ -195,6 +218,25 @@ static ZydisRegister swap_r14(ZydisRegister r, int tmp)
 	return r;
 }
 
+static bool check_stack(struct tx *t, ZydisRegister base, int64_t disp)
+{
+	return limit_check(t, HYVM_SS, base, ZYDIS_REGISTER_NONE, 0, disp, 4);
+}
+
+/* The limit check for decoded memory operand o; extra_esp is added when
+ * ESP is its base (POP [ESP+x] addresses with ESP after the pop). */
+static bool check_operand(struct tx *t, const ZydisDecodedOperand *o, int64_t extra_esp)
+{
+	bool r14 = false, high8 = false;
+
+	if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+		return true;
+	ZydisRegister base = map_reg(o->mem.base, &r14, &high8);
+	return limit_check(t, seg_index(o->mem.segment), base, map_reg(o->mem.index, &r14, &high8),
+			   o->mem.scale, o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_esp : 0),
+			   o->size / 8);
+}
+
 /*
  * The ordinary case: the guest instruction itself, with memory operands
  * made view-relative (GS, 32-bit addressing) and ESP renamed to r14d.
@@ -206,6 +248,9 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	ZydisEncoderRequest req;
 	bool r14 = false, high8 = false, has_mem = false, has_addr = false;
 
+	for (unsigned i = 0; i < d->insn.operand_count_visible; i++)
+		if (!check_operand(t, &d->ops[i], 0))
+			return false;
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
 		return false;
@@ -307,6 +352,8 @@ static bool tx_push(struct tx *t, const struct bt_insn *d)
 	bool r14 = false, high8 = false;
 	bool ok;
 
+	if (!check_operand(t, src, 0) || !check_stack(t, ZYDIS_REGISTER_R14D, -4))
+		return false;
 	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER)
 		ok = emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4),
 				op_reg(map_reg(src->reg.value, &r14, &high8)));
@@ -325,7 +372,8 @@ static bool tx_pop(struct tx *t, const struct bt_insn *d)
 	bool r14 = false, high8 = false;
 	ZydisEncoderOperand m;
 
-	if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)))
+	if (!check_stack(t, ZYDIS_REGISTER_R14D, 0) || !check_operand(t, dst, 4) ||
+	    !emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)))
 		return false;
 	if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		ZydisRegister r = map_reg(dst->reg.value, &r14, &high8);
@@ -342,11 +390,13 @@ static bool tx_pop(struct tx *t, const struct bt_insn *d)
 
 static bool tx_leave(struct tx *t)
 {
-	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, disp_with_base(0, t->b->seg_base[HYVM_SS]), 4)) &&
+	return check_stack(t, ZYDIS_REGISTER_EBP, 0) &&
+	       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, disp_with_base(0, t->b->seg_base[HYVM_SS]), 4)) &&
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_RBP, 4) &&
 	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EBP), R(R13D));
 }
 
+/* The caller checks the stack limit first (see check_stack). */
 static bool push_return(struct tx *t, uint32_t ret)
 {
 	return emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, stack_mem(t, -4),
@@ -434,23 +484,26 @@ static bool tx_control(struct tx *t, const struct bt_insn *d, enum insn_class c,
 		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
 		break;
 	case IC_CALL_REL:
-		if (!push_return(t, next))
+		if (!check_stack(t, ZYDIS_REGISTER_R14D, -4) || !push_return(t, next))
 			t->failed = true;
 		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
 		break;
 	case IC_JMP_IND:
-		if (!load_r13(t, &d->ops[0]))
+		if (!check_operand(t, &d->ops[0], 0) || !load_r13(t, &d->ops[0]))
 			t->failed = true;
 		jump_indirect(t);
 		break;
 	case IC_CALL_IND:
-		if (!load_r13(t, &d->ops[0]) || !push_return(t, next))
+		/* both checks before the load: they clobber r13 */
+		if (!check_operand(t, &d->ops[0], 0) || !check_stack(t, ZYDIS_REGISTER_R14D, -4) ||
+		    !load_r13(t, &d->ops[0]) || !push_return(t, next))
 			t->failed = true;
 		jump_indirect(t);
 		break;
 	case IC_RET: {
 		int64_t pop = 4 + (d->insn.operand_count_visible ? d->ops[0].imm.value.u : 0);
-		if (!emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)) ||
+		if (!check_stack(t, ZYDIS_REGISTER_R14D, 0) ||
+		    !emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)) ||
 		    !emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, pop))
 			t->failed = true;
 		jump_indirect(t);
@@ -553,6 +606,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	b->mode = mode;
 	for (int s = 0; s < 6; s++)
 		b->seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
+	seg_check_key(cpu, b->seg_limit, b->seg_check);
 	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
@@ -584,6 +638,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			break;	/* a callout starts its own block */
 
 		uint8_t *insn_start = t.e.pos;
+		int exits_before = t.nr_exits;
+		t.eip = eip;
 		t.map[b->nr_insns] = (struct bt_insn_map){
 			.host_off = (uint16_t)(insn_start - b->body),
 			.len = (uint8_t)len,
@@ -607,11 +663,13 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		} else if (first) {
 			/* the encoder refused it: the callout gives #UD */
 			t.e.pos = insn_start;
+			t.nr_exits = exits_before;
 			exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += d.insn.length;
 		} else {
 			t.e.pos = insn_start;
+			t.nr_exits = exits_before;	/* limit exits of the dropped code */
 			b->nr_insns--;
 			break;
 		}
