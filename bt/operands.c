@@ -7,7 +7,8 @@
 #include "bt.h"
 #include "operands.h"
 
-static int seg_index(ZydisRegister seg)
+/* Zydis segment register to hyvm_seg index (DS when none). */
+int bt_seg_index(ZydisRegister seg)
 {
 	switch (seg) {
 	case ZYDIS_REGISTER_ES: return HYVM_ES;
@@ -73,7 +74,7 @@ uint32_t operand_address(const struct bt_cpu *cpu, const ZydisDecodedOperand *o)
 
 uint32_t operand_linear(const struct bt_cpu *cpu, const ZydisDecodedOperand *o)
 {
-	return operand_address(cpu, o) + (uint32_t)cpu->arch.seg[seg_index(o->mem.segment)].base;
+	return operand_address(cpu, o) + (uint32_t)cpu->arch.seg[bt_seg_index(o->mem.segment)].base;
 }
 
 int operand_read(struct bt_cpu *cpu, const ZydisDecodedOperand *o, uint32_t *v)

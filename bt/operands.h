@@ -14,4 +14,6 @@ int stack_push(struct bt_cpu *cpu, uint32_t v, unsigned size);
 int stack_peek(struct bt_cpu *cpu, unsigned index, unsigned size, uint32_t *v);
 void stack_drop(struct bt_cpu *cpu, unsigned bytes);
 
+int bt_seg_index(ZydisRegister seg);
+
 #endif

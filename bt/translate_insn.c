@@ -11,6 +11,7 @@
  * guest exactly as at the start of its instruction.
  */
 #include "translate.h"
+#include "operands.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
 static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)
@@ -36,21 +37,9 @@ bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int
 	return emit2(e, ZYDIS_MNEMONIC_LEA, op_reg(dst), op_mem(base, ZYDIS_REGISTER_NONE, 0, disp, 8));
 }
 
-static int seg_index(ZydisRegister seg)
-{
-	switch (seg) {
-	case ZYDIS_REGISTER_ES: return HYVM_ES;
-	case ZYDIS_REGISTER_CS: return HYVM_CS;
-	case ZYDIS_REGISTER_SS: return HYVM_SS;
-	case ZYDIS_REGISTER_FS: return HYVM_FS;
-	case ZYDIS_REGISTER_GS: return HYVM_GS;
-	default: return HYVM_DS;
-	}
-}
-
 static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
 {
-	return t->b->seg_base[seg_index(seg)];
+	return t->b->seg_base[bt_seg_index(seg)];
 }
 
 /* A segment base folds into the displacement: 32-bit address arithmetic
@@ -173,7 +162,7 @@ bool check_operand(struct tx *t, const ZydisDecodedOperand *o, int64_t extra_esp
 	if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
 		return true;
 	ZydisRegister base = map_reg(o->mem.base, &r14, &high8);
-	return limit_check(t, seg_index(o->mem.segment), base, map_reg(o->mem.index, &r14, &high8),
+	return limit_check(t, bt_seg_index(o->mem.segment), base, map_reg(o->mem.index, &r14, &high8),
 			   o->mem.scale, o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_esp : 0),
 			   o->size / 8);
 }
@@ -350,7 +339,7 @@ static int string_seg(const struct bt_insn *d, ZydisRegister base)
 {
 	for (unsigned i = 0; i < d->insn.operand_count; i++)
 		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && d->ops[i].mem.base == base)
-			return seg_index(d->ops[i].mem.segment);
+			return bt_seg_index(d->ops[i].mem.segment);
 	return HYVM_DS;
 }
 
