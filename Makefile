@@ -55,9 +55,9 @@ $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(O)/cli/%.bin: tests/cli/%.asm
+$(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
 	@mkdir -p $(dir $@)
-	nasm -f bin -o $@ $<
+	nasm -f bin -i tests/cli/ -o $@ $<
 
 # hyvm top's guests: ELF with symbols, so the console names exit sites.
 $(O)/top/%.elf: tests/top/%.asm

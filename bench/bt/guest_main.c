@@ -5,7 +5,7 @@
 
 GUEST("bench_bt", "");
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	(void)mbi;
 	check_begin("kernels");

@@ -294,9 +294,9 @@ static bool selected(const char *only, const char *name)
 	return false;
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
-	const char *cmd = (mbi->flags & MBI_FLAG_CMDLINE) ? (const char *)mbi->cmdline : "";
+	const char *cmd = (mbi->flags & MBI_CMDLINE) ? (const char *)mbi->cmdline : "";
 	const char *iters = cmdline_value(cmd, "iters");
 	const char *only = cmdline_value(cmd, "only");
 	uint32_t n = 10000;

@@ -4,15 +4,8 @@
 ; XCHG, STOS/LODS/MOVS with and without REP, and a load through 32-bit
 ; paging (a 4 MiB page mapping linear 0x40000000 to 0xe0000000). Exits 0
 ; (status 1) when all hold, else the failed check's number (status 2n+1).
-bits 32
-org 0x100000
-
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010000
+%include "multiboot_flat.inc"
 MMIO equ 0xe0000000
-header:
-	dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-	dd header, header, image_end, bss_end, start
 
 start:
 	cld

@@ -3,15 +3,8 @@
 ; port, REP INSB/INSD from an unclaimed port (reads all-ones), and a REP
 ; with ECX=0 that must do nothing. Exits 0 (status 1) when all hold, else
 ; the number of the failed check (status 2n+1).
-bits 32
-org 0x100000
-
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010000
+%include "multiboot_flat.inc"
 UNCLAIMED equ 0x2e0
-header:
-	dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-	dd header, header, image_end, bss_end, start
 
 
 start:

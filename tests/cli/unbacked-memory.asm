@@ -2,14 +2,7 @@
 ; unbacked addresses return all-ones (a PC's floating bus) and writes are
 ; dropped; hyvm must neither crash nor stop. Exits 0 to isa-debug-exit
 ; (status 1) when it read all-ones, 0x10 (status 33) otherwise.
-bits 32
-org 0x100000
-
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010000
-header:
-	dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-	dd header, header, image_end, bss_end, start
+%include "multiboot_flat.inc"
 start:
 	mov dword [0xe0000000], 0x12345678      ; far above any --mem
 	mov eax, [0xe0000000]

@@ -248,7 +248,7 @@ static void exchange_extend(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	add_sub();
 	logic();

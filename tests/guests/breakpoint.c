@@ -46,7 +46,7 @@ asm(".data\n.globl iret_counter\niret_counter: .long 0\n"
     "incl iret_counter\n\t"
     "iret\n");
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	check_begin("traps");
 	expect_trap("int3", after_int3_raise, VEC_BP, after_int3);

@@ -77,7 +77,7 @@ static void model_specific_registers(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	identification();
 	time_stamp_counter();

@@ -19,16 +19,16 @@ static const char *cpu_mode(void)
 	return cr0 & CR0_PG ? "32-bit protected mode, paging on" : "32-bit protected mode, paging off";
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	printf_serial("hyvm demo guest: running in %s at CPL %u\n", cpu_mode(), read_cs() & 3);
-	if (mbi->flags & MBI_FLAG_LOADER_NAME)
+	if (mbi->flags & MBI_LOADER_NAME)
 		printf_serial("boot loader: %s\n", (const char *)mbi->boot_loader_name);
 	else
 		printf_serial("boot loader: (not named)\n");
-	if (mbi->flags & MBI_FLAG_MEM)
+	if (mbi->flags & MBI_MEMORY)
 		printf_serial("memory: %u KiB low, %u KiB upper\n", mbi->mem_lower, mbi->mem_upper);
-	if (mbi->flags & MBI_FLAG_CMDLINE)
+	if (mbi->flags & MBI_CMDLINE)
 		printf_serial("command line: \"%s\"\n", (const char *)mbi->cmdline);
 	printf_serial("powering off\n");
 	outw(ACPI_PM1A_CNT, ACPI_SLP_EN);

@@ -39,7 +39,7 @@ static void resume_after_fault(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	check_begin("divide_error");
 	expect_fault("div by zero", div_zero_raise, VEC_DE, NO_ERROR_CODE, div_zero);

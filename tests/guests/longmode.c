@@ -18,7 +18,7 @@ extern uint64_t lm_results[10];
 extern const char long64[];
 void run_long_mode(uint32_t pml4_address);
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	pml4[0] = (uint32_t)pdpt | PTE_P | PTE_W;
 	pdpt[0] = (uint32_t)pd | PTE_P | PTE_W;

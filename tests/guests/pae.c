@@ -92,7 +92,7 @@ static void run_checks(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	run_checks();
 	/* QEMU TCG sets bit 5 (A) in a PDPTE at every walk through it; the SDM

@@ -39,7 +39,7 @@ static void expect_pf(const char *what, void (*raise)(void *), uint32_t error, u
 	      f.error, f.cr2, f.eip, error, cr2, eip);
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	paging32_enable();
 	test_table[0] = (uint32_t)ro_page | PTE_P | PTE_W;

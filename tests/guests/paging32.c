@@ -74,7 +74,7 @@ static void large_pages(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	enable();
 	small_pages();

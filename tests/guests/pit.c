@@ -103,7 +103,7 @@ static void pending_while_masked(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	trap_set_handler(PIC_VECTOR_BASE + IRQ_TIMER, timer_interrupt);
 	pic_init(1u << IRQ_TIMER);

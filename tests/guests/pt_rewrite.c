@@ -83,7 +83,7 @@ static void rewrite_while_unloaded(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < 4; p++)
 		for (unsigned w = 0; w < 1024; w++)

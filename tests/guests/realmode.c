@@ -11,7 +11,7 @@ GUEST("realmode", "real-mode");
 extern const char rm_blob_start[], rm_blob_end[], rm_results[];
 void run_real_mode(void);
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	memcpy((void *)RM_BASE, rm_blob_start, rm_blob_end - rm_blob_start);
 	run_real_mode();

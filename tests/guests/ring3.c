@@ -90,7 +90,7 @@ static void expect_user_gp(const char *what, void (*program)(void), const char *
 	      f.eip, SEL_UCODE32, (uint32_t)eip);
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	tss_load((uint32_t)kernel_stack + sizeof(kernel_stack));
 	idt_set_type(VEC_SYSCALL, GATE_INT | GATE_DPL3);

@@ -200,7 +200,7 @@ static void local_descriptor_table(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	data_segments();
 	expand_down();

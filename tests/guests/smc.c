@@ -80,7 +80,7 @@ static void fresh_code(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	patch_immediate();
 	patch_next_instruction();

@@ -56,7 +56,7 @@ static void alternate_bodies(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	patch_own_immediate();
 	alternate_bodies();

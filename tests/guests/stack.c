@@ -108,7 +108,7 @@ static void flags_and_frames(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	far_transfers();
 	push_pop_forms();

@@ -107,7 +107,7 @@ static void compares_scans(void)
 	check_end();
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	moves();
 	stores_loads();

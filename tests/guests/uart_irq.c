@@ -36,7 +36,7 @@ static void uart_interrupt(struct trap_frame *tf)
 	pic_eoi(IRQ_COM1);
 }
 
-void guest_main(const struct multiboot_info *mbi)
+void guest_main(const struct mb_info *mbi)
 {
 	trap_set_handler(PIC_VECTOR_BASE + IRQ_COM1, uart_interrupt);
 	pic_init(1u << IRQ_COM1);

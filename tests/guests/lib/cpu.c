@@ -119,8 +119,8 @@ void trap_dispatch(struct trap_frame *tf)
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
 
-void guest_start(uint32_t magic, const struct multiboot_info *mbi);
-void guest_start(uint32_t magic, const struct multiboot_info *mbi)
+void guest_start(uint32_t magic, const struct mb_info *mbi);
+void guest_start(uint32_t magic, const struct mb_info *mbi)
 {
 	gdt_init();
 	idt_init();

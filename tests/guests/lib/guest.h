@@ -20,24 +20,12 @@
 
 extern const char guest_name[];
 
-struct multiboot_info {
-	uint32_t flags;
-	uint32_t mem_lower, mem_upper;
-	uint32_t boot_device;
-	uint32_t cmdline;
-	uint32_t mods_count, mods_addr;
-	uint32_t syms[4];
-	uint32_t mmap_length, mmap_addr;
-	uint32_t drives_length, drives_addr;
-	uint32_t config_table;
-	uint32_t boot_loader_name;
-};
-#define MBI_FLAG_MEM 0x001u
-#define MBI_FLAG_CMDLINE 0x004u
-#define MBI_FLAG_LOADER_NAME 0x200u
+/* The boot information is the layout hyvm's loader writes (and QEMU's):
+ * one definition for both sides. */
+#include "../../../userspace/multiboot.h"
 
 /* Each guest defines this; returning from it ends the run. */
-void guest_main(const struct multiboot_info *mbi);
+void guest_main(const struct mb_info *mbi);
 
 /* --- console.c: polled output on the COM1 16550 --- */
 #define COM1 0x3f8
