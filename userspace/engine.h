@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <hyvm/cpu_state.h>
+#include <hyvm/cpuid_table.h>
 
 struct engine_vm;	/* engine-private */
 struct stats_writer;	/* stats.h */
@@ -115,6 +116,10 @@ struct engine_ops {
 	int (*vcpu_run)(struct engine_vcpu *vcpu, struct vcpu_exit *exit);
 	int (*get_state)(struct engine_vcpu *vcpu, struct hyvm_cpu_state *st);
 	int (*set_state)(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *st,
+			 char *err, size_t errlen);
+	/* The VM's CPU model (cpu/): what CPUID answers from now on. Called
+	 * once after vcpu_create, before set_state. */
+	int (*set_cpuid)(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table *t,
 			 char *err, size_t errlen);
 	/* Valid only right after an exit with irq_window_open. */
 	int (*inject_irq)(struct engine_vcpu *vcpu, uint8_t vector);

@@ -53,6 +53,8 @@ for e in $("$hyvm" engines | awk '$2 == "absent" { print $1 }'); do
 	node=/dev/kvm
 	[[ $e == kvm ]] || node=/dev/hyvm
 	[[ $e == bt ]] && node="bt is absent"	# bt needs no device; never absent
+	# hybrid needs bt and a hardware engine: it names what it lacks
+	[[ $e == hybrid ]] && node="needs a hardware engine (kvm, svm or vmx) besides bt"
 	expect "engine-$e-absent" "$node" run --engine "$e" "$work/needs-3mib.elf"
 done
 echo "$passed passed, $failed failed, 0 skipped"
