@@ -10,7 +10,7 @@ SAN      ?= 0
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
-            -Iinclude -Iuserspace -Idevices -I. -MMD -MP -D_GNU_SOURCE
+            -Iinclude -Iuserspace -I. -MMD -MP -D_GNU_SOURCE
 LDFLAGS  += -Wl,-z,noexecstack
 LDLIBS   += -lelf -lZydis -lncursesw -lpthread -lrt
 ifeq ($(SAN),1)
@@ -19,8 +19,9 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-CORE_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) \
-             $(wildcard devices/*.c) $(wildcard bt/*.c) $(wildcard hybrid/*.c)
+# Every .c under these folders is part of the VMM; the CLI's main() is not
+# linked into the unit tests.
+CORE_SRCS := $(filter-out userspace/cli/main.c,$(shell find userspace devices bt hybrid -name '*.c' | sort))
 CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
@@ -46,7 +47,7 @@ $(O)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/hyvm: $(O)/userspace/main.o $(CORE_OBJS) $(O)/demo_guest.o
+$(O)/hyvm: $(O)/userspace/cli/main.o $(CORE_OBJS) $(O)/demo_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
@@ -144,4 +145,4 @@ clean:
 	rm -rf build build-san
 	-$(MAKE) -C kmod -f Kbuild.clean clean 2>/dev/null || true
 
--include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/main.d
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/cli/main.d

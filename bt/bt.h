@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <Zydis/Zydis.h>
 #include <hyvm/cpu_state.h>
-#include "bt_stats.h"
+#include "bt/bt_stats.h"
 
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <cpuid.h>
 #include <x86intrin.h>
-#include "bt.h"
-#include "callouts.h"
-#include "decode.h"
-#include "mmu.h"
-#include "operands.h"
-#include "engine.h"
+#include "bt/bt.h"
+#include "bt/callouts.h"
+#include "bt/decode.h"
+#include "bt/mmu.h"
+#include "bt/operands.h"
+#include "engines/engine.h"
 
 static bool need_cpl0(struct bt_cpu *cpu)
 {

@@ -5,9 +5,9 @@
  * leaves to C.
  */
 #include <string.h>
-#include "bt.h"
-#include "callouts.h"
-#include "operands.h"
+#include "bt/bt.h"
+#include "bt/callouts.h"
+#include "bt/operands.h"
 
 static int sreg_index(ZydisRegister r)
 {

@@ -4,10 +4,10 @@
  * address space means for views and caches.
  */
 #include <string.h>
-#include "bt.h"
-#include "callouts.h"
-#include "mmu.h"
-#include "operands.h"
+#include "bt/bt.h"
+#include "bt/callouts.h"
+#include "bt/mmu.h"
+#include "bt/operands.h"
 
 static bool cpl0(struct bt_cpu *cpu)
 {

@@ -6,8 +6,8 @@
  * interrupts) is a callout; stack and control-flow instructions get their
  * own sequences; the rest is re-encoded as it is.
  */
-#include "bt.h"
-#include "decode.h"
+#include "bt/bt.h"
+#include "bt/decode.h"
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,
 		struct bt_insn *out)

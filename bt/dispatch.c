@@ -11,10 +11,10 @@
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "bt.h"
-#include "engine.h"
-#include "mmio.h"
-#include "mmu.h"
+#include "bt/bt.h"
+#include "engines/engine.h"
+#include "bt/mmio.h"
+#include "bt/mmu.h"
 
 #define EFER_LME	(1u << 8)	/* long mode enable */
 #define EFER_LMA	(1u << 10)	/* long mode active */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bt.h"
+#include "bt/bt.h"
 
 #define GATE_TASK	0x5
 #define GATE_INT16	0x6

@@ -5,8 +5,8 @@
  * here do not fault, so they check for translated code themselves.
  */
 #include <string.h>
-#include "bt.h"
-#include "mmu.h"
+#include "bt/bt.h"
+#include "bt/mmu.h"
 
 int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 		       uint32_t *phys, bool raise)

@@ -6,9 +6,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "decode.h"
-#include "mmio.h"
-#include "operands.h"
+#include "bt/decode.h"
+#include "bt/mmio.h"
+#include "bt/operands.h"
 
 bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit)
 {

@@ -2,8 +2,8 @@
 #ifndef HYVM_BT_MMIO_H
 #define HYVM_BT_MMIO_H
 
-#include "bt.h"
-#include "engine.h"
+#include "bt/bt.h"
+#include "engines/engine.h"
 
 /* True if exit was filled (an MMIO exit or an error). */
 bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit);

@@ -4,8 +4,8 @@
  * these walks and remembers which entries each mapping came from.
  */
 #include <string.h>
-#include "bt.h"
-#include "mmu.h"
+#include "bt/bt.h"
+#include "bt/mmu.h"
 
 #define PTE_P	0x001u
 #define PTE_W	0x002u

@@ -4,8 +4,8 @@
  * and writes through guest_mem.c. Used by the callouts, which see the
  * guest state in struct bt_cpu rather than in host registers.
  */
-#include "bt.h"
-#include "operands.h"
+#include "bt/bt.h"
+#include "bt/operands.h"
 
 /* Zydis segment register to hyvm_seg index (DS when none). */
 int bt_seg_index(ZydisRegister seg)

@@ -2,7 +2,7 @@
 #ifndef HYVM_BT_OPERANDS_H
 #define HYVM_BT_OPERANDS_H
 
-#include "bt.h"
+#include "bt/bt.h"
 
 uint32_t reg_read(const struct bt_cpu *cpu, ZydisRegister r);
 void reg_write(struct bt_cpu *cpu, ZydisRegister r, uint32_t v);

@@ -23,10 +23,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "bt.h"
-#include "decode.h"
-#include "mmu.h"
-#include "operands.h"
+#include "bt/bt.h"
+#include "bt/decode.h"
+#include "bt/mmu.h"
+#include "bt/operands.h"
 
 _Static_assert(BT_VIEW_BYTES == (1ull << 32) * BT_NR_VIEWS * BT_NR_SPACES,
 	       "bt.h's view reservation matches mmu.h's spaces");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
-#include "bt.h"
+#include "bt/bt.h"
 
 static __thread struct bt_cpu *running_cpu;
 static __thread void *alt_stack;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "bt.h"
+#include "bt/bt.h"
 
 #define TC_HASH_SIZE	(1u << 16)
 #define TC_DATA_SIZE	(32u << 20)

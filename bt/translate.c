@@ -6,8 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "translate.h"
-#include "mmu.h"
+#include "bt/translate.h"
+#include "bt/mmu.h"
 
 bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
 		     bool indirect_eip)

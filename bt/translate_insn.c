@@ -10,8 +10,8 @@
  * (string-op rebasing, a spilled register). A fault therefore leaves the
  * guest exactly as at the start of its instruction.
  */
-#include "translate.h"
-#include "operands.h"
+#include "bt/translate.h"
+#include "bt/operands.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
 static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)

@@ -7,8 +7,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "bt.h"
-#include "decode.h"
+#include "bt/bt.h"
+#include "bt/decode.h"
 
 void ud_note(struct bt_cpu *cpu)
 {

@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include "bt.h"
-#include "mmu.h"
+#include "bt/bt.h"
+#include "bt/mmu.h"
 
 #define VIEW_SIZE (1ull << 32)
 

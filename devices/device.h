@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
-#include "../userspace/bus.h"
+#include "vmm/bus.h"
 
 struct device_env {
 	struct bus *pio;

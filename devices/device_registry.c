@@ -5,7 +5,7 @@
  * order the same whatever order the linker chose.
  */
 #include <string.h>
-#include "device.h"
+#include "devices/device.h"
 
 static struct device_model *models;
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include <time.h>
-#include "device.h"
+#include "devices/device.h"
 
 static inline uint64_t device_now(const struct device_env *env)
 {

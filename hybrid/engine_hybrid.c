@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "engine.h"
-#include "policy.h"
-#include "stats.h"
+#include "engines/engine.h"
+#include "hybrid/policy.h"
+#include "stats/stats.h"
 
 #define CONSULT_NS	1000000ull	/* at most one policy call a millisecond */
 #define INTERVAL_NS	10000000ull	/* statistics intervals the policy sees */

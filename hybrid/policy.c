@@ -22,7 +22,7 @@
  * the residency still caps them.
  */
 #include <stdio.h>
-#include "policy.h"
+#include "hybrid/policy.h"
 
 void hy_policy_defaults(struct hy_tuning *t)
 {

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "engine.h"
+#include "engines/engine.h"
 
 enum hy_side { HY_BT, HY_HW, HY_SIDES };
 

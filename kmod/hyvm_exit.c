@@ -49,7 +49,7 @@ void hyvm_cpuid(u32 leaf, u32 sub, u32 r[4])
 /*
  * A port access for user space. A string instruction (INS/OUTS) moves
  * guest memory through segments and guest paging: user space emulates it
- * from the instruction at RIP (userspace/mmio_emulate.c), so the caller
+ * from the instruction at RIP (userspace/emul/mmio_emulate.c), so the caller
  * must leave RIP alone; returns false then. Otherwise the OUT data is in
  * io_data, or the IN is owed until the next run (hyvm_complete_in), and
  * the caller skips the instruction.

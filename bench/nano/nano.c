@@ -5,7 +5,7 @@
  * The command line selects what runs, so that one guest serves every
  * engine: "iters=N only=in,out,..." (no "only=": all). The ELF declares
  * no needs; each benchmark's needs are listed here and in
- * userspace/bench.h, and `hyvm bench` leaves out what an engine cannot
+ * userspace/nanobench/bench.h, and `hyvm bench` leaves out what an engine cannot
  * run (kvm_pvm: no 32-bit paging, no IRET to ring 3).
  *
  * Output on COM1, one line per benchmark:
@@ -254,7 +254,7 @@ struct nano {
 };
 
 /* The order matters: unpaged ones first, then paging stays on. Names and
- * needs match userspace/bench.h. */
+ * needs match userspace/nanobench/bench.h. */
 static const struct nano nanos[] = {
 	{ "syscall-int80", false, false, true, b_syscall_int80 },
 	{ "syscall-sysenter", false, true, false, b_syscall_sysenter },

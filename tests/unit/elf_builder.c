@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "elf_builder.h"
-#include "../../userspace/multiboot.h"
+#include "boot/multiboot.h"
 
 
 size_t elf_builder_write(const char *path, const struct elf_seg *segs, int n, uint32_t entry, bool header,

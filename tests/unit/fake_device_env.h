@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "device.h"
+#include "devices/device.h"
 
 #define FAKE_MAX_DEVICES 16
 

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <Zydis/Zydis.h>
-#include "engine.h"
+#include "engines/engine.h"
 
 extern const struct engine_ops bt_engine_ops;
 

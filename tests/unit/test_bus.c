@@ -1,7 +1,7 @@
 /* The port/MMIO bus: registration, lookup, dispatch and the counters. */
 #include <string.h>
 #include "unit.h"
-#include "bus.h"
+#include "vmm/bus.h"
 
 /* A device that logs its last access and answers reads with addr+i. */
 struct probe {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "kvm_state.h"
+#include "engines/kvm/kvm_state.h"
 
 static void fill_pattern(void *p, size_t n, unsigned seed)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "unit.h"
-#include "loader.h"
-#include "multiboot.h"
+#include "boot/loader.h"
+#include "boot/multiboot.h"
 #include "elf_builder.h"
 
 #define RAM_SIZE (8u << 20)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "mmio_emulate.h"
+#include "emul/mmio_emulate.h"
 
 #define RAM_SIZE	(4u << 20)
 #define CODE		0x1000u

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "unit.h"
-#include "stats.h"
+#include "stats/stats.h"
 
 static char dir[] = "/tmp/hyvm-stats-test-XXXXXX";
 static struct hyvm_cpu_state fake_state;

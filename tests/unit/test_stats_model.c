@@ -2,7 +2,7 @@
  * reset, filter and every sort order. */
 #include <string.h>
 #include "unit.h"
-#include "top_model.h"
+#include "top/top_model.h"
 
 static struct top_view V;
 static struct stats_file snap;

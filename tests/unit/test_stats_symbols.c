@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
-#include "symbols.h"
+#include "top/symbols.h"
 
 __attribute__((noinline)) void stats_symbols_probe(void)
 {

@@ -22,7 +22,7 @@ extern const char guest_name[];
 
 /* The boot information is the layout hyvm's loader writes (and QEMU's):
  * one definition for both sides. */
-#include "../../../userspace/multiboot.h"
+#include "../../../userspace/boot/multiboot.h"
 
 /* Each guest defines this; returning from it ends the run. */
 void guest_main(const struct mb_info *mbi);

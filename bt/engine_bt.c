@@ -1,0 +1,281 @@
+/*
+ * The bt engine: binary translation in user space (bt/), behind the same
+ * engine interface as kvm. Runs 32-bit protected-mode guests on any x86-64
+ * Linux host, no VT-x or AMD-V needed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "engines/engine.h"
+#include "bt/bt.h"
+#include "bt/mmu.h"
+
+struct engine_vm {
+	struct bt_vm vm;
+};
+
+struct engine_vcpu {
+	struct bt_cpu *cpu;
+	struct engine_stats st;
+};
+
+static void bt_probe(struct engine_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+#if defined(__x86_64__) && defined(__linux__)
+	caps->present = true;
+#else
+	snprintf(caps->absent_why, sizeof(caps->absent_why), "bt needs an x86-64 Linux host");
+#endif
+	snprintf(caps->description, sizeof(caps->description),
+		 "binary translation (user space, no VT needed)");
+	caps->cannot[NEED_REAL_MODE] = "bt does not translate 16-bit real-mode code yet";
+	caps->cannot[NEED_LONG_MODE] = "long mode needs hardware assist";
+}
+
+static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
+{
+	struct engine_vm *evm = calloc(1, sizeof(*evm));
+
+	if (!evm) {
+		snprintf(err, errlen, "bt: out of memory");
+		return -1;
+	}
+	evm->vm.memfd = -1;
+	if (signals_install(err, errlen))
+		goto fail;
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&evm->vm.decoder, ZYDIS_MACHINE_MODE_LONG_COMPAT_32,
+					   ZYDIS_STACK_WIDTH_32))) {
+		snprintf(err, errlen, "bt: Zydis decoder init failed");
+		goto fail;
+	}
+	evm->vm.tc = tc_create();
+	if (!evm->vm.tc) {
+		snprintf(err, errlen, "bt: cannot allocate the translation cache");
+		goto fail;
+	}
+	if (view_init(&evm->vm, err, errlen))
+		goto fail;
+	*out = evm;
+	return 0;
+fail:
+	tc_destroy(evm->vm.tc);
+	free(evm);
+	return -1;
+}
+
+static int bt_map_ram(struct engine_vm *evm, uint64_t gpa, void *host, uint64_t size,
+		      int memfd, off_t offset, char *err, size_t errlen)
+{
+	struct bt_vm *vm = &evm->vm;
+
+	if (gpa != 0 || offset != 0 || vm->ram || size > 0xfec00000ull || memfd < 0) {
+		snprintf(err, errlen, "bt: needs one RAM region at guest-physical 0, below 4 GiB, "
+			 "backed by a memfd");
+		return -1;
+	}
+	vm->ram = host;
+	vm->ram_size = size;
+	vm->memfd = memfd;
+	vm->code_pages = calloc((size >> 12) + 1, 1);
+	vm->pt_pages = calloc((size >> 12) + 1, 1);
+	if (!vm->code_pages || !vm->pt_pages) {
+		snprintf(err, errlen, "bt: out of memory");
+		return -1;
+	}
+	view_reset(vm);
+	return 0;
+}
+
+static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu **out,
+			  char *err, size_t errlen)
+{
+	struct engine_vcpu *v;
+	struct bt_cpu *cpu;
+
+	if (index != 0 || evm->vm.cpu || !evm->vm.ram) {
+		snprintf(err, errlen, "bt: one vCPU per VM, created after map_ram");
+		return -1;
+	}
+	v = calloc(1, sizeof(*v));
+	cpu = mmap(NULL, sizeof(*cpu), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!v || cpu == MAP_FAILED) {
+		free(v);
+		snprintf(err, errlen, "bt: out of memory");
+		return -1;
+	}
+	cpu->vm = &evm->vm;
+	cpu->pending_irq = -1;
+	cpu->last_vector = 0xff;
+	cpu->eflags = 0x2;
+	cpu->arch.cr0 = 0x10;
+	/* a clean x87/SSE image: FCW 0x37f, MXCSR 0x1f80 */
+	cpu->fx_guest[0] = 0x7f;
+	cpu->fx_guest[1] = 0x03;
+	cpu->fx_guest[24] = 0x80;
+	cpu->fx_guest[25] = 0x1f;
+	evm->vm.cpu = cpu;
+	jc_reset(cpu);
+	v->cpu = cpu;
+	*out = v;
+	return 0;
+}
+
+static int bt_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
+{
+	int r;
+
+	v->st.runs++;
+	r = dispatch_run(v->cpu, exit);
+	if (exit->kind < EXIT_KIND_COUNT)
+		v->st.exits[exit->kind]++;
+	return r;
+}
+
+static int bt_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
+{
+	struct bt_cpu *cpu = v->cpu;
+
+	*st = cpu->arch;
+	for (int i = 0; i < 8; i++)
+		st->gpr[i] = cpu->gpr[i];
+	st->rip = cpu->eip;
+	st->rflags = cpu->eflags;
+	st->halted = cpu->halted;
+	st->interruptibility = cpu->intr_shadow;
+	st->tsc = cpu->tsc_offset;
+	memcpy(st->fxsave, cpu->fx_guest, sizeof(st->fxsave));
+	if (cpu->pending_irq >= 0) {
+		st->event.type = HYVM_EVENT_EXTINT;
+		st->event.vector = (uint8_t)cpu->pending_irq;
+	}
+	return 0;
+}
+
+static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
+			char *err, size_t errlen)
+{
+	struct bt_cpu *cpu = v->cpu;
+
+	if (!(st->cr0 & CR0_PE)) {
+		snprintf(err, errlen, "bt: real mode is not supported yet");
+		return -1;
+	}
+	if ((st->efer & (1u << 10)) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
+		snprintf(err, errlen, "bt: long mode needs hardware assist");
+		return -1;
+	}
+	if (!(st->seg[HYVM_CS].attrib & HYVM_SEG_DB)) {
+		snprintf(err, errlen, "bt: 16-bit code segments are not supported yet");
+		return -1;
+	}
+	cpu->arch = *st;
+	for (int i = 0; i < 8; i++)
+		cpu->gpr[i] = (uint32_t)st->gpr[i];
+	cpu->eip = (uint32_t)st->rip;
+	cpu->eflags = ((uint32_t)st->rflags | 0x2) & ~EFL_RF;
+	cpu->halted = st->halted;
+	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
+	cpu->shutdown = false;
+	cpu->pending_irq = st->event.type == HYVM_EVENT_EXTINT ? st->event.vector : -1;
+	memcpy(cpu->fx_guest, st->fxsave, sizeof(cpu->fx_guest));
+	if (!cpu->fx_guest[0] && !cpu->fx_guest[1]) {
+		cpu->fx_guest[0] = 0x7f;	/* an all-zero image would unmask x87 faults */
+		cpu->fx_guest[1] = 0x03;
+		cpu->fx_guest[24] = 0x80;
+		cpu->fx_guest[25] = 0x1f;
+	}
+	tc_flush(cpu->vm, "new CPU state");
+	return 0;
+}
+
+static int bt_inject_irq(struct engine_vcpu *v, uint8_t vector)
+{
+	v->cpu->pending_irq = vector;
+	v->cpu->halted = false;
+	return 0;
+}
+
+static void bt_request_irq_window(struct engine_vcpu *v, bool on)
+{
+	v->cpu->irq_window_wanted = on;
+}
+
+static void bt_kick(struct engine_vcpu *v)
+{
+	v->cpu->kicked = true;
+	tc_kick(v->cpu->vm->tc);
+}
+
+static void bt_read_stats(struct engine_vcpu *v, struct engine_stats *st)
+{
+	*st = v->st;
+	st->nr_counters = 0;
+#define BT_STAT_COUNTER(f, cname)						\
+	if (st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0])) {	\
+		st->counter[st->nr_counters].name = cname;			\
+		st->counter[st->nr_counters++].value = v->cpu->stats.f;	\
+	}
+	BT_STATS(BT_STAT_COUNTER)
+#undef BT_STAT_COUNTER
+	/* #UD by opcode, as many as fit after the fixed counters */
+	for (unsigned i = 0; i < BT_UD_KINDS && v->cpu->ud[i].count; i++)
+		if (st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0])) {
+			st->counter[st->nr_counters].name = v->cpu->ud[i].name;
+			st->counter[st->nr_counters++].value = v->cpu->ud[i].count;
+		}
+	if (v->cpu->ud_other && st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0])) {
+		st->counter[st->nr_counters].name = "bt.ud.other";
+		st->counter[st->nr_counters++].value = v->cpu->ud_other;
+	}
+}
+
+static void bt_vcpu_destroy(struct engine_vcpu *v)
+{
+	if (!v)
+		return;
+	/* HYVM_BT_STATS=1: the counters on stderr at the end of a run */
+	if (getenv("HYVM_BT_STATS")) {
+		struct engine_stats st;
+		bt_read_stats(v, &st);
+		fprintf(stderr, "bt: %llu runs\n", (unsigned long long)st.runs);
+		for (unsigned i = 0; i < st.nr_counters; i++)
+			fprintf(stderr, "bt: %-36s %llu\n", st.counter[i].name,
+				(unsigned long long)st.counter[i].value);
+	}
+	v->cpu->vm->cpu = NULL;
+	munmap(v->cpu, sizeof(*v->cpu));
+	free(v);
+}
+
+static void bt_vm_destroy(struct engine_vm *evm)
+{
+	if (!evm)
+		return;
+	tc_destroy(evm->vm.tc);
+	if (evm->vm.view)
+		munmap(evm->vm.view, BT_VIEW_BYTES);
+	shadow_destroy(&evm->vm);
+	free(evm->vm.code_pages);
+	free(evm->vm.pt_pages);
+	free(evm);
+}
+
+const struct engine_ops bt_engine_ops = {
+	.name = "bt",
+	.probe = bt_probe,
+	.vm_create = bt_vm_create,
+	.map_ram = bt_map_ram,
+	.vcpu_create = bt_vcpu_create,
+	.vcpu_run = bt_vcpu_run,
+	.get_state = bt_get_state,
+	.set_state = bt_set_state,
+	.inject_irq = bt_inject_irq,
+	.request_irq_window = bt_request_irq_window,
+	.kick = bt_kick,
+	.read_stats = bt_read_stats,
+	.vcpu_destroy = bt_vcpu_destroy,
+	.vm_destroy = bt_vm_destroy,
+};
+ENGINE_REGISTER(bt_engine_ops, 10)

@@ -1,0 +1,62 @@
+/*
+ * System control port A at 0x92 (PS/2 "fast A20 and reset"): bit 1 gates
+ * A20, writing bit 0 as 1 resets the CPU. A20 is recorded and read back;
+ * guest RAM is never masked, since every engine runs with A20 enabled.
+ */
+#include <stdlib.h>
+#include "devices/device_util.h"
+
+#define PORT_A		0x92
+#define PORTA_RESET	0x01
+#define PORTA_A20	0x02
+
+struct port92 {
+	struct device_env *env;
+	uint8_t value;
+};
+
+static void port92_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
+		      bool is_write)
+{
+	struct port92 *p = opaque;
+
+	if (!is_write) {
+		data[0] = p->value;
+		return;
+	}
+	/* The reset bit does not stay set: it is a pulse. */
+	p->value = data[0] & ~PORTA_RESET;
+	if (data[0] & PORTA_RESET)
+		device_request_stop(p->env, STOP_RESET, 0);
+}
+
+static void *port92_create(struct device_env *env)
+{
+	struct port92 *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->env = env;
+	p->value = PORTA_A20;	/* firmware hands over with A20 on */
+	if (bus_register(env->pio, PORT_A, 1, port92_io, p, "port92")) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void port92_destroy(void *dev)
+{
+	struct port92 *p = dev;
+
+	bus_unregister_owner(p->env->pio, p);
+	free(p);
+}
+
+static struct device_model port92_model = {
+	.name = "port92",
+	.level = DEVICE_LEVEL_DEV,
+	.create = port92_create,
+	.destroy = port92_destroy,
+};
+DEVICE_REGISTER(port92_model)

@@ -1,0 +1,53 @@
+/* Guest loaders: put a kernel image into guest RAM and describe how to
+ * enter it. Loaders touch only the RAM buffer they are given, so a failed
+ * load never leaves a partly started VM, and they are unit-tested on
+ * plain buffers. */
+#ifndef HYVM_LOADER_H
+#define HYVM_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "engines/engine.h"
+
+#define LOADER_MAX_MODULES 16
+
+struct guest_ram {
+	uint8_t *base;
+	uint64_t size;
+};
+
+struct boot_params {
+	const char *cmdline;		/* NULL: empty */
+	const char *loader_name;	/* Multiboot boot_loader_name */
+	const char *modules[LOADER_MAX_MODULES];	/* "FILE [ARGS]" */
+	unsigned nr_modules;
+};
+
+struct guest_image {
+	uint32_t entry;
+	uint32_t boot_info;		/* guest-physical Multiboot info (EBX) */
+	uint32_t gdt;			/* guest-physical flat GDT for entry */
+	uint32_t image_end;		/* first byte after kernel + modules */
+	bool needs[NEED_COUNT];		/* from the .hyvm_requires section */
+	char needs_text[128];
+};
+
+/* Guest-physical layout the loaders respect: the legacy hole. */
+#define LOW_RAM_END	0x9fc00u	/* 639 KiB of conventional memory */
+#define HIGH_RAM_START	0x100000u
+/* Entry GDT selectors the Multiboot entry state uses. */
+#define BOOT_CS		0x10
+#define BOOT_DS		0x18
+
+/* Loads a Multiboot v1 kernel (ELF32, ELF64 with the a.out kludge, or any
+ * file with the kludge). 0 on success; -1 with one line in err. */
+int multiboot_load(const char *path, const struct boot_params *bp,
+		   struct guest_ram *ram, struct guest_image *img,
+		   char *err, size_t errlen);
+
+/* Entry CPU state per the Multiboot spec, section 3.2. */
+void multiboot_entry_state(const struct guest_image *img,
+			   struct hyvm_cpu_state *st);
+
+#endif

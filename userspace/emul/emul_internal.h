@@ -1,0 +1,42 @@
+/*
+ * What the instruction emulator's two halves share: mmio_emulate.c decodes
+ * and executes, emul_operands.c reads and writes registers and guest
+ * memory (through the guest's page tables, or the VMM's bus when the
+ * address is not RAM). Private to those two files.
+ */
+#ifndef HYVM_EMUL_INTERNAL_H
+#define HYVM_EMUL_INTERNAL_H
+
+#include "emul/mmio_emulate.h"
+
+#define RFLAGS_CF	(1ULL << 0)
+#define RFLAGS_PF	(1ULL << 2)
+#define RFLAGS_AF	(1ULL << 4)
+#define RFLAGS_ZF	(1ULL << 6)
+#define RFLAGS_SF	(1ULL << 7)
+#define RFLAGS_DF	(1ULL << 10)
+#define RFLAGS_OF	(1ULL << 11)
+#define RFLAGS_ARITH	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+#define CR0_PE		(1ULL << 0)
+#define RFLAGS_VM	(1ULL << 17)
+#define VEC_PF		14
+
+enum step { STEP_OK, STEP_ACCESS, STEP_FAULT, STEP_ERROR };
+
+uint64_t emul_mask_bits(unsigned bits);
+enum step emul_fail(struct emul *e, const char *why);
+bool emul_gpr_ref(ZydisRegister r, unsigned *idx, unsigned *shift, unsigned *bits);
+uint64_t emul_reg_read(struct emul *e, ZydisRegister r);
+void emul_reg_write(struct emul *e, ZydisRegister r, uint64_t v);
+uint64_t emul_areg(struct emul *e, int idx);
+void emul_areg_set(struct emul *e, int idx, uint64_t v);
+int emul_seg_index(ZydisRegister r);
+uint64_t emul_linear(struct emul *e, int seg, uint64_t off);
+enum step emul_translate(struct emul *e, uint64_t lin, enum gm_access how, uint64_t *gpa);
+enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool write,
+		      uint64_t *val);
+enum step emul_operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
+			    uint64_t *val);
+uint64_t emul_source_value(struct emul *e, const ZydisDecodedOperand *o, unsigned bits);
+
+#endif

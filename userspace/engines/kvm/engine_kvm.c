@@ -1,0 +1,418 @@
+/*
+ * The kvm engine: the host's /dev/kvm. On a host with VT-x or AMD-V this is
+ * hardware assist; on the development machines it is kvm_pvm, a software
+ * KVM whose limits probe() reports so that runners skip what it cannot run.
+ * No in-kernel irqchip: the VMM's own PIC decides, and we inject with
+ * KVM_INTERRUPT when KVM says the guest can take it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "engines/engine.h"
+#include "engines/kvm/kvm_state.h"
+#include "engines/kvm/stats_kvm.h"
+
+#define KVM_DEVICE "/dev/kvm"
+
+/* HYVM_KVM_DEVICE points the engine at another node: how the tests show
+ * what a machine without /dev/kvm gets. */
+static const char *kvm_device(void)
+{
+	const char *dev = getenv("HYVM_KVM_DEVICE");
+	return dev && *dev ? dev : KVM_DEVICE;
+}
+
+struct engine_vm {
+	int kvm_fd, vm_fd;
+	int nr_slots;
+};
+
+struct engine_vcpu {
+	struct engine_vm *vm;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool io_pending;	/* an exit's IN data lives in the run page */
+	struct engine_stats stats;
+	struct kvm_binary_stats kstats;
+};
+
+static bool file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static bool host_has_cpu_flag(const char *flag)
+{
+	char line[4096], pat[32];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	snprintf(pat, sizeof(pat), " %s", flag);
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			char *p = strstr(line, pat);
+			found = p && (p[strlen(pat)] == ' ' || p[strlen(pat)] == '\n');
+		}
+	fclose(f);
+	return found;
+}
+
+static void kvm_probe(struct engine_caps *caps)
+{
+	int fd = open(kvm_device(), O_RDWR | O_CLOEXEC);
+
+	memset(caps, 0, sizeof(*caps));
+	if (fd < 0) {
+		snprintf(caps->absent_why, sizeof(caps->absent_why), "%s: %s",
+			 kvm_device(), strerror(errno));
+		return;
+	}
+	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (api != KVM_API_VERSION) {
+		snprintf(caps->absent_why, sizeof(caps->absent_why),
+			 "%s speaks KVM API %d, not %d", kvm_device(), api, KVM_API_VERSION);
+		return;
+	}
+	caps->present = true;
+	if (file_exists("/sys/module/kvm_pvm")) {
+		/* Measured limits of kvm_pvm: see docs/ARCHITECTURE.md. */
+		snprintf(caps->description, sizeof(caps->description),
+			 "KVM (kvm_pvm: software, 32-bit code emulated)");
+		caps->cannot[NEED_PAGING32] = "kvm_pvm refuses 32-bit paging (only long mode pages)";
+		caps->cannot[NEED_PAE] = "kvm_pvm refuses PAE paging outside long mode";
+		caps->cannot[NEED_SOFT_INT_CPL0] = "kvm_pvm's emulator fails on INT n/INT3 at CPL0";
+		/* SYSENTER/SYSEXIT round trips do work (tests/guests/sysenter). */
+		caps->cannot[NEED_USER_MODE] = "kvm_pvm's emulator fails on IRET to ring 3 and INT 0x80 from it";
+		caps->cannot[NEED_SSE] = "kvm_pvm's emulator fails on SSE moves at CPL0";
+		return;
+	}
+	caps->hardware_assist = host_has_cpu_flag("vmx") || host_has_cpu_flag("svm");
+	snprintf(caps->description, sizeof(caps->description), "KVM (%s)",
+		 caps->hardware_assist ? "hardware assist" : "no VT-x/AMD-V flag in /proc/cpuinfo");
+}
+
+static int kvm_err(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "kvm: %s: %s", what, strerror(errno));
+	return -1;
+}
+
+static int kvm_vm_create(struct engine_vm **out, char *err, size_t errlen)
+{
+	struct engine_vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return kvm_err(err, errlen, "allocating VM");
+	vm->kvm_fd = open(kvm_device(), O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		kvm_err(err, errlen, "opening the KVM device");
+		free(vm);
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		kvm_err(err, errlen, "KVM_CREATE_VM");
+		close(vm->kvm_fd);
+		free(vm);
+		return -1;
+	}
+	/* Intel needs a TSS area for real mode (three pages below 4 GiB that
+	 * the guest never uses); elsewhere it is harmless or refused. */
+	(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000);
+	*out = vm;
+	return 0;
+}
+
+static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
+		       int memfd, off_t offset, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = vm->nr_slots,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return kvm_err(err, errlen, "KVM_SET_USER_MEMORY_REGION");
+	vm->nr_slots++;
+	return 0;
+}
+
+/* Give the guest what the host KVM supports, so CPUID looks like a CPU. */
+static void kvm_set_cpuid(struct engine_vcpu *vcpu)
+{
+	int n = 128;
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+
+	if (!cpuid)
+		return;
+	cpuid->nent = n;
+	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+		(void)ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+}
+
+static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,
+			   char *err, size_t errlen)
+{
+	struct engine_vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	int size;
+
+	if (!vcpu)
+		return kvm_err(err, errlen, "allocating vCPU");
+	vcpu->vm = vm;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, index);
+	if (vcpu->fd < 0)
+		goto fail;
+	size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		goto fail_fd;
+	vcpu->run_size = size;
+	vcpu->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED)
+		goto fail_fd;
+	kvm_set_cpuid(vcpu);
+	kvm_binary_stats_open(&vcpu->kstats, vcpu->fd);
+	/* KVM copies RIP and the control registers into the run page on every
+	 * exit (~0.1 us): the console's exit addresses and mode switches
+	 * without a KVM_GET_REGS/SREGS (~2.5 us each on kvm_pvm). */
+	int sync = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if (sync > 0)
+		vcpu->run->kvm_valid_regs = sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+	*out = vcpu;
+	return 0;
+fail_fd:
+	kvm_err(err, errlen, "mapping the vCPU run page");
+	close(vcpu->fd);
+	free(vcpu);
+	return -1;
+fail:
+	kvm_err(err, errlen, "KVM_CREATE_VCPU");
+	free(vcpu);
+	return -1;
+}
+
+static void fill_error(struct vcpu_exit *exit, const char *fmt, unsigned long long a,
+		       unsigned long long b)
+{
+	snprintf(exit->error.msg, sizeof(exit->error.msg), fmt, a, b);
+	exit->error.last_vector = 0xff;
+}
+
+static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	memset(exit, 0, sizeof(*exit));
+	vcpu->stats.runs++;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	run->immediate_exit = 0;
+	exit->irq_window_open = run->ready_for_interrupt_injection && run->if_flag;
+	if (run->kvm_valid_regs & KVM_SYNC_X86_REGS)
+		exit->rip = run->s.regs.regs.rip;
+	/* The same copy carries CR0/CR4/EFER, so mode switches are seen at
+	 * the exit after them without a KVM_GET_SREGS. */
+	if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS) {
+		exit->ctl_valid = true;
+		exit->cr0 = run->s.regs.sregs.cr0;
+		exit->cr4 = run->s.regs.sregs.cr4;
+		exit->efer = run->s.regs.sregs.efer;
+	}
+	if (r < 0) {
+		if (errno == EINTR || errno == EAGAIN) {
+			exit->kind = EXIT_KICKED;
+			exit->raw_reason = KVM_EXIT_INTR;
+			vcpu->stats.exits[EXIT_KICKED]++;
+			return 0;
+		}
+		exit->kind = EXIT_ERROR;
+		snprintf(exit->error.msg, sizeof(exit->error.msg), "KVM_RUN: %s", strerror(errno));
+		exit->error.last_vector = 0xff;
+		return -1;
+	}
+	exit->raw_reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		exit->kind = EXIT_IO;
+		exit->io.port = run->io.port;
+		exit->io.size = run->io.size;
+		exit->io.write = run->io.direction == KVM_EXIT_IO_OUT;
+		exit->io.count = run->io.count;
+		exit->io.data = (uint8_t *)run + run->io.data_offset;
+		if ((uint64_t)run->io.data_offset + (uint64_t)run->io.count * run->io.size >
+		    vcpu->run_size) {
+			exit->kind = EXIT_ERROR;
+			fill_error(exit, "KVM I/O exit data out of the run page (count %llu)",
+				   run->io.count, 0);
+			return -1;
+		}
+		break;
+	case KVM_EXIT_MMIO:
+		exit->kind = EXIT_MMIO;
+		exit->mmio.gpa = run->mmio.phys_addr;
+		exit->mmio.size = run->mmio.len > 8 ? 8 : run->mmio.len;
+		exit->mmio.write = run->mmio.is_write;
+		exit->mmio.data = run->mmio.data;	/* KVM completes a read from here */
+		break;
+	case KVM_EXIT_HLT:
+		exit->kind = EXIT_HLT;
+		break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		exit->kind = EXIT_IRQ_WINDOW;
+		break;
+	case KVM_EXIT_INTR:
+		exit->kind = EXIT_KICKED;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		exit->kind = EXIT_SHUTDOWN;
+		fill_error(exit, "triple fault (KVM_EXIT_SHUTDOWN)", 0, 0);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit->kind = EXIT_ERROR;
+		fill_error(exit, "VM entry failed, hardware reason 0x%llx",
+			   run->fail_entry.hardware_entry_failure_reason, 0);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit->kind = EXIT_ERROR;
+		exit->error.last_vector = 0xff;
+		snprintf(exit->error.msg, sizeof(exit->error.msg),
+			 "KVM internal error, suberror %u%s", run->internal.suberror,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				 ? " (instruction emulation failed)" : "");
+		break;
+	default:
+		exit->kind = EXIT_ERROR;
+		fill_error(exit, "unexpected KVM exit reason %llu", run->exit_reason, 0);
+		break;
+	}
+	vcpu->stats.exits[exit->kind]++;
+	return exit->kind == EXIT_ERROR ? -1 : 0;
+}
+
+static int kvm_get_state(struct engine_vcpu *vcpu, struct hyvm_cpu_state *st)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_vcpu_events events;
+	struct kvm_msrs_buf msrs;
+
+	memset(st, 0, sizeof(*st));
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	state_from_kvm_regs(st, &regs);
+	state_from_kvm_sregs(st, &sregs);
+	if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) == 0)
+		state_from_kvm_fpu(st, &fpu);
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &events) == 0)
+		state_from_kvm_events(st, &events);
+	kvm_msrs_from_state(&msrs, st);
+	int n = ioctl(vcpu->fd, KVM_GET_MSRS, &msrs);
+	if (n >= 0) {
+		msrs.hdr.nmsrs = n;
+		state_from_kvm_msrs(st, &msrs);
+	}
+	return 0;
+}
+
+static int kvm_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *st,
+			 char *err, size_t errlen)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_vcpu_events events;
+	struct kvm_msrs_buf msrs;
+
+	kvm_sregs_from_state(&sregs, st);
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return kvm_err(err, errlen, "KVM_SET_SREGS");
+	kvm_regs_from_state(&regs, st);
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return kvm_err(err, errlen, "KVM_SET_REGS");
+	kvm_fpu_from_state(&fpu, st);
+	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+		return kvm_err(err, errlen, "KVM_SET_FPU");
+	kvm_events_from_state(&events, st);
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &events) < 0)
+		return kvm_err(err, errlen, "KVM_SET_VCPU_EVENTS");
+	kvm_msrs_from_state(&msrs, st);
+	/* KVM_SET_MSRS returns how many it set; a host that lacks one of the
+	 * long-mode MSRs sets fewer, which a 32-bit guest never notices. */
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) < 0)
+		return kvm_err(err, errlen, "KVM_SET_MSRS");
+	return 0;
+}
+
+static int kvm_inject_irq(struct engine_vcpu *vcpu, uint8_t vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
+	return ioctl(vcpu->fd, KVM_INTERRUPT, &irq);
+}
+
+static void kvm_request_irq_window(struct engine_vcpu *vcpu, bool on)
+{
+	vcpu->run->request_interrupt_window = on;
+}
+
+/* Async-signal-safe: KVM checks immediate_exit on entry, and a signal that
+ * lands during KVM_RUN makes it return EINTR. */
+static void kvm_kick(struct engine_vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 1;
+}
+
+static void kvm_read_stats(struct engine_vcpu *vcpu, struct engine_stats *st)
+{
+	*st = vcpu->stats;
+	kvm_binary_stats_read(&vcpu->kstats, st);
+}
+
+static void kvm_vcpu_destroy(struct engine_vcpu *vcpu)
+{
+	kvm_binary_stats_close(&vcpu->kstats);
+	munmap(vcpu->run, vcpu->run_size);
+	close(vcpu->fd);
+	free(vcpu);
+}
+
+static void kvm_vm_destroy(struct engine_vm *vm)
+{
+	close(vm->vm_fd);
+	close(vm->kvm_fd);
+	free(vm);
+}
+
+const struct engine_ops kvm_engine_ops = {
+	.name = "kvm",
+	.probe = kvm_probe,
+	.vm_create = kvm_vm_create,
+	.map_ram = kvm_map_ram,
+	.vcpu_create = kvm_vcpu_create,
+	.vcpu_run = kvm_vcpu_run,
+	.get_state = kvm_get_state,
+	.set_state = kvm_set_state,
+	.inject_irq = kvm_inject_irq,
+	.request_irq_window = kvm_request_irq_window,
+	.kick = kvm_kick,
+	.read_stats = kvm_read_stats,
+	.raw_reason_name = kvm_exit_reason_name,
+	.vcpu_destroy = kvm_vcpu_destroy,
+	.vm_destroy = kvm_vm_destroy,
+};
+ENGINE_REGISTER(kvm_engine_ops, 30)

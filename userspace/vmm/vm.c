@@ -1,0 +1,365 @@
+/*
+ * The VMM loop: run the vCPU, answer the exits on the buses, poll the
+ * devices' timers and input between runs, and deliver the PIC's interrupts
+ * when the engine says the guest can take one. Everything here is engine-
+ * and device-agnostic.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "stats/stats.h"
+#include "vmm/vm.h"
+
+/* A 1 ms tick wakes the vCPU so device timers and input are polled even
+ * while the guest never exits. */
+#define TICK_NS		1000000ull
+#define HALT_SLEEP_MS	10
+
+static struct vm *signal_vm;	/* the VM the signal handlers kick */
+
+static uint64_t monotonic_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void request_stop(void *ctx, int reason, int status)
+{
+	struct vm *vm = ctx;
+
+	if (vm->stop_requested)
+		return;		/* the first stop wins */
+	vm->stop_reason = reason;
+	vm->stop_status = status;
+	vm->stop_requested = 1;
+}
+
+static void on_tick(int sig)
+{
+	struct vm *vm = signal_vm;
+
+	if (vm && vm->vcpu)
+		vm->engine->kick(vm->vcpu);
+}
+
+static void on_terminate(int sig)
+{
+	struct vm *vm = signal_vm;
+
+	if (!vm)
+		_exit(128 + sig);
+	vm->stop_reason = -sig;
+	vm->stop_requested = 1;
+	if (vm->vcpu)
+		vm->engine->kick(vm->vcpu);
+}
+
+int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
+	    char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->memfd = memfd_create("hyvm-ram", MFD_CLOEXEC);
+	if (vm->memfd < 0 || ftruncate(vm->memfd, ram_size) < 0) {
+		snprintf(err, errlen, "cannot create %llu MiB of guest RAM: %s",
+			 (unsigned long long)(ram_size >> 20), strerror(errno));
+		if (vm->memfd >= 0)
+			close(vm->memfd);
+		return -1;
+	}
+	vm->ram.size = ram_size;
+	vm->ram.base = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+			    vm->memfd, 0);
+	if (vm->ram.base == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map guest RAM: %s", strerror(errno));
+		close(vm->memfd);
+		return -1;
+	}
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->env = (struct device_env){
+		.pio = &vm->pio, .mmio = &vm->mmio,
+		.now_ns = monotonic_ns, .clock_ctx = vm,
+		.request_stop = request_stop, .stop_ctx = vm,
+		.ram_size = ram_size,
+		.input_fd = input_fd, .output_fd = output_fd,
+	};
+	for (struct device_model *m = device_models(); m; m = m->next) {
+		void *state = m->create(&vm->env);
+		if (!state || vm->nr_devices == VM_MAX_DEVICES) {
+			snprintf(err, errlen, "device %s failed to start", m->name);
+			vm_destroy(vm);
+			return -1;
+		}
+		vm->devices[vm->nr_devices].model = m;
+		vm->devices[vm->nr_devices++].state = state;
+	}
+	vm->pic = pic_from_env(&vm->env);
+	if (!vm->pic) {
+		snprintf(err, errlen, "no interrupt controller among the devices");
+		vm_destroy(vm);
+		return -1;
+	}
+	return 0;
+}
+
+int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
+		     const struct hyvm_cpu_state *st, char *err, size_t errlen)
+{
+	vm->engine = engine;
+	if (engine->vm_create(&vm->evm, err, errlen) < 0)
+		return -1;
+	if (engine->map_ram(vm->evm, 0, vm->ram.base, vm->ram.size, vm->memfd, 0,
+			    err, errlen) < 0)
+		return -1;
+	if (engine->vcpu_create(vm->evm, 0, &vm->vcpu, err, errlen) < 0)
+		return -1;
+	return engine->set_state(vm->vcpu, st, err, errlen);
+}
+
+static void start_signals(struct vm *vm)
+{
+	struct sigaction sa = { 0 };
+	struct sigevent sev = { 0 };
+
+	signal_vm = vm;
+	sa.sa_handler = on_tick;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_terminate;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGALRM;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->tick_timer) == 0) {
+		struct itimerspec its = {
+			.it_interval = { 0, TICK_NS }, .it_value = { 0, TICK_NS },
+		};
+		timer_settime(vm->tick_timer, 0, &its, NULL);
+		vm->tick_timer_armed = true;
+	}
+}
+
+static void stop_signals(struct vm *vm)
+{
+	if (vm->tick_timer_armed)
+		timer_delete(vm->tick_timer);
+	vm->tick_timer_armed = false;
+	signal(SIGALRM, SIG_IGN);
+	signal_vm = NULL;
+}
+
+static uint64_t poll_devices(struct vm *vm)
+{
+	uint64_t now = monotonic_ns(vm), next = UINT64_MAX;
+
+	for (int i = 0; i < vm->nr_devices; i++) {
+		const struct device_model *m = vm->devices[i].model;
+		if (m->poll)
+			m->poll(vm->devices[i].state, now);
+		if (m->next_deadline) {
+			uint64_t d = m->next_deadline(vm->devices[i].state);
+			if (d < next)
+				next = d;
+		}
+	}
+	return next;
+}
+
+static void handle_io(struct vm *vm, struct vcpu_exit *exit)
+{
+	for (uint32_t i = 0; i < exit->io.count; i++)
+		bus_access(&vm->pio, exit->io.port, exit->io.data + i * exit->io.size,
+			   exit->io.size, exit->io.write);
+}
+
+/* The guest waits in HLT for an interrupt: sleep until a device has one. */
+static bool wait_for_interrupt(struct vm *vm)
+{
+	/* Input the UART cannot take (its FIFO is full) stays readable: stop
+	 * watching it then, or this loop would spin. */
+	bool watch_input = vm->env.input_fd >= 0;
+
+	while (!vm->stop_requested) {
+		uint64_t next = poll_devices(vm);
+		if (pic_has_interrupt(vm->pic))
+			return true;
+		uint64_t now = monotonic_ns(vm);
+		int ms = HALT_SLEEP_MS;
+		if (next != UINT64_MAX)
+			ms = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		if (ms > HALT_SLEEP_MS)
+			ms = HALT_SLEEP_MS;
+		struct pollfd pfd = { .fd = vm->env.input_fd, .events = POLLIN };
+		if (poll(&pfd, watch_input ? 1 : 0, ms) > 0)
+			watch_input = false;	/* the next poll_devices takes it */
+	}
+	return false;
+}
+
+static void outcome(struct vm_outcome *out, enum vm_outcome_kind kind, int status,
+		    const char *msg)
+{
+	out->kind = kind;
+	out->status = status;
+	snprintf(out->msg, sizeof(out->msg), "%s", msg);
+}
+
+static bool finish_stop(struct vm *vm, struct vm_outcome *out)
+{
+	if (!vm->stop_requested)
+		return false;
+	if (vm->stop_reason < 0) {
+		outcome(out, VM_INTERRUPTED, 128 - vm->stop_reason, "hyvm was interrupted");
+		return true;
+	}
+	switch (vm->stop_reason) {
+	case STOP_DEBUG_EXIT:
+		outcome(out, VM_DEBUG_EXIT, vm->stop_status & 0xff, "");
+		break;
+	case STOP_POWEROFF:
+		outcome(out, VM_POWEROFF, 0, "guest powered off");
+		break;
+	default:
+		outcome(out, VM_RESET, 0, "guest requested a reset");
+		break;
+	}
+	return true;
+}
+
+/* HYVM_TRACE_EXITS=1: one stderr line per exit, with the guest's RIP. */
+static void trace_exit(struct vm *vm, const struct vcpu_exit *exit)
+{
+	struct hyvm_cpu_state st;
+	static const char *const kinds[EXIT_KIND_COUNT] = {
+		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
+		"mode-unsupported",
+	};
+
+	if (vm->engine->get_state(vm->vcpu, &st) < 0)
+		st.rip = ~0ull;
+	fprintf(stderr, "exit %-10s raw=%u rip=0x%llx cs=0x%x cr0=0x%llx",
+		kinds[exit->kind], exit->raw_reason, (unsigned long long)st.rip,
+		st.seg[HYVM_CS].selector, (unsigned long long)st.cr0);
+	if (exit->kind == EXIT_IO)
+		fprintf(stderr, " port=0x%x size=%u %s count=%u", exit->io.port, exit->io.size,
+			exit->io.write ? "out" : "in", exit->io.count);
+	fprintf(stderr, " irq-window=%d\n", exit->irq_window_open);
+}
+
+void vm_run(struct vm *vm, struct vm_outcome *out)
+{
+	struct vcpu_exit exit = { 0 };
+	bool window_requested = false;
+
+	memset(out, 0, sizeof(*out));
+	vm->trace_exits = getenv("HYVM_TRACE_EXITS") != NULL;
+	start_signals(vm);
+	for (;;) {
+		if (finish_stop(vm, out))
+			break;
+		poll_devices(vm);
+		if (pic_has_interrupt(vm->pic)) {
+			if (exit.irq_window_open) {
+				vm->engine->inject_irq(vm->vcpu, pic_acknowledge(vm->pic));
+				vm->irqs_injected++;
+				exit.irq_window_open = false;
+			} else if (!window_requested) {
+				vm->engine->request_irq_window(vm->vcpu, true);
+				window_requested = true;
+			}
+		} else if (window_requested) {
+			vm->engine->request_irq_window(vm->vcpu, false);
+			window_requested = false;
+		}
+
+		stats_before_run(vm->stats);
+		int r = vm->engine->vcpu_run(vm->vcpu, &exit);
+		stats_after_run(vm->stats, &exit);
+		vm->exits[exit.kind]++;
+		if (vm->trace_exits)
+			trace_exit(vm, &exit);
+		out->rip = exit.rip;
+		if (r < 0 || exit.kind == EXIT_ERROR) {
+			outcome(out, VM_ENGINE_ERROR, 4, exit.error.msg);
+			break;
+		}
+		if (exit.kind == EXIT_MODE_UNSUPPORTED) {
+			/* a plain engine cannot hand the vCPU on: a clear stop */
+			char msg[sizeof(out->msg)];
+			snprintf(msg, sizeof(msg), "engine %s cannot run %s; try --engine hybrid or kvm",
+				 vm->engine->name, exit.error.msg);
+			outcome(out, VM_ENGINE_ERROR, 4, msg);
+			break;
+		}
+		switch (exit.kind) {
+		case EXIT_IO:
+			handle_io(vm, &exit);
+			break;
+		case EXIT_MMIO:
+			bus_access(&vm->mmio, exit.mmio.gpa, exit.mmio.data, exit.mmio.size,
+				   exit.mmio.write);
+			break;
+		case EXIT_IRQ_WINDOW:
+			window_requested = false;
+			vm->engine->request_irq_window(vm->vcpu, false);
+			break;
+		case EXIT_HLT:
+			if (!exit.irq_window_open) {
+				outcome(out, VM_HALTED, 0,
+					"guest halted with interrupts disabled");
+				goto done;
+			}
+			wait_for_interrupt(vm);
+			break;
+		case EXIT_SHUTDOWN:
+			outcome(out, VM_TRIPLE_FAULT, 3, exit.error.msg);
+			if (exit.error.last_vector != 0xff)
+				snprintf(out->msg + strlen(out->msg),
+					 sizeof(out->msg) - strlen(out->msg),
+					 ", last exception vector %u", exit.error.last_vector);
+			else
+				snprintf(out->msg + strlen(out->msg),
+					 sizeof(out->msg) - strlen(out->msg),
+					 ", last exception not reported by the engine");
+			goto done;
+		default:
+			break;
+		}
+	}
+done:
+	stop_signals(vm);
+	if (out->kind == VM_TRIPLE_FAULT || out->kind == VM_ENGINE_ERROR) {
+		struct hyvm_cpu_state st;
+		if (vm->engine->get_state(vm->vcpu, &st) == 0)
+			out->rip = st.rip;
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpu)
+		vm->engine->vcpu_destroy(vm->vcpu);
+	if (vm->evm)
+		vm->engine->vm_destroy(vm->evm);
+	vm->vcpu = NULL;
+	vm->evm = NULL;
+	for (int i = vm->nr_devices - 1; i >= 0; i--)
+		if (vm->devices[i].model->destroy)
+			vm->devices[i].model->destroy(vm->devices[i].state);
+	vm->nr_devices = 0;
+	if (vm->ram.base && vm->ram.base != MAP_FAILED)
+		munmap(vm->ram.base, vm->ram.size);
+	vm->ram.base = NULL;
+	if (vm->memfd >= 0)
+		close(vm->memfd);
+	vm->memfd = -1;
+}

@@ -1,0 +1,71 @@
+/* A virtual machine: guest RAM (one memfd, mapped once), the port and MMIO
+ * buses with the PC devices on them, and one vCPU on some engine. */
+#ifndef HYVM_VM_H
+#define HYVM_VM_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include "vmm/bus.h"
+#include "devices/device.h"
+#include "engines/engine.h"
+#include "boot/loader.h"
+
+#define VM_MAX_DEVICES 32
+
+struct stats_writer;
+
+enum vm_outcome_kind {
+	VM_DEBUG_EXIT,		/* status from isa-debug-exit */
+	VM_POWEROFF,
+	VM_RESET,
+	VM_TRIPLE_FAULT,
+	VM_HALTED,		/* HLT with interrupts disabled: nothing can wake it */
+	VM_INTERRUPTED,		/* SIGINT/SIGTERM to hyvm */
+	VM_ENGINE_ERROR,
+};
+
+struct vm_outcome {
+	enum vm_outcome_kind kind;
+	int status;		/* process exit status hyvm should use */
+	uint64_t rip;
+	char msg[256];
+};
+
+struct vm {
+	const struct engine_ops *engine;
+	struct engine_vm *evm;
+	struct engine_vcpu *vcpu;
+
+	int memfd;
+	struct guest_ram ram;
+
+	struct bus pio, mmio;
+	struct device_env env;
+	struct { struct device_model *model; void *state; } devices[VM_MAX_DEVICES];
+	int nr_devices;
+	struct pic *pic;
+
+	volatile sig_atomic_t stop_requested;
+	int stop_reason, stop_status;
+	timer_t tick_timer;
+	bool tick_timer_armed;
+
+	uint64_t exits[EXIT_KIND_COUNT];
+	uint64_t irqs_injected;
+	bool trace_exits;
+	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */
+};
+
+/* RAM and devices; no engine yet, so a bad guest image can be refused
+ * before anything runs. */
+int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
+	    char *err, size_t errlen);
+/* Creates the engine VM and vCPU and loads st into it. */
+int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
+		     const struct hyvm_cpu_state *st, char *err, size_t errlen);
+/* Runs until the guest stops; fills out. */
+void vm_run(struct vm *vm, struct vm_outcome *out);
+void vm_destroy(struct vm *vm);
+
+#endif
