@@ -23,6 +23,7 @@
 #include <Zydis/Zydis.h>
 #include <hyvm/cpu_state.h>
 #include "bt/bt_stats.h"
+#include "cpu/cpu_msr.h"
 
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
@@ -152,7 +153,10 @@ struct bt_cpu {
 	int pending_irq;	/* vector to deliver on next run, -1 none */
 	uint8_t last_vector;
 	uint64_t tsc_offset;
-	__u64 apic_base;
+	/* the VM's CPU model (engine_ops.set_cpuid): CPUID is a lookup in
+	 * this table, RDMSR/WRMSR the model's MSR file */
+	struct hyvm_cpuid_table cpuid;
+	struct cpu_msrs msrs;
 	uint32_t dr[8];
 	uint32_t fault_depth;	/* exceptions while delivering one */
 	uint32_t jc_seg_base[6];	/* segment bases the jump cache is valid for */

@@ -5,7 +5,6 @@
  * stays at its start; on success cpu->eip moves past it.
  */
 #include <string.h>
-#include <cpuid.h>
 #include <x86intrin.h>
 #include "bt/bt.h"
 #include "bt/callouts.h"
@@ -158,86 +157,53 @@ void callout_complete_io(struct bt_cpu *cpu)
 		cpu->eip = cpu->io.next_eip;
 }
 
-static void do_cpuid(struct bt_cpu *cpu)
+/* CPUID: the model's table (set_cpuid), plus what a CPU fills in per
+ * logical processor: the initial APIC ID in CPUID.1:EBX[31:24] (SDM Vol.
+ * 2A, CPUID, Table 3-8). bt has one vCPU, APIC ID 0; the model lists no
+ * XSAVE, so there is no OSXSAVE to mirror from CR4. */
+void bt_cpuid(struct bt_cpu *cpu)
 {
 	uint32_t leaf = cpu->gpr[HYVM_RAX], sub = cpu->gpr[HYVM_RCX];
 	uint32_t r[4];
 
-	__cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
-	switch (leaf) {
-	case 1:
-		/* what bt implements: no VMX, APIC, XSAVE/AVX, x2APIC, PCID */
-		r[2] &= (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) |
-			(1u << 30) | (1u << 13);
-		r[2] |= 1u << 31;	/* hypervisor present */
-		r[3] &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
-			(1u << 11) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) |
-			(1u << 24) | (1u << 25) | (1u << 26);
-		r[1] &= 0x0000ffffu;	/* one logical CPU, APIC ID 0 */
-		break;
-	case 7:
-		if (sub == 0) {
-			r[1] &= (1u << 3) | (1u << 8);	/* BMI1, BMI2 */
-			r[2] = r[3] = 0;
-			r[0] = 0;
-		} else {
-			r[0] = r[1] = r[2] = r[3] = 0;
-		}
-		break;
-	case 0x80000001:
-		r[3] &= ~(1u << 29);	/* no long mode on bt */
-		r[3] &= ~(1u << 27);	/* no RDTSCP */
-		break;
-	default:
-		if ((leaf > 7 && leaf < 0x80000000u) || leaf == 0xb || leaf == 0xd)
-			r[0] = r[1] = r[2] = r[3] = 0;
-		break;
-	}
-	if (leaf == 0 && r[0] > 7)
-		r[0] = 7;
+	hyvm_cpuid_lookup(&cpu->cpuid, leaf, sub, r);
+	if (leaf == 1)
+		r[1] &= 0x00ffffffu;
 	cpu->gpr[HYVM_RAX] = r[0];
 	cpu->gpr[HYVM_RBX] = r[1];
 	cpu->gpr[HYVM_RCX] = r[2];
 	cpu->gpr[HYVM_RDX] = r[3];
 }
 
+/* RDMSR/WRMSR through the model's MSR file (cpu/cpu_msr.c); false: #GP(0). */
 static bool do_msr(struct bt_cpu *cpu, bool write)
 {
 	uint32_t idx = cpu->gpr[HYVM_RCX];
 	uint64_t v = ((uint64_t)cpu->gpr[HYVM_RDX] << 32) | cpu->gpr[HYVM_RAX];
-	__u64 *slot = NULL, tsc_now;
 
-	switch (idx) {
-	case 0x10:
-		if (write)
-			cpu->tsc_offset = v - __rdtsc();
-		tsc_now = __rdtsc() + cpu->tsc_offset;
-		slot = &tsc_now;
+	if (!write) {
+		if (cpu_msr_read(&cpu->msrs, &cpu->arch, __rdtsc() + cpu->tsc_offset, idx, &v) ==
+		    CPU_MSR_GP)
+			return false;
+		cpu->gpr[HYVM_RAX] = (uint32_t)v;
+		cpu->gpr[HYVM_RDX] = (uint32_t)(v >> 32);
+		return true;
+	}
+	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, idx, v)) {
+	case CPU_MSR_GP:
+		return false;
+	case CPU_MSR_TSC_WRITTEN:
+		cpu->tsc_offset = v - __rdtsc();
 		break;
-	case 0x1b: cpu->apic_base = cpu->apic_base ? cpu->apic_base : 0xfee00900u;
-		slot = &cpu->apic_base; break;
-	case 0x174: slot = &cpu->arch.sysenter_cs; break;
-	case 0x175: slot = &cpu->arch.sysenter_esp; break;
-	case 0x176: slot = &cpu->arch.sysenter_eip; break;
-	case 0x277: slot = &cpu->arch.pat; break;
-	case 0xc0000080:
+	case CPU_MSR_EFER_CHANGED:
 		/* NXE, and LME: inert until CR0.PG, where bt stops with
 		 * EXIT_MODE_UNSUPPORTED (dispatch.c) for an engine that runs
-		 * long mode. No SYSCALL. */
-		if (write && (v & ~((1ull << 11) | (1ull << 8))))
-			return false;
-		slot = &cpu->arch.efer;
-		break;
-	default:
-		return false;
-	}
-	if (write) {
-		if (idx == 0xc0000080 && *slot != v && (cpu->arch.cr0 & CR0_PG))
+		 * long mode */
+		if (cpu->arch.cr0 & CR0_PG)
 			cpu_paging_changed(cpu);
-		*slot = v;
-	} else {
-		cpu->gpr[HYVM_RAX] = (uint32_t)*slot;
-		cpu->gpr[HYVM_RDX] = (uint32_t)(*slot >> 32);
+		break;
+	case CPU_MSR_OK:
+		break;
 	}
 	return true;
 }
@@ -426,7 +392,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		break;
 	}
 	case ZYDIS_MNEMONIC_CPUID:
-		do_cpuid(cpu);
+		bt_cpuid(cpu);
 		cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_RDTSC:

@@ -19,6 +19,7 @@ enum insn_class {
 	IC_JCC, IC_LOOP,
 	IC_STRING,
 	IC_NOP,		/* nothing to emit */
+	IC_CPUID,	/* a table lookup called from the block (bt_cpuid) */
 };
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,

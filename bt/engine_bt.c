@@ -10,6 +10,7 @@
 #include "engines/engine.h"
 #include "bt/bt.h"
 #include "bt/mmu.h"
+#include "cpu/cpu_model.h"
 
 struct engine_vm {
 	struct bt_vm vm;
@@ -115,6 +116,16 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 	cpu->fx_guest[1] = 0x03;
 	cpu->fx_guest[24] = 0x80;
 	cpu->fx_guest[25] = 0x1f;
+	/* until set_cpuid: the host model, as bt alone honours it */
+	struct cpu_model model;
+	if (cpu_model_build(CPU_MODEL_DEFAULT, &(struct cpu_model_limits){ 0 }, &model,
+			    err, errlen) < 0) {
+		munmap(cpu, sizeof(*cpu));
+		free(v);
+		return -1;
+	}
+	cpu->cpuid = model.cpuid;
+	cpu_msrs_init(&cpu->msrs, &cpu->cpuid, index == 0);
 	evm->vm.cpu = cpu;
 	jc_reset(cpu);
 	v->cpu = cpu;
@@ -187,6 +198,18 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 		cpu->fx_guest[25] = 0x1f;
 	}
 	tc_flush(cpu->vm, "new CPU state");
+	return 0;
+}
+
+static int bt_set_cpuid(struct engine_vcpu *v, const struct hyvm_cpuid_table *t,
+			char *err, size_t errlen)
+{
+	if (hyvm_cpuid_table_check(t) < 0) {
+		snprintf(err, errlen, "bt: invalid CPUID table");
+		return -1;
+	}
+	v->cpu->cpuid = *t;
+	cpu_msrs_init(&v->cpu->msrs, t, true);	/* one vCPU: the BSP */
 	return 0;
 }
 
@@ -271,6 +294,7 @@ const struct engine_ops bt_engine_ops = {
 	.vcpu_run = bt_vcpu_run,
 	.get_state = bt_get_state,
 	.set_state = bt_set_state,
+	.set_cpuid = bt_set_cpuid,
 	.inject_irq = bt_inject_irq,
 	.request_irq_window = bt_request_irq_window,
 	.kick = bt_kick,

@@ -12,6 +12,7 @@
  */
 #include "bt/translate.h"
 #include "bt/operands.h"
+#include "bt/callouts.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
 static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)
@@ -398,6 +399,36 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	return ok;
 }
+/* CPUID without leaving the block: a call to bt_cpuid, the model's table
+ * lookup, on the guest EAX/ECX stored in the context. A callout would cost
+ * a block exit and a trip through the dispatcher per CPUID. The C call may
+ * clobber rax-rdi (ESI, EDI saved), r8 (saved) and r9-r11 (scratch) and
+ * wants DF clear and a 16-byte aligned stack; r13 keeps RSP across it.
+ * PUSHFQ/POPFQ keep the guest's live flags, which CPUID does not change. */
+static bool tx_cpuid(struct tx *t)
+{
+	struct bt_emitter *e = &t->e;
+
+	return emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
+	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
+	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
+	       emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_cpuid)) &&
+	       emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
+	       emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
+	       emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), op_ctx(BT_OFF_GPR(3), 4)) &&
+	       emit0(e, ZYDIS_MNEMONIC_POPFQ);
+}
+
 bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 			  uint32_t eip, uint8_t *fixup)
 {
@@ -416,6 +447,8 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 		return tx_string(t, d, fixup);
 	case IC_NOP:
 		return true;
+	case IC_CPUID:
+		return tx_cpuid(t);
 	default:
 		return false;
 	}

@@ -483,6 +483,23 @@ static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *
 	return -1;
 }
 
+/* One CPU model on both sides, so CPUID and the MSRs the model promises
+ * answer the same before and after a switch. */
+static int hybrid_set_cpuid(struct engine_vcpu *v, const struct hyvm_cpuid_table *t,
+			    char *err, size_t errlen)
+{
+	for (int s = 0; s < HY_SIDES; s++) {
+		const struct engine_ops *ops = v->vm->side[s].ops;
+		if (!ops->set_cpuid) {
+			snprintf(err, errlen, "hybrid: engine %s cannot take a CPU model", ops->name);
+			return -1;
+		}
+		if (ops->set_cpuid(v->v[s], t, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int hybrid_inject_irq(struct engine_vcpu *v, uint8_t vector)
 {
 	return cur_ops(v)->inject_irq(v->v[v->current], vector);
@@ -579,6 +596,7 @@ const struct engine_ops hybrid_engine_ops = {
 	.vcpu_run = hybrid_vcpu_run,
 	.get_state = hybrid_get_state,
 	.set_state = hybrid_set_state,
+	.set_cpuid = hybrid_set_cpuid,
 	.inject_irq = hybrid_inject_irq,
 	.request_irq_window = hybrid_request_irq_window,
 	.kick = hybrid_kick,

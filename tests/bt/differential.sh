@@ -45,9 +45,10 @@ trap 'rm -rf "$tmp"' EXIT
 # Splits a run's output into $1.state (the STATE line's fields, one
 # "key=value" a line, in order) and $1 (everything else), without what is
 # no translation result: hyvm names its engine in the boot-loader line, and
-# CPUID identity is the host CPU's on bt and kvm, QEMU's model there.
+# CPUID (identity, and the leaves cpuid.elf prints) is hyvm's CPU model on
+# every engine, QEMU's model there.
 split_output() {
-	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: vendor/d' "$1"
+	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: /d' "$1"
 	grep -m1 '^STATE ' "$1" | tr ' ' '\n' | grep '=' >"$1.state"
 	sed -i '/^STATE /d' "$1"
 }

@@ -42,6 +42,7 @@ expect mem-absurd "--mem 999999999 is out of range" run --mem 999999999 "$work/n
 expect mem-not-a-number "--mem takes a size in MiB" run --mem lots "$work/needs-3mib.elf"
 expect unknown-engine "unknown engine 'warp'" run --engine warp "$work/needs-3mib.elf"
 expect unknown-flag "unknown or incomplete option '--frobnicate'" run --frobnicate "$work/needs-3mib.elf"
+expect unknown-cpu "unknown CPU model 'k6'" run --cpu k6 "$work/needs-3mib.elf"
 expect missing-flag-value "unknown or incomplete option '--engine'" run --engine
 expect extra-argument "unexpected argument 'extra'" run "$work/needs-3mib.elf" extra
 expect unknown-command "unknown command 'fly'" fly

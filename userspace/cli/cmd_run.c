@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "engines/engine.h"
 #include "boot/loader.h"
+#include "cpu/cpu_model.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
@@ -27,6 +28,7 @@ extern const char _binary_demo_elf_start[], _binary_demo_elf_end[];
 
 struct run_args {
 	const char *engine;
+	const char *cpu;
 	uint64_t mem_mib;
 	const char *cmdline;
 	const char *guest;
@@ -39,7 +41,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--mem MiB] "
+	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
 			"[--cmdline STR] [--module FILE]... [GUEST])\n");
 	return EXIT_USAGE;
 }
@@ -48,6 +50,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 		{ "engine", required_argument, NULL, 'e' },
+		{ "cpu", required_argument, NULL, 'C' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "module", required_argument, NULL, 'M' },
@@ -68,6 +71,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (c) {
 		case 'e':
 			a->engine = optarg;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "help")) {
+				for (const char *const *n = cpu_model_names(); *n; n++)
+					printf("%-10s %s\n", *n, cpu_model_describe(*n));
+				exit(0);
+			}
+			if (!cpu_model_exists(optarg))
+				return usage_error("unknown CPU model '%s' (--cpu help lists them)", optarg);
+			a->cpu = optarg;
 			break;
 		case 'm':
 			errno = 0;
@@ -98,8 +111,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->no_stats = true;
 			break;
 		case 'h':
-			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--mem MiB] "
-			       "[--cmdline STR] [--module FILE]... [--stats] [--stats-out FILE] "
+			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
+			       "[--mem MiB] [--cmdline STR] [--module FILE]... [--stats] [--stats-out FILE] "
 			       "[--no-stats] [GUEST]\n");
 			exit(0);
 		default:
@@ -268,6 +281,7 @@ int cmd_run(int argc, char **argv)
 		return r;
 	}
 	multiboot_entry_state(&img, &st);
+	vm.cpu_model = a.cpu;
 	if (vm_attach_engine(&vm, engine, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hyvm run: engine %s: %s\n", engine->name, err);
 		vm_destroy(&vm);

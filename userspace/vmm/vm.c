@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "stats/stats.h"
 #include "vmm/vm.h"
+#include "cpu/cpu_model.h"
 
 /* A 1 ms tick wakes the vCPU so device timers and input are polled even
  * while the guest never exits. */
@@ -110,6 +111,32 @@ int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
 	return 0;
 }
 
+/* One CPU model per VM, built from the host and the engine, given to the
+ * engine before the first state (cpu/cpu_model.h). */
+static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
+{
+	const char *name = vm->cpu_model ? vm->cpu_model : CPU_MODEL_DEFAULT;
+	struct engine_caps caps;
+	struct cpu_model_limits lim;
+	struct cpu_model model;
+
+	vm->engine->probe(&caps);
+	lim.long_mode = !caps.cannot[NEED_LONG_MODE];
+	if (cpu_model_build(name, &lim, &model, err, errlen) < 0)
+		return -1;
+	if (!vm->engine->set_cpuid) {
+		/* transitional: an engine without the op answers CPUID itself,
+		 * which is acceptable only for the default model */
+		if (strcmp(name, CPU_MODEL_DEFAULT)) {
+			snprintf(err, errlen, "engine %s cannot apply CPU model %s",
+				 vm->engine->name, name);
+			return -1;
+		}
+		return 0;
+	}
+	return vm->engine->set_cpuid(vm->vcpu, &model.cpuid, err, errlen);
+}
+
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen)
 {
@@ -120,6 +147,8 @@ int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 			    err, errlen) < 0)
 		return -1;
 	if (engine->vcpu_create(vm->evm, 0, &vm->vcpu, err, errlen) < 0)
+		return -1;
+	if (vm_apply_cpu_model(vm, err, errlen) < 0)
 		return -1;
 	return engine->set_state(vm->vcpu, st, err, errlen);
 }

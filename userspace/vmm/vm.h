@@ -55,6 +55,7 @@ struct vm {
 	uint64_t irqs_injected;
 	bool trace_exits;
 	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */
+	const char *cpu_model;		/* cpu/cpu_model.h name; NULL: "host" */
 };
 
 /* RAM and devices; no engine yet, so a bad guest image can be refused

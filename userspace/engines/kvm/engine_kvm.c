@@ -150,18 +150,35 @@ static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t 
 	return 0;
 }
 
-/* Give the guest what the host KVM supports, so CPUID looks like a CPU. */
-static void kvm_set_cpuid(struct engine_vcpu *vcpu)
+/* The VM's CPU model, as KVM_SET_CPUID2 takes it. KVM keeps some bits its
+ * own (the OSXSAVE/OSPKE mirrors of CR4, the APIC ID in leaf 1 follows the
+ * table); the model lists only features every engine honours, so there is
+ * nothing for KVM to add. */
+static int kvm_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table *t,
+			 char *err, size_t errlen)
 {
-	int n = 128;
-	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+	struct kvm_cpuid2 *cpuid;
+	int r;
 
+	if (hyvm_cpuid_table_check(t) < 0) {
+		snprintf(err, errlen, "kvm: invalid CPUID table");
+		return -1;
+	}
+	cpuid = calloc(1, sizeof(*cpuid) + t->nent * sizeof(cpuid->entries[0]));
 	if (!cpuid)
-		return;
-	cpuid->nent = n;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
-		(void)ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+		return kvm_err(err, errlen, "allocating the CPUID table");
+	cpuid->nent = t->nent;
+	for (__u32 i = 0; i < t->nent; i++) {
+		const struct hyvm_cpuid_entry *e = &t->entries[i];
+		cpuid->entries[i] = (struct kvm_cpuid_entry2){
+			.function = e->function, .index = e->index,
+			.flags = (e->flags & HYVM_CPUID_INDEXED) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
+		};
+	}
+	r = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
+	return r < 0 ? kvm_err(err, errlen, "KVM_SET_CPUID2") : 0;
 }
 
 static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,
@@ -183,7 +200,6 @@ static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu *
 	vcpu->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED)
 		goto fail_fd;
-	kvm_set_cpuid(vcpu);
 	kvm_binary_stats_open(&vcpu->kstats, vcpu->fd);
 	/* KVM copies RIP and the control registers into the run page on every
 	 * exit (~0.1 us): the console's exit addresses and mode switches
@@ -407,6 +423,7 @@ const struct engine_ops kvm_engine_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.get_state = kvm_get_state,
 	.set_state = kvm_set_state,
+	.set_cpuid = kvm_set_cpuid,
 	.inject_irq = kvm_inject_irq,
 	.request_irq_window = kvm_request_irq_window,
 	.kick = kvm_kick,

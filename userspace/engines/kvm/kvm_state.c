@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "engines/kvm/kvm_state.h"
+#include "cpu/cpu_msr.h"
 
 void kvm_segment_from_hyvm(struct kvm_segment *k, const struct hyvm_segment *h)
 {
@@ -90,8 +91,9 @@ void kvm_sregs_from_state(struct kvm_sregs *s, const struct hyvm_cpu_state *st)
 	s->cr4 = st->cr4;
 	s->cr8 = st->cr8;
 	s->efer = st->efer;
-	/* Local APIC at its reset address; hyvm models no APIC yet. */
-	s->apic_base = 0xfee00000 | (1u << 8) /* BSP */;
+	/* The CPU model's IA32_APIC_BASE (cpu/cpu_msr.h), as on every engine;
+	 * hyvm models no local APIC yet. */
+	s->apic_base = CPU_APIC_BASE_BSP;
 }
 
 void state_from_kvm_sregs(struct hyvm_cpu_state *st, const struct kvm_sregs *s)

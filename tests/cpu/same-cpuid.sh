@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# One CPU model per VM: tests/guests/cpuid.elf prints a fixed list of
+# CPUID leaves and checks the MSRs the model promises; this runs it on
+# every engine present (bt, kvm, hybrid, svm, vmx) and requires each run
+# to pass and to print the same leaves. Then the named models: --cpu
+# pentium3 and core2duo must give their vendor and signature, and, where
+# qemu-system-x86_64 is installed, the same leaf 0 and leaf 1 EAX as QEMU's
+# model of the same name.
+#
+#   tests/cpu/same-cpuid.sh --hyvm build/hyvm --guests build/guests [--expect FILE] [--save FILE]
+#
+# --save FILE writes the first engine's leaves; --expect FILE compares with
+# leaves saved elsewhere (bt's on the outer host, for an emulated host).
+# The one difference allowed between engines is long mode: bt alone cannot
+# run it, so its model lists neither LM nor SYSCALL (CPUID 0x80000001 EDX
+# bits 29 and 11), which the comparison masks, and says so.
+set -u
+hyvm= dir= expect= save=
+while (($#)); do
+	case $1 in
+	--hyvm) hyvm=$2; shift ;;
+	--guests) dir=$2; shift ;;
+	--expect) expect=$2; shift ;;
+	--save) save=$2; shift ;;
+	*) echo "usage: same-cpuid.sh --hyvm PATH --guests DIR [--expect FILE] [--save FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ -x $hyvm && -f $dir/cpuid.elf ]] || { echo "same-cpuid: need --hyvm and --guests with cpuid.elf" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 runs=0
+
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# The leaves, with the long-mode bits masked (see above).
+leaves() {
+	local tag leaf a b c d
+	tr -d '\r' <"$1" | grep '^cpuid: [0-9a-f]\{8\}\.' | while read -r tag leaf a b c d; do
+		[[ $leaf == 80000001.0 ]] && d=$(printf '%08x' $((0x$d & ~0x20000800)))
+		echo "$tag $leaf $a $b $c $d"
+	done
+}
+
+# run ENGINE CPU OUT: the guest must pass (exit status 1)
+run() {
+	timeout 60 "$hyvm" run --engine "$1" --cpu "$2" "$dir/cpuid.elf" >"$3" 2>"$3.err"
+	local st=$?
+	runs=$((runs + 1))
+	if [[ $st != 1 ]]; then
+		fail "cpuid on $1 --cpu $2: exit status $st ($(grep -m1 -E '^FAIL|hyvm' "$3" "$3.err" | head -1))"
+		return 1
+	fi
+	return 0
+}
+
+present=$("$hyvm" engines | awk '$2 == "present" { print $1 }')
+ref=
+for e in bt kvm hybrid svm vmx; do
+	if ! grep -qx "$e" <<<"$present"; then
+		echo "SKIP engine $e: $("$hyvm" engines | awk -v e="$e" '$1 == e { $1 = $2 = ""; print substr($0, 3) }')"
+		continue
+	fi
+	run "$e" host "$tmp/$e.out" || continue
+	leaves "$tmp/$e.out" >"$tmp/$e.leaves"
+	[[ $(wc -l <"$tmp/$e.leaves") -ge 29 ]] ||
+		fail "cpuid on $e printed $(wc -l <"$tmp/$e.leaves") leaves, want 29"
+	echo "cpuid on $e: $(wc -l <"$tmp/$e.leaves") leaves, $(grep -m1 '^cpuid: vendor' "$tmp/$e.out" | cut -d' ' -f3-)"
+	if [[ -z $ref ]]; then
+		ref=$e
+	elif ! cmp -s "$tmp/$ref.leaves" "$tmp/$e.leaves"; then
+		fail "CPUID differs between $ref and $e: $(diff "$tmp/$ref.leaves" "$tmp/$e.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
+	fi
+done
+[[ -n $ref ]] && grep -q '80000001.0' "$tmp/$ref.leaves" &&
+	echo "note: CPUID 0x80000001 EDX LM/SYSCALL masked: they depend on whether the VM's engines run long mode"
+if [[ -n $expect && -n $ref ]]; then
+	if cmp -s "$expect" "$tmp/$ref.leaves"; then
+		echo "cpuid on $ref matches $expect"
+	else
+		fail "CPUID on $ref differs from $expect: $(diff "$expect" "$tmp/$ref.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
+	fi
+fi
+[[ -n $save && -n $ref ]] && cp "$tmp/$ref.leaves" "$save"
+
+# Named models: vendor, family and signature (leaf 1 EAX).
+engine=${ref:-}
+if [[ -z $engine ]]; then
+	echo "SKIP named models: no engine present"
+else
+	for spec in pentium3:GenuineIntel:00000673 core2duo:GenuineIntel:000006fb; do
+		IFS=: read -r cpu vendor sig <<<"$spec"
+		run "$engine" "$cpu" "$tmp/$cpu.out" || continue
+		got_vendor=$(grep -m1 '^cpuid: vendor' "$tmp/$cpu.out" | awk '{ print $3 }')
+		got_sig=$(grep -m1 '^cpuid: 00000001\.0' "$tmp/$cpu.out" | awk '{ print $3 }')
+		if [[ $got_vendor != "$vendor" || $got_sig != "$sig" ]]; then
+			fail "--cpu $cpu: vendor $got_vendor signature $got_sig, want $vendor $sig"
+			continue
+		fi
+		echo "--cpu $cpu on $engine: $vendor, signature $sig"
+		if ! command -v qemu-system-x86_64 >/dev/null; then
+			echo "SKIP --cpu $cpu against QEMU: qemu-system-x86_64 is not installed"
+			continue
+		fi
+		timeout 60 qemu-system-x86_64 -accel tcg -M pc -cpu "$cpu" -display none -serial stdio \
+			-device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot -kernel "$dir/cpuid.elf" \
+			</dev/null >"$tmp/$cpu.qemu" 2>&1
+		for l in 00000000.0 00000001.0; do
+			q=$(grep -m1 "^cpuid: $l" "$tmp/$cpu.qemu" | sed 's/\r$//' | awk '{ print $3, $4 }')
+			h=$(grep -m1 "^cpuid: $l" "$tmp/$cpu.out" | awk '{ print $3, $4 }')
+			# leaf 0: max leaf and vendor (EBX); leaf 1: EAX only
+			[[ $l == 00000001.0 ]] && { q=${q%% *}; h=${h%% *}; }
+			[[ $q == "$h" ]] || fail "--cpu $cpu leaf $l: hyvm '$h', QEMU '$q'"
+		done
+		echo "--cpu $cpu: leaf 0 and leaf 1 EAX as QEMU's $cpu"
+	done
+fi
+echo "$runs runs, $fails failed"
+((fails == 0))

@@ -1,0 +1,249 @@
+/* The CPU model (userspace/cpu/): named models' identity, the table's
+ * lookup semantics, and the MSR file's. Built against a fake host whose
+ * CPUID is fixed here, so the results do not depend on this machine. */
+#include <string.h>
+#include "unit.h"
+#include "cpu/cpu_model.h"
+#include "cpu/cpu_model_build.h"
+#include "cpu/cpu_msr.h"
+
+/* A fake AMD host, family 0x19: every feature bit set, so the filter
+ * alone decides what a model lists. */
+static void fake_amd_host(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	static const char v[12] = "AuthenticAMD";
+	r[0] = r[1] = r[2] = r[3] = 0xffffffffu;
+	if (leaf == 0 || leaf == 0x80000000) {
+		r[0] = leaf ? 0x80000021 : 0x10;
+		memcpy(&r[1], v, 4); memcpy(&r[3], v + 4, 4); memcpy(&r[2], v + 8, 4);
+	} else if (leaf == 1) {
+		r[0] = 0x00a00f11;
+	}
+	(void)sub;
+}
+
+static void build(const char *name, bool long_mode, struct cpu_model *m)
+{
+	char err[128];
+	struct cpu_model_limits lim = { .long_mode = long_mode };
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with(name, &lim, fake_amd_host, m, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(hyvm_cpuid_table_check(&m->cpuid), 0);
+}
+
+static void vendor_of(const struct cpu_model *m, char out[13])
+{
+	uint32_t r[4];
+	hyvm_cpuid_lookup(&m->cpuid, 0, 0, r);
+	memcpy(out, &r[1], 4); memcpy(out + 4, &r[3], 4); memcpy(out + 8, &r[2], 4);
+	out[12] = 0;
+}
+
+static void test_named_identity(void)
+{
+	struct cpu_model m;
+	char v[13];
+	uint32_t r[4];
+
+	build("pentium3", true, &m);
+	vendor_of(&m, v);
+	CU_ASSERT_STRING_EQUAL(v, "GenuineIntel");
+	hyvm_cpuid_lookup(&m.cpuid, 1, 0, r);
+	CU_ASSERT_EQUAL(r[0], 0x673);		/* family 6 model 7 stepping 3 */
+	CU_ASSERT_EQUAL(cpu_model_family(&m.cpuid), 6);
+	CU_ASSERT_EQUAL(cpu_model_vendor(&m.cpuid), CPU_VENDOR_INTEL);
+	CU_ASSERT_TRUE(r[3] & (1u << CPUID_1_EDX_SSE));
+	CU_ASSERT_FALSE(r[3] & (1u << CPUID_1_EDX_SSE2));	/* a Pentium III has none */
+	CU_ASSERT_FALSE(r[3] & (1u << CPUID_1_EDX_APIC));	/* no engine models one */
+	CU_ASSERT_TRUE(r[2] & (1u << CPUID_1_ECX_HYPERVISOR));
+	/* no extended leaves: long mode is not the model's even if the VM could */
+	CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM));
+
+	build("core2duo", true, &m);
+	hyvm_cpuid_lookup(&m.cpuid, 1, 0, r);
+	CU_ASSERT_EQUAL(r[0], 0x6fb);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM));
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_NX));
+	hyvm_cpuid_lookup(&m.cpuid, 0x80000002, 0, r);
+	CU_ASSERT_EQUAL(memcmp(r, "Intel(R) Core(T", 15), 0);
+	build("core2duo", false, &m);	/* bt alone: no long mode, no SYSCALL */
+	CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM));
+	CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_SYSCALL));
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_NX));
+}
+
+static void test_host_filtered(void)
+{
+	struct cpu_model m;
+	uint32_t r[4];
+	char v[13];
+
+	build("host", false, &m);
+	vendor_of(&m, v);
+	CU_ASSERT_STRING_EQUAL(v, "AuthenticAMD");
+	CU_ASSERT_EQUAL(cpu_model_family(&m.cpuid), 0x19);	/* 0xf + 0x0a */
+	hyvm_cpuid_lookup(&m.cpuid, 0, 0, r);
+	CU_ASSERT_EQUAL(r[0], 7);		/* basic leaves up to 7 */
+	hyvm_cpuid_lookup(&m.cpuid, 1, 0, r);
+	CU_ASSERT_FALSE(r[2] & (1u << 5));	/* VMX */
+	CU_ASSERT_FALSE(r[2] & (1u << 21));	/* x2APIC */
+	CU_ASSERT_FALSE(r[2] & (1u << 17));	/* PCID */
+	CU_ASSERT_FALSE(r[2] & (1u << 26));	/* XSAVE */
+	CU_ASSERT_FALSE(r[2] & (1u << 28));	/* AVX */
+	CU_ASSERT_TRUE(r[2] & (1u << 31));	/* hypervisor */
+	CU_ASSERT_EQUAL(r[1] >> 16, 0);		/* one logical CPU, APIC ID 0 */
+	hyvm_cpuid_lookup(&m.cpuid, 7, 0, r);
+	CU_ASSERT_EQUAL(r[1], (1u << 3) | (1u << 8));	/* BMI1, BMI2; no AVX2 */
+	hyvm_cpuid_lookup(&m.cpuid, 0x80000001, 0, r);
+	CU_ASSERT_FALSE(r[2] & (1u << 2));	/* SVM */
+	CU_ASSERT_FALSE(r[3] & (1u << 27));	/* RDTSCP */
+	CU_ASSERT_FALSE(r[3] & (1u << 29));	/* LM: not for bt alone */
+	hyvm_cpuid_lookup(&m.cpuid, 0x40000000, 0, r);
+	CU_ASSERT_EQUAL(r[1], CPU_MODEL_HV_SIGNATURE);
+	build("host", true, &m);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM));
+}
+
+static void test_unknown_model(void)
+{
+	struct cpu_model m;
+	char err[128] = "";
+	struct cpu_model_limits lim = { 0 };
+	CU_ASSERT_EQUAL(cpu_model_build("k6", &lim, &m, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown CPU model 'k6'"));
+	CU_ASSERT_FALSE(cpu_model_exists("k6"));
+	CU_ASSERT_TRUE(cpu_model_exists("host"));
+}
+
+/* Out of range: Intel repeats the highest basic leaf, AMD gives zeros;
+ * indexed leaves select by ECX, others ignore it; a missing subleaf or a
+ * leaf in range but absent reads zeros. */
+static void test_lookup_semantics(void)
+{
+	struct hyvm_cpuid_table t = { 0 };
+	uint32_t r[4];
+
+	t.entries[t.nent++] = (struct hyvm_cpuid_entry){ .function = 0, .eax = 4, .ebx = 1 };
+	t.entries[t.nent++] = (struct hyvm_cpuid_entry){ .function = 1, .eax = 0x11 };
+	t.entries[t.nent++] = (struct hyvm_cpuid_entry){ .function = 4, .index = 0,
+		.flags = HYVM_CPUID_INDEXED, .eax = 0x40 };
+	t.entries[t.nent++] = (struct hyvm_cpuid_entry){ .function = 4, .index = 1,
+		.flags = HYVM_CPUID_INDEXED, .eax = 0x41, .edx = 9 };
+	t.entries[t.nent++] = (struct hyvm_cpuid_entry){ .function = 0x80000000, .eax = 0x80000001 };
+	CU_ASSERT_EQUAL(hyvm_cpuid_table_check(&t), 0);
+
+	hyvm_cpuid_lookup(&t, 1, 77, r);		/* not indexed: ECX ignored */
+	CU_ASSERT_EQUAL(r[0], 0x11);
+	hyvm_cpuid_lookup(&t, 4, 1, r);
+	CU_ASSERT_EQUAL(r[0], 0x41);
+	CU_ASSERT_EQUAL(r[3], 9);
+	hyvm_cpuid_lookup(&t, 4, 2, r);			/* past the last subleaf */
+	CU_ASSERT_EQUAL(r[0] | r[1] | r[2] | r[3], 0);
+	hyvm_cpuid_lookup(&t, 3, 0, r);			/* in range, absent */
+	CU_ASSERT_EQUAL(r[0] | r[1] | r[2] | r[3], 0);
+
+	t.out_of_range = HYVM_CPUID_OUT_OF_RANGE_ZERO;
+	hyvm_cpuid_lookup(&t, 5, 0, r);
+	CU_ASSERT_EQUAL(r[0] | r[1] | r[2] | r[3], 0);
+	hyvm_cpuid_lookup(&t, 0x80000002, 0, r);
+	CU_ASSERT_EQUAL(r[0] | r[1] | r[2] | r[3], 0);
+	t.out_of_range = HYVM_CPUID_OUT_OF_RANGE_HIGHEST_BASIC;
+	hyvm_cpuid_lookup(&t, 5, 0, r);			/* leaf 4, subleaf 0 */
+	CU_ASSERT_EQUAL(r[0], 0x40);
+	hyvm_cpuid_lookup(&t, 0x80000002, 3, r);
+	CU_ASSERT_EQUAL(r[0], 0x40);
+	hyvm_cpuid_lookup(&t, 0x40000000, 0, r);	/* no hypervisor range */
+	CU_ASSERT_EQUAL(r[0], 0x40);
+
+	t.entries[0].reserved = 1;
+	CU_ASSERT_EQUAL(hyvm_cpuid_table_check(&t), -1);
+}
+
+static struct hyvm_cpu_state arch;
+
+static void msrs_of(const char *name, bool long_mode, struct cpu_msrs *m)
+{
+	struct cpu_model model;
+	build(name, long_mode, &model);
+	cpu_msrs_init(m, &model.cpuid, true);
+	memset(&arch, 0, sizeof(arch));
+	arch.pat = CPU_PAT_RESET;
+}
+
+static void test_msr_amd(void)
+{
+	struct cpu_msrs m;
+	uint64_t v = 1;
+
+	msrs_of("host", false, &m);
+	/* the K7 counters every AMD CPU since family 6 has: read back */
+	for (uint32_t i = MSR_K7_EVNTSEL0; i < MSR_K7_EVNTSEL0 + 8; i++) {
+		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, i, &v), CPU_MSR_OK);
+		CU_ASSERT_EQUAL(v, 0);
+		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, i, 0x430000 + i), CPU_MSR_OK);
+	}
+	for (uint32_t i = MSR_K7_EVNTSEL0; i < MSR_K7_EVNTSEL0 + 8; i++) {
+		cpu_msr_read(&m, &arch, 0, i, &v);
+		CU_ASSERT_EQUAL(v, 0x430000 + i);
+	}
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_EVNTSEL0 + 8, &v), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_MISC_ENABLE, &v), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_APIC_BASE, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 0xfee00900u);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 1234, MSR_IA32_TSC, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 1234);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_TSC, 99), CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, 0x1badd00d, &v), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, 0x1badd00d, 0), CPU_MSR_GP);
+	/* EFER: NXE yes; LME not without long mode; LMA ignored */
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 11), CPU_MSR_EFER_CHANGED);
+	CU_ASSERT_EQUAL(arch.efer, 1u << 11);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 8), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 0), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, (1u << 11) | (1u << 10)), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(arch.efer, 1u << 11);
+	msrs_of("host", true, &m);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, (1u << 8) | 1u), CPU_MSR_EFER_CHANGED);
+	arch.cr0 = 0x80000001u;		/* LME frozen while paging is on */
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u), CPU_MSR_GP);
+}
+
+static void test_msr_intel_p3(void)
+{
+	struct cpu_msrs m;
+	uint64_t v;
+
+	msrs_of("pentium3", false, &m);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_EFER, &v), CPU_MSR_GP);	/* no NX/LM/SYSCALL */
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_EVNTSEL0, &v), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_MISC_ENABLE, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, CPU_MISC_ENABLE_RESET);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_MISC_ENABLE, v & ~1ull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_MISC_ENABLE, v | (1ull << 22)), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_PLATFORM_ID, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_BIOS_SIGN_ID, 0), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_P6_EVNTSEL0 + 1, 0x4300c0), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_P6_EVNTSEL0 + 1, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 0x4300c0);
+	/* PAT: a reserved memory type (2) raises #GP */
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_PAT, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, CPU_PAT_RESET);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_PAT, 0x0007040600070402ull), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_PAT, 0x0007040600070401ull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(arch.pat, 0x0007040600070401ull);
+	/* APIC base: relocatable and disabled, BSP kept, reserved bits #GP */
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_APIC_BASE, 0xfed00000ull), CPU_MSR_OK);
+	cpu_msr_read(&m, &arch, 0, MSR_IA32_APIC_BASE, &v);
+	CU_ASSERT_EQUAL(v, 0xfed00100ull);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_APIC_BASE, 0xfee00c00ull), CPU_MSR_GP);
+	/* SYSENTER: the CPU has SEP */
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_SYSENTER_EIP, 0x1234), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(arch.sysenter_eip, 0x1234);
+}
+
+UNIT_SUITE(cpu_model, NULL, NULL,
+	   UNIT_TEST(test_named_identity),
+	   UNIT_TEST(test_host_filtered),
+	   UNIT_TEST(test_unknown_model),
+	   UNIT_TEST(test_lookup_semantics),
+	   UNIT_TEST(test_msr_amd),
+	   UNIT_TEST(test_msr_intel_p3))

@@ -1,0 +1,68 @@
+/*
+ * The model-specific registers a CPU model promises, for an engine that
+ * implements RDMSR/WRMSR in user space (bt). Which MSRs exist follows from
+ * the model's CPUID (vendor, family, features); any other index raises
+ * #GP(0), as on hardware (SDM Vol. 2B, RDMSR: "If the value in ECX
+ * specifies a reserved or unimplemented MSR address, a #GP(0)").
+ */
+#ifndef HYVM_CPU_MSR_H
+#define HYVM_CPU_MSR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <hyvm/cpu_state.h>
+#include <hyvm/cpuid_table.h>
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_PLATFORM_ID	0x17
+#define MSR_IA32_APIC_BASE	0x1b
+#define MSR_IA32_BIOS_SIGN_ID	0x8b
+#define MSR_P6_PERFCTR0		0xc1
+#define MSR_P6_EVNTSEL0		0x186
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MSR_IA32_PAT		0x277
+#define MSR_EFER		0xc0000080
+#define MSR_K7_EVNTSEL0		0xc0010000
+#define MSR_K7_PERFCTR0		0xc0010004
+
+/* IA32_APIC_BASE of the bootstrap processor: base 0xfee00000, BSP (bit 8),
+ * APIC global enable (bit 11); SDM Vol. 3A, 11.4.4. The one value every
+ * engine starts with. */
+#define CPU_APIC_BASE_BSP	0xfee00900ull
+/* IA32_MISC_ENABLE: fast strings, BTS and PEBS unavailable (SDM Vol. 4,
+ * Table 2-2) */
+#define CPU_MISC_ENABLE_RESET	0x1801ull
+#define CPU_PAT_RESET		0x0007040600070406ull
+
+struct cpu_msrs {
+	bool intel_p6, amd_k7;	/* family 6 Intel, AMD family 6 and later */
+	bool apic_base_present;	/* Intel and AMD, family 6 onwards */
+	bool tsc, sep, pat, efer;
+	uint64_t efer_writable;	/* SCE, LME, NXE as CPUID lists them */
+	uint64_t apic_base, misc_enable;
+	uint64_t p6_perf[4];	/* PerfCtr0/1, PerfEvtSel0/1 */
+	uint64_t k7_perf[8];	/* PerfEvtSel0-3, PerfCtr0-3 */
+};
+
+/* What the model has, from its CPUID table; bsp: the bootstrap vCPU. */
+void cpu_msrs_init(struct cpu_msrs *m, const struct hyvm_cpuid_table *t, bool bsp);
+
+/* Outcome of an access. */
+enum cpu_msr_result {
+	CPU_MSR_GP = -1,	/* raise #GP(0); nothing changed */
+	CPU_MSR_OK = 0,
+	CPU_MSR_TSC_WRITTEN,	/* *val is the new guest TSC: re-base the offset */
+	CPU_MSR_EFER_CHANGED,	/* arch->efer changed: paging may have */
+};
+
+/* tsc: the guest's TSC now (read). The MSRs that are architectural state
+ * (SYSENTER, PAT, EFER) live in arch, so they travel with the CPU state. */
+enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu_state *arch,
+				 uint64_t tsc, uint32_t index, uint64_t *val);
+enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arch,
+				  uint32_t index, uint64_t val);
+
+#endif
