@@ -11,14 +11,14 @@
 #include <stdint.h>
 #include <time.h>
 #include "vmm/bus.h"
+#include "vmm/irq_router.h"
 
 struct device_env {
 	struct bus *pio;
 	struct bus *mmio;
-	/* Drive ISA IRQ line irq (0-15) to level. Edge-triggered devices
-	 * pulse it (1 then 0). */
-	void (*set_irq)(void *ctx, unsigned irq, bool level);
-	void *irq_ctx;
+	/* The interrupt lines (GSIs): devices drive them, interrupt
+	 * controllers listen on them and answer the VMM per vCPU. */
+	struct irq_router *irq;
 	/* Monotonic nanoseconds; tests substitute a fake clock. */
 	uint64_t (*now_ns)(void *ctx);
 	void *clock_ctx;
@@ -63,12 +63,5 @@ struct device_model *device_models(void);
 #define DEVICE_REGISTER(model)						\
 	__attribute__((constructor)) static void register_##model(void)	\
 	{ device_model_register(&(model)); }
-
-/* The interrupt controller (i8259 pair), which the VMM asks for vectors. */
-struct pic;
-struct pic *pic_from_env(struct device_env *env);
-bool pic_has_interrupt(struct pic *pic);
-/* INTA cycle: returns the vector to deliver and updates ISR/IRR. */
-int pic_acknowledge(struct pic *pic);
 
 #endif

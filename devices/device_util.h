@@ -19,18 +19,21 @@ static inline uint64_t device_now(const struct device_env *env)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline void device_set_irq(const struct device_env *env, unsigned irq,
-				  bool level)
+/* The device (source, its state) drives interrupt line gsi to level; a
+ * line several devices share is the wired-OR of their levels. */
+static inline void device_set_irq(const struct device_env *env,
+				  const void *source, unsigned gsi, bool level)
 {
-	if (env->set_irq)
-		env->set_irq(env->irq_ctx, irq, level);
+	if (env->irq)
+		irq_router_set(env->irq, source, gsi, level);
 }
 
-/* An edge for an edge-triggered PIC input. */
-static inline void device_pulse_irq(const struct device_env *env, unsigned irq)
+/* An edge for an edge-triggered controller input. */
+static inline void device_pulse_irq(const struct device_env *env,
+				    const void *source, unsigned gsi)
 {
-	device_set_irq(env, irq, true);
-	device_set_irq(env, irq, false);
+	device_set_irq(env, source, gsi, true);
+	device_set_irq(env, source, gsi, false);
 }
 
 static inline void device_request_stop(const struct device_env *env,

@@ -66,11 +66,11 @@ static void update_irqs(struct i8042 *k)
 
 	if (kbd_irq != k->kbd_irq) {
 		k->kbd_irq = kbd_irq;
-		device_set_irq(k->env, KBD_IRQ, kbd_irq);
+		device_set_irq(k->env, k, KBD_IRQ, kbd_irq);
 	}
 	if (aux_irq != k->aux_irq) {
 		k->aux_irq = aux_irq;
-		device_set_irq(k->env, AUX_IRQ, aux_irq);
+		device_set_irq(k->env, k, AUX_IRQ, aux_irq);
 	}
 }
 
@@ -253,11 +253,11 @@ static uint8_t data_read(struct i8042 *k)
 	 * next byte then raises it again: one edge per byte. */
 	if (k->kbd_irq) {
 		k->kbd_irq = false;
-		device_set_irq(k->env, KBD_IRQ, false);
+		device_set_irq(k->env, k, KBD_IRQ, false);
 	}
 	if (k->aux_irq) {
 		k->aux_irq = false;
-		device_set_irq(k->env, AUX_IRQ, false);
+		device_set_irq(k->env, k, AUX_IRQ, false);
 	}
 	update_irqs(k);
 	return b;

@@ -2,8 +2,9 @@
  * The PC/AT interrupt controller: two Intel 8259A in cascade, master at
  * 0x20/0x21 with the slave's INT on its IR2, slave at 0xa0/0xa1, and the
  * edge/level control registers (ELCR) at 0x4d0/0x4d1 as on PIIX/ICH.
- * The VMM, not an engine, asks pic_has_interrupt/pic_acknowledge, so every
- * engine sees the same interrupt behaviour.
+ * It listens on interrupt lines 0-15 and is vCPU 0's interrupt controller
+ * (its INT pin is the BSP's INTR): the VMM, not an engine, asks it through
+ * irq_controller_ops, so every engine sees the same interrupt behaviour.
  *
  * Register and command names follow the 8259A datasheet: ICW1-ICW4
  * (initialization command words), OCW1 (IMR), OCW2 (EOI/rotation),
@@ -16,6 +17,7 @@
 #define PIC_SLAVE_BASE	0xa0
 #define PIC_ELCR_BASE	0x4d0
 #define PIC_CASCADE_IRQ	2
+#define PIC_VCPU	0	/* INT drives the BSP's INTR (LINT0) */
 
 #define ICW1_IC4	0x01	/* ICW4 follows */
 #define ICW1_SNGL	0x02	/* single 8259, no ICW3 */
@@ -138,32 +140,29 @@ static void chip_intack(struct i8259 *c, int irq)
 		c->irr &= ~bit;
 }
 
-static void pic_set_irq_line(void *ctx, unsigned irq, bool level)
+/* ISA IRQ n (GSI n) is the master's IRn for n < 8, the slave's IR(n-8)
+ * otherwise. */
+static void pic_line_changed(void *ctx, unsigned irq, bool level)
 {
 	struct pic *p = ctx;
 
-	if (!p || irq >= 16)
+	if (irq >= 16)
 		return;
 	chip_set_input(&p->chip[irq >> 3], irq & 7, level);
 	update_cascade(p);
 }
 
-struct pic *pic_from_env(struct device_env *env)
+static bool pic_has_interrupt(void *ctx, unsigned vcpu)
 {
-	if (!env || env->set_irq != pic_set_irq_line)
-		return NULL;
-	return env->irq_ctx;
+	struct pic *p = ctx;
+
+	return chip_pending_irq(&p->chip[0]) >= 0;
 }
 
-bool pic_has_interrupt(struct pic *p)
+/* INTA cycle: returns the vector to deliver and updates ISR/IRR. */
+static int pic_acknowledge(void *ctx, unsigned vcpu)
 {
-	return p && chip_pending_irq(&p->chip[0]) >= 0;
-}
-
-int pic_acknowledge(struct pic *p)
-{
-	if (!p)
-		return -1;
+	struct pic *p = ctx;
 	struct i8259 *m = &p->chip[0], *s = &p->chip[1];
 	int irq = chip_pending_irq(m);
 	int vector;
@@ -335,6 +334,20 @@ static void elcr_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 	update_cascade(p);
 }
 
+static const struct irq_controller_ops pic_controller_ops = {
+	.has_interrupt = pic_has_interrupt,
+	.acknowledge = pic_acknowledge,
+};
+
+static void pic_disconnect(struct pic *p)
+{
+	if (p->env->irq) {
+		irq_router_unlisten(p->env->irq, p);
+		irq_router_clear_controller(p->env->irq, p);
+	}
+	bus_unregister_owner(p->env->pio, p);
+}
+
 static void *pic_create(struct device_env *env)
 {
 	struct pic *p = calloc(1, sizeof(*p));
@@ -352,15 +365,16 @@ static void *pic_create(struct device_env *env)
 	p->chip[1].vector_base = 0x70;
 	p->chip[0].imr = (uint8_t)~(1u << PIC_CASCADE_IRQ);
 	p->chip[1].imr = 0xff;
-	if (bus_register(env->pio, PIC_MASTER_BASE, 2, pic_io, p, "pic-master") ||
+	if (!env->irq ||
+	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p) ||
+	    irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||
+	    bus_register(env->pio, PIC_MASTER_BASE, 2, pic_io, p, "pic-master") ||
 	    bus_register(env->pio, PIC_SLAVE_BASE, 2, pic_io, p, "pic-slave") ||
 	    bus_register(env->pio, PIC_ELCR_BASE, 2, elcr_io, p, "pic-elcr")) {
-		bus_unregister_owner(env->pio, p);
+		pic_disconnect(p);
 		free(p);
 		return NULL;
 	}
-	env->set_irq = pic_set_irq_line;
-	env->irq_ctx = p;
 	return p;
 }
 
@@ -368,11 +382,7 @@ static void pic_destroy(void *dev)
 {
 	struct pic *p = dev;
 
-	if (p->env->irq_ctx == p) {
-		p->env->set_irq = NULL;
-		p->env->irq_ctx = NULL;
-	}
-	bus_unregister_owner(p->env->pio, p);
+	pic_disconnect(p);
 	free(p);
 }
 

@@ -384,7 +384,7 @@ static void pit_poll(void *dev, uint64_t now)
 		return;
 	/* One edge for however many periods passed (coalesced). */
 	c->periods_signalled = effective_mode(c) >= 2 ? d / c->reload : 1;
-	device_pulse_irq(p->env, PIT_IRQ);
+	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
 static uint64_t pit_next_deadline(void *dev)

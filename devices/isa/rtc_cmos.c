@@ -185,7 +185,7 @@ static void update_irq(struct rtc *r)
 		r->cmos[RTC_REG_C] |= REG_C_IRQF;
 	if (level != r->irq_level) {
 		r->irq_level = level;
-		device_set_irq(r->env, RTC_IRQ, level);
+		device_set_irq(r->env, r, RTC_IRQ, level);
 	}
 }
 

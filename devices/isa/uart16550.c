@@ -135,7 +135,7 @@ static void update_irq(struct uart *u)
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
-		device_set_irq(u->env, COM1_IRQ, level);
+		device_set_irq(u->env, u, COM1_IRQ, level);
 	}
 }
 

@@ -44,7 +44,7 @@ struct vm {
 	struct device_env env;
 	struct { struct device_model *model; void *state; } devices[VM_MAX_DEVICES];
 	int nr_devices;
-	struct pic *pic;
+	struct irq_router irq;	/* interrupt lines and per-vCPU controllers */
 
 	volatile sig_atomic_t stop_requested;
 	int stop_reason, stop_status;
