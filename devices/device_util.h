@@ -7,8 +7,11 @@
 #define HYVM_DEVICE_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include "devices/device.h"
+#include "devices/device_config.h"
+#include "devices/device_state.h"
 
 static inline uint64_t device_now(const struct device_env *env)
 {
@@ -41,6 +44,20 @@ static inline void device_request_stop(const struct device_env *env,
 {
 	if (env->request_stop)
 		env->request_stop(env->stop_ctx, reason, status);
+}
+
+/* The create error when a range is taken (another instance is there). */
+static inline void *device_ports_taken(char *err, size_t errlen,
+				       const char *model, unsigned base)
+{
+	snprintf(err, errlen, "device %s: ports at 0x%x are taken", model, base);
+	return NULL;
+}
+
+static inline void *device_no_memory(char *err, size_t errlen, const char *model)
+{
+	snprintf(err, errlen, "device %s: out of memory", model);
+	return NULL;
 }
 
 static inline uint8_t bin_to_bcd(unsigned v)

@@ -348,34 +348,113 @@ static void pic_disconnect(struct pic *p)
 	bus_unregister_owner(p->env->pio, p);
 }
 
-static void *pic_create(struct device_env *env)
+/* As a PC BIOS leaves the pair (vectors 0x08 and 0x70, every line but the
+ * cascade masked), so a guest that never programs the PIC sees no
+ * interrupt, as it would under SeaBIOS. The input lines keep their levels:
+ * they are wires from the devices. */
+static void pic_reset(void *dev)
 {
-	struct pic *p = calloc(1, sizeof(*p));
+	struct pic *p = dev;
 
-	if (!p)
-		return NULL;
-	p->env = env;
-	p->chip[0].is_master = true;
-	p->chip[0].elcr_mask = ELCR_MASTER_MASK;
-	p->chip[1].elcr_mask = ELCR_SLAVE_MASK;
-	/* Start as a PC BIOS leaves the pair (vectors 0x08 and 0x70, every
-	 * line but the cascade masked), so a guest that never programs the
-	 * PIC sees no interrupt, as it would under SeaBIOS. */
+	for (unsigned n = 0; n < 2; n++) {
+		uint8_t line = p->chip[n].line;
+		p->chip[n].elcr = 0;
+		chip_reset(&p->chip[n]);
+		p->chip[n].line = line;
+	}
 	p->chip[0].vector_base = 0x08;
 	p->chip[1].vector_base = 0x70;
 	p->chip[0].imr = (uint8_t)~(1u << PIC_CASCADE_IRQ);
 	p->chip[1].imr = 0xff;
+	update_cascade(p);
+}
+
+static void *pic_create(struct device_env *env, const char *config,
+			char *err, size_t errlen)
+{
+	if (device_config_parse("pic8259", config, NULL, 0, err, errlen))
+		return NULL;
+	struct pic *p = calloc(1, sizeof(*p));
+	if (!p)
+		return device_no_memory(err, errlen, "pic8259");
+	p->env = env;
+	p->chip[0].is_master = true;
+	p->chip[0].elcr_mask = ELCR_MASTER_MASK;
+	p->chip[1].elcr_mask = ELCR_SLAVE_MASK;
+	pic_reset(p);
 	if (!env->irq ||
-	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p) ||
-	    irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||
+	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p)) {
+		free(p);
+		snprintf(err, errlen, "device pic8259: vCPU %u has an interrupt "
+			 "controller already", PIC_VCPU);
+		return NULL;
+	}
+	if (irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||
 	    bus_register(env->pio, PIC_MASTER_BASE, 2, pic_io, p, "pic-master") ||
 	    bus_register(env->pio, PIC_SLAVE_BASE, 2, pic_io, p, "pic-slave") ||
 	    bus_register(env->pio, PIC_ELCR_BASE, 2, elcr_io, p, "pic-elcr")) {
 		pic_disconnect(p);
 		free(p);
-		return NULL;
+		return device_ports_taken(err, errlen, "pic8259", PIC_MASTER_BASE);
 	}
 	return p;
+}
+
+static void chip_save(const struct i8259 *c, struct ds_writer *w)
+{
+	ds_put_u8(w, c->irr);
+	ds_put_u8(w, c->isr);
+	ds_put_u8(w, c->imr);
+	ds_put_u8(w, c->line);
+	ds_put_u8(w, c->elcr);
+	ds_put_u8(w, c->vector_base);
+	ds_put_u32(w, c->lowest_priority_after);
+	ds_put_u32(w, c->expect);
+	const bool flags[] = { c->ic4, c->single, c->ltim, c->auto_eoi,
+			       c->rotate_on_aeoi, c->sfnm, c->read_isr, c->poll,
+			       c->special_mask };
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		ds_put_bool(w, flags[i]);
+}
+
+static void chip_load(struct i8259 *c, struct ds_reader *r)
+{
+	c->irr = ds_get_u8(r);
+	c->isr = ds_get_u8(r);
+	c->imr = ds_get_u8(r);
+	c->line = ds_get_u8(r);
+	c->elcr = ds_get_u8(r) & c->elcr_mask;
+	c->vector_base = ds_get_u8(r) & 0xf8;
+	c->lowest_priority_after = (uint8_t)ds_get_below(r, 8, "rotation");
+	c->expect = ds_get_below(r, EXPECT_ICW4 + 1, "initialization step");
+	bool *flags[] = { &c->ic4, &c->single, &c->ltim, &c->auto_eoi,
+			  &c->rotate_on_aeoi, &c->sfnm, &c->read_isr, &c->poll,
+			  &c->special_mask };
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		*flags[i] = ds_get_bool(r);
+}
+
+static void pic_save(void *dev, struct ds_writer *w)
+{
+	struct pic *p = dev;
+
+	chip_save(&p->chip[0], w);
+	chip_save(&p->chip[1], w);
+}
+
+static int pic_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct pic *p = dev;
+	struct i8259 chip[2] = { p->chip[0], p->chip[1] };
+
+	chip_load(&chip[0], r);
+	chip_load(&chip[1], r);
+	if (!ds_done(r))
+		return -1;
+	p->chip[0] = chip[0];
+	p->chip[1] = chip[1];
+	update_cascade(p);
+	return 0;
 }
 
 static void pic_destroy(void *dev)
@@ -389,7 +468,11 @@ static void pic_destroy(void *dev)
 static struct device_model pic8259_model = {
 	.name = "pic8259",
 	.level = DEVICE_LEVEL_CORE,
+	.state_version = 1,
 	.create = pic_create,
+	.reset = pic_reset,
+	.save = pic_save,
+	.load = pic_load,
 	.destroy = pic_destroy,
 };
 DEVICE_REGISTER(pic8259_model)

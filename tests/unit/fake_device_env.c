@@ -100,11 +100,17 @@ const struct device_model *fake_model(const char *name)
 
 void *fake_create(struct fake_env *f, const char *name)
 {
+	return fake_create_config(f, name, NULL);
+}
+
+void *fake_create_config(struct fake_env *f, const char *name, const char *config)
+{
 	const struct device_model *m = fake_model(name);
 
+	f->err[0] = 0;
 	if (!m || f->nr_created >= FAKE_MAX_DEVICES)
 		return NULL;
-	void *dev = m->create(&f->env);
+	void *dev = m->create(&f->env, config, f->err, sizeof(f->err));
 	if (dev) {
 		f->created[f->nr_created].model = m;
 		f->created[f->nr_created].dev = dev;

@@ -28,6 +28,7 @@ struct fake_env {
 	struct { const struct device_model *model; void *dev; }
 		created[FAKE_MAX_DEVICES];
 	unsigned nr_created;
+	char err[256];		/* the last create's error */
 };
 
 /* Sets up *f (pipes included); returns 0 or -1. */
@@ -35,6 +36,8 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size);
 void fake_env_fini(struct fake_env *f);
 /* Creates the registered model called name; NULL if missing or failed. */
 void *fake_create(struct fake_env *f, const char *name);
+/* The same with a configuration string; a refusal leaves err set. */
+void *fake_create_config(struct fake_env *f, const char *name, const char *config);
 const struct device_model *fake_model(const char *name);
 /* Runs every created device's poll at the current fake time. */
 void fake_poll_all(struct fake_env *f);

@@ -1,5 +1,6 @@
 /* The small PC devices: isa-debug-exit, ACPI PM1a_CNT power-off, i8042,
  * port 0x92 and the POST port. Each test starts from fresh devices. */
+#include <string.h>
 #include "unit.h"
 #include "fake_device_env.h"
 
@@ -168,8 +169,10 @@ static void test_all_models_together(void)
 	CU_ASSERT(n >= 9);
 	CU_ASSERT_TRUE(irq_router_has_controller(&F.irq, 0));
 	unsigned ranges = F.pio.nr;
-	CU_ASSERT_PTR_NULL(fake_model("pic8259")->create(&F.env));
-	CU_ASSERT_PTR_NULL(fake_model("pit8254")->create(&F.env));
+	CU_ASSERT_PTR_NULL(fake_create(&F, "pic8259"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(F.err, "interrupt controller already"));
+	CU_ASSERT_PTR_NULL(fake_create(&F, "pit8254"));
+	CU_ASSERT_STRING_EQUAL(F.err, "device pit8254: ports at 0x40 are taken");
 	CU_ASSERT_EQUAL(F.pio.nr, ranges);
 	fake_env_fini(&F);
 	CU_ASSERT_EQUAL(F.pio.nr, 0);	/* destroy unregistered everything */

@@ -93,15 +93,10 @@ int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
 		.ram_size = ram_size,
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
-	for (struct device_model *m = device_models(); m; m = m->next) {
-		void *state = m->create(&vm->env);
-		if (!state || vm->nr_devices == VM_MAX_DEVICES) {
-			snprintf(err, errlen, "device %s failed to start", m->name);
-			vm_destroy(vm);
-			return -1;
-		}
-		vm->devices[vm->nr_devices].model = m;
-		vm->devices[vm->nr_devices++].state = state;
+	if (machine_create_devices(&machine_pc, &vm->env, vm->devices, VM_MAX_DEVICES,
+				   &vm->nr_devices, err, errlen) < 0) {
+		vm_destroy(vm);
+		return -1;
 	}
 	if (!irq_router_has_controller(&vm->irq, BOOT_VCPU)) {
 		snprintf(err, errlen, "no interrupt controller for vCPU %u among the devices",
@@ -163,7 +158,7 @@ static uint64_t poll_devices(struct vm *vm)
 {
 	uint64_t now = monotonic_ns(vm), next = UINT64_MAX;
 
-	for (int i = 0; i < vm->nr_devices; i++) {
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct device_model *m = vm->devices[i].model;
 		if (m->poll)
 			m->poll(vm->devices[i].state, now);
@@ -355,9 +350,7 @@ void vm_destroy(struct vm *vm)
 		vm->engine->vm_destroy(vm->evm);
 	vm->vcpu = NULL;
 	vm->evm = NULL;
-	for (int i = vm->nr_devices - 1; i >= 0; i--)
-		if (vm->devices[i].model->destroy)
-			vm->devices[i].model->destroy(vm->devices[i].state);
+	machine_destroy_devices(vm->devices, vm->nr_devices);
 	vm->nr_devices = 0;
 	if (vm->ram.base && vm->ram.base != MAP_FAILED)
 		munmap(vm->ram.base, vm->ram.size);
