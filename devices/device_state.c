@@ -9,7 +9,7 @@ static const uint8_t magic[4] = { 'H', 'Y', 'D', 'S' };
 
 static void put(struct ds_writer *w, const void *p, size_t n)
 {
-	if (w->failed)
+	if (w->failed || n == 0)
 		return;
 	if (w->len + n > w->cap) {
 		size_t cap = w->cap ? w->cap : 256;
@@ -62,10 +62,12 @@ static bool take(struct ds_reader *r, void *p, size_t n)
 {
 	if (r->failed || n > r->len - r->pos) {
 		ds_fail(r, "saved state is truncated");
-		memset(p, 0, n);
+		if (n)
+			memset(p, 0, n);
 		return false;
 	}
-	memcpy(p, r->data + r->pos, n);
+	if (n)
+		memcpy(p, r->data + r->pos, n);
 	r->pos += n;
 	return true;
 }
@@ -155,7 +157,8 @@ int device_state_save(const struct device_model *m, void *dev,
 int device_state_load(const struct device_model *m, void *dev,
 		      const uint8_t *blob, size_t blob_len, char *err, size_t errlen)
 {
-	struct ds_reader r = { .data = blob, .len = blob ? blob_len : 0 };
+	static const uint8_t nothing[1];
+	struct ds_reader r = { .data = blob ? blob : nothing, .len = blob ? blob_len : 0 };
 	uint8_t got_magic[4];
 	char name[256];
 
