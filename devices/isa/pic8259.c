@@ -385,8 +385,11 @@ static void *pic_create(struct device_env *env, const char *config,
 	if (!env->irq ||
 	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p)) {
 		free(p);
-		snprintf(err, errlen, "device pic8259: vCPU %u has an interrupt "
-			 "controller already", PIC_VCPU);
+		if (!env->irq)
+			snprintf(err, errlen, "device pic8259: the machine has no interrupt lines");
+		else
+			snprintf(err, errlen, "device pic8259: vCPU %u has an interrupt "
+				 "controller already", PIC_VCPU);
 		return NULL;
 	}
 	if (irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||
