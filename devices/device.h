@@ -8,17 +8,18 @@
 #define HYVM_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include "vmm/bus.h"
+#include "vmm/irq_router.h"
 
 struct device_env {
 	struct bus *pio;
 	struct bus *mmio;
-	/* Drive ISA IRQ line irq (0-15) to level. Edge-triggered devices
-	 * pulse it (1 then 0). */
-	void (*set_irq)(void *ctx, unsigned irq, bool level);
-	void *irq_ctx;
+	/* The interrupt lines (GSIs): devices drive them, interrupt
+	 * controllers listen on them and answer the VMM per vCPU. */
+	struct irq_router *irq;
 	/* Monotonic nanoseconds; tests substitute a fake clock. */
 	uint64_t (*now_ns)(void *ctx);
 	void *clock_ctx;
@@ -39,15 +40,37 @@ enum stop_reason {
 	STOP_POWEROFF,
 };
 
-/* Init levels, kvmtool-style: core first (interrupt controller), then the
- * rest, which may raise IRQs from their init. */
-enum device_level { DEVICE_LEVEL_CORE, DEVICE_LEVEL_BASE, DEVICE_LEVEL_DEV };
+/* Init levels as kvmtool has them: core first (the interrupt controller),
+ * then base (timers), PCI, plain devices, virtio, firmware tables, late.
+ * A device may raise an interrupt line from its create, so its controller
+ * must exist by then. */
+enum device_level {
+	DEVICE_LEVEL_CORE, DEVICE_LEVEL_BASE, DEVICE_LEVEL_PCI, DEVICE_LEVEL_DEV,
+	DEVICE_LEVEL_VIRTIO, DEVICE_LEVEL_FIRMWARE, DEVICE_LEVEL_LATE,
+	DEVICE_LEVEL_COUNT
+};
 
+struct ds_writer;
+struct ds_reader;
+
+/* A device model; the machine description creates instances of it, each
+ * with its own configuration string. */
 struct device_model {
 	const char *name;
 	enum device_level level;
-	/* Registers ranges; returns the device state or NULL on failure. */
-	void *(*create)(struct device_env *env);
+	unsigned state_version;	/* of what save writes (device_state.h) */
+	/* config: NULL or "" (the defaults), or "key=value,..." as the model
+	 * documents. Registers ranges; returns the instance, or NULL with one
+	 * line in err (bad configuration, ports taken, no memory). */
+	void *(*create)(struct device_env *env, const char *config,
+			char *err, size_t errlen);
+	/* Back to the power-on state, keeping the configuration. */
+	void (*reset)(void *dev);
+	/* Writes the guest-visible state; load reads what a save of any
+	 * version up to state_version wrote, into a copy it keeps only when
+	 * the reader is good at the end (ds_done). */
+	void (*save)(void *dev, struct ds_writer *w);
+	int (*load)(void *dev, struct ds_reader *r, unsigned version);
 	/* Called by the VMM between guest runs: timers, pending input. */
 	void (*poll)(void *dev, uint64_t now_ns);
 	/* Next time poll has work (UINT64_MAX: none). */
@@ -59,16 +82,10 @@ struct device_model {
 void device_model_register(struct device_model *m);
 /* All registered models, sorted by level. */
 struct device_model *device_models(void);
+struct device_model *device_model_find(const char *name);
 
 #define DEVICE_REGISTER(model)						\
 	__attribute__((constructor)) static void register_##model(void)	\
 	{ device_model_register(&(model)); }
-
-/* The interrupt controller (i8259 pair), which the VMM asks for vectors. */
-struct pic;
-struct pic *pic_from_env(struct device_env *env);
-bool pic_has_interrupt(struct pic *pic);
-/* INTA cycle: returns the vector to deliver and updates ISR/IRR. */
-int pic_acknowledge(struct pic *pic);
 
 #endif

@@ -36,3 +36,11 @@ struct device_model *device_models(void)
 {
 	return models;
 }
+
+struct device_model *device_model_find(const char *name)
+{
+	for (struct device_model *m = models; m; m = m->next)
+		if (name && !strcmp(m->name, name))
+			return m;
+	return NULL;
+}

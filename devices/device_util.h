@@ -7,8 +7,11 @@
 #define HYVM_DEVICE_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include "devices/device.h"
+#include "devices/device_config.h"
+#include "devices/device_state.h"
 
 static inline uint64_t device_now(const struct device_env *env)
 {
@@ -19,18 +22,21 @@ static inline uint64_t device_now(const struct device_env *env)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline void device_set_irq(const struct device_env *env, unsigned irq,
-				  bool level)
+/* The device (source, its state) drives interrupt line gsi to level; a
+ * line several devices share is the wired-OR of their levels. */
+static inline void device_set_irq(const struct device_env *env,
+				  const void *source, unsigned gsi, bool level)
 {
-	if (env->set_irq)
-		env->set_irq(env->irq_ctx, irq, level);
+	if (env->irq)
+		irq_router_set(env->irq, source, gsi, level);
 }
 
-/* An edge for an edge-triggered PIC input. */
-static inline void device_pulse_irq(const struct device_env *env, unsigned irq)
+/* An edge for an edge-triggered controller input. */
+static inline void device_pulse_irq(const struct device_env *env,
+				    const void *source, unsigned gsi)
 {
-	device_set_irq(env, irq, true);
-	device_set_irq(env, irq, false);
+	device_set_irq(env, source, gsi, true);
+	device_set_irq(env, source, gsi, false);
 }
 
 static inline void device_request_stop(const struct device_env *env,
@@ -38,6 +44,20 @@ static inline void device_request_stop(const struct device_env *env,
 {
 	if (env->request_stop)
 		env->request_stop(env->stop_ctx, reason, status);
+}
+
+/* The create error when a range is taken (another instance is there). */
+static inline void *device_ports_taken(char *err, size_t errlen,
+				       const char *model, unsigned base)
+{
+	snprintf(err, errlen, "device %s: ports at 0x%x are taken", model, base);
+	return NULL;
+}
+
+static inline void *device_no_memory(char *err, size_t errlen, const char *model)
+{
+	snprintf(err, errlen, "device %s: out of memory", model);
+	return NULL;
 }
 
 static inline uint8_t bin_to_bcd(unsigned v)

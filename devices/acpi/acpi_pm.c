@@ -39,19 +39,46 @@ static void acpi_pm_io(void *opaque, uint64_t addr, uint8_t *data,
 		device_request_stop(pm->env, STOP_POWEROFF, 0);
 }
 
-static void *acpi_pm_create(struct device_env *env)
+static void acpi_pm_reset(void *dev)
 {
-	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	struct acpi_pm *pm = dev;
 
-	if (!pm)
-		return NULL;
-	pm->env = env;
 	pm->pm1_cnt = PM1_SCI_EN;
+}
+
+static void *acpi_pm_create(struct device_env *env, const char *config,
+			    char *err, size_t errlen)
+{
+	if (device_config_parse("acpi_pm", config, NULL, 0, err, errlen))
+		return NULL;
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return device_no_memory(err, errlen, "acpi_pm");
+	pm->env = env;
+	acpi_pm_reset(pm);
 	if (bus_register(env->pio, PM1A_CNT, 2, acpi_pm_io, pm, "acpi-pm1a-cnt")) {
 		free(pm);
-		return NULL;
+		return device_ports_taken(err, errlen, "acpi_pm", PM1A_CNT);
 	}
 	return pm;
+}
+
+static void acpi_pm_save(void *dev, struct ds_writer *w)
+{
+	struct acpi_pm *pm = dev;
+
+	ds_put_u16(w, pm->pm1_cnt);
+}
+
+static int acpi_pm_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct acpi_pm *pm = dev;
+	uint16_t v = ds_get_u16(r);
+
+	if (!ds_done(r))
+		return -1;
+	pm->pm1_cnt = (uint16_t)((v & ~PM1_SLP_EN) | PM1_SCI_EN);
+	return 0;
 }
 
 static void acpi_pm_destroy(void *dev)
@@ -65,7 +92,11 @@ static void acpi_pm_destroy(void *dev)
 static struct device_model acpi_pm_model = {
 	.name = "acpi_pm",
 	.level = DEVICE_LEVEL_DEV,
+	.state_version = 1,
 	.create = acpi_pm_create,
+	.reset = acpi_pm_reset,
+	.save = acpi_pm_save,
+	.load = acpi_pm_load,
 	.destroy = acpi_pm_destroy,
 };
 DEVICE_REGISTER(acpi_pm_model)

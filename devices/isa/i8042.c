@@ -11,6 +11,7 @@
  * OBF, IBF, SYS, A2 (CMD/DATA), INH, AUX_OBF; command byte bits.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "devices/device_util.h"
 
 #define KBC_DATA	0x60
@@ -66,11 +67,11 @@ static void update_irqs(struct i8042 *k)
 
 	if (kbd_irq != k->kbd_irq) {
 		k->kbd_irq = kbd_irq;
-		device_set_irq(k->env, KBD_IRQ, kbd_irq);
+		device_set_irq(k->env, k, KBD_IRQ, kbd_irq);
 	}
 	if (aux_irq != k->aux_irq) {
 		k->aux_irq = aux_irq;
-		device_set_irq(k->env, AUX_IRQ, aux_irq);
+		device_set_irq(k->env, k, AUX_IRQ, aux_irq);
 	}
 }
 
@@ -253,11 +254,11 @@ static uint8_t data_read(struct i8042 *k)
 	 * next byte then raises it again: one edge per byte. */
 	if (k->kbd_irq) {
 		k->kbd_irq = false;
-		device_set_irq(k->env, KBD_IRQ, false);
+		device_set_irq(k->env, k, KBD_IRQ, false);
 	}
 	if (k->aux_irq) {
 		k->aux_irq = false;
-		device_set_irq(k->env, AUX_IRQ, false);
+		device_set_irq(k->env, k, AUX_IRQ, false);
 	}
 	update_irqs(k);
 	return b;
@@ -285,23 +286,80 @@ static void i8042_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 	}
 }
 
-static void *i8042_create(struct device_env *env)
+/* As firmware leaves it: translation on, POST passed, kbd IRQ on. */
+static void i8042_reset(void *dev)
 {
-	struct i8042 *k = calloc(1, sizeof(*k));
+	struct i8042 *k = dev;
 
-	if (!k)
-		return NULL;
-	k->env = env;
-	/* As firmware leaves it: translation on, POST passed, kbd IRQ on. */
 	k->cmd_byte = CB_XLATE | CB_SYS | CB_KBD_INT;
 	k->outport = OUT_RESET_N | OUT_A20;
+	k->status_cmd = 0;
+	k->pending = PENDING_NONE;
+	k->q_head = k->q_count = 0;
+	memset(k->q, 0, sizeof(k->q));
+	update_irqs(k);
+}
+
+static void *i8042_create(struct device_env *env, const char *config,
+			  char *err, size_t errlen)
+{
+	if (device_config_parse("i8042", config, NULL, 0, err, errlen))
+		return NULL;
+	struct i8042 *k = calloc(1, sizeof(*k));
+	if (!k)
+		return device_no_memory(err, errlen, "i8042");
+	k->env = env;
+	i8042_reset(k);
 	if (bus_register(env->pio, KBC_DATA, 1, i8042_io, k, "i8042-data") ||
 	    bus_register(env->pio, KBC_CMD, 1, i8042_io, k, "i8042-cmd")) {
 		bus_unregister_owner(env->pio, k);
 		free(k);
-		return NULL;
+		return device_ports_taken(err, errlen, "i8042", KBC_DATA);
 	}
 	return k;
+}
+
+static void i8042_save(void *dev, struct ds_writer *w)
+{
+	struct i8042 *k = dev;
+
+	ds_put_u8(w, k->cmd_byte);
+	ds_put_u8(w, k->outport);
+	ds_put_u8(w, k->status_cmd);
+	ds_put_u32(w, k->pending);
+	for (unsigned i = 0; i < OUT_QUEUE; i++) {
+		ds_put_u8(w, k->q[i].byte);
+		ds_put_bool(w, k->q[i].aux);
+	}
+	ds_put_u32(w, k->q_head);
+	ds_put_u32(w, k->q_count);
+	ds_put_bool(w, k->kbd_irq);
+	ds_put_bool(w, k->aux_irq);
+}
+
+static int i8042_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct i8042 *k = dev, t = *k;
+
+	t.cmd_byte = ds_get_u8(r);
+	t.outport = ds_get_u8(r);
+	t.status_cmd = ds_get_u8(r) & STAT_CMD;
+	t.pending = ds_get_below(r, PENDING_KBD_ARG + 1, "pending command");
+	for (unsigned i = 0; i < OUT_QUEUE; i++) {
+		t.q[i].byte = ds_get_u8(r);
+		t.q[i].aux = ds_get_bool(r);
+	}
+	t.q_head = ds_get_below(r, OUT_QUEUE, "queue head");
+	t.q_count = ds_get_below(r, OUT_QUEUE + 1, "queue length");
+	t.kbd_irq = ds_get_bool(r);
+	t.aux_irq = ds_get_bool(r);
+	if (!ds_done(r))
+		return -1;
+	*k = t;
+	/* The lines follow the loaded state. */
+	device_set_irq(k->env, k, KBD_IRQ, k->kbd_irq);
+	device_set_irq(k->env, k, AUX_IRQ, k->aux_irq);
+	return 0;
 }
 
 static void i8042_destroy(void *dev)
@@ -315,7 +373,11 @@ static void i8042_destroy(void *dev)
 static struct device_model i8042_model = {
 	.name = "i8042",
 	.level = DEVICE_LEVEL_DEV,
+	.state_version = 1,
 	.create = i8042_create,
+	.reset = i8042_reset,
+	.save = i8042_save,
+	.load = i8042_load,
 	.destroy = i8042_destroy,
 };
 DEVICE_REGISTER(i8042_model)

@@ -2,8 +2,9 @@
  * The PC/AT interrupt controller: two Intel 8259A in cascade, master at
  * 0x20/0x21 with the slave's INT on its IR2, slave at 0xa0/0xa1, and the
  * edge/level control registers (ELCR) at 0x4d0/0x4d1 as on PIIX/ICH.
- * The VMM, not an engine, asks pic_has_interrupt/pic_acknowledge, so every
- * engine sees the same interrupt behaviour.
+ * It listens on interrupt lines 0-15 and is vCPU 0's interrupt controller
+ * (its INT pin is the BSP's INTR): the VMM, not an engine, asks it through
+ * irq_controller_ops, so every engine sees the same interrupt behaviour.
  *
  * Register and command names follow the 8259A datasheet: ICW1-ICW4
  * (initialization command words), OCW1 (IMR), OCW2 (EOI/rotation),
@@ -16,6 +17,7 @@
 #define PIC_SLAVE_BASE	0xa0
 #define PIC_ELCR_BASE	0x4d0
 #define PIC_CASCADE_IRQ	2
+#define PIC_VCPU	0	/* INT drives the BSP's INTR (LINT0) */
 
 #define ICW1_IC4	0x01	/* ICW4 follows */
 #define ICW1_SNGL	0x02	/* single 8259, no ICW3 */
@@ -138,32 +140,29 @@ static void chip_intack(struct i8259 *c, int irq)
 		c->irr &= ~bit;
 }
 
-static void pic_set_irq_line(void *ctx, unsigned irq, bool level)
+/* ISA IRQ n (GSI n) is the master's IRn for n < 8, the slave's IR(n-8)
+ * otherwise. */
+static void pic_line_changed(void *ctx, unsigned irq, bool level)
 {
 	struct pic *p = ctx;
 
-	if (!p || irq >= 16)
+	if (irq >= 16)
 		return;
 	chip_set_input(&p->chip[irq >> 3], irq & 7, level);
 	update_cascade(p);
 }
 
-struct pic *pic_from_env(struct device_env *env)
+static bool pic_has_interrupt(void *ctx, unsigned vcpu)
 {
-	if (!env || env->set_irq != pic_set_irq_line)
-		return NULL;
-	return env->irq_ctx;
+	struct pic *p = ctx;
+
+	return chip_pending_irq(&p->chip[0]) >= 0;
 }
 
-bool pic_has_interrupt(struct pic *p)
+/* INTA cycle: returns the vector to deliver and updates ISR/IRR. */
+static int pic_acknowledge(void *ctx, unsigned vcpu)
 {
-	return p && chip_pending_irq(&p->chip[0]) >= 0;
-}
-
-int pic_acknowledge(struct pic *p)
-{
-	if (!p)
-		return -1;
+	struct pic *p = ctx;
 	struct i8259 *m = &p->chip[0], *s = &p->chip[1];
 	int irq = chip_pending_irq(m);
 	int vector;
@@ -335,51 +334,148 @@ static void elcr_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 	update_cascade(p);
 }
 
-static void *pic_create(struct device_env *env)
-{
-	struct pic *p = calloc(1, sizeof(*p));
+static const struct irq_controller_ops pic_controller_ops = {
+	.has_interrupt = pic_has_interrupt,
+	.acknowledge = pic_acknowledge,
+};
 
-	if (!p)
-		return NULL;
-	p->env = env;
-	p->chip[0].is_master = true;
-	p->chip[0].elcr_mask = ELCR_MASTER_MASK;
-	p->chip[1].elcr_mask = ELCR_SLAVE_MASK;
-	/* Start as a PC BIOS leaves the pair (vectors 0x08 and 0x70, every
-	 * line but the cascade masked), so a guest that never programs the
-	 * PIC sees no interrupt, as it would under SeaBIOS. */
+static void pic_disconnect(struct pic *p)
+{
+	if (p->env->irq) {
+		irq_router_unlisten(p->env->irq, p);
+		irq_router_clear_controller(p->env->irq, p);
+	}
+	bus_unregister_owner(p->env->pio, p);
+}
+
+/* As a PC BIOS leaves the pair (vectors 0x08 and 0x70, every line but the
+ * cascade masked), so a guest that never programs the PIC sees no
+ * interrupt, as it would under SeaBIOS. The input lines keep their levels:
+ * they are wires from the devices. */
+static void pic_reset(void *dev)
+{
+	struct pic *p = dev;
+
+	for (unsigned n = 0; n < 2; n++) {
+		uint8_t line = p->chip[n].line;
+		p->chip[n].elcr = 0;
+		chip_reset(&p->chip[n]);
+		p->chip[n].line = line;
+	}
 	p->chip[0].vector_base = 0x08;
 	p->chip[1].vector_base = 0x70;
 	p->chip[0].imr = (uint8_t)~(1u << PIC_CASCADE_IRQ);
 	p->chip[1].imr = 0xff;
-	if (bus_register(env->pio, PIC_MASTER_BASE, 2, pic_io, p, "pic-master") ||
-	    bus_register(env->pio, PIC_SLAVE_BASE, 2, pic_io, p, "pic-slave") ||
-	    bus_register(env->pio, PIC_ELCR_BASE, 2, elcr_io, p, "pic-elcr")) {
-		bus_unregister_owner(env->pio, p);
+	update_cascade(p);
+}
+
+static void *pic_create(struct device_env *env, const char *config,
+			char *err, size_t errlen)
+{
+	if (device_config_parse("pic8259", config, NULL, 0, err, errlen))
+		return NULL;
+	struct pic *p = calloc(1, sizeof(*p));
+	if (!p)
+		return device_no_memory(err, errlen, "pic8259");
+	p->env = env;
+	p->chip[0].is_master = true;
+	p->chip[0].elcr_mask = ELCR_MASTER_MASK;
+	p->chip[1].elcr_mask = ELCR_SLAVE_MASK;
+	pic_reset(p);
+	if (!env->irq ||
+	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p)) {
 		free(p);
+		if (!env->irq)
+			snprintf(err, errlen, "device pic8259: the machine has no interrupt lines");
+		else
+			snprintf(err, errlen, "device pic8259: vCPU %u has an interrupt "
+				 "controller already", PIC_VCPU);
 		return NULL;
 	}
-	env->set_irq = pic_set_irq_line;
-	env->irq_ctx = p;
+	if (irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||
+	    bus_register(env->pio, PIC_MASTER_BASE, 2, pic_io, p, "pic-master") ||
+	    bus_register(env->pio, PIC_SLAVE_BASE, 2, pic_io, p, "pic-slave") ||
+	    bus_register(env->pio, PIC_ELCR_BASE, 2, elcr_io, p, "pic-elcr")) {
+		pic_disconnect(p);
+		free(p);
+		return device_ports_taken(err, errlen, "pic8259", PIC_MASTER_BASE);
+	}
 	return p;
+}
+
+static void chip_save(const struct i8259 *c, struct ds_writer *w)
+{
+	ds_put_u8(w, c->irr);
+	ds_put_u8(w, c->isr);
+	ds_put_u8(w, c->imr);
+	ds_put_u8(w, c->line);
+	ds_put_u8(w, c->elcr);
+	ds_put_u8(w, c->vector_base);
+	ds_put_u32(w, c->lowest_priority_after);
+	ds_put_u32(w, c->expect);
+	const bool flags[] = { c->ic4, c->single, c->ltim, c->auto_eoi,
+			       c->rotate_on_aeoi, c->sfnm, c->read_isr, c->poll,
+			       c->special_mask };
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		ds_put_bool(w, flags[i]);
+}
+
+static void chip_load(struct i8259 *c, struct ds_reader *r)
+{
+	c->irr = ds_get_u8(r);
+	c->isr = ds_get_u8(r);
+	c->imr = ds_get_u8(r);
+	c->line = ds_get_u8(r);
+	c->elcr = ds_get_u8(r) & c->elcr_mask;
+	c->vector_base = ds_get_u8(r) & 0xf8;
+	c->lowest_priority_after = (uint8_t)ds_get_below(r, 8, "rotation");
+	c->expect = ds_get_below(r, EXPECT_ICW4 + 1, "initialization step");
+	bool *flags[] = { &c->ic4, &c->single, &c->ltim, &c->auto_eoi,
+			  &c->rotate_on_aeoi, &c->sfnm, &c->read_isr, &c->poll,
+			  &c->special_mask };
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		*flags[i] = ds_get_bool(r);
+}
+
+static void pic_save(void *dev, struct ds_writer *w)
+{
+	struct pic *p = dev;
+
+	chip_save(&p->chip[0], w);
+	chip_save(&p->chip[1], w);
+}
+
+static int pic_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct pic *p = dev;
+	struct i8259 chip[2] = { p->chip[0], p->chip[1] };
+
+	chip_load(&chip[0], r);
+	chip_load(&chip[1], r);
+	if (!ds_done(r))
+		return -1;
+	p->chip[0] = chip[0];
+	p->chip[1] = chip[1];
+	update_cascade(p);
+	return 0;
 }
 
 static void pic_destroy(void *dev)
 {
 	struct pic *p = dev;
 
-	if (p->env->irq_ctx == p) {
-		p->env->set_irq = NULL;
-		p->env->irq_ctx = NULL;
-	}
-	bus_unregister_owner(p->env->pio, p);
+	pic_disconnect(p);
 	free(p);
 }
 
 static struct device_model pic8259_model = {
 	.name = "pic8259",
 	.level = DEVICE_LEVEL_CORE,
+	.state_version = 1,
 	.create = pic_create,
+	.reset = pic_reset,
+	.save = pic_save,
+	.load = pic_load,
 	.destroy = pic_destroy,
 };
 DEVICE_REGISTER(pic8259_model)

@@ -13,6 +13,7 @@
  * M2-M0 / BCD, counter latch command, read-back command, status byte.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "devices/device_util.h"
 
 #define PIT_BASE	0x40
@@ -384,7 +385,7 @@ static void pit_poll(void *dev, uint64_t now)
 		return;
 	/* One edge for however many periods passed (coalesced). */
 	c->periods_signalled = effective_mode(c) >= 2 ? d / c->reload : 1;
-	device_pulse_irq(p->env, PIT_IRQ);
+	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
 static uint64_t pit_next_deadline(void *dev)
@@ -401,23 +402,104 @@ static uint64_t pit_next_deadline(void *dev)
 	return ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
 }
 
-static void *pit_create(struct device_env *env)
+/* Channels 0 and 1 have their gates tied high on a PC; channel 2's is
+ * port 0x61 bit 0, low at power-on. */
+static void pit_reset(void *dev)
 {
-	struct pit *p = calloc(1, sizeof(*p));
+	struct pit *p = dev;
 
-	if (!p)
-		return NULL;
-	p->env = env;
-	/* Channels 0 and 1 have their gates tied high on a PC. */
+	memset(p->ch, 0, sizeof(p->ch));
 	for (unsigned i = 0; i < 3; i++)
 		p->ch[i].gate = i != 2;
+	p->speaker_enable = false;
+}
+
+static void *pit_create(struct device_env *env, const char *config,
+			char *err, size_t errlen)
+{
+	if (device_config_parse("pit8254", config, NULL, 0, err, errlen))
+		return NULL;
+	struct pit *p = calloc(1, sizeof(*p));
+	if (!p)
+		return device_no_memory(err, errlen, "pit8254");
+	p->env = env;
+	pit_reset(p);
 	if (bus_register(env->pio, PIT_BASE, 4, pit_io, p, "pit8254") ||
 	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61")) {
 		bus_unregister_owner(env->pio, p);
 		free(p);
-		return NULL;
+		return device_ports_taken(err, errlen, "pit8254", PIT_BASE);
 	}
 	return p;
+}
+
+/* Times are saved relative to the clock at save time, so a state loaded
+ * later (or in another process) counts on from where it was. */
+static void pit_save(void *dev, struct ds_writer *w)
+{
+	struct pit *p = dev;
+	uint64_t now = device_now(p->env);
+
+	for (unsigned i = 0; i < 3; i++) {
+		const struct pit_channel *c = &p->ch[i];
+		ds_put_u32(w, c->mode);
+		ds_put_u32(w, c->rw);
+		ds_put_bool(w, c->bcd);
+		ds_put_u32(w, c->reload);
+		ds_put_bool(w, c->loaded);
+		ds_put_bool(w, c->started);
+		ds_put_bool(w, c->gate);
+		ds_put_bool(w, c->running);
+		ds_put_u64(w, c->started ? c->start_ns - now : 0);
+		ds_put_u64(w, c->tick_base);
+		ds_put_bool(w, c->write_msb_next);
+		ds_put_u8(w, c->write_lsb);
+		ds_put_bool(w, c->read_msb_next);
+		ds_put_u32(w, c->latched_bytes);
+		ds_put_u16(w, c->latched_count);
+		ds_put_bool(w, c->status_latched);
+		ds_put_u8(w, c->status);
+		ds_put_u64(w, c->periods_signalled);
+	}
+	ds_put_bool(w, p->speaker_enable);
+}
+
+static int pit_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct pit *p = dev, t = *p;
+	uint64_t now = device_now(p->env);
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct pit_channel *c = &t.ch[i];
+		c->mode = ds_get_below(r, 8, "counter mode");
+		c->rw = ds_get_below(r, 4, "read/write mode");
+		c->bcd = ds_get_bool(r);
+		c->reload = ds_get_u32(r);
+		if (c->reload > 65536)
+			ds_fail(r, "saved state is garbled (PIT count above 65536)");
+		c->loaded = ds_get_bool(r);
+		if (c->loaded && c->reload == 0)
+			ds_fail(r, "saved state is garbled (PIT count 0)");
+		c->started = ds_get_bool(r);
+		c->gate = ds_get_bool(r);
+		c->running = ds_get_bool(r);
+		c->start_ns = ds_get_u64(r);
+		c->start_ns = c->started ? now + c->start_ns : 0;
+		c->tick_base = ds_get_u64(r);
+		c->write_msb_next = ds_get_bool(r);
+		c->write_lsb = ds_get_u8(r);
+		c->read_msb_next = ds_get_bool(r);
+		c->latched_bytes = ds_get_below(r, 3, "latched bytes");
+		c->latched_count = ds_get_u16(r);
+		c->status_latched = ds_get_bool(r);
+		c->status = ds_get_u8(r);
+		c->periods_signalled = ds_get_u64(r);
+	}
+	t.speaker_enable = ds_get_bool(r);
+	if (!ds_done(r))
+		return -1;
+	*p = t;
+	return 0;
 }
 
 static void pit_destroy(void *dev)
@@ -431,7 +513,11 @@ static void pit_destroy(void *dev)
 static struct device_model pit8254_model = {
 	.name = "pit8254",
 	.level = DEVICE_LEVEL_BASE,
+	.state_version = 1,
 	.create = pit_create,
+	.reset = pit_reset,
+	.save = pit_save,
+	.load = pit_load,
 	.poll = pit_poll,
 	.next_deadline = pit_next_deadline,
 	.destroy = pit_destroy,

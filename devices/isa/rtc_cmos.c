@@ -185,7 +185,7 @@ static void update_irq(struct rtc *r)
 		r->cmos[RTC_REG_C] |= REG_C_IRQF;
 	if (level != r->irq_level) {
 		r->irq_level = level;
-		device_set_irq(r->env, RTC_IRQ, level);
+		device_set_irq(r->env, r, RTC_IRQ, level);
 	}
 }
 
@@ -336,12 +336,14 @@ static void fill_memory_sizes(uint8_t *cmos, uint64_t ram)
 	cmos[0x5d] = (uint8_t)(high >> 16);
 }
 
-static void *rtc_create(struct device_env *env)
+static void *rtc_create(struct device_env *env, const char *config,
+			char *err, size_t errlen)
 {
-	struct rtc *r = calloc(1, sizeof(*r));
-
-	if (!r)
+	if (device_config_parse("rtc_cmos", config, NULL, 0, err, errlen))
 		return NULL;
+	struct rtc *r = calloc(1, sizeof(*r));
+	if (!r)
+		return device_no_memory(err, errlen, "rtc_cmos");
 	r->env = env;
 	r->cmos[RTC_REG_A] = REG_A_DV_NORMAL | 0x06;	/* 1024 Hz rate */
 	r->cmos[RTC_REG_B] = REG_B_24H;			/* BCD, 24 h */
@@ -358,10 +360,61 @@ static void *rtc_create(struct device_env *env)
 	r->pf_start_ns = device_now(env);
 	if (bus_register(env->pio, RTC_INDEX, 2, rtc_io, r, "rtc-cmos")) {
 		free(r);
-		return NULL;
+		return device_ports_taken(err, errlen, "rtc_cmos", RTC_INDEX);
 	}
 	return r;
 }
+
+/* The MC146818's RESET pin clears PIE, AIE, UIE and SQWE in register B
+ * and IRQF, PF, AF, UF in register C; the clock and the battery-backed
+ * CMOS keep running (datasheet, "RESET"). */
+static void rtc_reset(void *dev)
+{
+	struct rtc *r = dev;
+
+	r->cmos[RTC_REG_B] &= (uint8_t)~(REG_B_PIE | REG_B_AIE | REG_B_UIE | 0x08);
+	r->cmos[RTC_REG_C] = 0;
+	r->index = 0;
+	r->nmi_masked = false;
+	update_irq(r);
+}
+
+/* The periodic timer's start is saved relative to the clock at save time;
+ * the guest's offset from host UTC is kept as it is. */
+static void rtc_save(void *dev, struct ds_writer *w)
+{
+	struct rtc *r = dev;
+
+	ds_put_bytes(w, r->cmos, CMOS_SIZE);
+	ds_put_u32(w, r->index);
+	ds_put_bool(w, r->nmi_masked);
+	ds_put_u64(w, (uint64_t)r->offset_s);
+	ds_put_u64(w, (uint64_t)r->last_second);
+	ds_put_u64(w, r->pf_start_ns - device_now(r->env));
+	ds_put_u64(w, r->pf_periods);
+	ds_put_bool(w, r->irq_level);
+}
+
+static int rtc_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct rtc *c = dev, t = *c;
+
+	ds_get_bytes(r, t.cmos, CMOS_SIZE);
+	t.index = (uint8_t)ds_get_below(r, CMOS_SIZE, "CMOS index");
+	t.nmi_masked = ds_get_bool(r);
+	t.offset_s = (int64_t)ds_get_u64(r);
+	t.last_second = (int64_t)ds_get_u64(r);
+	t.pf_start_ns = device_now(c->env) + ds_get_u64(r);
+	t.pf_periods = ds_get_u64(r);
+	t.irq_level = ds_get_bool(r);
+	if (!ds_done(r))
+		return -1;
+	*c = t;
+	device_set_irq(c->env, c, RTC_IRQ, c->irq_level);
+	return 0;
+}
+
+
 
 static void rtc_poll(void *dev, uint64_t now)
 {
@@ -399,7 +452,11 @@ static void rtc_destroy(void *dev)
 static struct device_model rtc_cmos_model = {
 	.name = "rtc_cmos",
 	.level = DEVICE_LEVEL_DEV,
+	.state_version = 1,
 	.create = rtc_create,
+	.reset = rtc_reset,
+	.save = rtc_save,
+	.load = rtc_load,
 	.poll = rtc_poll,
 	.next_deadline = rtc_next_deadline,
 	.destroy = rtc_destroy,

@@ -1,5 +1,7 @@
 /*
- * NS16550A UART on COM1 (0x3f8-0x3ff, IRQ4). Transmit is instant: a byte
+ * NS16550A UART, by default COM1 (0x3f8-0x3ff, IRQ4) on the console;
+ * configuration "port=0x2f8,irq=3,console=0" makes a COM2 with no host
+ * side (input none, output counted as dropped). Transmit is instant: a byte
  * written to THR goes to the host's output fd at once, so LSR always shows
  * THRE and TEMT. Receive takes bytes from the input fd in poll() into the
  * 16-byte RX FIFO (1 byte when the FIFOs are off), never more than fits,
@@ -20,6 +22,7 @@
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
+#define UART_PORTS	8
 #define RX_FIFO_SIZE	16
 
 enum uart_reg { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
@@ -68,6 +71,8 @@ enum uart_reg { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
 struct uart {
 	struct device_env *env;
+	unsigned base, irq;		/* configuration */
+	int input_fd, output_fd;	/* -1: none (console=0) */
 	uint8_t ier, lcr, mcr, lsr_errors, msr, scr, dll, dlm;
 	uint8_t fcr;			/* FIFO enable and RX trigger bits */
 	bool thr_ipending;		/* THRE interrupt not yet acknowledged */
@@ -135,13 +140,13 @@ static void update_irq(struct uart *u)
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
-		device_set_irq(u->env, COM1_IRQ, level);
+		device_set_irq(u->env, u, u->irq, level);
 	}
 }
 
 static void write_output(struct uart *u, uint8_t b)
 {
-	int fd = u->env->output_fd;
+	int fd = u->output_fd;
 
 	for (int tries = 0; fd >= 0 && tries < 10; tries++) {
 		ssize_t n = write(fd, &b, 1);
@@ -306,13 +311,15 @@ static uint8_t uart_read_byte(void *dev, unsigned reg)
 static void uart_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 		    bool is_write)
 {
-	access_bytewise(opaque, (unsigned)(addr - COM1_BASE), data, len, is_write,
+	struct uart *u = opaque;
+
+	access_bytewise(opaque, (unsigned)(addr - u->base), data, len, is_write,
 			uart_read_byte, uart_write_byte);
 }
 
 static void read_input(struct uart *u)
 {
-	int fd = u->env->input_fd;
+	int fd = u->input_fd;
 
 	if (fd < 0 || u->input_eof || (u->mcr & MCR_LOOP))
 		return;
@@ -345,22 +352,99 @@ static void uart_poll(void *dev, uint64_t now)
 	update_irq(u);
 }
 
-static void *uart_create(struct device_env *env)
+/* Power-on registers, as firmware leaves COM1: 8N1, 9600 baud, OUT2. */
+static void uart_reset(void *dev)
 {
-	struct uart *u = calloc(1, sizeof(*u));
+	struct uart *u = dev;
+	struct uart config = *u;
 
-	if (!u)
-		return NULL;
-	u->env = env;
-	u->lcr = 0x03;		/* 8N1 */
-	u->dll = 0x0c;		/* 9600 baud, as firmware leaves it */
+	if (u->irq_level)
+		device_set_irq(u->env, u, u->irq, false);
+	*u = (struct uart){
+		.env = config.env, .base = config.base, .irq = config.irq,
+		.input_fd = config.input_fd, .output_fd = config.output_fd,
+	};
+	u->lcr = 0x03;
+	u->dll = 0x0c;
 	write_mcr(u, MCR_OUT2);
 	u->msr &= ~MSR_DELTAS;
-	if (bus_register(env->pio, COM1_BASE, 8, uart_io, u, "uart16550")) {
-		free(u);
+}
+
+static void *uart_create(struct device_env *env, const char *config,
+			 char *err, size_t errlen)
+{
+	struct device_config_key keys[] = {
+		{ "port", 0, 0x10000 - UART_PORTS, COM1_BASE },
+		{ "irq", 0, IRQ_ROUTER_LINES - 1, COM1_IRQ },
+		{ "console", 0, 1, 1 },
+	};
+	if (device_config_parse("uart16550", config, keys, 3, err, errlen))
 		return NULL;
+	struct uart *u = calloc(1, sizeof(*u));
+	if (!u)
+		return device_no_memory(err, errlen, "uart16550");
+	u->env = env;
+	u->base = (unsigned)keys[0].value;
+	u->irq = (unsigned)keys[1].value;
+	u->input_fd = keys[2].value ? env->input_fd : -1;
+	u->output_fd = keys[2].value ? env->output_fd : -1;
+	uart_reset(u);
+	if (bus_register(env->pio, u->base, UART_PORTS, uart_io, u, "uart16550")) {
+		free(u);
+		return device_ports_taken(err, errlen, "uart16550", (unsigned)keys[0].value);
 	}
 	return u;
+}
+
+static void uart_save(void *dev, struct ds_writer *w)
+{
+	struct uart *u = dev;
+
+	ds_put_u8(w, u->ier);
+	ds_put_u8(w, u->lcr);
+	ds_put_u8(w, u->mcr);
+	ds_put_u8(w, u->lsr_errors);
+	ds_put_u8(w, u->msr);
+	ds_put_u8(w, u->scr);
+	ds_put_u8(w, u->dll);
+	ds_put_u8(w, u->dlm);
+	ds_put_u8(w, u->fcr);
+	ds_put_bool(w, u->thr_ipending);
+	ds_put_bytes(w, u->rx, RX_FIFO_SIZE);
+	ds_put_u32(w, u->rx_head);
+	ds_put_u32(w, u->rx_count);
+	ds_put_bool(w, u->input_eof);
+	ds_put_bool(w, u->irq_level);
+	ds_put_u64(w, u->tx_bytes);
+	ds_put_u64(w, u->tx_dropped);
+}
+
+static int uart_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct uart *u = dev, t = *u;
+
+	t.ier = ds_get_u8(r) & 0x0f;
+	t.lcr = ds_get_u8(r);
+	t.mcr = ds_get_u8(r);
+	t.lsr_errors = ds_get_u8(r) & LSR_ERRORS;
+	t.msr = ds_get_u8(r);
+	t.scr = ds_get_u8(r);
+	t.dll = ds_get_u8(r);
+	t.dlm = ds_get_u8(r);
+	t.fcr = ds_get_u8(r);
+	t.thr_ipending = ds_get_bool(r);
+	ds_get_bytes(r, t.rx, RX_FIFO_SIZE);
+	t.rx_head = ds_get_below(r, RX_FIFO_SIZE, "RX FIFO head");
+	t.rx_count = ds_get_below(r, RX_FIFO_SIZE + 1, "RX FIFO count");
+	t.input_eof = ds_get_bool(r);
+	t.irq_level = ds_get_bool(r);
+	t.tx_bytes = ds_get_u64(r);
+	t.tx_dropped = ds_get_u64(r);
+	if (!ds_done(r))
+		return -1;
+	*u = t;
+	device_set_irq(u->env, u, u->irq, u->irq_level);
+	return 0;
 }
 
 static void uart_destroy(void *dev)
@@ -374,7 +458,11 @@ static void uart_destroy(void *dev)
 static struct device_model uart16550_model = {
 	.name = "uart16550",
 	.level = DEVICE_LEVEL_DEV,
+	.state_version = 1,
 	.create = uart_create,
+	.reset = uart_reset,
+	.save = uart_save,
+	.load = uart_load,
 	.poll = uart_poll,
 	.destroy = uart_destroy,
 };

@@ -10,15 +10,30 @@ static uint64_t fake_now(void *ctx)
 	return ((struct fake_env *)ctx)->now;
 }
 
-static void fake_set_irq(void *ctx, unsigned irq, bool level)
+static void record_line(void *ctx, unsigned gsi, bool level)
 {
 	struct fake_env *f = ctx;
 
-	if (irq >= 16)
+	if (gsi >= IRQ_ROUTER_LINES)
 		return;
-	if (level && !f->line[irq])
-		f->rising[irq]++;
-	f->line[irq] = level;
+	if (level && !f->line[gsi])
+		f->rising[gsi]++;
+	f->line[gsi] = level;
+}
+
+void fake_set_irq(struct fake_env *f, unsigned gsi, bool level)
+{
+	irq_router_set(&f->irq, f, gsi, level);
+}
+
+bool fake_has_interrupt(struct fake_env *f)
+{
+	return irq_router_has_interrupt(&f->irq, 0);
+}
+
+int fake_acknowledge(struct fake_env *f)
+{
+	return irq_router_acknowledge(&f->irq, 0);
 }
 
 static void fake_request_stop(void *ctx, int reason, int status)
@@ -44,10 +59,12 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 	}
 	bus_init(&f->pio, "pio");
 	bus_init(&f->mmio, "mmio");
+	irq_router_init(&f->irq);
+	irq_router_listen(&f->irq, 0, IRQ_ROUTER_LINES, record_line, f);
 	f->now = 1000000000ull;	/* not zero: catches "0 means unset" bugs */
 	f->env = (struct device_env){
 		.pio = &f->pio, .mmio = &f->mmio,
-		.set_irq = fake_set_irq, .irq_ctx = f,
+		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
 		.ram_size = ram_size,
@@ -83,11 +100,17 @@ const struct device_model *fake_model(const char *name)
 
 void *fake_create(struct fake_env *f, const char *name)
 {
+	return fake_create_config(f, name, NULL);
+}
+
+void *fake_create_config(struct fake_env *f, const char *name, const char *config)
+{
 	const struct device_model *m = fake_model(name);
 
+	f->err[0] = 0;
 	if (!m || f->nr_created >= FAKE_MAX_DEVICES)
 		return NULL;
-	void *dev = m->create(&f->env);
+	void *dev = m->create(&f->env, config, f->err, sizeof(f->err));
 	if (dev) {
 		f->created[f->nr_created].model = m;
 		f->created[f->nr_created].dev = dev;

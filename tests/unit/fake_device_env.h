@@ -1,6 +1,7 @@
 /*
  * A fake machine for device-model tests: both buses, a clock the test
- * advances by hand, an IRQ recorder, a stop recorder and pipes standing in
+ * advances by hand, a real interrupt router with a recorder listening on
+ * every line, a stop recorder and pipes standing in
  * for the UART's stdin/stdout. Devices are created by name from the real
  * registry, so the tests also exercise DEVICE_REGISTER.
  */
@@ -16,9 +17,10 @@
 struct fake_env {
 	struct device_env env;
 	struct bus pio, mmio;
+	struct irq_router irq;
 	uint64_t now;
-	bool line[16];		/* current level of each IRQ line */
-	unsigned rising[16];	/* rising edges seen per line */
+	bool line[IRQ_ROUTER_LINES];	 /* current level of each line */
+	unsigned rising[IRQ_ROUTER_LINES]; /* rising edges seen per line */
 	unsigned nr_stops;
 	int stop_reason, stop_status;
 	int input_wr;		/* test writes here; the UART reads env.input_fd */
@@ -26,6 +28,7 @@ struct fake_env {
 	struct { const struct device_model *model; void *dev; }
 		created[FAKE_MAX_DEVICES];
 	unsigned nr_created;
+	char err[256];		/* the last create's error */
 };
 
 /* Sets up *f (pipes included); returns 0 or -1. */
@@ -33,9 +36,17 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size);
 void fake_env_fini(struct fake_env *f);
 /* Creates the registered model called name; NULL if missing or failed. */
 void *fake_create(struct fake_env *f, const char *name);
+/* The same with a configuration string; a refusal leaves err set. */
+void *fake_create_config(struct fake_env *f, const char *name, const char *config);
 const struct device_model *fake_model(const char *name);
 /* Runs every created device's poll at the current fake time. */
 void fake_poll_all(struct fake_env *f);
+
+/* A test's own drive of line gsi (as one source, the test). */
+void fake_set_irq(struct fake_env *f, unsigned gsi, bool level);
+/* What the VMM asks vCPU 0's interrupt controller. */
+bool fake_has_interrupt(struct fake_env *f);
+int fake_acknowledge(struct fake_env *f);
 
 uint8_t pio_in8(struct fake_env *f, uint16_t port);
 uint16_t pio_in16(struct fake_env *f, uint16_t port);

@@ -1,5 +1,6 @@
 /* The small PC devices: isa-debug-exit, ACPI PM1a_CNT power-off, i8042,
  * port 0x92 and the POST port. Each test starts from fresh devices. */
+#include <string.h>
 #include "unit.h"
 #include "fake_device_env.h"
 
@@ -166,10 +167,12 @@ static void test_all_models_together(void)
 		n++;
 	}
 	CU_ASSERT(n >= 9);
-	CU_ASSERT_PTR_NOT_NULL(pic_from_env(&F.env));
+	CU_ASSERT_TRUE(irq_router_has_controller(&F.irq, 0));
 	unsigned ranges = F.pio.nr;
-	CU_ASSERT_PTR_NULL(fake_model("pic8259")->create(&F.env));
-	CU_ASSERT_PTR_NULL(fake_model("pit8254")->create(&F.env));
+	CU_ASSERT_PTR_NULL(fake_create(&F, "pic8259"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(F.err, "interrupt controller already"));
+	CU_ASSERT_PTR_NULL(fake_create(&F, "pit8254"));
+	CU_ASSERT_STRING_EQUAL(F.err, "device pit8254: ports at 0x40 are taken");
 	CU_ASSERT_EQUAL(F.pio.nr, ranges);
 	fake_env_fini(&F);
 	CU_ASSERT_EQUAL(F.pio.nr, 0);	/* destroy unregistered everything */
@@ -182,8 +185,7 @@ static void test_irqs_through_pic(void)
 	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
 	for (struct device_model *m = device_models(); m; m = m->next)
 		CU_ASSERT_PTR_NOT_NULL(fake_create(&F, m->name));
-	struct pic *pic = pic_from_env(&F.env);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pic);
+	CU_ASSERT_TRUE_FATAL(irq_router_has_controller(&F.irq, 0));
 	static const uint8_t init[2][5] = {
 		{ 0x20, 0x11, 0x20, 0x04, 0x01 }, { 0xa0, 0x11, 0x28, 0x02, 0x01 },
 	};
@@ -194,7 +196,7 @@ static void test_irqs_through_pic(void)
 		pio_out8(&F, (uint16_t)(init[c][0] + 1), 0x00);
 	}
 	fake_poll_all(&F);
-	CU_ASSERT_FALSE(pic_has_interrupt(pic));
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
 
 	/* PIT channel 0, mode 2, 1 ms: IRQ0 -> vector 0x20. */
 	pio_out8(&F, 0x43, 0x34);
@@ -202,14 +204,14 @@ static void test_irqs_through_pic(void)
 	pio_out8(&F, 0x40, 0x04);
 	F.now += 2000000;
 	fake_poll_all(&F);
-	CU_ASSERT_TRUE(pic_has_interrupt(pic));
-	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x20);
+	CU_ASSERT_TRUE(fake_has_interrupt(&F));
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x20);
 	pio_out8(&F, 0x20, 0x20);
 	pio_out8(&F, 0x43, 0x30);		/* mode 0, no count: timer quiet */
 
 	/* UART THRE: IRQ4 -> 0x24. */
 	pio_out8(&F, 0x3f9, 0x02);
-	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x24);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x24);
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x3fa), 0x02);
 	pio_out8(&F, 0x20, 0x20);
 
@@ -218,7 +220,7 @@ static void test_irqs_through_pic(void)
 	pio_out8(&F, 0x71, 0x42);
 	F.now += 2000000;
 	fake_poll_all(&F);
-	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x28);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x28);
 	pio_out8(&F, 0x70, 0x0c);
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x71) & 0xc0, 0xc0);
 	pio_out8(&F, 0xa0, 0x20);
@@ -226,10 +228,10 @@ static void test_irqs_through_pic(void)
 
 	/* Keyboard controller reply: IRQ1 -> 0x21. */
 	pio_out8(&F, 0x60, 0xf4);
-	CU_ASSERT_EQUAL(pic_acknowledge(pic), 0x21);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x21);
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x60), 0xfa);
 	pio_out8(&F, 0x20, 0x20);
-	CU_ASSERT_FALSE(pic_has_interrupt(pic));
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
 	fake_env_fini(&F);
 }
 
@@ -248,8 +250,7 @@ static void test_random_io(void)
 	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
 	for (struct device_model *m = device_models(); m; m = m->next)
 		fake_create(&F, m->name);
-	struct pic *pic = pic_from_env(&F.env);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pic);
+	CU_ASSERT_TRUE_FATAL(irq_router_has_controller(&F.irq, 0));
 	unsigned bad_vectors = 0, acks = 0;
 	for (int i = 0; i < 200000; i++) {
 		seed = seed * 1103515245u + 12345u;
@@ -265,8 +266,8 @@ static void test_random_io(void)
 			F.now += (r >> 12) * 1000;
 			fake_poll_all(&F);
 		}
-		if (pic_has_interrupt(pic)) {
-			int v = pic_acknowledge(pic);
+		if (fake_has_interrupt(&F)) {
+			int v = fake_acknowledge(&F);
 			acks++;
 			if (v < 0 || v > 255)
 				bad_vectors++;

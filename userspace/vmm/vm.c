@@ -1,7 +1,7 @@
 /*
  * The VMM loop: run the vCPU, answer the exits on the buses, poll the
- * devices' timers and input between runs, and deliver the PIC's interrupts
- * when the engine says the guest can take one. Everything here is engine-
+ * devices' timers and input between runs, and deliver the vCPU's interrupt
+ * controller's vectors when the engine says the guest can take one. Everything here is engine-
  * and device-agnostic.
  */
 #include <errno.h>
@@ -21,6 +21,7 @@
  * while the guest never exits. */
 #define TICK_NS		1000000ull
 #define HALT_SLEEP_MS	10
+#define BOOT_VCPU	0	/* the one vCPU, index 0 for its interrupt controller */
 
 static struct vm *signal_vm;	/* the VM the signal handlers kick */
 
@@ -85,26 +86,22 @@ int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
 	}
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	irq_router_init(&vm->irq);
 	vm->env = (struct device_env){
-		.pio = &vm->pio, .mmio = &vm->mmio,
+		.pio = &vm->pio, .mmio = &vm->mmio, .irq = &vm->irq,
 		.now_ns = monotonic_ns, .clock_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
 		.ram_size = ram_size,
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
-	for (struct device_model *m = device_models(); m; m = m->next) {
-		void *state = m->create(&vm->env);
-		if (!state || vm->nr_devices == VM_MAX_DEVICES) {
-			snprintf(err, errlen, "device %s failed to start", m->name);
-			vm_destroy(vm);
-			return -1;
-		}
-		vm->devices[vm->nr_devices].model = m;
-		vm->devices[vm->nr_devices++].state = state;
+	if (machine_create_devices(&machine_pc, &vm->env, vm->devices, VM_MAX_DEVICES,
+				   &vm->nr_devices, err, errlen) < 0) {
+		vm_destroy(vm);
+		return -1;
 	}
-	vm->pic = pic_from_env(&vm->env);
-	if (!vm->pic) {
-		snprintf(err, errlen, "no interrupt controller among the devices");
+	if (!irq_router_has_controller(&vm->irq, BOOT_VCPU)) {
+		snprintf(err, errlen, "no interrupt controller for vCPU %u among the devices",
+			 BOOT_VCPU);
 		vm_destroy(vm);
 		return -1;
 	}
@@ -190,7 +187,7 @@ static uint64_t poll_devices(struct vm *vm)
 {
 	uint64_t now = monotonic_ns(vm), next = UINT64_MAX;
 
-	for (int i = 0; i < vm->nr_devices; i++) {
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct device_model *m = vm->devices[i].model;
 		if (m->poll)
 			m->poll(vm->devices[i].state, now);
@@ -219,7 +216,7 @@ static bool wait_for_interrupt(struct vm *vm)
 
 	while (!vm->stop_requested) {
 		uint64_t next = poll_devices(vm);
-		if (pic_has_interrupt(vm->pic))
+		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU))
 			return true;
 		uint64_t now = monotonic_ns(vm);
 		int ms = HALT_SLEEP_MS;
@@ -296,9 +293,10 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		if (finish_stop(vm, out))
 			break;
 		poll_devices(vm);
-		if (pic_has_interrupt(vm->pic)) {
+		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
 			if (exit.irq_window_open) {
-				vm->engine->inject_irq(vm->vcpu, pic_acknowledge(vm->pic));
+				vm->engine->inject_irq(vm->vcpu,
+						       irq_router_acknowledge(&vm->irq, BOOT_VCPU));
 				vm->irqs_injected++;
 				exit.irq_window_open = false;
 			} else if (!window_requested) {
@@ -381,9 +379,7 @@ void vm_destroy(struct vm *vm)
 		vm->engine->vm_destroy(vm->evm);
 	vm->vcpu = NULL;
 	vm->evm = NULL;
-	for (int i = vm->nr_devices - 1; i >= 0; i--)
-		if (vm->devices[i].model->destroy)
-			vm->devices[i].model->destroy(vm->devices[i].state);
+	machine_destroy_devices(vm->devices, vm->nr_devices);
 	vm->nr_devices = 0;
 	if (vm->ram.base && vm->ram.base != MAP_FAILED)
 		munmap(vm->ram.base, vm->ram.size);

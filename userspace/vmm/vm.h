@@ -8,6 +8,7 @@
 #include <time.h>
 #include "vmm/bus.h"
 #include "devices/device.h"
+#include "vmm/machine.h"
 #include "engines/engine.h"
 #include "boot/loader.h"
 
@@ -42,9 +43,9 @@ struct vm {
 
 	struct bus pio, mmio;
 	struct device_env env;
-	struct { struct device_model *model; void *state; } devices[VM_MAX_DEVICES];
-	int nr_devices;
-	struct pic *pic;
+	struct device_instance devices[VM_MAX_DEVICES];
+	unsigned nr_devices;
+	struct irq_router irq;	/* interrupt lines and per-vCPU controllers */
 
 	volatile sig_atomic_t stop_requested;
 	int stop_reason, stop_status;
