@@ -84,9 +84,7 @@ int rom_image_load(const char *spec, struct memory_map *map, struct rom_image *r
 		return -1;
 	if (!placed)
 		rom->gpa = MEMMAP_4G - rom->size;
-	char name[24];
-	snprintf(name, sizeof(name), "rom");
-	if (memory_map_add_rom(map, rom->gpa, rom->size, name, &rom->memfd_offset,
+	if (memory_map_add_rom(map, rom->gpa, rom->size, "rom", &rom->memfd_offset,
 			       err, errlen) < 0)
 		goto fail;
 	if (!placed) {

@@ -112,11 +112,6 @@ int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int outpu
 	return 0;
 }
 
-uint8_t *vm_region_host(struct vm *vm, const struct mem_region *r)
-{
-	return vm->backing + r->memfd_offset;
-}
-
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen)
 {

@@ -65,8 +65,6 @@ struct vm {
  * before anything runs. */
 int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
 	    char *err, size_t errlen);
-/* The host bytes behind a RAM or ROM region of vm->map. */
-uint8_t *vm_region_host(struct vm *vm, const struct mem_region *r);
 /* Creates the engine VM, maps every backed slot of the memory map on it
  * (ROM read-only), creates the vCPU and loads st into it. */
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
