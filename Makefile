@@ -28,7 +28,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 .DEFAULT_GOAL := all
 
-CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin \
+CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin $(O)/cli/rom-write.bin \
               $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin
 TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
 
@@ -96,6 +96,7 @@ test-host: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
+	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <Zydis/Zydis.h>
 #include <hyvm/cpu_state.h>
 #include "bt/bt_stats.h"
@@ -208,10 +209,20 @@ struct bt_cpu {
 #define BT_OFF_GPR(i) (BT_OFF(gpr) + 4 * (i))
 
 /* The VM: RAM, the 4 GiB view, the translation cache. */
+#define BT_PHYS_MAX 16
+/* A slot of guest-physical memory (phys.c). */
+struct bt_phys_region {
+	uint64_t gpa, size;
+	off_t offset;		/* in memfd */
+	bool readonly;		/* ROM: guest writes are dropped */
+};
+
 struct bt_vm {
 	int memfd;
-	uint8_t *ram;		/* VMM's mapping */
-	uint64_t ram_size;
+	uint8_t *ram;		/* guest-physical space [0, 4 GiB): phys.c */
+	uint64_t ram_size;	/* end of the highest slot: page arrays' extent */
+	struct bt_phys_region phys[BT_PHYS_MAX];
+	unsigned nr_phys;
 	uint8_t *view;		/* 4 GiB per view and address space; see view.c */
 	bool view_flat;		/* view maps linear == physical (paging off) */
 	uint8_t *code_pages;	/* per physical page: translated code lives there */
@@ -307,6 +318,19 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 
 /* --- dump.c: HYVM_BT_DUMP=1 --- */
 void dump_block(struct bt_cpu *cpu, const struct bt_block *b);
+
+/* --- phys.c: the guest-physical space: slots, lookup --- */
+#define BT_NO_HIGH_RAM "bt's page walk and views produce 32-bit physical addresses, " \
+		       "so PAE's frames above 4 GiB are out of its reach"
+int phys_init(struct bt_vm *vm, char *err, size_t errlen);
+void phys_destroy(struct bt_vm *vm);
+int phys_add(struct bt_vm *vm, uint64_t gpa, uint64_t size, int memfd, off_t offset,
+	     bool readonly, char *err, size_t errlen);
+/* The slot holding all of [phys, phys + len); NULL: unbacked (MMIO). */
+const struct bt_phys_region *phys_region(const struct bt_vm *vm, uint64_t phys, uint64_t len);
+/* vm->ram + phys if those bytes are backed and, for write, writable. */
+uint8_t *phys_host(const struct bt_vm *vm, uint64_t phys, uint64_t len, bool write);
+off_t phys_memfd_offset(const struct bt_phys_region *r, uint64_t phys);
 
 /* --- guest_mem.c: guest memory as C sees it --- */
 /* Translates a linear address for an access; 0 or -1 with a #PF raised. */

@@ -178,7 +178,10 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 	bool user = guest_cpl(cpu) == 3;
 	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true))
 		return false;	/* #PF delivered */
-	if ((uint64_t)phys >= vm->ram_size)
+	/* unbacked, or a write to ROM: the VMM's MMIO path (it drops ROM
+	 * writes, so ROM keeps its bytes) */
+	const struct bt_phys_region *region = phys_region(vm, phys, 1);
+	if (!region || (cpu->fault_write && region->readonly))
 		return mmio_emulate(cpu, phys, exit);
 	uint32_t page = phys >> 12;
 	if (cpu->fault_write && vm->code_pages[page]) {

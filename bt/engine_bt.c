@@ -33,6 +33,7 @@ static void bt_probe(struct engine_caps *caps)
 		 "binary translation (user space, no VT needed)");
 	caps->cannot[NEED_REAL_MODE] = "bt does not translate 16-bit real-mode code yet";
 	caps->cannot[NEED_LONG_MODE] = "long mode needs hardware assist";
+	caps->cannot[NEED_HIGH_RAM] = BT_NO_HIGH_RAM;
 }
 
 static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
@@ -56,35 +57,42 @@ static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
 		snprintf(err, errlen, "bt: cannot allocate the translation cache");
 		goto fail;
 	}
-	if (view_init(&evm->vm, err, errlen))
+	if (phys_init(&evm->vm, err, errlen) || view_init(&evm->vm, err, errlen))
 		goto fail;
 	*out = evm;
 	return 0;
 fail:
 	tc_destroy(evm->vm.tc);
+	phys_destroy(&evm->vm);
 	free(evm);
 	return -1;
 }
 
 static int bt_map_ram(struct engine_vm *evm, uint64_t gpa, void *host, uint64_t size,
-		      int memfd, off_t offset, char *err, size_t errlen)
+		      int memfd, off_t offset, unsigned flags, char *err, size_t errlen)
 {
 	struct bt_vm *vm = &evm->vm;
 
-	if (gpa != 0 || offset != 0 || vm->ram || size > 0xfec00000ull || memfd < 0) {
-		snprintf(err, errlen, "bt: needs one RAM region at guest-physical 0, below 4 GiB, "
-			 "backed by a memfd");
+	(void)host;	/* bt maps the memfd itself (phys.c) */
+	if (vm->cpu) {
+		snprintf(err, errlen, "bt: memory is mapped before the vCPU is created");
 		return -1;
 	}
-	vm->ram = host;
-	vm->ram_size = size;
-	vm->memfd = memfd;
-	vm->code_pages = calloc((size >> 12) + 1, 1);
-	vm->pt_pages = calloc((size >> 12) + 1, 1);
-	if (!vm->code_pages || !vm->pt_pages) {
+	if (phys_add(vm, gpa, size, memfd, offset, flags & ENGINE_MAP_READONLY, err, errlen))
+		return -1;
+	/* per physical page below the end of the highest slot */
+	size_t pages = (vm->ram_size >> 12) + 1;
+	uint8_t *code = realloc(vm->code_pages, pages), *pt = realloc(vm->pt_pages, pages);
+	if (code)
+		vm->code_pages = code;
+	if (pt)
+		vm->pt_pages = pt;
+	if (!code || !pt) {
 		snprintf(err, errlen, "bt: out of memory");
 		return -1;
 	}
+	memset(vm->code_pages, 0, pages);
+	memset(vm->pt_pages, 0, pages);
 	view_reset(vm);
 	return 0;
 }
@@ -95,7 +103,7 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 	struct engine_vcpu *v;
 	struct bt_cpu *cpu;
 
-	if (index != 0 || evm->vm.cpu || !evm->vm.ram) {
+	if (index != 0 || evm->vm.cpu || !evm->vm.nr_phys) {
 		snprintf(err, errlen, "bt: one vCPU per VM, created after map_ram");
 		return -1;
 	}
@@ -280,6 +288,7 @@ static void bt_vm_destroy(struct engine_vm *evm)
 	if (evm->vm.view)
 		munmap(evm->vm.view, BT_VIEW_BYTES);
 	shadow_destroy(&evm->vm);
+	phys_destroy(&evm->vm);
 	free(evm->vm.code_pages);
 	free(evm->vm.pt_pages);
 	free(evm);

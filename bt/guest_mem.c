@@ -20,11 +20,13 @@ int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 
 int mem_phys_read(struct bt_vm *vm, uint64_t phys, void *buf, unsigned len)
 {
-	if (phys + len > vm->ram_size) {
+	const uint8_t *p = phys_host(vm, phys, len, false);
+
+	if (!p) {
 		memset(buf, 0xff, len);	/* open bus */
 		return -1;
 	}
-	memcpy(buf, vm->ram + phys, len);
+	memcpy(buf, p, len);
 	return 0;
 }
 
@@ -51,14 +53,16 @@ int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, boo
 			chunk = len;
 		if (mem_linear_to_phys(cpu, lin, write, user, &phys, raise))
 			return -1;
-		if ((uint64_t)phys + chunk > cpu->vm->ram_size) {
+		/* unbacked: reads all-ones, writes dropped; ROM: writes dropped */
+		uint8_t *host = phys_host(cpu->vm, phys, chunk, write);
+		if (!host) {
 			if (!write)
 				memset(buf, 0xff, chunk);
 		} else if (write) {
-			memcpy(cpu->vm->ram + phys, buf, chunk);
+			memcpy(host, buf, chunk);
 			mem_note_phys_write(cpu->vm, phys, chunk);
 		} else {
-			memcpy(buf, cpu->vm->ram + phys, chunk);
+			memcpy(buf, host, chunk);
 		}
 		lin += chunk;
 		buf = (uint8_t *)buf + chunk;

@@ -15,15 +15,15 @@
 #define PTE_PS	0x080u
 #define EFER_NXE (1u << 11)
 
-static uint8_t *phys_ptr(struct bt_vm *vm, uint64_t phys, unsigned size)
+static uint8_t *phys_ptr(struct bt_vm *vm, uint64_t phys, unsigned size, bool write)
 {
-	return phys + size <= vm->ram_size ? vm->ram + phys : NULL;
+	return phys_host(vm, phys, size, write);
 }
 
 /* Reads an entry, sets bits in it (A, D) the way the CPU's walker does. */
 static bool entry_read(struct bt_vm *vm, uint64_t phys, bool wide, uint64_t *val)
 {
-	uint8_t *p = phys_ptr(vm, phys, wide ? 8 : 4);
+	uint8_t *p = phys_ptr(vm, phys, wide ? 8 : 4, false);
 
 	if (!p)
 		return false;
@@ -39,11 +39,11 @@ static bool entry_read(struct bt_vm *vm, uint64_t phys, bool wide, uint64_t *val
 
 static void entry_set(struct bt_vm *vm, uint64_t phys, uint32_t bits)
 {
-	uint8_t *p = phys_ptr(vm, phys, 4);
+	uint8_t *p = phys_ptr(vm, phys, 4, true);
 	uint32_t v;
 
 	if (!p)
-		return;
+		return;		/* an entry in ROM: the A/D write is dropped */
 	memcpy(&v, p, 4);
 	if ((v & bits) != bits) {
 		v |= bits;

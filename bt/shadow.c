@@ -146,8 +146,9 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
 		return false;			/* the guest's #PF */
 	uint32_t page = w.phys >> 12;
-	if ((uint64_t)w.phys >= vm->ram_size)
-		return false;			/* MMIO */
+	const struct bt_phys_region *region = phys_region(vm, w.phys, 1);
+	if (!region || (write && region->readonly))
+		return false;			/* MMIO, or a write to ROM */
 	if (write && (vm->code_pages[page] || vm->pt_pages[page]))
 		return false;			/* self-modifying code, page-table write */
 	struct shadow_space *sp = &sh->space[sh->cur];
@@ -164,10 +165,12 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 		}
 	}
 	int prot = PROT_READ;
-	if (w.writable && w.dirty && !vm->code_pages[page] && !vm->pt_pages[page])
+	if (w.writable && w.dirty && !vm->code_pages[page] && !vm->pt_pages[page] &&
+	    !region->readonly)
 		prot |= PROT_WRITE;
 	uint8_t *at = view_base(vm, view) + (lin & ~0xfffu);
-	if (mmap(at, 4096, prot, MAP_SHARED | MAP_FIXED, vm->memfd, w.phys & ~0xfffu) == MAP_FAILED)
+	if (mmap(at, 4096, prot, MAP_SHARED | MAP_FIXED, vm->memfd,
+		 phys_memfd_offset(region, w.phys & ~0xfffu)) == MAP_FAILED)
 		return false;
 	struct shadow_rec *r = &sp->rec[sp->nr++];
 	r->lin_page = lin >> 12;
@@ -329,6 +332,9 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 		drop_lin(vm, vm->shadow->cur, (unsigned)view, lin >> 12);
 		return false;
 	}
+	const struct bt_phys_region *region = phys_region(vm, phys, 1);
+	if (!region || region->readonly)
+		return false;		/* ROM tables stay read-only: writes go as MMIO */
 	t->active = true;
 	t->lin = lin & ~0xfffu;
 	t->page = page;
@@ -336,7 +342,7 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	t->space = (uint8_t)vm->shadow->cur;
 	memcpy(t->before, vm->ram + ((uint64_t)page << 12), 4096);
 	mmap(view_base(vm, view) + t->lin, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-	     vm->memfd, (off_t)page << 12);
+	     vm->memfd, phys_memfd_offset(region, (uint64_t)page << 12));
 	return true;
 }
 
@@ -376,7 +382,7 @@ bool shadow_pt_callout(struct bt_cpu *cpu, const struct bt_insn *d)
 		uint32_t lin = operand_linear(cpu, o);
 		if (mem_linear_to_phys(cpu, lin, true, guest_cpl(cpu) == 3, &phys, true))
 			return false;		/* #PF delivered */
-		if ((uint64_t)phys < vm->ram_size && !vm->code_pages[phys >> 12] &&
+		if (phys_host(vm, phys, 1, true) && !vm->code_pages[phys >> 12] &&
 		    shadow_is_pt_page(vm, phys >> 12))
 			shadow_trace_begin(cpu, lin, phys, false);
 		break;

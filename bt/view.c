@@ -48,7 +48,8 @@ void view_clear_space(struct bt_vm *vm, unsigned space)
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
-/* Paging off: one mapping of all RAM, then code pages made read-only. */
+/* Paging off: each slot mapped at its guest-physical address (ROM
+ * read-only), then code pages made read-only. */
 void view_reset(struct bt_vm *vm)
 {
 	if (!vm->view || vm->memfd < 0)
@@ -56,11 +57,16 @@ void view_reset(struct bt_vm *vm)
 	shadow_reset(vm);
 	vm->view_flat = !vm->cpu || !(vm->cpu->arch.cr0 & CR0_PG);
 	if (vm->view_flat) {
-		mmap(vm->view, vm->ram_size, PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_FIXED, vm->memfd, 0);
-		for (uint64_t p = 0; p < vm->ram_size >> 12; p++)
-			if (vm->code_pages[p])
-				mprotect(vm->view + (p << 12), 4096, PROT_READ);
+		for (unsigned i = 0; i < vm->nr_phys; i++) {
+			const struct bt_phys_region *r = &vm->phys[i];
+			mmap(vm->view + r->gpa, r->size,
+			     PROT_READ | (r->readonly ? 0 : PROT_WRITE),
+			     MAP_SHARED | MAP_FIXED, vm->memfd, r->offset);
+			for (uint64_t p = r->gpa >> 12; !r->readonly &&
+			     p < (r->gpa + r->size) >> 12; p++)
+				if (vm->code_pages[p])
+					mprotect(vm->view + (p << 12), 4096, PROT_READ);
+		}
 	}
 }
 
@@ -79,7 +85,7 @@ void view_protect_code_page(struct bt_vm *vm, uint32_t page)
  * paging, the next write faults in a writable mapping. */
 void view_unprotect_code_page(struct bt_vm *vm, uint32_t page)
 {
-	if (vm->view_flat && page < vm->ram_size >> 12)
+	if (vm->view_flat && phys_host(vm, (uint64_t)page << 12, 4096, true))
 		mprotect(vm->view + ((uint64_t)page << 12), 4096, PROT_READ | PROT_WRITE);
 }
 

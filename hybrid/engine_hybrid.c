@@ -140,6 +140,11 @@ static void hybrid_probe(struct engine_caps *caps)
 	for (int n = 0; n < NEED_COUNT; n++)
 		if (c[HY_BT].cannot[n] && c[HY_HW].cannot[n])
 			caps->cannot[n] = c[HY_BT].cannot[n];
+	/* Memory is mapped on both sides at once: each must reach it. */
+	if (!caps->cannot[NEED_HIGH_RAM])
+		caps->cannot[NEED_HIGH_RAM] = c[HY_BT].cannot[NEED_HIGH_RAM]
+					      ? c[HY_BT].cannot[NEED_HIGH_RAM]
+					      : c[HY_HW].cannot[NEED_HIGH_RAM];
 }
 
 static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)
@@ -174,11 +179,11 @@ static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)
 }
 
 static int hybrid_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
-			  int memfd, off_t offset, char *err, size_t errlen)
+			  int memfd, off_t offset, unsigned flags, char *err, size_t errlen)
 {
 	for (int s = 0; s < HY_SIDES; s++)
 		if (vm->side[s].ops->map_ram(vm->side[s].vm, gpa, host, size, memfd, offset,
-					     err, errlen) < 0)
+					     flags, err, errlen) < 0)
 			return -1;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #
 #   tests/run-guests.sh --qemu --guests DIR [--timeout SECS]
 #   tests/run-guests.sh --hyvm PATH --guests DIR [--engines all|E1,E2] [--timeout SECS]
+#                       [--mem MIB]
 #
 # Every DIR/*.elf except demo.elf is a guest. A run passes iff it exits with
 # status 1 (isa-debug-exit value 0), printed at least one "PASS" line and no
@@ -15,11 +16,11 @@
 set -u
 
 usage() {
-	sed -n '4,5p' "$0" | sed 's/^# *//' >&2
+	sed -n '4,6p' "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 
-mode= hyvm= guest_dir= engines=all timeout_secs=60 max_jobs=2
+mode= hyvm= guest_dir= engines=all timeout_secs=60 max_jobs=2 mem_args=()
 while (($#)); do
 	case $1 in
 	--qemu) mode=qemu ;;
@@ -27,6 +28,7 @@ while (($#)); do
 	--guests) guest_dir=${2:?--guests needs a directory}; shift ;;
 	--engines) engines=${2:?--engines needs all or a list}; shift ;;
 	--timeout) timeout_secs=${2:?--timeout needs seconds}; shift ;;
+	--mem) mem_args=(--mem "${2:?--mem needs MiB}"); shift ;;	# hyvm only
 	-h | --help) usage ;;
 	*) echo "run-guests: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -93,7 +95,7 @@ else
 		# An engine hyvm does not list is still tried, so a typo fails loudly.
 		for elf in "${guests[@]}"; do
 			add_task hyvm "$(basename "$elf" .elf) ($engine)" \
-				"$hyvm" run --engine "$engine" "$elf"
+				"$hyvm" run --engine "$engine" "${mem_args[@]}" "$elf"
 		done
 	done
 fi

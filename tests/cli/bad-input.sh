@@ -40,6 +40,25 @@ expect mem-too-small-for-guest "outside guest RAM (2 MiB)" run --mem 2 "$work/ne
 expect mem-below-minimum "--mem 1 is out of range" run --mem 1 "$work/needs-3mib.elf"
 expect mem-absurd "--mem 999999999 is out of range" run --mem 999999999 "$work/needs-3mib.elf"
 expect mem-not-a-number "--mem takes a size in MiB" run --mem lots "$work/needs-3mib.elf"
+head -c 100 /dev/zero >"$work/rom-100b.bin"
+head -c 300000 /dev/zero >"$work/rom-too-big.bin"
+: >"$work/rom-empty.bin"
+expect rom-missing "--rom $work/no-such-rom.bin: cannot open: No such file" \
+	run --rom "$work/no-such-rom.bin" "$work/needs-3mib.elf"
+expect rom-empty "the file is empty" run --rom "$work/rom-empty.bin" "$work/needs-3mib.elf"
+expect rom-too-big "larger than the 256 KiB a ROM may have" \
+	run --rom "$work/rom-too-big.bin" "$work/needs-3mib.elf"
+expect rom-misaligned "must be multiples of 4 KiB" \
+	run --rom "$work/rom-100b.bin@0xfff00100" "$work/needs-3mib.elf"
+expect rom-bad-address "'0xzz' is not an address" \
+	run --rom "$work/rom-100b.bin@0xzz" "$work/needs-3mib.elf"
+expect rom-over-ram "overlaps ram-low" run --rom "$work/rom-100b.bin@0x200000" "$work/needs-3mib.elf"
+expect rom-over-lapic "overlaps local-apic" \
+	run --rom "$work/rom-100b.bin@0xfee00000" "$work/needs-3mib.elf"
+expect rom-above-4g "does not end below 4 GiB" \
+	run --rom "$work/rom-100b.bin@0x100000000" "$work/needs-3mib.elf"
+expect rom-twice "one --rom only" \
+	run --rom "$work/rom-100b.bin" --rom "$work/rom-100b.bin" "$work/needs-3mib.elf"
 expect unknown-engine "unknown engine 'warp'" run --engine warp "$work/needs-3mib.elf"
 expect unknown-flag "unknown or incomplete option '--frobnicate'" run --frobnicate "$work/needs-3mib.elf"
 expect unknown-cpu "unknown CPU model 'k6'" run --cpu k6 "$work/needs-3mib.elf"

@@ -13,7 +13,7 @@ int tg_init(struct tg *g)
 	if (g->ram == MAP_FAILED)
 		return -1;
 	if (bt_engine_ops.vm_create(&g->vm, g->err, sizeof(g->err)) ||
-	    bt_engine_ops.map_ram(g->vm, 0, g->ram, TG_RAM_SIZE, g->memfd, 0, g->err, sizeof(g->err)) ||
+	    bt_engine_ops.map_ram(g->vm, 0, g->ram, TG_RAM_SIZE, g->memfd, 0, 0, g->err, sizeof(g->err)) ||
 	    bt_engine_ops.vcpu_create(g->vm, 0, &g->vcpu, g->err, sizeof(g->err)))
 		return -1;
 	g->pc = 0x10000;

@@ -241,7 +241,7 @@ static void test_entry_outside_segments(void)
 
 static void test_ram_too_small(void)
 {
-	struct guest_ram small = { ram.base, 1 << 20 };
+	struct guest_ram small = { .base = ram.base, .size = 1 << 20 };
 	struct guest_image img;
 	static const struct boot_params none;
 	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };

@@ -9,12 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engines/engine.h"
+#include "vmm/memory_map.h"
 
 #define LOADER_MAX_MODULES 16
 
+/* The RAM below the PCI hole, flat from guest-physical 0, and the map
+ * it belongs to (NULL: the PC layout for size bytes). */
 struct guest_ram {
 	uint8_t *base;
 	uint64_t size;
+	const struct memory_map *map;
 };
 
 struct boot_params {
@@ -34,8 +38,8 @@ struct guest_image {
 };
 
 /* Guest-physical layout the loaders respect: the legacy hole. */
-#define LOW_RAM_END	0x9fc00u	/* 639 KiB of conventional memory */
-#define HIGH_RAM_START	0x100000u
+#define LOW_RAM_END	((uint32_t)MEMMAP_CONVENTIONAL_END)
+#define HIGH_RAM_START	((uint32_t)MEMMAP_HIGH_MEMORY)
 /* Entry GDT selectors the Multiboot entry state uses. */
 #define BOOT_CS		0x10
 #define BOOT_DS		0x18

@@ -401,14 +401,25 @@ int multiboot_load(const char *path, const struct boot_params *bp,
 	uint32_t info_gpa = info_alloc(&w, NULL, sizeof(info));
 	info.flags = MBI_MEMORY | MBI_MMAP | MBI_CMDLINE | MBI_LOADER_NAME;
 	info.mem_lower = LOW_RAM_END >> 10;
-	info.mem_upper = (uint32_t)((ram->size - HIGH_RAM_START) >> 10);
 
-	uint8_t mmap[3 * sizeof(struct mb_mmap_entry)];
-	put_mmap(mmap, 0, LOW_RAM_END, MB_MEMORY_AVAILABLE);
-	put_mmap(mmap + 24, 0xf0000, 0x10000, MB_MEMORY_RESERVED);	/* BIOS area */
-	put_mmap(mmap + 48, HIGH_RAM_START, ram->size - HIGH_RAM_START, MB_MEMORY_AVAILABLE);
-	info.mmap_addr = info_alloc(&w, mmap, sizeof(mmap));
-	info.mmap_length = sizeof(mmap);
+	/* The BIOS e820 table comes from the memory map (memory_map.h); a
+	 * bare RAM buffer (the unit tests) gets the PC layout for its size. */
+	struct memory_map pc;
+	const struct memory_map *map = ram->map;
+	if (!map) {
+		if (memory_map_build_pc(&pc, ram->size, err, errlen) < 0)
+			return -1;
+		map = &pc;
+	}
+	struct e820_entry e820[MEMMAP_MAX_REGIONS];
+	unsigned nr_e820 = memory_map_e820(map, e820, MEMMAP_MAX_REGIONS);
+	uint8_t mmap[MEMMAP_MAX_REGIONS * sizeof(struct mb_mmap_entry)];
+	for (unsigned i = 0; i < nr_e820; i++)
+		put_mmap(mmap + i * sizeof(struct mb_mmap_entry), e820[i].addr, e820[i].size,
+			 e820[i].type == E820_USABLE ? MB_MEMORY_AVAILABLE : MB_MEMORY_RESERVED);
+	info.mem_upper = (uint32_t)(memory_map_upper_ram(map) >> 10);
+	info.mmap_addr = info_alloc(&w, mmap, nr_e820 * sizeof(struct mb_mmap_entry));
+	info.mmap_length = nr_e820 * sizeof(struct mb_mmap_entry);
 
 	const char *cmdline = bp->cmdline ? bp->cmdline : "";
 	info.cmdline = info_alloc(&w, cmdline, strlen(cmdline) + 1);

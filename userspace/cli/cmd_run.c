@@ -16,12 +16,15 @@
 #include "engines/engine.h"
 #include "boot/loader.h"
 #include "cpu/cpu_model.h"
+#include "boot/rom_image.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
 #define DEFAULT_MEM_MIB	128
 #define MIN_MEM_MIB	2
-#define MAX_MEM_MIB	3072	/* below the 32-bit PCI hole; no high RAM yet */
+/* Above 3.5 GiB the rest goes above 4 GiB (vmm/memory_map.h); 60 GiB
+ * stays below the 64 GiB guest-physical space every engine can map. */
+#define MAX_MEM_MIB	61440
 
 /* The demo guest is linked into the binary (see the Makefile). */
 extern const char _binary_demo_elf_start[], _binary_demo_elf_end[];
@@ -34,6 +37,7 @@ struct run_args {
 	const char *guest;
 	bool stats, no_stats;
 	const char *stats_out;
+	const char *rom;	/* FILE[@GPA] */
 	struct boot_params boot;
 };
 
@@ -42,7 +46,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline STR] [--module FILE]... [GUEST])\n");
+			"[--cmdline STR] [--module FILE]... [--rom FILE[@ADDR]] [GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -57,6 +61,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "stats", no_argument, NULL, 'S' },
 		{ "stats-out", required_argument, NULL, 'O' },
 		{ "no-stats", no_argument, NULL, 'N' },
+		{ "rom", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -110,9 +115,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'N':
 			a->no_stats = true;
 			break;
+		case 'R':
+			if (a->rom)
+				return usage_error("one --rom only, '%s' is a second", optarg);
+			a->rom = optarg;
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
-			       "[--mem MiB] [--cmdline STR] [--module FILE]... [--stats] [--stats-out FILE] "
+			       "[--mem MiB] [--cmdline STR] [--module FILE]... [--rom FILE[@ADDR]] [--stats] [--stats-out FILE] "
 			       "[--no-stats] [GUEST]\n");
 			exit(0);
 		default:
@@ -171,6 +181,12 @@ static int check_needs(const struct engine_ops *e, const struct guest_image *img
 	struct engine_caps caps;
 
 	e->probe(&caps);
+	if (img->needs[NEED_HIGH_RAM] && caps.cannot[NEED_HIGH_RAM]) {
+		fprintf(stderr, "SKIP: engine %s cannot reach RAM above 4 GiB (--mem %llu or more): %s\n",
+			e->name, (unsigned long long)(MEMMAP_LOWMEM_SPLIT >> 20),
+			caps.cannot[NEED_HIGH_RAM]);
+		return EXIT_SKIP;
+	}
 	for (int n = 0; n < NEED_COUNT; n++)
 		if (img->needs[n] && caps.cannot[n]) {
 			fprintf(stderr, "SKIP: engine %s cannot run this guest (needs %s): %s\n",
@@ -237,6 +253,8 @@ int cmd_run(int argc, char **argv)
 	struct hyvm_cpu_state st;
 	struct vm vm;
 	struct vm_outcome out;
+	struct memory_map map;
+	struct rom_image rom = { 0 };
 	char err[512], demo_path[64], loader_name[64];
 	int r;
 
@@ -251,10 +269,19 @@ int cmd_run(int argc, char **argv)
 		}
 		a.guest = demo_path;
 	}
-	if (vm_init(&vm, a.mem_mib << 20, STDIN_FILENO, STDOUT_FILENO, err, sizeof(err)) < 0) {
+	if (memory_map_build_pc(&map, a.mem_mib << 20, err, sizeof(err)) < 0 ||
+	    (a.rom && rom_image_load(a.rom, &map, &rom, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "hyvm run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (vm_init(&vm, &map, STDIN_FILENO, STDOUT_FILENO, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hyvm run: %s\n", err);
+		rom_image_free(&rom);
 		return 1;
 	}
+	if (rom.bytes)
+		memcpy(vm.backing + rom.memfd_offset, rom.bytes, rom.size);
+	rom_image_free(&rom);
 	a.boot.cmdline = a.cmdline;
 	for (int pass = 0; pass < 2; pass++) {
 		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
@@ -265,6 +292,7 @@ int cmd_run(int argc, char **argv)
 			vm_destroy(&vm);
 			return EXIT_USAGE;
 		}
+		img.needs[NEED_HIGH_RAM] = map.ram_above_4g != 0;
 		if (engine)
 			break;
 		/* auto: the guest's needs choose the engine; load again so the

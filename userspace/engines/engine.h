@@ -30,6 +30,9 @@ enum guest_need {
 	NEED_USER_MODE,		/* ring 3 code with working gates back to ring 0 */
 	NEED_SYSENTER,
 	NEED_SSE,
+	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
+	 * above 3.5 GiB), which the engine must reach. */
+	NEED_HIGH_RAM,
 	NEED_COUNT
 };
 
@@ -98,16 +101,23 @@ struct engine_stats {
 	struct { const char *name; uint64_t value; } counter[32];
 };
 
+#define ENGINE_MAP_READONLY	0x1u
+
 struct engine_ops {
 	const char *name;
 	/* Fills caps; never fails: absence is a cap. */
 	void (*probe)(struct engine_caps *caps);
 	/* Errors: return -1 and write one line to err. */
 	int (*vm_create)(struct engine_vm **vm, char *err, size_t errlen);
-	/* host: the VMM's single mapping of the memfd; memfd/offset let an
-	 * engine map its own views of the same pages (bt, hyvm.ko). */
+	/* One slot of the memory map (vmm/memory_map.h), called once per slot
+	 * before vcpu_create. host: the VMM's single mapping of the memfd;
+	 * memfd/offset let an engine map its own views of the same pages (bt,
+	 * hyvm.ko). ENGINE_MAP_READONLY (ROM): guest reads see the bytes,
+	 * guest writes leave them unchanged (an engine may report them as
+	 * EXIT_MMIO writes, which the VMM drops). An engine that cannot map
+	 * a slot (too high, or read-only) refuses it with one line. */
 	int (*map_ram)(struct engine_vm *vm, uint64_t gpa, void *host,
-		       uint64_t size, int memfd, off_t offset,
+		       uint64_t size, int memfd, off_t offset, unsigned flags,
 		       char *err, size_t errlen);
 	int (*vcpu_create)(struct engine_vm *vm, int index,
 			   struct engine_vcpu **vcpu, char *err, size_t errlen);

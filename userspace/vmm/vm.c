@@ -64,26 +64,28 @@ static void on_terminate(int sig)
 		vm->engine->kick(vm->vcpu);
 }
 
-int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
+int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
 	    char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
+	vm->map = *map;
 	vm->memfd = memfd_create("hyvm-ram", MFD_CLOEXEC);
-	if (vm->memfd < 0 || ftruncate(vm->memfd, ram_size) < 0) {
+	if (vm->memfd < 0 || ftruncate(vm->memfd, map->memfd_size) < 0) {
 		snprintf(err, errlen, "cannot create %llu MiB of guest RAM: %s",
-			 (unsigned long long)(ram_size >> 20), strerror(errno));
+			 (unsigned long long)(map->memfd_size >> 20), strerror(errno));
 		if (vm->memfd >= 0)
 			close(vm->memfd);
 		return -1;
 	}
-	vm->ram.size = ram_size;
-	vm->ram.base = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-			    vm->memfd, 0);
-	if (vm->ram.base == MAP_FAILED) {
+	vm->backing = mmap(NULL, map->memfd_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_NORESERVE, vm->memfd, 0);
+	if (vm->backing == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map guest RAM: %s", strerror(errno));
 		close(vm->memfd);
 		return -1;
 	}
+	/* low RAM sits at memfd offset == gpa (memory_map_build_pc) */
+	vm->ram = (struct guest_ram){ vm->backing, map->ram_below_4g, &vm->map };
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	irq_router_init(&vm->irq);
@@ -91,7 +93,7 @@ int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
 		.pio = &vm->pio, .mmio = &vm->mmio, .irq = &vm->irq,
 		.now_ns = monotonic_ns, .clock_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
-		.ram_size = ram_size,
+		.ram_size = map->ram_below_4g + map->ram_above_4g,
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
 	if (machine_create_devices(&machine_pc, &vm->env, vm->devices, VM_MAX_DEVICES,
@@ -137,17 +139,34 @@ static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen)
 {
+	struct mem_slot slots[MEMMAP_MAX_REGIONS];
+	unsigned nr = memory_map_slots(&vm->map, slots, MEMMAP_MAX_REGIONS);
+
 	vm->engine = engine;
 	if (engine->vm_create(&vm->evm, err, errlen) < 0)
 		return -1;
-	if (engine->map_ram(vm->evm, 0, vm->ram.base, vm->ram.size, vm->memfd, 0,
-			    err, errlen) < 0)
-		return -1;
+	for (unsigned i = 0; i < nr; i++)
+		if (engine->map_ram(vm->evm, slots[i].gpa, vm->backing + slots[i].memfd_offset,
+				    slots[i].size, vm->memfd, (off_t)slots[i].memfd_offset,
+				    slots[i].readonly ? ENGINE_MAP_READONLY : 0, err, errlen) < 0)
+			return -1;
 	if (engine->vcpu_create(vm->evm, 0, &vm->vcpu, err, errlen) < 0)
 		return -1;
 	if (vm_apply_cpu_model(vm, err, errlen) < 0)
 		return -1;
 	return engine->set_state(vm->vcpu, st, err, errlen);
+}
+
+/* A guest write to ROM: engines hand it back as MMIO (kvm's read-only
+ * slots, bt's read-only mappings); the ROM keeps its bytes. */
+static bool rom_write(struct vm *vm, const struct vcpu_exit *exit)
+{
+	const struct mem_region *r = memory_map_find(&vm->map, exit->mmio.gpa);
+
+	if (!exit->mmio.write || !r || r->kind != MEM_ROM)
+		return false;
+	vm->rom_writes_dropped++;
+	return true;
 }
 
 static void start_signals(struct vm *vm)
@@ -332,6 +351,8 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 			handle_io(vm, &exit);
 			break;
 		case EXIT_MMIO:
+			if (rom_write(vm, &exit))
+				break;
 			bus_access(&vm->mmio, exit.mmio.gpa, exit.mmio.data, exit.mmio.size,
 				   exit.mmio.write);
 			break;
@@ -381,8 +402,9 @@ void vm_destroy(struct vm *vm)
 	vm->evm = NULL;
 	machine_destroy_devices(vm->devices, vm->nr_devices);
 	vm->nr_devices = 0;
-	if (vm->ram.base && vm->ram.base != MAP_FAILED)
-		munmap(vm->ram.base, vm->ram.size);
+	if (vm->backing && vm->backing != MAP_FAILED)
+		munmap(vm->backing, vm->map.memfd_size);
+	vm->backing = NULL;
 	vm->ram.base = NULL;
 	if (vm->memfd >= 0)
 		close(vm->memfd);

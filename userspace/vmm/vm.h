@@ -1,5 +1,6 @@
-/* A virtual machine: guest RAM (one memfd, mapped once), the port and MMIO
- * buses with the PC devices on them, and one vCPU on some engine. */
+/* A virtual machine: its memory map (vmm/memory_map.h) with all RAM and
+ * ROM in one memfd, mapped once, the port and MMIO buses with the PC
+ * devices on them, and one vCPU on some engine. */
 #ifndef HYVM_VM_H
 #define HYVM_VM_H
 
@@ -39,7 +40,10 @@ struct vm {
 	struct engine_vcpu *vcpu;
 
 	int memfd;
-	struct guest_ram ram;
+	struct memory_map map;
+	uint8_t *backing;		/* the memfd, memory_map.memfd_size bytes */
+	struct guest_ram ram;		/* low RAM, for the loaders */
+	uint64_t rom_writes_dropped;
 
 	struct bus pio, mmio;
 	struct device_env env;
@@ -61,9 +65,10 @@ struct vm {
 
 /* RAM and devices; no engine yet, so a bad guest image can be refused
  * before anything runs. */
-int vm_init(struct vm *vm, uint64_t ram_size, int input_fd, int output_fd,
+int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
 	    char *err, size_t errlen);
-/* Creates the engine VM and vCPU and loads st into it. */
+/* Creates the engine VM, maps every backed slot of the memory map on it
+ * (ROM read-only), creates the vCPU and loads st into it. */
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen);
 /* Runs until the guest stops; fills out. */

@@ -125,7 +125,7 @@ free:
 
 /* hyvm.ko pins the pages of the VMM's own mapping of the RAM memfd. */
 int hyvm_engine_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
-			int memfd, off_t offset, char *err, size_t errlen)
+			int memfd, off_t offset, unsigned flags, char *err, size_t errlen)
 {
 	struct hyvm_ram_map m = {
 		.user_addr = (uintptr_t)host, .gpa = gpa, .size = size,
@@ -133,6 +133,14 @@ int hyvm_engine_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t
 
 	(void)memfd;
 	(void)offset;
+	/* hyvm.ko maps every slot writable in its NPT/EPT (hyvm_ram_map.flags
+	 * must be 0): mapping a ROM writable would let the guest change it. */
+	if (flags & ENGINE_MAP_READONLY) {
+		snprintf(err, errlen, "%s: hyvm.ko cannot map ROM read-only yet "
+			 "(HYVM_MAP_RAM has no read-only flag); run ROM guests on bt or kvm",
+			 vm->vendor->name);
+		return -1;
+	}
 	if (ioctl(vm->vm_fd, HYVM_MAP_RAM, &m) < 0)
 		return sys_err(vm, err, errlen, "HYVM_MAP_RAM");
 	if (guest_mem_add(&vm->mem, gpa, host, size) < 0) {

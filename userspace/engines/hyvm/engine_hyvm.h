@@ -61,7 +61,7 @@ int hyvm_engine_vm_create(const struct hyvm_vendor *v, struct engine_vm **vm,
 			  char *err, size_t errlen);
 
 int hyvm_engine_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
-			int memfd, off_t offset, char *err, size_t errlen);
+			int memfd, off_t offset, unsigned flags, char *err, size_t errlen);
 int hyvm_engine_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **vcpu,
 			    char *err, size_t errlen);
 int hyvm_engine_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit);

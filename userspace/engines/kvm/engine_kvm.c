@@ -135,7 +135,7 @@ static int kvm_vm_create(struct engine_vm **out, char *err, size_t errlen)
 }
 
 static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
-		       int memfd, off_t offset, char *err, size_t errlen)
+		       int memfd, off_t offset, unsigned flags, char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = vm->nr_slots,
@@ -144,6 +144,17 @@ static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t 
 		.userspace_addr = (uintptr_t)host,
 	};
 
+	/* A read-only slot (ROM): guest writes to it come back as
+	 * KVM_EXIT_MMIO writes, which the VMM drops (KVM API,
+	 * KVM_SET_USER_MEMORY_REGION, KVM_MEM_READONLY). */
+	if (flags & ENGINE_MAP_READONLY) {
+		if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+			snprintf(err, errlen, "kvm: this KVM cannot map ROM read-only "
+				 "(no KVM_CAP_READONLY_MEM)");
+			return -1;
+		}
+		region.flags |= KVM_MEM_READONLY;
+	}
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return kvm_err(err, errlen, "KVM_SET_USER_MEMORY_REGION");
 	vm->nr_slots++;
