@@ -210,7 +210,7 @@ static int handle_npf(struct hyvm_vcpu *vcpu)
 
 	if (c->exit_info_1 & 1)		/* present: a fault we did not expect */
 		return fail(vcpu);
-	ret = svm_npt_fault(vcpu->vm, gpa);
+	ret = hyvm_npt_map(vcpu->vm, &((struct svm_vm *)vcpu->vm->backend)->npt, gpa);
 	if (!ret)
 		return 1;
 	if (ret != -ENOENT)
