@@ -50,6 +50,8 @@ void hyvm_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_save_pa);
 void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3);
 void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
 int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+u64 svm_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
+int svm_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 
 /* svm_exit.c */
 int svm_handle_exit(struct hyvm_vcpu *vcpu);

@@ -185,6 +185,8 @@ static const struct hyvm_backend svm_backend = {
 	.get_state = svm_get_state,
 	.set_state = svm_set_state,
 	.inject_irq = svm_inject_irq,
+	.get_reg = svm_get_reg,
+	.set_reg = svm_set_reg,
 	.exit = svm_backend_exit,
 };
 

@@ -83,6 +83,8 @@ void vmx_ept_free(struct vmx_vm *v);
 /* vmx_state.c */
 void vmx_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
 int vmx_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+u64 vmx_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
+int vmx_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 
 /* vmx_cr.c: CR0/CR3/CR4 and EFER as the guest sees them vs. hardware */
 u64 vmx_guest_cr0(struct vmx_vcpu *vv);

@@ -371,6 +371,8 @@ static const struct hyvm_backend vmx_backend = {
 	.get_state = vmx_get_state,
 	.set_state = vmx_set_state,
 	.inject_irq = vmx_inject_irq,
+	.get_reg = vmx_get_reg,
+	.set_reg = vmx_set_reg,
 	.exit = vmx_backend_exit,
 };
 
