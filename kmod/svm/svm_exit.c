@@ -29,8 +29,11 @@ static void skip_insn(struct svm_vcpu *sv, unsigned int len)
 	v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
+/* Real mode pushes FLAGS, CS and IP only, no error code (SDM 20.1.4). */
 void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err)
 {
+	if (!(sv->vmcb->save.cr0 & X86_CR0_PE))
+		has_err = false;
 	sv->vmcb->control.event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
 		vector | (has_err ? SVM_EVTINJ_VALID_ERR : 0);
 	sv->vmcb->control.event_inj_err = err;

@@ -31,8 +31,12 @@ static void skip_insn(void)
 			   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
+/* Real mode pushes no error code (SDM 20.1.4), and VM entry refuses one
+ * there (SDM 26.2.1.3, unrestricted guest with CR0.PE = 0). */
 void vmx_inject_exception(u8 vector, bool has_err, u32 err)
 {
+	if (!(vmcs_read(GUEST_CR0) & X86_CR0_PE))
+		has_err = false;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION |
 		   vector | (has_err ? INTR_INFO_DELIVER_CODE_MASK : 0));
 	vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
