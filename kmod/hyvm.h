@@ -11,6 +11,7 @@
 #include <linux/kref.h>
 #include <linux/mm_types.h>
 #include <hyvm/ioctl.h>
+#include "hyvm_msr.h"
 
 struct hyvm_vcpu;
 
@@ -43,7 +44,29 @@ struct hyvm_vcpu {
 	struct mutex lock;		/* one ioctl at a time on this vCPU */
 	struct hyvm_run *run;		/* the shared page */
 	bool irq_window_wanted;
+	struct hyvm_cpuid_table *cpuid;	/* HYVM_SET_CPUID's, NULL: filtered host */
+	struct hyvm_msrs msrs;		/* MSRs outside the VMCB/VMCS (hyvm_msr.c) */
 	void *backend;			/* e.g. the VMCB */
+};
+
+/* Guest registers the VMCB or VMCS holds (or the backend keeps beside
+ * it), for the code both backends share (hyvm_msr.c, hyvm_cpuid.c). */
+enum hyvm_reg {
+	HYVM_REG_CR0,			/* read only: as the guest sees it */
+	HYVM_REG_CR4,			/* read only */
+	HYVM_REG_EFER,			/* writes keep LMA as it is */
+	HYVM_REG_STAR,
+	HYVM_REG_LSTAR,
+	HYVM_REG_CSTAR,
+	HYVM_REG_SFMASK,
+	HYVM_REG_KERNEL_GS_BASE,
+	HYVM_REG_FS_BASE,
+	HYVM_REG_GS_BASE,
+	HYVM_REG_SYSENTER_CS,
+	HYVM_REG_SYSENTER_ESP,
+	HYVM_REG_SYSENTER_EIP,
+	HYVM_REG_PAT,
+	HYVM_REG_TSC_OFFSET,		/* guest TSC = host TSC + offset */
 };
 
 /* A vendor backend. Calls on one vCPU are serialized by vcpu->lock. */
@@ -57,6 +80,10 @@ struct hyvm_backend {
 	void (*get_state)(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
 	int (*set_state)(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
 	int (*inject_irq)(struct hyvm_vcpu *vcpu, u8 vector);
+	/* Only while handling an exit (VMX: the VMCS is current). set_reg
+	 * gets values hyvm_msr.c has checked; nonzero: #GP. */
+	u64 (*get_reg)(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
+	int (*set_reg)(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 	void (*exit)(void);		/* module unload */
 };
 
@@ -71,8 +98,14 @@ void hyvm_vm_put(struct hyvm_vm *vm);
 /* hyvm_vcpu.c */
 long hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long index);
 
+/* hyvm_cpuid.c: the guest's CPUID (table or filtered host, per-vCPU bits) */
+void hyvm_guest_cpuid(struct hyvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
+bool hyvm_guest_has(struct hyvm_vcpu *vcpu, u32 leaf, unsigned int reg, unsigned int bit);
+bool hyvm_guest_is_amd(struct hyvm_vcpu *vcpu);
+bool hyvm_guest_is_intel(struct hyvm_vcpu *vcpu);
+long hyvm_set_cpuid(struct hyvm_vcpu *vcpu, const void __user *uarg);
+
 /* hyvm_exit.c: exit handling both backends share */
-void hyvm_cpuid(u32 leaf, u32 sub, u32 r[4]);
 bool hyvm_io_exit(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u16 port,
 		  u8 size, bool in, bool string, bool rep, u64 rax);
 void hyvm_complete_in(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u64 *rax);

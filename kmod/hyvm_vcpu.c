@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vCPU fd: run, state, interrupts, and the shared struct hyvm_run page
- * (mmap offset 0). Every call is serialized by vcpu->lock, so closing or
- * calling from another thread while HYVM_RUN is in progress is safe: the
- * fd (and the vCPU) live until the last reference drops.
+ * The vCPU fd: run, state, interrupts, CPUID, and the shared struct
+ * hyvm_run page (mmap offset 0). Every call is serialized by vcpu->lock,
+ * so closing or calling from another thread while HYVM_RUN is in progress
+ * is safe: the fd (and the vCPU) live until the last reference drops.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -58,6 +58,9 @@ static long hyvm_vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	case HYVM_INJECT_IRQ:
 		ret = arg > 255 ? -EINVAL : hyvm_backend->inject_irq(vcpu, arg);
 		break;
+	case HYVM_SET_CPUID:
+		ret = hyvm_set_cpuid(vcpu, (const void __user *)arg);
+		break;
 	case HYVM_SET_IRQ_WINDOW:
 		if (arg > 1) {
 			ret = -EINVAL;
@@ -100,6 +103,7 @@ static void hyvm_vcpu_free(struct hyvm_vcpu *vcpu)
 {
 	hyvm_backend->vcpu_free(vcpu);
 	free_page((unsigned long)vcpu->run);
+	kfree(vcpu->cpuid);
 	kfree(vcpu);
 }
 
@@ -143,6 +147,7 @@ long hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long index)
 	vcpu->vm = vm;
 	vcpu->index = index;
 	mutex_init(&vcpu->lock);
+	hyvm_msrs_reset(vcpu);
 
 	mutex_lock(&vm->lock);
 	ret = -EEXIST;

@@ -6,7 +6,7 @@
  * Three kinds of file descriptor, as with KVM:
  *   /dev/hyvm      capabilities, HYVM_CREATE_VM
  *   VM fd          HYVM_MAP_RAM, HYVM_CREATE_VCPU
- *   vCPU fd        HYVM_RUN, state, interrupts; mmap offset 0 gives the
+ *   vCPU fd        HYVM_RUN, state, interrupts, CPUID; mmap offset 0 gives the
  *                  struct hyvm_run page shared with the module
  */
 #ifndef HYVM_IOCTL_H
@@ -15,8 +15,9 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 #include "cpu_state.h"
+#include "cpuid_table.h"
 
-#define HYVM_API_VERSION	1
+#define HYVM_API_VERSION	2	/* 2: HYVM_SET_CPUID */
 #define HYVM_IOCTL_TYPE		0xB7
 
 #define HYVM_CAP_VENDOR_INTEL	0x1
@@ -66,6 +67,12 @@ struct hyvm_ram_map {
 #define HYVM_SET_STATE		_IOW(HYVM_IOCTL_TYPE, 0x22, struct hyvm_cpu_state)
 #define HYVM_INJECT_IRQ		_IO(HYVM_IOCTL_TYPE, 0x23)	/* arg vector */
 #define HYVM_SET_IRQ_WINDOW	_IO(HYVM_IOCTL_TYPE, 0x24)	/* arg 0 or 1 */
+/* What the guest's CPUID answers from now on (cpuid_table.h lookup, plus
+ * the initial APIC ID = vCPU index and OSXSAVE = CR4.OSXSAVE as a CPU
+ * computes them). EINVAL unless hyvm_cpuid_table_check() passes. Until
+ * set: the host's CPUID filtered to what hyvm.ko virtualizes. It also
+ * decides which MSRs exist (vendor, feature bits). */
+#define HYVM_SET_CPUID		_IOW(HYVM_IOCTL_TYPE, 0x25, struct hyvm_cpuid_table)
 
 /* Why HYVM_RUN returned (struct hyvm_run.exit_kind). */
 #define HYVM_EXIT_NONE		0

@@ -9,13 +9,15 @@
 #include <linux/types.h>
 #include <asm/svm.h>
 #include "../hyvm.h"
+#include "../hyvm_npt.h"
 
+/* Nested page table entries: long-mode page-table entries (APM 15.25.5) */
 #define NPT_P		(1ULL << 0)
 #define NPT_RW		(1ULL << 1)
 #define NPT_US		(1ULL << 2)	/* NPT walks are user accesses (APM 15.25.5) */
 #define NPT_A		(1ULL << 5)
 #define NPT_D		(1ULL << 6)
-#define NPT_ADDR	0x000ffffffffff000ULL
+#define NPT_PS		(1ULL << 7)
 
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -30,7 +32,7 @@ struct svm_vcpu {
 };
 
 struct svm_vm {
-	u64 *npt_root;			/* PML4 of the nested page table */
+	struct hyvm_npt npt;		/* the nested page table (hyvm_npt.c) */
 };
 
 /* svm_cpu.c */
@@ -44,15 +46,12 @@ void svm_cpu_exit(void);
 /* svm_vmrun.S: VMSAVE host, VMLOAD/VMRUN/VMSAVE guest, VMLOAD host. */
 void hyvm_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_save_pa);
 
-/* svm_npt.c */
-int svm_npt_init(struct svm_vm *v);
-void svm_npt_free(struct svm_vm *v);
-int svm_npt_fault(struct hyvm_vm *vm, u64 gpa);
-
 /* svm_state.c */
 void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3);
 void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
 int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+u64 svm_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
+int svm_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 
 /* svm_exit.c */
 int svm_handle_exit(struct hyvm_vcpu *vcpu);

@@ -29,8 +29,11 @@ static void skip_insn(struct svm_vcpu *sv, unsigned int len)
 	v->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
+/* Real mode pushes FLAGS, CS and IP only, no error code (SDM 20.1.4). */
 void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err)
 {
+	if (!(sv->vmcb->save.cr0 & X86_CR0_PE))
+		has_err = false;
 	sv->vmcb->control.event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
 		vector | (has_err ? SVM_EVTINJ_VALID_ERR : 0);
 	sv->vmcb->control.event_inj_err = err;
@@ -62,18 +65,13 @@ static int fail(struct hyvm_vcpu *vcpu)
 	return exit_to_user(vcpu, HYVM_EXIT_FAIL);
 }
 
-/* CPUID as hyvm offers it (hyvm_exit.c), minus SVM itself (APM Vol. 3,
- * CPUID 8000_0001h ECX[2] and 8000_000Ah). */
+/* CPUID as the vCPU's model answers it (hyvm_cpuid.c). */
 static int handle_cpuid(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
-	u32 leaf = sv->vmcb->save.rax, r[4];
+	u32 r[4];
 
-	hyvm_cpuid(leaf, sv->gprs[HYVM_RCX], r);
-	if (leaf == 0x8000000a)
-		r[0] = r[1] = r[2] = r[3] = 0;
-	else if (leaf == 0x80000001)
-		r[2] &= ~BIT(2);
+	hyvm_guest_cpuid(vcpu, sv->vmcb->save.rax, sv->gprs[HYVM_RCX], r);
 	sv->vmcb->save.rax = r[0];
 	sv->gprs[HYVM_RBX] = r[1];
 	sv->gprs[HYVM_RCX] = r[2];
@@ -115,67 +113,8 @@ void svm_complete_in(struct hyvm_vcpu *vcpu)
 	hyvm_complete_in(vcpu, &sv->pending_in, &sv->vmcb->save.rax);
 }
 
-static bool msr_read(struct svm_vcpu *sv, u32 msr, u64 *val)
-{
-	struct vmcb_save_area *s = &sv->vmcb->save;
-
-	switch (msr) {
-	case MSR_EFER:		*val = s->efer & ~EFER_SVME; break;
-	case MSR_STAR:		*val = s->star; break;
-	case MSR_LSTAR:		*val = s->lstar; break;
-	case MSR_CSTAR:		*val = s->cstar; break;
-	case MSR_SYSCALL_MASK:	*val = s->sfmask; break;
-	case MSR_KERNEL_GS_BASE: *val = s->kernel_gs_base; break;
-	case MSR_FS_BASE:	*val = s->fs.base; break;
-	case MSR_GS_BASE:	*val = s->gs.base; break;
-	case MSR_IA32_SYSENTER_CS:  *val = s->sysenter_cs; break;
-	case MSR_IA32_SYSENTER_ESP: *val = s->sysenter_esp; break;
-	case MSR_IA32_SYSENTER_EIP: *val = s->sysenter_eip; break;
-	case MSR_IA32_CR_PAT:	*val = s->g_pat; break;
-	case MSR_IA32_TSC:	*val = rdtsc() + sv->vmcb->control.tsc_offset; break;
-	case MSR_IA32_APICBASE:	*val = 0xfee00000 | MSR_IA32_APICBASE_BSP; break;
-	case MSR_MTRRcap:	*val = 0; break;
-	default:
-		return false;
-	}
-	return true;
-}
-
-static bool msr_write(struct svm_vcpu *sv, u32 msr, u64 val)
-{
-	struct vmcb_save_area *s = &sv->vmcb->save;
-
-	switch (msr) {
-	case MSR_EFER:
-		if (val & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-			return false;
-		/* LMA is the CPU's to set (APM 14.6.1) */
-		s->efer = (val & ~(u64)EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
-		break;
-	case MSR_STAR:		s->star = val; break;
-	case MSR_LSTAR:		s->lstar = val; break;
-	case MSR_CSTAR:		s->cstar = val; break;
-	case MSR_SYSCALL_MASK:	s->sfmask = val; break;
-	case MSR_KERNEL_GS_BASE: s->kernel_gs_base = val; break;
-	case MSR_FS_BASE:	s->fs.base = val; break;
-	case MSR_GS_BASE:	s->gs.base = val; break;
-	case MSR_IA32_SYSENTER_CS:  s->sysenter_cs = val; break;
-	case MSR_IA32_SYSENTER_ESP: s->sysenter_esp = val; break;
-	case MSR_IA32_SYSENTER_EIP: s->sysenter_eip = val; break;
-	case MSR_IA32_TSC:	sv->vmcb->control.tsc_offset = val - rdtsc(); break;
-	case MSR_IA32_CR_PAT:
-		if (!hyvm_pat_valid(val))
-			return false;
-		s->g_pat = val;
-		break;
-	default:
-		return false;
-	}
-	return true;
-}
-
-/* APM 15.11: EXITINFO1 is 0 for RDMSR, 1 for WRMSR. An MSR hyvm does not
- * know raises #GP(0), as on a CPU without it. */
+/* APM 15.11: EXITINFO1 is 0 for RDMSR, 1 for WRMSR. hyvm_msr.c decides;
+ * an MSR the vCPU's model does not have raises #GP(0). */
 static int handle_msr(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
@@ -184,12 +123,12 @@ static int handle_msr(struct hyvm_vcpu *vcpu)
 
 	if (sv->vmcb->control.exit_info_1) {
 		val = (u32)sv->vmcb->save.rax | (sv->gprs[HYVM_RDX] << 32);
-		if (!msr_write(sv, msr, val)) {
+		if (hyvm_set_msr(vcpu, msr, val)) {
 			svm_inject_exception(sv, X86_VEC_GP, true, 0);
 			return 1;
 		}
 	} else {
-		if (!msr_read(sv, msr, &val)) {
+		if (hyvm_get_msr(vcpu, msr, &val)) {
 			svm_inject_exception(sv, X86_VEC_GP, true, 0);
 			return 1;
 		}
@@ -210,7 +149,7 @@ static int handle_npf(struct hyvm_vcpu *vcpu)
 
 	if (c->exit_info_1 & 1)		/* present: a fault we did not expect */
 		return fail(vcpu);
-	ret = svm_npt_fault(vcpu->vm, gpa);
+	ret = hyvm_npt_map(vcpu->vm, &((struct svm_vm *)vcpu->vm->backend)->npt, gpa);
 	if (!ret)
 		return 1;
 	if (ret != -ENOENT)

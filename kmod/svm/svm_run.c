@@ -14,6 +14,15 @@
 
 static atomic64_t next_vcpu_id = ATOMIC64_INIT(1);
 
+/* Nested page table entries (APM 15.25.5): tables and RAM leaves fully
+ * permitted, A and D preset so the walker never writes them back. */
+static const struct hyvm_npt_format svm_npt_format = {
+	.present = NPT_P,
+	.table = NPT_P | NPT_RW | NPT_US | NPT_A,
+	.leaf = NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
+	.large = NPT_PS,
+};
+
 static int svm_vm_init(struct hyvm_vm *vm)
 {
 	struct svm_vm *v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
@@ -21,7 +30,7 @@ static int svm_vm_init(struct hyvm_vm *vm)
 
 	if (!v)
 		return -ENOMEM;
-	ret = svm_npt_init(v);
+	ret = hyvm_npt_init(&v->npt, &svm_npt_format);
 	if (ret) {
 		kfree(v);
 		return ret;
@@ -32,8 +41,10 @@ static int svm_vm_init(struct hyvm_vm *vm)
 
 static void svm_vm_free(struct hyvm_vm *vm)
 {
-	svm_npt_free(vm->backend);
-	kfree(vm->backend);
+	struct svm_vm *v = vm->backend;
+
+	hyvm_npt_free(&v->npt);
+	kfree(v);
 	vm->backend = NULL;
 }
 
@@ -52,7 +63,7 @@ static int svm_vcpu_init(struct hyvm_vcpu *vcpu)
 	sv->vmcb_pa = __pa(sv->vmcb);
 	sv->id = atomic64_inc_return(&next_vcpu_id);
 	sv->last_cpu = -1;
-	svm_vmcb_init(sv, __pa(v->npt_root));
+	svm_vmcb_init(sv, __pa(v->npt.root));
 	vcpu->backend = sv;
 	return 0;
 }
@@ -174,6 +185,8 @@ static const struct hyvm_backend svm_backend = {
 	.get_state = svm_get_state,
 	.set_state = svm_set_state,
 	.inject_irq = svm_inject_irq,
+	.get_reg = svm_get_reg,
+	.set_reg = svm_set_reg,
 	.exit = svm_backend_exit,
 };
 

@@ -243,3 +243,57 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	sv->flush = true;
 	return 0;
 }
+
+/* The registers and MSRs hyvm_msr.c and hyvm_cpuid.c reach through
+ * struct hyvm_backend: all in the VMCB (APM Appendix B). */
+u64 svm_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb_save_area *s = &sv->vmcb->save;
+
+	switch (reg) {
+	case HYVM_REG_CR0:		return s->cr0;
+	case HYVM_REG_CR4:		return s->cr4;
+	case HYVM_REG_EFER:		return s->efer & ~EFER_SVME;
+	case HYVM_REG_STAR:		return s->star;
+	case HYVM_REG_LSTAR:		return s->lstar;
+	case HYVM_REG_CSTAR:		return s->cstar;
+	case HYVM_REG_SFMASK:		return s->sfmask;
+	case HYVM_REG_KERNEL_GS_BASE:	return s->kernel_gs_base;
+	case HYVM_REG_FS_BASE:		return s->fs.base;
+	case HYVM_REG_GS_BASE:		return s->gs.base;
+	case HYVM_REG_SYSENTER_CS:	return s->sysenter_cs;
+	case HYVM_REG_SYSENTER_ESP:	return s->sysenter_esp;
+	case HYVM_REG_SYSENTER_EIP:	return s->sysenter_eip;
+	case HYVM_REG_PAT:		return s->g_pat;
+	case HYVM_REG_TSC_OFFSET:	return sv->vmcb->control.tsc_offset;
+	}
+	return 0;
+}
+
+int svm_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb_save_area *s = &sv->vmcb->save;
+
+	switch (reg) {
+	case HYVM_REG_CR0:
+	case HYVM_REG_CR4:
+		return -EINVAL;
+	/* APM 15.5.1: the guest's EFER.SVME must stay 1 under VMRUN */
+	case HYVM_REG_EFER:		s->efer = val | EFER_SVME; break;
+	case HYVM_REG_STAR:		s->star = val; break;
+	case HYVM_REG_LSTAR:		s->lstar = val; break;
+	case HYVM_REG_CSTAR:		s->cstar = val; break;
+	case HYVM_REG_SFMASK:		s->sfmask = val; break;
+	case HYVM_REG_KERNEL_GS_BASE:	s->kernel_gs_base = val; break;
+	case HYVM_REG_FS_BASE:		s->fs.base = val; break;
+	case HYVM_REG_GS_BASE:		s->gs.base = val; break;
+	case HYVM_REG_SYSENTER_CS:	s->sysenter_cs = val; break;
+	case HYVM_REG_SYSENTER_ESP:	s->sysenter_esp = val; break;
+	case HYVM_REG_SYSENTER_EIP:	s->sysenter_eip = val; break;
+	case HYVM_REG_PAT:		s->g_pat = val; break;
+	case HYVM_REG_TSC_OFFSET:	sv->vmcb->control.tsc_offset = val; break;
+	}
+	return 0;
+}

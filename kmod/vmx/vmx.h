@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <asm/vmx.h>
 #include "../hyvm.h"
+#include "../hyvm_npt.h"
 
 /* What the CPU offers and what hyvm uses, decided once at load time. */
 struct vmx_config {
@@ -43,10 +44,11 @@ struct vmx_vcpu {
 };
 
 struct vmx_vm {
-	u64 *ept_root;			/* PML4 of the EPT (SDM 28.3.2) */
+	struct hyvm_npt ept;		/* the EPT (hyvm_npt.c); its extra page
+					 * is the 4 MiB-page identity map for
+					 * unpaged guests without unrestricted
+					 * guest */
 	u64 eptp;
-	struct page *idmap;		/* 4 MiB-page identity map for unpaged
-					 * guests without unrestricted guest */
 };
 
 /* Guest-physical address of the identity map (below 4 GiB: it is a CR3). */
@@ -77,11 +79,12 @@ void hyvm_vmx_vmexit(void);
 /* vmx_ept.c */
 int vmx_ept_init(struct vmx_vm *v);
 void vmx_ept_free(struct vmx_vm *v);
-int vmx_ept_map(struct hyvm_vm *vm, u64 gpa);
 
 /* vmx_state.c */
 void vmx_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st);
 int vmx_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
+u64 vmx_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
+int vmx_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 
 /* vmx_cr.c: CR0/CR3/CR4 and EFER as the guest sees them vs. hardware */
 u64 vmx_guest_cr0(struct vmx_vcpu *vv);

@@ -31,8 +31,12 @@ static void skip_insn(void)
 			   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
+/* Real mode pushes no error code (SDM 20.1.4), and VM entry refuses one
+ * there (SDM 26.2.1.3, unrestricted guest with CR0.PE = 0). */
 void vmx_inject_exception(u8 vector, bool has_err, u32 err)
 {
+	if (!(vmcs_read(GUEST_CR0) & X86_CR0_PE))
+		has_err = false;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION |
 		   vector | (has_err ? INTR_INFO_DELIVER_CODE_MASK : 0));
 	vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
@@ -93,13 +97,13 @@ static u64 op_mask(struct vmx_vcpu *vv)
 		~0ULL : 0xffffffffULL;
 }
 
-/* CPUID as hyvm offers it (hyvm_exit.c). */
+/* CPUID as the vCPU's model answers it (hyvm_cpuid.c). */
 static int handle_cpuid(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u32 r[4];
 
-	hyvm_cpuid(vv->gprs[HYVM_RAX], vv->gprs[HYVM_RCX], r);
+	hyvm_guest_cpuid(vcpu, vv->gprs[HYVM_RAX], vv->gprs[HYVM_RCX], r);
 	vv->gprs[HYVM_RAX] = r[0];
 	vv->gprs[HYVM_RBX] = r[1];
 	vv->gprs[HYVM_RCX] = r[2];
@@ -138,88 +142,14 @@ void vmx_complete_in(struct hyvm_vcpu *vcpu)
 	hyvm_complete_in(vcpu, &vv->pending_in, &vv->gprs[HYVM_RAX]);
 }
 
-static bool canonical(u64 v)
-{
-	return ((s64)(v << 16) >> 16) == (s64)v;
-}
-
-static bool msr_read(struct vmx_vcpu *vv, u32 msr, u64 *val)
-{
-	switch (msr) {
-	case MSR_EFER:		*val = vv->efer; break;
-	case MSR_STAR:		*val = vv->star; break;
-	case MSR_LSTAR:		*val = vv->lstar; break;
-	case MSR_CSTAR:		*val = vv->cstar; break;
-	case MSR_SYSCALL_MASK:	*val = vv->sfmask; break;
-	case MSR_KERNEL_GS_BASE: *val = vv->kernel_gs_base; break;
-	case MSR_FS_BASE:	*val = vmcs_read(GUEST_FS_BASE); break;
-	case MSR_GS_BASE:	*val = vmcs_read(GUEST_GS_BASE); break;
-	case MSR_IA32_SYSENTER_CS:  *val = vmcs_read(GUEST_SYSENTER_CS); break;
-	case MSR_IA32_SYSENTER_ESP: *val = vmcs_read(GUEST_SYSENTER_ESP); break;
-	case MSR_IA32_SYSENTER_EIP: *val = vmcs_read(GUEST_SYSENTER_EIP); break;
-	case MSR_IA32_CR_PAT:	*val = vmcs_read(GUEST_IA32_PAT); break;
-	case MSR_IA32_TSC:	*val = rdtsc() + vmcs_read(TSC_OFFSET); break;
-	case MSR_IA32_APICBASE:	*val = 0xfee00000 | MSR_IA32_APICBASE_BSP; break;
-	case MSR_IA32_FEAT_CTL:	*val = FEAT_CTL_LOCKED; break;	/* VMX not offered */
-	case MSR_MTRRcap:	*val = 0; break;
-	default:
-		return false;
-	}
-	return true;
-}
-
-static bool msr_write(struct vmx_vcpu *vv, u32 msr, u64 val)
-{
-	switch (msr) {
-	case MSR_EFER:
-		return !vmx_set_efer(vv, val);
-	case MSR_STAR:		vv->star = val; break;
-	case MSR_SYSCALL_MASK:	vv->sfmask = val; break;
-	case MSR_LSTAR:
-	case MSR_CSTAR:
-	case MSR_KERNEL_GS_BASE:
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
-	case MSR_IA32_SYSENTER_ESP:
-	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(val))	/* VM entry would refuse it (SDM 26.3.1) */
-			return false;
-		if (msr == MSR_LSTAR)
-			vv->lstar = val;
-		else if (msr == MSR_CSTAR)
-			vv->cstar = val;
-		else if (msr == MSR_KERNEL_GS_BASE)
-			vv->kernel_gs_base = val;
-		else if (msr == MSR_FS_BASE)
-			vmcs_write(GUEST_FS_BASE, val);
-		else if (msr == MSR_GS_BASE)
-			vmcs_write(GUEST_GS_BASE, val);
-		else if (msr == MSR_IA32_SYSENTER_ESP)
-			vmcs_write(GUEST_SYSENTER_ESP, val);
-		else
-			vmcs_write(GUEST_SYSENTER_EIP, val);
-		break;
-	case MSR_IA32_SYSENTER_CS: vmcs_write(GUEST_SYSENTER_CS, val); break;
-	case MSR_IA32_TSC:	vmcs_write(TSC_OFFSET, val - rdtsc()); break;
-	case MSR_IA32_CR_PAT:
-		if (!hyvm_pat_valid(val))
-			return false;
-		vmcs_write(GUEST_IA32_PAT, val);
-		break;
-	default:
-		return false;
-	}
-	return true;
-}
-
-/* All MSR accesses exit (no MSR bitmap). One hyvm does not know raises
- * #GP(0), as on a CPU without it. */
+/* All MSR accesses exit (no MSR bitmap). hyvm_msr.c decides; an MSR the
+ * vCPU's model does not have raises #GP(0). */
 static int handle_rdmsr(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u64 val;
 
-	if (!msr_read(vv, vv->gprs[HYVM_RCX], &val))
+	if (hyvm_get_msr(vcpu, vv->gprs[HYVM_RCX], &val))
 		return inject_gp();
 	vv->gprs[HYVM_RAX] = (u32)val;
 	vv->gprs[HYVM_RDX] = val >> 32;
@@ -232,7 +162,7 @@ static int handle_wrmsr(struct hyvm_vcpu *vcpu)
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u64 val = (u32)vv->gprs[HYVM_RAX] | (vv->gprs[HYVM_RDX] << 32);
 
-	if (!msr_write(vv, vv->gprs[HYVM_RCX], val))
+	if (hyvm_set_msr(vcpu, vv->gprs[HYVM_RCX], val))
 		return inject_gp();
 	skip_insn();
 	return 1;

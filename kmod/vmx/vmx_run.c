@@ -322,7 +322,8 @@ static int vmx_run(struct hyvm_vcpu *vcpu)
 		if (ret < 0)
 			return ret;
 		if (ret == VMX_EXIT_EPT_MAP) {
-			ret = vmx_ept_map(vcpu->vm, run->mmio.gpa);
+			ret = hyvm_npt_map(vcpu->vm, &((struct vmx_vm *)vcpu->vm->backend)->ept,
+					   run->mmio.gpa);
 			if (ret == -ENOENT) {
 				run->exit_kind = HYVM_EXIT_MMIO;
 				break;
@@ -370,6 +371,8 @@ static const struct hyvm_backend vmx_backend = {
 	.get_state = vmx_get_state,
 	.set_state = vmx_set_state,
 	.inject_irq = vmx_inject_irq,
+	.get_reg = vmx_get_reg,
+	.set_reg = vmx_set_reg,
 	.exit = vmx_backend_exit,
 };
 

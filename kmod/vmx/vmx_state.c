@@ -211,3 +211,55 @@ out:
 	preempt_enable();
 	return ret;
 }
+
+/* The registers and MSRs hyvm_msr.c and hyvm_cpuid.c reach through
+ * struct hyvm_backend: the VMCS's guest-state area (SDM 24.4) or beside
+ * it. Only while handling an exit: the VMCS is current. */
+u64 vmx_get_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg)
+{
+	struct vmx_vcpu *vv = vcpu->backend;
+
+	switch (reg) {
+	case HYVM_REG_CR0:		return vmx_guest_cr0(vv);
+	case HYVM_REG_CR4:		return vv->cr4;
+	case HYVM_REG_EFER:		return vv->efer;
+	case HYVM_REG_STAR:		return vv->star;
+	case HYVM_REG_LSTAR:		return vv->lstar;
+	case HYVM_REG_CSTAR:		return vv->cstar;
+	case HYVM_REG_SFMASK:		return vv->sfmask;
+	case HYVM_REG_KERNEL_GS_BASE:	return vv->kernel_gs_base;
+	case HYVM_REG_FS_BASE:		return vmcs_read(GUEST_FS_BASE);
+	case HYVM_REG_GS_BASE:		return vmcs_read(GUEST_GS_BASE);
+	case HYVM_REG_SYSENTER_CS:	return vmcs_read(GUEST_SYSENTER_CS);
+	case HYVM_REG_SYSENTER_ESP:	return vmcs_read(GUEST_SYSENTER_ESP);
+	case HYVM_REG_SYSENTER_EIP:	return vmcs_read(GUEST_SYSENTER_EIP);
+	case HYVM_REG_PAT:		return vmcs_read(GUEST_IA32_PAT);
+	case HYVM_REG_TSC_OFFSET:	return vmcs_read(TSC_OFFSET);
+	}
+	return 0;
+}
+
+int vmx_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val)
+{
+	struct vmx_vcpu *vv = vcpu->backend;
+
+	switch (reg) {
+	case HYVM_REG_CR0:
+	case HYVM_REG_CR4:
+		return -EINVAL;
+	case HYVM_REG_EFER:		return vmx_set_efer(vv, val);
+	case HYVM_REG_STAR:		vv->star = val; break;
+	case HYVM_REG_LSTAR:		vv->lstar = val; break;
+	case HYVM_REG_CSTAR:		vv->cstar = val; break;
+	case HYVM_REG_SFMASK:		vv->sfmask = val; break;
+	case HYVM_REG_KERNEL_GS_BASE:	vv->kernel_gs_base = val; break;
+	case HYVM_REG_FS_BASE:		vmcs_write(GUEST_FS_BASE, val); break;
+	case HYVM_REG_GS_BASE:		vmcs_write(GUEST_GS_BASE, val); break;
+	case HYVM_REG_SYSENTER_CS:	vmcs_write(GUEST_SYSENTER_CS, val); break;
+	case HYVM_REG_SYSENTER_ESP:	vmcs_write(GUEST_SYSENTER_ESP, val); break;
+	case HYVM_REG_SYSENTER_EIP:	vmcs_write(GUEST_SYSENTER_EIP, val); break;
+	case HYVM_REG_PAT:		vmcs_write(GUEST_IA32_PAT, val); break;
+	case HYVM_REG_TSC_OFFSET:	vmcs_write(TSC_OFFSET, val); break;
+	}
+	return 0;
+}

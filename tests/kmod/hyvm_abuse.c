@@ -156,6 +156,50 @@ static void test_vcpu_args(void)
 	test_vm_destroy(&t);
 }
 
+/* HYVM_SET_CPUID with tables hyvm_cpuid_table_check() refuses. */
+static void test_set_cpuid(void)
+{
+	static struct hyvm_cpuid_table tab;
+	struct test_vm t;
+
+	if (test_vm_create(&t, 16 * PAGE))
+		return check(0, "cpuid-args-setup", "%s", strerror(errno));
+	memset(&tab, 0, sizeof(tab));
+	tab.nent = 2;
+	tab.entries[0].eax = 1;			/* leaf 0: max basic leaf 1 */
+	tab.entries[1].function = 1;
+	check(ioctl(t.vcpu, HYVM_SET_CPUID, &tab) == 0, "cpuid-args-valid", "%s", strerror(errno));
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, NULL), EFAULT, "cpuid-args-null");
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, (void *)0xffff888000000000UL), EFAULT,
+		    "cpuid-args-kernel-addr");
+	tab.nent = 0;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-nent-0");
+	tab.nent = HYVM_CPUID_MAX_ENTRIES + 1;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-nent-too-big");
+	tab.nent = 0xffffffff;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-nent-huge");
+	tab.nent = 2;
+	tab.entries[1].reserved = 1;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-entry-reserved");
+	tab.entries[1].reserved = 0;
+	tab.entries[1].flags = 2;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-entry-flags");
+	tab.entries[1].flags = 0;
+	tab.out_of_range = 2;
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-out-of-range-mode");
+	tab.out_of_range = 0;
+	tab.entries[0].function = 0x80000000;	/* no basic leaf 0 any more */
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-no-leaf-0");
+	tab.entries[0].function = 0;
+	tab.entries[0].flags = HYVM_CPUID_INDEXED;
+	tab.entries[0].index = 1;		/* leaf 0 only for ECX = 1 */
+	check_errno(ioctl(t.vcpu, HYVM_SET_CPUID, &tab), EINVAL, "cpuid-args-leaf-0-indexed-1");
+	check_errno(ioctl(t.vm, HYVM_SET_CPUID, &tab), ENOTTY, "cpuid-args-on-vm-fd");
+	check_errno(ioctl(t.vcpu, _IOW(HYVM_IOCTL_TYPE, 0x25, int), &tab), ENOTTY,
+		    "cpuid-args-wrong-size");
+	test_vm_destroy(&t);
+}
+
 /* The process unmaps guest RAM and closes the VM fd; the guest still runs
  * on the pinned pages through its vCPU fd. */
 static void test_unmap_while_alive(void)
@@ -263,6 +307,7 @@ int main(void)
 	test_device();
 	test_map_ram();
 	test_vcpu_args();
+	test_set_cpuid();
 	test_unmap_while_alive();
 	test_close_mid_run();
 	test_many_vms();

@@ -79,11 +79,11 @@ case "$VMXLINE" in
 	if /tests/hyvm_smoke --expect vmx; then :; else echo "FAIL hyvm_smoke: status $?"; fi
 	case "$VMXLINE" in
 	*"unrestricted guest)")
-		for t in hyvm_run hyvm_abuse; do
+		for t in hyvm_run hyvm_abuse hyvm_cpuid_msr; do
 			echo "== $t"
 			/tests/$t || echo "FAIL $t: exit status $?"
 		done ;;
-	*)	echo "SKIP hyvm_run hyvm_abuse: their guests start in real mode" ;;
+	*)	echo "SKIP hyvm_run hyvm_abuse hyvm_cpuid_msr: their guests start in real mode" ;;
 	esac
 	case "$VMXLINE" in
 	*"unrestricted guest)")

@@ -123,16 +123,6 @@ static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
 	lim.long_mode = !caps.cannot[NEED_LONG_MODE];
 	if (cpu_model_build(name, &lim, &model, err, errlen) < 0)
 		return -1;
-	if (!vm->engine->set_cpuid) {
-		/* transitional: an engine without the op answers CPUID itself,
-		 * which is acceptable only for the default model */
-		if (strcmp(name, CPU_MODEL_DEFAULT)) {
-			snprintf(err, errlen, "engine %s cannot apply CPU model %s",
-				 vm->engine->name, name);
-			return -1;
-		}
-		return 0;
-	}
 	return vm->engine->set_cpuid(vm->vcpu, &model.cpuid, err, errlen);
 }
 

@@ -371,6 +371,17 @@ int hyvm_engine_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state 
 	return 0;
 }
 
+/* The engine op set_cpuid: the CPU model's table, answered by hyvm.ko
+ * from now on (HYVM_SET_CPUID, API version 2); it also decides which
+ * MSRs the guest has. */
+int hyvm_engine_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table *t,
+			  char *err, size_t errlen)
+{
+	if (ioctl(vcpu->fd, HYVM_SET_CPUID, t) < 0)
+		return sys_err(vcpu->vm, err, errlen, "HYVM_SET_CPUID");
+	return 0;
+}
+
 int hyvm_engine_inject_irq(struct engine_vcpu *vcpu, uint8_t vector)
 {
 	return ioctl(vcpu->fd, HYVM_INJECT_IRQ, (unsigned long)vector) < 0 ? -1 : 0;

@@ -68,6 +68,8 @@ int hyvm_engine_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit);
 int hyvm_engine_get_state(struct engine_vcpu *vcpu, struct hyvm_cpu_state *st);
 int hyvm_engine_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *st,
 			  char *err, size_t errlen);
+int hyvm_engine_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table *t,
+			  char *err, size_t errlen);
 int hyvm_engine_inject_irq(struct engine_vcpu *vcpu, uint8_t vector);
 void hyvm_engine_request_irq_window(struct engine_vcpu *vcpu, bool on);
 void hyvm_engine_kick(struct engine_vcpu *vcpu);
@@ -82,6 +84,7 @@ void hyvm_engine_vm_destroy(struct engine_vm *vm);
 	.vcpu_run = hyvm_engine_vcpu_run,				\
 	.get_state = hyvm_engine_get_state,				\
 	.set_state = hyvm_engine_set_state,				\
+	.set_cpuid = hyvm_engine_set_cpuid,				\
 	.inject_irq = hyvm_engine_inject_irq,				\
 	.request_irq_window = hyvm_engine_request_irq_window,		\
 	.kick = hyvm_engine_kick,					\
