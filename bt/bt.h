@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <Zydis/Zydis.h>
 #include <hyvm/cpu_state.h>
+#include <hyvm/x86.h>
 #include "bt/bt_stats.h"
 
 #define BT_JC_BITS	16
@@ -32,36 +33,8 @@
 /* views: supervisor + user, for each cached address space (mmu.h) */
 #define BT_VIEW_BYTES	((1ull << 32) * 2 * 4)
 
-#define EFL_CF	0x0001u
-#define EFL_PF	0x0004u
-#define EFL_AF	0x0010u
-#define EFL_ZF	0x0040u
-#define EFL_SF	0x0080u
-#define EFL_TF	0x0100u
-#define EFL_IF	0x0200u
-#define EFL_DF	0x0400u
-#define EFL_OF	0x0800u
-#define EFL_IOPL 0x3000u
-#define EFL_NT	0x4000u
-#define EFL_RF	0x10000u
-#define EFL_VM	0x20000u
-#define EFL_AC	0x40000u
-#define EFL_ID	0x200000u
 /* Flags that live in host RFLAGS while translated code runs. */
-#define EFL_LIVE (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF | EFL_DF)
-
-#define CR0_PE	0x1u
-#define CR0_WP	0x10000u
-#define CR0_PG	0x80000000u
-#define CR4_PSE	0x10u
-#define CR4_PAE	0x20u
-
-/* Exception vectors (SDM Vol. 3, 6.3.1). */
-enum {
-	VEC_DE = 0, VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6,
-	VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
-	VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17,
-};
+#define BT_EFLAGS_LIVE (EFLAGS_ARITH | EFLAGS_DF)
 
 enum bt_exit_kind {
 	BT_EXIT_BRANCH,		/* direct branch to target_eip; chainable */

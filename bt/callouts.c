@@ -24,7 +24,7 @@ static bool need_cpl0(struct bt_cpu *cpu)
 
 static bool iopl_ok(const struct bt_cpu *cpu)
 {
-	return guest_cpl(cpu) <= ((cpu->eflags & EFL_IOPL) >> 12);
+	return guest_cpl(cpu) <= ((cpu->eflags & EFLAGS_IOPL) >> 12);
 }
 
 static void raise_ud(struct bt_cpu *cpu)
@@ -36,15 +36,15 @@ static void raise_ud(struct bt_cpu *cpu)
 /* POPF/IRET: which flags a given privilege may change (SDM POPF). */
 uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigned opsize)
 {
-	uint32_t can = EFL_LIVE | EFL_TF | EFL_NT | EFL_AC | EFL_ID;
+	uint32_t can = BT_EFLAGS_LIVE | EFLAGS_TF | EFLAGS_NT | EFLAGS_AC | EFLAGS_ID;
 
 	if (guest_cpl(cpu) == 0)
-		can |= EFL_IOPL | EFL_IF;
+		can |= EFLAGS_IOPL | EFLAGS_IF;
 	else if (iopl_ok(cpu))
-		can |= EFL_IF;
+		can |= EFLAGS_IF;
 	if (opsize == 2)
 		can &= 0xffff;
-	return ((old & ~can) | (v & can) | 0x2) & ~EFL_RF;
+	return ((old & ~can) | (v & can) | 0x2) & ~EFLAGS_RF;
 }
 
 static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
@@ -97,7 +97,7 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 	bool rep = d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
 	unsigned size = d->insn.operand_width / 8;
 	uint16_t port = (uint16_t)cpu->gpr[HYVM_RDX];
-	int step = (cpu->eflags & EFL_DF) ? -(int)size : (int)size;
+	int step = (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
 
 	if (!iopl_ok(cpu)) {
 		guest_exception(cpu, VEC_GP, true, 0);
@@ -151,7 +151,7 @@ void callout_complete_io(struct bt_cpu *cpu)
 	bool rep = cpu->io.reg_is_string & 2;
 	if (mem_write(cpu, (uint32_t)cpu->arch.seg[HYVM_ES].base + cpu->gpr[HYVM_RDI], &v, size))
 		return;	/* #PF raised at the INS; the port was read anyway */
-	cpu->gpr[HYVM_RDI] += (cpu->eflags & EFL_DF) ? -(int)size : (int)size;
+	cpu->gpr[HYVM_RDI] += (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
 	if (rep)
 		cpu->gpr[HYVM_RCX]--;
 	if (!rep || cpu->gpr[HYVM_RCX] == 0)
@@ -327,7 +327,7 @@ static void do_int(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 		guest_interrupt(cpu, VEC_BP, true, next);
 		break;
 	case ZYDIS_MNEMONIC_INTO:
-		if (cpu->eflags & EFL_OF)
+		if (cpu->eflags & EFLAGS_OF)
 			guest_interrupt(cpu, VEC_OF, true, next);
 		else
 			cpu->eip = next;
@@ -374,17 +374,17 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 			break;
 		}
 		if (d.insn.mnemonic == ZYDIS_MNEMONIC_CLI) {
-			cpu->eflags &= ~EFL_IF;
+			cpu->eflags &= ~EFLAGS_IF;
 		} else {
-			if (!(cpu->eflags & EFL_IF))
+			if (!(cpu->eflags & EFLAGS_IF))
 				cpu->intr_shadow = HYVM_INTR_SHADOW_STI;
-			cpu->eflags |= EFL_IF;
+			cpu->eflags |= EFLAGS_IF;
 		}
 		cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
 		cpu->stats.callout_flags++;
-		if (stack_push(cpu, cpu->eflags & ~(EFL_VM | EFL_RF), d.insn.operand_width / 8) == 0)
+		if (stack_push(cpu, cpu->eflags & ~(EFLAGS_VM | EFLAGS_RF), d.insn.operand_width / 8) == 0)
 			cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: {

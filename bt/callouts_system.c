@@ -58,7 +58,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 	uint32_t eip, cs, fl, esp = 0, ss = 0;
 	unsigned cpl = guest_cpl(cpu);
 
-	if (!(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & (EFL_NT | EFL_VM)) || size != 4) {
+	if (!(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) || size != 4) {
 		cpu->stats.ud_unsupported++;
 		guest_exception(cpu, VEC_GP, true, 0);	/* task return / v86: not supported */
 		return;
@@ -67,7 +67,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		return;
 	cs &= 0xffff;
 	unsigned rpl = cs & 3;
-	if (rpl < cpl || (fl & EFL_VM)) {
+	if (rpl < cpl || (fl & EFLAGS_VM)) {
 		guest_exception(cpu, VEC_GP, true, cs & ~3u);
 		return;
 	}
@@ -129,7 +129,7 @@ static void do_sysenter(struct bt_cpu *cpu)
 	}
 	flat_segment(&cpu->arch.seg[HYVM_CS], cs & ~3u, true, 0);
 	flat_segment(&cpu->arch.seg[HYVM_SS], (cs & ~3u) + 8, false, 0);
-	cpu->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
+	cpu->eflags &= ~(EFLAGS_VM | EFLAGS_IF | EFLAGS_RF);
 	cpu->gpr[HYVM_RSP] = (uint32_t)cpu->arch.sysenter_esp;
 	cpu->eip = (uint32_t)cpu->arch.sysenter_eip;
 	cpu->stats.callout_int++;
@@ -181,7 +181,7 @@ static void do_segment_query(struct bt_cpu *cpu, const struct bt_insn *d, uint32
 		if (ok && m == ZYDIS_MNEMONIC_LAR)
 			reg_write(cpu, d->ops[0].reg.value, (uint32_t)(desc >> 32) & 0x00f0ff00u);
 	}
-	cpu->eflags = (cpu->eflags & ~EFL_ZF) | (ok ? EFL_ZF : 0);
+	cpu->eflags = (cpu->eflags & ~EFLAGS_ZF) | (ok ? EFLAGS_ZF : 0);
 	cpu->eip = next;
 }
 

@@ -16,9 +16,6 @@
 #include "bt/mmio.h"
 #include "bt/mmu.h"
 
-#define EFER_LME	(1u << 8)	/* long mode enable */
-#define EFER_LMA	(1u << 10)	/* long mode active */
-
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
@@ -95,7 +92,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	bool fpu = cpu->fpu_live;
 
 	set_view(cpu);
-	cpu->host_flags = (cpu->eflags & EFL_LIVE) | 0x2;
+	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	if (fpu) {
 		fxsave(host_fx);
 		fxrstor(cpu->fx_guest);
@@ -107,7 +104,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 		fxsave(cpu->fx_guest);
 		fxrstor(host_fx);
 	}
-	cpu->eflags = (cpu->eflags & ~EFL_LIVE) | ((uint32_t)cpu->host_flags & EFL_LIVE);
+	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 }
 
 /*
@@ -214,7 +211,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	memset(exit, 0, sizeof(*exit));
 	exit->error.last_vector = 0xff;
 	for (;;) {
-		bool irq_ok = (cpu->eflags & EFL_IF) && !cpu->intr_shadow;
+		bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow;
 
 		if (cpu->shutdown) {
 			exit->kind = EXIT_SHUTDOWN;
@@ -341,8 +338,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 out:
 	cpu->single_pending = (uint8_t)single;
 	exit->rip = cpu->eip;
-	exit->irq_window_open = (cpu->eflags & EFL_IF) && !cpu->intr_shadow && !cpu->halted;
+	exit->irq_window_open = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->halted;
 	if (exit->kind == EXIT_HLT)
-		exit->irq_window_open = (cpu->eflags & EFL_IF) != 0;
+		exit->irq_window_open = (cpu->eflags & EFLAGS_IF) != 0;
 	return exit->kind == EXIT_ERROR ? -1 : 0;
 }

@@ -174,7 +174,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 	for (int i = 0; i < 8; i++)
 		cpu->gpr[i] = (uint32_t)st->gpr[i];
 	cpu->eip = (uint32_t)st->rip;
-	cpu->eflags = ((uint32_t)st->rflags | 0x2) & ~EFL_RF;
+	cpu->eflags = ((uint32_t)st->rflags | 0x2) & ~EFLAGS_RF;
 	cpu->halted = st->halted;
 	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
 	cpu->shutdown = false;

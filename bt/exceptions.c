@@ -210,9 +210,9 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	cpu->arch.seg[HYVM_CS] = cs;
 	cpu->gpr[HYVM_RSP] = esp;
 	cpu->eip = target;
-	cpu->eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
+	cpu->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
 	if (type == GATE_INT32)
-		cpu->eflags &= ~EFL_IF;
+		cpu->eflags &= ~EFLAGS_IF;
 	cpu->halted = false;
 	return 0;
 undo:

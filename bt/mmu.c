@@ -7,14 +7,6 @@
 #include "bt/bt.h"
 #include "bt/mmu.h"
 
-#define PTE_P	0x001u
-#define PTE_W	0x002u
-#define PTE_U	0x004u
-#define PTE_A	0x020u
-#define PTE_D	0x040u
-#define PTE_PS	0x080u
-#define EFER_NXE (1u << 11)
-
 static uint8_t *phys_ptr(struct bt_vm *vm, uint64_t phys, unsigned size)
 {
 	return phys + size <= vm->ram_size ? vm->ram + phys : NULL;

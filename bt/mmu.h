@@ -12,11 +12,6 @@ struct bt_vm;
 #define MMU_WRITE	0x1
 #define MMU_FETCH	0x2
 
-/* Page-fault error code bits (SDM Vol. 3, 4.7). */
-#define PFERR_P	0x1
-#define PFERR_W	0x2
-#define PFERR_U	0x4
-
 struct mmu_walk {
 	uint32_t phys;		/* of the byte */
 	bool writable;		/* the guest tables allow writes for this access */

@@ -58,7 +58,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 		cpu->eip = b->eip;
 		cpu->exit_desc = (uintptr_t)&cpu->vm->tc->rt.request_desc;
 		g[REG_RIP] = (greg_t)(uintptr_t)cpu->vm->tc->rt.fault_exit;
-		g[REG_EFL] &= ~(greg_t)(EFL_DF | EFL_TF | EFL_AC);
+		g[REG_EFL] &= ~(greg_t)(EFLAGS_DF | EFLAGS_TF | EFLAGS_AC);
 		return;
 	}
 	if (!m) {
@@ -84,7 +84,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 	cpu->fault_eip = m->eip;
 	cpu->exit_desc = (uintptr_t)&cpu->vm->tc->rt.fault_desc;
 	g[REG_RIP] = (greg_t)(uintptr_t)cpu->vm->tc->rt.fault_exit;
-	g[REG_EFL] &= ~(greg_t)(EFL_DF | EFL_TF | EFL_AC);
+	g[REG_EFL] &= ~(greg_t)(EFLAGS_DF | EFLAGS_TF | EFLAGS_AC);
 }
 
 int signals_install(char *err, size_t errlen)

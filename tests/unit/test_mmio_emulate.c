@@ -5,14 +5,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <hyvm/x86.h>
 #include "unit.h"
 #include "emul/mmio_emulate.h"
 
 #define RAM_SIZE	(4u << 20)
 #define CODE		0x1000u
 #define MMIO		0xe0000000u
-#define CR0_PE		1ULL
-#define CR0_PG		(1ULL << 31)
 
 static uint8_t *ram;
 static struct guest_mem mem;

@@ -6,29 +6,9 @@
 #include <string.h>
 #include "emul/guest_walk.h"
 
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_US		(1ULL << 2)
-#define PTE_A		(1ULL << 5)
-#define PTE_D		(1ULL << 6)
-#define PTE_PS		(1ULL << 7)
-#define PTE_NX		(1ULL << 63)
+#include <hyvm/x86.h>
+
 #define ADDR_MASK	0x000ffffffffff000ULL
-
-#define CR0_PE		(1ULL << 0)
-#define CR0_WP		(1ULL << 16)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PSE		(1ULL << 4)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
-#define RFLAGS_VM	(1ULL << 17)
-
-/* #PF error code bits (APM 8.4.2) */
-#define PF_P		(1u << 0)
-#define PF_W		(1u << 1)
-#define PF_U		(1u << 2)
-#define PF_I		(1u << 4)
 
 int guest_mem_add(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size)
 {
@@ -57,7 +37,7 @@ unsigned guest_cpl(const struct hyvm_cpu_state *st)
 {
 	if (!(st->cr0 & CR0_PE))
 		return 0;
-	if (st->rflags & RFLAGS_VM)
+	if (st->rflags & EFLAGS_VM)
 		return 3;
 	return hyvm_seg_dpl(&st->seg[HYVM_SS]);
 }
@@ -111,9 +91,9 @@ enum gm_result guest_translate(const struct guest_mem *m, const struct hyvm_cpu_
 	struct walk w = { .m = m };
 	bool user = guest_cpl(st) == 3, write = how == GM_WRITE;
 	bool nxe = st->efer & EFER_NXE;
-	uint64_t e = 0, allowed = PTE_RW | PTE_US, nx = 0, base;
-	uint32_t err = (write ? PF_W : 0) | (user ? PF_U : 0) |
-		       (how == GM_FETCH && nxe ? PF_I : 0);
+	uint64_t e = 0, allowed = PTE_W | PTE_U, nx = 0, base;
+	uint32_t err = (write ? PFERR_W : 0) | (user ? PFERR_U : 0) |
+		       (how == GM_FETCH && nxe ? PFERR_I : 0);
 	int level;		/* 2-level, 3-level PAE or 4-level */
 	unsigned shift;
 
@@ -172,10 +152,10 @@ enum gm_result guest_translate(const struct guest_mem *m, const struct hyvm_cpu_
 		base = e & ADDR_MASK;
 	}
 check:
-	err |= PF_P;
-	if (user && !(allowed & PTE_US))
+	err |= PFERR_P;
+	if (user && !(allowed & PTE_U))
 		goto fault;
-	if (write && !(allowed & PTE_RW) && (user || (st->cr0 & CR0_WP)))
+	if (write && !(allowed & PTE_W) && (user || (st->cr0 & CR0_WP)))
 		goto fault;
 	if (how == GM_FETCH && nx)
 		goto fault;

@@ -2,6 +2,7 @@
  * attributes into fields; hyvm keeps them packed as in the descriptor. */
 #include <stddef.h>
 #include <string.h>
+#include <hyvm/x86.h>
 #include "engines/kvm/kvm_state.h"
 
 void kvm_segment_from_hyvm(struct kvm_segment *k, const struct hyvm_segment *h)
@@ -195,17 +196,6 @@ void state_from_kvm_events(struct hyvm_cpu_state *st, const struct kvm_vcpu_even
 		ev->vector = 2;
 	}
 }
-
-#define MSR_IA32_SYSENTER_CS	0x174
-#define MSR_IA32_SYSENTER_ESP	0x175
-#define MSR_IA32_SYSENTER_EIP	0x176
-#define MSR_IA32_PAT		0x277
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_KERNEL_GS_BASE	0xc0000102
-#define MSR_IA32_TSC		0x10
 
 struct msr_field { __u32 index; size_t offset; };
 
