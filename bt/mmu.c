@@ -1,136 +1,49 @@
 /*
- * Guest page walks: 2-level 4K/4M and PAE 4K/2M, with A and D set as the
- * hardware's walker sets them. The shadow (shadow.c) fills views from
- * these walks and remembers which entries each mapping came from.
+ * bt's view of the guest page walk: the shared walker (x86/page_walk.c)
+ * over bt's RAM, and #PF delivery for the callers that want it. The
+ * shadow (shadow.c) fills views from these walks and remembers which
+ * entries each mapping came from.
  */
 #include <string.h>
 #include "bt/bt.h"
 #include "bt/mmu.h"
+#include "x86/page_walk.h"
 
-static uint8_t *phys_ptr(struct bt_vm *vm, uint64_t phys, unsigned size)
+/* bt's CPUID has no leaf 0x80000008: MAXPHYADDR is 36 (SDM Vol. 3A, 4.1.4). */
+#define BT_MAXPHYADDR 36
+
+static uint8_t *table_ptr(void *opaque, uint64_t gpa, unsigned len)
 {
-	return phys + size <= vm->ram_size ? vm->ram + phys : NULL;
-}
+	struct bt_vm *vm = opaque;
 
-/* Reads an entry, sets bits in it (A, D) the way the CPU's walker does. */
-static bool entry_read(struct bt_vm *vm, uint64_t phys, bool wide, uint64_t *val)
-{
-	uint8_t *p = phys_ptr(vm, phys, wide ? 8 : 4);
-
-	if (!p)
-		return false;
-	if (wide)
-		memcpy(val, p, 8);
-	else {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		*val = v;
-	}
-	return true;
-}
-
-static void entry_set(struct bt_vm *vm, uint64_t phys, uint32_t bits)
-{
-	uint8_t *p = phys_ptr(vm, phys, 4);
-	uint32_t v;
-
-	if (!p)
-		return;
-	memcpy(&v, p, 4);
-	if ((v & bits) != bits) {
-		v |= bits;
-		memcpy(p, &v, 4);
-	}
+	return gpa + len <= vm->ram_size ? vm->ram + gpa : NULL;
 }
 
 int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
 {
-	struct bt_vm *vm = cpu->vm;
-	bool pae = cpu->arch.cr4 & CR4_PAE;
-	bool write = access & MMU_WRITE;
-	uint32_t err = (write ? PFERR_W : 0) | (user ? PFERR_U : 0) |
-		       ((access & MMU_FETCH) && pae && (cpu->arch.efer & EFER_NXE) ? 0x10 : 0);
-	uint64_t e, addr[3];
-	unsigned levels = 0;
-	uint32_t pdpte_at = 0;
-	bool allow_w = true, allow_u = true, nx = false;
-	uint64_t frame;
-	uint32_t large = 0;
+	struct pw_context ctx = {
+		.cr0 = cpu->arch.cr0, .cr3 = cpu->arch.cr3, .cr4 = cpu->arch.cr4,
+		.efer = cpu->arch.efer, .maxphyaddr = BT_MAXPHYADDR,
+		.table_ptr = table_ptr, .opaque = cpu->vm,
+	};
+	enum pw_access how = access & MMU_WRITE ? PW_WRITE : access & MMU_FETCH ? PW_FETCH : PW_READ;
+	struct pw_result r;
 
+	page_walk(&ctx, lin, how, user, &r);
 	memset(w, 0, sizeof(*w));
-	if (pae) {
-		uint64_t pdpte_addr = (cpu->arch.cr3 & ~0x1full) + ((lin >> 30) & 3) * 8;
-		if (!entry_read(vm, pdpte_addr, true, &e) || !(e & PTE_P))
-			goto fault;
-		pdpte_at = (uint32_t)pdpte_addr;
-		uint64_t pde_addr = (e & 0xffffff000ull) + ((lin >> 21) & 0x1ff) * 8;
-		if (!entry_read(vm, pde_addr, true, &e) || !(e & PTE_P))
-			goto fault;
-		addr[levels++] = pde_addr;
-		allow_w &= !!(e & PTE_W);
-		allow_u &= !!(e & PTE_U);
-		nx |= (e >> 63) & 1;
-		if (e & PTE_PS) {
-			large = 2u << 20;
-			frame = (e & 0xfffe00000ull) | (lin & 0x1fffff);
-		} else {
-			uint64_t pte_addr = (e & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
-			if (!entry_read(vm, pte_addr, true, &e) || !(e & PTE_P))
-				goto fault;
-			addr[levels++] = pte_addr;
-			allow_w &= !!(e & PTE_W);
-			allow_u &= !!(e & PTE_U);
-			nx |= (e >> 63) & 1;
-			frame = (e & 0xffffff000ull) | (lin & 0xfff);
-		}
-		if (!(cpu->arch.efer & EFER_NXE))
-			nx = false;
-	} else {
-		uint64_t pde_addr = (cpu->arch.cr3 & ~0xfffull) + (lin >> 22) * 4;
-		if (!entry_read(vm, pde_addr, false, &e) || !(e & PTE_P))
-			goto fault;
-		addr[levels++] = pde_addr;
-		allow_w &= !!(e & PTE_W);
-		allow_u &= !!(e & PTE_U);
-		if ((e & PTE_PS) && (cpu->arch.cr4 & CR4_PSE)) {
-			large = 4u << 20;
-			frame = (e & 0xffc00000u) | (lin & 0x3fffff);
-		} else {
-			uint64_t pte_addr = (e & 0xfffff000u) + ((lin >> 12) & 0x3ff) * 4;
-			if (!entry_read(vm, pte_addr, false, &e) || !(e & PTE_P))
-				goto fault;
-			addr[levels++] = pte_addr;
-			allow_w &= !!(e & PTE_W);
-			allow_u &= !!(e & PTE_U);
-			frame = (e & 0xfffff000u) | (lin & 0xfff);
-		}
+	if (r.status != PW_OK) {
+		/* a table outside RAM reads as a not-present entry here */
+		w->error = r.error;
+		return -1;
 	}
-	err |= PFERR_P;
-	if (user && !allow_u)
-		goto fault;
-	if (write && !allow_w && (user || (cpu->arch.cr0 & CR0_WP)))
-		goto fault;
-	if ((access & MMU_FETCH) && nx)
-		goto fault;
-	/* the last entry read is the leaf; everything on the way gets A */
-	for (unsigned i = 0; i < levels; i++)
-		entry_set(vm, addr[i], PTE_A | (write && i == levels - 1 ? PTE_D : 0));
-	w->phys = (uint32_t)frame;
-	w->writable = allow_w || (!user && !(cpu->arch.cr0 & CR0_WP));
-	w->dirty = write || (e & PTE_D);
-	w->large_size = large;
-	w->large_base = large ? lin & ~(large - 1) : 0;
+	w->phys = r.phys;
+	w->writable = r.writable;
+	w->dirty = r.dirty;
 	/* the entries this translation depends on, for the shadow's write
 	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
-	w->nentries = 0;
-	if (pdpte_at)
-		w->entry[w->nentries++] = pdpte_at;
-	for (unsigned i = 0; i < levels; i++)
-		w->entry[w->nentries++] = (uint32_t)addr[i];
+	for (unsigned i = 0; i < r.nentries && i < 3; i++)
+		w->entry[w->nentries++] = (uint32_t)r.entry[i];
 	return 0;
-fault:
-	w->error = err;
-	return -1;
 }
 
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
@@ -146,6 +59,9 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		}
 		return -1;
 	}
-	*phys = w.phys;
+	/* Above 4 GiB (PSE-36, PAE) is never RAM or a device here: give
+	 * the top page, which reads as open bus, rather than a wrapped
+	 * address that would alias RAM. */
+	*phys = w.phys > UINT32_MAX ? 0xfffff000u | (uint32_t)(w.phys & 0xfff) : (uint32_t)w.phys;
 	return 0;
 }

@@ -13,18 +13,17 @@ struct bt_vm;
 #define MMU_FETCH	0x2
 
 struct mmu_walk {
-	uint32_t phys;		/* of the byte */
+	uint64_t phys;		/* of the byte (PSE-36 and PAE reach above 4 GiB) */
 	bool writable;		/* the guest tables allow writes for this access */
 	bool dirty;		/* D already set */
-	uint32_t large_base;	/* 4M/2M page: linear base; 0 else */
-	uint32_t large_size;
 	uint32_t error;		/* #PF error code if it failed */
 	uint32_t entry[3];	/* physical addresses of the entries used (PDPTE, PDE, PTE) */
 	unsigned nentries;
 };
 
-/* Walks the guest page tables (2-level 4K/4M, or PAE 4K/2M); sets A, and D
- * for writes, as the hardware would. 0 on success. */
+/* Walks the guest page tables (2-level 4K/4M, or PAE 4K/2M) with the
+ * shared walker (x86/page_walk.h); sets A, and D for writes, as the
+ * hardware would. 0 on success; -1 with w->error on a #PF, not raised. */
 int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 	     struct mmu_walk *w);
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
