@@ -46,6 +46,7 @@ enum bt_exit_kind {
 };
 
 struct bt_block;
+struct bt_mmio;
 struct bt_insn;
 
 /* One per block exit stub; translated code leaves its address in r11. */
@@ -148,16 +149,8 @@ struct bt_cpu {
 		uint32_t next_eip;
 		uint8_t data[4096];
 	} io;
-	/* MMIO read in flight */
-	struct {
-		bool pending_read;
-		bool sign;
-		uint8_t reg;
-		uint8_t size;
-		ZydisRegister dst;
-		uint32_t next_eip;
-		uint8_t data[8];	/* exit->mmio.data points here (engine-owned) */
-	} mmio;
+	/* an instruction outside RAM the emulator is finishing (mmio.c) */
+	struct bt_mmio *mmio;
 
 	struct bt_vm *vm;
 	struct bt_stats stats;
@@ -304,7 +297,7 @@ int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
 int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
 void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
 void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
-static inline unsigned guest_cpl(const struct bt_cpu *cpu)
+static inline unsigned bt_cpl(const struct bt_cpu *cpu)
 {
 	return cpu->arch.seg[HYVM_CS].selector & 3;
 }

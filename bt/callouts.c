@@ -10,13 +10,14 @@
 #include "bt/bt.h"
 #include "bt/callouts.h"
 #include "bt/decode.h"
+#include "bt/mmio.h"
 #include "bt/mmu.h"
 #include "bt/operands.h"
 #include "engines/engine.h"
 
 static bool need_cpl0(struct bt_cpu *cpu)
 {
-	if (guest_cpl(cpu) == 0)
+	if (bt_cpl(cpu) == 0)
 		return true;
 	guest_exception(cpu, VEC_GP, true, 0);
 	return false;
@@ -24,7 +25,7 @@ static bool need_cpl0(struct bt_cpu *cpu)
 
 static bool iopl_ok(const struct bt_cpu *cpu)
 {
-	return guest_cpl(cpu) <= ((cpu->eflags & EFLAGS_IOPL) >> 12);
+	return bt_cpl(cpu) <= ((cpu->eflags & EFLAGS_IOPL) >> 12);
 }
 
 static void raise_ud(struct bt_cpu *cpu)
@@ -38,7 +39,7 @@ uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigne
 {
 	uint32_t can = BT_EFLAGS_LIVE | EFLAGS_TF | EFLAGS_NT | EFLAGS_AC | EFLAGS_ID;
 
-	if (guest_cpl(cpu) == 0)
+	if (bt_cpl(cpu) == 0)
 		can |= EFLAGS_IOPL | EFLAGS_IF;
 	else if (iopl_ok(cpu))
 		can |= EFLAGS_IF;
@@ -356,7 +357,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		 !got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
 		/* a fetch that ran into a missing page faults there; else #UD */
 		if (got < sizeof(bytes) &&
-		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, guest_cpl(cpu) == 3, &phys, true))
+		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, bt_cpl(cpu) == 3, &phys, true))
 			return CALLOUT_DONE;
 		raise_ud(cpu);
 		return CALLOUT_DONE;
@@ -421,8 +422,9 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		if (c0 == ZYDIS_REGCLASS_CONTROL || c0 == ZYDIS_REGCLASS_DEBUG ||
 		    c1 == ZYDIS_REGCLASS_CONTROL || c1 == ZYDIS_REGCLASS_DEBUG)
 			do_mov_cr(cpu, &d, next);
-		else
-			raise_ud(cpu);	/* a move the translator could not encode */
+		else if (bt_emulate_insn(cpu, exit))
+			return CALLOUT_EXIT;	/* a move the translator cannot encode
+						 * (AH..BH with an address >= 2 GiB) */
 		break;
 	}
 	case ZYDIS_MNEMONIC_CPUID:
@@ -430,7 +432,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_RDTSC:
-		if ((cpu->arch.cr4 & 0x4) && guest_cpl(cpu)) {
+		if ((cpu->arch.cr4 & 0x4) && bt_cpl(cpu)) {
 			guest_exception(cpu, VEC_GP, true, 0);
 			break;
 		}

@@ -80,7 +80,7 @@ static void far_transfer(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t n
 		if (mem_read(cpu, lin, &off, size) || mem_read(cpu, lin + size, &sel, 2))
 			return;
 	}
-	if (far_code_segment(cpu, (uint16_t)sel, guest_cpl(cpu), false, &cs))
+	if (far_code_segment(cpu, (uint16_t)sel, bt_cpl(cpu), false, &cs))
 		return;
 	if (d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) {
 		uint32_t esp = cpu->gpr[HYVM_RSP];
@@ -105,7 +105,7 @@ static void far_return(struct bt_cpu *cpu, const struct bt_insn *d)
 	if (stack_peek(cpu, 0, size, &eip) || stack_peek(cpu, 1, size, &sel))
 		return;
 	sel &= 0xffff;
-	unsigned rpl = sel & 3, cpl = guest_cpl(cpu);
+	unsigned rpl = sel & 3, cpl = bt_cpl(cpu);
 	if (rpl < cpl) {
 		guest_exception(cpu, VEC_GP, true, sel & ~3u);
 		return;

@@ -11,7 +11,7 @@
 
 static bool cpl0(struct bt_cpu *cpu)
 {
-	if (guest_cpl(cpu) == 0)
+	if (bt_cpl(cpu) == 0)
 		return true;
 	guest_exception(cpu, VEC_GP, true, 0);
 	return false;
@@ -56,7 +56,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 {
 	unsigned size = d->insn.operand_width / 8;
 	uint32_t eip, cs, fl, esp = 0, ss = 0;
-	unsigned cpl = guest_cpl(cpu);
+	unsigned cpl = bt_cpl(cpu);
 
 	if (!(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) || size != 4) {
 		cpu->stats.ud_unsupported++;
@@ -139,7 +139,7 @@ static void do_sysexit(struct bt_cpu *cpu)
 {
 	uint16_t cs = (uint16_t)cpu->arch.sysenter_cs;
 
-	if (guest_cpl(cpu) != 0 || !(cpu->arch.cr0 & CR0_PE) || !(cs & ~3u)) {
+	if (bt_cpl(cpu) != 0 || !(cpu->arch.cr0 & CR0_PE) || !(cs & ~3u)) {
 		guest_exception(cpu, VEC_GP, true, 0);
 		return;
 	}
@@ -167,7 +167,7 @@ static void do_segment_query(struct bt_cpu *cpu, const struct bt_insn *d, uint32
 		descriptor_to_segment(desc, (uint16_t)sel, &s);
 		unsigned dpl = hyvm_seg_dpl(&s), type = s.attrib & 0xf;
 		bool conforming = (s.attrib & HYVM_SEG_S) && (type & 0xc) == 0xc;
-		bool priv = conforming || (dpl >= guest_cpl(cpu) && dpl >= (sel & 3));
+		bool priv = conforming || (dpl >= bt_cpl(cpu) && dpl >= (sel & 3));
 		ok = priv;
 		if (m == ZYDIS_MNEMONIC_VERR)
 			ok = priv && (s.attrib & HYVM_SEG_S) && (!(type & 8) || (type & 2));

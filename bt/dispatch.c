@@ -24,14 +24,14 @@ static __thread uint64_t thread_gs_base;
 
 uint32_t cpu_mode_key(const struct bt_cpu *cpu)
 {
-	return guest_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0);
+	return bt_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0);
 }
 
 /* GS base = the view translated code uses: WRGSBASE where the kernel
  * allows it, else one arch_prctl, and only when it changes. */
 static void set_view(struct bt_cpu *cpu)
 {
-	int idx = (cpu->arch.cr0 & CR0_PG) && guest_cpl(cpu) == 3 ? 1 : 0;
+	int idx = (cpu->arch.cr0 & CR0_PG) && bt_cpl(cpu) == 3 ? 1 : 0;
 	uint64_t base = (uintptr_t)view_base(cpu->vm, idx);
 	static int fsgsbase = -1;
 
@@ -141,7 +141,7 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum singl
 	uint32_t first = cs_linear(cpu, b->eip), last_phys;
 	uint32_t last = first + (b->guest_len ? b->guest_len - 1 : 0);
 	if ((last >> 12) != (first >> 12) &&
-	    !mem_linear_to_phys(cpu, last, false, guest_cpl(cpu) == 3, &last_phys, false))
+	    !mem_linear_to_phys(cpu, last, false, bt_cpl(cpu) == 3, &last_phys, false))
 		view_protect_code_page(vm, last_phys >> 12);
 	return b;
 }
@@ -172,11 +172,11 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 		return false;
 	}
 	uint32_t lin = (uint32_t)(addr - cpu->view_base), phys;
-	bool user = guest_cpl(cpu) == 3;
+	bool user = bt_cpl(cpu) == 3;
 	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true))
 		return false;	/* #PF delivered */
 	if ((uint64_t)phys >= vm->ram_size)
-		return mmio_emulate(cpu, phys, exit);
+		return bt_emulate_insn(cpu, exit);
 	uint32_t page = phys >> 12;
 	if (cpu->fault_write && vm->code_pages[page]) {
 		tc_invalidate_phys_page(vm, page);
@@ -207,9 +207,10 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	enum single_kind single = cpu->single_pending;
 
 	callout_complete_io(cpu);
-	mmio_complete(cpu, exit);
 	memset(exit, 0, sizeof(*exit));
 	exit->error.last_vector = 0xff;
+	if (bt_emulate_resume(cpu, exit))
+		goto out;
 	for (;;) {
 		bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow;
 
@@ -260,7 +261,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		uint32_t phys;
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, guest_cpl(cpu) == 3, &phys, true)
+		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, bt_cpl(cpu) == 3, &phys, true)
 		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;

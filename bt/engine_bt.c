@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include "engines/engine.h"
 #include "bt/bt.h"
+#include "bt/mmio.h"
 #include "bt/mmu.h"
 
 struct engine_vm {
@@ -245,6 +246,7 @@ static void bt_vcpu_destroy(struct engine_vcpu *v)
 				(unsigned long long)st.counter[i].value);
 	}
 	v->cpu->vm->cpu = NULL;
+	bt_emulate_free(v->cpu);
 	munmap(v->cpu, sizeof(*v->cpu));
 	free(v);
 }

@@ -86,7 +86,7 @@ void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s)
 int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise)
 {
 	struct hyvm_segment *s = &cpu->arch.seg[seg];
-	unsigned cpl = guest_cpl(cpu);
+	unsigned cpl = bt_cpl(cpu);
 	uint64_t d;
 
 	if (!(sel & ~3u) && seg != HYVM_SS && seg != HYVM_CS) {
@@ -148,7 +148,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	unsigned type = (gate >> 40) & 0x1f, gate_dpl = (gate >> 45) & 3;
 	if (type != GATE_INT32 && type != GATE_TRAP32)
 		return -1;	/* task and 16-bit gates: not supported */
-	if (soft && gate_dpl < guest_cpl(cpu))
+	if (soft && gate_dpl < bt_cpl(cpu))
 		return -1;
 	if (!((gate >> 47) & 1)) {
 		f->vector = VEC_NP;
@@ -168,7 +168,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		return -1;
 	}
 	descriptor_set_accessed(cpu, sel, &cs);
-	unsigned cpl = guest_cpl(cpu);
+	unsigned cpl = bt_cpl(cpu);
 	unsigned new_cpl = (cs.attrib & 0x4) ? cpl : hyvm_seg_dpl(&cs);
 	struct hyvm_segment old_cs = cpu->arch.seg[HYVM_CS], old_ss = cpu->arch.seg[HYVM_SS];
 	uint32_t esp = cpu->gpr[HYVM_RSP], old_esp = esp;
@@ -242,7 +242,7 @@ void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
 
 	if (trace_exceptions())
 		fprintf(stderr, "bt: exception %d err %#x at eip %#x (cpl %u, cr2 %#llx)\n",
-			vector, has_err ? err : 0, cpu->eip, guest_cpl(cpu),
+			vector, has_err ? err : 0, cpu->eip, bt_cpl(cpu),
 			(unsigned long long)cpu->arch.cr2);
 
 	cpu->last_vector = (uint8_t)vector;

@@ -70,7 +70,7 @@ int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, boo
 static int mem_access(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
 		      bool raise)
 {
-	return mem_access_as(cpu, lin, buf, len, write, guest_cpl(cpu) == 3, raise);
+	return mem_access_as(cpu, lin, buf, len, write, bt_cpl(cpu) == 3, raise);
 }
 
 int mem_read(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len)

@@ -1,74 +1,126 @@
 /*
- * MMIO: translated code that touches a guest-physical address beyond RAM
- * faults (nothing is mapped there); the instruction is decoded again here
- * and, if it is a plain move, becomes one EXIT_MMIO. Device registers are
- * accessed with MOV/MOVZX/MOVSX in practice; anything else is reported.
+ * Accesses outside RAM: translated code that touches a guest-physical
+ * address beyond RAM faults (nothing is mapped there), and the faulting
+ * instruction is finished by the engine-agnostic instruction emulator
+ * (userspace/emul/mmio_emulate.c), the same one the hardware engines use
+ * for their MMIO exits: every form it knows (MOV, MOVZX/MOVSX, XCHG, ALU
+ * on memory, PUSH/POP, STOS/LODS/MOVS with REP) works on bt too. Each bus
+ * access becomes one EXIT_MMIO; the next vcpu_run resumes the emulator,
+ * and the finished state is copied back into the vCPU. The few moves the
+ * translator cannot encode (callouts.c) are finished the same way.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "bt/decode.h"
 #include "bt/mmio.h"
-#include "bt/operands.h"
+#include "emul/mmio_emulate.h"
 
-bool mmio_emulate(struct bt_cpu *cpu, uint32_t phys, struct vcpu_exit *exit)
+struct bt_mmio {
+	struct emul emul;
+	struct guest_mem mem;
+	bool in_progress;	/* an access is out with the VMM */
+};
+
+/* The emulator wrote guest RAM (MOVS from MMIO, PUSH of an MMIO value):
+ * translations of that page and shadow mappings built from it go. */
+static void ram_written(void *opaque, uint64_t gpa, uint64_t len)
 {
-	uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
-	unsigned got = 0;
-	struct bt_insn d;
-
-	mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got);
-	if (!got || decode_insn(&cpu->vm->decoder, bytes, got, &d))
-		goto unsupported;
-	ZydisMnemonic m = d.insn.mnemonic;
-	const ZydisDecodedOperand *dst = &d.ops[0], *src = &d.ops[1];
-	if (m == ZYDIS_MNEMONIC_MOV && dst->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-		uint32_t v;
-		if (operand_read(cpu, src, &v))
-			goto unsupported;
-		exit->kind = EXIT_MMIO;
-		exit->mmio.gpa = phys;
-		exit->mmio.size = (uint8_t)(dst->size / 8);
-		exit->mmio.write = true;
-		exit->mmio.data = cpu->mmio.data;
-		memcpy(exit->mmio.data, &v, 4);
-		cpu->eip += d.insn.length;
-		return true;
-	}
-	if ((m == ZYDIS_MNEMONIC_MOV || m == ZYDIS_MNEMONIC_MOVZX || m == ZYDIS_MNEMONIC_MOVSX) &&
-	    dst->type == ZYDIS_OPERAND_TYPE_REGISTER && src->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-		exit->kind = EXIT_MMIO;
-		exit->mmio.gpa = phys;
-		exit->mmio.size = (uint8_t)(src->size / 8);
-		exit->mmio.write = false;
-		exit->mmio.data = cpu->mmio.data;
-		memset(cpu->mmio.data, 0, sizeof(cpu->mmio.data));
-		cpu->mmio.pending_read = true;
-		cpu->mmio.reg = (uint8_t)(dst->reg.value - ZYDIS_REGISTER_NONE);
-		cpu->mmio.dst = dst->reg.value;
-		cpu->mmio.sign = m == ZYDIS_MNEMONIC_MOVSX;
-		cpu->mmio.size = exit->mmio.size;
-		cpu->mmio.next_eip = cpu->eip + d.insn.length;
-		return true;
-	}
-unsupported:
-	exit->kind = EXIT_ERROR;
-	snprintf(exit->error.msg, sizeof(exit->error.msg),
-		 "bt: MMIO at %#x by an instruction other than MOV (eip %#x)", phys, cpu->eip);
-	return true;
+	mem_note_phys_write(opaque, gpa, (unsigned)len);
 }
 
-void mmio_complete(struct bt_cpu *cpu, const struct vcpu_exit *exit)
+/* The architectural state the emulator starts from. Only registers and
+ * flags change in an emulated instruction; control registers and
+ * segments are read. No event: bt delivers its own at block boundaries. */
+static void state_for_emulator(const struct bt_cpu *cpu, struct hyvm_cpu_state *st)
 {
-	uint32_t v = 0;
+	*st = cpu->arch;
+	for (int i = 0; i < 8; i++)
+		st->gpr[i] = cpu->gpr[i];
+	st->rip = cpu->eip;
+	st->rflags = cpu->eflags;
+	st->interruptibility = cpu->intr_shadow;
+	memset(&st->event, 0, sizeof(st->event));
+}
 
-	if (!cpu->mmio.pending_read)
-		return;
-	cpu->mmio.pending_read = false;
-	memcpy(&v, exit->mmio.data, cpu->mmio.size);
-	if (cpu->mmio.sign && cpu->mmio.size == 1)
-		v = (uint32_t)(int32_t)(int8_t)v;
-	else if (cpu->mmio.sign && cpu->mmio.size == 2)
-		v = (uint32_t)(int32_t)(int16_t)v;
-	reg_write(cpu, cpu->mmio.dst, v);
-	cpu->eip = cpu->mmio.next_eip;
+/* The emulator's next step: true with exit filled (an access for the VMM,
+ * or an error), false when the instruction is done and the vCPU goes on. */
+static bool step(struct bt_cpu *cpu, enum emul_status s, struct vcpu_exit *exit)
+{
+	struct bt_mmio *m = cpu->mmio;
+	struct emul *e = &m->emul;
+
+	m->in_progress = s == EMUL_ACCESS;
+	switch (s) {
+	case EMUL_ACCESS:
+		if (e->acc.pio) {
+			exit->kind = EXIT_IO;
+			exit->io.port = (uint16_t)e->acc.addr;
+			exit->io.size = e->acc.size;
+			exit->io.write = e->acc.write;
+			exit->io.count = e->acc.count;
+			exit->io.data = e->acc.data;
+		} else {
+			exit->kind = EXIT_MMIO;
+			exit->mmio.gpa = e->acc.addr;
+			exit->mmio.size = e->acc.size;
+			exit->mmio.write = e->acc.write;
+			exit->mmio.data = e->acc.data;
+		}
+		return true;
+	case EMUL_DONE:
+		for (int i = 0; i < 8; i++)
+			cpu->gpr[i] = (uint32_t)e->st.gpr[i];
+		cpu->eip = (uint32_t)e->st.rip;
+		cpu->eflags = (uint32_t)e->st.rflags;
+		cpu->intr_shadow = (uint8_t)(e->st.interruptibility & 3);
+		if (e->st.event.type == HYVM_EVENT_EXCEPTION) {
+			/* a #PF on the instruction's other operand, RIP unchanged */
+			cpu->arch.cr2 = e->st.cr2;
+			if (e->st.event.vector == VEC_PF)
+				cpu->stats.page_faults_guest++;
+			guest_exception(cpu, e->st.event.vector, e->st.event.has_error_code,
+					e->st.event.error_code);
+		}
+		return false;
+	default:
+		exit->kind = EXIT_ERROR;
+		snprintf(exit->error.msg, sizeof(exit->error.msg), "bt: access outside RAM at eip %#x: %.120s",
+			 cpu->eip, e->err);
+		return true;
+	}
+}
+
+bool bt_emulate_insn(struct bt_cpu *cpu, struct vcpu_exit *exit)
+{
+	struct bt_vm *vm = cpu->vm;
+	struct hyvm_cpu_state st;
+
+	if (!cpu->mmio) {
+		cpu->mmio = calloc(1, sizeof(*cpu->mmio));
+		if (!cpu->mmio) {
+			exit->kind = EXIT_ERROR;
+			snprintf(exit->error.msg, sizeof(exit->error.msg), "bt: out of memory");
+			return true;
+		}
+	}
+	struct bt_mmio *m = cpu->mmio;
+	memset(&m->mem, 0, sizeof(m->mem));
+	guest_mem_add(&m->mem, 0, vm->ram, vm->ram_size);
+	m->mem.ram_written = ram_written;
+	m->mem.opaque = vm;
+	state_for_emulator(cpu, &st);
+	return step(cpu, emul_begin(&m->emul, &st, &m->mem, NULL, 0), exit);
+}
+
+bool bt_emulate_resume(struct bt_cpu *cpu, struct vcpu_exit *exit)
+{
+	if (!cpu->mmio || !cpu->mmio->in_progress)
+		return false;
+	return step(cpu, emul_resume(&cpu->mmio->emul), exit);
+}
+
+void bt_emulate_free(struct bt_cpu *cpu)
+{
+	free(cpu->mmio);
+	cpu->mmio = NULL;
 }

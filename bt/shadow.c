@@ -140,7 +140,7 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 {
 	struct bt_vm *vm = cpu->vm;
 	struct bt_shadow *sh = vm->shadow;
-	int view = guest_cpl(cpu) == 3 ? 1 : 0;
+	int view = bt_cpl(cpu) == 3 ? 1 : 0;
 	struct mmu_walk w;
 
 	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
@@ -291,7 +291,7 @@ static void note_trap(struct bt_cpu *cpu)
 	if (++sh->hot[h].traps < BT_PTW_CALLOUT_AFTER || sh->hot[h].callout)
 		return;
 	sh->hot[h].callout = true;
-	if (mem_linear_to_phys(cpu, lin, false, guest_cpl(cpu) == 3, &phys, false))
+	if (mem_linear_to_phys(cpu, lin, false, bt_cpl(cpu) == 3, &phys, false))
 		return;
 	struct bt_tc *tc = cpu->vm->tc;
 	for (unsigned i = 0; i < tc->nr_blocks; i++) {
@@ -315,7 +315,7 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	struct bt_vm *vm = cpu->vm;
 	struct shadow_trace *t = &vm->shadow->trace;
 	uint32_t page = phys >> 12;
-	int view = guest_cpl(cpu) == 3 ? 1 : 0;
+	int view = bt_cpl(cpu) == 3 ? 1 : 0;
 
 	if (trapped) {
 		cpu->stats.pt_write_traps++;
@@ -374,7 +374,7 @@ bool shadow_pt_callout(struct bt_cpu *cpu, const struct bt_insn *d)
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
 			continue;
 		uint32_t lin = operand_linear(cpu, o);
-		if (mem_linear_to_phys(cpu, lin, true, guest_cpl(cpu) == 3, &phys, true))
+		if (mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, true))
 			return false;		/* #PF delivered */
 		if ((uint64_t)phys < vm->ram_size && !vm->code_pages[phys >> 12] &&
 		    shadow_is_pt_page(vm, phys >> 12))

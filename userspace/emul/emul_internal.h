@@ -28,5 +28,8 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 enum step emul_operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
 			    uint64_t *val);
 uint64_t emul_source_value(struct emul *e, const ZydisDecodedOperand *o, unsigned bits);
+/* emul_stack.c */
+enum step emul_exec_push(struct emul *e);
+enum step emul_exec_pop(struct emul *e);
 
 #endif

@@ -166,6 +166,12 @@ static enum step bus(struct emul *e, uint64_t gpa, unsigned size, bool write, ui
 	return STEP_ACCESS;
 }
 
+static void note_ram_write(struct emul *e, uint64_t gpa, unsigned len)
+{
+	if (e->mem->ram_written)
+		e->mem->ram_written(e->mem->opaque, gpa, len);
+}
+
 enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool write,
 			uint64_t *val)
 {
@@ -187,10 +193,12 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 			return bus(e, gpa, size, write, val);
 		if (!val)
 			return STEP_OK;		/* a probe: is it there, writable? */
-		if (write)
+		if (write) {
 			memcpy(p, val, size);
-		else
+			note_ram_write(e, gpa, size);
+		} else {
 			memcpy(val, p, size);
+		}
 		return STEP_OK;
 	}
 	/* Split across two pages: both halves must be RAM. */
@@ -205,6 +213,8 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 	if (write) {
 		memcpy(p, val, first);
 		memcpy(p2, (uint8_t *)val + first, size - first);
+		note_ram_write(e, gpa, first);
+		note_ram_write(e, gpa2, size - first);
 	} else {
 		memcpy(val, p, first);
 		memcpy((uint8_t *)val + first, p2, size - first);

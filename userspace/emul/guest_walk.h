@@ -18,6 +18,10 @@
 struct guest_mem {
 	unsigned nr;
 	struct { uint64_t gpa, size; uint8_t *host; } slot[GUEST_MEM_MAX_SLOTS];
+	/* Optional: told of each RAM write the emulator makes, for an engine
+	 * that caches what RAM holds (bt: translations, shadow page tables). */
+	void (*ram_written)(void *opaque, uint64_t gpa, uint64_t len);
+	void *opaque;
 };
 
 /* -1 if the table is full or the slot is empty. */

@@ -267,6 +267,10 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_CMP:
 	case ZYDIS_MNEMONIC_TEST:
 		return exec_alu(e);
+	case ZYDIS_MNEMONIC_PUSH:
+		return emul_exec_push(e);
+	case ZYDIS_MNEMONIC_POP:
+		return emul_exec_pop(e);
 	default:
 		return emul_fail(e, "not an instruction the MMIO emulator handles");
 	}
