@@ -1,7 +1,8 @@
 /*
  * The binary translator's shared types: the per-vCPU context that
- * translated code reaches through r15, blocks, exit descriptors and the
- * functions the bt/ files offer one another.
+ * translated code reaches through r15, blocks, exit descriptors, the VM.
+ * Functions are declared in the header of the part that defines them
+ * (see the end of this file).
  *
  * Host register convention while translated code runs:
  *   rax rcx rdx rbx rbp rsi rdi  guest EAX ECX EDX EBX EBP ESI EDI (same
@@ -169,6 +170,23 @@ struct bt_cpu {
 #define BT_OFF(f) ((int32_t)offsetof(struct bt_cpu, f))
 #define BT_OFF_GPR(i) (BT_OFF(gpr) + 4 * (i))
 
+/* How memory (guest_mem.c, mmu.c, shadow.c) reaches the parts above it
+ * without including them; engine_bt.c sets them when it makes the VM. */
+struct bt_memory_hooks {
+	/* a guest #PF at lin (cpu: guest_page_fault) */
+	void (*page_fault)(struct bt_cpu *cpu, uint32_t lin, uint32_t error);
+	/* guest code on this physical page was written (translate:
+	 * tc_invalidate_phys_page) */
+	void (*code_page_written)(struct bt_vm *vm, uint32_t page);
+	/* the instruction at this physical address traps on page-table
+	 * writes too often: translate it again, as a callout (translate:
+	 * tc_invalidate_blocks_at) */
+	void (*retranslate_at)(struct bt_cpu *cpu, uint32_t phys);
+	/* a linear page of the current address space lost its mapping: the
+	 * jump cache must not jump there unchecked (translate: jc_drop_page) */
+	void (*mapping_dropped)(struct bt_cpu *cpu, uint32_t lin);
+};
+
 /* The VM: RAM, the 4 GiB view, the translation cache. */
 struct bt_vm {
 	int memfd;
@@ -182,121 +200,24 @@ struct bt_vm {
 	struct bt_tc *tc;
 	struct bt_cpu *cpu;
 	ZydisDecoder decoder;
+	struct bt_memory_hooks hooks;
 };
 
-/* --- emit.c: host code through Zydis's encoder --- */
-struct bt_emitter {
-	uint8_t *start, *pos, *end;
-	bool overflow;
-};
-void emit_init(struct bt_emitter *e, uint8_t *buf, size_t size);
-/* Encodes req at e->pos; false if it cannot (the caller gives #UD). */
-bool emit_request(struct bt_emitter *e, ZydisEncoderRequest *req);
-ZydisEncoderRequest emit_req(ZydisMnemonic m, int nops);
-ZydisEncoderOperand op_reg(ZydisRegister r);
-ZydisEncoderOperand op_imm(int64_t v);
-ZydisEncoderOperand op_mem(ZydisRegister base, ZydisRegister index, int scale,
-			   int64_t disp, int size);
-/* [r15 + offset], size bytes */
-ZydisEncoderOperand op_ctx(int32_t off, int size);
-bool emit2(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a,
-	   ZydisEncoderOperand b);
-bool emit1(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a);
-bool emit0(struct bt_emitter *e, ZydisMnemonic m);
-/* Relative jump/jcc with a rel32 field; returns the rel32 field. */
-uint8_t *emit_branch32(struct bt_emitter *e, ZydisMnemonic m);
-/* Short branch (loop, jecxz) with addr32; returns the rel8 field. */
-uint8_t *emit_branch8(struct bt_emitter *e, ZydisMnemonic m, bool addr32);
-void patch_rel32(uint8_t *site, const void *target);
-void patch_rel8(uint8_t *site, const void *target);
-ZydisRegister reg32(int n);
-ZydisRegister reg64(int n);
+/* Which part answers for what; each part's header says what it offers:
+ *   bt/memory.h, bt/mmu.h   memory: guest memory from C, the views, page
+ *                           walks, the shadow MMU. Includes no other part;
+ *                           reaches them through struct bt_memory_hooks.
+ *   bt/emit.h, bt/translator.h, bt/decode.h
+ *                           translation: decoding, host code, the
+ *                           translation cache. Uses memory only.
+ *   bt/cpu.h (+ callouts.h, operands.h, mmio.h)
+ *                           the CPU: dispatch, callouts, exceptions,
+ *                           signals. Uses both.
+ */
 
-/* --- runtime.c: entry, exit and lookup routines generated into the TC --- */
-struct bt_runtime {
-	void (*enter)(struct bt_cpu *cpu, const void *code);
-	uint8_t *common_exit;	/* r11 = exit descriptor */
-	uint8_t *fault_exit;	/* registers already saved by the handler */
-	uint8_t *indirect;	/* r13 = target eip */
-	uint8_t *jc_miss;	/* initial jump-cache host target */
-	struct bt_exit_desc miss_desc, fault_desc, request_desc;
-};
-int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
-
-/* --- tcache.c --- */
-struct bt_tc {
-	uint8_t *mem;
-	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
-	size_t size, used;
-	struct bt_runtime rt;
-	struct bt_block **hash;
-	unsigned hash_size;
-	struct bt_block **blocks;	/* in host address order */
-	unsigned nr_blocks, cap_blocks;
-	uint8_t *data_arena;		/* exit descriptors and insn maps */
-	size_t data_used, data_size;
-};
-struct bt_tc *tc_create(void);
-void tc_destroy(struct bt_tc *tc);
-void tc_flush(struct bt_vm *vm, const char *why);
-struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
-			   uint32_t phys, uint32_t mode);
-bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu);
-void tc_insert(struct bt_tc *tc, struct bt_block *b);
-struct bt_block *tc_block_at_host(struct bt_tc *tc, const void *host_pc);
-const struct bt_insn_map *tc_insn_at_host(const struct bt_block *b, const void *host_pc);
-void *tc_alloc_data(struct bt_tc *tc, size_t size);
-void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
-void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
-void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
-void jc_reset(struct bt_cpu *cpu);
-
-/* --- seglimit.c: limit checks on ordinary accesses --- */
-enum { BT_SEGCHK_NONE, BT_SEGCHK_UP, BT_SEGCHK_DOWN32, BT_SEGCHK_DOWN16 };
-uint8_t seg_check_kind(const struct hyvm_segment *s);
-/* What a block's code is keyed by besides the bases. */
-void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6]);
-/* Host code that leaves through *fail_site (a rel32 to patch) when the
- * access of size bytes at [base + index*scale + disp] (32-bit, the segment
- * base not included) is outside the segment; clobbers r9, r10, r13. */
-bool emit_limit_check(struct bt_emitter *e, uint8_t kind, uint32_t limit, ZydisRegister base,
-		      ZydisRegister index, uint8_t scale, int64_t disp, unsigned size,
-		      uint8_t **fail_site);
-
-/* --- translate.c --- */
-/* Builds the block at cpu->eip; NULL only if the TC is full. */
-struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode);
-
-/* --- dump.c: HYVM_BT_DUMP=1 --- */
-void dump_block(struct bt_cpu *cpu, const struct bt_block *b);
-
-/* --- guest_mem.c: guest memory as C sees it --- */
-/* Translates a linear address for an access; 0 or -1 with a #PF raised. */
-int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
-		       uint32_t *phys, bool raise);
-int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
-		  bool user, bool raise);
-int mem_read(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len);
-int mem_write(struct bt_cpu *cpu, uint32_t lin, const void *buf, unsigned len);
-int mem_fetch(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, unsigned *got);
-int mem_phys_read(struct bt_vm *vm, uint64_t phys, void *buf, unsigned len);
-void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len);
-int view_init(struct bt_vm *vm, char *err, size_t errlen);
-void view_reset(struct bt_vm *vm);
-void view_protect_code_page(struct bt_vm *vm, uint32_t phys_page);
-/* Handles a host fault inside the view; true if retrying will succeed. */
-bool view_fault(struct bt_cpu *cpu, uint32_t lin, bool write);
-
-/* --- exceptions.c --- */
-/* Raises a guest exception at cpu->eip (state as at that instruction). */
-void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err);
-/* Delivers an external interrupt or software interrupt through the IDT. */
-int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip);
-bool guest_triple_faulted(const struct bt_cpu *cpu);
-int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
-int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
-void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
-void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
+/* The CPL bt runs at: CS.RPL, which protected mode keeps equal to the
+ * CPL (SDM Vol. 3A, 5.5). Not emul's guest_cpl(), which takes a
+ * hyvm_cpu_state and knows real and virtual-8086 mode. */
 static inline unsigned bt_cpl(const struct bt_cpu *cpu)
 {
 	return cpu->arch.seg[HYVM_CS].selector & 3;
@@ -307,30 +228,5 @@ static inline uint32_t cs_linear(const struct bt_cpu *cpu, uint32_t eip)
 {
 	return (uint32_t)cpu->arch.seg[HYVM_CS].base + eip;
 }
-
-/* --- callouts.c: sensitive instructions emulated on virtual state --- */
-enum callout_result {
-	CALLOUT_DONE,		/* continue translated execution */
-	CALLOUT_EXIT,		/* return to the VMM with *exit filled */
-};
-struct vcpu_exit;
-/* d: the instruction at cpu->eip if the translator kept it, else NULL */
-enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
-				    struct vcpu_exit *exit);
-void callout_complete_io(struct bt_cpu *cpu);
-uint32_t cpu_mode_key(const struct bt_cpu *cpu);
-
-/* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
-void ud_note(struct bt_cpu *cpu);
-
-/* --- signals.c --- */
-int signals_install(char *err, size_t errlen);
-void signals_enter(struct bt_cpu *cpu);
-void signals_leave(void);
-
-/* --- dispatch.c --- */
-int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
-void tc_kick(struct bt_tc *tc);
-void tc_unkick(struct bt_tc *tc);
 
 #endif

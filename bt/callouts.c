@@ -9,7 +9,9 @@
 #include <x86intrin.h>
 #include "bt/bt.h"
 #include "bt/callouts.h"
+#include "bt/cpu.h"
 #include "bt/decode.h"
+#include "bt/memory.h"
 #include "bt/mmio.h"
 #include "bt/mmu.h"
 #include "bt/operands.h"

@@ -2,7 +2,7 @@
 #ifndef HYVM_BT_CALLOUTS_H
 #define HYVM_BT_CALLOUTS_H
 
-#include "bt/bt.h"
+#include "bt/cpu.h"
 #include "bt/decode.h"
 
 uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigned opsize);
@@ -16,5 +16,9 @@ void cpu_paging_changed(struct bt_cpu *cpu);
 void cpu_cr3_loaded(struct bt_cpu *cpu);
 void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin);
 void cpu_set_cpl_segments(struct bt_cpu *cpu);
+/* callouts_pt_write.c: the adaptive callout for an instruction that kept
+ * trapping on page-table writes; true: run it alone next (traced if it
+ * still writes a page table). */
+bool callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include "bt/bt.h"
 #include "bt/callouts.h"
+#include "bt/cpu.h"
+#include "bt/memory.h"
 #include "bt/operands.h"
 
 static int sreg_index(ZydisRegister r)

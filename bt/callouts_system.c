@@ -6,8 +6,11 @@
 #include <string.h>
 #include "bt/bt.h"
 #include "bt/callouts.h"
+#include "bt/cpu.h"
+#include "bt/memory.h"
 #include "bt/mmu.h"
 #include "bt/operands.h"
+#include "bt/translator.h"
 
 static bool cpl0(struct bt_cpu *cpu)
 {
@@ -39,7 +42,8 @@ void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin)
 {
 	if (!(cpu->arch.cr0 & CR0_PG))
 		return;
-	shadow_invlpg(cpu, lin);	/* its jump-cache slots too */
+	shadow_invlpg(cpu, lin);
+	jc_drop_page(cpu, lin);
 }
 
 /* Flat 4 GiB segment at a given privilege, as SYSENTER/SYSEXIT load. */

@@ -12,9 +12,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "bt/bt.h"
-#include "engines/engine.h"
+#include "bt/callouts.h"
+#include "bt/cpu.h"
+#include "bt/memory.h"
 #include "bt/mmio.h"
 #include "bt/mmu.h"
+#include "bt/translator.h"
+#include "engines/engine.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
@@ -313,7 +317,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		case BT_EXIT_CALLOUT:
 			if (d->from->pt_callout) {
-				if (shadow_pt_callout(cpu, d->from->callout) && single == RUN_BLOCKS)
+				if (callout_pt_write(cpu, d->from->callout) && single == RUN_BLOCKS)
 					single = RUN_SINGLE_PTW;
 				break;
 			}

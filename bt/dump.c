@@ -4,7 +4,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "bt/bt.h"
+#include "bt/translator.h"
+#include "bt/memory.h"
 
 static void print_code(const char *tag, ZydisMachineMode mode, const uint8_t *p, size_t len,
 		       uint64_t addr)

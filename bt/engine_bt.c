@@ -9,8 +9,11 @@
 #include <sys/mman.h>
 #include "engines/engine.h"
 #include "bt/bt.h"
+#include "bt/cpu.h"
+#include "bt/memory.h"
 #include "bt/mmio.h"
 #include "bt/mmu.h"
+#include "bt/translator.h"
 
 struct engine_vm {
 	struct bt_vm vm;
@@ -44,6 +47,13 @@ static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
 		return -1;
 	}
 	evm->vm.memfd = -1;
+	/* memory's way up to the CPU and the translator (bt.h) */
+	evm->vm.hooks = (struct bt_memory_hooks){
+		.page_fault = guest_page_fault,
+		.code_page_written = tc_invalidate_phys_page,
+		.retranslate_at = tc_invalidate_blocks_at,
+		.mapping_dropped = jc_drop_page,
+	};
 	if (signals_install(err, errlen))
 		goto fail;
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&evm->vm.decoder, ZYDIS_MACHINE_MODE_LONG_COMPAT_32,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bt/bt.h"
+#include "bt/cpu.h"
+#include "bt/memory.h"
 
 #define GATE_TASK	0x5
 #define GATE_INT16	0x6
@@ -272,6 +274,13 @@ void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
 		cpu->shutdown = true;
 }
 
+void guest_page_fault(struct bt_cpu *cpu, uint32_t lin, uint32_t error)
+{
+	cpu->arch.cr2 = lin;
+	cpu->stats.page_faults_guest++;
+	guest_exception(cpu, VEC_PF, true, error);
+}
+
 int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip)
 {
 	struct fail f;
@@ -280,9 +289,4 @@ int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip
 		return 0;
 	guest_exception(cpu, f.vector, true, f.err);
 	return -1;
-}
-
-bool guest_triple_faulted(const struct bt_cpu *cpu)
-{
-	return cpu->shutdown;
 }

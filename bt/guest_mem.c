@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "bt/bt.h"
+#include "bt/memory.h"
 #include "bt/mmu.h"
 
 int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
@@ -18,23 +19,13 @@ int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 	return mmu_translate(cpu, lin, write ? MMU_WRITE : 0, user, phys, raise);
 }
 
-int mem_phys_read(struct bt_vm *vm, uint64_t phys, void *buf, unsigned len)
-{
-	if (phys + len > vm->ram_size) {
-		memset(buf, 0xff, len);	/* open bus */
-		return -1;
-	}
-	memcpy(buf, vm->ram + phys, len);
-	return 0;
-}
-
 void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len)
 {
 	for (uint64_t p = phys >> 12; p <= (phys + len - 1) >> 12; p++) {
 		if (p >= vm->ram_size >> 12)
 			break;
 		if (vm->code_pages[p]) {
-			tc_invalidate_phys_page(vm, (uint32_t)p);
+			vm->hooks.code_page_written(vm, (uint32_t)p);
 			view_unprotect_code_page(vm, (uint32_t)p);
 		}
 	}

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bt/cpu.h"
+#include "bt/memory.h"
 #include "bt/mmio.h"
 #include "emul/mmio_emulate.h"
 

@@ -52,11 +52,8 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 	struct mmu_walk w;
 
 	if (mmu_walk(cpu, lin, access, user, &w)) {
-		if (raise) {
-			cpu->arch.cr2 = lin;
-			cpu->stats.page_faults_guest++;
-			guest_exception(cpu, VEC_PF, true, w.error);
-		}
+		if (raise)
+			cpu->vm->hooks.page_fault(cpu, lin, w.error);
 		return -1;
 	}
 	/* Above 4 GiB (PSE-36, PAE) is never RAM or a device here: give

@@ -91,14 +91,5 @@ bool shadow_is_pt_page(const struct bt_vm *vm, uint32_t page);
 bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool trapped);
 void shadow_trace_end(struct bt_cpu *cpu);
 bool shadow_is_pt_writer(const struct bt_vm *vm, uint32_t lin);
-struct bt_insn;
-/* The adaptive callout for an instruction that kept trapping; true: run
- * it alone next (traced if it still writes a page table). */
-bool shadow_pt_callout(struct bt_cpu *cpu, const struct bt_insn *d);
-
-uint8_t *view_base(struct bt_vm *vm, int index);
-uint8_t *view_space_base(struct bt_vm *vm, unsigned space, int index);
-void view_clear_space(struct bt_vm *vm, unsigned space);
-void view_unprotect_code_page(struct bt_vm *vm, uint32_t page);
 
 #endif

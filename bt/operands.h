@@ -3,6 +3,7 @@
 #define HYVM_BT_OPERANDS_H
 
 #include "bt/bt.h"
+#include "bt/decode.h"
 
 uint32_t reg_read(const struct bt_cpu *cpu, ZydisRegister r);
 void reg_write(struct bt_cpu *cpu, ZydisRegister r, uint32_t v);
@@ -13,7 +14,5 @@ int operand_write(struct bt_cpu *cpu, const ZydisDecodedOperand *o, uint32_t v);
 int stack_push(struct bt_cpu *cpu, uint32_t v, unsigned size);
 int stack_peek(struct bt_cpu *cpu, unsigned index, unsigned size, uint32_t *v);
 void stack_drop(struct bt_cpu *cpu, unsigned bytes);
-
-int bt_seg_index(ZydisRegister seg);
 
 #endif

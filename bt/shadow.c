@@ -24,9 +24,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "bt/bt.h"
-#include "bt/decode.h"
+#include "bt/memory.h"
 #include "bt/mmu.h"
-#include "bt/operands.h"
 
 _Static_assert(BT_VIEW_BYTES == (1ull << 32) * BT_NR_VIEWS * BT_NR_SPACES,
 	       "bt.h's view reservation matches mmu.h's spaces");
@@ -179,20 +178,6 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 	return true;
 }
 
-/* Jump-cache slots of a linear page: the index is the low 16 bits. */
-static void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
-{
-	uint32_t page = lin & ~0xfffu;
-
-	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
-		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
-			cpu->jc_eip[slot] = 0;
-			cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
-		}
-	}
-}
-
 static void rec_drop(struct bt_vm *vm, unsigned s, uint32_t i)
 {
 	struct shadow_space *sp = &vm->shadow->space[s];
@@ -201,7 +186,7 @@ static void rec_drop(struct bt_vm *vm, unsigned s, uint32_t i)
 	unmap_page(vm, s, r.view, r.lin_page);
 	sp->rec[i] = sp->rec[--sp->nr];
 	if (s == vm->shadow->cur && vm->cpu) {
-		jc_drop_page(vm->cpu, r.lin_page << 12);
+		vm->hooks.mapping_dropped(vm->cpu, r.lin_page << 12);
 		vm->cpu->stats.shadow_drops++;
 	} else if (vm->cpu) {
 		vm->cpu->stats.shadow_drops++;
@@ -228,7 +213,6 @@ void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin)
 
 	for (unsigned v = 0; v < BT_NR_VIEWS; v++)
 		drop_lin(vm, s, v, lin >> 12);
-	jc_drop_page(cpu, lin);
 }
 
 /* Drops the mappings built from entries in [phys, phys + len). */
@@ -293,13 +277,7 @@ static void note_trap(struct bt_cpu *cpu)
 	sh->hot[h].callout = true;
 	if (mem_linear_to_phys(cpu, lin, false, bt_cpl(cpu) == 3, &phys, false))
 		return;
-	struct bt_tc *tc = cpu->vm->tc;
-	for (unsigned i = 0; i < tc->nr_blocks; i++) {
-		struct bt_block *b = tc->blocks[i];
-		if (b->valid && !(b->mode & BT_MODE_SINGLE) && b->phys <= phys &&
-		    phys < b->phys + b->guest_len)
-			tc_invalidate_block(cpu, b);
-	}
+	cpu->vm->hooks.retranslate_at(cpu, phys);
 }
 
 bool shadow_is_pt_writer(const struct bt_vm *vm, uint32_t lin)
@@ -361,25 +339,4 @@ void shadow_trace_end(struct bt_cpu *cpu)
 		}
 	}
 	maybe_untrace(vm, t->page);
-}
-
-bool shadow_pt_callout(struct bt_cpu *cpu, const struct bt_insn *d)
-{
-	struct bt_vm *vm = cpu->vm;
-
-	cpu->stats.pt_write_callouts++;
-	for (unsigned i = 0; d && i < d->insn.operand_count_visible; i++) {
-		const ZydisDecodedOperand *o = &d->ops[i];
-		uint32_t phys;
-		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
-			continue;
-		uint32_t lin = operand_linear(cpu, o);
-		if (mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, true))
-			return false;		/* #PF delivered */
-		if ((uint64_t)phys < vm->ram_size && !vm->code_pages[phys >> 12] &&
-		    shadow_is_pt_page(vm, phys >> 12))
-			shadow_trace_begin(cpu, lin, phys, false);
-		break;
-	}
-	return true;
 }

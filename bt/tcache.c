@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "bt/bt.h"
+#include "bt/translator.h"
+#include "bt/memory.h"
+#include "bt/mmu.h"
 
 #define TC_HASH_SIZE	(1u << 16)
 #define TC_DATA_SIZE	(32u << 20)
@@ -272,4 +274,30 @@ void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page)
 	if (page < (vm->ram_size >> 12))
 		vm->code_pages[page] = 0;
 	vm->cpu->stats.smc_invalidations++;
+}
+
+void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys)
+{
+	struct bt_tc *tc = cpu->vm->tc;
+
+	for (unsigned i = 0; i < tc->nr_blocks; i++) {
+		struct bt_block *b = tc->blocks[i];
+		if (b->valid && !(b->mode & BT_MODE_SINGLE) && b->phys <= phys &&
+		    phys < b->phys + b->guest_len)
+			tc_invalidate_block(cpu, b);
+	}
+}
+
+/* Jump-cache slots of a linear page: the index is the low 16 bits. */
+void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
+{
+	uint32_t page = lin & ~0xfffu;
+
+	for (uint32_t i = 0; i < 4096; i++) {
+		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
+		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
+			cpu->jc_eip[slot] = 0;
+			cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
+		}
+	}
 }

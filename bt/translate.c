@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bt/translate.h"
+#include "bt/memory.h"
 #include "bt/mmu.h"
 
 bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,

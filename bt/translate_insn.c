@@ -11,7 +11,6 @@
  * guest exactly as at the start of its instruction.
  */
 #include "bt/translate.h"
-#include "bt/operands.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
 static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)

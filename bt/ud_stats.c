@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "bt/bt.h"
+#include "bt/cpu.h"
 #include "bt/decode.h"
+#include "bt/memory.h"
 
 void ud_note(struct bt_cpu *cpu)
 {

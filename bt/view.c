@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include "bt/bt.h"
+#include "bt/memory.h"
 #include "bt/mmu.h"
 
 #define VIEW_SIZE (1ull << 32)

@@ -9,6 +9,8 @@
 #include "bt/bt.h"
 #include "bt/decode.h"
 #include "bt/mmu.h"
+#include "bt/cpu.h"
+#include "bt/translator.h"
 
 struct engine_vcpu { struct bt_cpu *cpu; };	/* engine_bt.c's first field */
 

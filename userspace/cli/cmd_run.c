@@ -32,7 +32,7 @@ struct run_args {
 	const char *guest;
 	bool stats, no_stats;
 	const char *stats_out;
-	struct boot_params boot;
+	struct boot_entry boot;
 };
 
 static int usage_error(const char *fmt, const char *arg)
