@@ -203,18 +203,15 @@ struct bt_vm {
 	struct bt_memory_hooks hooks;
 };
 
-/* Which part answers for what; each part's header says what it offers:
- *   bt/memory.h, bt/mmu.h   memory: guest memory from C, the views, page
- *                           walks, the shadow MMU. Includes no other part;
- *                           reaches them through struct bt_memory_hooks.
- *   bt/emit.h, bt/translator.h, bt/decode.h
- *                           translation: decoding, host code, the
- *                           translation cache. Uses memory only.
- *   bt/cpu.h (+ callouts.h, operands.h, mmio.h)
- *                           the CPU: dispatch, callouts, exceptions,
- *                           signals. Uses both.
+/* Which part answers for what; each part's headers say what it offers:
+ *   bt/memory/    memory.h, mmu.h: guest memory from C, the views, page
+ *                 walks, the shadow MMU. Includes no other part; reaches
+ *                 them through struct bt_memory_hooks.
+ *   bt/translate/ translator.h, emit.h, decode.h: decoding, host code,
+ *                 the translation cache. Uses memory only.
+ *   bt/cpu/       cpu.h, callouts.h, operands.h, mmio.h: dispatch,
+ *                 callouts, exceptions, signals. Uses both.
  */
-
 /* The CPL bt runs at: CS.RPL, which protected mode keeps equal to the
  * CPL (SDM Vol. 3A, 5.5). Not emul's guest_cpl(), which takes a
  * hyvm_cpu_state and knows real and virtual-8086 mode. */

@@ -9,11 +9,11 @@
 #include <sys/mman.h>
 #include "engines/engine.h"
 #include "bt/bt.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/mmio.h"
-#include "bt/mmu.h"
-#include "bt/translator.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/translate/translator.h"
 
 struct engine_vm {
 	struct bt_vm vm;

@@ -7,10 +7,10 @@
 #include "unit.h"
 #include "test_bt_harness.h"
 #include "bt/bt.h"
-#include "bt/decode.h"
-#include "bt/mmu.h"
-#include "bt/cpu.h"
-#include "bt/translator.h"
+#include "bt/translate/decode.h"
+#include "bt/memory/mmu.h"
+#include "bt/cpu/cpu.h"
+#include "bt/translate/translator.h"
 
 struct engine_vcpu { struct bt_cpu *cpu; };	/* engine_bt.c's first field */
 

@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "bt/bt.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 _Static_assert(BT_VIEW_BYTES == (1ull << 32) * BT_NR_VIEWS * BT_NR_SPACES,
 	       "bt.h's view reservation matches mmu.h's spaces");

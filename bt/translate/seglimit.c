@@ -11,7 +11,7 @@
  * bounds), BSWAP + a 32-bit MOV bring those bits down, and JRCXZ, the one
  * flag-free conditional branch, skips the exit. Guest ECX waits in r9.
  */
-#include "bt/translator.h"
+#include "bt/translate/translator.h"
 
 #define R(x) op_reg(ZYDIS_REGISTER_##x)
 

@@ -4,7 +4,7 @@
  * so that blocks reach them with rel32 jumps and the context offsets come
  * from offsetof rather than from a hand-kept assembler file.
  */
-#include "bt/translator.h"
+#include "bt/translate/translator.h"
 
 #define R(x) op_reg(ZYDIS_REGISTER_##x)
 

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/cpu.h"
-#include "bt/decode.h"
-#include "bt/memory.h"
+#include "bt/cpu/cpu.h"
+#include "bt/translate/decode.h"
+#include "bt/memory/memory.h"
 
 void ud_note(struct bt_cpu *cpu)
 {

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/mmu.h"
+#include "bt/memory/mmu.h"
 #include "x86/page_walk.h"
 
 /* bt's CPUID has no leaf 0x80000008: MAXPHYADDR is 36 (SDM Vol. 3A, 4.1.4). */

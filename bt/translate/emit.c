@@ -4,7 +4,7 @@
  * rel8 fields of branches, which we fill once the target is known.
  */
 #include <string.h>
-#include "bt/emit.h"
+#include "bt/translate/emit.h"
 
 void emit_init(struct bt_emitter *e, uint8_t *buf, size_t size)
 {

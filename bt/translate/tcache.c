@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "bt/translator.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
+#include "bt/translate/translator.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 #define TC_HASH_SIZE	(1u << 16)
 #define TC_DATA_SIZE	(32u << 20)

@@ -5,8 +5,8 @@
  * guest state in struct bt_cpu rather than in host registers.
  */
 #include "bt/bt.h"
-#include "bt/memory.h"
-#include "bt/operands.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/operands.h"
 
 uint32_t reg_read(const struct bt_cpu *cpu, ZydisRegister r)
 {

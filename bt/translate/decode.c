@@ -7,7 +7,7 @@
  * own sequences; the rest is re-encoded as it is.
  */
 #include "bt/bt.h"
-#include "bt/decode.h"
+#include "bt/translate/decode.h"
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,
 		struct bt_insn *out)

@@ -2,8 +2,8 @@
 #ifndef HYVM_BT_CALLOUTS_H
 #define HYVM_BT_CALLOUTS_H
 
-#include "bt/cpu.h"
-#include "bt/decode.h"
+#include "bt/cpu/cpu.h"
+#include "bt/translate/decode.h"
 
 uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigned opsize);
 /* Tables, task register, sysenter/sysexit, iret, BCD and other rare ones. */

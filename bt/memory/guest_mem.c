@@ -6,8 +6,8 @@
  */
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 		       uint32_t *phys, bool raise)

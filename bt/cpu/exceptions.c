@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
 
 #define GATE_TASK	0x5
 #define GATE_INT16	0x6

@@ -12,12 +12,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "bt/bt.h"
-#include "bt/callouts.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/mmio.h"
-#include "bt/mmu.h"
-#include "bt/translator.h"
+#include "bt/cpu/callouts.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/translate/translator.h"
 #include "engines/engine.h"
 
 #ifndef HWCAP2_FSGSBASE

@@ -6,10 +6,10 @@
  */
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/callouts.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/operands.h"
+#include "bt/cpu/callouts.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/operands.h"
 
 static int sreg_index(ZydisRegister r)
 {

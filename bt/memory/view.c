@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include "bt/bt.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 #define VIEW_SIZE (1ull << 32)
 

@@ -3,7 +3,7 @@
 #define HYVM_BT_OPERANDS_H
 
 #include "bt/bt.h"
-#include "bt/decode.h"
+#include "bt/translate/decode.h"
 
 uint32_t reg_read(const struct bt_cpu *cpu, ZydisRegister r);
 void reg_write(struct bt_cpu *cpu, ZydisRegister r, uint32_t v);

@@ -8,13 +8,13 @@
 #include <cpuid.h>
 #include <x86intrin.h>
 #include "bt/bt.h"
-#include "bt/callouts.h"
-#include "bt/cpu.h"
-#include "bt/decode.h"
-#include "bt/memory.h"
-#include "bt/mmio.h"
-#include "bt/mmu.h"
-#include "bt/operands.h"
+#include "bt/cpu/callouts.h"
+#include "bt/cpu/cpu.h"
+#include "bt/translate/decode.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/cpu/operands.h"
 #include "engines/engine.h"
 
 static bool need_cpl0(struct bt_cpu *cpu)

@@ -4,8 +4,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "bt/translator.h"
-#include "bt/memory.h"
+#include "bt/translate/translator.h"
+#include "bt/memory/memory.h"
 
 static void print_code(const char *tag, ZydisMachineMode mode, const uint8_t *p, size_t len,
 		       uint64_t addr)

@@ -10,7 +10,7 @@
  * (string-op rebasing, a spilled register). A fault therefore leaves the
  * guest exactly as at the start of its instruction.
  */
-#include "bt/translate.h"
+#include "bt/translate/translate.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
 static ZydisEncoderOperand gmem(ZydisRegister base, int64_t disp, int size)

@@ -4,7 +4,7 @@
 #define HYVM_BT_TRANSLATOR_H
 
 #include "bt/bt.h"
-#include "bt/emit.h"
+#include "bt/translate/emit.h"
 
 /* --- runtime.c: entry, exit and lookup routines generated into the TC --- */
 struct bt_runtime {

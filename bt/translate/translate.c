@@ -6,9 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "bt/translate.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
+#include "bt/translate/translate.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
 		     bool indirect_eip)

@@ -5,12 +5,12 @@
  */
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/callouts.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
-#include "bt/operands.h"
-#include "bt/translator.h"
+#include "bt/cpu/callouts.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "bt/cpu/operands.h"
+#include "bt/translate/translator.h"
 
 static bool cpl0(struct bt_cpu *cpu)
 {

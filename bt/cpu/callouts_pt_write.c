@@ -5,10 +5,10 @@
  * host fault: the page table it writes is opened for one traced run.
  */
 #include "bt/bt.h"
-#include "bt/callouts.h"
-#include "bt/memory.h"
-#include "bt/mmu.h"
-#include "bt/operands.h"
+#include "bt/cpu/callouts.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "bt/cpu/operands.h"
 
 bool callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d)
 {

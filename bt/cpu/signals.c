@@ -12,9 +12,9 @@
 #include <string.h>
 #include <ucontext.h>
 #include "bt/bt.h"
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/translator.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/translate/translator.h"
 
 static __thread struct bt_cpu *running_cpu;
 static __thread void *alt_stack;

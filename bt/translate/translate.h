@@ -6,8 +6,8 @@
 #ifndef HYVM_BT_TRANSLATE_H
 #define HYVM_BT_TRANSLATE_H
 
-#include "bt/decode.h"
-#include "bt/translator.h"
+#include "bt/translate/decode.h"
+#include "bt/translate/translator.h"
 
 /* two exits at the end, and a segment-limit exit per checked access */
 #define MAX_EXITS (8 + 2 * BT_MAX_BLOCK_INSNS)

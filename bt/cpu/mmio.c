@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bt/cpu.h"
-#include "bt/memory.h"
-#include "bt/mmio.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
 #include "emul/mmio_emulate.h"
 
 struct bt_mmio {
