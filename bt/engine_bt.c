@@ -173,7 +173,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 		snprintf(err, errlen, "bt: real mode is not supported yet");
 		return -1;
 	}
-	if ((st->efer & (1u << 10)) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
+	if ((st->efer & EFER_LMA) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
 		snprintf(err, errlen, "bt: long mode needs hardware assist");
 		return -1;
 	}
@@ -185,7 +185,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 	for (int i = 0; i < 8; i++)
 		cpu->gpr[i] = (uint32_t)st->gpr[i];
 	cpu->eip = (uint32_t)st->rip;
-	cpu->eflags = ((uint32_t)st->rflags | 0x2) & ~EFLAGS_RF;
+	cpu->eflags = ((uint32_t)st->rflags | EFLAGS_FIXED1) & ~EFLAGS_RF;
 	cpu->halted = st->halted;
 	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
 	cpu->shutdown = false;

@@ -47,7 +47,7 @@ uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigne
 		can |= EFLAGS_IF;
 	if (opsize == 2)
 		can &= 0xffff;
-	return ((old & ~can) | (v & can) | 0x2) & ~EFLAGS_RF;
+	return ((old & ~can) | (v & can) | EFLAGS_FIXED1) & ~EFLAGS_RF;
 }
 
 static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
@@ -304,7 +304,8 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 			cpu_cr3_loaded(cpu);
 		break;
 	case 4:
-		if (v & ~(CR4_PSE | CR4_PAE | 0x1u | 0x2u | 0x4u | 0x8u | 0x80u | 0x100u | 0x200u | 0x400u)) {
+		if (v & ~(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE |
+			  CR4_OSFXSR | CR4_OSXMMEXCPT)) {
 			guest_exception(cpu, VEC_GP, true, 0);
 			return;
 		}
@@ -434,7 +435,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_RDTSC:
-		if ((cpu->arch.cr4 & 0x4) && bt_cpl(cpu)) {
+		if ((cpu->arch.cr4 & CR4_TSD) && bt_cpl(cpu)) {
 			guest_exception(cpu, VEC_GP, true, 0);
 			break;
 		}
