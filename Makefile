@@ -97,6 +97,7 @@ test-host: all
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
+	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)

@@ -1,7 +1,8 @@
 /*
  * The binary translator's shared types: the per-vCPU context that
- * translated code reaches through r15, blocks, exit descriptors and the
- * functions the bt/ files offer one another.
+ * translated code reaches through r15, blocks, exit descriptors, the VM.
+ * Functions are declared in the header of the part that defines them
+ * (see the end of this file).
  *
  * Host register convention while translated code runs:
  *   rax rcx rdx rbx rbp rsi rdi  guest EAX ECX EDX EBX EBP ESI EDI (same
@@ -23,6 +24,7 @@
 #include <sys/types.h>
 #include <Zydis/Zydis.h>
 #include <hyvm/cpu_state.h>
+#include <hyvm/x86.h>
 #include "bt/bt_stats.h"
 #include "cpu/cpu_msr.h"
 
@@ -34,36 +36,8 @@
 /* views: supervisor + user, for each cached address space (mmu.h) */
 #define BT_VIEW_BYTES	((1ull << 32) * 2 * 4)
 
-#define EFL_CF	0x0001u
-#define EFL_PF	0x0004u
-#define EFL_AF	0x0010u
-#define EFL_ZF	0x0040u
-#define EFL_SF	0x0080u
-#define EFL_TF	0x0100u
-#define EFL_IF	0x0200u
-#define EFL_DF	0x0400u
-#define EFL_OF	0x0800u
-#define EFL_IOPL 0x3000u
-#define EFL_NT	0x4000u
-#define EFL_RF	0x10000u
-#define EFL_VM	0x20000u
-#define EFL_AC	0x40000u
-#define EFL_ID	0x200000u
 /* Flags that live in host RFLAGS while translated code runs. */
-#define EFL_LIVE (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF | EFL_DF)
-
-#define CR0_PE	0x1u
-#define CR0_WP	0x10000u
-#define CR0_PG	0x80000000u
-#define CR4_PSE	0x10u
-#define CR4_PAE	0x20u
-
-/* Exception vectors (SDM Vol. 3, 6.3.1). */
-enum {
-	VEC_DE = 0, VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6,
-	VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
-	VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17,
-};
+#define BT_EFLAGS_LIVE (EFLAGS_ARITH | EFLAGS_DF)
 
 enum bt_exit_kind {
 	BT_EXIT_BRANCH,		/* direct branch to target_eip; chainable */
@@ -75,6 +49,7 @@ enum bt_exit_kind {
 };
 
 struct bt_block;
+struct bt_mmio;
 struct bt_insn;
 
 /* One per block exit stub; translated code leaves its address in r11. */
@@ -180,16 +155,8 @@ struct bt_cpu {
 		uint32_t next_eip;
 		uint8_t data[4096];
 	} io;
-	/* MMIO read in flight */
-	struct {
-		bool pending_read;
-		bool sign;
-		uint8_t reg;
-		uint8_t size;
-		ZydisRegister dst;
-		uint32_t next_eip;
-		uint8_t data[8];	/* exit->mmio.data points here (engine-owned) */
-	} mmio;
+	/* an instruction outside RAM the emulator is finishing (mmio.c) */
+	struct bt_mmio *mmio;
 
 	struct bt_vm *vm;
 	struct bt_stats stats;
@@ -207,6 +174,23 @@ struct bt_cpu {
 /* Offsets translated code uses. */
 #define BT_OFF(f) ((int32_t)offsetof(struct bt_cpu, f))
 #define BT_OFF_GPR(i) (BT_OFF(gpr) + 4 * (i))
+
+/* How memory (guest_mem.c, mmu.c, shadow.c) reaches the parts above it
+ * without including them; engine_bt.c sets them when it makes the VM. */
+struct bt_memory_hooks {
+	/* a guest #PF at lin (cpu: guest_page_fault) */
+	void (*page_fault)(struct bt_cpu *cpu, uint32_t lin, uint32_t error);
+	/* guest code on this physical page was written (translate:
+	 * tc_invalidate_phys_page) */
+	void (*code_page_written)(struct bt_vm *vm, uint32_t page);
+	/* the instruction at this physical address traps on page-table
+	 * writes too often: translate it again, as a callout (translate:
+	 * tc_invalidate_blocks_at) */
+	void (*retranslate_at)(struct bt_cpu *cpu, uint32_t phys);
+	/* a linear page of the current address space lost its mapping: the
+	 * jump cache must not jump there unchecked (translate: jc_drop_page) */
+	void (*mapping_dropped)(struct bt_cpu *cpu, uint32_t lin);
+};
 
 /* The VM: RAM, the 4 GiB view, the translation cache. */
 #define BT_PHYS_MAX 16
@@ -231,135 +215,22 @@ struct bt_vm {
 	struct bt_tc *tc;
 	struct bt_cpu *cpu;
 	ZydisDecoder decoder;
+	struct bt_memory_hooks hooks;
 };
 
-/* --- emit.c: host code through Zydis's encoder --- */
-struct bt_emitter {
-	uint8_t *start, *pos, *end;
-	bool overflow;
-};
-void emit_init(struct bt_emitter *e, uint8_t *buf, size_t size);
-/* Encodes req at e->pos; false if it cannot (the caller gives #UD). */
-bool emit_request(struct bt_emitter *e, ZydisEncoderRequest *req);
-ZydisEncoderRequest emit_req(ZydisMnemonic m, int nops);
-ZydisEncoderOperand op_reg(ZydisRegister r);
-ZydisEncoderOperand op_imm(int64_t v);
-ZydisEncoderOperand op_mem(ZydisRegister base, ZydisRegister index, int scale,
-			   int64_t disp, int size);
-/* [r15 + offset], size bytes */
-ZydisEncoderOperand op_ctx(int32_t off, int size);
-bool emit2(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a,
-	   ZydisEncoderOperand b);
-bool emit1(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a);
-bool emit0(struct bt_emitter *e, ZydisMnemonic m);
-/* Relative jump/jcc with a rel32 field; returns the rel32 field. */
-uint8_t *emit_branch32(struct bt_emitter *e, ZydisMnemonic m);
-/* Short branch (loop, jecxz) with addr32; returns the rel8 field. */
-uint8_t *emit_branch8(struct bt_emitter *e, ZydisMnemonic m, bool addr32);
-void patch_rel32(uint8_t *site, const void *target);
-void patch_rel8(uint8_t *site, const void *target);
-ZydisRegister reg32(int n);
-ZydisRegister reg64(int n);
-
-/* --- runtime.c: entry, exit and lookup routines generated into the TC --- */
-struct bt_runtime {
-	void (*enter)(struct bt_cpu *cpu, const void *code);
-	uint8_t *common_exit;	/* r11 = exit descriptor */
-	uint8_t *fault_exit;	/* registers already saved by the handler */
-	uint8_t *indirect;	/* r13 = target eip */
-	uint8_t *jc_miss;	/* initial jump-cache host target */
-	struct bt_exit_desc miss_desc, fault_desc, request_desc;
-};
-int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
-
-/* --- tcache.c --- */
-struct bt_tc {
-	uint8_t *mem;
-	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
-	size_t size, used;
-	struct bt_runtime rt;
-	struct bt_block **hash;
-	unsigned hash_size;
-	struct bt_block **blocks;	/* in host address order */
-	unsigned nr_blocks, cap_blocks;
-	uint8_t *data_arena;		/* exit descriptors and insn maps */
-	size_t data_used, data_size;
-};
-struct bt_tc *tc_create(void);
-void tc_destroy(struct bt_tc *tc);
-void tc_flush(struct bt_vm *vm, const char *why);
-struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
-			   uint32_t phys, uint32_t mode);
-bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu);
-void tc_insert(struct bt_tc *tc, struct bt_block *b);
-struct bt_block *tc_block_at_host(struct bt_tc *tc, const void *host_pc);
-const struct bt_insn_map *tc_insn_at_host(const struct bt_block *b, const void *host_pc);
-void *tc_alloc_data(struct bt_tc *tc, size_t size);
-void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
-void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
-void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
-void jc_reset(struct bt_cpu *cpu);
-
-/* --- seglimit.c: limit checks on ordinary accesses --- */
-enum { BT_SEGCHK_NONE, BT_SEGCHK_UP, BT_SEGCHK_DOWN32, BT_SEGCHK_DOWN16 };
-uint8_t seg_check_kind(const struct hyvm_segment *s);
-/* What a block's code is keyed by besides the bases. */
-void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6]);
-/* Host code that leaves through *fail_site (a rel32 to patch) when the
- * access of size bytes at [base + index*scale + disp] (32-bit, the segment
- * base not included) is outside the segment; clobbers r9, r10, r13. */
-bool emit_limit_check(struct bt_emitter *e, uint8_t kind, uint32_t limit, ZydisRegister base,
-		      ZydisRegister index, uint8_t scale, int64_t disp, unsigned size,
-		      uint8_t **fail_site);
-
-/* --- translate.c --- */
-/* Builds the block at cpu->eip; NULL only if the TC is full. */
-struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode);
-
-/* --- dump.c: HYVM_BT_DUMP=1 --- */
-void dump_block(struct bt_cpu *cpu, const struct bt_block *b);
-
-/* --- phys.c: the guest-physical space: slots, lookup --- */
-#define BT_NO_HIGH_RAM "bt's page walk and views produce 32-bit physical addresses, " \
-		       "so PAE's frames above 4 GiB are out of its reach"
-int phys_init(struct bt_vm *vm, char *err, size_t errlen);
-void phys_destroy(struct bt_vm *vm);
-int phys_add(struct bt_vm *vm, uint64_t gpa, uint64_t size, int memfd, off_t offset,
-	     bool readonly, char *err, size_t errlen);
-/* The slot holding all of [phys, phys + len); NULL: unbacked (MMIO). */
-const struct bt_phys_region *phys_region(const struct bt_vm *vm, uint64_t phys, uint64_t len);
-/* vm->ram + phys if those bytes are backed and, for write, writable. */
-uint8_t *phys_host(const struct bt_vm *vm, uint64_t phys, uint64_t len, bool write);
-off_t phys_memfd_offset(const struct bt_phys_region *r, uint64_t phys);
-
-/* --- guest_mem.c: guest memory as C sees it --- */
-/* Translates a linear address for an access; 0 or -1 with a #PF raised. */
-int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
-		       uint32_t *phys, bool raise);
-int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
-		  bool user, bool raise);
-int mem_read(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len);
-int mem_write(struct bt_cpu *cpu, uint32_t lin, const void *buf, unsigned len);
-int mem_fetch(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, unsigned *got);
-int mem_phys_read(struct bt_vm *vm, uint64_t phys, void *buf, unsigned len);
-void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len);
-int view_init(struct bt_vm *vm, char *err, size_t errlen);
-void view_reset(struct bt_vm *vm);
-void view_protect_code_page(struct bt_vm *vm, uint32_t phys_page);
-/* Handles a host fault inside the view; true if retrying will succeed. */
-bool view_fault(struct bt_cpu *cpu, uint32_t lin, bool write);
-
-/* --- exceptions.c --- */
-/* Raises a guest exception at cpu->eip (state as at that instruction). */
-void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err);
-/* Delivers an external interrupt or software interrupt through the IDT. */
-int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip);
-bool guest_triple_faulted(const struct bt_cpu *cpu);
-int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
-int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
-void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
-void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
-static inline unsigned guest_cpl(const struct bt_cpu *cpu)
+/* Which part answers for what; each part's headers say what it offers:
+ *   bt/memory/    memory.h, mmu.h: guest memory from C, the views, page
+ *                 walks, the shadow MMU. Includes no other part; reaches
+ *                 them through struct bt_memory_hooks.
+ *   bt/translate/ translator.h, emit.h, decode.h: decoding, host code,
+ *                 the translation cache. Uses memory only.
+ *   bt/cpu/       cpu.h, callouts.h, operands.h, mmio.h: dispatch,
+ *                 callouts, exceptions, signals. Uses both.
+ */
+/* The CPL bt runs at: CS.RPL, which protected mode keeps equal to the
+ * CPL (SDM Vol. 3A, 5.5). Not emul's guest_cpl(), which takes a
+ * hyvm_cpu_state and knows real and virtual-8086 mode. */
+static inline unsigned bt_cpl(const struct bt_cpu *cpu)
 {
 	return cpu->arch.seg[HYVM_CS].selector & 3;
 }
@@ -369,30 +240,5 @@ static inline uint32_t cs_linear(const struct bt_cpu *cpu, uint32_t eip)
 {
 	return (uint32_t)cpu->arch.seg[HYVM_CS].base + eip;
 }
-
-/* --- callouts.c: sensitive instructions emulated on virtual state --- */
-enum callout_result {
-	CALLOUT_DONE,		/* continue translated execution */
-	CALLOUT_EXIT,		/* return to the VMM with *exit filled */
-};
-struct vcpu_exit;
-/* d: the instruction at cpu->eip if the translator kept it, else NULL */
-enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
-				    struct vcpu_exit *exit);
-void callout_complete_io(struct bt_cpu *cpu);
-uint32_t cpu_mode_key(const struct bt_cpu *cpu);
-
-/* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
-void ud_note(struct bt_cpu *cpu);
-
-/* --- signals.c --- */
-int signals_install(char *err, size_t errlen);
-void signals_enter(struct bt_cpu *cpu);
-void signals_leave(void);
-
-/* --- dispatch.c --- */
-int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
-void tc_kick(struct bt_tc *tc);
-void tc_unkick(struct bt_tc *tc);
 
 #endif

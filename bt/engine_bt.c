@@ -9,7 +9,11 @@
 #include <sys/mman.h>
 #include "engines/engine.h"
 #include "bt/bt.h"
-#include "bt/mmu.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/translate/translator.h"
 #include "cpu/cpu_model.h"
 
 struct engine_vm {
@@ -45,6 +49,13 @@ static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
 		return -1;
 	}
 	evm->vm.memfd = -1;
+	/* memory's way up to the CPU and the translator (bt.h) */
+	evm->vm.hooks = (struct bt_memory_hooks){
+		.page_fault = guest_page_fault,
+		.code_page_written = tc_invalidate_phys_page,
+		.retranslate_at = tc_invalidate_blocks_at,
+		.mapping_dropped = jc_drop_page,
+	};
 	if (signals_install(err, errlen))
 		goto fail;
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&evm->vm.decoder, ZYDIS_MACHINE_MODE_LONG_COMPAT_32,
@@ -181,7 +192,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 		snprintf(err, errlen, "bt: real mode is not supported yet");
 		return -1;
 	}
-	if ((st->efer & (1u << 10)) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
+	if ((st->efer & EFER_LMA) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
 		snprintf(err, errlen, "bt: long mode needs hardware assist");
 		return -1;
 	}
@@ -193,7 +204,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 	for (int i = 0; i < 8; i++)
 		cpu->gpr[i] = (uint32_t)st->gpr[i];
 	cpu->eip = (uint32_t)st->rip;
-	cpu->eflags = ((uint32_t)st->rflags | 0x2) & ~EFL_RF;
+	cpu->eflags = ((uint32_t)st->rflags | EFLAGS_FIXED1) & ~EFLAGS_RF;
 	cpu->halted = st->halted;
 	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
 	cpu->shutdown = false;
@@ -276,6 +287,7 @@ static void bt_vcpu_destroy(struct engine_vcpu *v)
 				(unsigned long long)st.counter[i].value);
 	}
 	v->cpu->vm->cpu = NULL;
+	bt_emulate_free(v->cpu);
 	munmap(v->cpu, sizeof(*v->cpu));
 	free(v);
 }

@@ -137,5 +137,7 @@ long hyvm_set_cpuid(struct hyvm_vcpu *vcpu, const void __user *uarg)
 	}
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = t;
+	/* the model's reset value, the same on every engine */
+	vcpu->msrs.apic_base = hyvm_cpuid_apic_base(t, vcpu->index == 0);
 	return 0;
 }

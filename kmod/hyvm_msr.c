@@ -20,7 +20,6 @@ enum { EAX, EBX, ECX, EDX };
 
 /* CPUID feature bits that bring MSRs (SDM Vol. 2A, CPUID; APM Vol. 3, E.3) */
 static bool has_tsc(struct hyvm_vcpu *v)	{ return hyvm_guest_has(v, 1, EDX, 4); }
-static bool has_apic(struct hyvm_vcpu *v)	{ return hyvm_guest_has(v, 1, EDX, 9); }
 static bool has_sep(struct hyvm_vcpu *v)	{ return hyvm_guest_has(v, 1, EDX, 11); }
 static bool has_mtrr(struct hyvm_vcpu *v)	{ return hyvm_guest_has(v, 1, EDX, 12); }
 static bool has_mca(struct hyvm_vcpu *v)	{ return hyvm_guest_has(v, 1, EDX, 14); }
@@ -275,8 +274,8 @@ int hyvm_get_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 *val)
 		*val = rdtsc() + hyvm_backend->get_reg(vcpu, HYVM_REG_TSC_OFFSET);
 		return 0;
 	case MSR_IA32_APICBASE:
-		if (!has_apic(vcpu))
-			return -EINVAL;
+		/* architectural from P6 and K7 on, every model hyvm offers,
+		 * whether or not the APIC is enabled (SDM Vol. 4, Table 2-2) */
 		*val = m->apic_base;
 		return 0;
 	case MSR_MTRRcap:
@@ -399,7 +398,7 @@ int hyvm_set_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 val)
 	case MSR_IA32_APICBASE:
 		/* SDM 10.4.4: bits 7:0 and 9 reserved, 10 (x2APIC) without
 		 * x2APIC, the base within MAXPHYADDR. */
-		if (!has_apic(vcpu) || (val & (0x6ffULL | above_maxphyaddr(vcpu))))
+		if (val & (0x6ffULL | above_maxphyaddr(vcpu)))
 			return -EINVAL;
 		m->apic_base = val;
 		return 0;

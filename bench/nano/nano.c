@@ -328,9 +328,9 @@ void guest_main(const struct mb_info *mbi)
 		if (b->user)	/* only here: LTR is of no use elsewhere */
 			tss_load((uint32_t)kernel_stack + sizeof(kernel_stack));
 		if (b->sysenter) {
-			wrmsr(MSR_SYSENTER_CS, SEL_SE_KCODE);
-			wrmsr(MSR_SYSENTER_ESP, (uint32_t)kernel_stack + sizeof(kernel_stack));
-			wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
+			wrmsr(MSR_IA32_SYSENTER_CS, SEL_SE_KCODE);
+			wrmsr(MSR_IA32_SYSENTER_ESP, (uint32_t)kernel_stack + sizeof(kernel_stack));
+			wrmsr(MSR_IA32_SYSENTER_EIP, (uint32_t)sysenter_entry);
 		}
 		b->run(n < 64 ? n : 64);	/* warm up: translate, fault in */
 		uint32_t ops = b->run(n);

@@ -78,6 +78,23 @@ static inline void hyvm_cpuid_lookup(const struct hyvm_cpuid_table *t,
 	}
 }
 
+/* IA32_APIC_BASE at reset for a model (SDM Vol. 3A, 11.4.4): the APIC at
+ * 0xfee00000, BSP (bit 8) on the bootstrap processor, the global enable
+ * (bit 11) exactly when the model lists a local APIC (CPUID.1:EDX[9]; a
+ * CPU whose APIC is disabled through this MSR reads CPUID.1:EDX.APIC as 0,
+ * 11.4.3). Every engine starts a vCPU with this value. */
+static inline __u64 hyvm_cpuid_apic_base(const struct hyvm_cpuid_table *t, int bsp)
+{
+	const struct hyvm_cpuid_entry *e = hyvm_cpuid_find(t, 1, 0);
+	__u64 v = 0xfee00000ull;
+
+	if (bsp)
+		v |= 1ull << 8;
+	if (e && (e->edx & (1u << 9)))
+		v |= 1ull << 11;
+	return v;
+}
+
 /* Checks a table from an untrusted source (an ioctl argument): a sane
  * count, no reserved bits, a basic leaf 0. 0 if valid, else -1. */
 static inline int hyvm_cpuid_table_check(const struct hyvm_cpuid_table *t)

@@ -1,8 +1,9 @@
 ; The instruction forms hyvm's MMIO emulator handles, on guest-physical
 ; memory that nothing backs (reads all-ones, writes dropped): MOV loads and
 ; stores (reg, imm, AH), MOVZX/MOVSX, AND/OR/TEST/CMP with their flags,
-; XCHG, STOS/LODS/MOVS with and without REP, and a load through 32-bit
-; paging (a 4 MiB page mapping linear 0x40000000 to 0xe0000000). Exits 0
+; XCHG, STOS/LODS/MOVS with and without REP, PUSH from and POP to MMIO,
+; ADD in both directions with its flags, REP MOVS from RAM to MMIO, and a
+; load through 32-bit paging (a 4 MiB page mapping linear 0x40000000 to 0xe0000000). Exits 0
 ; (status 1) when all hold, else the failed check's number (status 2n+1).
 %include "multiboot_flat.inc"
 MMIO equ 0xe0000000
@@ -76,6 +77,40 @@ start:
 	mov eax, 7
 	jne fail
 
+	mov eax, 9
+	mov esp, stack_top
+	push dword [MMIO + 0x10]
+	pop ecx
+	cmp ecx, 0xffffffff
+	jne fail
+	push dword 0x1234
+	pop dword [MMIO + 0x14]			; dropped
+	cmp esp, stack_top
+	jne fail
+
+	mov eax, 10
+	mov ecx, 1
+	add [MMIO + 0x18], ecx			; 0xffffffff + 1: 0, CF, ZF
+	jnc fail
+	jnz fail
+	mov ecx, 2
+	add ecx, [MMIO]				; 2 + 0xffffffff: 1, CF
+	jnc fail
+	cmp ecx, 1
+	jne fail
+
+	mov eax, 11
+	mov esi, buf
+	mov edi, MMIO + 0x200
+	mov ecx, 4
+	rep movsd				; RAM -> MMIO
+	test ecx, ecx
+	jnz fail
+	cmp esi, buf + 16
+	jne fail
+	cmp edi, MMIO + 0x210
+	jne fail
+
 	; 32-bit paging with PSE: identity 4 MiB for the code, and
 	; linear 0x40000000 -> MMIO.
 	mov dword [pd], 0x83
@@ -112,4 +147,6 @@ image_end:
 align 4096
 pd:	resb 4096
 buf:	resb 64
+stack:	resb 256
+stack_top:
 bss_end:

@@ -16,15 +16,6 @@ GUEST("cpuid", "");
 #define EXT1_EDX_SYSCALL (1u << 11)
 #define EXT1_EDX_NX (1u << 20)
 #define EXT1_EDX_LM (1u << 29)
-#define MSR_TSC 0x10
-#define MSR_PLATFORM_ID 0x17
-#define MSR_APIC_BASE 0x1b
-#define MSR_BIOS_SIGN_ID 0x8b
-#define MSR_MISC_ENABLE 0x1a0
-#define MSR_PAT 0x277
-#define MSR_EFER 0xc0000080
-#define MSR_AMD_PERF_CTL0 0xc0010000
-#define MSR_AMD_PERF_CTR0 0xc0010004
 #define MSR_UNKNOWN 0x1badd00du		/* no CPU defines it */
 #define PAT_RESET 0x0007040600070406ull	/* SDM Vol. 3A, 13.12.4 */
 
@@ -109,16 +100,18 @@ static void msrs(void)
 	uint64_t v;
 
 	check_begin("msr");
-	/* BSP, enabled, at the default base (SDM Vol. 3A, 11.4.4) */
-	v = rdmsr(MSR_APIC_BASE);
-	check(v == 0xfee00900u, "IA32_APIC_BASE 0x%llx, want 0xfee00900", v);
-	uint64_t t1 = rdmsr(MSR_TSC), t2 = rdtsc();
+	/* BSP at the default base; globally enabled exactly when the model
+	 * lists a local APIC (SDM Vol. 3A, 11.4.3-11.4.4) */
+	uint64_t want = 0xfee00100u | ((leaf1_edx & (1u << 9)) ? 0x800u : 0);
+	v = rdmsr(MSR_IA32_APIC_BASE);
+	check(v == want, "IA32_APIC_BASE 0x%llx, want 0x%llx", v, want);
+	uint64_t t1 = rdmsr(MSR_IA32_TSC), t2 = rdtsc();
 	check(t2 >= t1, "IA32_TSC ahead of a later RDTSC");
 	if (leaf1_edx & LEAF1_EDX_PAT) {
-		check(rdmsr(MSR_PAT) == PAT_RESET, "IA32_PAT 0x%llx at reset", rdmsr(MSR_PAT));
-		wrmsr(MSR_PAT, 0x0007040600010406ull);
-		check(rdmsr(MSR_PAT) == 0x0007040600010406ull, "IA32_PAT round trip");
-		wrmsr(MSR_PAT, PAT_RESET);
+		check(rdmsr(MSR_IA32_PAT) == PAT_RESET, "IA32_PAT 0x%llx at reset", rdmsr(MSR_IA32_PAT));
+		wrmsr(MSR_IA32_PAT, 0x0007040600010406ull);
+		check(rdmsr(MSR_IA32_PAT) == 0x0007040600010406ull, "IA32_PAT round trip");
+		wrmsr(MSR_IA32_PAT, PAT_RESET);
 	}
 	if (leaf1_edx & LEAF1_EDX_SEP) {
 		wrmsr(0x176, 0xc0ffee);
@@ -137,20 +130,20 @@ static void msrs(void)
 		check(msr_faults(MSR_EFER), "EFER without SYSCALL/NX/LM did not raise #GP");
 	}
 	if (intel && family == 6) {
-		check(!msr_faults(MSR_MISC_ENABLE), "IA32_MISC_ENABLE raised #GP");
-		check(!msr_faults(MSR_PLATFORM_ID), "IA32_PLATFORM_ID raised #GP");
-		check(!msr_faults(MSR_BIOS_SIGN_ID), "IA32_BIOS_SIGN_ID raised #GP");
+		check(!msr_faults(MSR_IA32_MISC_ENABLE), "IA32_MISC_ENABLE raised #GP");
+		check(!msr_faults(MSR_IA32_PLATFORM_ID), "IA32_PLATFORM_ID raised #GP");
+		check(!msr_faults(MSR_IA32_BIOS_SIGN_ID), "IA32_BIOS_SIGN_ID raised #GP");
 	}
 	/* K7 and later: four PerfEvtSel and four PerfCtr (APM Vol. 2, 13.2) */
 	if (amd && family >= 6) {
 		for (uint32_t i = 0; i < 4; i++) {
-			check(!msr_faults(MSR_AMD_PERF_CTL0 + i), "PerfEvtSel%u raised #GP", i);
-			check(!msr_faults(MSR_AMD_PERF_CTR0 + i), "PerfCtr%u raised #GP", i);
+			check(!msr_faults(MSR_K7_EVNTSEL0 + i), "PerfEvtSel%u raised #GP", i);
+			check(!msr_faults(MSR_K7_PERFCTR0 + i), "PerfCtr%u raised #GP", i);
 		}
 		if (on_hyvm) {
-			wrmsr(MSR_AMD_PERF_CTL0 + 1, 0x430076);	/* event 0x76, OS+USR, disabled */
-			check(rdmsr(MSR_AMD_PERF_CTL0 + 1) == 0x430076, "PerfEvtSel1 round trip");
-			wrmsr(MSR_AMD_PERF_CTL0 + 1, 0);
+			wrmsr(MSR_K7_EVNTSEL0 + 1, 0x430076);	/* event 0x76, OS+USR, disabled */
+			check(rdmsr(MSR_K7_EVNTSEL0 + 1) == 0x430076, "PerfEvtSel1 round trip");
+			wrmsr(MSR_K7_EVNTSEL0 + 1, 0);
 		}
 	}
 	if (on_hyvm)

@@ -7,9 +7,6 @@ GUEST("cpuid_msr", "");
 #define CPUID1_EDX_TSC (1u << 4)
 #define CPUID1_EDX_MSR (1u << 5)
 #define CPUID1_EDX_SEP (1u << 11)
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_TSC 0x10
 
 /* CPUID is the engine's or emulator's own: not part of the exit checksum. */
 static VOLATILE_STATE uint32_t leaf1_edx;

@@ -13,7 +13,7 @@ GUEST_LDSCRIPT := $(GUEST_SRC)/lib/guest.ld
 # use it explicitly) and nothing gcc would add behind our back.
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -fcf-protection=none -mgeneral-regs-only \
-                -fno-tree-loop-distribute-patterns -O2 -Wall -Wextra -Wno-unused-parameter -I$(GUEST_SRC)/lib -MMD -MP
+                -fno-tree-loop-distribute-patterns -O2 -Wall -Wextra -Wno-unused-parameter -I$(GUEST_SRC)/lib -Iinclude -MMD -MP
 
 .PHONY: guests
 guests: $(GUEST_NAMES:%=$(GUEST_DIR)/%.elf)

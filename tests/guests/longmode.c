@@ -7,8 +7,6 @@
 
 GUEST("longmode", "long-mode");
 
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));

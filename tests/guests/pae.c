@@ -6,17 +6,10 @@
 
 GUEST("pae", "pae");
 
-#define PAE_PS (1ull << 7)
-#define PAE_NX (1ull << 63)
 #define ALIAS_4K 0x40000000u   /* PDPT[1] -> pd_alias[0] -> pt_alias */
 #define ALIAS_2M 0x40200000u   /* pd_alias[1]: 2M page at physical 0 */
 #define ABSENT 0x40400000u     /* pd_alias[2] not present */
 #define NX_PAGE 0x40001000u    /* pt_alias[1]: a page with NX set */
-#define PF_PRESENT 0x1
-#define PF_WRITE 0x2
-#define PF_FETCH 0x10
-#define MSR_EFER 0xc0000080
-#define EFER_NXE (1u << 11)
 
 static volatile uint64_t pdpt[4] __attribute__((aligned(32)));
 static volatile uint64_t pd_low[512] __attribute__((aligned(4096)));
@@ -33,11 +26,11 @@ static void run_checks(void)
 {
 	check_begin("enable");
 	for (uint32_t i = 0; i < 512; i++)
-		pd_low[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PAE_PS;
+		pd_low[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
 	pt_alias[0] = (uint32_t)data_page | PTE_P | PTE_W;
-	pt_alias[1] = (uint32_t)code_page | PTE_P | PTE_W | PAE_NX;
+	pt_alias[1] = (uint32_t)code_page | PTE_P | PTE_W | PTE_NX;
 	pd_alias[0] = (uint32_t)pt_alias | PTE_P | PTE_W;
-	pd_alias[1] = 0 | PTE_P | PTE_W | PAE_PS;
+	pd_alias[1] = 0 | PTE_P | PTE_W | PTE_PS;
 	/* PDPT entries take only P (and cache bits): no W, no A/D. */
 	pdpt[0] = (uint32_t)pd_low | PTE_P;
 	pdpt[1] = (uint32_t)pd_alias | PTE_P;
@@ -52,7 +45,7 @@ static void run_checks(void)
 	if (have_nx)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	else
-		pt_alias[1] &= ~PAE_NX; /* reserved without NXE */
+		pt_alias[1] &= ~PTE_NX; /* reserved without NXE */
 
 	write_cr4(read_cr4() | CR4_PAE);
 	write_cr3((uint32_t)pdpt);
@@ -83,7 +76,7 @@ static void run_checks(void)
 	if (have_nx) {
 		code_page[0] = 0xc3; /* ret: would run fine without NX */
 		if (check(catch_fault(fetch_nx_raise, NULL, &f), "fetch from an NX page did not fault"))
-			check(f.vector == VEC_PF && f.error == (PF_PRESENT | PF_FETCH) && f.cr2 == NX_PAGE &&
+			check(f.vector == VEC_PF && f.error == (PFERR_P | PFERR_I) && f.cr2 == NX_PAGE &&
 			              f.eip == NX_PAGE,
 			      "NX fetch: vector %u error %x cr2 %x eip %x", f.vector, f.error, f.cr2, f.eip);
 	} else {

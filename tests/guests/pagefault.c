@@ -6,8 +6,6 @@
 
 GUEST("pagefault", "paging32");
 
-#define PF_PRESENT 0x1
-#define PF_WRITE 0x2
 #define TABLE_BASE 0x40000000u  /* PDE 256 -> test_table */
 #define NOT_PRESENT (TABLE_BASE + 0x1000 + 0x24)
 #define READ_ONLY (TABLE_BASE + 0x2000 + 0x10)
@@ -50,7 +48,7 @@ void guest_main(const struct mb_info *mbi)
 
 	check_begin("not_present");
 	expect_pf("read", read_absent_raise, 0, NOT_PRESENT, (uint32_t)read_absent);
-	expect_pf("write", write_absent_raise, PF_WRITE, NOT_PRESENT, (uint32_t)write_absent);
+	expect_pf("write", write_absent_raise, PFERR_W, NOT_PRESENT, (uint32_t)write_absent);
 	expect_pf("read with no page table", read_no_table_raise, 0, NO_TABLE, (uint32_t)read_no_table);
 	expect_pf("instruction fetch", fetch_absent_raise, 0, FETCH_TARGET, FETCH_TARGET);
 	check_end();
@@ -58,7 +56,7 @@ void guest_main(const struct mb_info *mbi)
 	check_begin("write_protect");
 	ro_page[4] = 0x0badf00d;
 	check_eq("read through the read-only alias", *(volatile uint32_t *)READ_ONLY, 0x0badf00d);
-	expect_pf("write with CR0.WP=1", write_read_only_raise, PF_PRESENT | PF_WRITE, READ_ONLY,
+	expect_pf("write with CR0.WP=1", write_read_only_raise, PFERR_P | PFERR_W, READ_ONLY,
 	          (uint32_t)write_read_only);
 	check_eq("the faulting write changed nothing", ro_page[4], 0x0badf00d);
 

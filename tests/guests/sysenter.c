@@ -60,9 +60,9 @@ void guest_main(const struct mb_info *mbi)
 	gdt_set(SEL_SE_KDATA, 0, 0xfffff, SEG_DATA_RW, SEG_FLAG_G | SEG_FLAG_DB);
 	gdt_set(SEL_SE_UCODE, 0, 0xfffff, SEG_CODE_RX | 0x60, SEG_FLAG_G | SEG_FLAG_DB);
 	gdt_set(SEL_SE_UDATA, 0, 0xfffff, SEG_DATA_RW | 0x60, SEG_FLAG_G | SEG_FLAG_DB);
-	wrmsr(MSR_SYSENTER_CS, SEL_SE_KCODE);
-	wrmsr(MSR_SYSENTER_ESP, (uint32_t)kernel_stack + sizeof(kernel_stack));
-	wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
+	wrmsr(MSR_IA32_SYSENTER_CS, SEL_SE_KCODE);
+	wrmsr(MSR_IA32_SYSENTER_ESP, (uint32_t)kernel_stack + sizeof(kernel_stack));
+	wrmsr(MSR_IA32_SYSENTER_EIP, (uint32_t)sysenter_entry);
 
 	check_begin("round_trip");
 	struct fault f = { .vector = ~0u };

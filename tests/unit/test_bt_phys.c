@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "bt/bt.h"
+#include "bt/memory/memory.h"
 
 #define RAM_BYTES	0x200000ull
 #define ROM_GPA		0xffff0000ull

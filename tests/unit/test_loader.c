@@ -16,9 +16,9 @@ static struct guest_ram ram;
 static char err[512];
 static char path[64];
 
-static int load(const struct boot_params *bp, struct guest_image *img)
+static int load(const struct boot_entry *bp, struct guest_image *img)
 {
-	static const struct boot_params none;
+	static const struct boot_entry none;
 	return multiboot_load(path, bp ? bp : &none, &ram, img, err, sizeof(err));
 }
 
@@ -68,7 +68,7 @@ static void test_loads_segments_and_zeroes_bss(void)
 static void test_boot_information(void)
 {
 	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 1 } };
-	struct boot_params bp = { .cmdline = "console=ttyS0 quiet", .loader_name = "hyvm test" };
+	struct boot_entry bp = { .cmdline = "console=ttyS0 quiet", .loader_name = "hyvm test" };
 	struct guest_image img;
 	char mod[80];
 
@@ -243,7 +243,7 @@ static void test_ram_too_small(void)
 {
 	struct guest_ram small = { .base = ram.base, .size = 1 << 20 };
 	struct guest_image img;
-	static const struct boot_params none;
+	static const struct boot_entry none;
 	struct elf_seg s[] = { { 0x100000, 0, 0x1000, 0x1000, 0 } };
 
 	elf_builder_write(path, s, 1, 0x100000, true, NULL, 0);

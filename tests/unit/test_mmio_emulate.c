@@ -5,14 +5,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <hyvm/x86.h>
 #include "unit.h"
 #include "emul/mmio_emulate.h"
 
 #define RAM_SIZE	(4u << 20)
 #define CODE		0x1000u
 #define MMIO		0xe0000000u
-#define CR0_PE		1ULL
-#define CR0_PG		(1ULL << 31)
 
 static uint8_t *ram;
 static struct guest_mem mem;
@@ -226,6 +225,61 @@ static void test_stos_movs(void)
 	CU_ASSERT_EQUAL(*(uint32_t *)(ram + 0x3000), 0x01020304);
 }
 
+/* RAM writes reach the engine's hook (bt drops translations there). */
+static uint64_t written_gpa, written_len;
+static void note_written(void *opaque, uint64_t gpa, uint64_t len)
+{
+	written_gpa = gpa;
+	written_len = len;
+}
+
+static void test_push_pop(void)
+{
+	static const uint8_t push_m[] = { 0xff, 0x30 };		/* push dword [eax] */
+	static const uint8_t pop_m[] = { 0x8f, 0x40, 0x08 };	/* pop dword [eax+8] */
+	static const uint8_t pop_esp[] = { 0x8f, 0x44, 0x24, 0xfc };	/* pop dword [esp-4] */
+	static const uint8_t push_i[] = { 0x6a, 0xfe };		/* push -2 */
+
+	/* MMIO -> a RAM stack, the write reported to the hook */
+	flat32(push_m, sizeof(push_m));
+	mem.ram_written = note_written;
+	st.gpr[HYVM_RAX] = MMIO;
+	st.gpr[HYVM_RSP] = 0x2000;
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(answer(MMIO, 4, false, 0xcafe1234), EMUL_DONE);
+	CU_ASSERT_EQUAL(em.st.gpr[HYVM_RSP], 0x1ffc);
+	CU_ASSERT_EQUAL(*(uint32_t *)(ram + 0x1ffc), 0xcafe1234);
+	CU_ASSERT_EQUAL(written_gpa, 0x1ffc);
+	CU_ASSERT_EQUAL(written_len, 4);
+	CU_ASSERT_EQUAL(em.st.rip, CODE + 2);
+
+	/* a RAM stack -> MMIO; ESP moves once, after the store */
+	flat32(pop_m, sizeof(pop_m));
+	*(uint32_t *)(ram + 0x1ffc) = 0x11223344;
+	st.gpr[HYVM_RAX] = MMIO;
+	st.gpr[HYVM_RSP] = 0x1ffc;
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(em.st.gpr[HYVM_RSP], 0x1ffc);		/* not yet */
+	CU_ASSERT_EQUAL(answer(MMIO + 8, 4, true, 0x11223344), EMUL_DONE);
+	CU_ASSERT_EQUAL(em.st.gpr[HYVM_RSP], 0x2000);
+
+	/* POP's destination address uses the incremented ESP (SDM POP) */
+	flat32(pop_esp, sizeof(pop_esp));
+	st.seg[HYVM_SS].base = 0;
+	st.gpr[HYVM_RSP] = 0x1ffc;
+	*(uint32_t *)(ram + 0x1ffc) = 0x5a5a5a5a;
+	CU_ASSERT_EQUAL(begin(), EMUL_DONE);				/* all RAM */
+	CU_ASSERT_EQUAL(*(uint32_t *)(ram + 0x1ffc), 0x5a5a5a5a);	/* [0x2000 - 4] */
+	CU_ASSERT_EQUAL(em.st.gpr[HYVM_RSP], 0x2000);
+
+	/* a stack outside RAM: the push is the MMIO write */
+	flat32(push_i, sizeof(push_i));
+	st.gpr[HYVM_RSP] = MMIO + 0x100;
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(answer(MMIO + 0xfc, 4, true, 0xfffffffe), EMUL_DONE);
+	CU_ASSERT_EQUAL(em.st.gpr[HYVM_RSP], MMIO + 0xfc);
+}
+
 /* 32-bit paging: linear 0x400000 -> MMIO through a PDE and a PTE. */
 static void test_paging32(void)
 {
@@ -425,5 +479,6 @@ static void test_errors(void)
 UNIT_SUITE(mmio_emulate, setup, teardown,
 	   UNIT_TEST(test_mov_load_store), UNIT_TEST(test_movzx_movsx),
 	   UNIT_TEST(test_alu), UNIT_TEST(test_xchg), UNIT_TEST(test_stos_movs),
+	   UNIT_TEST(test_push_pop),
 	   UNIT_TEST(test_paging32), UNIT_TEST(test_long_mode), UNIT_TEST(test_pae),
 	   UNIT_TEST(test_string_io), UNIT_TEST(test_real_mode), UNIT_TEST(test_errors));

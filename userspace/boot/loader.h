@@ -21,7 +21,10 @@ struct guest_ram {
 	const struct memory_map *map;
 };
 
-struct boot_params {
+/* What the user asked to boot, as a boot menu entry says it (not Linux's
+ * struct boot_params): the kernel's command line, the loader name the
+ * guest is told, and the modules. */
+struct boot_entry {
 	const char *cmdline;		/* NULL: empty */
 	const char *loader_name;	/* Multiboot boot_loader_name */
 	const char *modules[LOADER_MAX_MODULES];	/* "FILE [ARGS]" */
@@ -46,7 +49,7 @@ struct guest_image {
 
 /* Loads a Multiboot v1 kernel (ELF32, ELF64 with the a.out kludge, or any
  * file with the kludge). 0 on success; -1 with one line in err. */
-int multiboot_load(const char *path, const struct boot_params *bp,
+int multiboot_load(const char *path, const struct boot_entry *bp,
 		   struct guest_ram *ram, struct guest_image *img,
 		   char *err, size_t errlen);
 

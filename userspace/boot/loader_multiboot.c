@@ -336,7 +336,7 @@ static void put_mmap(uint8_t *p, uint64_t addr, uint64_t len, uint32_t type)
 
 #define INFO_BLOCK_BYTES 8192u
 
-int multiboot_load(const char *path, const struct boot_params *bp,
+int multiboot_load(const char *path, const struct boot_entry *bp,
 		   struct guest_ram *ram, struct guest_image *img,
 		   char *err, size_t errlen)
 {

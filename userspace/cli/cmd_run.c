@@ -38,7 +38,7 @@ struct run_args {
 	bool stats, no_stats;
 	const char *stats_out;
 	const char *rom;	/* FILE[@GPA] */
-	struct boot_params boot;
+	struct boot_entry boot;
 };
 
 static int usage_error(const char *fmt, const char *arg)

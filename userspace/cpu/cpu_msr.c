@@ -15,10 +15,6 @@
 #include "cpu/cpu_model.h"
 #include "cpu/cpu_msr.h"
 
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EN (1ull << 11)
 
@@ -41,7 +37,7 @@ void cpu_msrs_init(struct cpu_msrs *m, const struct hyvm_cpuid_table *t, bool bs
 	if (cpu_model_has(t, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_NX))
 		m->efer_writable |= EFER_NXE;
 	m->efer = m->efer_writable != 0;
-	m->apic_base = CPU_APIC_BASE_BSP & ~(bsp ? 0 : APIC_BASE_BSP);
+	m->apic_base = hyvm_cpuid_apic_base(t, bsp);
 	m->misc_enable = CPU_MISC_ENABLE_RESET;
 }
 

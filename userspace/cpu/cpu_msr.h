@@ -12,26 +12,9 @@
 #include <stdint.h>
 #include <hyvm/cpu_state.h>
 #include <hyvm/cpuid_table.h>
+#include <hyvm/x86.h>
 
-#define MSR_IA32_TSC		0x10
-#define MSR_IA32_PLATFORM_ID	0x17
-#define MSR_IA32_APIC_BASE	0x1b
-#define MSR_IA32_BIOS_SIGN_ID	0x8b
-#define MSR_P6_PERFCTR0		0xc1
-#define MSR_P6_EVNTSEL0		0x186
-#define MSR_IA32_SYSENTER_CS	0x174
-#define MSR_IA32_SYSENTER_ESP	0x175
-#define MSR_IA32_SYSENTER_EIP	0x176
-#define MSR_IA32_MISC_ENABLE	0x1a0
-#define MSR_IA32_PAT		0x277
-#define MSR_EFER		0xc0000080
-#define MSR_K7_EVNTSEL0		0xc0010000
-#define MSR_K7_PERFCTR0		0xc0010004
 
-/* IA32_APIC_BASE of the bootstrap processor: base 0xfee00000, BSP (bit 8),
- * APIC global enable (bit 11); SDM Vol. 3A, 11.4.4. The one value every
- * engine starts with. */
-#define CPU_APIC_BASE_BSP	0xfee00900ull
 /* IA32_MISC_ENABLE: fast strings, BTS and PEBS unavailable (SDM Vol. 4,
  * Table 2-2) */
 #define CPU_MISC_ENABLE_RESET	0x1801ull

@@ -9,17 +9,7 @@
 
 #include "emul/mmio_emulate.h"
 
-#define RFLAGS_CF	(1ULL << 0)
-#define RFLAGS_PF	(1ULL << 2)
-#define RFLAGS_AF	(1ULL << 4)
-#define RFLAGS_ZF	(1ULL << 6)
-#define RFLAGS_SF	(1ULL << 7)
-#define RFLAGS_DF	(1ULL << 10)
-#define RFLAGS_OF	(1ULL << 11)
-#define RFLAGS_ARITH	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
-#define CR0_PE		(1ULL << 0)
-#define RFLAGS_VM	(1ULL << 17)
-#define VEC_PF		14
+#include <hyvm/x86.h>
 
 enum step { STEP_OK, STEP_ACCESS, STEP_FAULT, STEP_ERROR };
 
@@ -38,5 +28,8 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 enum step emul_operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
 			    uint64_t *val);
 uint64_t emul_source_value(struct emul *e, const ZydisDecodedOperand *o, unsigned bits);
+/* emul_stack.c */
+enum step emul_exec_push(struct emul *e);
+enum step emul_exec_pop(struct emul *e);
 
 #endif

@@ -166,6 +166,12 @@ static enum step bus(struct emul *e, uint64_t gpa, unsigned size, bool write, ui
 	return STEP_ACCESS;
 }
 
+static void note_ram_write(struct emul *e, uint64_t gpa, unsigned len)
+{
+	if (e->mem->ram_written)
+		e->mem->ram_written(e->mem->opaque, gpa, len);
+}
+
 enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool write,
 			uint64_t *val)
 {
@@ -180,24 +186,27 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 	if ((s = emul_translate(e, lin, how, &gpa)) != STEP_OK)
 		return s;
 	if (first >= size) {
-		p = guest_mem_ptr(e->mem, gpa, size);
+		p = write ? guest_mem_ptr_write(e->mem, gpa, size) : guest_mem_ptr(e->mem, gpa, size);
 		if (!p && e->ram_only)
 			return emul_fail(e, "its memory operand lies outside RAM");
 		if (!p)
 			return bus(e, gpa, size, write, val);
 		if (!val)
 			return STEP_OK;		/* a probe: is it there, writable? */
-		if (write)
+		if (write) {
 			memcpy(p, val, size);
-		else
+			note_ram_write(e, gpa, size);
+		} else {
 			memcpy(val, p, size);
+		}
 		return STEP_OK;
 	}
 	/* Split across two pages: both halves must be RAM. */
 	if ((s = emul_translate(e, emul_linear(e, seg, off + first), how, &gpa2)) != STEP_OK)
 		return s;
-	p = guest_mem_ptr(e->mem, gpa, first);
-	p2 = guest_mem_ptr(e->mem, gpa2, size - first);
+	p = write ? guest_mem_ptr_write(e->mem, gpa, first) : guest_mem_ptr(e->mem, gpa, first);
+	p2 = write ? guest_mem_ptr_write(e->mem, gpa2, size - first)
+		   : guest_mem_ptr(e->mem, gpa2, size - first);
 	if (!p || !p2)
 		return emul_fail(e, "an MMIO access that crosses a page boundary");
 	if (!val)
@@ -205,6 +214,8 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 	if (write) {
 		memcpy(p, val, first);
 		memcpy(p2, (uint8_t *)val + first, size - first);
+		note_ram_write(e, gpa, first);
+		note_ram_write(e, gpa2, size - first);
 	} else {
 		memcpy(val, p, first);
 		memcpy((uint8_t *)val + first, p2, size - first);

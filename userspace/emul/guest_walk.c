@@ -1,34 +1,11 @@
 /*
- * Guest-physical RAM lookup and the guest page-table walk (AMD APM Vol. 2,
- * 5.2-5.4; Intel SDM Vol. 3, 4.3-4.5). Entries are updated with atomic
- * ORs because the guest's other vCPUs may walk the same tables.
+ * Guest-physical RAM lookup and, on the shared page walker
+ * (x86/page_walk.c), the emulator's linear -> guest-physical translation.
  */
 #include <string.h>
+#include <hyvm/x86.h>
 #include "emul/guest_walk.h"
-
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_US		(1ULL << 2)
-#define PTE_A		(1ULL << 5)
-#define PTE_D		(1ULL << 6)
-#define PTE_PS		(1ULL << 7)
-#define PTE_NX		(1ULL << 63)
-#define ADDR_MASK	0x000ffffffffff000ULL
-
-#define CR0_PE		(1ULL << 0)
-#define CR0_WP		(1ULL << 16)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PSE		(1ULL << 4)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
-#define RFLAGS_VM	(1ULL << 17)
-
-/* #PF error code bits (APM 8.4.2) */
-#define PF_P		(1u << 0)
-#define PF_W		(1u << 1)
-#define PF_U		(1u << 2)
-#define PF_I		(1u << 4)
+#include "x86/page_walk.h"
 
 int guest_mem_add(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size)
 {
@@ -37,7 +14,16 @@ int guest_mem_add(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size)
 	m->slot[m->nr].gpa = gpa;
 	m->slot[m->nr].size = size;
 	m->slot[m->nr].host = host;
+	m->slot[m->nr].readonly = false;
 	m->nr++;
+	return 0;
+}
+
+int guest_mem_add_rom(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size)
+{
+	if (guest_mem_add(m, gpa, host, size) < 0)
+		return -1;
+	m->slot[m->nr - 1].readonly = true;
 	return 0;
 }
 
@@ -53,11 +39,23 @@ uint8_t *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+uint8_t *guest_mem_ptr_write(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < m->nr; i++) {
+		uint64_t off = gpa - m->slot[i].gpa;
+
+		if (gpa >= m->slot[i].gpa && off < m->slot[i].size &&
+		    len <= m->slot[i].size - off)
+			return m->slot[i].readonly ? NULL : m->slot[i].host + off;
+	}
+	return NULL;
+}
+
 unsigned guest_cpl(const struct hyvm_cpu_state *st)
 {
 	if (!(st->cr0 & CR0_PE))
 		return 0;
-	if (st->rflags & RFLAGS_VM)
+	if (st->rflags & EFLAGS_VM)
 		return 3;
 	return hyvm_seg_dpl(&st->seg[HYVM_SS]);
 }
@@ -67,121 +65,41 @@ bool guest_is_64bit(const struct hyvm_cpu_state *st)
 	return (st->efer & EFER_LMA) && (st->seg[HYVM_CS].attrib & HYVM_SEG_L);
 }
 
-/* One table entry: its host address, 4 or 8 bytes wide. */
-struct walk {
-	const struct guest_mem *m;
-	void *entry[4];
-	bool wide[4];
-	unsigned depth;
-};
-
-static bool read_entry(struct walk *w, uint64_t gpa, bool wide, uint64_t *val)
+static uint8_t *table_ptr(void *opaque, uint64_t gpa, unsigned len)
 {
-	uint8_t *p = guest_mem_ptr(w->m, gpa, wide ? 8 : 4);
-
-	if (!p)
-		return false;
-	if (wide) {
-		*val = __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
-	} else {
-		*val = __atomic_load_n((uint32_t *)p, __ATOMIC_RELAXED);
-	}
-	w->entry[w->depth] = p;
-	w->wide[w->depth] = wide;
-	w->depth++;
-	return true;
+	return guest_mem_ptr(opaque, gpa, len);
 }
 
-static void set_bits(struct walk *w, bool write)
+static bool table_readonly(void *opaque, uint64_t gpa)
 {
-	for (unsigned i = 0; i < w->depth; i++) {
-		uint64_t bits = PTE_A | (write && i == w->depth - 1 ? PTE_D : 0);
-
-		if (w->wide[i])
-			__atomic_fetch_or((uint64_t *)w->entry[i], bits, __ATOMIC_RELAXED);
-		else
-			__atomic_fetch_or((uint32_t *)w->entry[i], (uint32_t)bits, __ATOMIC_RELAXED);
-	}
+	return !guest_mem_ptr_write(opaque, gpa, 1);
 }
 
 enum gm_result guest_translate(const struct guest_mem *m, const struct hyvm_cpu_state *st,
 			       uint64_t linear, enum gm_access how, uint64_t *gpa,
 			       uint32_t *pf_err)
 {
-	struct walk w = { .m = m };
-	bool user = guest_cpl(st) == 3, write = how == GM_WRITE;
-	bool nxe = st->efer & EFER_NXE;
-	uint64_t e = 0, allowed = PTE_RW | PTE_US, nx = 0, base;
-	uint32_t err = (write ? PF_W : 0) | (user ? PF_U : 0) |
-		       (how == GM_FETCH && nxe ? PF_I : 0);
-	int level;		/* 2-level, 3-level PAE or 4-level */
-	unsigned shift;
+	/* The hardware walked these tables once already and would have
+	 * raised a reserved-bit fault itself: assume the widest MAXPHYADDR
+	 * rather than report one the CPU did not. */
+	struct pw_context ctx = {
+		.cr0 = st->cr0, .cr3 = st->cr3, .cr4 = st->cr4, .efer = st->efer,
+		.maxphyaddr = 52, .table_ptr = table_ptr, .table_readonly = table_readonly, .opaque = (void *)m,
+	};
+	static const enum pw_access access[] = {
+		[GM_READ] = PW_READ, [GM_WRITE] = PW_WRITE, [GM_FETCH] = PW_FETCH,
+	};
+	struct pw_result r;
 
-	if (!(st->cr0 & CR0_PG)) {
-		*gpa = (st->efer & EFER_LMA) ? linear : (uint32_t)linear;
+	page_walk(&ctx, linear, access[how], guest_cpl(st) == 3, &r);
+	switch (r.status) {
+	case PW_OK:
+		*gpa = r.phys;
 		return GM_OK;
+	case PW_TABLE_NOT_RAM:
+		return GM_TABLE_NOT_RAM;
+	default:
+		*pf_err = r.error;
+		return GM_PAGE_FAULT;
 	}
-	if (!(st->cr4 & CR4_PAE)) {
-		/* 32-bit paging: PDE, then PTE or a 4 MiB page (PSE, PSE-36). */
-		uint32_t lin = linear;
-
-		if (!read_entry(&w, (st->cr3 & 0xfffff000) + (lin >> 22) * 4, false, &e))
-			return GM_TABLE_NOT_RAM;
-		if (!(e & PTE_P))
-			goto fault;
-		allowed &= e;
-		if ((e & PTE_PS) && (st->cr4 & CR4_PSE)) {
-			*gpa = (e & 0xffc00000) | ((e >> 13) & 0xff) << 32 | (lin & 0x3fffff);
-			goto check;
-		}
-		if (!read_entry(&w, (e & 0xfffff000) + ((lin >> 12) & 0x3ff) * 4, false, &e))
-			return GM_TABLE_NOT_RAM;
-		if (!(e & PTE_P))
-			goto fault;
-		allowed &= e;
-		*gpa = (e & 0xfffff000) | (lin & 0xfff);
-		goto check;
-	}
-	if (st->efer & EFER_LMA) {
-		level = 4;
-		base = st->cr3 & ADDR_MASK;
-	} else {
-		/* PAE: the PDPTE has no RW/US/NX (APM 5.3.3). */
-		linear = (uint32_t)linear;
-		if (!read_entry(&w, (st->cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, true, &e))
-			return GM_TABLE_NOT_RAM;
-		if (!(e & PTE_P))
-			goto fault;
-		level = 2;
-		base = e & ADDR_MASK;
-	}
-	for (; level >= 1; level--) {
-		shift = 12 + 9 * (level - 1);
-		if (!read_entry(&w, base + ((linear >> shift) & 0x1ff) * 8, true, &e))
-			return GM_TABLE_NOT_RAM;
-		if (!(e & PTE_P))
-			goto fault;
-		allowed &= e;
-		nx |= nxe ? (e & PTE_NX) : 0;
-		if (level == 1 || ((e & PTE_PS) && level <= 3)) {
-			uint64_t mask = (1ULL << shift) - 1;
-
-			*gpa = (e & ADDR_MASK & ~mask) | (linear & mask);
-			goto check;
-		}
-		base = e & ADDR_MASK;
-	}
-check:
-	err |= PF_P;
-	if (user && !(allowed & PTE_US))
-		goto fault;
-	if (write && !(allowed & PTE_RW) && (user || (st->cr0 & CR0_WP)))
-		goto fault;
-	if (how == GM_FETCH && nx)
-		goto fault;
-	set_bits(&w, write);
-	return GM_OK;
-fault:
-	*pf_err = err;
-	return GM_PAGE_FAULT;
 }

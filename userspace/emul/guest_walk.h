@@ -17,13 +17,22 @@
 
 struct guest_mem {
 	unsigned nr;
-	struct { uint64_t gpa, size; uint8_t *host; } slot[GUEST_MEM_MAX_SLOTS];
+	struct { uint64_t gpa, size; uint8_t *host; bool readonly; } slot[GUEST_MEM_MAX_SLOTS];
+	/* Optional: told of each RAM write the emulator makes, for an engine
+	 * that caches what RAM holds (bt: translations, shadow page tables). */
+	void (*ram_written)(void *opaque, uint64_t gpa, uint64_t len);
+	void *opaque;
 };
 
 /* -1 if the table is full or the slot is empty. */
 int guest_mem_add(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size);
-/* Host address of [gpa, gpa+len) when it lies in one RAM slot, else NULL. */
+/* A ROM slot: read as RAM; a write to it goes to the bus as an MMIO
+ * write, which the VMM drops, so the ROM keeps its bytes. */
+int guest_mem_add_rom(struct guest_mem *m, uint64_t gpa, void *host, uint64_t size);
+/* Host address of [gpa, gpa+len) when it lies in one RAM or ROM slot, else NULL. */
 uint8_t *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* The same for a write: NULL for ROM too. */
+uint8_t *guest_mem_ptr_write(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /* How a linear address is used, for the page-table permission checks. */
 enum gm_access { GM_READ, GM_WRITE, GM_FETCH };

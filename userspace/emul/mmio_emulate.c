@@ -15,7 +15,7 @@ static ZydisMachineMode machine_mode(const struct hyvm_cpu_state *st)
 {
 	if (guest_is_64bit(st))
 		return ZYDIS_MACHINE_MODE_LONG_64;
-	if (!(st->cr0 & CR0_PE) || (st->rflags & RFLAGS_VM))
+	if (!(st->cr0 & CR0_PE) || (st->rflags & EFLAGS_VM))
 		return ZYDIS_MACHINE_MODE_REAL_16;
 	return (st->seg[HYVM_CS].attrib & HYVM_SEG_DB) ? ZYDIS_MACHINE_MODE_LEGACY_32
 							: ZYDIS_MACHINE_MODE_LEGACY_16;
@@ -115,7 +115,7 @@ static int source_segment(struct emul *e)
 
 static int64_t string_delta(struct emul *e, unsigned size)
 {
-	return (e->st.rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	return (e->st.rflags & EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
 }
 
 /* One element of STOS, LODS or MOVS. */
@@ -161,8 +161,8 @@ static enum step exec_string(struct emul *e)
 /* SF, ZF, PF of a result (PF: even parity of the low byte). */
 static uint64_t flags_szp(uint64_t r, unsigned bits)
 {
-	return (r == 0 ? RFLAGS_ZF : 0) | ((r >> (bits - 1)) & 1 ? RFLAGS_SF : 0) |
-	       (__builtin_popcount(r & 0xff) & 1 ? 0 : RFLAGS_PF);
+	return (r == 0 ? EFLAGS_ZF : 0) | ((r >> (bits - 1)) & 1 ? EFLAGS_SF : 0) |
+	       (__builtin_popcount(r & 0xff) & 1 ? 0 : EFLAGS_PF);
 }
 
 /* AND/OR/XOR/ADD/SUB/CMP/TEST with a memory operand (APM Vol. 3). */
@@ -197,13 +197,13 @@ static enum step exec_alu(struct emul *e)
 	}
 	f = flags_szp(r, bits);
 	if (mn == ZYDIS_MNEMONIC_ADD)
-		f |= (r < a ? RFLAGS_CF : 0) |
-		     ((((a ^ r) & (b ^ r)) >> (bits - 1)) & 1 ? RFLAGS_OF : 0) |
-		     ((a ^ b ^ r) & 0x10 ? RFLAGS_AF : 0);
+		f |= (r < a ? EFLAGS_CF : 0) |
+		     ((((a ^ r) & (b ^ r)) >> (bits - 1)) & 1 ? EFLAGS_OF : 0) |
+		     ((a ^ b ^ r) & 0x10 ? EFLAGS_AF : 0);
 	else if (mn == ZYDIS_MNEMONIC_SUB || mn == ZYDIS_MNEMONIC_CMP)
-		f |= (a < b ? RFLAGS_CF : 0) |
-		     ((((a ^ b) & (a ^ r)) >> (bits - 1)) & 1 ? RFLAGS_OF : 0) |
-		     ((a ^ b ^ r) & 0x10 ? RFLAGS_AF : 0);
+		f |= (a < b ? EFLAGS_CF : 0) |
+		     ((((a ^ b) & (a ^ r)) >> (bits - 1)) & 1 ? EFLAGS_OF : 0) |
+		     ((a ^ b ^ r) & 0x10 ? EFLAGS_AF : 0);
 	if (mn != ZYDIS_MNEMONIC_CMP && mn != ZYDIS_MNEMONIC_TEST) {
 		if (d->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			if ((s = emul_operand_rw(e, d, true, &r)))
@@ -212,7 +212,7 @@ static enum step exec_alu(struct emul *e)
 			emul_reg_write(e, d->reg.value, r);
 		}
 	}
-	e->st.rflags = (e->st.rflags & ~RFLAGS_ARITH) | f;
+	e->st.rflags = (e->st.rflags & ~(uint64_t)EFLAGS_ARITH) | f;
 	return STEP_OK;
 }
 
@@ -267,6 +267,10 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_CMP:
 	case ZYDIS_MNEMONIC_TEST:
 		return exec_alu(e);
+	case ZYDIS_MNEMONIC_PUSH:
+		return emul_exec_push(e);
+	case ZYDIS_MNEMONIC_POP:
+		return emul_exec_pop(e);
 	default:
 		return emul_fail(e, "not an instruction the MMIO emulator handles");
 	}

@@ -68,23 +68,21 @@ void state_report(void);
 #define GDT_SPARE_SLOTS 6
 /* SYSENTER/SYSEXIT (SDM Vol. 2B) take their targets from three MSRs and
  * four consecutive descriptors from SYSENTER_CS: kernel code, kernel
- * data, user code, user data. Guests that use them take spare slots 0-3. */
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
+ * data, user code, user data. Guests that use them take spare slots 0-3.
+ * The MSR indices are MSR_IA32_SYSENTER_* in <hyvm/x86.h>. */
 #define SEL_SE_KCODE SEL_SPARE(0)
 #define SEL_SE_KDATA SEL_SPARE(1)
 #define SEL_SE_UCODE (SEL_SPARE(2) | 3)
 #define SEL_SE_UDATA (SEL_SPARE(3) | 3)
 
 /* Access byte values for gdt_set(). */
-#define SEG_DATA_RW 0x92        /* present, DPL0, data, writable */
-#define SEG_DATA_RW_DOWN 0x96   /* the same, expand-down */
-#define SEG_CODE_RX 0x9a        /* present, DPL0, code, readable */
+#define SEG_DATA_RW (DESC_P | DESC_S | DESC_TYPE_RW)          /* 0x92: DPL0 data, writable */
+#define SEG_DATA_RW_DOWN (SEG_DATA_RW | DESC_TYPE_EC)           /* 0x96: the same, expand-down */
+#define SEG_CODE_RX (DESC_P | DESC_S | DESC_TYPE_CODE | DESC_TYPE_RW) /* 0x9a: DPL0 code, readable */
 /* Flag nibble for gdt_set(). */
-#define SEG_FLAG_G 0x8   /* limit in 4K units */
-#define SEG_FLAG_DB 0x4  /* 32-bit default size / big stack */
-#define SEG_FLAG_L 0x2   /* 64-bit code */
+#define SEG_FLAG_G DESC_FLAG_G   /* limit in 4K units */
+#define SEG_FLAG_DB DESC_FLAG_DB /* 32-bit default size / big stack */
+#define SEG_FLAG_L DESC_FLAG_L   /* 64-bit code */
 
 void gdt_set(uint16_t sel, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
 uint64_t gdt_get(uint16_t sel);
@@ -148,12 +146,6 @@ uint16_t pic_get_mask(void);
 void pic_eoi(unsigned irq);
 
 /* --- paging32.c: identity-mapped 2-level paging --- */
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PTE_PS 0x080u
 /* volatile: the CPU reads and writes these behind the compiler's back */
 extern volatile uint32_t paging32_directory[1024]; /* PDEs 256.. are free for tests */
 extern volatile uint32_t paging32_low_table[1024]; /* 4K pages of 0..4 MiB */

@@ -4,32 +4,9 @@
 #define GUEST_X86_H
 
 #include <stdint.h>
-
-#define EFLAGS_CF 0x0001u
-#define EFLAGS_PF 0x0004u
-#define EFLAGS_AF 0x0010u
-#define EFLAGS_ZF 0x0040u
-#define EFLAGS_SF 0x0080u
-#define EFLAGS_TF 0x0100u
-#define EFLAGS_IF 0x0200u
-#define EFLAGS_DF 0x0400u
-#define EFLAGS_OF 0x0800u
-#define EFLAGS_ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
-
-#define VEC_DE 0
-#define VEC_BP 3
-#define VEC_OF 4
-#define VEC_UD 6
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
-
-#define CR0_PE 0x00000001u
-#define CR0_WP 0x00010000u
-#define CR0_PG 0x80000000u
-#define CR4_PSE 0x00000010u
-#define CR4_PAE 0x00000020u
+/* The architectural constants (CR0, EFLAGS, vectors, PTE and #PF error
+ * bits, MSR indices): one copy shared with hyvm itself. */
+#include <hyvm/x86.h>
 
 static inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { asm volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }

@@ -75,7 +75,7 @@ static void vmx_fail_message(struct vcpu_exit *exit, const struct hyvm_run *run)
 static void vmx_add_counters(const struct hyvm_run *run, struct engine_stats *st)
 {
 	static const char *const names[HYVM_CAT_COUNT] = {
-		"vmx io", "vmx mmio", "vmx cpuid", "vmx msr", "vmx cr access", "vmx hlt",
+		"vmx io", "vmx cpuid", "vmx msr", "vmx cr access", "vmx hlt",
 		"vmx exception", "vmx external interrupt", "vmx interrupt window",
 		"vmx nested page fault", "vmx shutdown", "vmx other",
 	};
@@ -84,8 +84,6 @@ static void vmx_add_counters(const struct hyvm_run *run, struct engine_stats *st
 	for (unsigned i = 0; i < HYVM_NR_COUNTERS; i++)
 		cat[hyvm_vmx_exit_class(i).cat] += run->exit_count[i];
 	for (unsigned c = 0; c < HYVM_CAT_COUNT; c++) {
-		if (c == HYVM_CAT_MMIO)
-			continue;	/* an exit kind, not a raw reason */
 		st->counter[st->nr_counters].name = names[c];
 		st->counter[st->nr_counters++].value = cat[c];
 	}

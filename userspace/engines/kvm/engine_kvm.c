@@ -40,6 +40,8 @@ struct engine_vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	bool io_pending;	/* an exit's IN data lives in the run page */
+	int index;
+	uint64_t apic_base;	/* the CPU model's IA32_APIC_BASE (set_cpuid) */
 	struct engine_stats stats;
 	struct kvm_binary_stats kstats;
 };
@@ -189,6 +191,7 @@ static int kvm_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table
 	}
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
+	vcpu->apic_base = hyvm_cpuid_apic_base(t, vcpu->index == 0);
 	return r < 0 ? kvm_err(err, errlen, "KVM_SET_CPUID2") : 0;
 }
 
@@ -201,6 +204,7 @@ static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu *
 	if (!vcpu)
 		return kvm_err(err, errlen, "allocating vCPU");
 	vcpu->vm = vm;
+	vcpu->index = index;
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, index);
 	if (vcpu->fd < 0)
 		goto fail;
@@ -366,6 +370,8 @@ static int kvm_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *
 	struct kvm_msrs_buf msrs;
 
 	kvm_sregs_from_state(&sregs, st);
+	if (vcpu->apic_base)
+		sregs.apic_base = vcpu->apic_base;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return kvm_err(err, errlen, "KVM_SET_SREGS");
 	kvm_regs_from_state(&regs, st);

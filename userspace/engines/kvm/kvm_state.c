@@ -2,6 +2,7 @@
  * attributes into fields; hyvm keeps them packed as in the descriptor. */
 #include <stddef.h>
 #include <string.h>
+#include <hyvm/x86.h>
 #include "engines/kvm/kvm_state.h"
 #include "cpu/cpu_msr.h"
 
@@ -91,9 +92,10 @@ void kvm_sregs_from_state(struct kvm_sregs *s, const struct hyvm_cpu_state *st)
 	s->cr4 = st->cr4;
 	s->cr8 = st->cr8;
 	s->efer = st->efer;
-	/* The CPU model's IA32_APIC_BASE (cpu/cpu_msr.h), as on every engine;
-	 * hyvm models no local APIC yet. */
-	s->apic_base = CPU_APIC_BASE_BSP;
+	/* IA32_APIC_BASE is not part of hyvm_cpu_state: the kvm engine sets
+	 * the CPU model's value (hyvm_cpuid_apic_base) over this default of
+	 * a BSP whose APIC is disabled. */
+	s->apic_base = 0xfee00000ull | (1ull << 8);
 }
 
 void state_from_kvm_sregs(struct hyvm_cpu_state *st, const struct kvm_sregs *s)
@@ -197,17 +199,6 @@ void state_from_kvm_events(struct hyvm_cpu_state *st, const struct kvm_vcpu_even
 		ev->vector = 2;
 	}
 }
-
-#define MSR_IA32_SYSENTER_CS	0x174
-#define MSR_IA32_SYSENTER_ESP	0x175
-#define MSR_IA32_SYSENTER_EIP	0x176
-#define MSR_IA32_PAT		0x277
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_KERNEL_GS_BASE	0xc0000102
-#define MSR_IA32_TSC		0x10
 
 struct msr_field { __u32 index; size_t offset; };
 

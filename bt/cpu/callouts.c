@@ -1,0 +1,422 @@
+/*
+ * Callouts: the sensitive instructions, emulated in C on the virtual CPU
+ * state. Each one ends its block, so the guest registers are in struct
+ * bt_cpu here. On an exception the instruction has no effect and cpu->eip
+ * stays at its start; on success cpu->eip moves past it.
+ */
+#include <string.h>
+#include <x86intrin.h>
+#include "bt/bt.h"
+#include "bt/cpu/callouts.h"
+#include "bt/translate/translator.h"
+#include "bt/cpu/cpu.h"
+#include "bt/translate/decode.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/cpu/operands.h"
+#include "engines/engine.h"
+
+static bool need_cpl0(struct bt_cpu *cpu)
+{
+	if (bt_cpl(cpu) == 0)
+		return true;
+	guest_exception(cpu, VEC_GP, true, 0);
+	return false;
+}
+
+static bool iopl_ok(const struct bt_cpu *cpu)
+{
+	return bt_cpl(cpu) <= ((cpu->eflags & EFLAGS_IOPL) >> 12);
+}
+
+static void raise_ud(struct bt_cpu *cpu)
+{
+	cpu->stats.ud_unsupported++;
+	guest_exception(cpu, VEC_UD, false, 0);
+}
+
+/* POPF/IRET: which flags a given privilege may change (SDM POPF). */
+uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigned opsize)
+{
+	uint32_t can = BT_EFLAGS_LIVE | EFLAGS_TF | EFLAGS_NT | EFLAGS_AC | EFLAGS_ID;
+
+	if (bt_cpl(cpu) == 0)
+		can |= EFLAGS_IOPL | EFLAGS_IF;
+	else if (iopl_ok(cpu))
+		can |= EFLAGS_IF;
+	if (opsize == 2)
+		can &= 0xffff;
+	return ((old & ~can) | (v & can) | EFLAGS_FIXED1) & ~EFLAGS_RF;
+}
+
+static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
+				   unsigned size, bool write, uint32_t value)
+{
+	exit->kind = EXIT_IO;
+	exit->io.port = port;
+	exit->io.size = (uint8_t)size;
+	exit->io.write = write;
+	exit->io.count = 1;
+	exit->io.data = cpu->io.data;
+	if (write)
+		memcpy(cpu->io.data, &value, size);
+	cpu->stats.callout_io++;
+	return CALLOUT_EXIT;
+}
+
+static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next,
+				     struct vcpu_exit *exit)
+{
+	bool out = d->insn.mnemonic == ZYDIS_MNEMONIC_OUT;
+	const ZydisDecodedOperand *port_op = &d->ops[out ? 0 : 1];
+	const ZydisDecodedOperand *data_op = &d->ops[out ? 1 : 0];
+	uint32_t port, value = 0;
+
+	if (!iopl_ok(cpu)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return CALLOUT_DONE;
+	}
+	operand_read(cpu, port_op, &port);
+	unsigned size = data_op->size / 8;
+	if (out) {
+		operand_read(cpu, data_op, &value);
+		cpu->eip = next;
+		return io_exit(cpu, exit, (uint16_t)port, size, true, value);
+	}
+	cpu->io.pending_in = true;
+	cpu->io.reg_is_string = 0;
+	cpu->io.size = (uint8_t)size;
+	cpu->io.next_eip = next;
+	return io_exit(cpu, exit, (uint16_t)port, size, false, 0);
+}
+
+/* INS/OUTS: one element per exit; REP keeps eip until ECX runs out. */
+static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn *d,
+					uint32_t next, struct vcpu_exit *exit)
+{
+	ZydisMnemonic m = d->insn.mnemonic;
+	bool out = m == ZYDIS_MNEMONIC_OUTSB || m == ZYDIS_MNEMONIC_OUTSW || m == ZYDIS_MNEMONIC_OUTSD;
+	bool rep = d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
+	unsigned size = d->insn.operand_width / 8;
+	uint16_t port = (uint16_t)cpu->gpr[HYVM_RDX];
+	int step = (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
+
+	if (!iopl_ok(cpu)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return CALLOUT_DONE;
+	}
+	if (rep && cpu->gpr[HYVM_RCX] == 0) {
+		cpu->eip = next;
+		return CALLOUT_DONE;
+	}
+	if (out) {
+		uint32_t v = 0;
+		int seg = HYVM_DS;
+		for (unsigned i = 0; i < d->insn.operand_count; i++)
+			if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				seg = d->ops[i].mem.segment == ZYDIS_REGISTER_ES ? HYVM_ES :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_CS ? HYVM_CS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_SS ? HYVM_SS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_FS ? HYVM_FS :
+				      d->ops[i].mem.segment == ZYDIS_REGISTER_GS ? HYVM_GS : HYVM_DS;
+		if (mem_read(cpu, (uint32_t)cpu->arch.seg[seg].base + cpu->gpr[HYVM_RSI], &v, size))
+			return CALLOUT_DONE;
+		cpu->gpr[HYVM_RSI] += step;
+		if (rep)
+			cpu->gpr[HYVM_RCX]--;
+		if (!rep || cpu->gpr[HYVM_RCX] == 0)
+			cpu->eip = next;
+		return io_exit(cpu, exit, port, size, true, v);
+	}
+	cpu->io.pending_in = true;
+	cpu->io.reg_is_string = 1 | (rep ? 2 : 0);
+	cpu->io.size = (uint8_t)size;
+	cpu->io.next_eip = next;
+	return io_exit(cpu, exit, port, size, false, 0);
+}
+
+void callout_complete_io(struct bt_cpu *cpu)
+{
+	uint32_t v = 0;
+	unsigned size = cpu->io.size;
+
+	if (!cpu->io.pending_in)
+		return;
+	cpu->io.pending_in = false;
+	memcpy(&v, cpu->io.data, size);
+	if (!cpu->io.reg_is_string) {
+		reg_write(cpu, size == 1 ? ZYDIS_REGISTER_AL : size == 2 ? ZYDIS_REGISTER_AX :
+			  ZYDIS_REGISTER_EAX, v);
+		cpu->eip = cpu->io.next_eip;
+		return;
+	}
+	bool rep = cpu->io.reg_is_string & 2;
+	if (mem_write(cpu, (uint32_t)cpu->arch.seg[HYVM_ES].base + cpu->gpr[HYVM_RDI], &v, size))
+		return;	/* #PF raised at the INS; the port was read anyway */
+	cpu->gpr[HYVM_RDI] += (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
+	if (rep)
+		cpu->gpr[HYVM_RCX]--;
+	if (!rep || cpu->gpr[HYVM_RCX] == 0)
+		cpu->eip = cpu->io.next_eip;
+}
+
+/* RDMSR/WRMSR through the model's MSR file (cpu/cpu_msr.c); false: #GP(0). */
+static bool do_msr(struct bt_cpu *cpu, bool write)
+{
+	uint32_t idx = cpu->gpr[HYVM_RCX];
+	uint64_t v = ((uint64_t)cpu->gpr[HYVM_RDX] << 32) | cpu->gpr[HYVM_RAX];
+
+	if (!write) {
+		if (cpu_msr_read(&cpu->msrs, &cpu->arch, __rdtsc() + cpu->tsc_offset, idx, &v) ==
+		    CPU_MSR_GP)
+			return false;
+		cpu->gpr[HYVM_RAX] = (uint32_t)v;
+		cpu->gpr[HYVM_RDX] = (uint32_t)(v >> 32);
+		return true;
+	}
+	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, idx, v)) {
+	case CPU_MSR_GP:
+		return false;
+	case CPU_MSR_TSC_WRITTEN:
+		cpu->tsc_offset = v - __rdtsc();
+		break;
+	case CPU_MSR_EFER_CHANGED:
+		/* NXE, and LME: inert until CR0.PG, where bt stops with
+		 * EXIT_MODE_UNSUPPORTED (dispatch.c) for an engine that runs
+		 * long mode */
+		if (cpu->arch.cr0 & CR0_PG)
+			cpu_paging_changed(cpu);
+		break;
+	case CPU_MSR_OK:
+		break;
+	}
+	return true;
+}
+
+/* MOV to/from CR and DR. */
+static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
+	bool to_cr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL;
+	bool dr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_DEBUG ||
+		  ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_DEBUG;
+
+	if (!need_cpl0(cpu))
+		return;
+	if (dr) {
+		bool to_dr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_DEBUG;
+		int n = ZydisRegisterGetId(to_dr ? dst->reg.value : src->reg.value) & 7;
+		if (to_dr)
+			cpu->dr[n] = reg_read(cpu, src->reg.value);
+		else
+			reg_write(cpu, dst->reg.value, n == 6 ? (uint32_t)cpu->arch.dr6 | 0xffff0ff0u :
+				  n == 7 ? (uint32_t)cpu->arch.dr7 | 0x400 : cpu->dr[n]);
+		if (to_dr && n == 6)
+			cpu->arch.dr6 = cpu->dr[6];
+		if (to_dr && n == 7)
+			cpu->arch.dr7 = cpu->dr[7];
+		cpu->eip = next;
+		return;
+	}
+	if (!to_cr) {
+		int n = ZydisRegisterGetId(src->reg.value);
+		uint64_t v = n == 0 ? cpu->arch.cr0 : n == 2 ? cpu->arch.cr2 :
+			     n == 3 ? cpu->arch.cr3 : n == 4 ? cpu->arch.cr4 : 0;
+		if (n == 1 || n > 4) {
+			raise_ud(cpu);
+			return;
+		}
+		reg_write(cpu, dst->reg.value, (uint32_t)v);
+		cpu->eip = next;
+		return;
+	}
+	int n = ZydisRegisterGetId(dst->reg.value);
+	uint32_t v = reg_read(cpu, src->reg.value);
+	switch (n) {
+	case 0:
+		if ((v & CR0_PG) && !(v & CR0_PE)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			return;
+		}
+		v |= 0x10;	/* ET is hardwired */
+		if ((v ^ cpu->arch.cr0) & (CR0_PG | CR0_WP | CR0_PE)) {
+			cpu->arch.cr0 = v;
+			cpu_paging_changed(cpu);
+		}
+		cpu->arch.cr0 = v;
+		break;
+	case 2: cpu->arch.cr2 = v; break;
+	case 3:
+		cpu->arch.cr3 = v;
+		if (cpu->arch.cr0 & CR0_PG)
+			cpu_cr3_loaded(cpu);
+		break;
+	case 4:
+		if (v & ~(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE |
+			  CR4_OSFXSR | CR4_OSXMMEXCPT)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			return;
+		}
+		if ((v ^ cpu->arch.cr4) & (CR4_PSE | CR4_PAE)) {
+			cpu->arch.cr4 = v;
+			cpu_paging_changed(cpu);
+		}
+		cpu->arch.cr4 = v;
+		break;
+	default:
+		raise_ud(cpu);
+		return;
+	}
+	cpu->stats.callout_cr++;
+	cpu->eip = next;
+}
+
+static void do_int(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
+{
+	cpu->stats.callout_int++;
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_INT3:
+		guest_interrupt(cpu, VEC_BP, true, next);
+		break;
+	case ZYDIS_MNEMONIC_INTO:
+		if (cpu->eflags & EFLAGS_OF)
+			guest_interrupt(cpu, VEC_OF, true, next);
+		else
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_INT1:
+		guest_interrupt(cpu, VEC_DB, false, next);
+		break;
+	default:
+		guest_interrupt(cpu, (int)d->ops[0].imm.value.u & 0xff, true, next);
+		break;
+	}
+}
+
+enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *cached,
+				    struct vcpu_exit *exit)
+{
+	uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+	unsigned got = 0;
+	struct bt_insn d;
+	uint32_t phys, v;
+
+	cpu->stats.callouts++;
+	if (cached)
+		d = *cached;
+	else if (mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got),
+		 !got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+		/* a fetch that ran into a missing page faults there; else #UD */
+		if (got < sizeof(bytes) &&
+		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, bt_cpl(cpu) == 3, &phys, true))
+			return CALLOUT_DONE;
+		raise_ud(cpu);
+		return CALLOUT_DONE;
+	}
+	uint32_t next = cpu->eip + d.insn.length;
+	enum callout_result r;
+	if (callout_system(cpu, &d, next, &r) || callout_segments(cpu, &d, next))
+		return CALLOUT_DONE;
+	switch (d.insn.mnemonic) {
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+		cpu->stats.callout_flags++;
+		if (!iopl_ok(cpu)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			break;
+		}
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_CLI) {
+			cpu->eflags &= ~EFLAGS_IF;
+		} else {
+			if (!(cpu->eflags & EFLAGS_IF))
+				cpu->intr_shadow = HYVM_INTR_SHADOW_STI;
+			cpu->eflags |= EFLAGS_IF;
+		}
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
+		cpu->stats.callout_flags++;
+		if (stack_push(cpu, cpu->eflags & ~(EFLAGS_VM | EFLAGS_RF), d.insn.operand_width / 8) == 0)
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: {
+		unsigned size = d.insn.operand_width / 8;
+		cpu->stats.callout_flags++;
+		if (stack_peek(cpu, 0, size, &v))
+			break;
+		stack_drop(cpu, size);
+		cpu->eflags = flags_merge(cpu, cpu->eflags, v, size);
+		cpu->eip = next;
+		break;
+	}
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+		return do_in_out(cpu, &d, next, exit);
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return do_string_io(cpu, &d, next, exit);
+	case ZYDIS_MNEMONIC_HLT:
+		if (!need_cpl0(cpu))
+			break;
+		cpu->eip = next;
+		cpu->halted = true;
+		exit->kind = EXIT_HLT;
+		return CALLOUT_EXIT;
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_INTO: case ZYDIS_MNEMONIC_INT1:
+		do_int(cpu, &d, next);
+		break;
+	case ZYDIS_MNEMONIC_MOV: {
+		ZydisRegisterClass c0 = d.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ?
+			ZydisRegisterGetClass(d.ops[0].reg.value) : ZYDIS_REGCLASS_INVALID;
+		ZydisRegisterClass c1 = d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER ?
+			ZydisRegisterGetClass(d.ops[1].reg.value) : ZYDIS_REGCLASS_INVALID;
+		if (c0 == ZYDIS_REGCLASS_CONTROL || c0 == ZYDIS_REGCLASS_DEBUG ||
+		    c1 == ZYDIS_REGCLASS_CONTROL || c1 == ZYDIS_REGCLASS_DEBUG)
+			do_mov_cr(cpu, &d, next);
+		else if (bt_emulate_insn(cpu, exit))
+			return CALLOUT_EXIT;	/* a move the translator cannot encode
+						 * (AH..BH with an address >= 2 GiB) */
+		break;
+	}
+	case ZYDIS_MNEMONIC_CPUID:
+		bt_cpuid(cpu);
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_RDTSC:
+		if ((cpu->arch.cr4 & CR4_TSD) && bt_cpl(cpu)) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			break;
+		}
+		{
+			uint64_t t = __rdtsc() + cpu->tsc_offset;
+			cpu->gpr[HYVM_RAX] = (uint32_t)t;
+			cpu->gpr[HYVM_RDX] = (uint32_t)(t >> 32);
+		}
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
+		if (!need_cpl0(cpu))
+			break;
+		cpu->stats.callout_cr++;
+		if (!do_msr(cpu, d.insn.mnemonic == ZYDIS_MNEMONIC_WRMSR))
+			guest_exception(cpu, VEC_GP, true, 0);
+		else
+			cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_INVLPG:
+		if (!need_cpl0(cpu))
+			break;
+		cpu_invlpg(cpu, operand_linear(cpu, &d.ops[0]));
+		cpu->eip = next;
+		break;
+	case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVD:
+		if (need_cpl0(cpu))
+			cpu->eip = next;
+		break;
+	default:
+		raise_ud(cpu);
+		break;
+	}
+	return CALLOUT_DONE;
+}

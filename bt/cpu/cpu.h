@@ -1,0 +1,42 @@
+/* The CPU part as the engine and the other CPU files use it: exceptions
+ * and descriptor loads, callouts, #UD statistics, signals, dispatch. */
+#ifndef HYVM_BT_CPU_H
+#define HYVM_BT_CPU_H
+
+#include "bt/bt.h"
+
+/* --- exceptions.c --- */
+/* Raises a guest exception at cpu->eip (state as at that instruction). */
+void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err);
+/* A #PF at lin: CR2, the counter, the exception (memory's page_fault hook). */
+void guest_page_fault(struct bt_cpu *cpu, uint32_t lin, uint32_t error);
+/* Delivers an external interrupt or software interrupt through the IDT. */
+int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip);
+int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
+int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
+void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
+void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
+/* --- callouts.c: sensitive instructions emulated on virtual state --- */
+enum callout_result {
+	CALLOUT_DONE,		/* continue translated execution */
+	CALLOUT_EXIT,		/* return to the VMM with *exit filled */
+};
+struct vcpu_exit;
+/* d: the instruction at cpu->eip if the translator kept it, else NULL */
+enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
+				    struct vcpu_exit *exit);
+void callout_complete_io(struct bt_cpu *cpu);
+uint32_t cpu_mode_key(const struct bt_cpu *cpu);
+
+/* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
+void ud_note(struct bt_cpu *cpu);
+
+/* --- signals.c --- */
+int signals_install(char *err, size_t errlen);
+void signals_enter(struct bt_cpu *cpu);
+void signals_leave(void);
+
+/* --- dispatch.c --- */
+int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * The dispatcher: finds or translates the block at the guest eip, runs it,
+ * and acts on how it came back (an unchained branch to chain, a jump-cache
+ * miss to fill, a callout, a host fault, an exit request). Interrupts are
+ * delivered here, which is to say at block boundaries.
+ */
+#include <asm/prctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "bt/bt.h"
+#include "bt/cpu/callouts.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/cpu/mmio.h"
+#include "bt/memory/mmu.h"
+#include "bt/translate/translator.h"
+#include "engines/engine.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+static __thread uint64_t thread_gs_base;
+
+uint32_t cpu_mode_key(const struct bt_cpu *cpu)
+{
+	return bt_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0);
+}
+
+/* GS base = the view translated code uses: WRGSBASE where the kernel
+ * allows it, else one arch_prctl, and only when it changes. */
+static void set_view(struct bt_cpu *cpu)
+{
+	int idx = (cpu->arch.cr0 & CR0_PG) && bt_cpl(cpu) == 3 ? 1 : 0;
+	uint64_t base = (uintptr_t)view_base(cpu->vm, idx);
+	static int fsgsbase = -1;
+
+	cpu->view_base = base;
+	cpu->neg_view_base = -base;
+	if (thread_gs_base == base)
+		return;
+	if (fsgsbase < 0)
+		fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	if (fsgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+	thread_gs_base = base;
+}
+
+/* The jump cache maps offsets to blocks translated for one set of segment
+ * bases; a base change empties it. */
+static bool tc_same_segments_jc(struct bt_cpu *cpu)
+{
+	bool same = true;
+	uint32_t limit[6];
+	uint8_t kind[6];
+
+	for (int s = 0; s < 6; s++)
+		if (cpu->jc_seg_base[s] != (uint32_t)cpu->arch.seg[s].base) {
+			cpu->jc_seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
+			same = false;
+		}
+	seg_check_key(cpu, limit, kind);
+	if (memcmp(cpu->jc_seg_limit, limit, sizeof(limit)) || memcmp(cpu->jc_seg_check, kind, sizeof(kind))) {
+		memcpy(cpu->jc_seg_limit, limit, sizeof(limit));
+		memcpy(cpu->jc_seg_check, kind, sizeof(kind));
+		same = false;
+	}
+	return same;
+}
+
+static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d,
+			  const struct bt_block *to)
+{
+	/* With paging a chained jump would skip the linear-to-physical check,
+	 * so it stays within the page the dispatcher checked. */
+	if (d->from->mode != to->mode || !d->from->valid ||
+	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)) ||
+	    memcmp(d->from->seg_limit, to->seg_limit, sizeof(to->seg_limit)) ||
+	    memcmp(d->from->seg_check, to->seg_check, sizeof(to->seg_check)))
+		return false;
+	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
+}
+
+static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
+static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
+
+static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
+{
+	static __thread uint8_t host_fx[512] __attribute__((aligned(16)));
+	bool fpu = cpu->fpu_live;
+
+	set_view(cpu);
+	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
+	if (fpu) {
+		fxsave(host_fx);
+		fxrstor(cpu->fx_guest);
+	}
+	signals_enter(cpu);
+	cpu->vm->tc->rt.enter(cpu, b->body);
+	signals_leave();
+	if (fpu) {
+		fxsave(cpu->fx_guest);
+		fxrstor(host_fx);
+	}
+	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
+}
+
+/*
+ * How the next block runs: as usual, or one instruction alone, either
+ * because it wrote its own code page (the block dies after one run; the
+ * page is writable meanwhile) or because it writes a page table (the
+ * block is kept and its code page protected: only the data page is
+ * special, and shadow.c traces it).
+ */
+enum single_kind { RUN_BLOCKS, RUN_SINGLE_SMC, RUN_SINGLE_PTW };
+
+/* *flushed: the cache was emptied, so descriptors held from before are gone. */
+static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum single_kind sk,
+				   bool *flushed)
+{
+	bool single = sk != RUN_BLOCKS;
+	struct bt_vm *vm = cpu->vm;
+	uint32_t mode = cpu_mode_key(cpu) | (single ? BT_MODE_SINGLE : 0);
+	struct bt_block *b = tc_lookup(vm->tc, cpu, cpu->eip, phys, mode);
+
+	if (b)
+		return b;
+	b = translate_block(cpu, phys, mode);
+	if (!b) {
+		tc_flush(vm, "translation cache full");
+		*flushed = true;
+		b = translate_block(cpu, phys, mode);
+		if (!b)
+			return NULL;
+	}
+	if (sk == RUN_SINGLE_SMC)
+		return b;	/* its page stays writable while it runs */
+	view_protect_code_page(vm, phys >> 12);
+	uint32_t first = cs_linear(cpu, b->eip), last_phys;
+	uint32_t last = first + (b->guest_len ? b->guest_len - 1 : 0);
+	if ((last >> 12) != (first >> 12) &&
+	    !mem_linear_to_phys(cpu, last, false, bt_cpl(cpu) == 3, &last_phys, false))
+		view_protect_code_page(vm, last_phys >> 12);
+	return b;
+}
+
+/* A host fault the signal handler could not hide; *single asks for the
+ * faulting instruction to run alone next, outside any protected page. */
+static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single_kind *single)
+{
+	struct bt_vm *vm = cpu->vm;
+	uint64_t addr = cpu->fault_addr;
+
+	switch (cpu->fault_signo) {
+	case SIGFPE:
+		guest_exception(cpu, cpu->fault_code == FPE_INTDIV || cpu->fault_code == FPE_INTOVF
+				? VEC_DE : VEC_MF, false, 0);
+		return false;
+	case SIGILL:
+		guest_exception(cpu, VEC_UD, false, 0);
+		return false;
+	case SIGSEGV:
+		break;
+	default:
+		guest_exception(cpu, VEC_GP, true, 0);
+		return false;
+	}
+	if (addr < cpu->view_base || addr - cpu->view_base >= (1ull << 32)) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return false;
+	}
+	uint32_t lin = (uint32_t)(addr - cpu->view_base), phys;
+	bool user = bt_cpl(cpu) == 3;
+	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true))
+		return false;	/* #PF delivered */
+	/* unbacked, or a write to ROM: the VMM's MMIO path (it drops ROM
+	 * writes, so ROM keeps its bytes) */
+	const struct bt_phys_region *region = phys_region(vm, phys, 1);
+	if (!region || (cpu->fault_write && region->readonly))
+		return bt_emulate_insn(cpu, exit);
+	uint32_t page = phys >> 12;
+	if (cpu->fault_write && vm->code_pages[page]) {
+		tc_invalidate_phys_page(vm, page);
+		view_unprotect_code_page(vm, page);
+		/* the write runs again alone: were it translated in a block of
+		 * that page, the page would be protected again under it */
+		*single = RUN_SINGLE_SMC;
+		return false;
+	}
+	if (cpu->fault_write && shadow_is_pt_page(vm, page)) {
+		if (shadow_trace_begin(cpu, lin, phys, true) && *single == RUN_BLOCKS)
+			*single = RUN_SINGLE_PTW;
+		return false;
+	}
+	/* a mapping the shadow could not make (mmap failed): report it */
+	exit->kind = EXIT_ERROR;
+	snprintf(exit->error.msg, sizeof(exit->error.msg),
+		 "bt: unresolvable fault at guest eip %#x, linear %#x", cpu->eip, lin);
+	return true;
+}
+
+int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
+{
+	struct bt_exit_desc *chain_from = NULL;
+	bool jc_fill = false;
+	/* kept across exits to the VMM: an exit between a fault and its
+	 * single-instruction rerun would otherwise lose the rerun */
+	enum single_kind single = cpu->single_pending;
+
+	callout_complete_io(cpu);
+	memset(exit, 0, sizeof(*exit));
+	exit->error.last_vector = 0xff;
+	if (bt_emulate_resume(cpu, exit))
+		goto out;
+	for (;;) {
+		bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow;
+
+		if (cpu->shutdown) {
+			exit->kind = EXIT_SHUTDOWN;
+			snprintf(exit->error.msg, sizeof(exit->error.msg),
+				 "triple fault at eip %#x (last exception %u)", cpu->eip, cpu->last_vector);
+			exit->error.last_vector = cpu->last_vector;
+			break;
+		}
+		/* A mode bt cannot run, entered by the instruction just done (MOV
+		 * to CR0 clearing PE, or setting PG with EFER.LME; a far transfer
+		 * to a 16-bit code segment): stop here with the state complete,
+		 * so another engine can continue. Checked here because CS loads
+		 * come from many callouts and every one returns through here. */
+		const char *mode = !(cpu->arch.cr0 & CR0_PE) ? "real mode" :
+				   (cpu->arch.cr0 & CR0_PG) && (cpu->arch.efer & EFER_LME) ? "long mode" :
+				   !(cpu->arch.seg[HYVM_CS].attrib & HYVM_SEG_DB) ? "16-bit code" : NULL;
+		if (mode) {
+			if (cpu->arch.cr0 & CR0_PG)
+				cpu->arch.efer |= EFER_LMA;	/* what CR0.PG=1 with LME does */
+			exit->kind = EXIT_MODE_UNSUPPORTED;
+			snprintf(exit->error.msg, sizeof(exit->error.msg), "%s", mode);
+			break;
+		}
+		if (cpu->kicked) {
+			tc_unkick(cpu->vm->tc);
+			cpu->kicked = false;
+			exit->kind = EXIT_KICKED;
+			break;
+		}
+		if (cpu->pending_irq >= 0 && irq_ok) {
+			int v = cpu->pending_irq;
+			cpu->pending_irq = -1;
+			cpu->stats.irqs_delivered++;
+			guest_interrupt(cpu, v, false, cpu->eip);
+			chain_from = NULL;
+			jc_fill = false;
+			continue;
+		}
+		if (cpu->halted) {
+			exit->kind = EXIT_HLT;
+			break;
+		}
+		if (cpu->irq_window_wanted && irq_ok) {
+			exit->kind = EXIT_IRQ_WINDOW;
+			break;
+		}
+		uint32_t phys;
+		if ((cpu->arch.cr0 & CR0_PG)
+		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, bt_cpl(cpu) == 3, &phys, true)
+		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
+			chain_from = NULL;
+			jc_fill = false;
+			continue;	/* #PF on the fetch was delivered */
+		}
+		bool flushed = false;
+		struct bt_block *b = find_block(cpu, phys, single, &flushed);
+		if (flushed)
+			chain_from = NULL;
+		if (!b) {
+			exit->kind = EXIT_ERROR;
+			snprintf(exit->error.msg, sizeof(exit->error.msg),
+				 "bt: cannot translate the block at %#x", cpu->eip);
+			break;
+		}
+		if (chain_from && chain_allowed(cpu, chain_from, b))
+			tc_chain(cpu, chain_from, b);
+		if (!tc_same_segments_jc(cpu)) {
+			jc_reset(cpu);
+			jc_fill = false;
+		}
+		if (jc_fill) {
+			unsigned slot = cpu->eip & (BT_JC_SIZE - 1);
+			cpu->jc_eip[slot] = cpu->eip;
+			cpu->jc_host[slot] = (uintptr_t)b->check_entry;
+		}
+		chain_from = NULL;
+		jc_fill = false;
+
+		run_block(cpu, b);
+		if (single != RUN_BLOCKS) {
+			if (single == RUN_SINGLE_SMC)
+				tc_invalidate_block(cpu, b);
+			single = RUN_BLOCKS;
+			chain_from = NULL;
+			shadow_trace_end(cpu);
+		}
+		struct bt_exit_desc *d = (struct bt_exit_desc *)(uintptr_t)cpu->exit_desc;
+		if (d->kind != BT_EXIT_REQUEST)
+			cpu->intr_shadow = 0;
+		switch (d->kind) {
+		case BT_EXIT_BRANCH:
+			cpu->stats.unchained_exits++;
+			chain_from = d;
+			break;
+		case BT_EXIT_INDIRECT:
+			cpu->stats.jc_misses++;
+			jc_fill = true;
+			break;
+		case BT_EXIT_CALLOUT:
+			if (d->from->pt_callout) {
+				if (callout_pt_write(cpu, d->from->callout) && single == RUN_BLOCKS)
+					single = RUN_SINGLE_PTW;
+				break;
+			}
+			if (callout_emulate(cpu, d->from->valid ? d->from->callout : NULL, exit) == CALLOUT_EXIT)
+				goto out;
+			break;
+		case BT_EXIT_REQUEST:
+			cpu->stats.exit_requests++;
+			if (!cpu->kicked)
+				tc_unkick(cpu->vm->tc);	/* a kick we already answered */
+			break;
+		case BT_EXIT_FAULT:
+			if (handle_fault(cpu, exit, &single))
+				goto out;
+			break;
+		case BT_EXIT_LIMIT:
+			/* the stub stored the instruction's eip; nothing of it ran */
+			cpu->stats.limit_faults++;
+			guest_exception(cpu, d->vector, true, 0);
+			break;
+		}
+	}
+out:
+	cpu->single_pending = (uint8_t)single;
+	exit->rip = cpu->eip;
+	exit->irq_window_open = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->halted;
+	if (exit->kind == EXIT_HLT)
+		exit->irq_window_open = (cpu->eflags & EFLAGS_IF) != 0;
+	return exit->kind == EXIT_ERROR ? -1 : 0;
+}

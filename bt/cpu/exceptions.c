@@ -1,0 +1,292 @@
+/*
+ * Guest exceptions and interrupts in protected mode: the IDT gate, the
+ * privilege check for software interrupts, the stack switch through the
+ * TSS, the frame, and escalation to #DF and triple fault (SDM Vol. 3,
+ * 6.12 and 6.15). Also descriptor loading, which both need.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bt/bt.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+
+#define GATE_TASK	0x5
+#define GATE_INT16	0x6
+#define GATE_TRAP16	0x7
+#define GATE_INT32	0xe
+#define GATE_TRAP32	0xf
+
+static int sys_read(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len)
+{
+	return mem_access_as(cpu, lin, buf, len, false, false, false);
+}
+
+static int sys_write(struct bt_cpu *cpu, uint32_t lin, const void *buf, unsigned len)
+{
+	return mem_access_as(cpu, lin, (void *)buf, len, true, false, false);
+}
+
+/* The linear address of sel's descriptor in the GDT or LDT, or -1. */
+static int64_t descriptor_address(const struct bt_cpu *cpu, uint16_t sel)
+{
+	const struct hyvm_dtable *gdt = &cpu->arch.gdtr;
+	uint64_t base = gdt->base, limit = gdt->limit;
+
+	if (sel & 4) {
+		base = cpu->arch.seg[HYVM_LDTR].base;
+		limit = cpu->arch.seg[HYVM_LDTR].limit;
+		if (cpu->arch.seg[HYVM_LDTR].attrib & HYVM_SEG_UNUSABLE)
+			return -1;
+	}
+	if ((uint64_t)(sel & ~7u) + 7 > limit)
+		return -1;
+	return (uint32_t)(base + (sel & ~7u));
+}
+
+int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc)
+{
+	int64_t at = descriptor_address(cpu, sel);
+
+	return at < 0 ? -1 : sys_read(cpu, (uint32_t)at, desc, 8);
+}
+
+/*
+ * A segment register load that passed its checks sets the Accessed bit of
+ * a code or data descriptor in the table, as the CPU does (SDM Vol. 3A
+ * 3.4.5.1): guests and their checksums can see that byte. Only the access
+ * byte is written, so a neighbouring field the guest changes concurrently
+ * is not overwritten. The cached copy gets A as well, as on hardware.
+ */
+void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s)
+{
+	int64_t at = descriptor_address(cpu, sel);
+	uint8_t access;
+
+	if (!(s->attrib & HYVM_SEG_S) || (s->attrib & 1) || at < 0)
+		return;
+	s->attrib |= 1;
+	if (sys_read(cpu, (uint32_t)at + 5, &access, 1) == 0 && !(access & 1)) {
+		access |= 1;
+		sys_write(cpu, (uint32_t)at + 5, &access, 1);
+	}
+}
+
+void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s)
+{
+	uint32_t limit = (uint32_t)((d & 0xffff) | (((d >> 48) & 0xf) << 16));
+
+	s->selector = sel;
+	s->base = (uint32_t)(((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24));
+	s->attrib = (uint32_t)(((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8));
+	if (s->attrib & HYVM_SEG_G)
+		limit = (limit << 12) | 0xfff;
+	s->limit = limit;
+}
+
+/* Loads a data or stack segment register, with the checks of MOV Sreg. */
+int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise)
+{
+	struct hyvm_segment *s = &cpu->arch.seg[seg];
+	unsigned cpl = bt_cpl(cpu);
+	uint64_t d;
+
+	if (!(sel & ~3u) && seg != HYVM_SS && seg != HYVM_CS) {
+		memset(s, 0, sizeof(*s));
+		s->selector = sel;
+		s->attrib = HYVM_SEG_UNUSABLE;
+		return 0;
+	}
+	if (!(sel & ~3u) || read_descriptor(cpu, sel, &d))
+		goto gp;
+	struct hyvm_segment n;
+	descriptor_to_segment(d, sel, &n);
+	unsigned dpl = hyvm_seg_dpl(&n), type = n.attrib & HYVM_SEG_TYPE_MASK;
+	if (!(n.attrib & HYVM_SEG_S))
+		goto gp;
+	if (seg == HYVM_SS) {
+		if ((type & 0xa) != 0x2 || dpl != cpl || (sel & 3) != cpl)
+			goto gp;
+	} else if (seg != HYVM_CS) {
+		if ((type & 0xa) == 0x8)	/* execute-only code */
+			goto gp;
+	}
+	if (!(n.attrib & HYVM_SEG_P)) {
+		if (raise)
+			guest_exception(cpu, seg == HYVM_SS ? VEC_SS : VEC_NP, true, sel & ~3u);
+		return -1;
+	}
+	descriptor_set_accessed(cpu, sel, &n);
+	*s = n;
+	return 0;
+gp:
+	if (raise)
+		guest_exception(cpu, VEC_GP, true, sel & ~3u);
+	return -1;
+}
+
+struct fail { int vector; uint32_t err; };
+
+static int push32(struct bt_cpu *cpu, uint32_t *esp, uint32_t ss_base, uint32_t v)
+{
+	*esp -= 4;
+	return sys_write(cpu, ss_base + *esp, &v, 4);
+}
+
+/* One delivery attempt; on failure says which exception it met. */
+static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
+		   uint32_t ret_eip, bool soft, struct fail *f)
+{
+	uint64_t gate, cd;
+	uint32_t idt_err = vector * 8 + 2 + (soft ? 0 : 1);
+
+	f->vector = VEC_GP;
+	f->err = idt_err;
+	if (!(cpu->arch.cr0 & CR0_PE))
+		return -1;	/* real-mode IVT: not supported yet */
+	if ((uint32_t)vector * 8 + 7 > cpu->arch.idtr.limit ||
+	    sys_read(cpu, (uint32_t)cpu->arch.idtr.base + vector * 8, &gate, 8))
+		return -1;
+	unsigned type = (gate >> 40) & 0x1f, gate_dpl = (gate >> 45) & 3;
+	if (type != GATE_INT32 && type != GATE_TRAP32)
+		return -1;	/* task and 16-bit gates: not supported */
+	if (soft && gate_dpl < bt_cpl(cpu))
+		return -1;
+	if (!((gate >> 47) & 1)) {
+		f->vector = VEC_NP;
+		return -1;
+	}
+	uint16_t sel = (uint16_t)(gate >> 16);
+	uint32_t target = (uint32_t)((gate & 0xffff) | ((gate >> 32) & 0xffff0000));
+	f->err = sel & ~3u;
+	if (!(sel & ~3u) || read_descriptor(cpu, sel, &cd))
+		return -1;
+	struct hyvm_segment cs;
+	descriptor_to_segment(cd, sel, &cs);
+	if (!(cs.attrib & HYVM_SEG_S) || !(cs.attrib & 0x8))
+		return -1;
+	if (!(cs.attrib & HYVM_SEG_P)) {
+		f->vector = VEC_NP;
+		return -1;
+	}
+	descriptor_set_accessed(cpu, sel, &cs);
+	unsigned cpl = bt_cpl(cpu);
+	unsigned new_cpl = (cs.attrib & 0x4) ? cpl : hyvm_seg_dpl(&cs);
+	struct hyvm_segment old_cs = cpu->arch.seg[HYVM_CS], old_ss = cpu->arch.seg[HYVM_SS];
+	uint32_t esp = cpu->gpr[HYVM_RSP], old_esp = esp;
+	uint32_t eflags = cpu->eflags;
+
+	if (new_cpl > cpl)
+		return -1;
+	if (new_cpl < cpl) {
+		/* 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n */
+		uint32_t tss = (uint32_t)cpu->arch.seg[HYVM_TR].base, esp0 = 0;
+		uint16_t ss0 = 0;
+		f->vector = VEC_TS;
+		f->err = cpu->arch.seg[HYVM_TR].selector & ~3u;
+		if (sys_read(cpu, tss + 4 + 8 * new_cpl, &esp0, 4) ||
+		    sys_read(cpu, tss + 8 + 8 * new_cpl, &ss0, 2))
+			return -1;
+		uint64_t sd;
+		struct hyvm_segment ss;
+		if (!(ss0 & ~3u) || read_descriptor(cpu, ss0, &sd))
+			return -1;
+		descriptor_to_segment(sd, ss0, &ss);
+		descriptor_set_accessed(cpu, ss0, &ss);
+		cpu->arch.seg[HYVM_SS] = ss;
+		esp = esp0;
+		f->vector = VEC_SS;
+		f->err = 0;
+		if (push32(cpu, &esp, (uint32_t)ss.base, old_ss.selector) ||
+		    push32(cpu, &esp, (uint32_t)ss.base, old_esp))
+			goto undo;
+	}
+	uint32_t ss_base = (uint32_t)cpu->arch.seg[HYVM_SS].base;
+	f->vector = VEC_PF;	/* what a real CPU would meet on the stack */
+	if (push32(cpu, &esp, ss_base, eflags) ||
+	    push32(cpu, &esp, ss_base, old_cs.selector) ||
+	    push32(cpu, &esp, ss_base, ret_eip) ||
+	    (has_err && push32(cpu, &esp, ss_base, err)))
+		goto undo;
+	cs.selector = (sel & ~3u) | new_cpl;
+	cpu->arch.seg[HYVM_CS] = cs;
+	cpu->gpr[HYVM_RSP] = esp;
+	cpu->eip = target;
+	cpu->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
+	if (type == GATE_INT32)
+		cpu->eflags &= ~EFLAGS_IF;
+	cpu->halted = false;
+	return 0;
+undo:
+	cpu->arch.seg[HYVM_SS] = old_ss;
+	return -1;
+}
+
+static bool contributory(int v)
+{
+	return v == VEC_DE || (v >= VEC_TS && v <= VEC_GP);
+}
+
+/* HYVM_BT_TRACE=1 prints every guest exception: the first thing to look
+ * at when a guest misbehaves on bt only. */
+static bool trace_exceptions(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("HYVM_BT_TRACE") != NULL;
+	return on;
+}
+
+void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
+{
+	struct fail f;
+
+	if (trace_exceptions())
+		fprintf(stderr, "bt: exception %d err %#x at eip %#x (cpl %u, cr2 %#llx)\n",
+			vector, has_err ? err : 0, cpu->eip, bt_cpl(cpu),
+			(unsigned long long)cpu->arch.cr2);
+
+	cpu->last_vector = (uint8_t)vector;
+	cpu->stats.guest_faults++;
+	if (vector == VEC_UD)
+		ud_note(cpu);
+	if (deliver(cpu, vector, has_err, err, cpu->eip, false, &f) == 0)
+		return;
+	/* a second fault while delivering: #DF when the pair calls for it
+	 * (SDM Table 6-5), else the second one; a fault delivering #DF is a
+	 * triple fault */
+	if (vector == VEC_DF) {
+		cpu->arch.event.type = HYVM_EVENT_EXCEPTION;
+		cpu->arch.event.vector = VEC_DF;
+		cpu->shutdown = true;
+		return;
+	}
+	bool df = (contributory(vector) && contributory(f.vector)) ||
+		  (vector == VEC_PF && (contributory(f.vector) || f.vector == VEC_PF));
+	if (!df && ++cpu->fault_depth < 3) {
+		guest_exception(cpu, f.vector, true, f.err);
+		cpu->fault_depth--;
+		return;
+	}
+	cpu->last_vector = VEC_DF;
+	if (deliver(cpu, VEC_DF, true, 0, cpu->eip, false, &f))
+		cpu->shutdown = true;
+}
+
+void guest_page_fault(struct bt_cpu *cpu, uint32_t lin, uint32_t error)
+{
+	cpu->arch.cr2 = lin;
+	cpu->stats.page_faults_guest++;
+	guest_exception(cpu, VEC_PF, true, error);
+}
+
+int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip)
+{
+	struct fail f;
+
+	if (deliver(cpu, vector, false, 0, next_eip, soft, &f) == 0)
+		return 0;
+	guest_exception(cpu, f.vector, true, f.err);
+	return -1;
+}

@@ -1,0 +1,94 @@
+/*
+ * Guest memory as the C side sees it (callouts, exception delivery, the
+ * translator's instruction fetch): linear addresses go through the guest
+ * page tables when paging is on, then to the VMM's mapping of RAM. Writes
+ * here do not fault, so they check for translated code themselves.
+ */
+#include <string.h>
+#include "bt/bt.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+
+int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
+		       uint32_t *phys, bool raise)
+{
+	if (!(cpu->arch.cr0 & CR0_PG)) {
+		*phys = lin;
+		return 0;
+	}
+	return mmu_translate(cpu, lin, write ? MMU_WRITE : 0, user, phys, raise);
+}
+
+void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len)
+{
+	for (uint64_t p = phys >> 12; p <= (phys + len - 1) >> 12; p++) {
+		if (p >= vm->ram_size >> 12)
+			break;
+		if (vm->code_pages[p]) {
+			vm->hooks.code_page_written(vm, (uint32_t)p);
+			view_unprotect_code_page(vm, (uint32_t)p);
+		}
+	}
+	shadow_phys_written(vm, phys, len);
+}
+
+int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
+		  bool user, bool raise)
+{
+	while (len) {
+		unsigned chunk = 4096 - (lin & 4095);
+		uint32_t phys;
+		if (chunk > len)
+			chunk = len;
+		if (mem_linear_to_phys(cpu, lin, write, user, &phys, raise))
+			return -1;
+		/* unbacked: reads all-ones, writes dropped; ROM: writes dropped */
+		uint8_t *host = phys_host(cpu->vm, phys, chunk, write);
+		if (!host) {
+			if (!write)
+				memset(buf, 0xff, chunk);
+		} else if (write) {
+			memcpy(host, buf, chunk);
+			mem_note_phys_write(cpu->vm, phys, chunk);
+		} else {
+			memcpy(buf, host, chunk);
+		}
+		lin += chunk;
+		buf = (uint8_t *)buf + chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static int mem_access(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
+		      bool raise)
+{
+	return mem_access_as(cpu, lin, buf, len, write, bt_cpl(cpu) == 3, raise);
+}
+
+int mem_read(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len)
+{
+	return mem_access(cpu, lin, buf, len, false, true);
+}
+
+int mem_write(struct bt_cpu *cpu, uint32_t lin, const void *buf, unsigned len)
+{
+	return mem_access(cpu, lin, (void *)buf, len, true, true);
+}
+
+/* Instruction bytes: as many as are readable (no exception raised), for
+ * the decoder; the caller raises the fault if the instruction needs more. */
+int mem_fetch(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, unsigned *got)
+{
+	*got = 0;
+	while (*got < len) {
+		unsigned chunk = 4096 - (lin & 4095);
+		if (chunk > len - *got)
+			chunk = len - *got;
+		if (mem_access(cpu, lin, (uint8_t *)buf + *got, chunk, false, false))
+			break;
+		*got += chunk;
+		lin += chunk;
+	}
+	return *got ? 0 : -1;
+}

@@ -1,0 +1,70 @@
+/*
+ * bt's view of the guest page walk: the shared walker (x86/page_walk.c)
+ * over bt's RAM, and #PF delivery for the callers that want it. The
+ * shadow (shadow.c) fills views from these walks and remembers which
+ * entries each mapping came from.
+ */
+#include <string.h>
+#include "bt/bt.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "x86/page_walk.h"
+
+/* bt's CPUID has no leaf 0x80000008: MAXPHYADDR is 36 (SDM Vol. 3A, 4.1.4). */
+#define BT_MAXPHYADDR 36
+
+static uint8_t *table_ptr(void *opaque, uint64_t gpa, unsigned len)
+{
+	struct bt_vm *vm = opaque;
+
+	return phys_host(vm, gpa, len, false);
+}
+
+static bool table_readonly(void *opaque, uint64_t gpa)
+{
+	return !phys_host(opaque, gpa, 1, true);
+}
+
+int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
+{
+	struct pw_context ctx = {
+		.cr0 = cpu->arch.cr0, .cr3 = cpu->arch.cr3, .cr4 = cpu->arch.cr4,
+		.efer = cpu->arch.efer, .maxphyaddr = BT_MAXPHYADDR,
+		.table_ptr = table_ptr, .table_readonly = table_readonly, .opaque = cpu->vm,
+	};
+	enum pw_access how = access & MMU_WRITE ? PW_WRITE : access & MMU_FETCH ? PW_FETCH : PW_READ;
+	struct pw_result r;
+
+	page_walk(&ctx, lin, how, user, &r);
+	memset(w, 0, sizeof(*w));
+	if (r.status != PW_OK) {
+		/* a table outside RAM reads as a not-present entry here */
+		w->error = r.error;
+		return -1;
+	}
+	w->phys = r.phys;
+	w->writable = r.writable;
+	w->dirty = r.dirty;
+	/* the entries this translation depends on, for the shadow's write
+	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
+	for (unsigned i = 0; i < r.nentries && i < 3; i++)
+		w->entry[w->nentries++] = (uint32_t)r.entry[i];
+	return 0;
+}
+
+int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  uint32_t *phys, bool raise)
+{
+	struct mmu_walk w;
+
+	if (mmu_walk(cpu, lin, access, user, &w)) {
+		if (raise)
+			cpu->vm->hooks.page_fault(cpu, lin, w.error);
+		return -1;
+	}
+	/* Above 4 GiB (PSE-36, PAE) is never RAM or a device here: give
+	 * the top page, which reads as open bus, rather than a wrapped
+	 * address that would alias RAM. */
+	*phys = w.phys > UINT32_MAX ? 0xfffff000u | (uint32_t)(w.phys & 0xfff) : (uint32_t)w.phys;
+	return 0;
+}

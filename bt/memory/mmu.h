@@ -1,0 +1,95 @@
+/* The shadow MMU: guest page walks and on-demand view mappings. */
+#ifndef HYVM_BT_MMU_H
+#define HYVM_BT_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bt_cpu;
+struct bt_vm;
+
+#define BT_NR_VIEWS	2	/* 0: supervisor accesses, 1: user (CPL3) */
+#define MMU_WRITE	0x1
+#define MMU_FETCH	0x2
+
+struct mmu_walk {
+	uint64_t phys;		/* of the byte (PSE-36 and PAE reach above 4 GiB) */
+	bool writable;		/* the guest tables allow writes for this access */
+	bool dirty;		/* D already set */
+	uint32_t error;		/* #PF error code if it failed */
+	uint32_t entry[3];	/* physical addresses of the entries used (PDPTE, PDE, PTE) */
+	unsigned nentries;
+};
+
+/* Walks the guest page tables (2-level 4K/4M, or PAE 4K/2M) with the
+ * shared walker (x86/page_walk.h); sets A, and D for writes, as the
+ * hardware would. 0 on success; -1 with w->error on a #PF, not raised. */
+int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+	     struct mmu_walk *w);
+int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  uint32_t *phys, bool raise);
+
+/* --- shadow.c: views as shadow page tables, cached per CR3 --- */
+#define BT_NR_SPACES	4	/* address spaces (CR3 values) kept at once */
+#define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
+#define BT_PTW_HOT	256	/* instructions watched for page-table writes */
+#define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */
+
+/* One shadow mapping: which guest entries it was built from. */
+struct shadow_rec {
+	uint32_t lin_page;
+	uint32_t phys_page;
+	uint32_t entry[3];
+	uint8_t nentries;
+	uint8_t view;
+};
+
+struct shadow_space {
+	bool used;
+	uint64_t cr3;
+	uint64_t last_use;
+	uint32_t nr;
+	struct shadow_rec rec[BT_SHADOW_RECS];
+};
+
+/* A page-table write in flight: the page is writable at one linear
+ * address while one guest instruction runs; the diff says what changed. */
+struct shadow_trace {
+	bool active;
+	uint32_t lin;
+	uint32_t page;
+	uint8_t view;
+	uint8_t space;
+	uint8_t before[4096];
+};
+
+struct bt_shadow {
+	unsigned cur;		/* address space of the current CR3 */
+	uint64_t tick;
+	struct shadow_trace trace;
+	struct { uint32_t lin; uint16_t traps; bool callout; } hot[BT_PTW_HOT];
+	struct shadow_space space[BT_NR_SPACES];
+};
+
+int shadow_init(struct bt_vm *vm, char *err, size_t errlen);
+void shadow_destroy(struct bt_vm *vm);
+/* Every address space dropped; the current one keyed by the current CR3. */
+void shadow_reset(struct bt_vm *vm);
+/* MOV to CR3 with paging on (mode unchanged): switch to its cached views. */
+void shadow_cr3_loaded(struct bt_cpu *cpu);
+/* Signal context: fills a view page after a walk; false if the dispatcher
+ * must see the fault (guest #PF, MMIO, SMC, page-table write). */
+bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write);
+void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin);
+/* A page now holds translated code: every mapping of it turns read-only. */
+void shadow_protect_phys_page(struct bt_vm *vm, uint32_t page);
+/* Guest RAM changed by C (callouts, exception delivery). */
+void shadow_phys_written(struct bt_vm *vm, uint64_t phys, unsigned len);
+bool shadow_is_pt_page(const struct bt_vm *vm, uint32_t page);
+/* A translated write hit a page table: run it alone, traced. false: the
+ * page was untracked instead (already tracing); just retry. */
+bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool trapped);
+void shadow_trace_end(struct bt_cpu *cpu);
+bool shadow_is_pt_writer(const struct bt_vm *vm, uint32_t lin);
+
+#endif

@@ -1,0 +1,34 @@
+/* Decoder glue: one guest instruction and how the translator treats it. */
+#ifndef HYVM_BT_DECODE_H
+#define HYVM_BT_DECODE_H
+
+#include <stdbool.h>
+#include <Zydis/Zydis.h>
+
+struct bt_insn {
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+enum insn_class {
+	IC_NATIVE,	/* re-encode with view-relative memory operands */
+	IC_CALLOUT,	/* emulate in C on virtual state */
+	IC_UNSUPPORTED,	/* the guest gets #UD */
+	IC_PUSH, IC_POP, IC_LEAVE,
+	IC_CALL_REL, IC_CALL_IND, IC_JMP_REL, IC_JMP_IND, IC_RET,
+	IC_JCC, IC_LOOP,
+	IC_STRING,
+	IC_NOP,		/* nothing to emit */
+	IC_CPUID,	/* a table lookup called from the block (bt_cpuid) */
+};
+
+int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,
+		struct bt_insn *out);
+enum insn_class insn_classify(const struct bt_insn *d);
+bool insn_uses_fpu(const struct bt_insn *d);
+bool string_uses_rsi(ZydisMnemonic m);
+bool string_uses_rdi(ZydisMnemonic m);
+/* Zydis segment register to hyvm_seg index (DS when none). */
+int bt_seg_index(ZydisRegister seg);
+
+#endif

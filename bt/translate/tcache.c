@@ -1,0 +1,303 @@
+/*
+ * The translation cache: one RWX region of host code, a hash of blocks by
+ * (guest linear eip, guest physical address, mode), chaining of direct
+ * branches, and the indirect-branch jump cache. Memory is never reclaimed
+ * block by block: invalidated blocks stay dead until the next flush, which
+ * empties everything (like QEMU's tb_flush) when the region fills up.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "bt/translate/translator.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+
+#define TC_HASH_SIZE	(1u << 16)
+#define TC_DATA_SIZE	(32u << 20)
+
+struct bt_tc *tc_create(void)
+{
+	struct bt_tc *tc = calloc(1, sizeof(*tc));
+	struct bt_emitter e;
+
+	if (!tc)
+		return NULL;
+	tc->size = BT_TC_SIZE;
+	tc->mem = mmap(NULL, tc->size, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	tc->data_size = TC_DATA_SIZE;
+	tc->data_arena = mmap(NULL, tc->data_size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	tc->hash_size = TC_HASH_SIZE;
+	tc->hash = calloc(tc->hash_size, sizeof(*tc->hash));
+	if (tc->mem == MAP_FAILED || tc->data_arena == MAP_FAILED || !tc->hash)
+		goto fail;
+	/* the first page is the kick poll page, read by every block entry */
+	tc->poll = tc->mem;
+	if (mprotect(tc->poll, 4096, PROT_READ))
+		goto fail;
+	emit_init(&e, tc->mem + 4096, tc->size - 4096);
+	if (runtime_generate(&e, &tc->rt))
+		goto fail;
+	tc->used = (size_t)(e.pos - tc->mem);
+	tc->used = (tc->used + 63) & ~(size_t)63;
+	return tc;
+fail:
+	tc_destroy(tc);
+	return NULL;
+}
+
+static void tc_free_blocks(struct bt_tc *tc)
+{
+	for (unsigned i = 0; i < tc->nr_blocks; i++) {
+		free(tc->blocks[i]->incoming);
+		free(tc->blocks[i]->callout);
+		free(tc->blocks[i]);
+	}
+	tc->nr_blocks = 0;
+}
+
+void tc_destroy(struct bt_tc *tc)
+{
+	if (!tc)
+		return;
+	tc_free_blocks(tc);
+	free(tc->blocks);
+	free(tc->hash);
+	if (tc->mem && tc->mem != MAP_FAILED)
+		munmap(tc->mem, tc->size);
+	if (tc->data_arena && tc->data_arena != MAP_FAILED)
+		munmap(tc->data_arena, tc->data_size);
+	free(tc);
+}
+
+/*
+ * kick() makes the poll page unreadable; the next block entry faults on
+ * it and the signal handler stops the guest there, at a block boundary.
+ * This costs translated code one load per loop instead of a test.
+ * mprotect is a plain system call, safe from a signal handler.
+ */
+void tc_kick(struct bt_tc *tc)
+{
+	mprotect(tc->poll, 4096, PROT_NONE);
+}
+
+void tc_unkick(struct bt_tc *tc)
+{
+	mprotect(tc->poll, 4096, PROT_READ);
+}
+
+void jc_reset(struct bt_cpu *cpu)
+{
+	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
+
+	for (unsigned i = 0; i < BT_JC_SIZE; i++) {
+		cpu->jc_eip[i] = 0;
+		cpu->jc_host[i] = miss;
+	}
+}
+
+void tc_flush(struct bt_vm *vm, const char *why)
+{
+	struct bt_tc *tc = vm->tc;
+	struct bt_emitter e;
+
+	(void)why;
+	tc_free_blocks(tc);
+	memset(tc->hash, 0, tc->hash_size * sizeof(*tc->hash));
+	emit_init(&e, tc->mem + 4096, tc->size - 4096);
+	runtime_generate(&e, &tc->rt);
+	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
+	tc->data_used = 0;
+	if (vm->cpu) {
+		jc_reset(vm->cpu);
+		vm->cpu->stats.tc_flushes++;
+	}
+	memset(vm->code_pages, 0, (vm->ram_size >> 12) + 1);
+	view_reset(vm);
+}
+
+static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uint32_t mode)
+{
+	uint32_t h = eip * 0x9e3779b1u ^ phys * 0x85ebca6bu ^ mode * 0xc2b2ae35u;
+
+	return (h ^ (h >> 16)) & (tc->hash_size - 1);
+}
+
+bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
+{
+	uint32_t limit[6];
+	uint8_t kind[6];
+
+	for (int s = 0; s < 6; s++)
+		if (b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
+			return false;
+	seg_check_key(cpu, limit, kind);
+	return !memcmp(b->seg_limit, limit, sizeof(limit)) && !memcmp(b->seg_check, kind, sizeof(kind));
+}
+
+/* Segment bases and limit checks are part of the key: translated memory
+ * operands add the bases as constants and compare with the limits. */
+struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
+			   uint32_t phys, uint32_t mode)
+{
+	for (struct bt_block *b = tc->hash[tc_hash(tc, eip, phys, mode)]; b; b = b->hash_next)
+		if (b->eip == eip && b->phys == phys && b->mode == mode && tc_same_segments(b, cpu))
+			return b;
+	return NULL;
+}
+
+void tc_insert(struct bt_tc *tc, struct bt_block *b)
+{
+	unsigned h = tc_hash(tc, b->eip, b->phys, b->mode);
+
+	if (tc->nr_blocks == tc->cap_blocks) {
+		unsigned cap = tc->cap_blocks ? 2 * tc->cap_blocks : 1024;
+		struct bt_block **nb = realloc(tc->blocks, cap * sizeof(*nb));
+		if (!nb)
+			abort();
+		tc->blocks = nb;
+		tc->cap_blocks = cap;
+	}
+	tc->blocks[tc->nr_blocks++] = b;
+	b->hash_next = tc->hash[h];
+	tc->hash[h] = b;
+}
+
+void *tc_alloc_data(struct bt_tc *tc, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (tc->data_used + size > tc->data_size)
+		return NULL;
+	void *p = tc->data_arena + tc->data_used;
+	tc->data_used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+struct bt_block *tc_block_at_host(struct bt_tc *tc, const void *host_pc)
+{
+	const uint8_t *pc = host_pc;
+	unsigned lo = 0, hi = tc->nr_blocks;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (tc->blocks[mid]->check_entry <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	struct bt_block *b = tc->blocks[lo - 1];
+	return pc < b->check_entry + b->host_len ? b : NULL;
+}
+
+const struct bt_insn_map *tc_insn_at_host(const struct bt_block *b, const void *host_pc)
+{
+	uint32_t off = (uint32_t)((const uint8_t *)host_pc - b->body);
+	const struct bt_insn_map *found = NULL;
+
+	if ((const uint8_t *)host_pc < b->body)
+		return NULL;
+	for (unsigned i = 0; i < b->nr_insns; i++)
+		if (b->map[i].host_off <= off)
+			found = &b->map[i];
+	return found;
+}
+
+/*
+ * Re-points an exit stub's jump straight at its target. Backward edges go
+ * to the target's exit_request check, so that every loop of chained blocks
+ * passes a check and kick() or an interrupt window is noticed.
+ */
+void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to)
+{
+	bool backward = to->eip <= d->from->eip;
+
+	if (d->chained || !d->patch_site)
+		return;
+	if (to->nr_incoming == to->cap_incoming) {
+		uint32_t cap = to->cap_incoming ? 2 * to->cap_incoming : 4;
+		struct bt_exit_desc **n = realloc(to->incoming, cap * sizeof(*n));
+		if (!n)
+			return;
+		to->incoming = n;
+		to->cap_incoming = cap;
+	}
+	to->incoming[to->nr_incoming++] = d;
+	patch_rel32(d->patch_site, backward ? to->check_entry : to->body);
+	d->chained = true;
+	cpu->stats.chained++;
+}
+
+static void tc_unchain(struct bt_exit_desc *d)
+{
+	patch_rel32(d->patch_site, d->stub);
+	d->chained = false;
+}
+
+void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b)
+{
+	struct bt_tc *tc = cpu->vm->tc;
+	struct bt_block **pp = &tc->hash[tc_hash(tc, b->eip, b->phys, b->mode)];
+
+	for (; *pp; pp = &(*pp)->hash_next)
+		if (*pp == b) {
+			*pp = b->hash_next;
+			break;
+		}
+	for (uint32_t i = 0; i < b->nr_incoming; i++)
+		if (b->incoming[i]->chained)
+			tc_unchain(b->incoming[i]);
+	b->nr_incoming = 0;
+	unsigned slot = b->eip & (BT_JC_SIZE - 1);
+	if (cpu->jc_host[slot] == (uintptr_t)b->check_entry) {
+		cpu->jc_eip[slot] = 0;
+		cpu->jc_host[slot] = (uintptr_t)tc->rt.jc_miss;
+	}
+	b->valid = false;
+}
+
+/* Self-modifying code: every block with bytes on this physical page dies. */
+void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page)
+{
+	struct bt_tc *tc = vm->tc;
+	uint32_t lo = page << 12, hi = lo + 4096;
+
+	for (unsigned i = 0; i < tc->nr_blocks; i++) {
+		struct bt_block *b = tc->blocks[i];
+		if (b->valid && b->phys < hi && b->phys + b->guest_len > lo)
+			tc_invalidate_block(vm->cpu, b);
+	}
+	if (page < (vm->ram_size >> 12))
+		vm->code_pages[page] = 0;
+	vm->cpu->stats.smc_invalidations++;
+}
+
+void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys)
+{
+	struct bt_tc *tc = cpu->vm->tc;
+
+	for (unsigned i = 0; i < tc->nr_blocks; i++) {
+		struct bt_block *b = tc->blocks[i];
+		if (b->valid && !(b->mode & BT_MODE_SINGLE) && b->phys <= phys &&
+		    phys < b->phys + b->guest_len)
+			tc_invalidate_block(cpu, b);
+	}
+}
+
+/* Jump-cache slots of a linear page: the index is the low 16 bits. */
+void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
+{
+	uint32_t page = lin & ~0xfffu;
+
+	for (uint32_t i = 0; i < 4096; i++) {
+		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
+		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
+			cpu->jc_eip[slot] = 0;
+			cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
+		}
+	}
+}

@@ -1,0 +1,251 @@
+/*
+ * Block building: decodes guest instructions from cpu->eip up to the first
+ * control transfer, callout or page end, and writes their host version into
+ * the translation cache: control transfers and block exits here, each
+ * other instruction's sequence in translate_insn.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "bt/translate/translate.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+
+bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
+		     bool indirect_eip)
+{
+	struct bt_exit_desc *d;
+
+	if (!site || t->nr_exits == MAX_EXITS ||
+	    !(d = tc_alloc_data(t->tc, sizeof(*d)))) {
+		t->failed = true;
+		return false;
+	}
+	d->kind = kind;
+	d->target_eip = target;
+	d->patch_site = kind == BT_EXIT_BRANCH ? site : NULL;
+	d->from = t->b;
+	t->exits[t->nr_exits++] = (struct pending_exit){ site, d, indirect_eip };
+	return true;
+}
+
+static void exit_jump(struct tx *t, enum bt_exit_kind kind, uint32_t target)
+{
+	add_exit(t, emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP), kind, target, false);
+}
+
+static void jump_indirect(struct tx *t)
+{
+	uint8_t *site = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
+
+	if (site)
+		patch_rel32(site, t->tc->rt.indirect);
+	else
+		t->failed = true;
+}
+
+static uint32_t branch_target(const struct bt_insn *d, uint32_t eip)
+{
+	return eip + d->insn.length + (uint32_t)d->ops[0].imm.value.s;
+}
+
+/* Returns true when the instruction ended the block. */
+static bool tx_control(struct tx *t, const struct bt_insn *d, enum insn_class c, uint32_t eip)
+{
+	uint32_t next = eip + d->insn.length;
+
+	switch (c) {
+	case IC_JMP_REL:
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	case IC_CALL_REL:
+		if (!check_stack(t, ZYDIS_REGISTER_R14D, -4) || !push_return(t, next))
+			t->failed = true;
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	case IC_JMP_IND:
+		if (!check_operand(t, &d->ops[0], 0) || !load_r13(t, &d->ops[0]))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	case IC_CALL_IND:
+		/* both checks before the load: they clobber r13 */
+		if (!check_operand(t, &d->ops[0], 0) || !check_stack(t, ZYDIS_REGISTER_R14D, -4) ||
+		    !load_r13(t, &d->ops[0]) || !push_return(t, next))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	case IC_RET: {
+		int64_t pop = 4 + (d->insn.operand_count_visible ? d->ops[0].imm.value.u : 0);
+		if (!check_stack(t, ZYDIS_REGISTER_R14D, 0) ||
+		    !emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), stack_mem(t, 0)) ||
+		    !emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_R14, pop))
+			t->failed = true;
+		jump_indirect(t);
+		break;
+	}
+	case IC_JCC:
+		add_exit(t, emit_branch32(&t->e, d->insn.mnemonic), BT_EXIT_BRANCH,
+			 branch_target(d, eip), false);
+		exit_jump(t, BT_EXIT_BRANCH, next);
+		break;
+	case IC_LOOP: {
+		/* loop/jecxz have only rel8: hop over the fall-through jump */
+		uint8_t *short_site = emit_branch8(&t->e, d->insn.mnemonic, true);
+		exit_jump(t, BT_EXIT_BRANCH, next);
+		if (short_site)
+			patch_rel8(short_site, t->e.pos);
+		else
+			t->failed = true;
+		exit_jump(t, BT_EXIT_BRANCH, branch_target(d, eip));
+		break;
+	}
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Stub per exit: store the guest eip, leave the descriptor in r11. */
+static void emit_stubs(struct tx *t)
+{
+	for (int i = 0; i < t->nr_exits; i++) {
+		struct pending_exit *p = &t->exits[i];
+		uint8_t *stub = t->e.pos;
+		bool ok = emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4),
+				op_imm((int32_t)p->desc->target_eip)) &&
+			  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11),
+				op_imm((int64_t)(uintptr_t)p->desc));
+		uint8_t *j = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
+		if (!ok || !j) {
+			t->failed = true;
+			return;
+		}
+		patch_rel32(j, t->tc->rt.common_exit);
+		patch_rel32(p->site, stub);
+		p->desc->stub = stub;
+	}
+}
+
+/* The kick poll: one load from the poll page (see tc_kick); it touches
+ * neither guest registers nor RFLAGS. */
+static void emit_check(struct tx *t, uint32_t eip)
+{
+	(void)eip;
+	if (!emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R9D),
+		   op_mem(ZYDIS_REGISTER_RIP, ZYDIS_REGISTER_NONE, 0, 0, 4))) {
+		t->failed = true;
+		return;
+	}
+	patch_rel32(t->e.pos - 4, t->tc->poll);
+}
+
+struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode)
+{
+	struct bt_tc *tc = cpu->vm->tc;
+	struct tx t = { .cpu = cpu, .tc = tc };
+	uint32_t eip = cpu->eip;
+	bool ended = false;
+
+	if (tc->size - tc->used < 65536 || tc->data_size - tc->data_used < 65536)
+		return NULL;
+	struct bt_block *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	t.b = b;
+	b->eip = eip;
+	b->phys = phys;
+	b->mode = mode;
+	for (int s = 0; s < 6; s++)
+		b->seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
+	seg_check_key(cpu, b->seg_limit, b->seg_check);
+	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
+	b->check_entry = t.e.pos;
+	emit_check(&t, eip);
+	b->body = t.e.pos;
+
+	while (!ended && !t.failed) {
+		uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+		unsigned got = 0;
+		struct bt_insn d;
+		uint8_t fixup = 0;
+		bool first = b->nr_insns == 0;
+
+		mem_fetch(cpu, cs_linear(cpu, eip), bytes, sizeof(bytes), &got);
+		enum insn_class c = IC_CALLOUT;
+		unsigned len = 1;
+		bool decoded = false;
+		if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+			c = insn_classify(&d);
+			len = d.insn.length;
+			decoded = true;
+		} else if (!first) {
+			break;	/* let the next block meet the fault or #UD */
+		}
+		bool ptw = decoded && !(mode & BT_MODE_SINGLE) && (mode & BT_MODE_PAGING) &&
+			   shadow_is_pt_writer(cpu->vm, cs_linear(cpu, eip));
+		if (ptw)
+			c = IC_CALLOUT;	/* kept trapping on page-table writes */
+		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
+			break;	/* a callout starts its own block */
+
+		uint8_t *insn_start = t.e.pos;
+		int exits_before = t.nr_exits;
+		t.eip = eip;
+		t.map[b->nr_insns] = (struct bt_insn_map){
+			.host_off = (uint16_t)(insn_start - b->body),
+			.len = (uint8_t)len,
+			.eip = eip,
+		};
+		b->nr_insns++;
+		if (c == IC_CALLOUT || c == IC_UNSUPPORTED) {
+			/* keep the decoded instruction: the block dies with its bytes */
+			if (decoded && (b->callout = malloc(sizeof(d))))
+				*b->callout = d;
+			b->pt_callout = ptw;
+			exit_jump(&t, BT_EXIT_CALLOUT, eip);
+			ended = true;
+			eip += len;
+		} else if (tx_control(&t, &d, c, eip)) {
+			ended = true;
+			eip += d.insn.length;
+		} else if (translate_one(&t, &d, c, eip, &fixup)) {
+			t.map[b->nr_insns - 1].fixup = fixup;
+			eip += d.insn.length;
+		} else if (first) {
+			/* the encoder refused it: the callout gives #UD */
+			t.e.pos = insn_start;
+			t.nr_exits = exits_before;
+			exit_jump(&t, BT_EXIT_CALLOUT, eip);
+			ended = true;
+			eip += d.insn.length;
+		} else {
+			t.e.pos = insn_start;
+			t.nr_exits = exits_before;	/* limit exits of the dropped code */
+			b->nr_insns--;
+			break;
+		}
+		if (b->nr_insns == BT_MAX_BLOCK_INSNS ||
+		    (cs_linear(cpu, eip) >> 12) != (cs_linear(cpu, b->eip) >> 12) ||
+		    (mode & BT_MODE_SINGLE))
+			break;
+	}
+	if (!ended && !t.failed)
+		exit_jump(&t, BT_EXIT_BRANCH, eip);
+	if (!t.failed)
+		emit_stubs(&t);
+	b->map = tc_alloc_data(tc, b->nr_insns * sizeof(*b->map));
+	if (t.failed || t.e.overflow || !b->map) {
+		free(b);
+		return NULL;
+	}
+	memcpy(b->map, t.map, b->nr_insns * sizeof(*b->map));
+	b->guest_len = eip - b->eip;
+	b->host_len = (uint32_t)(t.e.pos - b->check_entry);
+	b->valid = true;
+	tc->used = ((size_t)(t.e.pos - tc->mem) + 15) & ~(size_t)15;
+	tc_insert(tc, b);
+	dump_block(cpu, b);
+	cpu->stats.blocks_translated++;
+	cpu->stats.tc_bytes = tc->used;
+	return b;
+}

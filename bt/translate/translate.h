@@ -1,0 +1,53 @@
+/*
+ * What block building (translate.c) and the per-instruction sequences
+ * (translate_insn.c) share: the state of one block being translated.
+ * Private to those two files.
+ */
+#ifndef HYVM_BT_TRANSLATE_H
+#define HYVM_BT_TRANSLATE_H
+
+#include "bt/translate/decode.h"
+#include "bt/translate/translator.h"
+
+/* two exits at the end, and a segment-limit exit per checked access */
+#define MAX_EXITS (8 + 2 * BT_MAX_BLOCK_INSNS)
+
+struct pending_exit {
+	uint8_t *site;
+	struct bt_exit_desc *desc;
+	bool indirect_eip;	/* target eip is in r13, not an immediate */
+};
+
+struct tx {
+	struct bt_cpu *cpu;
+	struct bt_tc *tc;
+	struct bt_emitter e;
+	struct bt_block *b;
+	struct pending_exit exits[MAX_EXITS];
+	int nr_exits;
+	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
+	uint32_t eip;		/* of the instruction being translated */
+	bool failed;
+};
+
+#define R(x) op_reg(ZYDIS_REGISTER_##x)
+
+/* translate.c */
+bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
+	      bool indirect_eip);
+
+/* translate_insn.c */
+bool emit_guest(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a,
+		ZydisEncoderOperand b);
+bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int64_t disp);
+ZydisEncoderOperand stack_mem(const struct tx *t, int64_t disp);
+bool check_stack(struct tx *t, ZydisRegister base, int64_t disp);
+bool check_operand(struct tx *t, const ZydisDecodedOperand *o, int64_t extra_esp);
+bool load_r13(struct tx *t, const ZydisDecodedOperand *o);
+bool push_return(struct tx *t, uint32_t ret);
+/* The host code of one non-control instruction; false if it has none
+ * (the caller ends the block or makes it a #UD callout). */
+bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c, uint32_t eip,
+		   uint8_t *fixup);
+
+#endif

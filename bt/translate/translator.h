@@ -1,0 +1,78 @@
+/* Translation as the other parts use it: the runtime routines, the
+ * translation cache, segment-limit checks, block building, the dump. */
+#ifndef HYVM_BT_TRANSLATOR_H
+#define HYVM_BT_TRANSLATOR_H
+
+#include "bt/bt.h"
+#include "bt/translate/emit.h"
+
+/* --- cpuid_call.c: CPUID from the VM's CPU model, called by translated code --- */
+void bt_cpuid(struct bt_cpu *cpu);
+
+/* --- runtime.c: entry, exit and lookup routines generated into the TC --- */
+struct bt_runtime {
+	void (*enter)(struct bt_cpu *cpu, const void *code);
+	uint8_t *common_exit;	/* r11 = exit descriptor */
+	uint8_t *fault_exit;	/* registers already saved by the handler */
+	uint8_t *indirect;	/* r13 = target eip */
+	uint8_t *jc_miss;	/* initial jump-cache host target */
+	struct bt_exit_desc miss_desc, fault_desc, request_desc;
+};
+int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
+
+/* --- tcache.c --- */
+struct bt_tc {
+	uint8_t *mem;
+	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
+	size_t size, used;
+	struct bt_runtime rt;
+	struct bt_block **hash;
+	unsigned hash_size;
+	struct bt_block **blocks;	/* in host address order */
+	unsigned nr_blocks, cap_blocks;
+	uint8_t *data_arena;		/* exit descriptors and insn maps */
+	size_t data_used, data_size;
+};
+struct bt_tc *tc_create(void);
+void tc_destroy(struct bt_tc *tc);
+void tc_flush(struct bt_vm *vm, const char *why);
+struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
+			   uint32_t phys, uint32_t mode);
+bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu);
+void tc_insert(struct bt_tc *tc, struct bt_block *b);
+struct bt_block *tc_block_at_host(struct bt_tc *tc, const void *host_pc);
+const struct bt_insn_map *tc_insn_at_host(const struct bt_block *b, const void *host_pc);
+void *tc_alloc_data(struct bt_tc *tc, size_t size);
+void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
+void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
+void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
+void jc_reset(struct bt_cpu *cpu);
+/* Forgets the jump-cache slots of the linear page holding lin (INVLPG). */
+void jc_drop_page(struct bt_cpu *cpu, uint32_t lin);
+/* Drops every block holding the instruction at phys (memory's
+ * retranslate_at hook). */
+void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys);
+/* kick(): the next block entry faults on the poll page; unkick undoes it */
+void tc_kick(struct bt_tc *tc);
+void tc_unkick(struct bt_tc *tc);
+
+/* --- seglimit.c: limit checks on ordinary accesses --- */
+enum { BT_SEGCHK_NONE, BT_SEGCHK_UP, BT_SEGCHK_DOWN32, BT_SEGCHK_DOWN16 };
+uint8_t seg_check_kind(const struct hyvm_segment *s);
+/* What a block's code is keyed by besides the bases. */
+void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6]);
+/* Host code that leaves through *fail_site (a rel32 to patch) when the
+ * access of size bytes at [base + index*scale + disp] (32-bit, the segment
+ * base not included) is outside the segment; clobbers r9, r10, r13. */
+bool emit_limit_check(struct bt_emitter *e, uint8_t kind, uint32_t limit, ZydisRegister base,
+		      ZydisRegister index, uint8_t scale, int64_t disp, unsigned size,
+		      uint8_t **fail_site);
+
+/* --- translate.c --- */
+/* Builds the block at cpu->eip; NULL only if the TC is full. */
+struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode);
+
+/* --- dump.c: HYVM_BT_DUMP=1 --- */
+void dump_block(struct bt_cpu *cpu, const struct bt_block *b);
+
+#endif
