@@ -79,7 +79,10 @@ static void pending_while_masked(void)
 	ticks = 0;
 	uint16_t prev = pit_read();
 	int wraps = 0, decreasing = 0, reads = 0;
-	while (wraps < 2 && reads < 100000) {
+	/* Two wraps take 20 ms; the bound only ends a counter that never
+	 * wraps. QEMU TCG reads the PIT fast enough here to make 100000
+	 * reads in under 20 ms, so the bound is far above that. */
+	while (wraps < 2 && reads < 2000000) {
 		uint16_t c = pit_read();
 		reads++;
 		if (c > prev)
