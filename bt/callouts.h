@@ -16,6 +16,8 @@ void cpu_paging_changed(struct bt_cpu *cpu);
 /* CPUID on the guest EAX/ECX in cpu->gpr: results in gpr EAX..EDX.
  * Called from translated code (translate_insn.c, tx_cpuid). */
 void bt_cpuid(struct bt_cpu *cpu);
+/* Rebuilds cpu->cpuid_fast from cpu->cpuid; after every change to it. */
+void bt_cpuid_prepare(struct bt_cpu *cpu);
 void cpu_cr3_loaded(struct bt_cpu *cpu);
 void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin);
 void cpu_set_cpl_segments(struct bt_cpu *cpu);

@@ -399,16 +399,14 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	return ok;
 }
-/* CPUID without leaving the block: a call to bt_cpuid, the model's table
- * lookup, on the guest EAX/ECX stored in the context. A callout would cost
- * a block exit and a trip through the dispatcher per CPUID. The C call may
- * clobber rax-rdi (ESI, EDI saved), r8 (saved) and r9-r11 (scratch) and
- * wants DF clear and a 16-byte aligned stack; r13 keeps RSP across it.
- * PUSHFQ/POPFQ keep the guest's live flags, which CPUID does not change. */
-static bool tx_cpuid(struct tx *t)
+/* CPUID through bt_cpuid, the model's table lookup, on the guest EAX/ECX
+ * stored in the context. A callout would cost a block exit and a trip
+ * through the dispatcher per CPUID. The C call may clobber rax-rdi (ESI,
+ * EDI saved), r8 (saved) and r9-r11 (scratch) and wants DF clear and a
+ * 16-byte aligned stack; r13 keeps RSP across it. PUSHFQ/POPFQ keep the
+ * guest's live flags, which CPUID does not change. */
+static bool cpuid_call(struct bt_emitter *e)
 {
-	struct bt_emitter *e = &t->e;
-
 	return emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
@@ -427,6 +425,52 @@ static bool tx_cpuid(struct tx *t)
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), op_ctx(BT_OFF_GPR(3), 4)) &&
 	       emit0(e, ZYDIS_MNEMONIC_POPFQ);
+}
+
+/* CPUID without a call for the leaves in cpu->cpuid_fast (bt.h), and
+ * without touching RFLAGS (CPUID changes no flag): the slot from the low
+ * byte of EAX + bswap(EAX), a match by EAX - leaf = 0 in rcx for JRCXZ,
+ * then four loads. A miss calls bt_cpuid. EBX and EDX are outputs, so
+ * free; guest ECX waits in the context for the miss.
+ *
+ *	mov [r15+gpr1], ecx;  mov edx, eax;  bswap edx;  lea edx, [rax+rdx]
+ *	movzx edx, dl;  mov ecx, [r15+rdx*4+neg_leaf];  lea ecx, [rax+rcx]
+ *	jrcxz hit;  mov ecx, [r15+gpr1];  <cpuid_call>;  jmp done
+ * hit:	mov eax/ebx/ecx/edx, [r15+rdx*4+eax/ebx/ecx/edx]  (edx last)
+ * done: */
+static bool tx_cpuid(struct tx *t)
+{
+	struct bt_emitter *e = &t->e;
+	const ZydisRegister r15 = ZYDIS_REGISTER_R15, rdx = ZYDIS_REGISTER_RDX;
+	uint8_t *hit, *done, *miss;
+
+#define FAST(f) op_mem(r15, rdx, 4, BT_OFF(cpuid_fast.f), 4)
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), R(EAX)) &&
+	      emit1(e, ZYDIS_MNEMONIC_BSWAP, R(EDX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_LEA, R(EDX),
+		    op_mem(ZYDIS_REGISTER_RAX, rdx, 1, 0, 8)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOVZX, R(EDX), R(DL)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(neg_leaf)) &&
+	      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
+		    op_mem(ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, 1, 0, 8)) &&
+	      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false))))
+		return false;
+	miss = e->pos;
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
+	      cpuid_call(e) && (done = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
+		return false;
+	if (e->pos - miss > 127)
+		return false;	/* not reachable by JRCXZ's rel8 */
+	patch_rel8(hit, e->pos);
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), FAST(eax)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), FAST(ebx)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(ecx)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), FAST(edx))))
+		return false;
+#undef FAST
+	patch_rel8(done, e->pos);
+	return true;
 }
 
 bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
