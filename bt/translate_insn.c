@@ -10,6 +10,7 @@
  * (string-op rebasing, a spilled register). A fault therefore leaves the
  * guest exactly as at the start of its instruction.
  */
+#include <cpuid.h>
 #include "bt/translate.h"
 #include "bt/operands.h"
 #include "bt/callouts.h"
@@ -399,32 +400,65 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	return ok;
 }
+/* LAHF/SAHF in 64-bit mode: CPUID.80000001H:ECX[0] */
+static bool host_has_sahf(void)
+{
+	static int has = -1;
+	unsigned a, b, c, d;
+
+	if (has < 0)
+		has = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & 1);
+	return has;
+}
+
 /* CPUID through bt_cpuid, the model's table lookup, on the guest EAX/ECX
  * stored in the context. A callout would cost a block exit and a trip
  * through the dispatcher per CPUID. The C call may clobber rax-rdi (ESI,
  * EDI saved), r8 (saved) and r9-r11 (scratch) and wants DF clear and a
- * 16-byte aligned stack; r13 keeps RSP across it. PUSHFQ/POPFQ keep the
- * guest's live flags, which CPUID does not change. */
+ * 16-byte aligned stack; r13 keeps RSP across it. The guest's live flags,
+ * which CPUID does not change, wait in rbx (callee-saved; EBX is an output)
+ * and come back without POPFQ, which is slow: DF by STD if it was set, OF
+ * by ADD AL,0x7f on AL = OF, then SF ZF AF PF CF by SAHF. POPFQ only on a
+ * host without SAHF in 64-bit mode. */
 static bool cpuid_call(struct bt_emitter *e)
 {
-	return emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
-	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
-	       emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_cpuid)) &&
-	       emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
-	       emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
-	       emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
+	bool sahf = host_has_sahf();
+	uint8_t *df_clear;
+
+	if (!(emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
+	      (sahf ? emit1(e, ZYDIS_MNEMONIC_POP, R(RBX)) : true) &&
+	      emit0(e, ZYDIS_MNEMONIC_CLD) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
+	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_cpuid)) &&
+	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
+	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
+	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI))))
+		return false;
+	if (sahf) {
+		if (!(emit2(e, ZYDIS_MNEMONIC_BT, R(EBX), op_imm(10)) &&
+		      (df_clear = emit_branch8(e, ZYDIS_MNEMONIC_JNB, false)) &&
+		      emit0(e, ZYDIS_MNEMONIC_STD)))
+			return false;
+		patch_rel8(df_clear, e->pos);
+		if (!(emit2(e, ZYDIS_MNEMONIC_BT, R(EBX), op_imm(11)) &&
+		      emit1(e, ZYDIS_MNEMONIC_SETB, R(AL)) &&
+		      emit2(e, ZYDIS_MNEMONIC_ADD, R(AL), op_imm(0x7f)) &&
+		      emit2(e, ZYDIS_MNEMONIC_MOV, R(AH), R(BL)) &&
+		      emit0(e, ZYDIS_MNEMONIC_SAHF)))
+			return false;
+	}
+	return emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), op_ctx(BT_OFF_GPR(3), 4)) &&
-	       emit0(e, ZYDIS_MNEMONIC_POPFQ);
+	       (sahf || emit0(e, ZYDIS_MNEMONIC_POPFQ));
 }
 
 /* CPUID without a call for the leaves in cpu->cpuid_fast (bt.h), and

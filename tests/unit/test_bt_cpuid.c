@@ -158,7 +158,9 @@ static int run_each(const struct hyvm_cpuid_table *t, const char *what)
 	bad += check_fast_table(t);
 	for (unsigned i = 0; i < NL; i++)
 		for (unsigned j = 0; j < NS; j++) {
-			uint32_t fl = 0x2 | ((i + j) & 1 ? FL_ARITH | FL_DF : 0), r[4];
+			static const uint32_t flpat[4] = { 0, FL_ARITH | FL_DF, 0x844 /* OF ZF PF */,
+							   0x491 /* DF SF AF CF */ };
+			uint32_t fl = 0x2 | flpat[(i + j) & 3], r[4];
 			tg_flat_state(&g, start);
 			g.st.gpr[HYVM_RAX] = leaves[i];
 			g.st.gpr[HYVM_RCX] = subs[j];
