@@ -103,6 +103,26 @@ struct bt_block {
 #define BT_MODE_SINGLE	0x8u	/* one instruction, after a self-modifying write */
 
 /*
+ * CPUID answers translated code reads without a call (translate_insn.c,
+ * tx_cpuid): slot bt_cpuid_slot(leaf) holds one leaf's answer, for a leaf
+ * whose answer does not depend on ECX, and minus that leaf (so EAX plus it
+ * is 0 on a match). Leaves not here take bt_cpuid. An unused slot s holds
+ * -(s ^ 1), a leaf of another slot, so nothing matches it.
+ */
+#define BT_CPUID_SLOTS 256
+struct bt_cpuid_fast {
+	uint32_t neg_leaf[BT_CPUID_SLOTS];
+	uint32_t eax[BT_CPUID_SLOTS], ebx[BT_CPUID_SLOTS], ecx[BT_CPUID_SLOTS],
+		 edx[BT_CPUID_SLOTS];
+};
+/* the low byte of EAX plus its high byte: basic leaves n and extended
+ * 0x80000000 + n land in different slots for n < 0x80 */
+static inline unsigned bt_cpuid_slot(uint32_t leaf)
+{
+	return (uint8_t)(leaf + (leaf >> 24));
+}
+
+/*
  * The vCPU context. Translated code reaches the first fields at fixed
  * offsets from r15; the rest is for C.
  */
@@ -132,6 +152,7 @@ struct bt_cpu {
 	/* the VM's CPU model (engine_ops.set_cpuid): CPUID is a lookup in
 	 * this table, RDMSR/WRMSR the model's MSR file */
 	struct hyvm_cpuid_table cpuid;
+	struct bt_cpuid_fast cpuid_fast;	/* built from cpuid: bt_cpuid_prepare */
 	struct cpu_msrs msrs;
 	uint32_t dr[8];
 	uint32_t fault_depth;	/* exceptions while delivering one */

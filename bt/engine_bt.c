@@ -144,6 +144,7 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 		return -1;
 	}
 	cpu->cpuid = model.cpuid;
+	bt_cpuid_prepare(cpu);
 	cpu_msrs_init(&cpu->msrs, &cpu->cpuid, index == 0);
 	evm->vm.cpu = cpu;
 	jc_reset(cpu);
@@ -228,6 +229,7 @@ static int bt_set_cpuid(struct engine_vcpu *v, const struct hyvm_cpuid_table *t,
 		return -1;
 	}
 	v->cpu->cpuid = *t;
+	bt_cpuid_prepare(v->cpu);
 	cpu_msrs_init(&v->cpu->msrs, t, true);	/* one vCPU: the BSP */
 	return 0;
 }

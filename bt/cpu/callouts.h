@@ -13,8 +13,6 @@ bool callout_system(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next,
 bool callout_segments(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next);
 /* The address space changed (CR0.PG/WP, CR3, CR4, EFER): views, caches. */
 void cpu_paging_changed(struct bt_cpu *cpu);
-/* CPUID on the guest EAX/ECX in cpu->gpr: results in gpr EAX..EDX.
- * Called from translated code (translate_insn.c, tx_cpuid). */
 void cpu_cr3_loaded(struct bt_cpu *cpu);
 void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin);
 void cpu_set_cpl_segments(struct bt_cpu *cpu);

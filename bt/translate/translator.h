@@ -7,7 +7,12 @@
 #include "bt/translate/emit.h"
 
 /* --- cpuid_call.c: CPUID from the VM's CPU model, called by translated code --- */
+/* CPUID on the guest EAX/ECX in cpu->gpr: results in gpr EAX..EDX.
+ * Called from translated code (translate_insn.c, tx_cpuid) on a miss of
+ * the fast table, and by the CPUID callout. */
 void bt_cpuid(struct bt_cpu *cpu);
+/* Rebuilds cpu->cpuid_fast from cpu->cpuid; after every change to it. */
+void bt_cpuid_prepare(struct bt_cpu *cpu);
 
 /* --- runtime.c: entry, exit and lookup routines generated into the TC --- */
 struct bt_runtime {
