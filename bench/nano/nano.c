@@ -162,8 +162,11 @@ static uint32_t b_out(uint32_t n)
 static uint32_t b_cpuid(uint32_t n)
 {
 	t0();
-	for (uint32_t i = n; i; i--)
-		asm volatile("cpuid" : : "a"(0), "c"(0) : "ebx", "edx", "memory");
+	/* EAX and ECX are outputs too: every iteration asks for leaf 0 */
+	for (uint32_t i = n; i; i--) {
+		uint32_t a = 0, c = 0;
+		asm volatile("cpuid" : "+a"(a), "+c"(c) : : "ebx", "edx", "memory");
+	}
 	t1();
 	return n;
 }
