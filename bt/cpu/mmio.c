@@ -54,20 +54,7 @@ static bool step(struct bt_cpu *cpu, enum emul_status s, struct vcpu_exit *exit)
 	m->in_progress = s == EMUL_ACCESS;
 	switch (s) {
 	case EMUL_ACCESS:
-		if (e->acc.pio) {
-			exit->kind = EXIT_IO;
-			exit->io.port = (uint16_t)e->acc.addr;
-			exit->io.size = e->acc.size;
-			exit->io.write = e->acc.write;
-			exit->io.count = e->acc.count;
-			exit->io.data = e->acc.data;
-		} else {
-			exit->kind = EXIT_MMIO;
-			exit->mmio.gpa = e->acc.addr;
-			exit->mmio.size = e->acc.size;
-			exit->mmio.write = e->acc.write;
-			exit->mmio.data = e->acc.data;
-		}
+		emul_access_exit(e, exit);
 		return true;
 	case EMUL_DONE:
 		for (int i = 0; i < 8; i++)

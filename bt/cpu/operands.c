@@ -62,7 +62,7 @@ uint32_t operand_address(const struct bt_cpu *cpu, const ZydisDecodedOperand *o)
 
 uint32_t operand_linear(const struct bt_cpu *cpu, const ZydisDecodedOperand *o)
 {
-	return operand_address(cpu, o) + (uint32_t)cpu->arch.seg[bt_seg_index(o->mem.segment)].base;
+	return operand_address(cpu, o) + (uint32_t)cpu->arch.seg[x86_seg_index(o->mem.segment)].base;
 }
 
 int operand_read(struct bt_cpu *cpu, const ZydisDecodedOperand *o, uint32_t *v)

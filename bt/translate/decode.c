@@ -159,16 +159,3 @@ bool string_uses_rdi(ZydisMnemonic m)
 		return true;
 	}
 }
-
-/* Zydis segment register to hyvm_seg index (DS when none). */
-int bt_seg_index(ZydisRegister seg)
-{
-	switch (seg) {
-	case ZYDIS_REGISTER_ES: return HYVM_ES;
-	case ZYDIS_REGISTER_CS: return HYVM_CS;
-	case ZYDIS_REGISTER_SS: return HYVM_SS;
-	case ZYDIS_REGISTER_FS: return HYVM_FS;
-	case ZYDIS_REGISTER_GS: return HYVM_GS;
-	default: return HYVM_DS;
-	}
-}

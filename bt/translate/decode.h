@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <Zydis/Zydis.h>
+#include "x86/segment_reg.h"
 
 struct bt_insn {
 	ZydisDecodedInstruction insn;
@@ -28,7 +29,5 @@ enum insn_class insn_classify(const struct bt_insn *d);
 bool insn_uses_fpu(const struct bt_insn *d);
 bool string_uses_rsi(ZydisMnemonic m);
 bool string_uses_rdi(ZydisMnemonic m);
-/* Zydis segment register to hyvm_seg index (DS when none). */
-int bt_seg_index(ZydisRegister seg);
 
 #endif

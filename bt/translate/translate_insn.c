@@ -39,7 +39,7 @@ bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int
 
 static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
 {
-	return t->b->seg_base[bt_seg_index(seg)];
+	return t->b->seg_base[x86_seg_index(seg)];
 }
 
 /* A segment base folds into the displacement: 32-bit address arithmetic
@@ -162,7 +162,7 @@ bool check_operand(struct tx *t, const ZydisDecodedOperand *o, int64_t extra_esp
 	if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
 		return true;
 	ZydisRegister base = map_reg(o->mem.base, &r14, &high8);
-	return limit_check(t, bt_seg_index(o->mem.segment), base, map_reg(o->mem.index, &r14, &high8),
+	return limit_check(t, x86_seg_index(o->mem.segment), base, map_reg(o->mem.index, &r14, &high8),
 			   o->mem.scale, o->mem.disp.value + (base == ZYDIS_REGISTER_R14D ? extra_esp : 0),
 			   o->size / 8);
 }
@@ -339,7 +339,7 @@ static int string_seg(const struct bt_insn *d, ZydisRegister base)
 {
 	for (unsigned i = 0; i < d->insn.operand_count; i++)
 		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && d->ops[i].mem.base == base)
-			return bt_seg_index(d->ops[i].mem.segment);
+			return x86_seg_index(d->ops[i].mem.segment);
 	return HYVM_DS;
 }
 

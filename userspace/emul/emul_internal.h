@@ -10,6 +10,7 @@
 #include "emul/mmio_emulate.h"
 
 #include <hyvm/x86.h>
+#include "x86/segment_reg.h"
 
 enum step { STEP_OK, STEP_ACCESS, STEP_FAULT, STEP_ERROR };
 
@@ -20,7 +21,6 @@ uint64_t emul_reg_read(struct emul *e, ZydisRegister r);
 void emul_reg_write(struct emul *e, ZydisRegister r, uint64_t v);
 uint64_t emul_areg(struct emul *e, int idx);
 void emul_areg_set(struct emul *e, int idx, uint64_t v);
-int emul_seg_index(ZydisRegister r);
 uint64_t emul_linear(struct emul *e, int seg, uint64_t off);
 enum step emul_translate(struct emul *e, uint64_t lin, enum gm_access how, uint64_t *gpa);
 enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool write,

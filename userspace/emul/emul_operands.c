@@ -85,18 +85,6 @@ void emul_areg_set(struct emul *e, int idx, uint64_t v)
 		e->st.gpr[idx] = v & emul_mask_bits(w);
 }
 
-int emul_seg_index(ZydisRegister r)
-{
-	switch (r) {
-	case ZYDIS_REGISTER_ES: return HYVM_ES;
-	case ZYDIS_REGISTER_CS: return HYVM_CS;
-	case ZYDIS_REGISTER_SS: return HYVM_SS;
-	case ZYDIS_REGISTER_FS: return HYVM_FS;
-	case ZYDIS_REGISTER_GS: return HYVM_GS;
-	default: return HYVM_DS;
-	}
-}
-
 /* --- memory ------------------------------------------------------------ */
 
 /* In 64-bit mode only FS and GS have a base (APM Vol. 2, 4.5.3). */
@@ -226,7 +214,7 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 enum step emul_operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
 			    uint64_t *val)
 {
-	return emul_mem_rw(e, emul_seg_index(o->mem.segment), effective_address(e, o), o->size / 8,
+	return emul_mem_rw(e, x86_seg_index(o->mem.segment), effective_address(e, o), o->size / 8,
 		      write, val);
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "emul/emul_internal.h"
+#include "engines/engine.h"
 
 /* --- driving ------------------------------------------------------------ */
 
@@ -109,7 +110,7 @@ static int source_segment(struct emul *e)
 		if (e->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    ZydisRegisterGetId(e->op[i].mem.base) == HYVM_RSI &&
 		    ZydisRegisterGetClass(e->op[i].mem.base) != ZYDIS_REGCLASS_GPR8)
-			return emul_seg_index(e->op[i].mem.segment);
+			return x86_seg_index(e->op[i].mem.segment);
 	return HYVM_DS;
 }
 
@@ -454,4 +455,22 @@ enum emul_status emul_resume(struct emul *e)
 	}
 	e->answered++;
 	return run(e);
+}
+
+void emul_access_exit(const struct emul *e, struct vcpu_exit *exit)
+{
+	if (e->acc.pio) {
+		exit->kind = EXIT_IO;
+		exit->io.port = (uint16_t)e->acc.addr;
+		exit->io.size = e->acc.size;
+		exit->io.write = e->acc.write;
+		exit->io.count = e->acc.count;
+		exit->io.data = e->acc.data;
+	} else {
+		exit->kind = EXIT_MMIO;
+		exit->mmio.gpa = e->acc.addr;
+		exit->mmio.size = e->acc.size;
+		exit->mmio.write = e->acc.write;
+		exit->mmio.data = e->acc.data;
+	}
 }

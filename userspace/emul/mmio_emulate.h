@@ -67,6 +67,10 @@ struct emul {
 enum emul_status emul_begin(struct emul *e, const struct hyvm_cpu_state *st,
 			    const struct guest_mem *mem, const uint8_t *insn,
 			    unsigned insn_len);
+struct vcpu_exit;
+/* The access e->acc as the VMM sees it: an EXIT_IO or EXIT_MMIO whose
+ * data buffer is the emulator's own (engines/engine.h). */
+void emul_access_exit(const struct emul *e, struct vcpu_exit *exit);
 /* After the VMM did e->acc (and, for a read, filled e->acc.data). */
 enum emul_status emul_resume(struct emul *e);
 

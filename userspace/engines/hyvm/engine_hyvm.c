@@ -199,20 +199,7 @@ static int emul_step(struct engine_vcpu *vcpu, enum emul_status s, struct vcpu_e
 		/* No injection until the instruction is done: set_state would
 		 * overwrite it. The VMM asks for a window instead. */
 		exit->irq_window_open = false;
-		if (e->acc.pio) {
-			exit->kind = EXIT_IO;
-			exit->io.port = e->acc.addr;
-			exit->io.size = e->acc.size;
-			exit->io.write = e->acc.write;
-			exit->io.count = e->acc.count;
-			exit->io.data = e->acc.data;
-		} else {
-			exit->kind = EXIT_MMIO;
-			exit->mmio.gpa = e->acc.addr;
-			exit->mmio.size = e->acc.size;
-			exit->mmio.write = e->acc.write;
-			exit->mmio.data = e->acc.data;
-		}
+		emul_access_exit(e, exit);
 		return 1;
 	case EMUL_DONE:
 		vcpu->emulated++;
