@@ -44,6 +44,18 @@ static const unsigned char irq_handler[] = {
 	0xf4,			/* hlt */
 };
 
+/* At 0x1000 in RAM: on to the ROM at 0x20000 (cs = ds = 0x2000). */
+static const unsigned char rom_entry[] = {
+	0xea, 0x00, 0x01, 0x00, 0x20,	/* jmp 0x2000:0x0100 */
+};
+/* At 0x100 in the ROM: reads and fetches in hardware, one write. */
+static const unsigned char rom_code[] = {
+	0xa0, 0x10, 0x00,		/* mov al,[0x10] */
+	0x8a, 0x1e, 0xf0, 0x3f,		/* mov bl,[0x3ff0] (the ROM's last page) */
+	0xa2, 0x20, 0x00,		/* mov [0x20],al: a write to ROM */
+	0xf4,				/* hlt */
+};
+
 static int run_once(struct test_vm *t)
 {
 	return ioctl(t->vcpu, HYVM_RUN, 0);
@@ -94,6 +106,64 @@ static void test_io_cpuid_mmio(void)
 	       (unsigned long long)t.run->entries,
 	       (unsigned long long)t.run->handled_in_kernel, npf);
 	test_vm_destroy(&t);
+}
+
+/* A HYVM_MEM_READONLY slot (from a read-only user mapping): the guest
+ * runs from it and reads it without exits; its write is an MMIO exit and
+ * leaves the ROM as it was. */
+static void test_rom(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	struct hyvm_ram_map m = { .gpa = 0x20000, .size = 0x4000, .flags = HYVM_MEM_READONLY };
+	unsigned char *rom;
+	unsigned long long npf;
+	int i;
+
+	if (test_vm_create(&t, 64 * 1024)) {
+		check(0, "rom-setup", "%s", strerror(errno));
+		return;
+	}
+	rom = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED) {
+		check(0, "rom-setup", "%s", strerror(errno));
+		test_vm_destroy(&t);
+		return;
+	}
+	for (i = 0; i < 0x4000; i++)
+		rom[i] = 0xa0 + (i & 0x1f);
+	memcpy(rom + 0x100, rom_code, sizeof(rom_code));
+	mprotect(rom, 0x4000, PROT_READ);
+	m.user_addr = (unsigned long)rom;
+	check(ioctl(t.vm, HYVM_MAP_RAM, &m) == 0, "rom-map", "%s", strerror(errno));
+	memcpy(t.ram + 0x1000, rom_entry, sizeof(rom_entry));
+	real_mode_state(&st, 0x1000, 0x2000);
+	check(ioctl(t.vcpu, HYVM_SET_STATE, &st) == 0, "rom-set-state", "%s", strerror(errno));
+
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_MMIO &&
+	      t.run->mmio.gpa == 0x20020 && t.run->mmio.write, "rom-write-is-mmio",
+	      "kind %u gpa %#llx write %u raw %#x", t.run->exit_kind,
+	      (unsigned long long)t.run->mmio.gpa, t.run->mmio.write, t.run->raw_reason);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check(st.rip == 0x107 && (st.gpr[HYVM_RAX] & 0xff) == 0xb0 &&
+	      (st.gpr[HYVM_RBX] & 0xff) == 0xb0, "rom-read-in-hardware",
+	      "rip %#llx al %#llx bl %#llx", (unsigned long long)st.rip,
+	      (unsigned long long)st.gpr[HYVM_RAX] & 0xff,
+	      (unsigned long long)st.gpr[HYVM_RBX] & 0xff);
+	/* one fault maps the 2 MiB around 0x1000, ROM included; then the write */
+	npf = t.run->exit_count[exit_index().npf];
+	check(npf == 2, "rom-no-exit-on-read-or-fetch", "npf %llu, in kernel %llu", npf,
+	      (unsigned long long)t.run->handled_in_kernel);
+	check(rom[0x20] == 0xa0 && !memcmp(rom + 0x100, rom_code, sizeof(rom_code)),
+	      "rom-unchanged", "rom[0x20] %#x", rom[0x20]);
+
+	/* user space finishes the write by dropping it: skip the MOV */
+	st.rip += 3;
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "rom-after-write",
+	      "kind %u raw %#x", t.run->exit_kind, t.run->raw_reason);
+	test_vm_destroy(&t);
+	munmap(rom, 0x4000);
 }
 
 static void test_msr(void)
@@ -250,6 +320,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_io_cpuid_mmio();
+	test_rom();
 	test_msr();
 	test_irq();
 	test_triple_fault();
