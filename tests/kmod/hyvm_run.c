@@ -283,6 +283,71 @@ static void test_long_mode(void)
 	test_vm_destroy(&t);
 }
 
+/* A second slot at 4 GiB, reached from long mode: NPT/EPT above 32 bits
+ * (hyvm run --mem above 3.5 GiB puts RAM there; the small slot here
+ * keeps the test cheap in the emulated hosts). */
+static void test_high_ram(void)
+{
+	static const unsigned char code[] = {
+		0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov rax,imm64 */
+		0x48, 0xa3, 0x08, 0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* mov [0x100001008],rax */
+		0x31, 0xc0,					/* xor eax,eax */
+		0x48, 0xa1, 0x00, 0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* mov rax,[0x100001000] */
+		0xf4,						/* hlt */
+	};
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	struct hyvm_ram_map m = { .gpa = 0x100000000ULL, .size = 2 * 1024 * 1024 };
+	unsigned long long *pml4, *pdpt, *pd, *pd4;
+	unsigned char *high;
+	int i;
+
+	if (test_vm_create(&t, 2 * 1024 * 1024))
+		return check(0, "high-setup", "%s", strerror(errno));
+	high = mmap(NULL, m.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (high == MAP_FAILED) {
+		test_vm_destroy(&t);
+		return check(0, "high-setup", "%s", strerror(errno));
+	}
+	*(unsigned long long *)(high + 0x1000) = 0xfeedfacecafef00dULL;
+	m.user_addr = (unsigned long)high;
+	check(ioctl(t.vm, HYVM_MAP_RAM, &m) == 0, "high-map", "%s", strerror(errno));
+	pml4 = (unsigned long long *)(t.ram + 0x10000);
+	pdpt = (unsigned long long *)(t.ram + 0x11000);
+	pd = (unsigned long long *)(t.ram + 0x12000);
+	pd4 = (unsigned long long *)(t.ram + 0x13000);
+	pml4[0] = 0x11000 | 3;
+	pdpt[0] = 0x12000 | 3;
+	pdpt[4] = 0x13000 | 3;			/* linear 4 GiB: 2 MiB at gpa 4 GiB */
+	pd[0] = 0 | 0x83;
+	pd4[0] = 0x100000000ULL | 0x83;
+	memcpy(t.ram + 0x100000, code, sizeof(code));
+	real_mode_state(&st, 0, 0);
+	for (i = 0; i < HYVM_NR_SEGS; i++)
+		set_seg(&st.seg[i], 0x10, 0, 0xffffffff, 0xc93);
+	set_seg(&st.seg[HYVM_CS], 0x08, 0, 0xffffffff, 0xa9b);
+	set_seg(&st.seg[HYVM_LDTR], 0, 0, 0, 0x82);
+	set_seg(&st.seg[HYVM_TR], 0x18, 0, 0x67, 0x8b);
+	st.rip = 0x100000;
+	st.gpr[HYVM_RSP] = 0x180000;
+	st.cr0 = 0x80050033;
+	st.cr3 = 0x10000;
+	st.cr4 = 0x20;
+	st.efer = 0x500;
+	check(ioctl(t.vcpu, HYVM_SET_STATE, &st) == 0, "high-set-state", "%s", strerror(errno));
+	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "high-hlt",
+	      "kind %u raw %#x gpa %#llx", t.run->exit_kind, t.run->raw_reason,
+	      (unsigned long long)t.run->mmio.gpa);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check(st.gpr[HYVM_RAX] == 0xfeedfacecafef00dULL &&
+	      *(unsigned long long *)(high + 0x1008) == 0x1122334455667788ULL,
+	      "high-ram-above-4g", "rax %#llx, [4 GiB + 0x1008] %#llx",
+	      (unsigned long long)st.gpr[HYVM_RAX],
+	      *(unsigned long long *)(high + 0x1008));
+	test_vm_destroy(&t);
+	munmap(high, m.size);
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -325,6 +390,7 @@ int main(void)
 	test_irq();
 	test_triple_fault();
 	test_long_mode();
+	test_high_ram();
 	test_signal();
 	return test_failures ? 1 : 0;
 }
