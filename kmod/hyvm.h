@@ -27,6 +27,7 @@ struct hyvm_slot {
 	u64 size;
 	unsigned long nr_pages;
 	struct page **pages;
+	bool readonly;			/* HYVM_MEM_READONLY: no write in the NPT/EPT */
 };
 
 struct hyvm_vm {
@@ -92,7 +93,8 @@ void hyvm_detect_caps(struct hyvm_capabilities *caps);
 
 /* hyvm_vm.c */
 long hyvm_create_vm(void);
-struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa);
+struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa, bool *readonly);
+bool hyvm_gpa_is_rom(struct hyvm_vm *vm, u64 gpa);
 void hyvm_vm_put(struct hyvm_vm *vm);
 
 /* hyvm_vcpu.c */

@@ -6,7 +6,10 @@
  * address outside every slot is never mapped, so its accesses exit and
  * become MMIO. Entries only ever go from not present to present while the
  * VM lives, and neither vendor caches a not-present entry (APM 15.25,
- * SDM 28.3.3.1), so adding one needs no TLB flush.
+ * SDM 28.3.3.1), so adding one needs no TLB flush. A HYVM_MEM_READONLY
+ * slot's leaves lack the format's write bit: a guest write there faults
+ * on a present entry, and the backend makes it an MMIO exit
+ * (hyvm_gpa_is_rom).
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -79,7 +82,7 @@ int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa)
 	u64 *leaf;
 	int i, ret = 0;
 
-	if (gpa >= HYVM_MAX_GPA || (!is_extra(npt, gpa) && !hyvm_gpa_to_page(vm, gpa)))
+	if (gpa >= HYVM_MAX_GPA || (!is_extra(npt, gpa) && !hyvm_gpa_to_page(vm, gpa, NULL)))
 		return -ENOENT;
 	mutex_lock(&vm->lock);
 	leaf = npt_leaf_table(npt, gpa);
@@ -90,12 +93,14 @@ int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa)
 	for (i = 0; i < 512; i++) {
 		u64 a = base + ((u64)i << 12);
 		struct page *page;
+		bool ro = false;
 
 		if (leaf[i] & fmt->present)
 			continue;
-		page = hyvm_gpa_to_page(vm, a);
-		if (page)
-			WRITE_ONCE(leaf[i], page_to_phys(page) | fmt->leaf);
+		page = hyvm_gpa_to_page(vm, a, &ro);
+		if (page)	/* ROM: read and execute, no write */
+			WRITE_ONCE(leaf[i], page_to_phys(page) |
+				   (ro ? fmt->leaf & ~fmt->write : fmt->leaf));
 		else if (is_extra(npt, a))
 			WRITE_ONCE(leaf[i], page_to_phys(npt->extra_page) | npt->extra_leaf);
 	}

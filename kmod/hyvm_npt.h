@@ -22,6 +22,7 @@ struct hyvm_npt_format {
 			 * EPT: R, W or X, SDM 28.3.2) */
 	u64 table;	/* a non-leaf entry: permissions (and NPT's A) */
 	u64 leaf;	/* a 4 KiB leaf for RAM: permissions, memory type, A/D */
+	u64 write;	/* the bits of leaf a read-only (ROM) leaf lacks */
 	u64 large;	/* PS: a present level-2/3 entry that is a leaf */
 };
 

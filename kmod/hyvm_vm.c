@@ -24,7 +24,11 @@ static void hyvm_vm_release_ref(struct kref *ref)
 
 	hyvm_backend->vm_free(vm);
 	for (i = 0; i < vm->nr_slots; i++) {
-		unpin_user_pages_dirty_lock(vm->slot[i].pages, vm->slot[i].nr_pages, true);
+		if (vm->slot[i].readonly)
+			unpin_user_pages(vm->slot[i].pages, vm->slot[i].nr_pages);
+		else
+			unpin_user_pages_dirty_lock(vm->slot[i].pages, vm->slot[i].nr_pages,
+						    true);
 		kvfree(vm->slot[i].pages);
 	}
 	kfree(vm);
@@ -36,9 +40,10 @@ void hyvm_vm_put(struct hyvm_vm *vm)
 	kref_put(&vm->ref, hyvm_vm_release_ref);
 }
 
-/* The pinned page backing gpa, or NULL outside every slot. Slots never
+/* The pinned page backing gpa, or NULL outside every slot; *readonly
+ * (if asked) says whether its slot is HYVM_MEM_READONLY. Slots never
  * change once added, and are only added under vm->lock. */
-struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa)
+struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa, bool *readonly)
 {
 	unsigned int i, n = READ_ONCE(vm->nr_slots);
 
@@ -46,10 +51,22 @@ struct page *hyvm_gpa_to_page(struct hyvm_vm *vm, u64 gpa)
 	for (i = 0; i < n; i++) {
 		struct hyvm_slot *s = &vm->slot[i];
 
-		if (gpa >= s->gpa && gpa - s->gpa < s->size)
+		if (gpa >= s->gpa && gpa - s->gpa < s->size) {
+			if (readonly)
+				*readonly = s->readonly;
 			return s->pages[(gpa - s->gpa) >> PAGE_SHIFT];
+		}
 	}
 	return NULL;
+}
+
+/* gpa lies in a HYVM_MEM_READONLY slot: a write fault there is the
+ * guest writing ROM, to hand to user space as MMIO. */
+bool hyvm_gpa_is_rom(struct hyvm_vm *vm, u64 gpa)
+{
+	bool ro = false;
+
+	return hyvm_gpa_to_page(vm, gpa, &ro) && ro;
 }
 
 static int hyvm_map_ram(struct hyvm_vm *vm, const struct hyvm_ram_map __user *uarg)
@@ -59,17 +76,19 @@ static int hyvm_map_ram(struct hyvm_vm *vm, const struct hyvm_ram_map __user *ua
 	struct page **pages;
 	unsigned long nr, done = 0;
 	unsigned int i;
+	bool ro;
 	int ret;
 
 	if (copy_from_user(&m, uarg, sizeof(m)))
 		return -EFAULT;
-	if (m.flags || m.pad || !m.size ||
+	if ((m.flags & ~HYVM_MEM_FLAGS) || m.pad || !m.size ||
 	    !PAGE_ALIGNED(m.user_addr) || !PAGE_ALIGNED(m.gpa) || !PAGE_ALIGNED(m.size) ||
 	    m.gpa >= HYVM_MAX_GPA || m.size > HYVM_MAX_GPA - m.gpa ||
 	    m.user_addr + m.size < m.user_addr ||
 	    !access_ok((void __user *)(unsigned long)m.user_addr, m.size))
 		return -EINVAL;
 
+	ro = m.flags & HYVM_MEM_READONLY;
 	nr = m.size >> PAGE_SHIFT;
 	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
@@ -88,7 +107,8 @@ static int hyvm_map_ram(struct hyvm_vm *vm, const struct hyvm_ram_map __user *ua
 	while (done < nr) {
 		ret = pin_user_pages_fast(m.user_addr + (done << PAGE_SHIFT),
 					  min(nr - done, 1UL << 16),
-					  FOLL_WRITE | FOLL_LONGTERM, pages + done);
+					  FOLL_LONGTERM | (ro ? 0 : FOLL_WRITE),
+					  pages + done);
 		if (ret <= 0) {
 			ret = ret ? ret : -EFAULT;
 			goto out_unpin;
@@ -101,6 +121,7 @@ static int hyvm_map_ram(struct hyvm_vm *vm, const struct hyvm_ram_map __user *ua
 	s->size = m.size;
 	s->nr_pages = nr;
 	s->pages = pages;
+	s->readonly = ro;
 	smp_wmb();	/* slot contents before the count that publishes it */
 	WRITE_ONCE(vm->nr_slots, vm->nr_slots + 1);
 	mutex_unlock(&vm->lock);

@@ -17,7 +17,7 @@
 #include "cpu_state.h"
 #include "cpuid_table.h"
 
-#define HYVM_API_VERSION	2	/* 2: HYVM_SET_CPUID */
+#define HYVM_API_VERSION	3	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY */
 #define HYVM_IOCTL_TYPE		0xB7
 
 #define HYVM_CAP_VENDOR_INTEL	0x1
@@ -50,13 +50,22 @@ struct hyvm_capabilities {
 #define HYVM_CREATE_VM		_IO(HYVM_IOCTL_TYPE, 0x02)	/* arg 0; returns VM fd */
 
 /* VM fd. user_addr, gpa and size are page aligned; a slot may not overlap
- * another in guest-physical space; each slot may be mapped once. */
+ * another in guest-physical space; each slot may be mapped once.
+ *
+ * HYVM_MEM_READONLY (API 3): a ROM slot. The guest reads and executes it
+ * at full speed; a guest write to it (or the CPU's own A/D update of a
+ * guest page table in it) is not done but returns HYVM_EXIT_MMIO with
+ * mmio.gpa and mmio.write = 1, as for memory outside every slot, so user
+ * space finishes the instruction. The user mapping need only be readable
+ * (the pages are pinned without FOLL_WRITE). Any other flag: EINVAL. */
+#define HYVM_MEM_READONLY	0x1
+#define HYVM_MEM_FLAGS		HYVM_MEM_READONLY	/* every flag known */
 struct hyvm_ram_map {
 	__u64 user_addr;
 	__u64 gpa;
 	__u64 size;
-	__u32 flags;		/* must be 0 */
-	__u32 pad;
+	__u32 flags;		/* HYVM_MEM_* */
+	__u32 pad;		/* must be 0 */
 };
 #define HYVM_MAP_RAM		_IOW(HYVM_IOCTL_TYPE, 0x10, struct hyvm_ram_map)
 #define HYVM_CREATE_VCPU	_IO(HYVM_IOCTL_TYPE, 0x11)	/* arg index; returns vCPU fd */
@@ -77,7 +86,8 @@ struct hyvm_ram_map {
 /* Why HYVM_RUN returned (struct hyvm_run.exit_kind). */
 #define HYVM_EXIT_NONE		0
 #define HYVM_EXIT_IO		1	/* port access: io */
-#define HYVM_EXIT_MMIO		2	/* access outside guest RAM: mmio */
+#define HYVM_EXIT_MMIO		2	/* access outside guest RAM, or a write
+					 * to a HYVM_MEM_READONLY slot: mmio */
 #define HYVM_EXIT_HLT		3
 #define HYVM_EXIT_IRQ_WINDOW	4	/* the guest can take an interrupt now */
 #define HYVM_EXIT_INTR		5	/* signal pending or immediate_exit */

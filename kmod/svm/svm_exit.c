@@ -139,7 +139,10 @@ static int handle_msr(struct hyvm_vcpu *vcpu)
 	return 1;
 }
 
-/* APM 15.25.6: EXITINFO1 is a #PF-style error code, EXITINFO2 the GPA. */
+/* APM 15.25.6: EXITINFO1 is a #PF-style error code (bit 0 present,
+ * bit 1 write), EXITINFO2 the GPA. A write to a present entry is a write
+ * to ROM (its leaves lack RW, hyvm_npt.c): MMIO, as an unmapped address,
+ * and so is the CPU's A/D update of a guest page table in ROM. */
 static int handle_npf(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
@@ -147,13 +150,16 @@ static int handle_npf(struct hyvm_vcpu *vcpu)
 	u64 gpa = c->exit_info_2;
 	int ret;
 
-	if (c->exit_info_1 & 1)		/* present: a fault we did not expect */
-		return fail(vcpu);
-	ret = hyvm_npt_map(vcpu->vm, &((struct svm_vm *)vcpu->vm->backend)->npt, gpa);
-	if (!ret)
-		return 1;
-	if (ret != -ENOENT)
-		return fail(vcpu);
+	if (c->exit_info_1 & 1) {	/* present */
+		if (!(c->exit_info_1 & 2) || !hyvm_gpa_is_rom(vcpu->vm, gpa))
+			return fail(vcpu);	/* a fault we did not expect */
+	} else {
+		ret = hyvm_npt_map(vcpu->vm, &((struct svm_vm *)vcpu->vm->backend)->npt, gpa);
+		if (!ret)
+			return 1;
+		if (ret != -ENOENT)
+			return fail(vcpu);
+	}
 	vcpu->run->mmio.gpa = gpa;
 	vcpu->run->mmio.write = !!(c->exit_info_1 & 2);
 	vcpu->run->mmio.insn_len = min_t(u8, c->insn_len, 15);

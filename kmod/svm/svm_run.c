@@ -20,6 +20,7 @@ static const struct hyvm_npt_format svm_npt_format = {
 	.present = NPT_P,
 	.table = NPT_P | NPT_RW | NPT_US | NPT_A,
 	.leaf = NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
+	.write = NPT_RW | NPT_D,	/* ROM: read, and execute (NX clear) */
 	.large = NPT_PS,
 };
 

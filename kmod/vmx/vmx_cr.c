@@ -74,7 +74,7 @@ void vmx_apply_paging_mode(struct vmx_vcpu *vv)
 int vmx_load_pdptrs(struct vmx_vcpu *vv)
 {
 	u64 gpa = vv->cr3 & 0xffffffe0ULL, pdpte[4];
-	struct page *page = hyvm_gpa_to_page(vv->vcpu->vm, gpa);
+	struct page *page = hyvm_gpa_to_page(vv->vcpu->vm, gpa, NULL);
 	void *p;
 	int i;
 

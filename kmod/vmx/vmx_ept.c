@@ -17,6 +17,8 @@ static const struct hyvm_npt_format vmx_ept_format = {
 	.present = VMX_EPT_RWX_MASK,
 	.table = VMX_EPT_RWX_MASK,
 	.leaf = VMX_EPT_RWX_MASK | (6ULL << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT,
+	.write = VMX_EPT_WRITABLE_MASK,	/* ROM: R and X (SDM 28.3.2: W without R is
+					 * a misconfiguration; R+X without W is fine) */
 	.large = 1ULL << 7,		/* SDM 28.3.2: bit 7 maps a page in a PDE/PDPTE */
 };
 

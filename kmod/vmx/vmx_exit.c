@@ -246,17 +246,24 @@ static int handle_dr(struct hyvm_vcpu *vcpu)
 }
 
 /* SDM 27.2.1, Table 27-7: bits 0-2 the access, 3-5 what the EPT entry
- * allowed (all 0: not present). */
+ * allowed (all 0: not present). A write to a readable, unwritable entry is
+ * a write to ROM (hyvm_npt.c maps it R+X): MMIO at once, nothing to map;
+ * that includes the CPU's A/D update of a guest page table in ROM. */
 static int handle_ept_violation(struct hyvm_vcpu *vcpu)
 {
 	u64 q = vmcs_read(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	u64 allowed = (q & EPT_VIOLATION_RWX_MASK) >> EPT_VIOLATION_RWX_SHIFT;
 
-	if (q & EPT_VIOLATION_RWX_MASK)
-		return fail(vcpu);	/* present, yet refused: not expected */
-	vcpu->run->mmio.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
-	vcpu->run->mmio.write = !!(q & 2);
+	vcpu->run->mmio.gpa = gpa;
+	vcpu->run->mmio.write = !!(q & EPT_VIOLATION_ACC_WRITE);
 	vcpu->run->mmio.insn_len = 0;	/* undefined for EPT violations */
-	return VMX_EXIT_EPT_MAP;
+	if (!allowed)
+		return VMX_EXIT_EPT_MAP;
+	if ((q & EPT_VIOLATION_ACC_WRITE) && (allowed & VMX_EPT_READABLE_MASK) &&
+	    !(allowed & VMX_EPT_WRITABLE_MASK) && hyvm_gpa_is_rom(vcpu->vm, gpa))
+		return exit_to_user(vcpu, HYVM_EXIT_MMIO);
+	return fail(vcpu);	/* present, yet refused: not expected */
 }
 
 static int handle_irq_window(struct hyvm_vcpu *vcpu)

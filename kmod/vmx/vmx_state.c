@@ -132,7 +132,7 @@ static int check_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st, 
 		return -EINVAL;
 	if (!(st->cr0 & X86_CR0_PE) && !vmx_cfg.unrestricted)
 		return -EOPNOTSUPP;	/* real mode needs unrestricted guest */
-	if (!pg && !vmx_cfg.unrestricted && hyvm_gpa_to_page(vcpu->vm, VMX_IDMAP_GPA))
+	if (!pg && !vmx_cfg.unrestricted && hyvm_gpa_to_page(vcpu->vm, VMX_IDMAP_GPA, NULL))
 		return -EINVAL;		/* RAM where the identity map must go */
 	return event_in(ev, &st->event, st->cr0 & X86_CR0_PE);
 }

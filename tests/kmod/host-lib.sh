@@ -69,7 +69,7 @@ host_initramfs() {
 	# Misbehaving guests and emulated accesses (MMIO, INS/OUTS).
 	mkdir -p "$stage/hyvm/cli"
 	cp "$ROOT"/build/cli/*.bin "$ROOT/tests/cli/guest-faults.sh" \
-		"$ROOT/tests/cli/emulated-io.sh" "$stage/hyvm/cli/"
+		"$ROOT/tests/cli/emulated-io.sh" "$ROOT/tests/cli/memory-map.sh" "$stage/hyvm/cli/"
 	[ -z "$extra" ] || "$extra" "$stage"
 
 	{

@@ -49,7 +49,18 @@ static void test_map_ram(void)
 	check_errno(map_ram(vm, mem + 1, 0, PAGE, 0), EINVAL, "map-user-misaligned");
 	check_errno(map_ram(vm, mem, 0x800, PAGE, 0), EINVAL, "map-gpa-misaligned");
 	check_errno(map_ram(vm, mem, 0, PAGE + 1, 0), EINVAL, "map-size-misaligned");
-	check_errno(map_ram(vm, mem, 0, PAGE, 1), EINVAL, "map-flags");
+	check_errno(map_ram(vm, mem, 0, PAGE, HYVM_MEM_READONLY << 1), EINVAL, "map-flags");
+	check_errno(map_ram(vm, mem, 0, PAGE, 0x80000000u), EINVAL, "map-flags-high");
+	check_errno(map_ram(vm, mem, 0, PAGE, HYVM_MEM_READONLY | 4), EINVAL,
+		    "map-flags-readonly-and-unknown");
+	check_errno(map_ram(vm, mem + 1, 0, PAGE, HYVM_MEM_READONLY), EINVAL,
+		    "map-readonly-user-misaligned");
+	check_errno(map_ram(vm, mem, 0x800, PAGE, HYVM_MEM_READONLY), EINVAL,
+		    "map-readonly-gpa-misaligned");
+	check_errno(map_ram(vm, mem, 0, PAGE + 1, HYVM_MEM_READONLY), EINVAL,
+		    "map-readonly-size-misaligned");
+	check_errno(map_ram(vm, hole, 0, 4 * PAGE, HYVM_MEM_READONLY), EFAULT,
+		    "map-readonly-unmapped-user");
 	check_errno(map_ram(vm, mem, HYVM_MAX_GPA, PAGE, 0), EINVAL, "map-gpa-out-of-range");
 	check_errno(map_ram(vm, mem, HYVM_MAX_GPA - PAGE, 2 * PAGE, 0), EINVAL, "map-gpa-end-out-of-range");
 	check_errno(map_ram(vm, mem, 0, -PAGE, 0), EINVAL, "map-size-huge");
@@ -62,6 +73,15 @@ static void test_map_ram(void)
 	check_errno(map_ram(vm, mem + 16 * PAGE, 0x100000, PAGE, 0), EEXIST, "map-same-gpa");
 	check_errno(map_ram(vm, mem + 16 * PAGE, 0x10f000, 2 * PAGE, 0), EEXIST, "map-overlap-end");
 	check_errno(map_ram(vm, mem + 16 * PAGE, 0xff000, 2 * PAGE, 0), EEXIST, "map-overlap-start");
+	/* A ROM slot needs only a readable mapping; it overlaps like RAM. */
+	check(map_ram(vm, ro, 0xf0000, 4 * PAGE, HYVM_MEM_READONLY) == 0, "map-readonly-ok",
+	      "%s", strerror(errno));
+	check_errno(map_ram(vm, ro, 0xf2000, 4 * PAGE, HYVM_MEM_READONLY), EEXIST,
+		    "map-readonly-overlap-rom");
+	check_errno(map_ram(vm, mem + 16 * PAGE, 0xf3000, PAGE, 0), EEXIST,
+		    "map-ram-overlap-rom");
+	check_errno(map_ram(vm, ro, 0x10f000, PAGE, HYVM_MEM_READONLY), EEXIST,
+		    "map-readonly-overlap-ram");
 	for (i = 1; i < HYVM_MAX_RAM_SLOTS; i++)
 		map_ram(vm, mem + (16 + i) * PAGE, 0x200000 + i * PAGE, PAGE, 0);
 	check_errno(map_ram(vm, mem + 40 * PAGE, 0x400000, PAGE, 0), ENOSPC, "map-too-many-slots");

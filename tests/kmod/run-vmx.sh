@@ -107,7 +107,9 @@ case "$VMXLINE" in
 	echo "== guest faults on --engine vmx"
 	bash /hyvm/cli/guest-faults.sh /hyvm/hyvm /hyvm/cli vmx
 	echo "== emulated MMIO and string I/O on --engine vmx"
-	bash /hyvm/cli/emulated-io.sh /hyvm/hyvm /hyvm/cli vmx ;;
+	bash /hyvm/cli/emulated-io.sh /hyvm/hyvm /hyvm/cli vmx
+	echo "== ROM (read-only slot) on --engine vmx"
+	bash /hyvm/cli/memory-map.sh --rom-only /hyvm/hyvm /hyvm/cli /hyvm/guests vmx ;;
 *)	echo "SKIP vmx tests: $VMXLINE" ;;
 esac
 auto realmode
@@ -222,7 +224,7 @@ expect_model() {
 	# have run on it (a missing line would otherwise pass unseen)
 	case $model in
 	corei7_haswell_4770|corei5_lynnfield_750)
-		for g in triple-fault unbacked-memory string-io mmio-forms; do
+		for g in triple-fault unbacked-memory string-io mmio-forms rom-write; do
 			grep -q "^PASS $g (vmx)" "$log" || { echo "FAIL $model: no PASS $g (vmx)"; ok=1; }
 		done ;;
 	esac

@@ -123,27 +123,25 @@ free:
 	return -1;
 }
 
-/* hyvm.ko pins the pages of the VMM's own mapping of the RAM memfd. */
+/* hyvm.ko pins the pages of the VMM's own mapping of the RAM memfd. A
+ * ROM slot is HYVM_MEM_READONLY (API 3): the guest reads and runs it in
+ * hardware, a write comes back as an MMIO exit; the emulator sees it
+ * read-only too, so an emulated write to it goes to the bus (where the
+ * VMM drops it) rather than into the ROM's bytes. */
 int hyvm_engine_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t size,
 			int memfd, off_t offset, unsigned flags, char *err, size_t errlen)
 {
+	bool rom = flags & ENGINE_MAP_READONLY;
 	struct hyvm_ram_map m = {
 		.user_addr = (uintptr_t)host, .gpa = gpa, .size = size,
+		.flags = rom ? HYVM_MEM_READONLY : 0,
 	};
 
 	(void)memfd;
 	(void)offset;
-	/* hyvm.ko maps every slot writable in its NPT/EPT (hyvm_ram_map.flags
-	 * must be 0): mapping a ROM writable would let the guest change it. */
-	if (flags & ENGINE_MAP_READONLY) {
-		snprintf(err, errlen, "%s: hyvm.ko cannot map ROM read-only yet "
-			 "(HYVM_MAP_RAM has no read-only flag); run ROM guests on bt or kvm",
-			 vm->vendor->name);
-		return -1;
-	}
 	if (ioctl(vm->vm_fd, HYVM_MAP_RAM, &m) < 0)
-		return sys_err(vm, err, errlen, "HYVM_MAP_RAM");
-	if (guest_mem_add(&vm->mem, gpa, host, size) < 0) {
+		return sys_err(vm, err, errlen, rom ? "HYVM_MAP_RAM (read-only)" : "HYVM_MAP_RAM");
+	if ((rom ? guest_mem_add_rom : guest_mem_add)(&vm->mem, gpa, host, size) < 0) {
 		snprintf(err, errlen, "%s: too many RAM slots", vm->vendor->name);
 		return -1;
 	}
