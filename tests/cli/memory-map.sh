@@ -24,7 +24,7 @@ printf 'ROM!%.0s' $(seq 4096) >"$work/quarter" &&
 
 engines=${*:-$("$hyvm" engines | awk '$2 == "present" { print $1 }')}
 for e in $engines; do
-	timeout 120 "$hyvm" run --engine "$e" --rom "$work/rom.bin" "$dir/rom-write.bin" \
+	timeout -k 5 120 "$hyvm" run --engine "$e" --rom "$work/rom.bin" "$dir/rom-write.bin" \
 		>"$work/out" 2>"$work/err" </dev/null
 	status=$?
 	if ((status == 1)) && grep -qxF "rom-write: ROM reads its file and ignores writes" "$work/out"; then

@@ -7,22 +7,28 @@
 # qemu-system-x86_64 is installed, the same leaf 0 and leaf 1 EAX as QEMU's
 # model of the same name.
 #
-#   tests/cpu/same-cpuid.sh --hyvm build/hyvm --guests build/guests [--expect FILE] [--save FILE]
+#   tests/cpu/same-cpuid.sh --hyvm build/hyvm --guests build/guests [--cpu NAME]
+#                           [--expect FILE] [--save FILE]
 #
 # --save FILE writes the first engine's leaves; --expect FILE compares with
 # leaves saved elsewhere (bt's on the outer host, for an emulated host).
+# --cpu NAME (default host) is the model those two use; every engine also
+# runs it and must print the same leaves. "host" differs from host to host,
+# so a comparison across hosts wants a named model whose features every
+# x86-64 host has (pentium3).
 # The one difference allowed between engines is long mode: bt alone cannot
 # run it, so its model lists neither LM nor SYSCALL (CPUID 0x80000001 EDX
 # bits 29 and 11), which the comparison masks, and says so.
 set -u
-hyvm= dir= expect= save=
+hyvm= dir= expect= save= xcpu=host
 while (($#)); do
 	case $1 in
 	--hyvm) hyvm=$2; shift ;;
 	--guests) dir=$2; shift ;;
 	--expect) expect=$2; shift ;;
 	--save) save=$2; shift ;;
-	*) echo "usage: same-cpuid.sh --hyvm PATH --guests DIR [--expect FILE] [--save FILE]" >&2; exit 2 ;;
+	--cpu) xcpu=$2; shift ;;
+	*) echo "usage: same-cpuid.sh --hyvm PATH --guests DIR [--cpu NAME] [--expect FILE] [--save FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -44,7 +50,7 @@ leaves() {
 
 # run ENGINE CPU OUT: the guest must pass (exit status 1)
 run() {
-	timeout 60 "$hyvm" run --engine "$1" --cpu "$2" "$dir/cpuid.elf" >"$3" 2>"$3.err"
+	timeout -k 5 60 "$hyvm" run --engine "$1" --cpu "$2" "$dir/cpuid.elf" </dev/null >"$3" 2>"$3.err"
 	local st=$?
 	runs=$((runs + 1))
 	if [[ $st != 1 ]]; then
@@ -55,33 +61,42 @@ run() {
 }
 
 present=$("$hyvm" engines | awk '$2 == "present" { print $1 }')
+models=host
+[[ $xcpu == host ]] || models="host $xcpu"
 ref=
 for e in bt kvm hybrid svm vmx; do
 	if ! grep -qx "$e" <<<"$present"; then
 		echo "SKIP engine $e: $("$hyvm" engines | awk -v e="$e" '$1 == e { $1 = $2 = ""; print substr($0, 3) }')"
 		continue
 	fi
-	run "$e" host "$tmp/$e.out" || continue
-	leaves "$tmp/$e.out" >"$tmp/$e.leaves"
-	[[ $(wc -l <"$tmp/$e.leaves") -ge 29 ]] ||
-		fail "cpuid on $e printed $(wc -l <"$tmp/$e.leaves") leaves, want 29"
-	echo "cpuid on $e: $(wc -l <"$tmp/$e.leaves") leaves, $(grep -m1 '^cpuid: vendor' "$tmp/$e.out" | cut -d' ' -f3-)"
-	if [[ -z $ref ]]; then
-		ref=$e
-	elif ! cmp -s "$tmp/$ref.leaves" "$tmp/$e.leaves"; then
-		fail "CPUID differs between $ref and $e: $(diff "$tmp/$ref.leaves" "$tmp/$e.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
-	fi
+	for m in $models; do
+		run "$e" "$m" "$tmp/$e.$m.out" || continue
+		leaves "$tmp/$e.$m.out" >"$tmp/$e.$m.leaves"
+		[[ $(wc -l <"$tmp/$e.$m.leaves") -ge 29 ]] ||
+			fail "cpuid on $e --cpu $m printed $(wc -l <"$tmp/$e.$m.leaves") leaves, want 29"
+		echo "cpuid on $e --cpu $m: $(wc -l <"$tmp/$e.$m.leaves") leaves, $(grep -m1 '^cpuid: vendor' "$tmp/$e.$m.out" | cut -d' ' -f3-)"
+		if [[ -z $ref ]]; then
+			:
+		elif [[ ! -f $tmp/$ref.$m.leaves ]]; then
+			fail "cpuid on $e --cpu $m: no leaves of $ref to compare with"
+		elif ! cmp -s "$tmp/$ref.$m.leaves" "$tmp/$e.$m.leaves"; then
+			fail "CPUID --cpu $m differs between $ref and $e: $(diff "$tmp/$ref.$m.leaves" "$tmp/$e.$m.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
+		fi
+	done
+	[[ -n $ref ]] || ref=$e
 done
-[[ -n $ref ]] && grep -q '80000001.0' "$tmp/$ref.leaves" &&
+[[ -n $ref ]] && grep -q '80000001.0' "$tmp/$ref.host.leaves" 2>/dev/null &&
 	echo "note: CPUID 0x80000001 EDX LM/SYSCALL masked: they depend on whether the VM's engines run long mode"
 if [[ -n $expect && -n $ref ]]; then
-	if cmp -s "$expect" "$tmp/$ref.leaves"; then
-		echo "cpuid on $ref matches $expect"
+	if [[ ! -f $expect ]]; then
+		fail "--expect $expect: no such file"
+	elif cmp -s "$expect" "$tmp/$ref.$xcpu.leaves"; then
+		echo "cpuid on $ref --cpu $xcpu matches $expect"
 	else
-		fail "CPUID on $ref differs from $expect: $(diff "$expect" "$tmp/$ref.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
+		fail "CPUID --cpu $xcpu on $ref differs from $expect: $(diff "$expect" "$tmp/$ref.$xcpu.leaves" | grep -m2 '^[<>]' | tr '\n' ' ')"
 	fi
 fi
-[[ -n $save && -n $ref ]] && cp "$tmp/$ref.leaves" "$save"
+[[ -n $save && -n $ref ]] && cp "$tmp/$ref.$xcpu.leaves" "$save"
 
 # Named models: vendor, family and signature (leaf 1 EAX).
 engine=${ref:-}
@@ -102,7 +117,7 @@ else
 			echo "SKIP --cpu $cpu against QEMU: qemu-system-x86_64 is not installed"
 			continue
 		fi
-		timeout 60 qemu-system-x86_64 -accel tcg -M pc -cpu "$cpu" -display none -serial stdio \
+		timeout -k 5 60 qemu-system-x86_64 -accel tcg -M pc -cpu "$cpu" -display none -serial stdio \
 			-device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot -kernel "$dir/cpuid.elf" \
 			</dev/null >"$tmp/$cpu.qemu" 2>&1
 		for l in 00000000.0 00000001.0; do

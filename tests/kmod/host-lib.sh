@@ -79,6 +79,7 @@ host_initramfs() {
 		echo 'mount -t sysfs sys /sys'
 		echo 'mount -t devtmpfs dev /dev'
 		echo 'mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm'
+		echo '[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd	# bash: <(...)'
 		echo 'export PATH=/usr/local/bin:/bin:/hyvm'
 		echo 'echo HARNESS-BEGIN'
 		cat "$body"
