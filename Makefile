@@ -53,7 +53,7 @@ $(O)/hyvm: $(O)/userspace/cli/main.o $(CORE_OBJS) $(O)/demo_guest.o
 $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-$(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
+$(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o $(O)/tests/unit/bzimage_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
