@@ -118,6 +118,16 @@ test-bt-diff: $(O)/hyvm guests
 test-guests-qemu: guests
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 
+# Debian's i386 kernel through the Linux boot protocol on bt (not in
+# test-host: it apt-get downloads the kernel and busybox into $(O)/linux,
+# SKIP when it cannot). test-linux: the kernel's first lines (version,
+# e820, initrd, command line), ~15 s; test-linux-full: to /init, 1-2 min.
+.PHONY: test-linux test-linux-full
+test-linux: $(O)/hyvm
+	tests/linux/boot.sh $(O)/hyvm
+test-linux-full: $(O)/hyvm
+	tests/linux/boot.sh $(O)/hyvm --full
+
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:
 	@if [ ! -d "$(KDIR)" ]; then KD=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
