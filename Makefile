@@ -53,7 +53,7 @@ $(O)/hyvm: $(O)/userspace/cli/main.o $(CORE_OBJS) $(O)/demo_guest.o
 $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-$(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o
+$(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o $(O)/tests/unit/bzimage_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
@@ -117,6 +117,16 @@ test-bt-diff: $(O)/hyvm guests
 
 test-guests-qemu: guests
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
+
+# Debian's i386 kernel through the Linux boot protocol on bt (not in
+# test-host: it apt-get downloads the kernel and busybox into $(O)/linux,
+# SKIP when it cannot). test-linux: the kernel's first lines (version,
+# e820, initrd, command line), ~15 s; test-linux-full: to /init, 1-2 min.
+.PHONY: test-linux test-linux-full
+test-linux: $(O)/hyvm
+	tests/linux/boot.sh $(O)/hyvm
+test-linux-full: $(O)/hyvm
+	tests/linux/boot.sh $(O)/hyvm --full
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:

@@ -1,7 +1,8 @@
 /* Writes the malformed guest images tests/cli/bad-input.sh feeds to
- * `hyvm run`: mkbadelf DIR */
+ * `hyvm run` (ELF Multiboot kernels and Linux bzImages): mkbadelf DIR */
 #include <stdio.h>
 #include <string.h>
+#include "../unit/bzimage_builder.h"
 #include "../unit/elf_builder.h"
 
 static void path_of(char *out, size_t n, const char *dir, const char *name)
@@ -48,5 +49,28 @@ int main(int argc, char **argv)
 		return 1;
 	fputs("this is a text file, not a kernel\n", f);
 	fclose(f);
+
+	/* Linux bzImages (bzimage_builder.h's defaults: 3 setup sectors,
+	 * cmdline_size 255, pref_address 16 MiB, init_size 2 MiB) */
+	struct bz_spec bz;
+	bz_spec_default(&bz);
+	path_of(p, sizeof(p), d, "good.bzimage");
+	if (!bzimage_builder_write(p, &bz))
+		return 1;
+	bz.truncate_to = 3 * 512;
+	path_of(p, sizeof(p), d, "truncated.bzimage");
+	bzimage_builder_write(p, &bz);
+	bz_spec_default(&bz);
+	bz.magic = 0x53726449;
+	path_of(p, sizeof(p), d, "wrong-magic.bzimage");
+	bzimage_builder_write(p, &bz);
+	bz_spec_default(&bz);
+	bz.version = 0x0204;
+	path_of(p, sizeof(p), d, "protocol-2.04.bzimage");
+	bzimage_builder_write(p, &bz);
+	bz_spec_default(&bz);
+	bz.xloadflags = 1;	/* XLF_KERNEL_64 */
+	path_of(p, sizeof(p), d, "64bit.bzimage");
+	bzimage_builder_write(p, &bz);
 	return 0;
 }

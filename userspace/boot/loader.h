@@ -29,11 +29,12 @@ struct boot_entry {
 	const char *loader_name;	/* Multiboot boot_loader_name */
 	const char *modules[LOADER_MAX_MODULES];	/* "FILE [ARGS]" */
 	unsigned nr_modules;
+	const char *initrd;		/* Linux: the initial RAM disk file, or NULL */
 };
 
 struct guest_image {
 	uint32_t entry;
-	uint32_t boot_info;		/* guest-physical Multiboot info (EBX) */
+	uint32_t boot_info;		/* guest-physical Multiboot info (EBX) or Linux zero page (ESI) */
 	uint32_t gdt;			/* guest-physical flat GDT for entry */
 	uint32_t image_end;		/* first byte after kernel + modules */
 	bool needs[NEED_COUNT];		/* from the .hyvm_requires section */
@@ -56,5 +57,25 @@ int multiboot_load(const char *path, const struct boot_entry *bp,
 /* Entry CPU state per the Multiboot spec, section 3.2. */
 void multiboot_entry_state(const struct guest_image *img,
 			   struct hyvm_cpu_state *st);
+
+/* What both entries share: 32-bit protected mode, paging and interrupts
+ * off, CS = BOOT_CS and the data segments BOOT_DS, flat 4 GiB, in the GDT
+ * at gdt (null, null, code, data); every general register zero. */
+void boot_flat32_entry_state(uint32_t entry, uint32_t gdt, struct hyvm_cpu_state *st);
+
+/* Linux/x86 boot protocol 2.06+ (loader_linux.c). True when the file
+ * starts with a bzImage setup header (boot flag and "HdrS"): hyvm run
+ * takes it for a Linux kernel rather than a Multiboot one. */
+bool linux_is_bzimage(const char *path);
+
+/* Loads a bzImage's protected-mode kernel, bp->initrd and bp->cmdline and
+ * builds the zero page; a 64-bit kernel (XLF_KERNEL_64) marks
+ * NEED_LONG_MODE. 0 on success; -1 with one line in err. */
+int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *ram,
+	       struct guest_image *img, char *err, size_t errlen);
+
+/* The 32-bit boot protocol's entry state: flat __BOOT_CS/__BOOT_DS,
+ * ESI = the zero page, EBX = EBP = EDI = 0, paging and interrupts off. */
+void linux_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st);
 
 #endif

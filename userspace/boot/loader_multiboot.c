@@ -453,12 +453,10 @@ static struct hyvm_segment flat_segment(uint16_t sel, uint32_t type)
 	};
 }
 
-void multiboot_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st)
+void boot_flat32_entry_state(uint32_t entry, uint32_t gdt, struct hyvm_cpu_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->gpr[HYVM_RAX] = MB_BOOT_MAGIC;
-	st->gpr[HYVM_RBX] = img->boot_info;
-	st->rip = img->entry;
+	st->rip = entry;
 	st->rflags = 0x2;		/* IF and VM clear, reserved bit 1 set */
 	st->seg[HYVM_CS] = flat_segment(BOOT_CS, 0xb);	/* exec/read, accessed */
 	for (int s = HYVM_ES; s <= HYVM_GS; s++)
@@ -469,7 +467,7 @@ void multiboot_entry_state(const struct guest_image *img, struct hyvm_cpu_state 
 	st->seg[HYVM_TR] = (struct hyvm_segment){ .limit = 0xffff,
 		.attrib = 0xb | HYVM_SEG_P };
 	st->seg[HYVM_LDTR] = (struct hyvm_segment){ .attrib = HYVM_SEG_UNUSABLE | 0x2 };
-	st->gdtr.base = img->gdt;
+	st->gdtr.base = gdt;
 	st->gdtr.limit = 4 * 8 - 1;
 	st->idtr.limit = 0;
 	st->cr0 = 0x11;			/* PE, ET */
@@ -479,4 +477,11 @@ void multiboot_entry_state(const struct guest_image *img, struct hyvm_cpu_state 
 	st->fxsave[1] = 0x03;
 	st->fxsave[24] = 0x80;
 	st->fxsave[25] = 0x1f;
+}
+
+void multiboot_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st)
+{
+	boot_flat32_entry_state(img->entry, img->gdt, st);
+	st->gpr[HYVM_RAX] = MB_BOOT_MAGIC;
+	st->gpr[HYVM_RBX] = img->boot_info;
 }

@@ -1,5 +1,5 @@
 /*
- * hyvm run: load a Multiboot kernel and run it to its end. Everything that
+ * hyvm run: load a Multiboot kernel or a Linux bzImage and run it to its end. Everything that
  * can be refused (flags, files, the engine, the image) is refused before the
  * guest runs, with one line on stderr and exit status 2.
  */
@@ -46,7 +46,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline STR] [--module FILE]... [--rom FILE[@ADDR]] [GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -57,7 +57,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "append", required_argument, NULL, 'p' },
 		{ "module", required_argument, NULL, 'M' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "stats-out", required_argument, NULL, 'O' },
 		{ "no-stats", no_argument, NULL, 'N' },
@@ -71,7 +74,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->mem_mib = DEFAULT_MEM_MIB;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:m:c:M:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:m:c:M:k:i:p:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'e':
@@ -99,7 +102,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			}
 			break;
 		case 'c':
+		case 'p':
 			a->cmdline = optarg;
+			break;
+		case 'k':
+			if (a->guest)
+				return usage_error("one --kernel only, '%s' is a second", optarg);
+			a->guest = optarg;
+			break;
+		case 'i':
+			if (a->boot.initrd)
+				return usage_error("one --initrd only, '%s' is a second", optarg);
+			a->boot.initrd = optarg;
 			break;
 		case 'M':
 			if (a->boot.nr_modules == LOADER_MAX_MODULES)
@@ -122,8 +136,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
-			       "[--mem MiB] [--cmdline STR] [--module FILE]... [--rom FILE[@ADDR]] [--stats] [--stats-out FILE] "
-			       "[--no-stats] [GUEST]\n");
+			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
+			       "[--stats] [--stats-out FILE] [--no-stats] [--kernel GUEST | GUEST]\n"
+			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -131,7 +146,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	}
 	if (a->no_stats && (a->stats || a->stats_out))
 		return usage_error("%s", "--no-stats contradicts --stats and --stats-out");
-	if (optind < argc)
+	if (optind < argc && !a->guest)
 		a->guest = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -283,11 +298,19 @@ int cmd_run(int argc, char **argv)
 		memcpy(vm.backing + rom.memfd_offset, rom.bytes, rom.size);
 	rom_image_free(&rom);
 	a.boot.cmdline = a.cmdline;
+	bool is_linux = linux_is_bzimage(a.guest);
+	if (!is_linux && a.boot.initrd) {
+		fprintf(stderr, "hyvm run: %s: --initrd is for Linux bzImages, and this is not one "
+			"(a Multiboot kernel takes --module)\n", a.guest);
+		vm_destroy(&vm);
+		return EXIT_USAGE;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
 			 engine ? engine->name : "auto");
 		a.boot.loader_name = loader_name;
-		if (multiboot_load(a.guest, &a.boot, &vm.ram, &img, err, sizeof(err)) < 0) {
+		if ((is_linux ? linux_load(a.guest, &a.boot, &vm.ram, &img, err, sizeof(err))
+			      : multiboot_load(a.guest, &a.boot, &vm.ram, &img, err, sizeof(err))) < 0) {
 			fprintf(stderr, "hyvm run: %s\n", err);
 			vm_destroy(&vm);
 			return EXIT_USAGE;
@@ -308,7 +331,10 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return r;
 	}
-	multiboot_entry_state(&img, &st);
+	if (is_linux)
+		linux_entry_state(&img, &st);
+	else
+		multiboot_entry_state(&img, &st);
 	vm.cpu_model = a.cpu;
 	if (vm_attach_engine(&vm, engine, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hyvm run: engine %s: %s\n", engine->name, err);
