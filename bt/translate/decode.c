@@ -66,6 +66,14 @@ enum insn_class insn_classify(const struct bt_insn *d)
 	switch (i->mnemonic) {
 	case ZYDIS_MNEMONIC_ENDBR32: case ZYDIS_MNEMONIC_ENDBR64:
 		return IC_NOP;	/* a NOP on CPUs without CET, as here */
+	case ZYDIS_MNEMONIC_PREFETCH: case ZYDIS_MNEMONIC_PREFETCHW:
+	case ZYDIS_MNEMONIC_PREFETCHT0: case ZYDIS_MNEMONIC_PREFETCHT1:
+	case ZYDIS_MNEMONIC_PREFETCHT2: case ZYDIS_MNEMONIC_PREFETCHNTA:
+		/* a hint with no architectural effect that never faults (SDM
+		 * Vol. 2B, PREFETCHh, PREFETCHW): nothing to translate. The CPU
+		 * model lists PREFETCHW (CPUID.80000001H:ECX[8]) and Linux uses
+		 * it on AMD models. */
+		return IC_NOP;
 	case ZYDIS_MNEMONIC_CPUID:
 		return IC_CPUID;
 	case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:

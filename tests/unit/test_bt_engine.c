@@ -121,6 +121,32 @@ static void test_undefined_opcode(void)
 	CU_ASSERT_EQUAL(tg_counter(&g, "bt.ud.0f0b"), 1);
 }
 
+/* PREFETCHW and PREFETCHT0 run as the hints they are, even on an address
+ * with nothing behind it: no #UD (Linux on an AMD model uses PREFETCHW),
+ * no fault, no exit. */
+static void test_prefetch_is_a_hint(void)
+{
+	g.pc = 0x38000;
+	uint32_t handler = A2(&g, OUT, I_(0x81), REG(AL));
+	uint32_t start = g.pc;
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0x00, 0x00, 0xf0,	/* mov eax, 0xf0000000 (unbacked) */
+		0x0f, 0x0d, 0x08,		/* prefetchw [eax] */
+		0x0f, 0x18, 0x08,		/* prefetcht0 [eax] */
+		0xb0, 0x42,			/* mov al, 0x42 */
+		0xe6, 0x80,			/* out 0x80, al */
+	};
+	memcpy(g.ram + g.pc, code, sizeof(code));
+	g.pc += sizeof(code);
+	uint32_t handlers[7] = { 0, 0, 0, 0, 0, 0, handler };
+	tg_tables(&g, handlers, 7);
+	tg_flat_state(&g, start);
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.exit.io.port, 0x80);
+	CU_ASSERT_EQUAL(tg_counter(&g, "bt.ud.0f0d"), ~0ull);	/* never counted: no #UD */
+}
+
 /* The guest patches the immediate of an instruction it already ran. */
 static void test_self_modifying_code(void)
 {
@@ -268,6 +294,7 @@ UNIT_SUITE(bt_engine, setup, teardown,
 	   UNIT_TEST(test_loop_call_ret),
 	   UNIT_TEST(test_divide_error_precise),
 	   UNIT_TEST(test_undefined_opcode),
+	   UNIT_TEST(test_prefetch_is_a_hint),
 	   UNIT_TEST(test_self_modifying_code),
 	   UNIT_TEST(test_string_ops),
 	   UNIT_TEST(test_kick_stops_loop),

@@ -187,6 +187,14 @@ static void test_msr_amd(void)
 	}
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_EVNTSEL0 + 8, &v), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_MISC_ENABLE, &v), CPU_MSR_GP);
+	/* HWCR: McStatusWrEn kept, TlbCacheDis (8) ignored, SmmLock (0) and
+	 * other bits #GP, as hyvm.ko */
+	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, (1u << 18) | (1u << 8)), CPU_MSR_OK);
+	cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v);
+	CU_ASSERT_EQUAL(v, 1u << 18);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, 1u), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_APIC_BASE, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, 0xfee00100u);	/* BSP, disabled: the model lists no APIC */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 1234, MSR_IA32_TSC, &v), CPU_MSR_OK);

@@ -15,6 +15,11 @@
 #include "cpu/cpu_model.h"
 #include "cpu/cpu_msr.h"
 
+/* HWCR (APM Vol. 2, A.2), as hyvm.ko and KVM keep it: McStatusWrEn (18)
+ * and TscFreqSel (24) are kept, SmmLock/TlbCacheDis/... (3, 6, 8) accepted
+ * and ignored, anything else #GP. Linux reads it at start-up on AMD. */
+#define HWCR_KEPT ((1ull << 18) | (1ull << 24))
+#define HWCR_IGNORED ((1ull << 3) | (1ull << 6) | (1ull << 8))
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EN (1ull << 11)
 
@@ -122,6 +127,11 @@ enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu
 			return CPU_MSR_GP;
 		*val = m->misc_enable;
 		return CPU_MSR_OK;
+	case MSR_K7_HWCR:
+		if (!m->amd_k7)
+			return CPU_MSR_GP;
+		*val = m->k7_hwcr;
+		return CPU_MSR_OK;
 	default:
 		return CPU_MSR_GP;
 	}
@@ -183,6 +193,12 @@ enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arc
 		if (!m->intel_p6 || ((val ^ m->misc_enable) & ~1ull))
 			return CPU_MSR_GP;
 		m->misc_enable = val;
+		return CPU_MSR_OK;
+	case MSR_K7_HWCR:
+		val &= ~HWCR_IGNORED;
+		if (!m->amd_k7 || (val & ~HWCR_KEPT))
+			return CPU_MSR_GP;
+		m->k7_hwcr = val;
 		return CPU_MSR_OK;
 	default:
 		return CPU_MSR_GP;
