@@ -395,6 +395,21 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		}
 		cpu->eip = next;
 		break;
+	case ZYDIS_MNEMONIC_RDPMC: {
+		/* SDM Vol. 2B, RDPMC: #GP(0) at CPL > 0 without CR4.PCE, or for
+		 * a counter the CPU has not. The model's counters keep what was
+		 * written to them (they do not count). */
+		uint64_t v;
+		if (((cpu->arch.cr4 & CR4_PCE) == 0 && bt_cpl(cpu)) ||
+		    cpu_pmc_read(&cpu->msrs, cpu->gpr[HYVM_RCX], &v) != CPU_MSR_OK) {
+			guest_exception(cpu, VEC_GP, true, 0);
+			break;
+		}
+		cpu->gpr[HYVM_RAX] = (uint32_t)v;
+		cpu->gpr[HYVM_RDX] = (uint32_t)(v >> 32);
+		cpu->eip = next;
+		break;
+	}
 	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
 		if (!need_cpl0(cpu))
 			break;

@@ -195,6 +195,11 @@ static void test_msr_amd(void)
 	cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v);
 	CU_ASSERT_EQUAL(v, 1u << 18);
 	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, 1u), CPU_MSR_GP);
+	/* RDPMC reads PerfCtr0-3 to 48 bits; no counter 4 */
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_PERFCTR0 + 1, 0xffff123456789abcull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_pmc_read(&m, 1, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 0x123456789abcull);
+	CU_ASSERT_EQUAL(cpu_pmc_read(&m, 4, &v), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_APIC_BASE, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, 0xfee00100u);	/* BSP, disabled: the model lists no APIC */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 1234, MSR_IA32_TSC, &v), CPU_MSR_OK);

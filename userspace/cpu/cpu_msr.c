@@ -80,6 +80,19 @@ static uint64_t *perf_slot(struct cpu_msrs *m, uint32_t index)
 	return NULL;
 }
 
+enum cpu_msr_result cpu_pmc_read(const struct cpu_msrs *m, uint32_t ecx, uint64_t *val)
+{
+	if (m->amd_k7 && ecx < 4) {
+		*val = m->k7_perf[4 + ecx] & ((1ull << 48) - 1);
+		return CPU_MSR_OK;
+	}
+	if (m->intel_p6 && ecx < 2) {
+		*val = m->p6_perf[ecx] & ((1ull << 40) - 1);
+		return CPU_MSR_OK;
+	}
+	return CPU_MSR_GP;
+}
+
 enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu_state *arch,
 				 uint64_t tsc, uint32_t index, uint64_t *val)
 {

@@ -44,6 +44,11 @@ enum cpu_msr_result {
 
 /* tsc: the guest's TSC now (read). The MSRs that are architectural state
  * (SYSENTER, PAT, EFER) live in arch, so they travel with the CPU state. */
+/* RDPMC: the counter ECX selects (AMD: PerfCtr0-3, Intel P6: PerfCtr0-1),
+ * as its MSR reads, to the counter's width (AMD 48 bits, APM Vol. 2,
+ * 13.2.1; P6 40 bits, SDM Vol. 3B, 20.6.5). CPU_MSR_GP for a counter the
+ * model has not; CR4.PCE is the caller's. */
+enum cpu_msr_result cpu_pmc_read(const struct cpu_msrs *m, uint32_t ecx, uint64_t *val);
 enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu_state *arch,
 				 uint64_t tsc, uint32_t index, uint64_t *val);
 enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arch,
