@@ -86,6 +86,7 @@ ifneq ($(SAN),1)
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
+	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-kmod-svm
 	$(MAKE) --no-print-directory test-kmod-vmx
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all

@@ -22,8 +22,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 marker="hyvm.test=$$"
 append="console=ttyS0 earlyprintk=serial,ttyS0,115200 nolapic noapic $marker"
-# --cpu core2duo: with the host's AMD identity the kernel uses PREFETCHW
-# (0F 0D), which bt does not translate yet.
 want_early=(
 	"Linux version 6."
 	"BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable"
@@ -37,7 +35,7 @@ else
 	deadline=30 want=("${want_early[@]}")
 fi
 start=$(date +%s.%N)
-"$hyvm" run --engine bt --cpu core2duo --mem 128 -k "$out/vmlinuz-686" \
+"$hyvm" run --engine bt --mem 128 -k "$out/vmlinuz-686" \
 	-i "$out/initramfs.cpio.gz" -p "$append" >"$work/out" 2>"$work/err" </dev/null &
 pid=$!
 seen=0
