@@ -58,6 +58,19 @@ LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32
 host_kernel
 mkdir -p "$CACHE"
 
+# bt's CPUID leaves of --cpu pentium3, taken on this host: vmx (and
+# hybrid, bt + vmx) in the emulated Intel hosts must print the same (as in
+# run-svm.sh; --cpu host differs from host to host).
+CPUID_EXPECT=$CACHE/bt-pentium3.leaves
+rm -f "$CPUID_EXPECT"
+OUTER_CPUID=ok
+if ! bash "$ROOT/tests/cpu/same-cpuid.sh" --hyvm "$ROOT/build/hyvm" --guests "$ROOT/build/guests" \
+	--cpu pentium3 --save "$CPUID_EXPECT" > "$CACHE/same-cpuid-outer.log" 2>&1 ||
+	[ ! -s "$CPUID_EXPECT" ]; then
+	sed 's/^/  /' "$CACHE/same-cpuid-outer.log"
+	OUTER_CPUID=fail
+fi
+
 # What /init runs. The model decides what can run: the init asks
 # `hyvm engines` and says what it did; this script checks per model.
 BODY=$CACHE/init-vmx.sh
@@ -109,7 +122,14 @@ case "$VMXLINE" in
 	echo "== emulated MMIO and string I/O on --engine vmx"
 	bash /hyvm/cli/emulated-io.sh /hyvm/hyvm /hyvm/cli vmx
 	echo "== ROM (read-only slot) on --engine vmx"
-	bash /hyvm/cli/memory-map.sh --rom-only /hyvm/hyvm /hyvm/cli /hyvm/guests vmx ;;
+	bash /hyvm/cli/memory-map.sh --rom-only /hyvm/hyvm /hyvm/cli /hyvm/guests vmx
+	echo "== CPUID on vmx, hybrid and bt; --cpu pentium3 as bt's on the outer host"
+	if [ -f /hyvm/cpu/bt-pentium3.leaves ]; then
+		bash /hyvm/cpu/same-cpuid.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --cpu pentium3 \
+			--expect /hyvm/cpu/bt-pentium3.leaves || echo "FAIL same-cpuid.sh: exit status $?"
+	else
+		echo "FAIL same-cpuid.sh: bt's leaves from the outer host are missing"
+	fi ;;
 *)	echo "SKIP vmx tests: $VMXLINE" ;;
 esac
 auto realmode
@@ -155,7 +175,14 @@ bench_files() {
 		-o "$stage/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
 		die "building bench/kmod_exitcost.c failed"
 }
-EXTRA=
+# The CPUID comparison's script and bt's leaves, for the normal run.
+cpuid_files() {
+	local stage=$1
+	mkdir -p "$stage/hyvm/cpu"
+	cp "$ROOT/tests/cpu/same-cpuid.sh" "$stage/hyvm/cpu/"
+	[ ! -s "$CPUID_EXPECT" ] || cp "$CPUID_EXPECT" "$stage/hyvm/cpu/bt-pentium3.leaves"
+}
+EXTRA=cpuid_files
 if [ $BENCH = 1 ]; then
 	MODELS=corei7_haswell_4770
 	EXTRA=bench_files
@@ -226,7 +253,12 @@ expect_model() {
 	corei7_haswell_4770|corei5_lynnfield_750)
 		for g in triple-fault unbacked-memory string-io mmio-forms rom-write; do
 			grep -q "^PASS $g (vmx)" "$log" || { echo "FAIL $model: no PASS $g (vmx)"; ok=1; }
-		done ;;
+		done
+		# vmx ran the cpuid guest with --cpu pentium3 (compared with bt in
+		# the emulated host, a FAIL line if different) and bt there
+		# matched bt's leaves from this host
+		grep -q '^cpuid on vmx --cpu pentium3: ' "$log" && grep -q '^cpuid on bt --cpu pentium3 matches ' "$log" ||
+			{ echo "FAIL $model: vmx's CPUID was not compared with bt's"; ok=1; } ;;
 	esac
 	# auto must run the guest (status 1) or say why not (77, or 2 with a reason)
 	while read -r _ g _ s rest; do
@@ -281,6 +313,10 @@ EOF
 }
 
 STATUS=0
+if [ $OUTER_CPUID = fail ]; then
+	echo "FAIL same-cpuid on this host (bt): see above"
+	STATUS=1
+fi
 IFS=, read -ra LIST <<< "$MODELS"
 # Reports come out in model order whatever order the models finish in.
 pids=()
