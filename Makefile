@@ -137,9 +137,14 @@ kmod:
 	else $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules; fi
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
-.PHONY: test-kmod-svm
+.PHONY: test-kmod-svm test-kmod-svm-kvm
 test-kmod-svm:
 	tests/kmod/run-svm.sh
+
+# Also the kvm and hybrid engines on the emulated host's own kvm_amd (not
+# in make test: the emulated host locks up in some of these runs).
+test-kmod-svm-kvm:
+	tests/kmod/run-svm.sh --kvm
 
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).

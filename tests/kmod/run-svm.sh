@@ -7,18 +7,24 @@
 # the tests; the serial log is judged here. Needs only Debian packages:
 # linux-headers-amd64, qemu-system-x86, busybox-static, cpio, gcc.
 #
-#   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram]
+#   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
 # a guest under TCG, 209 s for the whole run against 38 s, so not default.
 #
-# First the guest kernel's own kvm_amd: the guest suite on --engine kvm and
-# hybrid (bt + kvm), tests/hybrid/run.sh, tests/cli/memory-map.sh (ROM and
-# --mem 5000 on kvm and hybrid) and tests/cpu/same-cpuid.sh; then kvm_amd
-# is unloaded (SVM has one owner) and hyvm.ko tested: its own programs, the
+# With --kvm (make test-kmod-svm-kvm), first the guest kernel's own
+# kvm_amd: the guest suite on --engine kvm and
+# hybrid (bt + kvm), tests/hybrid/run.sh, tests/cli/memory-map.sh (ROM on
+# kvm and hybrid; the guest suite at --mem 5000 with --high-ram) and
+# tests/cpu/same-cpuid.sh; then kvm_amd is unloaded (SVM has one owner) and hyvm.ko tested: its own programs, the
 # guest suite, faults, emulated I/O and CPUID on --engine svm. Both CPUID
 # runs compare with bt's leaves of --cpu pentium3 taken on this host.
+# --kvm is not in make test: in some runs the emulated host locks up while
+# the nested kvm_amd runs guests, with or without hyvm.ko ever loaded
+# (both CPUs loop on an int3 in kernel text that memory no longer holds:
+# QEMU TCG running a stale translation after the kernel's text patching,
+# by the best reading so far).
 #
 # --bench also runs bench/kmod_exitcost.c with hyvm.ko and kvm_amd loaded
 # together: hyvm.ko's cost per exit as a ratio to KVM's.
@@ -32,14 +38,15 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 MEM=1G
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) BENCH=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
+	--kvm) KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]" >&2; exit 2 ;;
 	esac
 done
 
@@ -111,7 +118,13 @@ same_cpuid() {
 # The guest kernel's KVM first, then hyvm.ko (SVM has one owner at a time).
 # Not the other way round: after hyvm.ko was loaded, used and unloaded, the
 # emulated host locked up (soft lockups on both CPUs) during the kvm runs.
-load_kvm
+kvm=0
+if [ $KVM = 1 ]; then
+	load_kvm
+	[ \$kvm = 1 ] || echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
+else
+	echo "SKIP kvm and hybrid (bt + kvm) in the emulated host: only with --kvm (make test-kmod-svm-kvm); the emulated host locks up in some of those runs (QEMU TCG)"
+fi
 if [ \$kvm = 1 ]; then
 	cd /hyvm
 	echo "== guest suite on --engine kvm and hybrid (bt + kvm)"
@@ -120,16 +133,23 @@ if [ \$kvm = 1 ]; then
 	echo "== hybrid switching (bt + kvm)"
 	bash /hyvm/hybrid/run.sh /hyvm/hyvm /hyvm/guests ||
 		echo "FAIL tests/hybrid/run.sh: exit status \$?"
-	echo "== memory map (ROM, --mem 5000) on --engine kvm and hybrid"
-	bash /hyvm/cli/memory-map.sh /hyvm/hyvm /hyvm/cli /hyvm/guests kvm hybrid ||
-		echo "FAIL tests/cli/memory-map.sh: exit status \$?"
+	echo "== ROM (read-only slots) on --engine kvm and hybrid"
+	bash /hyvm/cli/memory-map.sh --rom-only /hyvm/hyvm /hyvm/cli /hyvm/guests kvm hybrid ||
+		echo "FAIL tests/cli/memory-map.sh --rom-only: exit status \$?"
+	# The guest suite at --mem 5000 on nested kvm: passed in most runs,
+	# but two of about six runs under TCG lost one guest (pit timed out;
+	# pt_rewrite triple-faulted after its last line), so it runs with
+	# --high-ram only until that is understood.
+	if [ $HIGHRAM = 1 ]; then
+		echo "== the guest suite at --mem 5000 on --engine kvm"
+		bash /hyvm/cli/memory-map.sh /hyvm/hyvm /hyvm/cli /hyvm/guests kvm hybrid ||
+			echo "FAIL tests/cli/memory-map.sh: exit status \$?"
+	fi
 	echo "== CPUID on kvm, hybrid (bt + kvm) and bt; --cpu pentium3 as bt's on the outer host"
 	same_cpuid
 	cd /
-else
-	echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
+	unload_kvm
 fi
-unload_kvm
 
 # hyvm.ko
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
