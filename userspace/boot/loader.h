@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include "engines/engine.h"
 #include "vmm/memory_map.h"
@@ -77,5 +78,19 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 /* The 32-bit boot protocol's entry state: flat __BOOT_CS/__BOOT_DS,
  * ESI = the zero page, EBX = EBP = EDI = 0, paging and interrupts off. */
 void linux_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st);
+
+/* --- loader_file.c: what every loader does the same way --- */
+/* The largest image a loader reads: no kernel, module or initrd is this big. */
+#define LOADER_MAX_FILE_BYTES	(1ull << 30)
+/* "PATH: message" into err; returns -1. */
+int loader_vfail(char *err, size_t errlen, const char *path, const char *fmt, va_list ap);
+/* The whole regular file at path, at most limit bytes, into a malloc'd
+ * buffer; errors name errpath (the image being loaded). 0 or -1. */
+int loader_read_file(const char *errpath, const char *path, uint64_t limit,
+		     uint8_t **data, size_t *size, char *err, size_t errlen);
+static inline uint64_t loader_align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
 
 #endif

@@ -27,7 +27,6 @@
 #define LINUX_GDT_GPA		0x6000u
 #define LINUX_ZERO_PAGE_GPA	0x7000u
 #define LINUX_CMDLINE_GPA	0x8000u
-#define LINUX_MAX_FILE_BYTES	(1ull << 30)
 #define LINUX_PAGE		4096u
 /* The header through init_size: what protocol 2.10+ defines and we read. */
 #define LINUX_HDR_MIN_END	0x264u
@@ -41,58 +40,11 @@ struct lctx {
 static int lfail(struct lctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(c->err, c->errlen, "%s: ", c->path);
 
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < c->errlen)
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	loader_vfail(c->err, c->errlen, c->path, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static uint64_t align_up64(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
-/* Reads a whole file of at most limit bytes. */
-static int slurp(struct lctx *c, const char *path, uint64_t limit, uint8_t **data, size_t *size)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*data = NULL;
-	if (fd < 0)
-		return lfail(c, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return lfail(c, "not a regular file");
-	}
-	if ((uint64_t)st.st_size > limit) {
-		close(fd);
-		return lfail(c, "file is %lld bytes, larger than guest RAM or 1 GiB",
-			     (long long)st.st_size);
-	}
-	*size = st.st_size;
-	*data = malloc(*size ? *size : 1);
-	if (!*data) {
-		close(fd);
-		return lfail(c, "out of memory reading the file");
-	}
-	for (size_t done = 0; done < *size;) {
-		ssize_t r = read(fd, *data + done, *size - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			close(fd);
-			free(*data);
-			*data = NULL;
-			return lfail(c, "read failed: %s", r ? strerror(errno) : "file shrank");
-		}
-		done += r;
-	}
-	close(fd);
-	return 0;
 }
 
 static uint16_t rd16(const uint8_t *p)
@@ -196,8 +148,8 @@ static int place_kernel(struct lctx *c, const struct linux_setup_header *h, uint
 	if (reloc && pref >= HIGH_RAM_START && !(pref & (align - 1)) && pref + init <= ram_end)
 		kp->load = pref;
 	uint64_t run_at = kp->load;
-	if (reloc && align_up64(run_at, align) > run_at)
-		run_at = align_up64(run_at, align);
+	if (reloc && loader_align_up(run_at, align) > run_at)
+		run_at = loader_align_up(run_at, align);
 	if (pref > run_at)
 		run_at = pref;
 	kp->reach_end = run_at + init;
@@ -247,8 +199,8 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 	if (ram_end > ram->size)
 		ram_end = ram->size;
 
-	uint64_t limit = ram->size < LINUX_MAX_FILE_BYTES ? ram->size : LINUX_MAX_FILE_BYTES;
-	if (slurp(&c, path, limit, &file, &size) < 0)
+	uint64_t limit = ram->size < LOADER_MAX_FILE_BYTES ? ram->size : LOADER_MAX_FILE_BYTES;
+	if (loader_read_file(c.path, path, limit, &file, &size, c.err, c.errlen) < 0)
 		return -1;
 	/* The setup header ends at 0x202 + the jump's offset byte (boot.rst,
 	 * "the end of setup header"); copy what the file has of our struct. */
@@ -280,7 +232,7 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 	if (bp->initrd) {
 		struct lctx ic = c;
 		ic.path = bp->initrd;
-		if (slurp(&ic, bp->initrd, limit, &initrd, &initrd_size) < 0)
+		if (loader_read_file(ic.path, bp->initrd, limit, &initrd, &initrd_size, ic.err, ic.errlen) < 0)
 			goto out;
 		if (!initrd_size) {
 			lfail(&ic, "the initrd is empty");

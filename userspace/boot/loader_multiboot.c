@@ -18,7 +18,6 @@
 #include "boot/loader.h"
 #include "boot/multiboot.h"
 
-#define MAX_FILE_BYTES	(1ull << 30)	/* no Multiboot kernel is this big */
 #define MAX_SEGMENTS	32
 #define PAGE_SIZE_4K	4096u
 
@@ -43,57 +42,18 @@ struct load_ctx {
 static int fail(struct load_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(c->err, c->errlen, "%s: ", c->path);
 
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < c->errlen)
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	loader_vfail(c->err, c->errlen, c->path, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
 static int read_file(struct load_ctx *c, const char *path, struct file_buf *fb)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t limit = c->ram->size < LOADER_MAX_FILE_BYTES ? c->ram->size : LOADER_MAX_FILE_BYTES;
 
-	fb->data = NULL;
-	if (fd < 0)
-		return fail(c, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(c, "not a regular file");
-	}
-	if ((uint64_t)st.st_size > MAX_FILE_BYTES || (uint64_t)st.st_size > c->ram->size) {
-		close(fd);
-		return fail(c, "file is %lld bytes, larger than guest RAM or 1 GiB",
-			    (long long)st.st_size);
-	}
-	fb->size = st.st_size;
-	fb->data = malloc(fb->size ? fb->size : 1);
-	if (!fb->data) {
-		close(fd);
-		return fail(c, "out of memory reading the file");
-	}
-	for (size_t done = 0; done < fb->size;) {
-		ssize_t r = read(fd, fb->data + done, fb->size - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			close(fd);
-			free(fb->data);
-			fb->data = NULL;
-			return fail(c, "read failed: %s", r ? strerror(errno) : "file shrank");
-		}
-		done += r;
-	}
-	close(fd);
-	return 0;
+	return loader_read_file(c->path, path, limit, &fb->data, &fb->size, c->err, c->errlen);
 }
 
 /* Reserves [start, end) of guest-physical memory, refusing what lies outside
@@ -364,7 +324,7 @@ int multiboot_load(const char *path, const struct boot_entry *bp,
 		char file[4096];
 		const char *spec = bp->modules[i];
 		size_t flen = strcspn(spec, " ");
-		uint64_t at = align_up(loaded_end(&c), PAGE_SIZE_4K);
+		uint64_t at = loader_align_up(loaded_end(&c), PAGE_SIZE_4K);
 
 		if (flen == 0 || flen >= sizeof(file))
 			return fail(&c, "module %u: bad module argument '%s'", i + 1, spec);
@@ -385,7 +345,7 @@ int multiboot_load(const char *path, const struct boot_entry *bp,
 	}
 	c.path = path;
 
-	uint64_t info_at = align_up(loaded_end(&c), PAGE_SIZE_4K);
+	uint64_t info_at = loader_align_up(loaded_end(&c), PAGE_SIZE_4K);
 	if (info_at < HIGH_RAM_START)
 		info_at = HIGH_RAM_START;
 	if (claim(&c, info_at, info_at + INFO_BLOCK_BYTES, "boot information") < 0)
