@@ -54,6 +54,9 @@ static bool has_perfctr_core(struct hyvm_vcpu *v) { return hyvm_guest_has(v, 0x8
  * accepted and ignored; anything else is not implemented: #GP. */
 #define HWCR_KEPT		(BIT_ULL(18) | BIT_ULL(24))
 #define HWCR_IGNORED		(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8))
+/* TscFreqSel reads 1 from family 10h on (the TSC counts at P0); Linux
+ * warns "TSC doesn't count with P0 frequency!" otherwise. */
+#define HWCR_TSC_FREQ_SEL	BIT_ULL(24)
 
 void hyvm_msrs_reset(struct hyvm_vcpu *vcpu)
 {
@@ -67,6 +70,7 @@ void hyvm_msrs_reset(struct hyvm_vcpu *vcpu)
 	m->apic_base = 0xfee00000 | (vcpu->index == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	m->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING | MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
+	m->amd_hwcr = HWCR_TSC_FREQ_SEL;	/* read only on Intel guests */
 	/* SDM 15.3.2.1: all error reporting enabled, as after firmware */
 	m->mcg_ctl = ~0ULL;
 	for (i = 0; i < HYVM_MC_BANKS; i++)
@@ -317,6 +321,10 @@ int hyvm_get_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 *val)
 		*val = m->amd_hwcr;
 		return 0;
 	}
+	if (hyvm_guest_is_amd(vcpu) && msr == MSR_AMD64_NB_CFG) {
+		*val = m->amd_nb_cfg;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -423,6 +431,11 @@ int hyvm_set_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 val)
 		if (val & ~HWCR_KEPT)
 			return -EINVAL;
 		m->amd_hwcr = val;
+		return 0;
+	}
+	/* NB_CFG: Linux sets EnableCf8ExtCfg (46) on AMD; kept, no effect */
+	if (hyvm_guest_is_amd(vcpu) && msr == MSR_AMD64_NB_CFG) {
+		m->amd_nb_cfg = val;
 		return 0;
 	}
 	/* MTRRcap, MCG_CAP, PLATFORM_ID, FEATURE_CONTROL (locked) are

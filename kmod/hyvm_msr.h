@@ -31,6 +31,7 @@ struct hyvm_msrs {
 	u64 mc_bank[4 * HYVM_MC_BANKS];		/* MCi_CTL, _STATUS, _ADDR, _MISC */
 	u64 amd_perf_sel[HYVM_AMD_PERF], amd_perf_ctr[HYVM_AMD_PERF];
 	u64 amd_hwcr;
+	u64 amd_nb_cfg;		/* NB_CFG as written; no effect (as KVM) */
 	u64 tsc_aux;
 };
 

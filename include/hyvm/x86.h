@@ -84,6 +84,7 @@
 #define MSR_K7_EVNTSEL0		0xc0010000u	/* AMD PerfEvtSel0-3 (APM Vol. 2, 13.2) */
 #define MSR_K7_PERFCTR0		0xc0010004u	/* AMD PerfCtr0-3 */
 #define MSR_K7_HWCR		0xc0010015u	/* AMD hardware configuration (APM Vol. 2, A.2) */
+#define MSR_AMD64_NB_CFG	0xc001001fu	/* AMD northbridge configuration (family 10h-17h BKDG/PPR) */
 
 #define EFER_SCE	0x00000001u	/* SYSCALL/SYSRET */
 #define EFER_LME	0x00000100u	/* long mode enable */

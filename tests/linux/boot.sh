@@ -1,68 +1,120 @@
 #!/usr/bin/env bash
-# Boots Debian's i386 (-686) kernel with a busybox initramfs on bt through
-# the Linux boot protocol loader (tests/linux/fetch-kernels.sh fetches them
-# into build/linux; SKIP when the packages cannot be had).
-#   tests/linux/boot.sh HYVM            early boot: the kernel's first lines
-#                                       show the zero page was read (version,
-#                                       e820 as given, command line, initrd);
-#                                       stops the VM as soon as they are seen
-#   tests/linux/boot.sh HYVM --full     to /init's line and the halt
-#                                       (50-110 s of bt on a shared 2-core host)
+# Boots Debian's i386 (-686) kernel with a busybox initramfs through the
+# Linux boot protocol loader (tests/linux/fetch-kernels.sh fetches them into
+# build/linux; SKIP when the packages cannot be had, or when the engine is
+# absent on this host).
+#   tests/linux/boot.sh HYVM [--full] [--engine E] [--append-extra STR]
+#     (default)  early boot: the kernel's first lines show the zero page was
+#                read (version, e820 as given, command line, initrd); the VM
+#                is stopped as soon as they are seen
+#     --full     the scripted session of tests/linux/init-session.sh: uname,
+#                /proc/cpuinfo, a compute loop, pipes, fork/exec, a 10 s
+#                sleep timed against the host's clock (+-10%), dmesg free of
+#                errors hyvm causes, and the guest's own power-off (status 0)
 set -u
-hyvm=$1 mode=${2:-early}
+hyvm=$1; shift
+mode=early engine=bt extra=""
+while (($#)); do
+	case $1 in
+	--full) mode=full ;;
+	--engine) engine=${2:?--engine needs a name}; shift ;;
+	--append-extra) extra=${2?--append-extra needs a string}; shift ;;
+	*) echo "boot.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+name="linux-boot $mode on $engine${extra:+ ($extra)}"
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(dirname "$hyvm")/linux
 "$here/fetch-kernels.sh" "$out" >/dev/null 2>"$out.fetch.err"
 case $? in
 0) ;;
-77) echo "SKIP linux-boot: $(tail -1 "$out.fetch.err")"; exit 0 ;;
-*) echo "FAIL linux-boot: fetch-kernels.sh failed:"; sed 's/^/    /' "$out.fetch.err"; exit 1 ;;
+77) echo "SKIP $name: $(tail -1 "$out.fetch.err")"; exit 0 ;;
+*) echo "FAIL $name: fetch-kernels.sh failed:"; sed 's/^/    /' "$out.fetch.err"; exit 1 ;;
 esac
+if ! "$hyvm" engines | grep -q "^$engine present"; then
+	echo "SKIP $name: $("$hyvm" engines -v | grep "^$engine " | cut -d' ' -f2-)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 marker="hyvm.test=$$"
-append="console=ttyS0 earlyprintk=serial,ttyS0,115200 nolapic noapic $marker"
-want_early=(
+append="console=ttyS0 earlyprintk=serial,ttyS0,115200 $extra $marker"
+append=${append//  / }
+want=(
 	"Linux version 6."
 	"BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable"
 	"RAMDISK: [mem 0x"
 	"Kernel command line: $append"
 )
-want_full=("hyvm-linux-init: hello from /init")
-if [[ $mode == --full ]]; then
-	deadline=180 want=("${want_early[@]}" "${want_full[@]}")
-else
-	deadline=30 want=("${want_early[@]}")
+deadline=30
+if [[ $mode == full ]]; then
+	# the values init-session.sh's compute loop and pipe must print
+	s=0
+	for ((i = 0; i < 3000; i++)); do s=$(((s * 31 + i) % 1000003)); done
+	want+=(
+		"hyvm-linux-init: hello from /init"
+		"hyvm-session: uname Linux i686"
+		"hyvm-session: cpus 1"
+		"hyvm-session: compute $s"
+		"hyvm-session: pipe 500500"
+		"hyvm-session: fork 8"
+		"hyvm-session: sleep-start"
+		"hyvm-session: sleep-end"
+		"hyvm-session: done"
+	)
+	deadline=300
 fi
 start=$(date +%s.%N)
-"$hyvm" run --engine bt --mem 128 -k "$out/vmlinuz-686" \
+"$hyvm" run --engine "$engine" --mem 128 -k "$out/vmlinuz-686" \
 	-i "$out/initramfs.cpio.gz" -p "$append" >"$work/out" 2>"$work/err" </dev/null &
 pid=$!
-seen=0
-for ((t = 0; t < deadline * 10; t++)); do
+seen=0 t_start="" t_end=""
+for ((t = 0; t < deadline * 20; t++)); do
 	seen=0
 	for w in "${want[@]}"; do
 		grep -qF -- "$w" "$work/out" && seen=$((seen + 1))
 	done
+	# the sleep is timed by when its lines appear, to 50 ms
+	if [[ -z $t_start ]] && grep -qF "hyvm-session: sleep-start" "$work/out"; then
+		t_start=$(date +%s.%N)
+	fi
+	if [[ -z $t_end ]] && grep -qF "hyvm-session: sleep-end" "$work/out"; then
+		t_end=$(date +%s.%N)
+	fi
 	((seen == ${#want[@]})) && break
 	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
+	sleep 0.05
 done
-if [[ $mode == --full ]] && ((seen == ${#want[@]})); then
-	wait "$pid"; status=$?	# the guest halts after /init's poweroff -f
+if [[ $mode == full ]] && ((seen == ${#want[@]})); then
+	wait "$pid"; status=$?	# /init ends with poweroff -f
 else
 	kill -INT "$pid" 2>/dev/null; wait "$pid"; status=$?
 fi
 secs=$(echo "$(date +%s.%N) - $start" | bc)
-if ((seen == ${#want[@]})) && { [[ $mode != --full ]] || ((status == 0)); }; then
-	printf 'PASS linux-boot %s: %d of %d lines in %.1f s (%s)\n' "${mode#--}" "$seen" "${#want[@]}" "$secs" \
-		"$(grep -m1 -o 'Linux version [^ ]*' "$work/out")"
+problems=()
+if [[ $mode == full ]] && ((seen == ${#want[@]})); then
+	((status == 0)) || problems+=("hyvm exited with status $status after the guest's poweroff -f")
+	slept=$(echo "$t_end - $t_start" | bc)
+	if [[ $(echo "$slept < 9 || $slept > 11" | bc) == 1 ]]; then
+		problems+=("the guest's sleep 10 took $slept s of host time (want 10 s +-10%)")
+	fi
+	# dmesg lines that mean hyvm gave the kernel something wrong
+	bad='unchecked MSR access|Call Trace|Firmware Bug|BIOS Error|BUG:|WARNING:|Oops|panic|hyvm|spurious|timed out|APIC error|clocksource .* unstable'
+	while IFS= read -r line; do
+		problems+=("dmesg: $line")
+	done < <(sed -n 's/^hyvm-dmesg: //p' "$work/out" | grep -E -- "$bad" | grep -vF "$marker")
+fi
+if ((seen == ${#want[@]})) && ((${#problems[@]} == 0)); then
+	printf 'PASS %s: %d of %d lines in %.1f s%s (%s)\n' "$name" "$seen" "${#want[@]}" "$secs" \
+		"${slept:+, sleep 10 took ${slept:0:5} s}" "$(grep -m1 -o 'Linux version [^ ]*' "$work/out")"
 	echo "1 passed, 0 failed, 0 skipped"
 	exit 0
 fi
-printf 'FAIL linux-boot %s: %d of %d lines after %.1f s, status %d; missing:\n' "${mode#--}" "$seen" \
-	"${#want[@]}" "$secs" "$status"
-for w in "${want[@]}"; do grep -qF -- "$w" "$work/out" || echo "    $w"; done
-echo "  last lines:"; tail -8 "$work/out" "$work/err" | sed 's/^/    /'
+printf 'FAIL %s: %d of %d lines after %.1f s, status %d\n' "$name" "$seen" "${#want[@]}" "$secs" "$status"
+for w in "${want[@]}"; do grep -qF -- "$w" "$work/out" || echo "    missing: $w"; done
+for p in "${problems[@]}"; do echo "    $p"; done
+echo "  last lines:"; grep -v '^hyvm-dmesg' "$work/out" | tail -8 | sed 's/^/    /'; tail -3 "$work/err" | sed 's/^/    /'
 echo "0 passed, 1 failed, 0 skipped"
 exit 1

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fetches Debian's i386 (-686, no PAE) and amd64 kernels and a static i386
 # busybox with apt-get download, unpacks them with dpkg-deb -x into
-# build/linux/ (never committed), and builds a tiny initramfs whose /init
-# prints a line and powers off.
+# build/linux/ (never committed), and builds an initramfs whose /init is
+# tests/linux/init-session.sh (a scripted session, then power-off).
 #   tests/linux/fetch-kernels.sh [OUTDIR]      (default build/linux)
 # Prints the paths it made; exit 77 (SKIP) when the packages are unavailable.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-build/linux}
 mkdir -p "$out/debs"
 out=$(cd "$out" && pwd)
@@ -40,12 +41,7 @@ ln -sf "$kamd64" vmlinuz-amd64
 # The initramfs: busybox, and an /init that prints and powers off.
 rm -rf initramfs && mkdir -p initramfs/bin initramfs/proc initramfs/sys initramfs/dev
 cp root-busybox-static/bin/busybox initramfs/bin/busybox
-cat >initramfs/init <<'INIT'
-#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox echo "hyvm-linux-init: hello from /init, kernel $(/bin/busybox uname -r)"
-/bin/busybox poweroff -f
-INIT
+cp "$here/init-session.sh" initramfs/init
 chmod +x initramfs/init
 (cd initramfs && find . | cpio -o -H newc --quiet | gzip -9) >initramfs.cpio.gz
 echo "$out/vmlinuz-686"

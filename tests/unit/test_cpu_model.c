@@ -160,10 +160,13 @@ static void test_lookup_semantics(void)
 
 static struct hyvm_cpu_state arch;
 
+static struct hyvm_cpuid_table m_model_cpuid;	/* msrs_of's model */
+
 static void msrs_of(const char *name, bool long_mode, struct cpu_msrs *m)
 {
 	struct cpu_model model;
 	build(name, long_mode, &model);
+	m_model_cpuid = model.cpuid;
 	cpu_msrs_init(m, &model.cpuid, true);
 	memset(&arch, 0, sizeof(arch));
 	arch.pat = CPU_PAT_RESET;
@@ -187,14 +190,23 @@ static void test_msr_amd(void)
 	}
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_EVNTSEL0 + 8, &v), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_MISC_ENABLE, &v), CPU_MSR_GP);
-	/* HWCR: McStatusWrEn kept, TlbCacheDis (8) ignored, SmmLock (0) and
-	 * other bits #GP, as hyvm.ko */
+	/* HWCR: TscFreqSel set from family 10h (this host's model is a
+	 * later family), McStatusWrEn kept, TlbCacheDis (8) ignored, SmmLock
+	 * (0) and other bits #GP, as hyvm.ko */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v), CPU_MSR_OK);
-	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(v, cpu_model_family(&m_model_cpuid) >= 0x10 ? 1u << 24 : 0);
 	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, (1u << 18) | (1u << 8)), CPU_MSR_OK);
 	cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v);
 	CU_ASSERT_EQUAL(v, 1u << 18);
 	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, 1u), CPU_MSR_GP);
+	/* NB_CFG from family 10h: what Linux writes reads back */
+	if (m.amd_nb) {
+		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_AMD64_NB_CFG, 1ull << 46), CPU_MSR_OK);
+		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_AMD64_NB_CFG, &v), CPU_MSR_OK);
+		CU_ASSERT_EQUAL(v, 1ull << 46);
+	} else {
+		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_AMD64_NB_CFG, &v), CPU_MSR_GP);
+	}
 	/* RDPMC reads PerfCtr0-3 to 48 bits; no counter 4 */
 	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_PERFCTR0 + 1, 0xffff123456789abcull), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(cpu_pmc_read(&m, 1, &v), CPU_MSR_OK);

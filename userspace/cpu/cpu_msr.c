@@ -20,6 +20,9 @@
  * and ignored, anything else #GP. Linux reads it at start-up on AMD. */
 #define HWCR_KEPT ((1ull << 18) | (1ull << 24))
 #define HWCR_IGNORED ((1ull << 3) | (1ull << 6) | (1ull << 8))
+/* TscFreqSel reads 1 from family 10h on (the TSC counts at P0): Linux
+ * warns "[Firmware Bug]: TSC doesn't count with P0 frequency!" if not. */
+#define HWCR_TSC_FREQ_SEL (1ull << 24)
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EN (1ull << 11)
 
@@ -44,6 +47,9 @@ void cpu_msrs_init(struct cpu_msrs *m, const struct hyvm_cpuid_table *t, bool bs
 	m->efer = m->efer_writable != 0;
 	m->apic_base = hyvm_cpuid_apic_base(t, bsp);
 	m->misc_enable = CPU_MISC_ENABLE_RESET;
+	m->amd_nb = v == CPU_VENDOR_AMD && family >= 0x10;
+	if (m->amd_nb)
+		m->k7_hwcr = HWCR_TSC_FREQ_SEL;
 }
 
 static bool apic_base_exists(const struct cpu_msrs *m)
@@ -145,6 +151,11 @@ enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu
 			return CPU_MSR_GP;
 		*val = m->k7_hwcr;
 		return CPU_MSR_OK;
+	case MSR_AMD64_NB_CFG:
+		if (!m->amd_nb)
+			return CPU_MSR_GP;
+		*val = m->nb_cfg;
+		return CPU_MSR_OK;
 	default:
 		return CPU_MSR_GP;
 	}
@@ -212,6 +223,14 @@ enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arc
 		if (!m->amd_k7 || (val & ~HWCR_KEPT))
 			return CPU_MSR_GP;
 		m->k7_hwcr = val;
+		return CPU_MSR_OK;
+	case MSR_AMD64_NB_CFG:
+		/* Linux sets EnableCf8ExtCfg (bit 46) for extended PCI
+		 * configuration through 0xcf8; kept, as KVM keeps it, and
+		 * without effect: hyvm's 0xcf8 has no extended registers */
+		if (!m->amd_nb)
+			return CPU_MSR_GP;
+		m->nb_cfg = val;
 		return CPU_MSR_OK;
 	default:
 		return CPU_MSR_GP;

@@ -29,6 +29,8 @@ struct cpu_msrs {
 	uint64_t p6_perf[4];	/* PerfCtr0/1, PerfEvtSel0/1 */
 	uint64_t k7_perf[8];	/* PerfEvtSel0-3, PerfCtr0-3 */
 	uint64_t k7_hwcr;	/* HWCR: the bits a guest may keep (cpu_msr.c) */
+	bool amd_nb;		/* AMD family 10h onwards: NB_CFG exists */
+	uint64_t nb_cfg;	/* NB_CFG as the guest wrote it; no effect */
 };
 
 /* What the model has, from its CPUID table; bsp: the bootstrap vCPU. */

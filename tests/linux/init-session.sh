@@ -1,0 +1,30 @@
+#!/bin/busybox sh
+# /init of the test initramfs (tests/linux/fetch-kernels.sh puts it there):
+# a scripted session whose "hyvm-session:" lines tests/linux/boot.sh checks
+# against values computed on the host, then the guest's own power-off.
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys /tmp
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "hyvm-linux-init: hello from /init, kernel $(uname -r)"
+echo "hyvm-session: uname $(uname -sm)"
+echo "hyvm-session: cpus $(grep -c ^processor /proc/cpuinfo)"
+grep -m1 -E '^(model name|flags)' /proc/cpuinfo | sed 's/^/hyvm-session: cpuinfo /'
+# a compute loop in the shell (boot.sh computes the same in bash)
+i=0 s=0
+while [ $i -lt 3000 ]; do s=$(((s * 31 + i) % 1000003)); i=$((i + 1)); done
+echo "hyvm-session: compute $s"
+# pipes through three processes
+echo "hyvm-session: pipe $(seq 1 1000 | sort -rn | awk '{ s += $1 } END { print s }')"
+# fork and exec: eight children at once, each appending a line
+for j in 1 2 3 4 5 6 7 8; do /bin/sh -c "echo child $j >>/tmp/forked" & done
+wait
+echo "hyvm-session: fork $(sort /tmp/forked | uniq | wc -l)"
+# the guest's clock against the host's: boot.sh times the two lines
+echo "hyvm-session: sleep-start"
+sleep 10
+echo "hyvm-session: sleep-end"
+dmesg | sed 's/^/hyvm-dmesg: /'
+echo "hyvm-session: done"
+poweroff -f
