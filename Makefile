@@ -165,3 +165,10 @@ clean:
 	-$(MAKE) -C kmod -f Kbuild.clean clean 2>/dev/null || true
 
 -include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/cli/main.d
+
+# Linux boot-to-shell time on each engine here and under QEMU in one run,
+# with hyvm's exits by category (bench/linux/boot-time.sh; CSV and SVG in
+# $(O)/bench-linux). BENCH_LINUX_ARGS: e.g. --append-extra "nolapic noapic".
+.PHONY: bench-linux
+bench-linux: $(O)/hyvm
+	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)
