@@ -29,7 +29,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 .DEFAULT_GOAL := all
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin $(O)/cli/rom-write.bin \
-              $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin
+              $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin $(O)/cli/serial-echo.bin \
+              $(O)/cli/reboot.bin
 TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
 
 .PHONY: test-top
@@ -99,6 +100,8 @@ test-host: all
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
