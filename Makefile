@@ -126,11 +126,14 @@ test-guests-qemu: guests
 # test-host: it apt-get downloads the kernel and busybox into $(O)/linux,
 # SKIP when it cannot). test-linux: the kernel's first lines (version,
 # e820, initrd, command line), ~15 s; test-linux-full: to /init, 1-2 min.
-.PHONY: test-linux test-linux-full
+.PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm
 test-linux-full: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full
+# reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
+test-linux-reboot: $(O)/hyvm
+	tests/linux/reboot.sh $(O)/hyvm
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:
