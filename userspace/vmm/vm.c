@@ -174,11 +174,10 @@ static void start_signals(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = on_terminate;
-	for (int i = 0; i < 3; i++) {
-		sigaction(term_signals[i], NULL, &vm->saved_term[i]);
-		if (vm->saved_term[i].sa_handler != SIG_IGN)	/* nohup stays nohup */
-			sigaction(term_signals[i], &sa, NULL);
-	}
+	/* even when ignored: a non-interactive shell starts background jobs
+	 * with SIGINT ignored, and tests/linux/boot.sh stops hyvm with it */
+	for (int i = 0; i < 3; i++)
+		sigaction(term_signals[i], &sa, &vm->saved_term[i]);
 
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = SIGALRM;
