@@ -29,7 +29,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 .DEFAULT_GOAL := all
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin $(O)/cli/rom-write.bin \
-              $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin
+              $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin $(O)/cli/serial-echo.bin \
+              $(O)/cli/reboot.bin
 TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
 
 .PHONY: test-top
@@ -99,6 +100,8 @@ test-host: all
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
@@ -123,11 +126,14 @@ test-guests-qemu: guests
 # test-host: it apt-get downloads the kernel and busybox into $(O)/linux,
 # SKIP when it cannot). test-linux: the kernel's first lines (version,
 # e820, initrd, command line), ~15 s; test-linux-full: to /init, 1-2 min.
-.PHONY: test-linux test-linux-full
+.PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm
 test-linux-full: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full
+# reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
+test-linux-reboot: $(O)/hyvm
+	tests/linux/reboot.sh $(O)/hyvm
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:

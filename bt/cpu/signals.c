@@ -4,7 +4,9 @@
  * precisely: the insn map names the guest instruction, the registers come
  * from the signal frame (with the map's fixups undone), and the handler
  * resumes at fault_exit, which returns to the dispatcher. Faults outside
- * translated code are hyvm's own bugs and keep their default action.
+ * translated code are hyvm's own bugs: they go to the handler that was
+ * there before bt's (the console's, which restores the terminal and dies
+ * of the signal), or the default action.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,9 +30,18 @@ static bool in_tc(const struct bt_tc *tc, uint64_t pc)
 	return pc >= (uintptr_t)tc->mem && pc < (uintptr_t)tc->mem + tc->size;
 }
 
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+static struct sigaction before_bt[sizeof(fault_signals) / sizeof(fault_signals[0])];
+
+/* The faulting instruction re-runs and meets the previous handler. */
 static void fall_back_to_default(int sig)
 {
-	signal(sig, SIG_DFL);	/* the faulting instruction re-runs and kills us */
+	for (unsigned i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		if (fault_signals[i] == sig && before_bt[i].sa_handler != SIG_IGN) {
+			sigaction(sig, &before_bt[i], NULL);
+			return;
+		}
+	signal(sig, SIG_DFL);
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uc_void)
@@ -101,9 +112,8 @@ int signals_install(char *err, size_t errlen)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
-	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL)) {
+	for (unsigned i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		if (sigaction(fault_signals[i], &sa, &before_bt[i])) {
 			snprintf(err, errlen, "bt: sigaction: %m");
 			return -1;
 		}

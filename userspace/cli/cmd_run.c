@@ -1,7 +1,10 @@
 /*
  * hyvm run: load a Multiboot kernel or a Linux bzImage and run it to its end. Everything that
  * can be refused (flags, files, the engine, the image) is refused before the
- * guest runs, with one line on stderr and exit status 2.
+ * guest runs, with one line on stderr and exit status 2. A guest's reset
+ * boots the same image again (the loader reruns on a reset machine) unless
+ * --no-reboot, as QEMU; the terminal is its serial console
+ * (console/console_tty.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <termios.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "console/console_tty.h"
 #include "engines/engine.h"
 #include "boot/loader.h"
 #include "cpu/cpu_model.h"
@@ -39,6 +42,9 @@ struct run_args {
 	const char *stats_out;
 	const char *rom;	/* FILE[@GPA] */
 	struct boot_entry boot;
+	bool no_reboot;
+	int escape;		/* console escape key, CONSOLE_ESCAPE_NONE: off */
+	bool is_linux;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -46,7 +52,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-reboot] [--escape KEY] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -65,6 +71,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "stats-out", required_argument, NULL, 'O' },
 		{ "no-stats", no_argument, NULL, 'N' },
 		{ "rom", required_argument, NULL, 'R' },
+		{ "no-reboot", no_argument, NULL, 'B' },
+		{ "escape", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -72,6 +80,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 
 	a->engine = getenv("HYVM_ENGINE") ? getenv("HYVM_ENGINE") : "auto";
 	a->mem_mib = DEFAULT_MEM_MIB;
+	a->escape = CONSOLE_ESCAPE_DEFAULT;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+e:m:c:M:k:i:p:h", opts, NULL)) != -1) {
@@ -134,11 +143,37 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("one --rom only, '%s' is a second", optarg);
 			a->rom = optarg;
 			break;
+		case 'B':
+			a->no_reboot = true;
+			break;
+		case 'E':
+			if (console_escape_parse(optarg, &a->escape) < 0)
+				return usage_error("--escape takes ^X, C-x, a code 1-31 or none, not '%s'",
+						   optarg);
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
-			       "[--stats] [--stats-out FILE] [--no-stats] [--kernel GUEST | GUEST]\n"
-			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n");
+			       "[--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
+			       "[--kernel GUEST | GUEST]\n"
+			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
+			       "\n"
+			       "The guest's COM1 is stdin/stdout. When stdin is a terminal it is put in raw mode\n"
+			       "(Ctrl-C goes to the guest) and restored on every exit; keys, as QEMU's:\n"
+			       "  Ctrl-A x        quit hyvm (exit status 0)\n"
+			       "  Ctrl-A h        print the keys\n"
+			       "  Ctrl-A Ctrl-A   send Ctrl-A to the guest\n"
+			       "  --escape KEY    another escape key (^T, C-t, or a code 1-31 as QEMU's -echr);\n"
+			       "                  none: no escape, Ctrl-C stops hyvm\n"
+			       "A pipe or /dev/null on stdin is the guest's input as it is.\n"
+			       "\n"
+			       "A guest's reset (i8042 0xfe, port 0x92 bit 0) boots the same image again: devices\n"
+			       "at power-on (CMOS RAM kept), RAM cleared and loaded again, the CPU at the entry\n"
+			       "state; each reboot prints \"hyvm: guest reset, rebooting\" on stderr.\n"
+			       "  --no-reboot     a reset ends hyvm instead, exit status 0\n"
+			       "A triple fault always ends hyvm (status 3). Exit statuses: 0 powered off, reset\n"
+			       "with --no-reboot, halted, or quit; (v<<1)|1 isa-debug-exit; 2 bad input;\n"
+			       "3 triple fault; 4 engine failure; 77 the engine cannot run the guest.\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -211,31 +246,6 @@ static int check_needs(const struct engine_ops *e, const struct guest_image *img
 	return 0;
 }
 
-static struct termios saved_tty;
-static bool tty_changed;
-
-/* Guest serial input is character at a time; ^C still stops hyvm. */
-static void tty_raw_input(void)
-{
-	struct termios t;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
-		return;
-	t = saved_tty;
-	t.c_lflag &= ~(ICANON | ECHO);
-	t.c_cc[VMIN] = 0;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-		tty_changed = true;
-}
-
-static void tty_restore(void)
-{
-	if (tty_changed)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-	tty_changed = false;
-}
-
 static int report(const struct vm *vm, const struct vm_outcome *out)
 {
 	const char *ename = vm->engine->name;
@@ -252,12 +262,81 @@ static int report(const struct vm *vm, const struct vm_outcome *out)
 	case VM_HALTED:
 	case VM_RESET:
 	case VM_INTERRUPTED:
+	case VM_QUIT:
 		fprintf(stderr, "hyvm: %s (engine %s)\n", out->msg, ename);
 		break;
 	default:
 		break;
 	}
 	return out->status;
+}
+
+/* The loader into the VM's RAM; with engine auto, the guest's needs pick
+ * the engine and the guest is loaded again so the boot information names
+ * it. At the start and after each reset. 0, or an exit status. */
+static int load_guest(struct vm *vm, struct run_args *a, const struct engine_ops **engine,
+		      struct guest_image *img, struct hyvm_cpu_state *st)
+{
+	char err[512], loader_name[64];
+
+	for (int pass = 0; pass < 2; pass++) {
+		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
+			 *engine ? (*engine)->name : "auto");
+		a->boot.loader_name = loader_name;
+		if ((a->is_linux ? linux_load(a->guest, &a->boot, &vm->ram, img, err, sizeof(err))
+				 : multiboot_load(a->guest, &a->boot, &vm->ram, img, err, sizeof(err))) < 0) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			return EXIT_USAGE;
+		}
+		img->needs[NEED_HIGH_RAM] = vm->map.ram_above_4g != 0;
+		if (*engine)
+			break;
+		*engine = engine_pick_auto(img->needs, err, sizeof(err));
+		if (!*engine) {
+			fprintf(stderr, "SKIP: no engine here can run this guest: %s\n", err);
+			return EXIT_SKIP;
+		}
+	}
+	if (a->is_linux)
+		linux_entry_state(img, st);
+	else
+		multiboot_entry_state(img, st);
+	return 0;
+}
+
+static int attach(struct vm *vm, const struct engine_ops *engine, const struct hyvm_cpu_state *st)
+{
+	char err[512];
+
+	if (vm_attach_engine(vm, engine, st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hyvm run: engine %s: %s\n", engine->name, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A reset without --no-reboot: the machine at power-on, the same image
+ * loaded again, a fresh vCPU at the loader's entry state; the statistics
+ * go on in the same file. One stderr line per reboot, so a guest that
+ * resets in a loop is seen. 0, or the exit status. */
+static int reboot(struct vm *vm, struct run_args *a, const struct engine_ops *engine)
+{
+	struct guest_image img;
+	struct hyvm_cpu_state st;
+	int r;
+
+	fprintf(stderr, "hyvm: guest reset, rebooting\n");
+	vm_reset(vm);
+	if ((r = load_guest(vm, a, &engine, &img, &st)) != 0 || attach(vm, engine, &st) < 0) {
+		fprintf(stderr, "hyvm: the reboot failed (engine %s)\n", engine->name);
+		return 1;
+	}
+	if (vm->stats) {
+		stats_writer_attach(vm->stats, 0, engine, vm->vcpu);
+		if (engine->attach_stats)
+			engine->attach_stats(vm->vcpu, vm->stats, 0);
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -270,8 +349,9 @@ int cmd_run(int argc, char **argv)
 	struct vm_outcome out;
 	struct memory_map map;
 	struct rom_image rom = { 0 };
-	char err[512], demo_path[64], loader_name[64];
-	int r;
+	struct console_tty con;
+	char err[512], demo_path[64];
+	int r, input_fd;
 
 	if ((r = parse_args(argc, argv, &a)) != 0)
 		return r;
@@ -289,62 +369,42 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hyvm run: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (vm_init(&vm, &map, STDIN_FILENO, STDOUT_FILENO, err, sizeof(err)) < 0) {
+	/* before the engine exists: bt's fault handlers chain to the
+	 * console's terminal restore */
+	input_fd = console_tty_open(&con, STDIN_FILENO, STDOUT_FILENO, a.escape);
+	if (vm_init(&vm, &map, input_fd, STDOUT_FILENO, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hyvm run: %s\n", err);
 		rom_image_free(&rom);
+		console_tty_close(&con);
 		return 1;
 	}
+	if (console_tty_watch_fd(&con) >= 0)
+		vm.input_hook = (struct vm_input_hook){
+			console_tty_pump, &con, console_tty_watch_fd(&con),
+		};
 	if (rom.bytes)
 		memcpy(vm.backing + rom.memfd_offset, rom.bytes, rom.size);
 	rom_image_free(&rom);
 	a.boot.cmdline = a.cmdline;
-	bool is_linux = linux_is_bzimage(a.guest);
-	if (!is_linux && a.boot.initrd) {
+	a.is_linux = linux_is_bzimage(a.guest);
+	if (!a.is_linux && a.boot.initrd) {
 		fprintf(stderr, "hyvm run: %s: --initrd is for Linux bzImages, and this is not one "
 			"(a Multiboot kernel takes --module)\n", a.guest);
-		vm_destroy(&vm);
-		return EXIT_USAGE;
+		r = EXIT_USAGE;
+		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
-			 engine ? engine->name : "auto");
-		a.boot.loader_name = loader_name;
-		if ((is_linux ? linux_load(a.guest, &a.boot, &vm.ram, &img, err, sizeof(err))
-			      : multiboot_load(a.guest, &a.boot, &vm.ram, &img, err, sizeof(err))) < 0) {
-			fprintf(stderr, "hyvm run: %s\n", err);
-			vm_destroy(&vm);
-			return EXIT_USAGE;
-		}
-		img.needs[NEED_HIGH_RAM] = map.ram_above_4g != 0;
-		if (engine)
-			break;
-		/* auto: the guest's needs choose the engine; load again so the
-		 * boot information names it. */
-		engine = engine_pick_auto(img.needs, err, sizeof(err));
-		if (!engine) {
-			fprintf(stderr, "SKIP: no engine here can run this guest: %s\n", err);
-			vm_destroy(&vm);
-			return EXIT_SKIP;
-		}
-	}
-	if ((r = check_needs(engine, &img)) != 0) {
-		vm_destroy(&vm);
-		return r;
-	}
-	if (is_linux)
-		linux_entry_state(&img, &st);
-	else
-		multiboot_entry_state(&img, &st);
+	if ((r = load_guest(&vm, &a, &engine, &img, &st)) != 0 ||
+	    (r = check_needs(engine, &img)) != 0)
+		goto out;
 	vm.cpu_model = a.cpu;
-	if (vm_attach_engine(&vm, engine, &st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "hyvm run: engine %s: %s\n", engine->name, err);
-		vm_destroy(&vm);
-		return EXIT_USAGE;
+	if (attach(&vm, engine, &st) < 0) {
+		r = EXIT_USAGE;
+		goto out;
 	}
 	if (!a.no_stats && stats_run_start(&vm.stats, a.guest, a.stats, a.stats || a.stats_out,
 					   engine, vm.vcpu) < 0) {
-		vm_destroy(&vm);
-		return EXIT_USAGE;
+		r = EXIT_USAGE;
+		goto out;
 	}
 	if (vm.stats && engine->attach_stats)
 		engine->attach_stats(vm.vcpu, vm.stats, 0);
@@ -352,12 +412,21 @@ int cmd_run(int argc, char **argv)
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */
 	signal(SIGPIPE, SIG_IGN);
-	tty_raw_input();
-	vm_run(&vm, &out);
-	tty_restore();
-	r = report(&vm, &out);
+	console_tty_raw(&con);
+	for (;;) {
+		vm_run(&vm, &out);
+		if (out.kind != VM_RESET || a.no_reboot)
+			break;
+		if ((r = reboot(&vm, &a, engine)) != 0)
+			break;
+	}
+	console_tty_restore();
+	if (r == 0)
+		r = report(&vm, &out);
 	if (stats_run_finish(vm.stats, r, a.stats_out) < 0 && r == 0)
 		r = 1;
+out:
 	vm_destroy(&vm);
+	console_tty_close(&con);
 	return r;
 }

@@ -5,6 +5,7 @@
  * and device-agnostic.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,6 +160,10 @@ static bool rom_write(struct vm *vm, const struct vcpu_exit *exit)
 	return true;
 }
 
+/* Stopped cleanly while the guest runs; outside vm_run whoever had them
+ * before (console_tty.c's terminal restore) has them back. */
+static const int term_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
 static void start_signals(struct vm *vm)
 {
 	struct sigaction sa = { 0 };
@@ -169,8 +174,10 @@ static void start_signals(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = on_terminate;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* even when ignored: a non-interactive shell starts background jobs
+	 * with SIGINT ignored, and tests/linux/boot.sh stops hyvm with it */
+	for (int i = 0; i < 3; i++)
+		sigaction(term_signals[i], &sa, &vm->saved_term[i]);
 
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = SIGALRM;
@@ -189,12 +196,18 @@ static void stop_signals(struct vm *vm)
 		timer_delete(vm->tick_timer);
 	vm->tick_timer_armed = false;
 	signal(SIGALRM, SIG_IGN);
+	for (int i = 0; i < 3; i++)
+		sigaction(term_signals[i], &vm->saved_term[i], NULL);
 	signal_vm = NULL;
 }
 
 static uint64_t poll_devices(struct vm *vm)
 {
 	uint64_t now = monotonic_ns(vm), next = UINT64_MAX;
+
+	/* input first, so the UART's poll below already sees it */
+	if (vm->input_hook.pump && vm->input_hook.pump(vm->input_hook.ctx))
+		request_stop(vm, VM_STOP_CONSOLE_QUIT, 0);
 
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct device_model *m = vm->devices[i].model;
@@ -221,7 +234,7 @@ static bool wait_for_interrupt(struct vm *vm)
 {
 	/* Input the UART cannot take (its FIFO is full) stays readable: stop
 	 * watching it then, or this loop would spin. */
-	bool watch_input = vm->env.input_fd >= 0;
+	bool watch_input = vm->env.input_fd >= 0 || vm->input_hook.pump;
 
 	while (!vm->stop_requested) {
 		uint64_t next = poll_devices(vm);
@@ -233,8 +246,14 @@ static bool wait_for_interrupt(struct vm *vm)
 			ms = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 		if (ms > HALT_SLEEP_MS)
 			ms = HALT_SLEEP_MS;
-		struct pollfd pfd = { .fd = vm->env.input_fd, .events = POLLIN };
-		if (poll(&pfd, watch_input ? 1 : 0, ms) > 0)
+		/* the UART's fd and, with a console hook, the terminal (-1
+		 * entries are skipped by poll) */
+		struct pollfd pfd[2] = {
+			{ .fd = vm->env.input_fd, .events = POLLIN },
+			{ .fd = vm->input_hook.pump ? vm->input_hook.watch_fd : -1,
+			  .events = POLLIN },
+		};
+		if (poll(pfd, watch_input ? 2 : 0, ms) > 0)
 			watch_input = false;	/* the next poll_devices takes it */
 	}
 	return false;
@@ -262,6 +281,9 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 		break;
 	case STOP_POWEROFF:
 		outcome(out, VM_POWEROFF, 0, "guest powered off");
+		break;
+	case VM_STOP_CONSOLE_QUIT:
+		outcome(out, VM_QUIT, 0, "quit from the console");
 		break;
 	default:
 		outcome(out, VM_RESET, 0, "guest requested a reset");
@@ -382,7 +404,7 @@ done:
 	}
 }
 
-void vm_destroy(struct vm *vm)
+static void engine_release(struct vm *vm)
 {
 	if (vm->vcpu)
 		vm->engine->vcpu_destroy(vm->vcpu);
@@ -390,6 +412,35 @@ void vm_destroy(struct vm *vm)
 		vm->engine->vm_destroy(vm->evm);
 	vm->vcpu = NULL;
 	vm->evm = NULL;
+}
+
+void vm_reset(struct vm *vm)
+{
+	/* A fresh engine VM is the one reset every engine has: no engine
+	 * needs a reset op of its own, and nothing (a translation, a shadow
+	 * page, an MSR, a pinned page) outlives the old boot. */
+	engine_release(vm);
+	/* Zero RAM by dropping its pages (the memfd reads zeros after a
+	 * punched hole), so a large --mem costs nothing to clear; the engine
+	 * that pinned or mapped them is gone already. ROM is left alone. */
+	for (unsigned i = 0; i < vm->map.nr; i++) {
+		const struct mem_region *r = &vm->map.r[i];
+		if (r->kind != MEM_RAM)
+			continue;
+		if (fallocate(vm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)r->memfd_offset, (off_t)r->size) < 0)
+			memset(vm->backing + r->memfd_offset, 0, r->size);
+	}
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].model->reset)
+			vm->devices[i].model->reset(vm->devices[i].state);
+	vm->stop_requested = 0;
+	vm->stop_reason = vm->stop_status = 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	engine_release(vm);
 	machine_destroy_devices(vm->devices, vm->nr_devices);
 	vm->nr_devices = 0;
 	if (vm->backing && vm->backing != MAP_FAILED)

@@ -23,8 +23,22 @@ enum vm_outcome_kind {
 	VM_RESET,
 	VM_TRIPLE_FAULT,
 	VM_HALTED,		/* HLT with interrupts disabled: nothing can wake it */
-	VM_INTERRUPTED,		/* SIGINT/SIGTERM to hyvm */
+	VM_INTERRUPTED,		/* SIGINT/SIGTERM/SIGHUP to hyvm */
 	VM_ENGINE_ERROR,
+	VM_QUIT,		/* the user's quit key on the console */
+};
+
+/* A stop the VMM itself asks for, beside the devices' enum stop_reason. */
+#define VM_STOP_CONSOLE_QUIT	0x100
+
+/* Optional input between the host and the devices (console/console_tty.c
+ * fills it when stdin is a terminal): pump runs between guest runs and
+ * returns true to end the run (VM_QUIT); while the guest halts, the VMM
+ * also wakes when watch_fd is readable. pump NULL: none. */
+struct vm_input_hook {
+	bool (*pump)(void *ctx);
+	void *ctx;
+	int watch_fd;
 };
 
 struct vm_outcome {
@@ -55,6 +69,8 @@ struct vm {
 	int stop_reason, stop_status;
 	timer_t tick_timer;
 	bool tick_timer_armed;
+	struct sigaction saved_term[3];	/* SIGINT, SIGTERM, SIGHUP outside vm_run */
+	struct vm_input_hook input_hook;
 
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;
@@ -73,6 +89,13 @@ int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen);
 /* Runs until the guest stops; fills out. */
 void vm_run(struct vm *vm, struct vm_outcome *out);
+/* After a VM_RESET outcome: the machine back to power-on so the caller can
+ * load the guest and vm_attach_engine again. The engine's VM and vCPU are
+ * destroyed (bt's translations and shadow tables, every engine's MSRs and
+ * pending events go with them), RAM reads as zeros again (ROM keeps its
+ * bytes), every device model's reset op runs (the RTC's CMOS RAM
+ * survives, as on a PC). */
+void vm_reset(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 #endif
