@@ -17,6 +17,7 @@
 #include "boot/loader.h"
 #include "cpu/cpu_model.h"
 #include "boot/rom_image.h"
+#include "firmware/fw_tables.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
@@ -36,6 +37,7 @@ struct run_args {
 	const char *cmdline;
 	const char *guest;
 	bool stats, no_stats;
+	bool no_acpi;		/* MP table only, as QEMU's -no-acpi */
 	const char *stats_out;
 	const char *rom;	/* FILE[@GPA] */
 	struct boot_entry boot;
@@ -46,7 +48,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -65,6 +67,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "stats-out", required_argument, NULL, 'O' },
 		{ "no-stats", no_argument, NULL, 'N' },
 		{ "rom", required_argument, NULL, 'R' },
+		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -134,11 +137,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("one --rom only, '%s' is a second", optarg);
 			a->rom = optarg;
 			break;
+		case 'A':
+			a->no_acpi = true;
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
-			       "[--stats] [--stats-out FILE] [--no-stats] [--kernel GUEST | GUEST]\n"
-			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n");
+			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--kernel GUEST | GUEST]\n"
+			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
+			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
+			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
+			       "-no-acpi. A --rom BIOS brings its own tables instead.\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -336,6 +345,11 @@ int cmd_run(int argc, char **argv)
 	else
 		multiboot_entry_state(&img, &st);
 	vm.cpu_model = a.cpu;
+	if (fw_tables_install(&vm.map, vm.ram.base, a.cpu, !a.no_acpi, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hyvm run: firmware tables: %s\n", err);
+		vm_destroy(&vm);
+		return EXIT_USAGE;
+	}
 	if (vm_attach_engine(&vm, engine, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hyvm run: engine %s: %s\n", engine->name, err);
 		vm_destroy(&vm);
