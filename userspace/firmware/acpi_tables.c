@@ -156,7 +156,9 @@ static void build_fadt(const struct fw_machine *m, uint32_t facs, uint32_t dsdt,
 	fw_u8(b, m->reset.value);		/* 128 RESET_VALUE */
 	fw_u16(b, 0);				/* 129 ARM_BOOT_ARCH */
 	fw_u8(b, FADT_MINOR);			/* 131 FADT minor version */
-	fw_u64(b, facs);			/* 132 X_FIRMWARE_CTRL */
+	fw_u64(b, 0);				/* 132 X_FIRMWARE_CTRL: for a FACS above
+						 * 4 GiB only; with both set ACPICA
+						 * installs the FACS twice */
 	fw_u64(b, dsdt);			/* 140 X_DSDT */
 	gas_io(b, m->pm.evt_blk, m->pm.evt_len, GAS_ACCESS_WORD);	/* 148 X_PM1a_EVT_BLK */
 	gas_io(b, 0, 0, 0);			/* 160 X_PM1b_EVT_BLK */
