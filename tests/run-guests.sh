@@ -6,8 +6,8 @@
 #                       [--mem MIB]
 #
 # Every DIR/*.elf except demo.elf is a guest. A run passes iff it exits with
-# status 1 (isa-debug-exit value 0), printed at least one "PASS" line and no
-# "FAIL" line. hyvm exits 77 with "SKIP: reason" on stderr when an engine
+# status 1 (isa-debug-exit value 0), or 0 after a last line "POWEROFF" (an
+# ACPI power-off), printed at least one "PASS" line and no "FAIL" line. hyvm exits 77 with "SKIP: reason" on stderr when an engine
 # cannot run what the guest requires: that is a skip, never a pass. An
 # engine absent from this machine is one "SKIP engine E" line and counts all
 # its guests as skipped. Output ends with "N passed, N failed, N skipped";
@@ -117,6 +117,14 @@ tail_of() { # index
 		tail -n 4 | sed 's/$/ |/' | tr '\n' ' ' | sed 's/ | $//'
 }
 
+# A guest that ends by powering off (guest_exit_poweroff: ACPI PM1a_CNT)
+# exits with status 0 in QEMU and hyvm alike: a pass only when POWEROFF is
+# its last line and hyvm said nothing (a reset or halt also exits 0).
+powered_off() { # index
+	[[ $(grep -v '^[[:space:]]*$' "$work/$1.clean" | tail -n 1) == POWEROFF ]] &&
+		! grep -q '^hyvm: ' "$work/$1.err"
+}
+
 judge() { # index: prints the verdict line and counts it
 	local i=$1 label rc why
 	label=${task_labels[$i]}
@@ -137,7 +145,9 @@ judge() { # index: prints the verdict line and counts it
 		why="$(grep '^FAIL' "$work/$i.clean" | head -n 3 | tr '\n' ';' | sed 's/;$//') (exit status $rc)"
 	elif ((rc == 3)); then
 		why="triple fault (exit status 3)"
-	elif ((rc != 1)); then
+	elif ((rc == 0)) && ! powered_off "$i"; then
+		why="exit status 0 without a last line POWEROFF (the guest did not power off)"
+	elif ((rc != 1 && rc != 0)); then
 		why="exit status $rc, want 1"
 	elif ! grep -q '^PASS' "$work/$i.clean"; then
 		why="exit status 1 but no PASS line"

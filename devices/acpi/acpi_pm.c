@@ -1,49 +1,110 @@
 /*
- * The one ACPI register a guest needs to power off: PM1a_CNT at 0x604,
- * where QEMU's pc machine has it, so `outw(0x604, 0x2000)` powers off
- * under both. A write that sets SLP_EN (bit 13) ends the run, whatever
- * SLP_TYP says. SCI_EN reads as set: ACPI mode is already on, so a guest
- * never tries the SMI command port to enable it.
+ * The ACPI fixed-hardware PM block (ACPI 6.4, 4.8) at 0x600, laid out as
+ * QEMU's pc machine has it (acpi_pm.h), so `outw(0x604, 0x2000)` powers off
+ * under both and the FADT (userspace/firmware/acpi_tables.c) points at it:
+ *   PM1a_EVT_BLK 0x600: PM1_STS (write 1 to clear) and PM1_EN (4.8.3.1);
+ *   PM1a_CNT_BLK 0x604: a write that sets SLP_EN (bit 13) ends the run,
+ *     whatever SLP_TYP says (the DSDT's \_S5 names SLP_TYP 0, as QEMU's);
+ *     SCI_EN reads as set: ACPI mode is already on and the FADT has no
+ *     SMI_CMD, so a guest never tries to enable it;
+ *   PM_TMR_BLK 0x608: the 32-bit PM timer at 3.579545 MHz from the VM's
+ *     monotonic clock (4.8.3.3; the FADT sets TMR_VAL_EXT).
+ * The SCI (ISA IRQ 9, level, active high as the MADT says) is raised while
+ * a status bit and its enable are both set. Nothing sets a status bit yet:
+ * there is no power button, and TMR_STS (the timer's carry out of bit 31,
+ * every 20 minutes) is not modelled.
  */
 #include <stdlib.h>
+#include "devices/acpi/acpi_pm.h"
 #include "devices/device_util.h"
 
-#define PM1A_CNT	0x604
-#define PM1_SCI_EN	0x0001
-#define PM1_SLP_EN	0x2000	/* write-only: reads as 0 */
+#define PM1_EN_MASK (ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN | \
+		     ACPI_PM1_RTC)
 
 struct acpi_pm {
 	struct device_env *env;
-	uint16_t pm1_cnt;
+	uint16_t pm1_sts, pm1_en, pm1_cnt;
 };
+
+static uint32_t pm_timer(const struct acpi_pm *pm)
+{
+	unsigned __int128 ticks = (unsigned __int128)device_now(pm->env) * ACPI_PM_TMR_HZ;
+
+	return (uint32_t)(ticks / 1000000000u);
+}
+
+static void update_sci(struct acpi_pm *pm)
+{
+	device_set_irq(pm->env, pm, ACPI_PM_SCI_IRQ, (pm->pm1_sts & pm->pm1_en) != 0);
+}
+
+/* The 32-bit register window holding byte offset off of the block. */
+static uint32_t reg_read(const struct acpi_pm *pm, unsigned off)
+{
+	switch (off & ~3u) {
+	case 0:
+		return pm->pm1_sts | (uint32_t)pm->pm1_en << 16;
+	case 4:
+		return pm->pm1_cnt;
+	default:
+		return pm_timer(pm);
+	}
+}
+
+static void write_byte(struct acpi_pm *pm, unsigned off, uint8_t v)
+{
+	unsigned s = 8 * (off & 1);
+
+	switch (off) {
+	case 0: case 1:		/* PM1_STS: write 1 to clear */
+		pm->pm1_sts &= (uint16_t)~((unsigned)v << s);
+		break;
+	case 2: case 3:
+		pm->pm1_en = (uint16_t)(((pm->pm1_en & ~(0xffu << s)) | (unsigned)v << s) &
+					PM1_EN_MASK);
+		break;
+	case 4: case 5: {	/* byte writes land in their half of PM1_CNT */
+		uint16_t c = (uint16_t)((pm->pm1_cnt & ~(0xffu << s)) | (unsigned)v << s);
+		pm->pm1_cnt = (uint16_t)((c & ~ACPI_PM1_SLP_EN) | ACPI_PM1_SCI_EN);
+		if (c & ACPI_PM1_SLP_EN)
+			device_request_stop(pm->env, STOP_POWEROFF, 0);
+		break;
+	}
+	default:		/* reserved, and the read-only timer */
+		break;
+	}
+}
 
 static void acpi_pm_io(void *opaque, uint64_t addr, uint8_t *data,
 		       unsigned len, bool is_write)
 {
 	struct acpi_pm *pm = opaque;
-	unsigned shift = 8 * (unsigned)(addr - PM1A_CNT);
+	unsigned off = (unsigned)(addr - ACPI_PM_BASE);
 
-	if (!is_write) {
-		for (unsigned i = 0; i < len; i++)
-			data[i] = (uint8_t)(pm->pm1_cnt >> (shift + 8 * i));
+	if (is_write) {
+		for (unsigned i = 0; i < len && off + i < ACPI_PM_LEN; i++)
+			write_byte(pm, off + i, data[i]);
+		update_sci(pm);
 		return;
 	}
-	/* Byte writes land in their half of the register. */
-	uint16_t v = pm->pm1_cnt;
+	/* One register read per access, so a timer read is one sample. */
+	uint32_t v = reg_read(pm, off);
 	for (unsigned i = 0; i < len; i++) {
-		unsigned s = shift + 8 * i;
-		v = (uint16_t)((v & ~(0xffu << s)) | (unsigned)data[i] << s);
+		unsigned o = off + i;
+		if ((o & ~3u) != (off & ~3u))
+			v = o < ACPI_PM_LEN ? reg_read(pm, o) : 0;
+		data[i] = o < ACPI_PM_LEN ? (uint8_t)(v >> (8 * (o & 3))) : 0xff;
 	}
-	pm->pm1_cnt = (uint16_t)((v & ~PM1_SLP_EN) | PM1_SCI_EN);
-	if (v & PM1_SLP_EN)
-		device_request_stop(pm->env, STOP_POWEROFF, 0);
 }
 
 static void acpi_pm_reset(void *dev)
 {
 	struct acpi_pm *pm = dev;
 
-	pm->pm1_cnt = PM1_SCI_EN;
+	pm->pm1_sts = 0;
+	pm->pm1_en = 0;
+	pm->pm1_cnt = ACPI_PM1_SCI_EN;
+	update_sci(pm);
 }
 
 static void *acpi_pm_create(struct device_env *env, const char *config,
@@ -56,28 +117,39 @@ static void *acpi_pm_create(struct device_env *env, const char *config,
 		return device_no_memory(err, errlen, "acpi_pm");
 	pm->env = env;
 	acpi_pm_reset(pm);
-	if (bus_register(env->pio, PM1A_CNT, 2, acpi_pm_io, pm, "acpi-pm1a-cnt")) {
+	if (bus_register(env->pio, ACPI_PM_BASE, ACPI_PM_LEN, acpi_pm_io, pm, "acpi-pm")) {
 		free(pm);
-		return device_ports_taken(err, errlen, "acpi_pm", PM1A_CNT);
+		return device_ports_taken(err, errlen, "acpi_pm", ACPI_PM_BASE);
 	}
 	return pm;
 }
 
+/* Version 2: PM1_STS, PM1_EN, PM1_CNT; version 1 had PM1_CNT alone. */
 static void acpi_pm_save(void *dev, struct ds_writer *w)
 {
 	struct acpi_pm *pm = dev;
 
+	ds_put_u16(w, pm->pm1_sts);
+	ds_put_u16(w, pm->pm1_en);
 	ds_put_u16(w, pm->pm1_cnt);
 }
 
 static int acpi_pm_load(void *dev, struct ds_reader *r, unsigned version)
 {
 	struct acpi_pm *pm = dev;
-	uint16_t v = ds_get_u16(r);
+	uint16_t sts = 0, en = 0, cnt;
 
+	if (version >= 2) {
+		sts = ds_get_u16(r);
+		en = ds_get_u16(r);
+	}
+	cnt = ds_get_u16(r);
 	if (!ds_done(r))
 		return -1;
-	pm->pm1_cnt = (uint16_t)((v & ~PM1_SLP_EN) | PM1_SCI_EN);
+	pm->pm1_sts = sts & (PM1_EN_MASK | ACPI_PM1_WAK);
+	pm->pm1_en = en & PM1_EN_MASK;
+	pm->pm1_cnt = (uint16_t)((cnt & ~ACPI_PM1_SLP_EN) | ACPI_PM1_SCI_EN);
+	update_sci(pm);
 	return 0;
 }
 
@@ -85,6 +157,7 @@ static void acpi_pm_destroy(void *dev)
 {
 	struct acpi_pm *pm = dev;
 
+	device_set_irq(pm->env, pm, ACPI_PM_SCI_IRQ, false);
 	bus_unregister_owner(pm->env->pio, pm);
 	free(pm);
 }
@@ -92,7 +165,7 @@ static void acpi_pm_destroy(void *dev)
 static struct device_model acpi_pm_model = {
 	.name = "acpi_pm",
 	.level = DEVICE_LEVEL_DEV,
-	.state_version = 1,
+	.state_version = 2,
 	.create = acpi_pm_create,
 	.reset = acpi_pm_reset,
 	.save = acpi_pm_save,

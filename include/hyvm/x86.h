@@ -156,4 +156,10 @@
 #define SEL_RPL_MASK	0x3u
 #define SEL_TI		0x4u	/* 1: LDT */
 
+/* --- The APICs as hyvm's PC has them (platform choices, not the SDM's:
+ * QEMU's pc values, so the firmware tables and the APIC devices agree) --- */
+#define LAPIC_VERSION	0x14u	/* integrated local APIC (SDM 10.4.8), QEMU's APIC_VERSION */
+#define IOAPIC_VERSION	0x20u	/* 82093AA-compatible with an EOI register, QEMU's ioapic */
+#define IOAPIC_PINS	24u	/* redirection entries */
+
 #endif

@@ -46,9 +46,10 @@ trap 'rm -rf "$tmp"' EXIT
 # "key=value" a line, in order) and $1 (everything else), without what is
 # no translation result: hyvm names its engine in the boot-loader line, and
 # CPUID (identity, and the leaves cpuid.elf prints) is hyvm's CPU model on
-# every engine, QEMU's model there.
+# every engine, QEMU's model there; "fw: " lines (acpi_tables.elf) say what
+# the firmware tables hold: hyvm's own, SeaBIOS's in QEMU.
 split_output() {
-	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: /d' "$1"
+	sed -i -e 's/\r$//' -e '/engine=/d' -e '/boot loader/d' -e '/^cpuid: /d' -e '/^fw: /d' "$1"
 	grep -m1 '^STATE ' "$1" | tr ' ' '\n' | grep '=' >"$1.state"
 	sed -i '/^STATE /d' "$1"
 }

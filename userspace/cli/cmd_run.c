@@ -20,6 +20,7 @@
 #include "boot/loader.h"
 #include "cpu/cpu_model.h"
 #include "boot/rom_image.h"
+#include "firmware/fw_tables.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
@@ -39,6 +40,7 @@ struct run_args {
 	const char *cmdline;
 	const char *guest;
 	bool stats, no_stats;
+	bool no_acpi;		/* MP table only, as QEMU's -no-acpi */
 	const char *stats_out;
 	const char *rom;	/* FILE[@GPA] */
 	struct boot_entry boot;
@@ -52,7 +54,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-reboot] [--escape KEY] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -73,6 +75,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "rom", required_argument, NULL, 'R' },
 		{ "no-reboot", no_argument, NULL, 'B' },
 		{ "escape", required_argument, NULL, 'E' },
+		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -151,12 +154,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("--escape takes ^X, C-x, a code 1-31 or none, not '%s'",
 						   optarg);
 			break;
+		case 'A':
+			a->no_acpi = true;
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
-			       "[--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
+			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
 			       "[--kernel GUEST | GUEST]\n"
 			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
+			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
+			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
+			       "-no-acpi. A --rom BIOS brings its own tables instead.\n"
 			       "\n"
 			       "The guest's COM1 is stdin/stdout. When stdin is a terminal it is put in raw mode\n"
 			       "(Ctrl-C goes to the guest) and restored on every exit; keys, as QEMU's:\n"
@@ -296,6 +305,11 @@ static int load_guest(struct vm *vm, struct run_args *a, const struct engine_ops
 			fprintf(stderr, "SKIP: no engine here can run this guest: %s\n", err);
 			return EXIT_SKIP;
 		}
+	}
+	/* after every load: a reboot clears RAM, the tables with it */
+	if (fw_tables_install(&vm->map, vm->ram.base, a->cpu, !a->no_acpi, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hyvm run: firmware tables: %s\n", err);
+		return EXIT_USAGE;
 	}
 	if (a->is_linux)
 		linux_entry_state(img, st);

@@ -239,6 +239,18 @@ uint64_t memory_map_upper_ram(const struct memory_map *m)
 	return at - MEMMAP_HIGH_MEMORY;
 }
 
+bool memory_map_firmware_tables(const struct memory_map *m, uint64_t *gpa, uint64_t *size)
+{
+	const struct mem_region *r = memory_map_find(m, MEMMAP_FW_TABLES);
+
+	if (!r || r->kind != MEM_RAM || r->e820 != E820_RESERVED ||
+	    r->gpa + r->size < MEMMAP_FW_TABLES + MEMMAP_FW_TABLES_SIZE)
+		return false;
+	*gpa = MEMMAP_FW_TABLES;
+	*size = MEMMAP_FW_TABLES_SIZE;
+	return true;
+}
+
 uint64_t memory_map_backed_end(const struct memory_map *m)
 {
 	uint64_t end = 0;

@@ -40,6 +40,13 @@
  * TSS at 0xfffbd000), ending at 4 GiB, its last 128 KiB also at 0xe0000. */
 #define MEMMAP_ROM_MAX		0x40000ull
 #define MEMMAP_BIOS_ALIAS_MAX	0x20000ull
+/* The firmware tables hyvm writes (userspace/firmware/): the MP floating
+ * pointer must lie in 0xf0000-0xfffff (MP spec 1.4, 4.1) and the ACPI RSDP
+ * in 0xe0000-0xfffff (ACPI 6.4, 5.2.5.1), so all the tables live in the
+ * reserved BIOS area, 16-byte aligned. A --rom BIOS alias there replaces
+ * them (memory_map_firmware_tables says so). */
+#define MEMMAP_FW_TABLES	MEMMAP_BIOS_AREA
+#define MEMMAP_FW_TABLES_SIZE	(MEMMAP_HIGH_MEMORY - MEMMAP_BIOS_AREA)
 
 enum mem_kind { MEM_RAM, MEM_ROM, MEM_MMIO };
 
@@ -101,6 +108,10 @@ unsigned memory_map_slots(const struct memory_map *m, struct mem_slot *out, unsi
 unsigned memory_map_e820(const struct memory_map *m, struct e820_entry *out, unsigned max);
 /* Bytes of usable RAM from 1 MiB up without a gap (Multiboot mem_upper). */
 uint64_t memory_map_upper_ram(const struct memory_map *m);
+/* Where the firmware tables go: true with *gpa and *size (the RAM at
+ * MEMMAP_FW_TABLES, e820-reserved), false when that area is not plain RAM
+ * (a --rom BIOS image is aliased there and brings its own tables). */
+bool memory_map_firmware_tables(const struct memory_map *m, uint64_t *gpa, uint64_t *size);
 /* Highest backed guest-physical address + 1. */
 uint64_t memory_map_backed_end(const struct memory_map *m);
 

@@ -83,6 +83,22 @@ void guest_exit(void)
 		asm volatile("cli; hlt");
 }
 
+void guest_exit_poweroff(uint16_t port, uint16_t value)
+{
+	if (groups_passed == 0 || checks_failed)
+		guest_exit();
+	state_report();
+	puts_serial("POWEROFF\n");
+	outw(port, value);
+	/* Still here: the power-off write did nothing. */
+	checks_failed++;
+	printf_serial("FAIL %s.poweroff: writing 0x%x to port 0x%x did not power off\n",
+		      guest_name, value, port);
+	outl(DEBUG_EXIT_PORT, EXIT_SOME_FAILED);
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
 void expect_fault(const char *what, void (*raise)(void *), uint32_t vector, uint32_t error,
                   const char *eip)
 {

@@ -42,6 +42,12 @@ bool check_eq(const char *what, uint32_t got, uint32_t want);
 void check_end(void);
 void fail_now(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void guest_exit(void) __attribute__((noreturn));
+/* Ends by powering off instead (a 16-bit write of value to port, the
+ * ACPI PM1a_CNT): when every group passed, prints the STATE line and a
+ * last line "POWEROFF", then writes; the run ends with status 0, which
+ * tests/run-guests.sh takes as a pass only after that line. If the write
+ * returns, or something failed, it ends as guest_exit does (status 33). */
+void guest_exit_poweroff(uint16_t port, uint16_t value) __attribute__((noreturn));
 
 /* --- state.c: the final state, for tests/bt/differential.sh ---
  * guest_exit prints one line before the exit write:
