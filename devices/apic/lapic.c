@@ -242,7 +242,7 @@ static void lapic_save(void *dev, struct ds_writer *w)
 	put_words(w, a->irr, 8);
 	put_words(w, a->isr, 8);
 	put_words(w, a->tmr, 8);
-	ds_put_u64(w, a->load_ns - t);
+	ds_put_u64(w, a->load_count ? a->load_ns - t : 0);
 	ds_put_bool(w, a->tsc_deadline_ns != 0);
 	ds_put_u64(w, a->tsc_deadline_ns ? a->tsc_deadline_ns - t : 0);
 }
@@ -258,7 +258,7 @@ static int lapic_load(void *dev, struct ds_reader *r, unsigned version)
 	get_words(r, n.irr, 8);
 	get_words(r, n.isr, 8);
 	get_words(r, n.tmr, 8);
-	n.load_ns = t + ds_get_u64(r);
+	uint64_t load_rel = ds_get_u64(r);
 	bool deadline = ds_get_bool(r);
 	uint64_t rel = ds_get_u64(r);
 	if (!ds_done(r))
@@ -276,6 +276,7 @@ static int lapic_load(void *dev, struct ds_reader *r, unsigned version)
 	n.initial_count = regs[9];
 	n.dcr = regs[10] & 0xb;
 	n.load_count = regs[11];
+	n.load_ns = n.load_count ? t + load_rel : 0;
 	for (unsigned i = 0; i < LVT_COUNT; i++)
 		n.lvt[i] &= lvt_writable[i] | LVT_REMOTE_IRR;
 	n.tsc_deadline_ns = deadline ? t + rel : 0;
