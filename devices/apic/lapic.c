@@ -153,7 +153,8 @@ static void lapic_mmio(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
  * would cut the 8259 off. So, as SeaBIOS leaves the BSP for QEMU (and the
  * MP specification's virtual wire mode, 3.6.2.2): software-enabled with
  * spurious vector 0xff, LINT0 ExtINT unmasked (the 8259's INTR), LINT1
- * NMI, the rest masked. Linux keeps LINT0 as ExtINT on the BSP when it
+ * NMI, both with the level trigger bit SeaBIOS writes (0x8700, 0x8400,
+ * read by tests/guests/apic_timer.c under QEMU), the rest masked. Linux keeps LINT0 as ExtINT on the BSP when it
  * finds it so. */
 static void lapic_reset(void *dev)
 {
@@ -168,8 +169,8 @@ static void lapic_reset(void *dev)
 	a->svr = SVR_ENABLE | 0xff;
 	for (unsigned i = 0; i < LVT_COUNT; i++)
 		a->lvt[i] = LVT_MASKED;
-	a->lvt[LVT_LINT0] = LVT_DM_EXTINT;
-	a->lvt[LVT_LINT1] = LVT_DM_NMI;
+	a->lvt[LVT_LINT0] = LVT_LEVEL | LVT_DM_EXTINT;
+	a->lvt[LVT_LINT1] = LVT_LEVEL | LVT_DM_NMI;
 }
 
 static void lapic_disconnect(struct lapic *a)

@@ -81,8 +81,8 @@ static void test_reset_state(void)
 	CU_ASSERT_EQUAL(mmio_read32(&F, SVR), 0x1ff);		/* firmware's enable */
 	CU_ASSERT_EQUAL(mmio_read32(&F, DFR), 0xffffffff);
 	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_TIMER), 0x10000);
-	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_LINT0), 0x700);	/* ExtINT */
-	CU_ASSERT_EQUAL(mmio_read32(&F, A(0x360)), 0x400);	/* LINT1 NMI */
+	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_LINT0), 0x8700);	/* ExtINT */
+	CU_ASSERT_EQUAL(mmio_read32(&F, A(0x360)), 0x8400);	/* LINT1 NMI */
 	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_ERROR), 0x10000);
 	CU_ASSERT_EQUAL(mmio_read32(&F, A(0x90)), 0);		/* APR */
 	CU_ASSERT_EQUAL(mmio_read32(&F, PPR), 0);
@@ -263,7 +263,7 @@ static void test_software_disable(void)
 	send(0x40, false);
 	mmio_write32(&F, SVR, 0xff);
 	CU_ASSERT_FALSE(fake_has_interrupt(&F));
-	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_LINT0), 0x10700);
+	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_LINT0), 0x18700);
 	mmio_write32(&F, LVT_LINT0, 0x700);
 	CU_ASSERT_EQUAL(mmio_read32(&F, LVT_LINT0), 0x10700);
 	mmio_write32(&F, SVR, 0x1ff);
