@@ -36,14 +36,26 @@ void pit_free_run(void)
 	outb(0x40, 0);
 }
 
+void pit_clock_start(struct pit_clock *c)
+{
+	c->prev = pit0_read();
+	c->elapsed = 0;
+}
+
+uint32_t pit_clock_us(struct pit_clock *c)
+{
+	uint16_t now = pit0_read();
+
+	c->elapsed += (uint16_t)(c->prev - now);
+	c->prev = now;
+	return c->elapsed / 1193 * 1000 + c->elapsed % 1193 * 1000 / 1193;
+}
+
 void pit_wait_us(uint32_t us)
 {
-	uint32_t target = us / 1000 * 1193 + (us % 1000) * 1193 / 1000, elapsed = 0;
-	uint16_t prev = pit0_read();
+	struct pit_clock c;
 
-	while (elapsed < target) {
-		uint16_t c = pit0_read();
-		elapsed += (uint16_t)(prev - c);
-		prev = c;
-	}
+	pit_clock_start(&c);
+	while (pit_clock_us(&c) < us)
+		;
 }

@@ -176,6 +176,10 @@ void ioapic_write(uint8_t reg, uint32_t v);
  * IRQ 0 everywhere) and a busy wait of us microseconds on it. */
 void pit_free_run(void);
 void pit_wait_us(uint32_t us);
+/* Microseconds since pit_clock_start; read it at least every 55 ms. */
+struct pit_clock { uint16_t prev; uint32_t elapsed; };
+void pit_clock_start(struct pit_clock *c);
+uint32_t pit_clock_us(struct pit_clock *c);
 
 /* --- paging32.c: identity-mapped 2-level paging --- */
 /* volatile: the CPU reads and writes these behind the compiler's back */
