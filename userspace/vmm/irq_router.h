@@ -1,9 +1,10 @@
 /*
- * The machine's interrupt wiring. Devices drive numbered global interrupt
- * lines (GSIs, numbered as ACPI and QEMU do: ISA IRQ n is GSI n for n <
- * 16); the router keeps each line's level as the wired-OR of its sources
- * and tells every controller listening on the line when that level
- * changes. Each vCPU has the controller that interrupts it, which the VMM
+ * The machine's interrupt wiring. Devices drive numbered interrupt lines
+ * (ISA IRQ n is line n for n < 16, as the 8259 sees them; the IOAPIC maps
+ * line 0 to its pin 2, the override every PC firmware declares, and line
+ * i to pin i otherwise, so the GSI is the line but for IRQ 0); the
+ * router keeps each line's level as the wired-OR of its sources and tells
+ * every controller listening on the line when that level changes. Each vCPU has the controller that interrupts it, which the VMM
  * asks for vectors (irq_controller.h).
  *
  * Lines carry levels, never edges: an edge-triggered device pulses its
