@@ -1,8 +1,8 @@
 /* The local APIC timer (SDM Vol. 3A, 11.5.4) with the 8259 fully masked:
  * the state firmware leaves (virtual wire: LINT0 ExtINT, LINT1 NMI), a
  * one-shot interrupt that comes once, the timer's rate calibrated against
- * the PIT as Linux does, periodic interrupts counted over a PIT-measured
- * window, and the TPR holding back a self-IPI (11.8.3). */
+ * the PIT as Linux does, ten periodic interrupts timed on the PIT, and the
+ * TPR holding back a self-IPI (11.8.3). */
 #include "guest.h"
 
 GUEST("apic_timer", "");
