@@ -2,9 +2,11 @@
  * The PC/AT interrupt controller: two Intel 8259A in cascade, master at
  * 0x20/0x21 with the slave's INT on its IR2, slave at 0xa0/0xa1, and the
  * edge/level control registers (ELCR) at 0x4d0/0x4d1 as on PIIX/ICH.
- * It listens on interrupt lines 0-15 and is vCPU 0's interrupt controller
- * (its INT pin is the BSP's INTR): the VMM, not an engine, asks it through
- * irq_controller_ops, so every engine sees the same interrupt behaviour.
+ * It listens on interrupt lines 0-15 and is the machine's ExtINT source
+ * (irq_router_set_extint): its INT pin is the BSP's INTR, reached through
+ * the local APIC's LINT0 in ExtINT mode, or directly on a machine without
+ * a local APIC. The VMM, not an engine, asks it through irq_controller_ops,
+ * so every engine sees the same interrupt behaviour.
  *
  * Register and command names follow the 8259A datasheet: ICW1-ICW4
  * (initialization command words), OCW1 (IMR), OCW2 (EOI/rotation),
@@ -17,7 +19,6 @@
 #define PIC_SLAVE_BASE	0xa0
 #define PIC_ELCR_BASE	0x4d0
 #define PIC_CASCADE_IRQ	2
-#define PIC_VCPU	0	/* INT drives the BSP's INTR (LINT0) */
 
 #define ICW1_IC4	0x01	/* ICW4 follows */
 #define ICW1_SNGL	0x02	/* single 8259, no ICW3 */
@@ -383,13 +384,13 @@ static void *pic_create(struct device_env *env, const char *config,
 	p->chip[1].elcr_mask = ELCR_SLAVE_MASK;
 	pic_reset(p);
 	if (!env->irq ||
-	    irq_router_set_controller(env->irq, PIC_VCPU, &pic_controller_ops, p)) {
+	    irq_router_set_extint(env->irq, &pic_controller_ops, p)) {
 		free(p);
 		if (!env->irq)
 			snprintf(err, errlen, "device pic8259: the machine has no interrupt lines");
 		else
-			snprintf(err, errlen, "device pic8259: vCPU %u has an interrupt "
-				 "controller already", PIC_VCPU);
+			snprintf(err, errlen, "device pic8259: the machine has an ExtINT "
+				 "source (another 8259 pair) already");
 		return NULL;
 	}
 	if (irq_router_listen(env->irq, 0, 16, pic_line_changed, p) ||

@@ -163,3 +163,33 @@ int fake_read_output(struct fake_env *f, char *buf, int max)
 	ssize_t n = read(f->output_rd, buf, (size_t)max);
 	return n < 0 ? 0 : (int)n;
 }
+
+uint64_t mmio_read(struct fake_env *f, uint64_t addr, unsigned len)
+{
+	uint8_t b[8] = { 0 };
+	uint64_t v = 0;
+
+	bus_access(&f->mmio, addr, b, len, false);
+	for (unsigned i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+void mmio_write(struct fake_env *f, uint64_t addr, uint64_t v, unsigned len)
+{
+	uint8_t b[8];
+
+	for (unsigned i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	bus_access(&f->mmio, addr, b, len, true);
+}
+
+uint32_t mmio_read32(struct fake_env *f, uint64_t addr)
+{
+	return (uint32_t)mmio_read(f, addr, 4);
+}
+
+void mmio_write32(struct fake_env *f, uint64_t addr, uint32_t v)
+{
+	mmio_write(f, addr, v, 4);
+}

@@ -53,6 +53,11 @@ uint16_t pio_in16(struct fake_env *f, uint16_t port);
 void pio_out8(struct fake_env *f, uint16_t port, uint8_t v);
 void pio_out16(struct fake_env *f, uint16_t port, uint16_t v);
 void pio_out32(struct fake_env *f, uint16_t port, uint32_t v);
+/* 32-bit MMIO accesses, as a guest's mov to a device page; and any size. */
+uint32_t mmio_read32(struct fake_env *f, uint64_t addr);
+void mmio_write32(struct fake_env *f, uint64_t addr, uint32_t v);
+uint64_t mmio_read(struct fake_env *f, uint64_t addr, unsigned len);
+void mmio_write(struct fake_env *f, uint64_t addr, uint64_t v, unsigned len);
 /* Non-blocking read of what the UART wrote; returns bytes read. */
 int fake_read_output(struct fake_env *f, char *buf, int max);
 

@@ -88,21 +88,66 @@ static void drive_port92(struct fake_env *f) { pio_out8(f, 0x92, 0x00); }
 static void drive_acpi(struct fake_env *f) { pio_out16(f, 0x604, 0x0c00); }
 static void drive_nothing(struct fake_env *f) { }
 
+#define LAPIC 0xfee00000u
+#define IOAPIC 0xfec00000u
+
+/* A periodic timer half-way through a period, a request in the IRR, one
+ * in service (level), TPR, LDR/DFR, an error latched. */
+static void drive_lapic(struct fake_env *f)
+{
+	mmio_write32(f, LAPIC + 0x80, 0x20);		/* TPR */
+	mmio_write32(f, LAPIC + 0xd0, 0x01000000);	/* LDR */
+	mmio_write32(f, LAPIC + 0xe0, 0x0fffffff);	/* DFR: cluster */
+	mmio_write32(f, LAPIC + 0x3e0, 0x3);		/* divide by 16 */
+	mmio_write32(f, LAPIC + 0x320, 0x20040);	/* periodic, vector 0x40 */
+	mmio_write32(f, LAPIC + 0x380, 100000);		/* 1.6 ms */
+	struct irq_msg m = { .vector = 0x50, .level = true, .dest = 0 };
+	irq_router_send(&f->irq, &m, NULL);
+	CU_ASSERT_EQUAL(fake_acknowledge(f), 0x50);
+	m.vector = 0x61;
+	m.level = false;
+	irq_router_send(&f->irq, &m, NULL);
+	mmio_write32(f, LAPIC + 0x300, 0x4005);		/* illegal vector IPI */
+	f->now += 2400000;
+	fake_poll_all(f);
+}
+
+/* Pins programmed, one level pin asserted and awaiting its EOI. */
+static void drive_ioapic(struct fake_env *f)
+{
+	mmio_write32(f, IOAPIC, 0);
+	mmio_write32(f, IOAPIC + 0x10, 0x05000000);	/* ID 5 */
+	mmio_write32(f, IOAPIC, 0x10 + 2 * 9);
+	mmio_write32(f, IOAPIC + 0x10, 0x8039);		/* pin 9: level, 0x39 */
+	mmio_write32(f, IOAPIC, 0x11 + 2 * 9);
+	mmio_write32(f, IOAPIC + 0x10, 0x03000000);
+	mmio_write32(f, IOAPIC, 0x10 + 2 * 2);
+	mmio_write32(f, IOAPIC + 0x10, 0x0830);		/* pin 2: logical, 0x30 */
+	fake_set_irq(f, 9, true);
+	fake_set_irq(f, 9, false);
+	mmio_write32(f, IOAPIC, 0x10 + 2 * 9);
+}
+
 static const struct {
 	const char *model;
 	void (*drive)(struct fake_env *f);
 	uint16_t probe[8];	/* ports both must read the same; 0 ends */
 	bool stateless;
+	uint32_t mmio_probe[6];	/* MMIO dwords both must read the same; 0 ends */
 } cases[] = {
-	{ "pic8259", drive_pic, { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 } , false },
-	{ "pit8254", drive_pit, { 0x40, 0x40, 0x42, 0x61 } , false },
-	{ "rtc_cmos", drive_rtc, { 0x71 } , false },
-	{ "uart16550", drive_uart, { 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3ff, 0x3f8, 0x3f8 } , false },
-	{ "i8042", drive_i8042, { 0x64, 0x60, 0x64, 0x60 } , false },
-	{ "port80", drive_port80, { 0x80 } , false },
-	{ "port92", drive_port92, { 0x92 } , false },
-	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false },
-	{ "debug_exit", drive_nothing, { 0xf4 }, true },
+	{ "lapic", drive_lapic, { 0 }, false,
+	  { LAPIC + 0x80, LAPIC + 0x280, LAPIC + 0x390, LAPIC + 0x210, LAPIC + 0x130, LAPIC + 0xe0 } },
+	{ "ioapic", drive_ioapic, { 0 }, false,
+	  { IOAPIC, IOAPIC + 0x10, IOAPIC + 0x10 } },
+	{ "pic8259", drive_pic, { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 } , false, { 0 } },
+	{ "pit8254", drive_pit, { 0x40, 0x40, 0x42, 0x61 } , false, { 0 } },
+	{ "rtc_cmos", drive_rtc, { 0x71 } , false, { 0 } },
+	{ "uart16550", drive_uart, { 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3ff, 0x3f8, 0x3f8 } , false, { 0 } },
+	{ "i8042", drive_i8042, { 0x64, 0x60, 0x64, 0x60 } , false, { 0 } },
+	{ "port80", drive_port80, { 0x80 } , false, { 0 } },
+	{ "port92", drive_port92, { 0x92 } , false, { 0 } },
+	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false, { 0 } },
+	{ "debug_exit", drive_nothing, { 0xf4 }, true, { 0 } },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -153,6 +198,9 @@ static void round_trip(unsigned c)
 		CU_ASSERT_EQUAL(A.line[l], B.line[l]);
 	for (unsigned i = 0; i < 8 && cases[c].probe[i]; i++)
 		CU_ASSERT_EQUAL(pio_in8(&A, cases[c].probe[i]), pio_in8(&B, cases[c].probe[i]));
+	for (unsigned i = 0; i < 6 && cases[c].mmio_probe[i]; i++)
+		CU_ASSERT_EQUAL(mmio_read32(&A, cases[c].mmio_probe[i]),
+				mmio_read32(&B, cases[c].mmio_probe[i]));
 	free(loaded);
 
 	/* Every shorter blob is refused and B keeps its state. */

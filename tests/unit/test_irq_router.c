@@ -165,7 +165,95 @@ static void test_controller_per_vcpu(void)
 	CU_ASSERT_TRUE(irq_router_has_controller(&r, 3));
 }
 
+/* The ExtINT source interrupts vCPU 0 directly only while vCPU 0 has no
+ * controller of its own; with one (a local APIC) it is that controller's
+ * to ask. */
+static void test_extint_source(void)
+{
+	struct irq_router r;
+	struct fake_controller pic = { .vector = 0x21 }, lapic = { .vector = 0x40 };
+
+	irq_router_init(&r);
+	CU_ASSERT_FALSE(irq_router_has_controller(&r, 0));
+	CU_ASSERT_EQUAL(irq_router_set_extint(&r, &fake_ops, &pic), 0);
+	CU_ASSERT_EQUAL(irq_router_set_extint(&r, &fake_ops, &lapic), -1);
+	CU_ASSERT_TRUE(irq_router_has_controller(&r, 0));
+	CU_ASSERT_FALSE(irq_router_has_controller(&r, 1));
+	CU_ASSERT_EQUAL(irq_router_acknowledge(&r, 0), 0x21);
+	CU_ASSERT_EQUAL(irq_router_set_controller(&r, 0, &fake_ops, &lapic), 0);
+	CU_ASSERT_EQUAL(irq_router_acknowledge(&r, 0), 0x40);
+	CU_ASSERT_EQUAL(irq_router_extint_acknowledge(&r), 0x21);
+	irq_router_unlisten(&r, &pic);
+	CU_ASSERT_FALSE(irq_router_extint_pending(&r));
+	CU_ASSERT_EQUAL(irq_router_extint_acknowledge(&r), -1);
+}
+
+struct fake_sink {
+	uint8_t id;
+	unsigned taken;
+	struct irq_msg last;
+};
+
+static bool sink_matches(void *ctx, const struct irq_msg *m)
+{
+	struct fake_sink *s = ctx;
+	return m->dest == 0xff || m->dest == s->id;
+}
+
+static void sink_accept(void *ctx, const struct irq_msg *m)
+{
+	struct fake_sink *s = ctx;
+	s->taken++;
+	s->last = *m;
+}
+
+static const struct irq_msg_sink_ops sink_ops = { sink_matches, sink_accept };
+
+static unsigned eoi_seen;
+static void eoi_listener(void *ctx, uint8_t vector) { eoi_seen = vector; }
+
+/* Messages reach the sinks their destination names; broadcast all but the
+ * excepted sender; lowest priority exactly one; EOIs every listener. */
+static void test_messages(void)
+{
+	struct irq_router r;
+	struct fake_sink a = { .id = 0 }, b = { .id = 1 };
+	struct irq_msg m = { .vector = 0x30, .dest = 1 };
+
+	irq_router_init(&r);
+	CU_ASSERT_EQUAL(irq_router_add_sink(&r, &sink_ops, &a), 0);
+	CU_ASSERT_EQUAL(irq_router_add_sink(&r, &sink_ops, &b), 0);
+	CU_ASSERT_EQUAL(irq_router_send(&r, &m, NULL), 1);
+	CU_ASSERT_EQUAL(b.taken, 1);
+	m.dest = 0xff;
+	CU_ASSERT_EQUAL(irq_router_send(&r, &m, NULL), 2);
+	CU_ASSERT_EQUAL(irq_router_send(&r, &m, &a), 1);
+	CU_ASSERT_EQUAL(a.taken, 1);
+	m.delivery = IRQ_DELIVERY_LOWEST;
+	CU_ASSERT_EQUAL(irq_router_send(&r, &m, NULL), 1);
+	m.dest = 7;
+	CU_ASSERT_EQUAL(irq_router_send(&r, &m, NULL), 0);
+	CU_ASSERT_EQUAL(r.msgs_unclaimed, 1);
+	/* MSI: destination 1, logical, vector 0x45, NMI, level */
+	CU_ASSERT_EQUAL(irq_router_send_msi(&r, 0xfee01004, 0xc445), 0);
+	CU_ASSERT_EQUAL(b.last.vector, 0x45);
+	CU_ASSERT_EQUAL(b.last.delivery, IRQ_DELIVERY_NMI);
+	CU_ASSERT_TRUE(b.last.logical);
+	CU_ASSERT_TRUE(b.last.level);
+	CU_ASSERT_EQUAL(irq_router_send_msi(&r, 0xfec00000, 0x45), -1);
+	CU_ASSERT_EQUAL(irq_router_listen_eoi(&r, eoi_listener, &eoi_seen), 0);
+	irq_router_broadcast_eoi(&r, 0x61);
+	CU_ASSERT_EQUAL(eoi_seen, 0x61);
+	irq_router_unlisten(&r, &b);
+	CU_ASSERT_EQUAL(irq_router_nr_sinks(&r), 1);
+	irq_router_unlisten(&r, &eoi_seen);
+	irq_router_broadcast_eoi(&r, 0x62);
+	CU_ASSERT_EQUAL(eoi_seen, 0x61);
+}
+
 UNIT_SUITE(irq_router, NULL, NULL,
+	   UNIT_TEST(test_extint_source),
+	   UNIT_TEST(test_messages),
 	   UNIT_TEST(test_line_to_two_controllers),
 	   UNIT_TEST(test_wired_or),
 	   UNIT_TEST(test_refusals),

@@ -28,14 +28,25 @@ static void test_pc_machine(void)
 						     &nr, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(nr, machine_pc.nr_devices);
 	CU_ASSERT_STRING_EQUAL(devs[0].model->name, "pic8259");
-	CU_ASSERT_STRING_EQUAL(devs[1].model->name, "pit8254");	/* base */
+	CU_ASSERT_STRING_EQUAL(devs[1].model->name, "lapic");
+	CU_ASSERT_STRING_EQUAL(devs[2].model->name, "ioapic");
+	CU_ASSERT_STRING_EQUAL(devs[3].model->name, "pit8254");	/* base */
 	for (unsigned i = 1; i < nr; i++)
 		CU_ASSERT(devs[i - 1].model->level <= devs[i].model->level);
 	CU_ASSERT_TRUE(irq_router_has_controller(&F.irq, 0));
+	/* vCPU 0's controller is its local APIC; the 8259 is the ExtINT
+	 * source behind LINT0. */
+	CU_ASSERT_PTR_EQUAL(F.irq.cpu[0].ctx, devs[1].state);
+	CU_ASSERT_PTR_EQUAL(F.irq.extint.ctx, devs[0].state);
+	CU_ASSERT_EQUAL(irq_router_nr_sinks(&F.irq), 1);
+	CU_ASSERT_PTR_NOT_NULL(bus_find(&F.mmio, 0xfee00000));
+	CU_ASSERT_PTR_NOT_NULL(bus_find(&F.mmio, 0xfec00000));
 	CU_ASSERT_PTR_NOT_NULL(bus_find(&F.pio, 0x3f8));
 	CU_ASSERT_PTR_NULL(bus_find(&F.pio, 0x2f8));
 	machine_destroy_devices(devs, nr);
 	CU_ASSERT_EQUAL(F.pio.nr, 0);
+	CU_ASSERT_EQUAL(F.mmio.nr, 0);
+	CU_ASSERT_EQUAL(irq_router_nr_sinks(&F.irq), 0);
 	CU_ASSERT_FALSE(irq_router_has_controller(&F.irq, 0));
 	fake_env_fini(&F);
 }

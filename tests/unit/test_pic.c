@@ -61,8 +61,11 @@ static void test_registered_and_installed(void)
 	CU_ASSERT_EQUAL(device_models()->level, DEVICE_LEVEL_CORE);
 	for (struct device_model *d = device_models(); d && d->next; d = d->next)
 		CU_ASSERT(d->level <= d->next->level);
-	/* It is vCPU 0's controller, and only vCPU 0's. */
-	CU_ASSERT_PTR_EQUAL(F.irq.cpu[0].ctx, pic);
+	/* It is the ExtINT source, which interrupts vCPU 0 directly on a
+	 * machine without a local APIC, and only vCPU 0. */
+	CU_ASSERT_PTR_EQUAL(F.irq.extint.ctx, pic);
+	CU_ASSERT_PTR_NULL(F.irq.cpu[0].ops);
+	CU_ASSERT_TRUE(irq_router_has_controller(&F.irq, 0));
 	CU_ASSERT_FALSE(irq_router_has_controller(&F.irq, 1));
 
 	struct fake_env other;

@@ -15,7 +15,8 @@
 #define BIT(n) (1u << (n))
 
 /* What every engine honours, by register (bt is the limit: see bt/README.md
- * and the CR4 bits bt/callouts.c accepts). No APIC (no local APIC device),
+ * and the CR4 bits bt/callouts.c accepts). The APIC only when the machine
+ * has a local APIC device (cpu_model_limits.local_apic, edx1_honoured),
  * no MCE/MCA (no machine-check MSRs), no MTRR, no VME/DE/PSE36, no
  * MONITOR, XSAVE/AVX, x2APIC, PCID, VMX/SVM. */
 static const uint32_t honoured_1_edx =
@@ -24,6 +25,11 @@ static const uint32_t honoured_1_edx =
 	BIT(CPUID_1_EDX_SEP) | BIT(CPUID_1_EDX_PGE) | BIT(CPUID_1_EDX_CMOV) |
 	BIT(CPUID_1_EDX_PAT) | BIT(CPUID_1_EDX_CLFSH) | BIT(CPUID_1_EDX_MMX) |
 	BIT(CPUID_1_EDX_FXSR) | BIT(CPUID_1_EDX_SSE) | BIT(CPUID_1_EDX_SSE2);
+static uint32_t edx1_honoured(const struct cpu_model_limits *lim)
+{
+	return honoured_1_edx | (lim->local_apic ? BIT(CPUID_1_EDX_APIC) : 0);
+}
+
 /* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, RDRAND: bt runs them
  * as the host does */
 static const uint32_t honoured_1_ecx =
@@ -161,7 +167,7 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	/* EBX: brand index and CLFLUSH size; one logical CPU, APIC ID 0
 	 * (the engine puts the vCPU's in bits 31:24) */
 	put(t, 1, 0, false, l1[0], l1[1] & 0xffffu, (l1[2] & honoured_1_ecx) | BIT(31),
-	    l1[3] & honoured_1_edx);
+	    l1[3] & edx1_honoured(lim));
 	if (v == CPU_VENDOR_INTEL && max_basic >= 2) {
 		host(2, 0, r);
 		put(t, 2, 0, false, r[0], r[1], r[2], r[3]);
@@ -190,7 +196,7 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	put_vendor(t, 0x80000000, max_ext, vendor);
 	host(0x80000001, 0, r);
 	put(t, 0x80000001, 0, false, v == CPU_VENDOR_AMD ? r[0] : 0, 0,
-	    r[2] & honoured_x1_ecx, ext1_edx(v, l1[3] & honoured_1_edx, r[3], lim));
+	    r[2] & honoured_x1_ecx, ext1_edx(v, l1[3] & edx1_honoured(lim), r[3], lim));
 	for (uint32_t fn = 0x80000002; fn <= 0x80000004 && fn <= max_ext; fn++) {
 		host(fn, 0, r);
 		put(t, fn, 0, false, r[0], r[1], r[2], r[3]);
@@ -224,7 +230,7 @@ static void build_named(const struct named_model *m, const struct cpu_model_limi
 	if (r[0] >= 0x80000001 && r[0] <= 0x8000ffffu)
 		host(0x80000001, 0, hx);
 	put_vendor(t, 0, m->max_basic, m->vendor);
-	uint32_t edx1 = m->edx1 & honoured_1_edx & h1[3];
+	uint32_t edx1 = m->edx1 & edx1_honoured(lim) & h1[3];
 	put(t, 1, 0, false, m->signature, m->leaf1_ebx,
 	    (m->ecx1 & honoured_1_ecx & h1[2]) | BIT(31), edx1);
 	if (m->max_basic >= 2)

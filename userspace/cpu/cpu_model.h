@@ -20,6 +20,11 @@
 /* What the VM's engines can do that changes the model. */
 struct cpu_model_limits {
 	bool long_mode;		/* some engine of the VM runs long mode */
+	/* The machine gives the vCPU a local APIC (devices/apic/lapic.c): the
+	 * model lists CPUID.1:EDX.APIC, and IA32_APIC_BASE reads enabled
+	 * (hyvm_cpuid_apic_base). Not TSC-deadline (CPUID.1:ECX[24]):
+	 * IA32_TSC_DEADLINE does not reach the device yet (lapic.h). */
+	bool local_apic;
 };
 
 struct cpu_model {

@@ -179,6 +179,9 @@ enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arc
 		 * and the rest reserved */
 		if (!apic_base_exists(m) || (val & ~(0xffffff000ull | APIC_BASE_EN | APIC_BASE_BSP)))
 			return CPU_MSR_GP;
+		/* Recorded only: the local APIC device (devices/apic/lapic.c)
+		 * stays at 0xfee00000 and enabled. Relocation (11.4.5) and the
+		 * global disable (11.4.3) would be passed to it from here. */
 		m->apic_base = (val & ~APIC_BASE_BSP) | (m->apic_base & APIC_BASE_BSP);
 		return CPU_MSR_OK;
 	case MSR_IA32_SYSENTER_CS:

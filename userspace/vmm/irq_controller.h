@@ -1,9 +1,12 @@
 /*
  * What the VMM asks of an interrupt controller for one vCPU: is there an
  * interrupt for it, and, when the vCPU can take one, the INTA cycle that
- * returns the vector. Today the 8259 pair answers for vCPU 0 (its INT pin
- * is the BSP's INTR, as in the PC's virtual-wire mode); a local APIC will
- * answer per vCPU later. The VMM never names the controller behind it.
+ * returns the vector. A vCPU's local APIC answers for it (devices/apic/
+ * lapic.c, one per vCPU), passing the 8259's INTR through its LINT0 in
+ * ExtINT mode; on a machine without a local APIC the 8259 pair answers for
+ * vCPU 0 directly (its INT pin is the BSP's INTR). The 8259 registers as
+ * the ExtINT source, the router decides (irq_router.h). The VMM never
+ * names the controller behind it.
  */
 #ifndef HYVM_IRQ_CONTROLLER_H
 #define HYVM_IRQ_CONTROLLER_H

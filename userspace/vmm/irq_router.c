@@ -82,6 +82,18 @@ void irq_router_unlisten(struct irq_router *r, void *ctx)
 		if (r->listener[i].ctx != ctx)
 			r->listener[kept++] = r->listener[i];
 	r->nr_listeners = kept;
+	kept = 0;
+	for (unsigned i = 0; i < r->nr_sinks; i++)
+		if (r->sink[i].ctx != ctx)
+			r->sink[kept++] = r->sink[i];
+	r->nr_sinks = kept;
+	kept = 0;
+	for (unsigned i = 0; i < r->nr_eoi; i++)
+		if (r->eoi[i].ctx != ctx)
+			r->eoi[kept++] = r->eoi[i];
+	r->nr_eoi = kept;
+	if (r->extint.ops && r->extint.ctx == ctx)
+		r->extint.ops = NULL, r->extint.ctx = NULL;
 }
 
 int irq_router_set_controller(struct irq_router *r, unsigned vcpu,
@@ -103,15 +115,23 @@ void irq_router_clear_controller(struct irq_router *r, void *ctx)
 		}
 }
 
+/* No controller of its own: vCPU 0 takes the ExtINT source's INTR. */
+static bool extint_direct(const struct irq_router *r, unsigned vcpu)
+{
+	return vcpu == 0 && !r->cpu[0].ops && r->extint.ops;
+}
+
 bool irq_router_has_controller(const struct irq_router *r, unsigned vcpu)
 {
-	return vcpu < IRQ_ROUTER_MAX_VCPUS && r->cpu[vcpu].ops;
+	return vcpu < IRQ_ROUTER_MAX_VCPUS && (r->cpu[vcpu].ops || extint_direct(r, vcpu));
 }
 
 bool irq_router_has_interrupt(const struct irq_router *r, unsigned vcpu)
 {
 	if (!irq_router_has_controller(r, vcpu))
 		return false;
+	if (extint_direct(r, vcpu))
+		return irq_router_extint_pending(r);
 	return r->cpu[vcpu].ops->has_interrupt(r->cpu[vcpu].ctx, vcpu);
 }
 
@@ -119,5 +139,96 @@ int irq_router_acknowledge(struct irq_router *r, unsigned vcpu)
 {
 	if (!irq_router_has_controller(r, vcpu))
 		return -1;
+	if (extint_direct(r, vcpu))
+		return irq_router_extint_acknowledge(r);
 	return r->cpu[vcpu].ops->acknowledge(r->cpu[vcpu].ctx, vcpu);
+}
+
+int irq_router_set_extint(struct irq_router *r, const struct irq_controller_ops *ops,
+			  void *ctx)
+{
+	if (!ops || r->extint.ops)
+		return -1;
+	r->extint.ops = ops;
+	r->extint.ctx = ctx;
+	return 0;
+}
+
+bool irq_router_extint_pending(const struct irq_router *r)
+{
+	return r->extint.ops && r->extint.ops->has_interrupt(r->extint.ctx, 0);
+}
+
+int irq_router_extint_acknowledge(struct irq_router *r)
+{
+	if (!r->extint.ops)
+		return -1;
+	return r->extint.ops->acknowledge(r->extint.ctx, 0);
+}
+
+int irq_router_add_sink(struct irq_router *r, const struct irq_msg_sink_ops *ops,
+			void *ctx)
+{
+	if (!ops || r->nr_sinks == IRQ_ROUTER_MAX_SINKS)
+		return -1;
+	r->sink[r->nr_sinks].ops = ops;
+	r->sink[r->nr_sinks].ctx = ctx;
+	r->nr_sinks++;
+	return 0;
+}
+
+unsigned irq_router_nr_sinks(const struct irq_router *r)
+{
+	return r->nr_sinks;
+}
+
+unsigned irq_router_send(struct irq_router *r, const struct irq_msg *m,
+			 const void *except)
+{
+	unsigned taken = 0;
+
+	for (unsigned i = 0; i < r->nr_sinks; i++) {
+		if (r->sink[i].ctx == except || !r->sink[i].ops->matches(r->sink[i].ctx, m))
+			continue;
+		r->sink[i].ops->accept(r->sink[i].ctx, m);
+		taken++;
+		if (m->delivery == IRQ_DELIVERY_LOWEST)
+			break;
+	}
+	if (!taken)
+		r->msgs_unclaimed++;
+	return taken;
+}
+
+int irq_router_send_msi(struct irq_router *r, uint64_t addr, uint32_t data)
+{
+	if ((addr >> 20) != 0xfee) {
+		r->msi_refused++;
+		return -1;
+	}
+	struct irq_msg m = {
+		.vector = (uint8_t)data,
+		.delivery = (data >> 8) & 7,
+		.level = data & (1u << 15),
+		.logical = addr & (1u << 2),
+		.dest = (uint8_t)(addr >> 12),
+	};
+	irq_router_send(r, &m, NULL);
+	return 0;
+}
+
+int irq_router_listen_eoi(struct irq_router *r, irq_eoi_fn fn, void *ctx)
+{
+	if (!fn || r->nr_eoi == IRQ_ROUTER_MAX_EOI)
+		return -1;
+	r->eoi[r->nr_eoi].fn = fn;
+	r->eoi[r->nr_eoi].ctx = ctx;
+	r->nr_eoi++;
+	return 0;
+}
+
+void irq_router_broadcast_eoi(struct irq_router *r, uint8_t vector)
+{
+	for (unsigned i = 0; i < r->nr_eoi; i++)
+		r->eoi[i].fn(r->eoi[i].ctx, vector);
 }

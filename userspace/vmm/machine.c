@@ -4,6 +4,8 @@
 
 static const struct machine_device pc_devices[] = {
 	{ "pic8259", NULL },
+	{ "lapic", "vcpu=0" },
+	{ "ioapic", NULL },
 	{ "pit8254", NULL },
 	{ "rtc_cmos", NULL },
 	{ "uart16550", "port=0x3f8,irq=4,console=1" },

@@ -26,8 +26,9 @@ struct device_instance {
 	const char *config;
 };
 
-/* The PC hyvm has always had: PIC, PIT, RTC, COM1, i8042, ports 0x80 and
- * 0x92, QEMU's debug exit and the ACPI PM1a control register. */
+/* The PC: PIC, the BSP's local APIC, the IOAPIC, PIT, RTC, COM1, i8042,
+ * ports 0x80 and 0x92, QEMU's debug exit and the ACPI PM1a control
+ * register. */
 extern const struct machine machine_pc;
 
 /* Creates m's devices on env in level order, instances of one level in

@@ -122,6 +122,8 @@ static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
 
 	vm->engine->probe(&caps);
 	lim.long_mode = !caps.cannot[NEED_LONG_MODE];
+	/* The local APICs are the router's message sinks (devices/apic/). */
+	lim.local_apic = irq_router_nr_sinks(&vm->irq) > 0;
 	if (cpu_model_build(name, &lim, &model, err, errlen) < 0)
 		return -1;
 	return vm->engine->set_cpuid(vm->vcpu, &model.cpuid, err, errlen);

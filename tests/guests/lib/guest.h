@@ -151,6 +151,42 @@ void pic_set_mask(uint16_t masked_irqs);
 uint16_t pic_get_mask(void);
 void pic_eoi(unsigned irq);
 
+/* --- apic.c: the local APIC and the IOAPIC (SDM Vol. 3A ch. 11) --- */
+#define APIC_BASE 0xfee00000u
+#define IOAPIC_BASE 0xfec00000u
+#define APIC_ID 0x20
+#define APIC_VERSION 0x30
+#define APIC_TPR 0x80
+#define APIC_PPR 0xa0
+#define APIC_EOI 0xb0
+#define APIC_SVR 0xf0
+#define APIC_ISR 0x100
+#define APIC_TMR 0x180
+#define APIC_IRR 0x200
+#define APIC_ESR 0x280
+#define APIC_ICR_LO 0x300
+#define APIC_ICR_HI 0x310
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_LVT_ERROR 0x370
+#define APIC_TIMER_ICR 0x380
+#define APIC_TIMER_CCR 0x390
+#define APIC_TIMER_DCR 0x3e0
+uint32_t apic_read(uint32_t reg);
+void apic_write(uint32_t reg, uint32_t v);
+void apic_eoi(void);
+uint32_t ioapic_read(uint8_t reg);
+void ioapic_write(uint8_t reg, uint32_t v);
+/* PIT channel 0 as a free-running clock (no interrupt is needed: mask
+ * IRQ 0 everywhere) and a busy wait of us microseconds on it. */
+void pit_free_run(void);
+void pit_wait_us(uint32_t us);
+/* Microseconds since pit_clock_start; read it at least every 55 ms. */
+struct pit_clock { uint16_t prev; uint32_t elapsed; };
+void pit_clock_start(struct pit_clock *c);
+uint32_t pit_clock_us(struct pit_clock *c);
+
 /* --- paging32.c: identity-mapped 2-level paging --- */
 /* volatile: the CPU reads and writes these behind the compiler's back */
 extern volatile uint32_t paging32_directory[1024]; /* PDEs 256.. are free for tests */

@@ -1,0 +1,156 @@
+/*
+ * The local APIC timer (SDM Vol. 3A, 11.5.4): a 32-bit down-counter
+ * clocked at LAPIC_BUS_HZ divided by the divide configuration register,
+ * one-shot or periodic, or TSC-deadline (11.5.4.1). Time is env->now_ns:
+ * the counter is computed from when it was loaded, never ticked, and the
+ * VMM wakes for the next expiry through next_deadline.
+ */
+#include "devices/apic/lapic_internal.h"
+
+#define NS_PER_BUS_TICK	(1000000000ull / LAPIC_BUS_HZ)
+#define DCR_WRITABLE	0xbu	/* bits 0, 1 and 3 (Figure 11-10) */
+#define LVT_TIMER_WRITABLE (LVT_VECTOR | LVT_MASKED | LVT_TIMER_MODE)
+
+/* Figure 11-10: bits 3,1,0 = 000 divides by 2, ... 110 by 128, 111 by 1. */
+static uint64_t ns_per_count(const struct lapic *a)
+{
+	unsigned v = (a->dcr & 3) | ((a->dcr >> 1) & 4);
+
+	return (v == 7 ? 1 : 2ull << v) * NS_PER_BUS_TICK;
+}
+
+static uint32_t mode(const struct lapic *a)
+{
+	return a->lvt[LVT_TIMER] & LVT_TIMER_MODE;
+}
+
+static bool tsc_deadline_mode(const struct lapic *a)
+{
+	return mode(a) == LVT_TIMER_TSC_DEADLINE;
+}
+
+static bool periodic(const struct lapic *a)
+{
+	return mode(a) == LVT_TIMER_PERIODIC;
+}
+
+static uint64_t expiry(const struct lapic *a)
+{
+	return a->load_ns + a->load_count * ns_per_count(a);
+}
+
+/* 11.5.4: the current count, 0 once a one-shot count has run out; a
+ * periodic count reloads from the initial count at 0. */
+uint32_t lapic_timer_current(const struct lapic *a, uint64_t now)
+{
+	if (tsc_deadline_mode(a) || !a->load_count || now < a->load_ns)
+		return tsc_deadline_mode(a) ? 0 : a->load_count;
+	uint64_t counted = (now - a->load_ns) / ns_per_count(a);
+	if (counted < a->load_count)
+		return a->load_count - (uint32_t)counted;
+	if (!periodic(a) || !a->initial_count)
+		return 0;
+	return a->initial_count - (uint32_t)((counted - a->load_count) % a->initial_count);
+}
+
+/* Timer interrupts are edge-triggered fixed interrupts (11.5.1). */
+static void fire(struct lapic *a)
+{
+	uint32_t lvt = a->lvt[LVT_TIMER];
+
+	if (!(lvt & LVT_MASKED))
+		lapic_accept(a, lvt & LVT_VECTOR, false);
+}
+
+/* Expiries up to now: one interrupt however many periods passed (the IRR
+ * holds one request per vector), the period's phase kept. */
+void lapic_timer_poll(void *dev, uint64_t now)
+{
+	struct lapic *a = dev;
+
+	if (tsc_deadline_mode(a)) {
+		if (a->tsc_deadline_ns && now >= a->tsc_deadline_ns) {
+			a->tsc_deadline_ns = 0;
+			fire(a);
+		}
+		return;
+	}
+	if (!a->load_count || now < expiry(a))
+		return;
+	uint64_t at = expiry(a);
+	fire(a);
+	if (periodic(a) && a->initial_count) {
+		uint64_t period = a->initial_count * ns_per_count(a);
+		a->load_ns = at + (now - at) / period * period;
+		a->load_count = a->initial_count;
+	} else {
+		a->load_count = 0;
+	}
+}
+
+/* While the timer's LVT is masked nothing wakes the VMM: the count is
+ * computed, and an LVT write catches up first (lapic_timer_write_lvt). */
+uint64_t lapic_timer_deadline(void *dev)
+{
+	struct lapic *a = dev;
+
+	if (a->lvt[LVT_TIMER] & LVT_MASKED)
+		return UINT64_MAX;
+	if (tsc_deadline_mode(a))
+		return a->tsc_deadline_ns ? a->tsc_deadline_ns : UINT64_MAX;
+	return a->load_count ? expiry(a) : UINT64_MAX;
+}
+
+/* 11.5.4.1: a change into or out of TSC-deadline mode disarms the timer.
+ * Mode 11b is reserved; it counts as one-shot here. A software-disabled
+ * APIC keeps the mask bit set (11.4.7.2). */
+void lapic_timer_write_lvt(struct lapic *a, uint32_t value, uint64_t now)
+{
+	bool was_deadline = tsc_deadline_mode(a);
+
+	lapic_timer_poll(a, now);	/* expiries under the old LVT */
+	value &= LVT_TIMER_WRITABLE;
+	if (!lapic_enabled(a))
+		value |= LVT_MASKED;
+	a->lvt[LVT_TIMER] = value;
+	if (was_deadline != tsc_deadline_mode(a)) {
+		a->initial_count = a->load_count = 0;
+		a->tsc_deadline_ns = 0;
+	}
+}
+
+/* 11.5.4: writing the initial count (re)starts the count; 0 stops it.
+ * Ignored in TSC-deadline mode (11.5.4.1). */
+void lapic_timer_write_initial(struct lapic *a, uint32_t count, uint64_t now)
+{
+	if (tsc_deadline_mode(a))
+		return;
+	a->initial_count = count;
+	a->load_count = count;
+	a->load_ns = now;
+}
+
+/* A new divisor applies from now on: the count so far is kept. */
+void lapic_timer_write_dcr(struct lapic *a, uint32_t value, uint64_t now)
+{
+	lapic_timer_poll(a, now);
+	uint32_t current = lapic_timer_current(a, now);
+	a->dcr = value & DCR_WRITABLE;
+	if (a->load_count) {
+		a->load_count = current;
+		a->load_ns = now;
+	}
+}
+
+/* 11.5.4.1: in the other modes IA32_TSC_DEADLINE ignores writes and
+ * reads 0. */
+void lapic_set_tsc_deadline(struct lapic *a, uint64_t deadline_ns)
+{
+	if (tsc_deadline_mode(a))
+		a->tsc_deadline_ns = deadline_ns;
+}
+
+uint64_t lapic_tsc_deadline(const struct lapic *a)
+{
+	return tsc_deadline_mode(a) ? a->tsc_deadline_ns : 0;
+}
