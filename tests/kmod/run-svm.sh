@@ -47,7 +47,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX_LIMIT=300
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;

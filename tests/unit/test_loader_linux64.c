@@ -202,9 +202,39 @@ static void test_command_line_below_page_tables(void)
 	CU_ASSERT_EQUAL(*(uint64_t *)(ram.base + img.page_table) & PTE_P, PTE_P);
 }
 
+/* Debian 12's linux-image-6.1.0-57-amd64 header as it is: protocol 2.15,
+ * relocatable, kernel_alignment 2 MiB, pref_address 16 MiB, init_size
+ * 0x3f98000, xloadflags 0x7f, cmdline_size 2047. It is loaded at
+ * pref_address (aligned, and it runs there anyway) and reaches 0x4f98000:
+ * refused in 64 MiB, loaded in 96 MiB with the initrd above its reach. */
+static void test_debian_amd64_header(void)
+{
+	struct guest_image img;
+	struct guest_ram big = { .size = 96u << 20 };
+	struct boot_entry bp = { .long_mode = true, .initrd = path };
+
+	write_64bit();
+	spec.init_size = 0x3f98000;
+	spec.initrd_addr_max = 0x7fffffff;
+	spec.cmdline_size = 2047;
+	CU_ASSERT_FATAL(bzimage_builder_write(path, &spec) > 0);
+	CU_ASSERT_EQUAL(load64(true, false, NULL, &img), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "the kernel needs RAM up to 0x4f98000"));
+	big.base = calloc(1, big.size);
+	CU_ASSERT_FATAL(big.base != NULL);
+	/* the image itself as the initrd: any file will do */
+	CU_ASSERT_EQUAL(linux_load(path, &bp, &big, &img, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(img.entry, 0x1000200);
+	struct linux_boot_params *zp = (struct linux_boot_params *)(big.base + img.boot_info);
+	CU_ASSERT(zp->hdr.ramdisk_image >= 0x4f98000);
+	CU_ASSERT_EQUAL(zp->hdr.ramdisk_image + zp->hdr.ramdisk_size <= big.size, 1);
+	free(big.base);
+}
+
 UNIT_SUITE(loader_linux64, setup, teardown,
 	UNIT_TEST(test_64bit_entry_state),
 	UNIT_TEST(test_64bit_entry_gbpages),
 	UNIT_TEST(test_32bit_entry_unless_both),
 	UNIT_TEST(test_64bit_kernel_needs_long_mode_line),
-	UNIT_TEST(test_command_line_below_page_tables))
+	UNIT_TEST(test_command_line_below_page_tables),
+	UNIT_TEST(test_debian_amd64_header))
