@@ -2,7 +2,7 @@
 # Runs inside an emulated host: boots Debian's amd64 kernel (the emulated
 # host's own vmlinuz) with a busybox initramfs on one hyvm engine, through
 # the Linux 64-bit boot protocol entry, and judges the guest's serial output.
-#   linux-boot64.sh HYVM ENGINE TIMEOUT_SECS [MEM_MIB]
+#   linux-boot64.sh HYVM ENGINE TIMEOUT_SECS [MEM_MIB [APPEND]]
 # The guest's /init (tests/kmod/linux-guest.sh) prints uname -a, the head of
 # /proc/cpuinfo, a compute loop's result and powers off. Prints the guest's
 # output prefixed "guest| " (host_judge ignores those lines), then one
@@ -11,7 +11,8 @@
 # a FAIL naming the last milestone its console showed.
 set -u
 hyvm=$1 engine=$2 limit=$3 mem=${4:-256}
-append="console=ttyS0 earlyprintk=serial,ttyS0,115200 nolapic noapic"
+# nolapic noapic: no local APIC/IOAPIC device yet (the CPU model lists none)
+append=${5:-"console=ttyS0 earlyprintk=serial,ttyS0,115200 nolapic noapic"}
 out=/tmp/linux64-$engine.out err=/tmp/linux64-$engine.err stats=/tmp/linux64-$engine.json
 rm -f "$stats"
 start=$(date +%s)

@@ -15,7 +15,8 @@
 # first, through the Linux 64-bit boot protocol entry (tests/kmod/
 # linux-guest.sh, linux-boot64.sh: /init prints uname -a and /proc/cpuinfo,
 # computes, powers off; a stall is a FAIL after LINUX_LIMIT s): 19-45 s of
-# the run on svm, 54 s on kvm. --no-linux leaves it out; --only-linux
+# the run on svm, 54 s on kvm (LINUX_LIMIT, LINUX_APPEND: its limit and
+# command line, from the environment). --no-linux leaves it out; --only-linux
 # (make test-kmod-svm-linux) runs only that, none of the other tests.
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
@@ -47,7 +48,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300}
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -140,7 +141,7 @@ else
 fi
 if [ \$kvm = 1 ] && [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine kvm"
-	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT
+	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
 if [ \$kvm = 1 ] && [ $ONLY_LINUX = 0 ]; then
 	cd /hyvm
@@ -172,7 +173,7 @@ fi
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
 if [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine svm"
-	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT
+	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
 [ $ONLY_LINUX = 1 ] || for t in /tests/hyvm_*; do
 	echo "== \${t##*/}"
