@@ -143,7 +143,7 @@ kmod:
 	else $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules; fi
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
-.PHONY: test-kmod-svm test-kmod-svm-kvm
+.PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux
 test-kmod-svm:
 	tests/kmod/run-svm.sh
 
@@ -151,6 +151,11 @@ test-kmod-svm:
 # in make test: the emulated host locks up in some of these runs).
 test-kmod-svm-kvm:
 	tests/kmod/run-svm.sh --kvm
+
+# Only the 64-bit Linux guest on --engine svm (make test-kmod-svm runs it
+# too, with everything else); LINUX_KVM=1 adds --engine kvm first.
+test-kmod-svm-linux:
+	tests/kmod/run-svm.sh --only-linux $(if $(LINUX_KVM),--kvm)
 
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).

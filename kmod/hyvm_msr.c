@@ -217,6 +217,14 @@ static u64 *amd_perf_slot(struct hyvm_vcpu *vcpu, u32 msr, bool *is_sel)
 	return NULL;
 }
 
+int hyvm_rdpmc(struct hyvm_vcpu *vcpu, u32 ecx, u64 *val)
+{
+	if (!hyvm_guest_is_amd(vcpu) || ecx >= (has_perfctr_core(vcpu) ? HYVM_AMD_PERF : 4))
+		return -EINVAL;
+	*val = vcpu->msrs.amd_perf_ctr[ecx] & AMD_PERF_CTR_MASK;
+	return 0;
+}
+
 /* The MSRs stored in the VMCB/VMCS, with the feature each needs. */
 static bool backend_reg(struct hyvm_vcpu *vcpu, u32 msr, enum hyvm_reg *reg)
 {

@@ -39,5 +39,9 @@ void hyvm_msrs_reset(struct hyvm_vcpu *vcpu);
 /* 0, or -EINVAL: the guest gets #GP(0) and RIP stays. */
 int hyvm_get_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 *val);
 int hyvm_set_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 val);
+/* RDPMC's counter ECX (APM Vol. 3, RDPMC): AMD's PerfCtr0-3 (0-5 with
+ * PerfCtrExtCore), as written, 48 bits. 0, or -EINVAL: #GP(0) (a counter
+ * the model does not have; the CPL/CR4.PCE check is the caller's). */
+int hyvm_rdpmc(struct hyvm_vcpu *vcpu, u32 ecx, u64 *val);
 
 #endif

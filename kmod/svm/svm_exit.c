@@ -80,6 +80,28 @@ static int handle_cpuid(struct hyvm_vcpu *vcpu)
 	return 1;
 }
 
+/* RDPMC (0F 33, APM Vol. 3): #GP(0) at CPL > 0 without CR4.PCE or for
+ * a counter the model lacks; else the counter the guest wrote with WRMSR
+ * (they do not count). Linux reads them (x86_perf_event_update) when its
+ * NMI watchdog's event stops, at power-off; not intercepted, RDPMC ran on
+ * the host CPU, which under QEMU TCG raises #UD. */
+static int handle_rdpmc(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	u64 val;
+
+	if ((s->cpl && !(s->cr4 & X86_CR4_PCE)) ||
+	    hyvm_rdpmc(vcpu, (u32)sv->gprs[HYVM_RCX], &val)) {
+		svm_inject_exception(sv, X86_VEC_GP, true, 0);
+		return 1;
+	}
+	s->rax = (u32)val;
+	sv->gprs[HYVM_RDX] = val >> 32;
+	skip_insn(sv, 2);
+	return 1;
+}
+
 static int handle_hlt(struct hyvm_vcpu *vcpu)
 {
 	skip_insn(vcpu->backend, 1);
@@ -218,6 +240,7 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
 	[SVM_EXIT_HLT]		= handle_hlt,
 	[SVM_EXIT_IOIO]		= handle_ioio,
 	[SVM_EXIT_MSR]		= handle_msr,
+	[SVM_EXIT_RDPMC]	= handle_rdpmc,
 	[SVM_EXIT_SHUTDOWN]	= handle_shutdown,
 	[SVM_EXIT_PAUSE]	= handle_pause,
 	[SVM_EXIT_RSM]		= handle_ud,

@@ -28,6 +28,8 @@ void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3)
 		INTERCEPT_CPUID, INTERCEPT_HLT, INTERCEPT_INVLPGA,
 		INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
 		INTERCEPT_RSM, INTERCEPT_INVD, INTERCEPT_PAUSE,
+		/* the model's counters are hyvm_msr.c's, not the host's */
+		INTERCEPT_RDPMC,
 		/* APM 15.5.1: VMRUN must be intercepted; the rest of SVM is
 		 * not offered to the guest (no nested virtualization). */
 		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,

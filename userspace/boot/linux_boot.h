@@ -37,9 +37,13 @@
 #define LINUX_E820_MAX_ZEROPAGE	128
 #define LINUX_ZERO_PAGE_SIZE	4096
 
-/* The 32-bit boot protocol's selectors (boot.rst, "32-bit boot protocol") */
+/* The 32-bit and 64-bit boot protocols' selectors (boot.rst, "32-bit
+ * BOOT PROTOCOL", "64-bit BOOT PROTOCOL") */
 #define LINUX_BOOT_CS		0x10
 #define LINUX_BOOT_DS		0x18
+/* boot.rst, "64-bit BOOT PROTOCOL": the 64-bit entry (startup_64) is "the
+ * start address of loaded 64-bit kernel plus 0x200". */
+#define LINUX_STARTUP_64_OFFSET	0x200
 
 struct linux_setup_header {
 	uint8_t setup_sects;		/* 0x1f1 */

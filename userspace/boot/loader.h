@@ -31,6 +31,10 @@ struct boot_entry {
 	const char *modules[LOADER_MAX_MODULES];	/* "FILE [ARGS]" */
 	unsigned nr_modules;
 	const char *initrd;		/* Linux: the initial RAM disk file, or NULL */
+	/* Linux: the VM's CPU runs long mode (the engine does and the CPU
+	 * model lists it): a 64-bit kernel is entered at startup_64 through
+	 * the 64-bit boot protocol; gbpages: the model has 1 GiB pages. */
+	bool long_mode, gbpages;
 };
 
 struct guest_image {
@@ -39,6 +43,9 @@ struct guest_image {
 	uint32_t gdt;			/* guest-physical flat GDT for entry */
 	uint32_t image_end;		/* first byte after kernel + modules */
 	bool needs[NEED_COUNT];		/* from the .hyvm_requires section */
+	bool kernel64;			/* Linux: XLF_KERNEL_64, it runs only in long mode */
+	bool entry64;			/* Linux: entered in 64-bit mode with paging on */
+	uint32_t page_table;		/* entry64: CR3, identity map of the first 4 GiB */
 	char needs_text[128];
 };
 
@@ -71,12 +78,22 @@ bool linux_is_bzimage(const char *path);
 
 /* Loads a bzImage's protected-mode kernel, bp->initrd and bp->cmdline and
  * builds the zero page; a 64-bit kernel (XLF_KERNEL_64) marks
- * NEED_LONG_MODE. 0 on success; -1 with one line in err. */
+ * NEED_LONG_MODE and kernel64, and with bp->long_mode gets the 64-bit
+ * entry (page tables, 64-bit GDT: entry64). 0 on success; -1 with one
+ * line in err. */
 int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *ram,
 	       struct guest_image *img, char *err, size_t errlen);
 
-/* The 32-bit boot protocol's entry state: flat __BOOT_CS/__BOOT_DS,
- * ESI = the zero page, EBX = EBP = EDI = 0, paging and interrupts off. */
+/* A 64-bit kernel needs long mode at either entry (its startup_32 enables
+ * it at once): -1 and one line in err when the engine (engine_lm) or the
+ * CPU model (model_lm, named cpu) has none; 0 otherwise. */
+int linux_check_long_mode(const char *path, const struct guest_image *img, const char *engine,
+			  bool engine_lm, const char *cpu, bool model_lm, char *err, size_t errlen);
+
+/* The entry state. 32-bit boot protocol: flat __BOOT_CS/__BOOT_DS, ESI =
+ * the zero page, EBX = EBP = EDI = 0, paging and interrupts off. 64-bit
+ * (entry64): long mode with the loader's identity map, 64-bit __BOOT_CS,
+ * RSI = the zero page, interrupts off. */
 void linux_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st);
 
 /* --- loader_file.c: what every loader does the same way --- */

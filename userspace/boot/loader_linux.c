@@ -1,17 +1,30 @@
 /*
  * Linux/x86 boot protocol loader (Documentation/arch/x86/boot.rst),
  * protocol 2.06 and later, bzImages only, entered through the 32-bit boot
- * protocol: the real-mode setup code is never run; hyvm is the boot loader
- * that fills the zero page the setup code would have filled.
+ * protocol, or for a 64-bit kernel (XLF_KERNEL_64) on a CPU that runs long
+ * mode through the 64-bit boot protocol: the real-mode setup code is never
+ * run; hyvm is the boot loader that fills the zero page the setup code
+ * would have filled.
  *
  * Guest-physical layout it uses:
  *   LINUX_GDT_GPA        the entry GDT (null, null, __BOOT_CS, __BOOT_DS)
- *   LINUX_ZERO_PAGE_GPA  struct boot_params (ESI at entry)
- *   LINUX_CMDLINE_GPA    the command line, up to cmdline_size + NUL
+ *   LINUX_ZERO_PAGE_GPA  struct boot_params (ESI/RSI at entry)
+ *   LINUX_CMDLINE_GPA    the command line, up to cmdline_size + NUL, below
+ *                        LINUX_PGT_GPA (4 KiB; Linux's COMMAND_LINE_SIZE is 2 KiB)
+ *   LINUX_PGT_GPA        64-bit entry only: PML4, PDPT, 4 PDs (6 pages to
+ *                        0xefff) identity-mapping the first 4 GiB
  *   1 MiB or pref_address  the protected-mode kernel (its init_size reserved)
  *   top of RAM below initrd_addr_max  the initrd, page-aligned
  * All of it lies in e820-usable RAM: the kernel copies the zero page and
  * the command line before it allocates anything, and reserves the initrd.
+ * The page tables need to live only until the decompressor loads its own
+ * (initialize_identity_maps(), before it extracts the kernel); until then
+ * it writes nothing below its load address but its 5-level trampoline,
+ * which it puts just below the EBDA or 0x9f000 (find_trampoline_placement(),
+ * 0x9d000 here) and saves and restores; and Linux later keeps the first
+ * 64 KiB out of its allocator (CONFIG_X86_RESERVE_LOW) in any case. So the
+ * tables sit in low memory below 64 KiB, above the command line, away from
+ * the kernel at 1 MiB and up and from the initrd at the top of RAM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +34,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hyvm/x86.h>
 #include "boot/loader.h"
 #include "boot/linux_boot.h"
 
 #define LINUX_GDT_GPA		0x6000u
 #define LINUX_ZERO_PAGE_GPA	0x7000u
 #define LINUX_CMDLINE_GPA	0x8000u
+#define LINUX_PGT_GPA		0x9000u	/* PML4; PDPT at +0x1000, PDs at +0x2000 */
 #define LINUX_PAGE		4096u
 /* The header through init_size: what protocol 2.10+ defines and we read. */
 #define LINUX_HDR_MIN_END	0x264u
@@ -171,6 +186,52 @@ static int place_kernel(struct lctx *c, const struct linux_setup_header *h, uint
 	return 0;
 }
 
+/* The 64-bit entry's page tables: the first 4 GiB identity-mapped, more
+ * than boot.rst's "64-bit BOOT PROTOCOL" asks ("the range with
+ * setup_header.init_size from start address of loaded kernel and zero
+ * page and command line buffer get ident mapping"): all of RAM below
+ * 4 GiB, wherever the kernel decompresses itself (KASLR), and the MMIO
+ * hole. 4-level paging (AMD APM Vol. 2, 5.3): PML4[0] -> PDPT, whose
+ * entries 0-3 point to a page directory of 512 2 MiB pages each (APM
+ * 5.3.4), or are 1 GiB pages themselves when the CPU model has them
+ * (Page1GB, APM 5.3.5). Returns CR3. */
+static uint32_t build_identity_map(uint8_t *ram, bool gbpages)
+{
+	uint64_t *pml4 = (uint64_t *)(ram + LINUX_PGT_GPA), *pdpt = pml4 + 512;
+	const uint64_t table = PTE_P | PTE_W | PTE_A, leaf = table | PTE_D | PTE_PS;
+
+	memset(pml4, 0, (gbpages ? 2 : 6) * LINUX_PAGE);
+	pml4[0] = (LINUX_PGT_GPA + LINUX_PAGE) | table;
+	for (uint64_t i = 0; i < 4; i++) {
+		if (gbpages) {
+			pdpt[i] = i << 30 | leaf;
+			continue;
+		}
+		uint64_t *pd = pml4 + 512 * (2 + i);
+		pdpt[i] = (LINUX_PGT_GPA + (2 + i) * LINUX_PAGE) | table;
+		for (uint64_t j = 0; j < 512; j++)
+			pd[j] = (i << 30 | j << 21) | leaf;
+	}
+	return LINUX_PGT_GPA;
+}
+
+int linux_check_long_mode(const char *path, const struct guest_image *img, const char *engine,
+			  bool engine_lm, const char *cpu, bool model_lm, char *err, size_t errlen)
+{
+	if (!img->kernel64 || (engine_lm && model_lm))
+		return 0;
+	if (!engine)
+		snprintf(err, errlen, "%s is a 64-bit kernel; no engine here has long mode; "
+			 "try --engine svm|vmx|kvm where one is present", path);
+	else if (!engine_lm)
+		snprintf(err, errlen, "%s is a 64-bit kernel; engine %s has no long mode; "
+			 "try --engine svm|vmx|kvm", path, engine);
+	else
+		snprintf(err, errlen, "%s is a 64-bit kernel; CPU model %s has no long mode; "
+			 "try --cpu host or core2duo", path, cpu ? cpu : "host");
+	return -1;
+}
+
 int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *ram,
 	       struct guest_image *img, char *err, size_t errlen)
 {
@@ -223,8 +284,19 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 		      cmdlen, h.cmdline_size);
 		goto out;
 	}
-	if (LINUX_CMDLINE_GPA + cmdlen + 1 > LOW_RAM_END) {
-		lfail(&c, "command line of %zu bytes does not fit below 0x%x", cmdlen, LOW_RAM_END);
+	if (LINUX_CMDLINE_GPA + cmdlen + 1 > LINUX_PGT_GPA) {
+		lfail(&c, "command line of %zu bytes does not fit below 0x%x", cmdlen, LINUX_PGT_GPA);
+		goto out;
+	}
+
+	/* A 64-bit kernel on a CPU with long mode is entered at startup_64
+	 * (XLF_KERNEL_64 says it has one, protocol 2.12); its 32-bit entry
+	 * would work too, but switches to long mode at once. */
+	bool kernel64 = h.version >= 0x020c && (h.xloadflags & LINUX_XLF_KERNEL_64);
+	bool entry64 = kernel64 && bp->long_mode;
+	if (entry64 && kp.kernel_bytes <= LINUX_STARTUP_64_OFFSET) {
+		lfail(&c, "a 64-bit kernel of %u bytes has no startup_64 at +0x%x", kp.kernel_bytes,
+		      LINUX_STARTUP_64_OFFSET);
 		goto out;
 	}
 
@@ -260,8 +332,13 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 		memcpy(ram->base + initrd_at, initrd, initrd_size);
 	memcpy(ram->base + LINUX_CMDLINE_GPA, cmdline, cmdlen + 1);
 
-	static const uint64_t gdt[] = { 0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
+	/* __BOOT_CS: flat 32-bit code, or 64-bit code (L=1, D=0) for the
+	 * 64-bit entry; __BOOT_DS: flat data (boot.rst, both protocols). */
+	uint64_t gdt[] = { 0, 0, entry64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull,
+			   0x00cf93000000ffffull };
 	memcpy(ram->base + LINUX_GDT_GPA, gdt, sizeof(gdt));
+	if (entry64)
+		img->page_table = build_identity_map(ram->base, bp->gbpages);
 
 	struct linux_boot_params *zp = (struct linux_boot_params *)(ram->base + LINUX_ZERO_PAGE_GPA);
 	memset(zp, 0, sizeof(*zp));
@@ -288,13 +365,18 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 	uint16_t ext_mem_k = upper_k > 0xfc00 ? 0xfc00 : (uint16_t)upper_k;
 	memcpy(zp->screen_info + 2, &ext_mem_k, sizeof(ext_mem_k));
 
-	img->entry = (uint32_t)kp.entry;
+	/* startup_64 is at the start of the loaded kernel + 0x200 (boot.rst),
+	 * not relative to code32_start, which a loader may hook. */
+	img->entry = (uint32_t)(entry64 ? kp.load + LINUX_STARTUP_64_OFFSET : kp.entry);
+	img->entry64 = entry64;
+	img->kernel64 = kernel64;
 	img->boot_info = LINUX_ZERO_PAGE_GPA;
 	img->gdt = LINUX_GDT_GPA;
 	img->image_end = (uint32_t)(initrd_size ? initrd_at + initrd_size : kp.reach_end);
-	if (h.version >= 0x020c && (h.xloadflags & LINUX_XLF_KERNEL_64)) {
-		/* A 64-bit kernel: its 32-bit entry (startup_32) switches to
-		 * long mode at once, so the engine must run long mode. */
+	if (kernel64) {
+		/* A 64-bit kernel runs only in long mode, at either entry:
+		 * the engine must run it. XLF_CAN_BE_LOADED_ABOVE_4G is
+		 * ignored: everything is loaded below 4 GiB. */
 		img->needs[NEED_LONG_MODE] = true;
 		snprintf(img->needs_text, sizeof(img->needs_text), "long-mode");
 	}
@@ -309,4 +391,16 @@ void linux_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st)
 {
 	boot_flat32_entry_state(img->entry, img->gdt, st);
 	st->gpr[HYVM_RSI] = img->boot_info;
+	if (!img->entry64)
+		return;
+	/* boot.rst, "64-bit BOOT PROTOCOL": 64-bit mode with paging on,
+	 * identity-mapped tables, CS = __BOOT_CS and DS, ES, SS = __BOOT_DS
+	 * (flat), interrupts off, RSI = the zero page. Long mode as the APM
+	 * Vol. 2, 14.6.1 enters it: CR4.PAE, EFER.LME, then CR0.PG (which
+	 * sets EFER.LMA), and a code segment with L=1, D=0 (4.8.1). */
+	st->seg[HYVM_CS].attrib = (st->seg[HYVM_CS].attrib & ~HYVM_SEG_DB) | HYVM_SEG_L;
+	st->cr0 |= CR0_PG;
+	st->cr3 = img->page_table;
+	st->cr4 = CR4_PAE;
+	st->efer = EFER_LME | EFER_LMA;
 }

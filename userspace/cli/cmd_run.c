@@ -255,6 +255,21 @@ static int check_needs(const struct engine_ops *e, const struct guest_image *img
 	return 0;
 }
 
+/* Whether the VM's CPU will run long mode (the engine does and the model,
+ * as vm.c builds it, lists it): a 64-bit Linux kernel gets the 64-bit
+ * entry then, and is refused (exit 2) without. */
+static void boot_long_mode(const struct engine_ops *e, const char *cpu, struct boot_entry *b,
+			   bool *engine_lm, bool *model_lm)
+{
+	struct engine_caps caps;
+	struct cpu_model_limits lim;
+
+	e->probe(&caps);
+	*engine_lm = lim.long_mode = !caps.cannot[NEED_LONG_MODE];
+	*model_lm = cpu_model_long_mode(cpu ? cpu : CPU_MODEL_DEFAULT, &lim, &b->gbpages);
+	b->long_mode = *engine_lm && *model_lm;
+}
+
 static int report(const struct vm *vm, const struct vm_outcome *out)
 {
 	const char *ename = vm->engine->name;
@@ -292,15 +307,31 @@ static int load_guest(struct vm *vm, struct run_args *a, const struct engine_ops
 		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
 			 *engine ? (*engine)->name : "auto");
 		a->boot.loader_name = loader_name;
+		bool engine_lm = false, model_lm = false;
+		if (*engine)
+			boot_long_mode(*engine, a->cpu, &a->boot, &engine_lm, &model_lm);
 		if ((a->is_linux ? linux_load(a->guest, &a->boot, &vm->ram, img, err, sizeof(err))
 				 : multiboot_load(a->guest, &a->boot, &vm->ram, img, err, sizeof(err))) < 0) {
 			fprintf(stderr, "hyvm run: %s\n", err);
 			return EXIT_USAGE;
 		}
 		img->needs[NEED_HIGH_RAM] = vm->map.ram_above_4g != 0;
+		if (*engine && a->is_linux &&
+		    linux_check_long_mode(a->guest, img, (*engine)->name, engine_lm, a->cpu, model_lm,
+					  err, sizeof(err)) < 0) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			return EXIT_USAGE;
+		}
 		if (*engine)
 			break;
+		/* auto: the guest's needs choose the engine; load again so the
+		 * boot information names it (and a 64-bit kernel gets its entry) */
 		*engine = engine_pick_auto(img->needs, err, sizeof(err));
+		if (!*engine && a->is_linux && img->kernel64) {
+			linux_check_long_mode(a->guest, img, NULL, false, a->cpu, false, err, sizeof(err));
+			fprintf(stderr, "hyvm run: %s\n", err);
+			return EXIT_USAGE;
+		}
 		if (!*engine) {
 			fprintf(stderr, "SKIP: no engine here can run this guest: %s\n", err);
 			return EXIT_SKIP;

@@ -276,6 +276,18 @@ int cpu_model_build(const char *name, const struct cpu_model_limits *lim,
 	return cpu_model_build_with(name, lim, cpu_model_host_cpuid, out, err, errlen);
 }
 
+bool cpu_model_long_mode(const char *name, const struct cpu_model_limits *lim, bool *gbpages)
+{
+	struct cpu_model m;
+	char err[128];
+
+	*gbpages = false;
+	if (cpu_model_build(name, lim, &m, err, sizeof(err)) < 0)
+		return false;
+	*gbpages = cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_PAGE1GB);
+	return cpu_model_has(&m.cpuid, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM);
+}
+
 enum cpu_vendor cpu_model_vendor(const struct hyvm_cpuid_table *t)
 {
 	const struct hyvm_cpuid_entry *e = hyvm_cpuid_find(t, 0, 0);

@@ -42,6 +42,12 @@ bool cpu_model_exists(const char *name);
 int cpu_model_build(const char *name, const struct cpu_model_limits *lim,
 		    struct cpu_model *out, char *err, size_t errlen);
 
+/* What a boot loader must know of the model a VM with these limits gets
+ * (the Linux 64-bit entry): whether it lists long mode (CPUID
+ * Fn8000_0001_EDX[29] LM) and 1 GiB pages (Fn8000_0001_EDX[26] Page1GB).
+ * False for an unknown name. */
+bool cpu_model_long_mode(const char *name, const struct cpu_model_limits *lim, bool *gbpages);
+
 /* Reads back from a table (the MSR file and the tests use these). */
 enum cpu_vendor { CPU_VENDOR_OTHER, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
 enum cpu_vendor cpu_model_vendor(const struct hyvm_cpuid_table *t);
@@ -70,6 +76,7 @@ bool cpu_model_has(const struct hyvm_cpuid_table *t, uint32_t leaf, int reg, int
 #define CPUID_1_ECX_HYPERVISOR	31
 #define CPUID_X1_EDX_SYSCALL	11
 #define CPUID_X1_EDX_NX		20
+#define CPUID_X1_EDX_PAGE1GB	26
 #define CPUID_X1_EDX_LM		29
 #define CPUID_REG_EAX 0
 #define CPUID_REG_EBX 1
