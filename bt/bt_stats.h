@@ -27,6 +27,7 @@
 	X(cr3_hits, "bt.cr3_cache_hits")				\
 	X(cr3_misses, "bt.cr3_cache_misses")				\
 	X(smc_invalidations, "bt.smc_invalidations")			\
+	X(shadow_protects, "bt.shadow_write_protects")			\
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\
 	X(exit_requests, "bt.exit_request_checks_taken")		\
