@@ -13,7 +13,7 @@
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
 
-#define TC_HASH_SIZE	(1u << 16)
+#define TC_HASH_SIZE	(1u << 18)	/* a boot of Linux keeps ~150K blocks */
 #define TC_DATA_SIZE	(32u << 20)
 
 struct bt_tc *tc_create(void)
@@ -120,9 +120,17 @@ void tc_flush(struct bt_vm *vm, const char *why)
 
 static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uint32_t mode)
 {
-	uint32_t h = eip * 0x9e3779b1u ^ phys * 0x85ebca6bu ^ mode * 0xc2b2ae35u;
+	/* every key bit reaches the index bits (murmur3's finalizer): user
+	 * blocks share their page offset in eip and phys, and a product's low
+	 * bits see only the factor's low bits */
+	uint32_t h = eip ^ (phys * 0x85ebca6bu) ^ (mode * 0x9e3779b1u);
 
-	return (h ^ (h >> 16)) & (tc->hash_size - 1);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h & (tc->hash_size - 1);
 }
 
 bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
