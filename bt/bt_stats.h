@@ -23,6 +23,7 @@
 	X(page_faults_guest, "bt.guest_page_faults")			\
 	X(pt_write_traps, "bt.pt_write_traps")				\
 	X(pt_write_callouts, "bt.pt_write_callouts")			\
+	X(pt_write_emulated, "bt.pt_write_emulated")			\
 	X(shadow_drops, "bt.shadow_mappings_dropped")			\
 	X(cr3_hits, "bt.cr3_cache_hits")				\
 	X(cr3_misses, "bt.cr3_cache_misses")				\

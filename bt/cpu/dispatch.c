@@ -320,7 +320,11 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		case BT_EXIT_CALLOUT:
 			if (d->from->pt_callout) {
-				if (callout_pt_write(cpu, d->from->callout) && single == RUN_BLOCKS)
+				enum ptw_result r = callout_pt_write(cpu, d->from->valid ?
+								     d->from->callout : NULL, exit);
+				if (r == PTW_EXIT)
+					goto out;
+				if (r == PTW_RUN_SINGLE && single == RUN_BLOCKS)
 					single = RUN_SINGLE_PTW;
 				break;
 			}
