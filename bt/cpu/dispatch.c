@@ -79,11 +79,17 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 {
 	/* With paging a chained jump would skip the linear-to-physical check,
 	 * so it stays within the page the dispatcher checked. */
-	if (d->from->mode != to->mode || !d->from->valid ||
-	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)) ||
-	    memcmp(d->from->seg_limit, to->seg_limit, sizeof(to->seg_limit)) ||
-	    memcmp(d->from->seg_check, to->seg_check, sizeof(to->seg_check)))
+	if (d->from->mode != to->mode || !d->from->valid)
 		return false;
+	/* the target's key must hold whenever the source runs: every segment
+	 * it uses is one the source is keyed by too, with the same values */
+	if (to->seg_used & ~d->from->seg_used)
+		return false;
+	for (int s = 0; s < 6; s++)
+		if ((to->seg_used >> s & 1) &&
+		    (d->from->seg_base[s] != to->seg_base[s] || d->from->seg_limit[s] != to->seg_limit[s] ||
+		     d->from->seg_check[s] != to->seg_check[s]))
+			return false;
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
 

@@ -139,14 +139,19 @@ bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 	uint8_t kind[6];
 
 	for (int s = 0; s < 6; s++)
-		if (b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
+		if ((b->seg_used >> s & 1) && b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
 			return false;
 	seg_check_key(cpu, limit, kind);
-	return !memcmp(b->seg_limit, limit, sizeof(limit)) && !memcmp(b->seg_check, kind, sizeof(kind));
+	for (int s = 0; s < 6; s++)
+		if ((b->seg_used >> s & 1) && (b->seg_limit[s] != limit[s] || b->seg_check[s] != kind[s]))
+			return false;
+	return true;
 }
 
 /* Segment bases and limit checks are part of the key: translated memory
- * operands add the bases as constants and compare with the limits. */
+ * operands add the bases as constants and compare with the limits. Only
+ * the segments a block uses count (seg_used), so code that never names
+ * GS is shared by processes whose TLS bases differ. */
 struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
 			   uint32_t phys, uint32_t mode)
 {

@@ -182,6 +182,12 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	for (int s = 0; s < 6; s++)
 		b->seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
 	seg_check_key(cpu, b->seg_limit, b->seg_check);
+	/* GS keys the block only if its code uses GS: Linux leaves the user's
+	 * TLS base there in the kernel, so kernel code (and user code that
+	 * does not touch TLS) is shared by all processes. The other segments
+	 * always key it, so a chain (dispatch.c: chain_allowed) is refused
+	 * only into a block using GS from one that does not. */
+	b->seg_used = (uint8_t)(0x3fu & ~(1u << HYVM_GS));
 	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
