@@ -30,6 +30,7 @@
 
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
+#define BT_JC_DIRTY	4096	/* fills a reset clears one by one (jc_reset) */
 #define BT_MAX_BLOCK_INSNS 64
 #define BT_UD_KINDS	6	/* opcodes counted apart in #UD statistics */
 #define BT_TC_SIZE	(64u << 20)
@@ -192,6 +193,10 @@ struct bt_cpu {
 	/* indirect-branch jump cache, indexed by the low 16 bits of the eip */
 	uint32_t jc_eip[BT_JC_SIZE];
 	uint64_t jc_host[BT_JC_SIZE];
+	/* slots filled since the last reset: a reset (every CR3 load) clears
+	 * those, or every slot once more than BT_JC_DIRTY were filled */
+	uint32_t nr_jc_dirty;
+	uint16_t jc_dirty[BT_JC_DIRTY];
 };
 
 /* Offsets translated code uses. */

@@ -296,11 +296,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			jc_reset(cpu);
 			jc_fill = false;
 		}
-		if (jc_fill) {
-			unsigned slot = cpu->eip & (BT_JC_SIZE - 1);
-			cpu->jc_eip[slot] = cpu->eip;
-			cpu->jc_host[slot] = (uintptr_t)b->check_entry;
-		}
+		if (jc_fill)
+			jc_set(cpu, cpu->eip, b->check_entry);
 		chain_from = NULL;
 		jc_fill = false;
 

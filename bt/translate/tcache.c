@@ -92,10 +92,36 @@ void jc_reset(struct bt_cpu *cpu)
 {
 	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
 
-	for (unsigned i = 0; i < BT_JC_SIZE; i++) {
-		cpu->jc_eip[i] = 0;
-		cpu->jc_host[i] = miss;
+	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
+		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
+			cpu->jc_eip[cpu->jc_dirty[i]] = 0;
+			cpu->jc_host[cpu->jc_dirty[i]] = miss;
+		}
+	} else {
+		for (unsigned i = 0; i < BT_JC_SIZE; i++) {
+			cpu->jc_eip[i] = 0;
+			cpu->jc_host[i] = miss;
+		}
 	}
+	cpu->nr_jc_dirty = 0;
+}
+
+void jc_reset_all(struct bt_cpu *cpu)
+{
+	cpu->nr_jc_dirty = BT_JC_DIRTY + 1;
+	jc_reset(cpu);
+}
+
+void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host)
+{
+	unsigned slot = eip & (BT_JC_SIZE - 1);
+
+	cpu->jc_eip[slot] = eip;
+	cpu->jc_host[slot] = (uintptr_t)host;
+	if (cpu->nr_jc_dirty < BT_JC_DIRTY)
+		cpu->jc_dirty[cpu->nr_jc_dirty] = (uint16_t)slot;
+	if (cpu->nr_jc_dirty <= BT_JC_DIRTY)
+		cpu->nr_jc_dirty++;
 }
 
 void tc_flush(struct bt_vm *vm, const char *why)
@@ -111,7 +137,7 @@ void tc_flush(struct bt_vm *vm, const char *why)
 	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
 	tc->data_used = 0;
 	if (vm->cpu) {
-		jc_reset(vm->cpu);
+		jc_reset_all(vm->cpu);	/* the runtime was generated again */
 		vm->cpu->stats.tc_flushes++;
 	}
 	memset(vm->code_pages, 0, (vm->ram_size >> 12) + 1);
