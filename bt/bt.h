@@ -30,11 +30,12 @@
 
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
+#define BT_JC_DIRTY	4096	/* fills a reset clears one by one (jc_reset) */
 #define BT_MAX_BLOCK_INSNS 64
 #define BT_UD_KINDS	6	/* opcodes counted apart in #UD statistics */
 #define BT_TC_SIZE	(64u << 20)
 /* views: supervisor + user, for each cached address space (mmu.h) */
-#define BT_VIEW_BYTES	((1ull << 32) * 2 * 4)
+#define BT_VIEW_BYTES	((1ull << 32) * 2 * 8)
 
 /* Flags that live in host RFLAGS while translated code runs. */
 #define BT_EFLAGS_LIVE (EFLAGS_ARITH | EFLAGS_DF)
@@ -84,6 +85,8 @@ struct bt_block {
 	uint32_t seg_base[6];	/* ES CS SS DS FS GS bases baked into the code */
 	uint32_t seg_limit[6];	/* limits checked in the code (0 if none) */
 	uint8_t seg_check[6];	/* BT_SEGCHK_* per segment */
+	uint8_t seg_used;	/* bit per segment keying the block: all but GS,
+				 * and GS if the code uses its base or limit */
 	uint8_t *check_entry;	/* poll of the kick page, then body */
 	uint8_t *body;
 	uint32_t host_len;
@@ -190,6 +193,10 @@ struct bt_cpu {
 	/* indirect-branch jump cache, indexed by the low 16 bits of the eip */
 	uint32_t jc_eip[BT_JC_SIZE];
 	uint64_t jc_host[BT_JC_SIZE];
+	/* slots filled since the last reset: a reset (every CR3 load) clears
+	 * those, or every slot once more than BT_JC_DIRTY were filled */
+	uint32_t nr_jc_dirty;
+	uint16_t jc_dirty[BT_JC_DIRTY];
 };
 
 /* Offsets translated code uses. */

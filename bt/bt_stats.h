@@ -23,10 +23,12 @@
 	X(page_faults_guest, "bt.guest_page_faults")			\
 	X(pt_write_traps, "bt.pt_write_traps")				\
 	X(pt_write_callouts, "bt.pt_write_callouts")			\
+	X(pt_write_emulated, "bt.pt_write_emulated")			\
 	X(shadow_drops, "bt.shadow_mappings_dropped")			\
 	X(cr3_hits, "bt.cr3_cache_hits")				\
 	X(cr3_misses, "bt.cr3_cache_misses")				\
 	X(smc_invalidations, "bt.smc_invalidations")			\
+	X(shadow_protects, "bt.shadow_write_protects")			\
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\
 	X(exit_requests, "bt.exit_request_checks_taken")		\

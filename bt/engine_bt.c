@@ -147,7 +147,7 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 	bt_cpuid_prepare(cpu);
 	cpu_msrs_init(&cpu->msrs, &cpu->cpuid, index == 0);
 	evm->vm.cpu = cpu;
-	jc_reset(cpu);
+	jc_reset_all(cpu);
 	v->cpu = cpu;
 	*out = v;
 	return 0;

@@ -17,8 +17,14 @@ void cpu_cr3_loaded(struct bt_cpu *cpu);
 void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin);
 void cpu_set_cpl_segments(struct bt_cpu *cpu);
 /* callouts_pt_write.c: the adaptive callout for an instruction that kept
- * trapping on page-table writes; true: run it alone next (traced if it
- * still writes a page table). */
-bool callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d);
+ * trapping on page-table writes. */
+enum ptw_result {
+	PTW_RUN_SINGLE,	/* run it alone next (traced if it writes a page table) */
+	PTW_DONE,	/* emulated, or a #PF delivered: go on at cpu->eip */
+	PTW_EXIT,	/* the emulator filled exit (an MMIO access, an error) */
+};
+struct vcpu_exit;
+enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
+				 struct vcpu_exit *exit);
 
 #endif

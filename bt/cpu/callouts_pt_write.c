@@ -2,15 +2,54 @@
  * The adaptive page-table-write callout (Adams & Agesen): an instruction
  * that trapped on page-table writes BT_PTW_CALLOUT_AFTER times (shadow.c
  * counts) is translated again as a callout, and this runs it without a
- * host fault: the page table it writes is opened for one traced run.
+ * host fault. A plain store (MOV, XCHG, ALU or STOS to memory from a
+ * register or immediate: set_pte, pte_clear, ptep_get_and_clear, clearing
+ * a table) is finished here by the shared instruction emulator, which
+ * writes guest RAM from C and reports the bytes (mem_note_phys_write), so
+ * the shadow drops what they changed with no view remapped and no host
+ * fault; anything else has its page table opened for one traced run.
  */
 #include "bt/bt.h"
 #include "bt/cpu/callouts.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
 #include "bt/cpu/operands.h"
+#include "bt/cpu/mmio.h"
 
-bool callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d)
+static bool is_gpr_or_imm(const ZydisDecodedOperand *o)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+	       (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		ZydisRegisterGetClass(o->reg.value) >= ZYDIS_REGCLASS_GPR8 &&
+		ZydisRegisterGetClass(o->reg.value) <= ZYDIS_REGCLASS_GPR32);
+}
+
+/* The forms the emulator finishes (emul/mmio_emulate.c) with a memory
+ * destination, so it never meets one it refuses. */
+static bool emulable_store(const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
+
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+		return true;
+	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+	case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB:
+		return d->insn.operand_count_visible == 2 &&
+		       dst->type == ZYDIS_OPERAND_TYPE_MEMORY && is_gpr_or_imm(src);
+	case ZYDIS_MNEMONIC_XCHG:
+		return d->insn.operand_count_visible == 2 &&
+		       ((dst->type == ZYDIS_OPERAND_TYPE_MEMORY && is_gpr_or_imm(src) &&
+			 src->type == ZYDIS_OPERAND_TYPE_REGISTER) ||
+			(src->type == ZYDIS_OPERAND_TYPE_MEMORY && is_gpr_or_imm(dst) &&
+			 dst->type == ZYDIS_OPERAND_TYPE_REGISTER));
+	default:
+		return false;
+	}
+}
+
+enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
+				 struct vcpu_exit *exit)
 {
 	struct bt_vm *vm = cpu->vm;
 
@@ -22,11 +61,16 @@ bool callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d)
 			continue;
 		uint32_t lin = operand_linear(cpu, o);
 		if (mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, true))
-			return false;		/* #PF delivered */
+			return PTW_DONE;	/* #PF delivered */
 		if (phys_host(vm, phys, 1, true) && !vm->code_pages[phys >> 12] &&
-		    shadow_is_pt_page(vm, phys >> 12))
+		    shadow_is_pt_page(vm, phys >> 12)) {
+			if (emulable_store(d)) {
+				cpu->stats.pt_write_emulated++;
+				return bt_emulate_insn(cpu, exit) ? PTW_EXIT : PTW_DONE;
+			}
 			shadow_trace_begin(cpu, lin, phys, false);
+		}
 		break;
 	}
-	return true;
+	return PTW_RUN_SINGLE;
 }

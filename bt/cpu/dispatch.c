@@ -79,26 +79,38 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 {
 	/* With paging a chained jump would skip the linear-to-physical check,
 	 * so it stays within the page the dispatcher checked. */
-	if (d->from->mode != to->mode || !d->from->valid ||
-	    memcmp(d->from->seg_base, to->seg_base, sizeof(to->seg_base)) ||
-	    memcmp(d->from->seg_limit, to->seg_limit, sizeof(to->seg_limit)) ||
-	    memcmp(d->from->seg_check, to->seg_check, sizeof(to->seg_check)))
+	if (d->from->mode != to->mode || !d->from->valid)
 		return false;
+	/* the target's key must hold whenever the source runs: every segment
+	 * it uses is one the source is keyed by too, with the same values */
+	if (to->seg_used & ~d->from->seg_used)
+		return false;
+	for (int s = 0; s < 6; s++)
+		if ((to->seg_used >> s & 1) &&
+		    (d->from->seg_base[s] != to->seg_base[s] || d->from->seg_limit[s] != to->seg_limit[s] ||
+		     d->from->seg_check[s] != to->seg_check[s]))
+			return false;
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
 
 static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
 static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
 
+/* The guest's x87/SSE state is in the registers only while translated
+ * code runs. The host's needs no full save: the C ABI keeps no values in
+ * x87 or XMM registers across this call, only MXCSR and the x87 control
+ * word, and wants the x87 stack empty, which FNINIT gives back (two
+ * FXSAVE/FXRSTOR per block run instead of four). */
 static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 {
-	static __thread uint8_t host_fx[512] __attribute__((aligned(16)));
 	bool fpu = cpu->fpu_live;
+	uint32_t host_mxcsr = 0;
+	uint16_t host_fcw = 0;
 
 	set_view(cpu);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	if (fpu) {
-		fxsave(host_fx);
+		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(host_mxcsr), "=m"(host_fcw));
 		fxrstor(cpu->fx_guest);
 	}
 	signals_enter(cpu);
@@ -106,7 +118,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	signals_leave();
 	if (fpu) {
 		fxsave(cpu->fx_guest);
-		fxrstor(host_fx);
+		__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
 	}
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 }
@@ -290,11 +302,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			jc_reset(cpu);
 			jc_fill = false;
 		}
-		if (jc_fill) {
-			unsigned slot = cpu->eip & (BT_JC_SIZE - 1);
-			cpu->jc_eip[slot] = cpu->eip;
-			cpu->jc_host[slot] = (uintptr_t)b->check_entry;
-		}
+		if (jc_fill)
+			jc_set(cpu, cpu->eip, b->check_entry);
 		chain_from = NULL;
 		jc_fill = false;
 
@@ -320,7 +329,11 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		case BT_EXIT_CALLOUT:
 			if (d->from->pt_callout) {
-				if (callout_pt_write(cpu, d->from->callout) && single == RUN_BLOCKS)
+				enum ptw_result r = callout_pt_write(cpu, d->from->valid ?
+								     d->from->callout : NULL, exit);
+				if (r == PTW_EXIT)
+					goto out;
+				if (r == PTW_RUN_SINGLE && single == RUN_BLOCKS)
 					single = RUN_SINGLE_PTW;
 				break;
 			}

@@ -30,25 +30,43 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		  uint32_t *phys, bool raise);
 
 /* --- shadow.c: views as shadow page tables, cached per CR3 --- */
-#define BT_NR_SPACES	4	/* address spaces (CR3 values) kept at once */
+#define BT_NR_SPACES	8	/* address spaces (CR3 values) kept at once: the Linux
+				 * session (a shell, pipes, 8 children) missed 0.9-1.9K
+				 * times with 4, ~100 with 8 */
 #define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
 #define BT_PTW_HOT	256	/* instructions watched for page-table writes */
 #define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */
 
-/* One shadow mapping: which guest entries it was built from. */
+/* One shadow mapping: which guest entries it was built from. Records
+ * are named by id = space * BT_SHADOW_RECS + index + 1 (0: none) and
+ * linked three ways, so nothing scans every record:
+ *  - by (linear page, view) in a hash per address space: one record per
+ *    mapping, a refill replaces it;
+ *  - by physical page (reverse map), for write-protecting a page that
+ *    becomes code or a page table in every view that maps it;
+ *  - by the page of each guest entry it was built from (node id * 3 + k,
+ *    k-th entry, 0: none), for dropping what a page-table write changed. */
 struct shadow_rec {
 	uint32_t lin_page;
 	uint32_t phys_page;
 	uint32_t entry[3];
 	uint8_t nentries;
 	uint8_t view;
+	bool live;
+	uint32_t lin_next;		/* hash bucket (live), free list (dead); index + 1 */
+	uint32_t phys_next, phys_prev;	/* ids */
+	uint32_t ent_next[3], ent_prev[3];	/* nodes */
 };
+
+#define BT_SHADOW_HASH	(2 * BT_SHADOW_RECS)
 
 struct shadow_space {
 	bool used;
 	uint64_t cr3;
 	uint64_t last_use;
-	uint32_t nr;
+	uint32_t nr;		/* records ever used (high water); live ones below */
+	uint32_t free;		/* dead records below nr, linked by lin_next; index + 1 */
+	uint32_t lin_head[BT_SHADOW_HASH];	/* index + 1 */
 	struct shadow_rec rec[BT_SHADOW_RECS];
 };
 
@@ -69,6 +87,11 @@ struct bt_shadow {
 	struct shadow_trace trace;
 	struct { uint32_t lin; uint16_t traps; bool callout; } hot[BT_PTW_HOT];
 	struct shadow_space space[BT_NR_SPACES];
+	/* per physical page below vm->ram_size (npages of them): the first
+	 * record mapping it, and the first entry node in it (0: none) */
+	uint64_t npages;
+	uint32_t *phys_head;
+	uint32_t *ent_head;
 };
 
 int shadow_init(struct bt_vm *vm, char *err, size_t errlen);

@@ -13,7 +13,7 @@
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
 
-#define TC_HASH_SIZE	(1u << 16)
+#define TC_HASH_SIZE	(1u << 18)	/* a boot of Linux keeps ~150K blocks */
 #define TC_DATA_SIZE	(32u << 20)
 
 struct bt_tc *tc_create(void)
@@ -92,10 +92,36 @@ void jc_reset(struct bt_cpu *cpu)
 {
 	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
 
-	for (unsigned i = 0; i < BT_JC_SIZE; i++) {
-		cpu->jc_eip[i] = 0;
-		cpu->jc_host[i] = miss;
+	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
+		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
+			cpu->jc_eip[cpu->jc_dirty[i]] = 0;
+			cpu->jc_host[cpu->jc_dirty[i]] = miss;
+		}
+	} else {
+		for (unsigned i = 0; i < BT_JC_SIZE; i++) {
+			cpu->jc_eip[i] = 0;
+			cpu->jc_host[i] = miss;
+		}
 	}
+	cpu->nr_jc_dirty = 0;
+}
+
+void jc_reset_all(struct bt_cpu *cpu)
+{
+	cpu->nr_jc_dirty = BT_JC_DIRTY + 1;
+	jc_reset(cpu);
+}
+
+void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host)
+{
+	unsigned slot = eip & (BT_JC_SIZE - 1);
+
+	cpu->jc_eip[slot] = eip;
+	cpu->jc_host[slot] = (uintptr_t)host;
+	if (cpu->nr_jc_dirty < BT_JC_DIRTY)
+		cpu->jc_dirty[cpu->nr_jc_dirty] = (uint16_t)slot;
+	if (cpu->nr_jc_dirty <= BT_JC_DIRTY)
+		cpu->nr_jc_dirty++;
 }
 
 void tc_flush(struct bt_vm *vm, const char *why)
@@ -111,7 +137,7 @@ void tc_flush(struct bt_vm *vm, const char *why)
 	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
 	tc->data_used = 0;
 	if (vm->cpu) {
-		jc_reset(vm->cpu);
+		jc_reset_all(vm->cpu);	/* the runtime was generated again */
 		vm->cpu->stats.tc_flushes++;
 	}
 	memset(vm->code_pages, 0, (vm->ram_size >> 12) + 1);
@@ -120,9 +146,17 @@ void tc_flush(struct bt_vm *vm, const char *why)
 
 static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uint32_t mode)
 {
-	uint32_t h = eip * 0x9e3779b1u ^ phys * 0x85ebca6bu ^ mode * 0xc2b2ae35u;
+	/* every key bit reaches the index bits (murmur3's finalizer): user
+	 * blocks share their page offset in eip and phys, and a product's low
+	 * bits see only the factor's low bits */
+	uint32_t h = eip ^ (phys * 0x85ebca6bu) ^ (mode * 0x9e3779b1u);
 
-	return (h ^ (h >> 16)) & (tc->hash_size - 1);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h & (tc->hash_size - 1);
 }
 
 bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
@@ -131,14 +165,19 @@ bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 	uint8_t kind[6];
 
 	for (int s = 0; s < 6; s++)
-		if (b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
+		if ((b->seg_used >> s & 1) && b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
 			return false;
 	seg_check_key(cpu, limit, kind);
-	return !memcmp(b->seg_limit, limit, sizeof(limit)) && !memcmp(b->seg_check, kind, sizeof(kind));
+	for (int s = 0; s < 6; s++)
+		if ((b->seg_used >> s & 1) && (b->seg_limit[s] != limit[s] || b->seg_check[s] != kind[s]))
+			return false;
+	return true;
 }
 
 /* Segment bases and limit checks are part of the key: translated memory
- * operands add the bases as constants and compare with the limits. */
+ * operands add the bases as constants and compare with the limits. Only
+ * the segments a block uses count (seg_used), so code that never names
+ * GS is shared by processes whose TLS bases differ. */
 struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
 			   uint32_t phys, uint32_t mode)
 {

@@ -20,11 +20,20 @@ bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t targ
 		t->failed = true;
 		return false;
 	}
+	/* With paging a direct branch chains only within its page (the
+	 * dispatcher's chain_allowed); one to another page looks its target up
+	 * in the jump cache like an indirect branch, which the dispatcher
+	 * keeps exact for the current address space (CR3 loads, INVLPG and
+	 * dropped mappings empty it), instead of returning to the dispatcher
+	 * every time. A single-instruction block always returns there. */
+	bool via_jc = kind == BT_EXIT_BRANCH && !indirect_eip &&
+		      (t->b->mode & BT_MODE_PAGING) && !(t->b->mode & BT_MODE_SINGLE) &&
+		      (target >> 12) != (t->b->eip >> 12);
 	d->kind = kind;
 	d->target_eip = target;
-	d->patch_site = kind == BT_EXIT_BRANCH ? site : NULL;
+	d->patch_site = kind == BT_EXIT_BRANCH && !via_jc ? site : NULL;
 	d->from = t->b;
-	t->exits[t->nr_exits++] = (struct pending_exit){ site, d, indirect_eip };
+	t->exits[t->nr_exits++] = (struct pending_exit){ site, d, indirect_eip, via_jc };
 	return true;
 }
 
@@ -111,6 +120,21 @@ static void emit_stubs(struct tx *t)
 	for (int i = 0; i < t->nr_exits; i++) {
 		struct pending_exit *p = &t->exits[i];
 		uint8_t *stub = t->e.pos;
+		if (p->via_jc) {
+			/* mov r13d, target; jmp indirect (r9-r11, r13 are free here) */
+			uint8_t *j = NULL;
+			if (emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D),
+				  op_imm((int32_t)p->desc->target_eip)))
+				j = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
+			if (!j) {
+				t->failed = true;
+				return;
+			}
+			patch_rel32(j, t->tc->rt.indirect);
+			patch_rel32(p->site, stub);
+			p->desc->stub = stub;
+			continue;
+		}
 		bool ok = emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4),
 				op_imm((int32_t)p->desc->target_eip)) &&
 			  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11),
@@ -158,6 +182,12 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	for (int s = 0; s < 6; s++)
 		b->seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
 	seg_check_key(cpu, b->seg_limit, b->seg_check);
+	/* GS keys the block only if its code uses GS: Linux leaves the user's
+	 * TLS base there in the kernel, so kernel code (and user code that
+	 * does not touch TLS) is shared by all processes. The other segments
+	 * always key it, so a chain (dispatch.c: chain_allowed) is refused
+	 * only into a block using GS from one that does not. */
+	b->seg_used = (uint8_t)(0x3fu & ~(1u << HYVM_GS));
 	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);

@@ -16,6 +16,7 @@ struct pending_exit {
 	uint8_t *site;
 	struct bt_exit_desc *desc;
 	bool indirect_eip;	/* target eip is in r13, not an immediate */
+	bool via_jc;		/* a direct branch to another page: the jump cache */
 };
 
 struct tx {

@@ -37,9 +37,17 @@ bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int
 	return emit2(e, ZYDIS_MNEMONIC_LEA, op_reg(dst), op_mem(base, ZYDIS_REGISTER_NONE, 0, disp, 8));
 }
 
+/* Every segment whose base or limit goes into the code is marked used:
+ * the block is looked up (tc_same_segments) by those (translate.c). */
+static uint32_t seg_base_used(const struct tx *t, int seg)
+{
+	t->b->seg_used |= (uint8_t)(1u << seg);
+	return t->b->seg_base[seg];
+}
+
 static uint32_t seg_base(const struct tx *t, ZydisRegister seg)
 {
-	return t->b->seg_base[x86_seg_index(seg)];
+	return seg_base_used(t, x86_seg_index(seg));
 }
 
 /* A segment base folds into the displacement: 32-bit address arithmetic
@@ -138,6 +146,7 @@ static bool limit_check(struct tx *t, int seg, ZydisRegister base, ZydisRegister
 {
 	uint8_t *site;
 
+	t->b->seg_used |= (uint8_t)(1u << seg);
 	if (t->b->seg_check[seg] == BT_SEGCHK_NONE)
 		return true;
 	if (!emit_limit_check(&t->e, t->b->seg_check[seg], t->b->seg_limit[seg], base, index, scale,
@@ -253,7 +262,7 @@ static bool guest_mem_operand(const struct tx *t, const ZydisDecodedOperand *o,
 /* gs:[r14d + disp] through SS. */
 ZydisEncoderOperand stack_mem(const struct tx *t, int64_t disp)
 {
-	return gmem(ZYDIS_REGISTER_R14D, disp_with_base(disp, t->b->seg_base[HYVM_SS]), 4);
+	return gmem(ZYDIS_REGISTER_R14D, disp_with_base(disp, seg_base_used(t, HYVM_SS)), 4);
 }
 
 /* Loads the value of operand o (32-bit register, immediate or memory) into r13d. */
@@ -321,7 +330,7 @@ static bool tx_pop(struct tx *t, const struct bt_insn *d)
 static bool tx_leave(struct tx *t)
 {
 	return check_stack(t, ZYDIS_REGISTER_EBP, 0) &&
-	       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, disp_with_base(0, t->b->seg_base[HYVM_SS]), 4)) &&
+	       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), gmem(ZYDIS_REGISTER_EBP, disp_with_base(0, seg_base_used(t, HYVM_SS)), 4)) &&
 	       emit_lea32(&t->e, ZYDIS_REGISTER_R14D, ZYDIS_REGISTER_RBP, 4) &&
 	       emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(EBP), R(R13D));
 }
@@ -370,7 +379,7 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	ZydisEncoderRequest req;
 	bool si = string_uses_rsi(d->insn.mnemonic), di = string_uses_rdi(d->insn.mnemonic);
 	int sseg = string_seg(d, ZYDIS_REGISTER_ESI);
-	uint32_t sbase = t->b->seg_base[sseg], dbase = t->b->seg_base[HYVM_ES];
+	uint32_t sbase = seg_base_used(t, sseg), dbase = seg_base_used(t, HYVM_ES);
 	bool ok = true;
 
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(

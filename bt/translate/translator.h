@@ -52,6 +52,10 @@ void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
 void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
 void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
 void jc_reset(struct bt_cpu *cpu);
+/* Every slot, filled or not (a new vCPU, a new runtime). */
+void jc_reset_all(struct bt_cpu *cpu);
+/* Fills the slot of eip (remembered, so jc_reset clears only filled slots). */
+void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host);
 /* Forgets the jump-cache slots of the linear page holding lin (INVLPG). */
 void jc_drop_page(struct bt_cpu *cpu, uint32_t lin);
 /* Drops every block holding the instruction at phys (memory's

@@ -200,8 +200,43 @@ static void local_descriptor_table(void)
 	check_end();
 }
 
+/* GS base switched every iteration between two descriptors, then a
+ * routine that reads gs:0 is called: a translator that shares code across
+ * GS bases (Linux keeps the user's TLS base in GS inside the kernel) must
+ * still key the routine that uses GS by its base. */
+/* gs_load_read(sel): loads GS, then calls a routine on the same page
+ * (so a translator may chain the call) that returns gs:0. */
+extern uint32_t gs_load_read(uint32_t sel) __attribute__((regparm(1)));
+asm(".text\n"
+    ".p2align 8\n"
+    "gs_load_read:\n\t"
+    "movw %ax, %gs\n\t"
+    "call 1f\n\t"
+    "ret\n"
+    "1:\n\t"
+    "movl %gs:0, %eax\n\t"
+    "ret\n");
+
+static void gs_base_switch(void)
+{
+	unsigned wrong = 0;
+	check_begin("gs_base_switch");
+	gdt_set(SEL_SMALL, (uint32_t)window, 0xff, SEG_DATA_RW, SEG_FLAG_DB);
+	gdt_set(SEL_PAGE, (uint32_t)window + 0x100, 0xff, SEG_DATA_RW, SEG_FLAG_DB);
+	*(volatile uint32_t *)&window[0] = 0x11111111;
+	*(volatile uint32_t *)&window[0x100] = 0x22222222;
+	for (unsigned i = 0; i < 1000; i++) {
+		if (gs_load_read(i & 1 ? SEL_PAGE : SEL_SMALL) != (i & 1 ? 0x22222222u : 0x11111111u))
+			wrong++;
+	}
+	asm volatile("movw %w0, %%gs" : : "r"(SEL_DATA32));
+	check(wrong == 0, "%u of 1000 reads of gs:0 used the other base", wrong);
+	check_end();
+}
+
 void guest_main(const struct mb_info *mbi)
 {
+	gs_base_switch();
 	data_segments();
 	expand_down();
 	string_segments();
