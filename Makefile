@@ -122,15 +122,21 @@ test-bt-diff: $(O)/hyvm guests
 test-guests-qemu: guests
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 
-# Debian's i386 kernel through the Linux boot protocol on bt (not in
-# test-host: it apt-get downloads the kernel and busybox into $(O)/linux,
-# SKIP when it cannot). test-linux: the kernel's first lines (version,
-# e820, initrd, command line), ~15 s; test-linux-full: to /init, 1-2 min.
+# Debian's i386 kernel through the Linux boot protocol (not in test-host:
+# it apt-get downloads the kernel and busybox into $(O)/linux, SKIP when it
+# cannot). test-linux (in make test): the scripted session of
+# tests/linux/init-session.sh to the guest's power-off, with the APICs and
+# ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
+# no hardware engine is), ~20-40 s each; then the early lines with
+# `nolapic noapic` (the 8259-only path), ~10 s. test-linux-full: the session
+# on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
-	tests/linux/boot.sh $(O)/hyvm
-test-linux-full: $(O)/hyvm
-	tests/linux/boot.sh $(O)/hyvm --full
+	tests/linux/boot.sh $(O)/hyvm --full --engine bt
+	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
+	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
+test-linux-full: test-linux
+	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
 test-linux-reboot: $(O)/hyvm
 	tests/linux/reboot.sh $(O)/hyvm
