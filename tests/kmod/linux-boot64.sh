@@ -11,8 +11,8 @@
 # a FAIL naming the last milestone its console showed.
 set -u
 hyvm=$1 engine=$2 limit=$3 mem=${4:-256}
-# nolapic noapic: no local APIC/IOAPIC device yet (the CPU model lists none)
-append=${5:-"console=ttyS0 earlyprintk=serial,ttyS0,115200 nolapic noapic"}
+# no options: the kernel finds the local APIC, IOAPIC and ACPI tables itself
+append=${5:-"console=ttyS0 earlyprintk=serial,ttyS0,115200"}
 out=/tmp/linux64-$engine.out err=/tmp/linux64-$engine.err stats=/tmp/linux64-$engine.json
 rm -f "$stats"
 start=$(date +%s)
