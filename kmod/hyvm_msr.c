@@ -64,9 +64,10 @@ void hyvm_msrs_reset(struct hyvm_vcpu *vcpu)
 	int i;
 
 	memset(m, 0, sizeof(*m));
-	/* SDM 10.4.4: the APIC at FEE00000h, BSP set on vCPU 0. EN stays
-	 * clear (APIC globally disabled, as firmware may leave it): hyvm
-	 * has no local APIC, and this is what the guest read before. */
+	/* SDM 10.4.4: the APIC at FEE00000h, BSP set on vCPU 0, EN clear
+	 * until HYVM_SET_CPUID: hyvm_cpuid.c then applies the model's rule
+	 * (hyvm_cpuid_apic_base: EN exactly when the model lists the local
+	 * APIC that user space emulates). */
 	m->apic_base = 0xfee00000 | (vcpu->index == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	m->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING | MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
