@@ -262,7 +262,7 @@ static void boot_long_mode(const struct engine_ops *e, const char *cpu, struct b
 			   bool *engine_lm, bool *model_lm)
 {
 	struct engine_caps caps;
-	struct cpu_model_limits lim;
+	struct cpu_model_limits lim = { 0 };	/* long mode is all that matters here */
 
 	e->probe(&caps);
 	*engine_lm = lim.long_mode = !caps.cannot[NEED_LONG_MODE];

@@ -44,8 +44,9 @@ int fw_tables_install(const struct memory_map *map, uint8_t *ram, const char *cp
 	struct fw_machine m;
 	struct fw_layout layout;
 	struct cpu_model model;
-	/* CPUID leaf 1 does not depend on long mode */
-	const struct cpu_model_limits lim = { .long_mode = false };
+	/* CPUID leaf 1 does not depend on long mode; the pc machine gives
+	 * the vCPU a local APIC, so the processor entry lists it */
+	const struct cpu_model_limits lim = { .long_mode = false, .local_apic = true };
 
 	if (!memory_map_firmware_tables(map, &gpa, &size))
 		return 0;		/* a --rom BIOS brings its own */
