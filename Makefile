@@ -90,6 +90,7 @@ endif
 	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-kmod-svm
 	$(MAKE) --no-print-directory test-kmod-vmx
+	$(MAKE) --no-print-directory test-kmod-vmx-linux
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 
 # The host-side tests (what SAN=1 is for): CUnit, bad input, guest faults,
@@ -168,6 +169,11 @@ test-kmod-svm-linux:
 .PHONY: test-kmod-vmx
 test-kmod-vmx: all
 	tests/kmod/run-vmx.sh --jobs 2
+# Debian's amd64 kernel to its shell and power-off on vmx inside Bochs
+# (haswell), ~3 min
+.PHONY: test-kmod-vmx-linux
+test-kmod-vmx-linux: all
+	tests/kmod/run-vmx.sh --linux
 
 # Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
 # KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU
