@@ -308,6 +308,31 @@ static void bt_vm_destroy(struct engine_vm *evm)
 	free(evm);
 }
 
+/* DMA behind bt's back: translations from the written pages die and the
+ * pages lose their write protection, as a guest write there would do
+ * (dispatch.c); a page table written this way drops every shadow. */
+static void bt_ram_written(struct engine_vm *evm, uint64_t gpa, uint64_t len)
+{
+	struct bt_vm *vm = &evm->vm;
+	uint64_t pages = vm->ram_size >> 12, first = gpa >> 12, last = (gpa + len - 1) >> 12;
+	bool pt = false;
+
+	if (!vm->code_pages || !vm->cpu || len == 0 || first >= pages)
+		return;
+	if (last >= pages)
+		last = pages - 1;
+	for (uint64_t p = first; p <= last; p++) {
+		if (vm->code_pages[p]) {
+			tc_invalidate_phys_page(vm, (uint32_t)p);
+			view_unprotect_code_page(vm, (uint32_t)p);
+		}
+		if (vm->pt_pages && vm->pt_pages[p])
+			pt = true;
+	}
+	if (pt)
+		shadow_reset(vm);
+}
+
 const struct engine_ops bt_engine_ops = {
 	.name = "bt",
 	.probe = bt_probe,
@@ -322,6 +347,7 @@ const struct engine_ops bt_engine_ops = {
 	.request_irq_window = bt_request_irq_window,
 	.kick = bt_kick,
 	.read_stats = bt_read_stats,
+	.ram_written = bt_ram_written,
 	.vcpu_destroy = bt_vcpu_destroy,
 	.vm_destroy = bt_vm_destroy,
 };

@@ -13,6 +13,7 @@
 #include <time.h>
 #include "vmm/bus.h"
 #include "vmm/irq_router.h"
+#include "vmm/dma_mem.h"
 
 struct device_env {
 	struct bus *pio;
@@ -30,6 +31,9 @@ struct device_env {
 	void (*request_stop)(void *ctx, int reason, int status);
 	void *stop_ctx;
 	uint64_t ram_size;
+	/* Guest RAM for DMA (descriptors, rings, buffers): bounds-checked,
+	 * see vmm/dma_mem.h. */
+	struct dma_mem mem;
 	int input_fd;		/* UART input (-1: none) */
 	int output_fd;		/* UART output */
 };

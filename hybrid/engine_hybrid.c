@@ -598,6 +598,14 @@ static void hybrid_vm_destroy(struct engine_vm *vm)
 	free(vm);
 }
 
+/* Both sides share the RAM; each drops what it derived from it. */
+static void hybrid_ram_written(struct engine_vm *vm, uint64_t gpa, uint64_t len)
+{
+	for (int s = 0; s < HY_SIDES; s++)
+		if (vm->side[s].ops->ram_written)
+			vm->side[s].ops->ram_written(vm->side[s].vm, gpa, len);
+}
+
 const struct engine_ops hybrid_engine_ops = {
 	.name = "hybrid",
 	.probe = hybrid_probe,
@@ -614,6 +622,7 @@ const struct engine_ops hybrid_engine_ops = {
 	.read_stats = hybrid_read_stats,
 	.raw_reason_name = hybrid_raw_reason_name,
 	.attach_stats = hybrid_attach_stats,
+	.ram_written = hybrid_ram_written,
 	.vcpu_destroy = hybrid_vcpu_destroy,
 	.vm_destroy = hybrid_vm_destroy,
 };

@@ -145,6 +145,12 @@ struct engine_ops {
 	/* Optional: the live statistics, for an engine that records events
 	 * of its own there (the hybrid engine's switches). */
 	void (*attach_stats)(struct engine_vcpu *vcpu, struct stats_writer *w, int index);
+	/* Optional: the VMM (a device's DMA, vmm/dma_mem.h) wrote guest RAM
+	 * at [gpa, gpa + len) behind the engine's back. Called on the vCPU
+	 * thread between runs. An engine that keeps something derived from
+	 * RAM (bt: translated code, shadow page tables) drops it; hardware
+	 * engines see RAM coherently and leave this NULL. */
+	void (*ram_written)(struct engine_vm *vm, uint64_t gpa, uint64_t len);
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };

@@ -65,6 +65,17 @@ static void on_terminate(int sig)
 		vm->engine->kick(vm->vcpu);
 }
 
+/* A device's DMA wrote guest RAM (vmm/dma_mem.h): the engine drops
+ * what it derived from those bytes. Before an engine is attached (the
+ * loaders) there is nothing to drop. */
+static void vm_ram_written(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = ctx;
+
+	if (vm->evm && vm->engine->ram_written)
+		vm->engine->ram_written(vm->evm, gpa, len);
+}
+
 int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
 	    char *err, size_t errlen)
 {
@@ -95,6 +106,7 @@ int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int outpu
 		.now_ns = monotonic_ns, .clock_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
 		.ram_size = map->ram_below_4g + map->ram_above_4g,
+		.mem = { &vm->map, vm->backing, vm_ram_written, vm },
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
 	if (machine_create_devices(&machine_pc, &vm->env, vm->devices, VM_MAX_DEVICES,
