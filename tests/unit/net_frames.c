@@ -90,7 +90,8 @@ size_t frame_udp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + len));
 	put16(u + 6, 0);
-	memcpy(u + 8, data, len);
+	if (len)
+		memcpy(u + 8, data, len);
 	c = l4_checksum(ip, u, 8 + len);
 	put16(u + 6, c ? c : 0xffff);	/* 0 means "no checksum" in UDP */
 	return n + 20 + 8 + len;
@@ -111,7 +112,8 @@ size_t frame_tcp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t
 	t[12] = 5 << 4;			/* 20-byte header, no options */
 	t[13] = flags;
 	put16(t + 14, 65535);		/* window */
-	memcpy(t + 20, data, len);
+	if (len)
+		memcpy(t + 20, data, len);
 	put16(t + 16, l4_checksum(ip, t, 20 + len));
 	return n + 20 + 20 + len;
 }
