@@ -13,6 +13,14 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-func
             -Iinclude -Iuserspace -I. -MMD -MP -D_GNU_SOURCE
 LDFLAGS  += -Wl,-z,noexecstack
 LDLIBS   += -lelf -lZydis -lncursesw -lpthread -lrt
+# libslirp, QEMU's user-mode network stack (userspace/net/net_slirp.c);
+# its .pc requires glib-2.0's, hence libglib2.0-dev in scripts/install-deps.
+SLIRP_CFLAGS := $(shell pkg-config --cflags slirp)
+SLIRP_LIBS   := $(shell pkg-config --libs slirp)
+ifeq ($(SLIRP_LIBS),)
+$(error libslirp not found by pkg-config: run scripts/install-deps (libslirp-dev, libglib2.0-dev))
+endif
+LDLIBS   += $(SLIRP_LIBS)
 ifeq ($(SAN),1)
 O        := build-san
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -43,6 +51,9 @@ all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests $(TOP_GUESTS)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# glib's include folders only where libslirp's header is used
+$(O)/userspace/net/%.o: CFLAGS += $(SLIRP_CFLAGS)
 
 $(O)/%.o: %.S
 	@mkdir -p $(dir $@)

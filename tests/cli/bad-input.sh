@@ -9,11 +9,12 @@ trap 'rm -rf "$work"' EXIT
 "$mkbadelf" "$work" || { echo "FAIL bad-input: mkbadelf failed"; exit 1; }
 mkdir "$work/a-directory"
 passed=0 failed=0
+as_user=(env)	# a command prefix: setpriv for the unprivileged cases
 
 expect() { # name expected-fragment args...
 	local name=$1 fragment=$2
 	shift 2
-	"$hyvm" "$@" >"$work/out" 2>"$work/err" </dev/null
+	"${as_user[@]}" "$hyvm" "$@" >"$work/out" 2>"$work/err" </dev/null
 	local status=$? lines
 	lines=$(wc -l <"$work/err")
 	if ((status == 2)) && ((lines == 1)) && [[ ! -s $work/out ]] &&
@@ -103,5 +104,54 @@ if [[ $("$hyvm" engines | awk '$2 == "present" { print $1 }') == bt ]]; then
 	expect bz-64bit-auto-no-long-mode "is a 64-bit kernel; no engine here has long mode" \
 		run "$work/64bit.bzimage"
 fi
-echo "$passed passed, $failed failed, 0 skipped"
+# --net (userspace/net/net_options.c, net_hostfwd.c): QEMU's -netdev spelling
+g=$work/needs-3mib.elf
+expect net-unknown-backend "--net takes user[,OPTIONS], tap,ifname=NAME or none, not 'socket'" \
+	run --net socket "$g"
+expect net-unknown-option "--net user: unknown option 'smb'" run --net user,smb=/tmp "$g"
+expect net-not-key-value "'restrict' is not key=value" run --net user,restrict "$g"
+expect net-restrict-value "restrict= takes on or off, not 'maybe'" run --net user,restrict=maybe "$g"
+expect net-bad-network "net= takes ADDR[/PREFIX 1-30 or /MASK], not '10.0.3.0/33'" \
+	run --net user,net=10.0.3.0/33 "$g"
+expect net-host-bits "net=10.0.2.1/24 has host bits set" run --net user,net=10.0.2.1/24 "$g"
+expect net-dns-outside "dns 10.0.3.3 is not a host address of the guest network" \
+	run --net user,dns=10.0.3.3 "$g"
+expect net-dhcp-broadcast "dhcpstart 10.0.2.255 is not a host address" \
+	run --net user,dhcpstart=10.0.2.255 "$g"
+expect net-hostfwd-proto "hostfwd 'sctp::2222-:22': expected [tcp|udp]" \
+	run --net user,hostfwd=sctp::2222-:22 "$g"
+expect net-hostfwd-host-port "the host port must be 1-65535" \
+	run --net user,hostfwd=tcp:127.0.0.1:99999-:22 "$g"
+expect net-hostfwd-no-guest "hostfwd 'tcp:127.0.0.1:2222': the host port must be 1-65535, then '-'" \
+	run --net user,hostfwd=tcp:127.0.0.1:2222 "$g"
+expect net-hostfwd-host-addr "the host address is not an IPv4 address" \
+	run --net user,hostfwd=tcp:localhost:2222-:22 "$g"
+expect net-hostfwd-guest-port "the guest port must be 1-65535" \
+	run --net user,hostfwd=udp::2222-:0 "$g"
+expect net-hostfwd-guest-outside "the guest address is outside the guest network" \
+	run --net user,hostfwd=tcp::2222-192.168.1.5:22 "$g"
+# the same host port twice: the second cannot listen, whoever else is there
+port=$((40000 + RANDOM % 20000))
+expect net-hostfwd-port-taken "cannot listen on the host port: Address already in use" \
+	run --net "user,hostfwd=tcp:127.0.0.1:$port-:22,hostfwd=tcp:127.0.0.1:$port-:23" "$g"
+expect net-twice "one --net only" run --net user --netdev none "$g"
+expect net-tap-no-ifname "--net tap needs ifname=NAME" run --net tap "$g"
+expect net-tap-long-ifname "ifname= takes an interface name of 1-15 characters" \
+	run --net tap,ifname=a-very-long-interface-name "$g"
+expect net-none-options "--net none takes no options" run --net none,restrict=on "$g"
+# a tap without the right to attach it: as root, through an unprivileged uid
+skipped=0
+if (($(id -u) != 0)); then
+	expect net-tap-not-root "a tap needs root or CAP_NET_ADMIN" run --net tap,ifname=hyvmtest0 "$g"
+elif command -v setpriv >/dev/null; then
+	as_user=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+	# the work folder and its guest must be readable to that uid
+	chmod 755 "$work"
+	expect net-tap-not-root "root or CAP_NET_ADMIN" run --net tap,ifname=hyvmtest0 "$g"
+	as_user=(env)
+else
+	echo "SKIP bad-input net-tap-not-root: running as root and no setpriv to drop it"
+	skipped=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -21,6 +21,7 @@
 #include "cpu/cpu_model.h"
 #include "boot/rom_image.h"
 #include "firmware/fw_tables.h"
+#include "net/net_backend.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
@@ -47,6 +48,8 @@ struct run_args {
 	bool no_reboot;
 	int escape;		/* console escape key, CONSOLE_ESCAPE_NONE: off */
 	bool is_linux;
+	struct net_config net;	/* --net; kind NET_NONE without one */
+	bool net_given;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -54,7 +57,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -76,6 +79,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "no-reboot", no_argument, NULL, 'B' },
 		{ "escape", required_argument, NULL, 'E' },
 		{ "no-acpi", no_argument, NULL, 'A' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "netdev", required_argument, NULL, 'n' },	/* QEMU's spelling */
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -157,11 +162,23 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'A':
 			a->no_acpi = true;
 			break;
+		case 'n': {
+			char err[300];
+			if (a->net_given)
+				return usage_error("one --net only (one network card), '%s' is a second",
+						   optarg);
+			if (net_config_parse(optarg, &a->net, err, sizeof(err)) < 0) {
+				fprintf(stderr, "hyvm run: %s\n", err);
+				return EXIT_USAGE;
+			}
+			a->net_given = true;
+			break;
+		}
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
 			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
-			       "[--kernel GUEST | GUEST]\n"
+			       "[--net SPEC] [--kernel GUEST | GUEST]\n"
 			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
 			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
 			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
@@ -182,7 +199,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			       "  --no-reboot     a reset ends hyvm instead, exit status 0\n"
 			       "A triple fault always ends hyvm (status 3). Exit statuses: 0 powered off, reset\n"
 			       "with --no-reboot, halted, or quit; (v<<1)|1 isa-debug-exit; 2 bad input;\n"
-			       "3 triple fault; 4 engine failure; 77 the engine cannot run the guest.\n");
+			       "3 triple fault; 4 engine failure; 77 the engine cannot run the guest.\n"
+			       "\n"
+			       "--net SPEC (--netdev SPEC), QEMU's -netdev spelling:\n"
+			       "  user[,net=ADDR[/MASK]][,host=ADDR][,dhcpstart=ADDR][,dns=ADDR][,restrict=on|off]\n"
+			       "      [,ipv6=on|off][,hostname=NAME][,hostfwd=[tcp|udp]:[HOSTADDR]:PORT-[GUESTADDR]:PORT]...\n"
+			       "      libslirp's user-mode network, no root needed: 10.0.2.0/24, gateway (the host's\n"
+			       "      loopback) 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15\n"
+			       "  tap,ifname=NAME   a host tap interface (root or CAP_NET_ADMIN)\n"
+			       "  none              no network (the default)\n"
+			       "The backend starts, but no network card uses it yet (virtio-net comes with PCI).\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -395,6 +421,7 @@ int cmd_run(int argc, char **argv)
 	struct memory_map map;
 	struct rom_image rom = { 0 };
 	struct console_tty con;
+	struct net_backend *net = NULL;
 	char err[512], demo_path[64];
 	int r, input_fd;
 
@@ -414,6 +441,18 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hyvm run: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (a.net.kind != NET_NONE) {
+		if (!(net = net_backend_create(&a.net, err, sizeof(err)))) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			rom_image_free(&rom);
+			return EXIT_USAGE;
+		}
+		/* Said, not hidden: the backend runs (hostfwd ports listen), but
+		 * nothing carries the guest's frames to it yet. */
+		fprintf(stderr, "hyvm run: --net %s: the backend is up, but this machine has no "
+			"network card to use it yet (virtio-net needs the PCI bus): the guest "
+			"sees no network\n", net->kind);
+	}
 	/* before the engine exists: bt's fault handlers chain to the
 	 * console's terminal restore */
 	input_fd = console_tty_open(&con, STDIN_FILENO, STDOUT_FILENO, a.escape);
@@ -421,6 +460,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hyvm run: %s\n", err);
 		rom_image_free(&rom);
 		console_tty_close(&con);
+		net_backend_destroy(net);
 		return 1;
 	}
 	if (console_tty_watch_fd(&con) >= 0)
@@ -473,5 +513,6 @@ int cmd_run(int argc, char **argv)
 out:
 	vm_destroy(&vm);
 	console_tty_close(&con);
+	net_backend_destroy(net);
 	return r;
 }

@@ -1,0 +1,74 @@
+/*
+ * The backend interface's common half (net_backend.h): creation by kind,
+ * the rx queue the NIC drains, the statistics. The backends themselves
+ * (net_slirp.c, net_tap.c) provide send and destroy.
+ */
+#include <stdio.h>
+#include "net/net_backend.h"
+
+struct net_backend *net_backend_create(const struct net_config *cfg, char *err, size_t errlen)
+{
+	switch (cfg->kind) {
+	case NET_USER:
+		return net_slirp_create(&cfg->user, err, errlen);
+	case NET_TAP:
+		return net_tap_create(&cfg->tap, err, errlen);
+	default:
+		snprintf(err, errlen, "--net none has no backend");
+		return NULL;
+	}
+}
+
+int net_backend_send(struct net_backend *be, const void *frame, size_t len)
+{
+	/* 14: an Ethernet header; anything shorter is not a frame */
+	if (len < 14 || len > NET_FRAME_MAX || be->ops->send(be, frame, len) < 0) {
+		be->tx_dropped++;
+		return -1;
+	}
+	be->tx_frames++;
+	be->tx_bytes += len;
+	return 0;
+}
+
+const struct net_frame *net_backend_rx_peek(struct net_backend *be)
+{
+	return net_rx_queue_peek(&be->rx);
+}
+
+void net_backend_rx_pop(struct net_backend *be)
+{
+	net_rx_queue_pop(&be->rx);
+}
+
+int net_backend_rx_fd(struct net_backend *be)
+{
+	return be->rx.event_fd;
+}
+
+void net_backend_set_rx_notify(struct net_backend *be, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&be->rx.lock);
+	be->rx.notify = fn;
+	be->rx.notify_ctx = ctx;
+	pthread_mutex_unlock(&be->rx.lock);
+}
+
+void net_backend_stats(struct net_backend *be, struct net_stats *out)
+{
+	pthread_mutex_lock(&be->rx.lock);
+	*out = (struct net_stats){
+		.tx_frames = be->tx_frames, .tx_bytes = be->tx_bytes,
+		.tx_dropped = be->tx_dropped,
+		.rx_frames = be->rx.frames, .rx_bytes = be->rx.bytes,
+		.rx_dropped = be->rx.dropped,
+		.guest_errors = __atomic_load_n(&be->guest_errors, __ATOMIC_RELAXED),
+	};
+	pthread_mutex_unlock(&be->rx.lock);
+}
+
+void net_backend_destroy(struct net_backend *be)
+{
+	if (be)
+		be->ops->destroy(be);
+}
