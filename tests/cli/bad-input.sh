@@ -82,6 +82,14 @@ expect unknown-cpu "unknown CPU model 'k6'" run --cpu k6 "$work/needs-3mib.elf"
 expect missing-flag-value "unknown or incomplete option '--engine'" run --engine
 expect extra-argument "unexpected argument 'extra'" run "$work/needs-3mib.elf" extra
 expect unknown-command "unknown command 'fly'" fly
+# --device MODEL[,config]: the model must exist, its create must take the
+# configuration and find its ports free.
+expect device-unknown-model "unknown device model 'floppy'" run --device floppy "$work/needs-3mib.elf"
+expect device-bad-key "--device uart16550:" run --device uart16550,speed=9 "$work/needs-3mib.elf"
+expect device-bad-value "--device uart16550:" run --device uart16550,port=zz "$work/needs-3mib.elf"
+expect device-ports-taken "--device port92: device port92: ports at 0x92 are taken" \
+	run --device port92 "$work/needs-3mib.elf"
+expect device-missing-value "unknown or incomplete option '--device'" run --device
 HYVM_KVM_DEVICE=/dev/no-such-kvm expect kvm-device-missing \
 	"engine kvm is not present: /dev/no-such-kvm: No such file or directory" \
 	run --engine kvm "$work/needs-3mib.elf"

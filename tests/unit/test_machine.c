@@ -145,7 +145,39 @@ static void test_bad_descriptions(void)
 	fake_env_fini(&F);
 }
 
+/* hyvm run --device: extra instances come after the machine's own in
+ * their level, and a refused extra is MACHINE_BAD_EXTRA (bad input, not a
+ * broken machine) with nothing left behind. */
+static void test_extra_devices(void)
+{
+	static const struct machine_device list[] = {
+		{ "pic8259", NULL }, { "uart16550", "port=0x3f8,irq=4" },
+	};
+	const struct machine m = { "test", list, 2 };
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 64 << 20), 0);
+	const struct machine_device extra[] = { { "uart16550", "port=0x2f8,irq=3" } };
+	CU_ASSERT_EQUAL_FATAL(machine_create_devices_with(&m, extra, 1, &F.env, devs, 16,
+							  &nr, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(nr, 3);
+	CU_ASSERT_PTR_EQUAL(devs[2].config, extra[0].config);
+	CU_ASSERT_PTR_NOT_NULL(bus_find(&F.pio, 0x2f8));
+	machine_destroy_devices(devs, nr);
+
+	const struct machine_device bad[] = { { "uart16550", "port=0x3f8" } };
+	CU_ASSERT_EQUAL(machine_create_devices_with(&m, bad, 1, &F.env, devs, 16,
+						    &nr, err, sizeof(err)), MACHINE_BAD_EXTRA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--device uart16550: device uart16550: ports at 0x3f8"));
+	CU_ASSERT_EQUAL(nr, 0);
+	CU_ASSERT_EQUAL(F.pio.nr, 0);
+	const struct machine_device unknown[] = { { "floppy", NULL } };
+	CU_ASSERT_EQUAL(machine_create_devices_with(&m, unknown, 1, &F.env, devs, 16,
+						    &nr, err, sizeof(err)), MACHINE_BAD_EXTRA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no device model 'floppy'"));
+	fake_env_fini(&F);
+}
+
 UNIT_SUITE(machine, NULL, NULL,
+	   UNIT_TEST(test_extra_devices),
 	   UNIT_TEST(test_pc_machine),
 	   UNIT_TEST(test_level_order),
 	   UNIT_TEST(test_two_uarts),

@@ -22,7 +22,7 @@ static void test_reset_clears_ram_keeps_cmos(void)
 	char err[256];
 
 	CU_ASSERT_EQUAL_FATAL(memory_map_build_pc(&map, 16 << 20, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(vm_init(&vm, &map, -1, -1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vm_init(&vm, &map, NULL, 0, -1, -1, err, sizeof(err)), 0);
 	vm.backing[0x100000] = 0xaa;
 	vm.backing[(16 << 20) - 1] = 0x55;
 	pio(&vm, 0x70, 0x7e);

@@ -30,6 +30,9 @@
 /* Above 3.5 GiB the rest goes above 4 GiB (vmm/memory_map.h); 60 GiB
  * stays below the 64 GiB guest-physical space every engine can map. */
 #define MAX_MEM_MIB	61440
+/* --device instances beyond the pc machine's own (VM_MAX_DEVICES bounds
+ * them all). */
+#define MAX_EXTRA_DEVICES 16
 
 /* The demo guest is linked into the binary (see the Makefile). */
 extern const char _binary_demo_elf_start[], _binary_demo_elf_end[];
@@ -50,6 +53,10 @@ struct run_args {
 	bool is_linux;
 	struct net_config net;	/* --net; kind NET_NONE without one */
 	bool net_given;
+	/* --device MODEL[,key=val...]: the model name and its configuration,
+	 * split at the first comma (QEMU's -device spelling). */
+	struct machine_device devices[MAX_EXTRA_DEVICES];
+	unsigned nr_devices;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -57,8 +64,33 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
+}
+
+/* One --device: the model must exist now; its configuration is checked
+ * by the model's create in vm_init. */
+static int add_device(struct run_args *a, char *spec)
+{
+	if (!strcmp(spec, "help")) {
+		for (const struct device_model *m = device_models(); m; m = m->next)
+			printf("%s\n", m->name);
+		exit(0);
+	}
+	if (a->nr_devices == MAX_EXTRA_DEVICES) {
+		usage_error("at most 16 --device options, '%s' is one too many", spec);
+		return -1;
+	}
+	char *comma = strchr(spec, ',');
+	if (comma)
+		*comma = '\0';
+	if (!device_model_find(spec)) {
+		fprintf(stderr, "hyvm run: --device: unknown device model '%s' "
+			"(--device help lists them)\n", spec);
+		return -1;
+	}
+	a->devices[a->nr_devices++] = (struct machine_device){ spec, comma ? comma + 1 : NULL };
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -81,6 +113,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "netdev", required_argument, NULL, 'n' },	/* QEMU's spelling */
+		{ "device", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -174,15 +207,21 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->net_given = true;
 			break;
 		}
+		case 'D':
+			if (add_device(a, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
 			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
-			       "[--net SPEC] [--kernel GUEST | GUEST]\n"
+			       "[--net SPEC] [--device MODEL[,KEY=VAL...]]... [--kernel GUEST | GUEST]\n"
 			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
 			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
 			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
 			       "-no-acpi. A --rom BIOS brings its own tables instead.\n"
+			       "--device MODEL[,KEY=VAL...] adds an instance of a device model with its configuration\n"
+			       "after the pc machine's own (QEMU's -device spelling); --device help lists the models.\n"
 			       "\n"
 			       "The guest's COM1 is stdin/stdout. When stdin is a terminal it is put in raw mode\n"
 			       "(Ctrl-C goes to the guest) and restored on every exit; keys, as QEMU's:\n"
@@ -456,12 +495,14 @@ int cmd_run(int argc, char **argv)
 	/* before the engine exists: bt's fault handlers chain to the
 	 * console's terminal restore */
 	input_fd = console_tty_open(&con, STDIN_FILENO, STDOUT_FILENO, a.escape);
-	if (vm_init(&vm, &map, input_fd, STDOUT_FILENO, err, sizeof(err)) < 0) {
+	if ((r = vm_init(&vm, &map, a.devices, a.nr_devices, input_fd, STDOUT_FILENO,
+			 err, sizeof(err))) < 0) {
 		fprintf(stderr, "hyvm run: %s\n", err);
 		rom_image_free(&rom);
 		console_tty_close(&con);
 		net_backend_destroy(net);
 		return 1;
+		return r == MACHINE_BAD_EXTRA ? EXIT_USAGE : 1;
 	}
 	if (console_tty_watch_fd(&con) >= 0)
 		vm.input_hook = (struct vm_input_hook){

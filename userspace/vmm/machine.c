@@ -22,20 +22,33 @@ const struct machine machine_pc = {
 	.nr_devices = sizeof(pc_devices) / sizeof(pc_devices[0]),
 };
 
-int machine_create_devices(const struct machine *m, struct device_env *env,
-			   struct device_instance *out, unsigned max, unsigned *nr,
-			   char *err, size_t errlen)
+/* The i-th instance of m's list followed by extra's. */
+static const struct machine_device *nth_device(const struct machine *m,
+					       const struct machine_device *extra,
+					       unsigned i)
 {
+	return i < m->nr_devices ? &m->devices[i] : &extra[i - m->nr_devices];
+}
+
+int machine_create_devices_with(const struct machine *m, const struct machine_device *extra,
+				unsigned nr_extra, struct device_env *env,
+				struct device_instance *out, unsigned max, unsigned *nr,
+				char *err, size_t errlen)
+{
+	unsigned total = m->nr_devices + nr_extra;
+
 	*nr = 0;
-	for (unsigned i = 0; i < m->nr_devices; i++)
-		if (!device_model_find(m->devices[i].model)) {
-			snprintf(err, errlen, "machine %s: no device model '%s'",
-				 m->name, m->devices[i].model);
-			return -1;
+	for (unsigned i = 0; i < total; i++)
+		if (!device_model_find(nth_device(m, extra, i)->model)) {
+			snprintf(err, errlen, "%s %s: no device model '%s'",
+				 i < m->nr_devices ? "machine" : "--device",
+				 i < m->nr_devices ? m->name : nth_device(m, extra, i)->model,
+				 nth_device(m, extra, i)->model);
+			return i < m->nr_devices ? -1 : MACHINE_BAD_EXTRA;
 		}
 	for (int level = 0; level < DEVICE_LEVEL_COUNT; level++) {
-		for (unsigned i = 0; i < m->nr_devices; i++) {
-			const struct machine_device *d = &m->devices[i];
+		for (unsigned i = 0; i < total; i++) {
+			const struct machine_device *d = nth_device(m, extra, i);
 			const struct device_model *model = device_model_find(d->model);
 			if ((int)model->level != level)
 				continue;
@@ -47,6 +60,13 @@ int machine_create_devices(const struct machine *m, struct device_env *env,
 			char why[200] = "";
 			void *state = model->create(env, d->config, why, sizeof(why));
 			if (!state) {
+				if (i >= m->nr_devices) {
+					snprintf(err, errlen, "--device %s: %s", d->model,
+						 why[0] ? why : "the device failed to start");
+					machine_destroy_devices(out, *nr);
+					*nr = 0;
+					return MACHINE_BAD_EXTRA;
+				}
 				snprintf(err, errlen, "machine %s: %s", m->name,
 					 why[0] ? why : "a device failed to start");
 				goto fail;
@@ -60,6 +80,13 @@ fail:
 	machine_destroy_devices(out, *nr);
 	*nr = 0;
 	return -1;
+}
+
+int machine_create_devices(const struct machine *m, struct device_env *env,
+			   struct device_instance *out, unsigned max, unsigned *nr,
+			   char *err, size_t errlen)
+{
+	return machine_create_devices_with(m, NULL, 0, env, out, max, nr, err, errlen);
 }
 
 void machine_destroy_devices(struct device_instance *devs, unsigned nr)

@@ -38,6 +38,15 @@ extern const struct machine machine_pc;
 int machine_create_devices(const struct machine *m, struct device_env *env,
 			   struct device_instance *out, unsigned max, unsigned *nr,
 			   char *err, size_t errlen);
+/* The same with extra instances (hyvm run --device) after m's own, in
+ * the same level order. An extra instance that names no model or whose
+ * create refuses its configuration is the user's error: MACHINE_BAD_EXTRA
+ * (-2), with one line in err naming it. */
+#define MACHINE_BAD_EXTRA (-2)
+int machine_create_devices_with(const struct machine *m, const struct machine_device *extra,
+				unsigned nr_extra, struct device_env *env,
+				struct device_instance *out, unsigned max, unsigned *nr,
+				char *err, size_t errlen);
 /* Destroys instances in the reverse order of creation. */
 void machine_destroy_devices(struct device_instance *devs, unsigned nr);
 

@@ -76,8 +76,9 @@ static void vm_ram_written(void *ctx, uint64_t gpa, uint64_t len)
 		vm->engine->ram_written(vm->evm, gpa, len);
 }
 
-int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
-	    char *err, size_t errlen)
+int vm_init(struct vm *vm, const struct memory_map *map,
+	    const struct machine_device *extra, unsigned nr_extra,
+	    int input_fd, int output_fd, char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->map = *map;
@@ -109,10 +110,12 @@ int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int outpu
 		.mem = { &vm->map, vm->backing, vm_ram_written, vm },
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
-	if (machine_create_devices(&machine_pc, &vm->env, vm->devices, VM_MAX_DEVICES,
-				   &vm->nr_devices, err, errlen) < 0) {
+	int r = machine_create_devices_with(&machine_pc, extra, nr_extra, &vm->env,
+					    vm->devices, VM_MAX_DEVICES, &vm->nr_devices,
+					    err, errlen);
+	if (r < 0) {
 		vm_destroy(vm);
-		return -1;
+		return r;
 	}
 	if (!irq_router_has_controller(&vm->irq, BOOT_VCPU)) {
 		snprintf(err, errlen, "no interrupt controller for vCPU %u among the devices",

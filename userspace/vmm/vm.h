@@ -79,10 +79,13 @@ struct vm {
 	const char *cpu_model;		/* cpu/cpu_model.h name; NULL: "host" */
 };
 
-/* RAM and devices; no engine yet, so a bad guest image can be refused
- * before anything runs. */
-int vm_init(struct vm *vm, const struct memory_map *map, int input_fd, int output_fd,
-	    char *err, size_t errlen);
+/* RAM and devices: machine_pc's, then extra[0..nr_extra) (hyvm run
+ * --device MODEL,config; NULL/0: none); no engine yet, so a bad guest
+ * image can be refused before anything runs. -1, or MACHINE_BAD_EXTRA
+ * when an extra device is refused (bad input), with one line in err. */
+int vm_init(struct vm *vm, const struct memory_map *map,
+	    const struct machine_device *extra, unsigned nr_extra,
+	    int input_fd, int output_fd, char *err, size_t errlen);
 /* Creates the engine VM, maps every backed slot of the memory map on it
  * (ROM read-only), creates the vCPU and loads st into it. */
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
