@@ -501,7 +501,6 @@ int cmd_run(int argc, char **argv)
 		rom_image_free(&rom);
 		console_tty_close(&con);
 		net_backend_destroy(net);
-		return 1;
 		return r == MACHINE_BAD_EXTRA ? EXIT_USAGE : 1;
 	}
 	if (console_tty_watch_fd(&con) >= 0)
