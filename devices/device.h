@@ -15,9 +15,14 @@
 #include "vmm/irq_router.h"
 #include "vmm/dma_mem.h"
 
+struct pci_bus;
+
 struct device_env {
 	struct bus *pio;
 	struct bus *mmio;
+	/* Bus 0's 32 slots (devices/pci/pci.h): a PCI function registers
+	 * here from its create; NULL on a machine without PCI. */
+	struct pci_bus *pci;
 	/* The interrupt lines (GSIs): devices drive them, interrupt
 	 * controllers listen on them and answer the VMM per vCPU. */
 	struct irq_router *irq;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fake_device_env.h"
+#include "devices/pci/pci.h"
 
 static uint64_t fake_now(void *ctx)
 {
@@ -61,9 +62,10 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 	bus_init(&f->mmio, "mmio");
 	irq_router_init(&f->irq);
 	irq_router_listen(&f->irq, 0, IRQ_ROUTER_LINES, record_line, f);
+	f->pci = pci_bus_create(&f->pio, &f->mmio, &f->irq, NULL);
 	f->now = 1000000000ull;	/* not zero: catches "0 means unset" bugs */
 	f->env = (struct device_env){
-		.pio = &f->pio, .mmio = &f->mmio,
+		.pio = &f->pio, .mmio = &f->mmio, .pci = f->pci,
 		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
@@ -84,6 +86,8 @@ void fake_env_fini(struct fake_env *f)
 		if (m->destroy)
 			m->destroy(f->created[f->nr_created].dev);
 	}
+	pci_bus_destroy(f->pci);
+	f->pci = NULL;
 	close(f->env.input_fd);
 	close(f->input_wr);
 	close(f->env.output_fd);

@@ -1,5 +1,5 @@
 /*
- * A fake machine for device-model tests: both buses, a clock the test
+ * A fake machine for device-model tests: both buses, a PCI bus, a clock the test
  * advances by hand, a real interrupt router with a recorder listening on
  * every line, a stop recorder and pipes standing in
  * for the UART's stdin/stdout. Devices are created by name from the real
@@ -18,6 +18,7 @@ struct fake_env {
 	struct device_env env;
 	struct bus pio, mmio;
 	struct irq_router irq;
+	struct pci_bus *pci;		/* no memory map: BARs anywhere free */
 	uint64_t now;
 	bool line[IRQ_ROUTER_LINES];	 /* current level of each line */
 	unsigned rising[IRQ_ROUTER_LINES]; /* rising edges seen per line */

@@ -88,6 +88,27 @@ static void drive_port92(struct fake_env *f) { pio_out8(f, 0x92, 0x00); }
 static void drive_acpi(struct fake_env *f) { pio_out16(f, 0x604, 0x0c00); }
 static void drive_nothing(struct fake_env *f) { }
 
+/* The host bridge: CONFIG_ADDRESS left selecting its COMMAND register,
+ * bus master and memory decode on, the latency timer written. */
+static void drive_i440fx(struct fake_env *f)
+{
+	pio_out32(f, 0xcf8, 0x8000000c);
+	pio_out8(f, 0xcfd, 0x40);			/* latency timer */
+	pio_out32(f, 0xcf8, 0x80000004);
+	pio_out16(f, 0xcfc, 0x0006);
+}
+
+/* The ISA bridge has no ports of its own: a host bridge in the same
+ * machine reaches its configuration space. */
+static void drive_piix3(struct fake_env *f)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_create(f, "i440fx"));
+	pio_out32(f, 0xcf8, 0x8000083c);
+	pio_out8(f, 0xcfc, 0x0b);			/* interrupt line */
+	pio_out32(f, 0xcf8, 0x80000804);
+	pio_out16(f, 0xcfc, 0x0404);			/* master, INTx disable */
+}
+
 #define LAPIC 0xfee00000u
 #define IOAPIC 0xfec00000u
 
@@ -148,6 +169,8 @@ static const struct {
 	{ "port92", drive_port92, { 0x92 } , false, { 0 } },
 	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false, { 0 } },
 	{ "debug_exit", drive_nothing, { 0xf4 }, true, { 0 } },
+	{ "i440fx", drive_i440fx, { 0xcfc, 0xcfd, 0xcf8, 0xcfb }, false, { 0 } },
+	{ "piix3", drive_piix3, { 0 }, false, { 0 } },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -14,6 +14,8 @@ static const struct machine_device pc_devices[] = {
 	{ "port92", NULL },
 	{ "debug_exit", NULL },
 	{ "acpi_pm", NULL },
+	{ "i440fx", NULL },
+	{ "piix3", NULL },
 };
 
 const struct machine machine_pc = {

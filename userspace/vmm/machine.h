@@ -27,8 +27,8 @@ struct device_instance {
 };
 
 /* The PC: PIC, the BSP's local APIC, the IOAPIC, PIT, RTC, COM1, i8042,
- * ports 0x80 and 0x92, QEMU's debug exit and the ACPI PM1a control
- * register. */
+ * ports 0x80 and 0x92, QEMU's debug exit, the ACPI PM block, and the PCI
+ * host bridge (i440FX, 00:00.0) and ISA bridge (PIIX3, 00:01.0). */
 extern const struct machine machine_pc;
 
 /* Creates m's devices on env in level order, instances of one level in

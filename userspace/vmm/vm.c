@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "stats/stats.h"
 #include "vmm/vm.h"
+#include "devices/pci/pci.h"
 #include "cpu/cpu_model.h"
 
 /* A 1 ms tick wakes the vCPU so device timers and input are polled even
@@ -102,8 +103,14 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	irq_router_init(&vm->irq);
+	vm->pci = pci_bus_create(&vm->pio, &vm->mmio, &vm->irq, &vm->map);
+	if (!vm->pci) {
+		snprintf(err, errlen, "cannot create the PCI bus: out of memory");
+		vm_destroy(vm);
+		return -1;
+	}
 	vm->env = (struct device_env){
-		.pio = &vm->pio, .mmio = &vm->mmio, .irq = &vm->irq,
+		.pio = &vm->pio, .mmio = &vm->mmio, .pci = vm->pci, .irq = &vm->irq,
 		.now_ns = monotonic_ns, .clock_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
 		.ram_size = map->ram_below_4g + map->ram_above_4g,
@@ -460,6 +467,8 @@ void vm_destroy(struct vm *vm)
 	engine_release(vm);
 	machine_destroy_devices(vm->devices, vm->nr_devices);
 	vm->nr_devices = 0;
+	pci_bus_destroy(vm->pci);
+	vm->pci = NULL;
 	if (vm->backing && vm->backing != MAP_FAILED)
 		munmap(vm->backing, vm->map.memfd_size);
 	vm->backing = NULL;

@@ -60,6 +60,7 @@ struct vm {
 	uint64_t rom_writes_dropped;
 
 	struct bus pio, mmio;
+	struct pci_bus *pci;		/* devices/pci/pci.h */
 	struct device_env env;
 	struct device_instance devices[VM_MAX_DEVICES];
 	unsigned nr_devices;
