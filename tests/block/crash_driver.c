@@ -113,12 +113,13 @@ static int do_verify(const char *base, const char *ovl, const char *log, uint64_
 	char kind;
 	unsigned long long a, b, c;
 
-	if (!lf) {
+	/* killed before it opened the log: nothing was written */
+	if (!lf && errno != ENOENT) {
 		fprintf(stderr, "crash-driver: %s: %s\n", log, strerror(errno));
 		return 2;
 	}
 	/* a line cut short by the kill is not matched and ends the log */
-	while (fscanf(lf, " %c", &kind) == 1) {
+	while (lf && fscanf(lf, " %c", &kind) == 1) {
 		if (kind == 'W' && fscanf(lf, "%llu %llu %llu", &a, &b, &c) == 3) {
 			if (nw == cap && !(w = realloc(w, (cap = cap ? 2 * cap : 1024) * sizeof(*w))))
 				return 2;
@@ -129,7 +130,8 @@ static int do_verify(const char *base, const char *ovl, const char *log, uint64_
 			break;
 		}
 	}
-	fclose(lf);
+	if (lf)
+		fclose(lf);
 
 	struct block_dev *bd = open_disk(base, ovl);
 	if (!bd)

@@ -231,22 +231,35 @@ int ovl_create(const char *ovl_path, const char *base_path, char *err, size_t er
 	layout(&h);
 	uint64_t clusters = (h.base_size + (1ull << h.cluster_bits) - 1) >> h.cluster_bits;
 
-	int fd = open(ovl_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* Written whole under a temporary name, then linked to its own: a
+	 * crash meanwhile leaves no half-made overlay under ovl_path (only
+	 * the temporary file), and link() refuses an existing name. */
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", ovl_path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", ovl_path);
+		return -1;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot create the overlay: %s", ovl_path, strerror(errno));
 		return -1;
 	}
-	/* path first, header (with the magic) last: a crash leaves a file
-	 * without magic, refused as "not a hyvm overlay" */
-	if (block_pwrite_full(fd, abs, h.base_path_len, OVL_PATH_OFFSET) < 0 ||
+	if (fchmod(fd, 0644) < 0 ||
+	    block_pwrite_full(fd, abs, h.base_path_len, OVL_PATH_OFFSET) < 0 ||
 	    ftruncate(fd, (off_t)(h.data_offset + (clusters << h.cluster_bits))) < 0 ||
 	    ovl_write_header(fd, &h) < 0) {
 		snprintf(err, errlen, "%s: cannot write the overlay: %s", ovl_path, strerror(errno));
 		close(fd);
-		unlink(ovl_path);
+		unlink(tmp);
 		return -1;
 	}
 	close(fd);
+	if (link(tmp, ovl_path) < 0) {
+		snprintf(err, errlen, "%s: cannot create the overlay: %s", ovl_path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
 	ovl_sync_dir(ovl_path);
 	return 0;
 }
