@@ -46,7 +46,7 @@ test-top: $(O)/hyvm $(TOP_GUESTS)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 
 .PHONY: all test test-host test-unit test-guests test-guests-qemu test-bt-diff kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(CLI_GUESTS) guests $(TOP_GUESTS)
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) guests $(TOP_GUESTS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +67,11 @@ $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 
 $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o $(O)/tests/unit/bzimage_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# The block layer alone, for tests/block/crash.sh.
+BLOCK_OBJS := $(filter $(O)/userspace/block/%,$(CORE_OBJS))
+$(O)/crash-driver: $(O)/tests/block/crash_driver.o $(BLOCK_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
 	@mkdir -p $(dir $@)
@@ -108,7 +113,8 @@ endif
 # the console, the guest suite on this machine's engines.
 test-host: all
 	$(O)/unit-tests
-	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf
+	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf $(O)/crash-driver
+	tests/block/crash.sh $(O)/hyvm $(O)/crash-driver
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
@@ -198,7 +204,7 @@ clean:
 	rm -rf build build-san
 	-$(MAKE) -C kmod -f Kbuild.clean clean 2>/dev/null || true
 
--include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/cli/main.d
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/cli/main.d $(O)/tests/block/crash_driver.d
 
 # Linux boot-to-shell time on each engine here and under QEMU in one run,
 # with hyvm's exits by category (bench/linux/boot-time.sh; CSV and SVG in

@@ -39,6 +39,14 @@ struct device_env {
 	/* Guest RAM for DMA (descriptors, rings, buffers): bounds-checked,
 	 * see vmm/dma_mem.h. */
 	struct dma_mem mem;
+	/* Call ready(opaque) on the vCPU thread, between guest runs, while
+	 * fd is readable; a guest halted in HLT wakes for it too
+	 * (vmm/fd_watch.h). 0, or -1 (too many, or watched already).
+	 * NULL where no VMM loop runs (unit tests): a device then looks
+	 * at its fd in its poll op. */
+	int (*watch_fd)(void *ctx, int fd, void (*ready)(void *opaque), void *opaque);
+	void (*unwatch_fd)(void *ctx, int fd);
+	void *watch_ctx;
 	int input_fd;		/* UART input (-1: none) */
 	int output_fd;		/* UART output */
 };

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Every bad input to `hyvm run` must give exit status 2 and exactly one line
-# on stderr, print nothing on stdout (no guest ran), and never crash.
-#   tests/cli/bad-input.sh HYVM MKBADELF
+# Every bad input to `hyvm run` (and `hyvm disk`) must give exit status 2
+# and exactly one line on stderr, print nothing on stdout (no guest ran,
+# no disk changed), and never crash.
+#   tests/cli/bad-input.sh HYVM MKBADELF [CRASH_DRIVER]
+# CRASH_DRIVER (tests/block/crash_driver.c) makes the overlays of the
+# `hyvm disk` cases; without it they are SKIPped.
 set -u
-hyvm=$1 mkbadelf=$2
+hyvm=$1 mkbadelf=$2 crash_driver=${3:-}
+skipped=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$mkbadelf" "$work" || { echo "FAIL bad-input: mkbadelf failed"; exit 1; }
@@ -160,6 +164,58 @@ elif command -v setpriv >/dev/null; then
 else
 	echo "SKIP bad-input net-tap-not-root: running as root and no setpriv to drop it"
 	skipped=1
+
+# hyvm disk: overlays that are not overlays, damaged ones, changed bases
+expect disk-no-args "usage: hyvm disk commit|discard|info OVERLAY" disk
+expect disk-extra-arg "usage: hyvm disk" disk info a b
+expect disk-unknown-op "unknown operation 'frob'" disk frob "$work/x"
+expect disk-missing "no-such.overlay: cannot open: No such file" disk info "$work/no-such.overlay"
+expect disk-directory "a-directory: cannot open: Is a directory" disk commit "$work/a-directory"
+expect disk-not-overlay-short "not a hyvm overlay (shorter than its header)" \
+	disk info "$work/rom-100b.bin"
+head -c 8192 /dev/urandom >"$work/random.img"
+cp "$work/random.img" "$work/random.copy"
+expect disk-discard-not-overlay "not a hyvm overlay (no HYVMOVL magic)" \
+	disk discard "$work/random.img"
+if ! cmp -s "$work/random.img" "$work/random.copy"; then
+	echo "FAIL bad-input disk-discard-not-overlay: the file was changed or deleted"
+	failed=$((failed + 1))
+fi
+if [[ -x $crash_driver ]]; then
+	disk=$work/disk.img
+	head -c $((1 << 20)) /dev/urandom >"$disk"
+	cp "$disk" "$work/disk.copy"
+	"$crash_driver" create "$disk" "$work/corrupt.overlay"
+	printf '\xff' | dd of="$work/corrupt.overlay" bs=1 seek=40 conv=notrunc status=none
+	expect disk-corrupt-header "overlay header is corrupt (checksum mismatch)" \
+		disk commit "$work/corrupt.overlay"
+	"$crash_driver" create "$disk" "$work/v2.overlay"
+	python3 - "$work/v2.overlay" <<'PY'
+import struct, sys, zlib
+with open(sys.argv[1], "r+b") as f:
+    h = bytearray(f.read(512))
+    h[8:12] = struct.pack("<I", 2)
+    h[508:512] = struct.pack("<I", zlib.crc32(bytes(h[:508])))
+    f.seek(0)
+    f.write(h)
+PY
+	expect disk-version "overlay format version 2; this hyvm reads version 1" \
+		disk info "$work/v2.overlay"
+	"$crash_driver" create "$disk" "$work/changed.overlay"
+	touch -d '2001-01-01' "$disk"
+	expect disk-changed-base "changed since the overlay was made (it was modified)" \
+		disk commit "$work/changed.overlay"
+	"$crash_driver" create "$disk" "$work/gone.overlay"
+	mv "$disk" "$work/moved.img"
+	expect disk-base-missing "cannot open its base" disk commit "$work/gone.overlay"
+	mv "$work/moved.img" "$disk"
+	if ! cmp -s "$disk" "$work/disk.copy" || [[ ! -e $work/changed.overlay ]]; then
+		echo "FAIL bad-input disk-refusals: the base or the overlay changed"
+		failed=$((failed + 1))
+	fi
+else
+	echo "SKIP bad-input disk overlays: no crash-driver given to make them"
+	skipped=$((skipped + 1))
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -13,5 +13,6 @@ int cmd_engines(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
 
 #endif

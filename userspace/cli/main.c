@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "engines", cmd_engines, "list the engines and whether this machine has them" },
 	{ "ps", cmd_ps, "list the running VMs (their stats files): hyvm ps [--prune]" },
 	{ "top", cmd_top, "live exit profile of a VM: hyvm top [--batch [--json] [-n N]] [-d S] [PID]" },
+	{ "disk", cmd_disk, "undoable disks' overlays: hyvm disk commit|discard|info OVERLAY" },
 	{ "bench", cmd_bench, "nanobenchmarks on every engine, natively and in QEMU: hyvm bench [--engines LIST] [--iterations N] [--csv F] [--chart F.svg]" },
 };
 

@@ -77,6 +77,16 @@ static void vm_ram_written(void *ctx, uint64_t gpa, uint64_t len)
 		vm->engine->ram_written(vm->evm, gpa, len);
 }
 
+static int vm_watch_fd(void *ctx, int fd, void (*ready)(void *opaque), void *opaque)
+{
+	return fd_watch_add(&((struct vm *)ctx)->fd_watch, fd, ready, opaque);
+}
+
+static void vm_unwatch_fd(void *ctx, int fd)
+{
+	fd_watch_remove(&((struct vm *)ctx)->fd_watch, fd);
+}
+
 int vm_init(struct vm *vm, const struct memory_map *map,
 	    const struct machine_device *extra, unsigned nr_extra,
 	    int input_fd, int output_fd, char *err, size_t errlen)
@@ -115,6 +125,7 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 		.request_stop = request_stop, .stop_ctx = vm,
 		.ram_size = map->ram_below_4g + map->ram_above_4g,
 		.mem = { &vm->map, vm->backing, vm_ram_written, vm },
+		.watch_fd = vm_watch_fd, .unwatch_fd = vm_unwatch_fd, .watch_ctx = vm,
 		.input_fd = input_fd, .output_fd = output_fd,
 	};
 	int r = machine_create_devices_with(&machine_pc, extra, nr_extra, &vm->env,
@@ -232,6 +243,9 @@ static uint64_t poll_devices(struct vm *vm)
 	/* input first, so the UART's poll below already sees it */
 	if (vm->input_hook.pump && vm->input_hook.pump(vm->input_hook.ctx))
 		request_stop(vm, VM_STOP_CONSOLE_QUIT, 0);
+	/* devices' fds (finished disk requests): their callbacks complete
+	 * them here, before the polls below look for interrupts */
+	fd_watch_poll(&vm->fd_watch, NULL, 0, 0);
 
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct device_model *m = vm->devices[i].model;
@@ -271,13 +285,14 @@ static bool wait_for_interrupt(struct vm *vm)
 		if (ms > HALT_SLEEP_MS)
 			ms = HALT_SLEEP_MS;
 		/* the UART's fd and, with a console hook, the terminal (-1
-		 * entries are skipped by poll) */
+		 * entries are skipped by poll); the devices' watched fds too */
 		struct pollfd pfd[2] = {
 			{ .fd = vm->env.input_fd, .events = POLLIN },
 			{ .fd = vm->input_hook.pump ? vm->input_hook.watch_fd : -1,
 			  .events = POLLIN },
 		};
-		if (poll(pfd, watch_input ? 2 : 0, ms) > 0)
+		if (fd_watch_poll(&vm->fd_watch, pfd, watch_input ? 2 : 0, ms) > 0 &&
+		    ((pfd[0].revents | pfd[1].revents) & (POLLIN | POLLHUP)))
 			watch_input = false;	/* the next poll_devices takes it */
 	}
 	return false;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "vmm/bus.h"
+#include "vmm/fd_watch.h"
 #include "devices/device.h"
 #include "vmm/machine.h"
 #include "engines/engine.h"
@@ -72,6 +73,7 @@ struct vm {
 	bool tick_timer_armed;
 	struct sigaction saved_term[3];	/* SIGINT, SIGTERM, SIGHUP outside vm_run */
 	struct vm_input_hook input_hook;
+	struct fd_watch_set fd_watch;	/* devices' fds (env.watch_fd) */
 
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;
