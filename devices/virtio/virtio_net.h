@@ -86,6 +86,11 @@ struct virtio_net {
 	uint64_t features;		/* negotiated (virtio_net_set_features) */
 	bool needs_reset;		/* a ring-level error: the transport sets
 					 * DEVICE_NEEDS_RESET (2.1.2) */
+	/* After virtio_net_rx: frames wait and the driver gave no buffers
+	 * (or the queue is off). The backend's rx fd stays readable then, so
+	 * whoever watches it should stop until the receive queue's
+	 * notification, or the VMM loop spins on it. */
+	bool rx_waiting_for_buffers;
 	struct virtq_req *tx_req;
 	uint8_t *tx_buf;		/* header + the largest frame */
 	struct virtq_req *rx_stash[VIRTIO_NET_RX_STASH];

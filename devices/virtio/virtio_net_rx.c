@@ -87,6 +87,7 @@ bool virtio_net_rx(struct virtio_net *n)
 	const struct net_frame *f;
 	bool pushed = false;
 
+	n->rx_waiting_for_buffers = true;
 	if (!q->ready)
 		return false;	/* frames wait in the backend's queue */
 	while ((f = net_backend_rx_peek(n->backend))) {
@@ -111,5 +112,6 @@ bool virtio_net_rx(struct virtio_net *n)
 		net_backend_rx_pop(n->backend);
 		pushed = true;
 	}
+	n->rx_waiting_for_buffers = false;	/* the backend's queue is empty */
 	return pushed && virtq_should_notify(q);
 }

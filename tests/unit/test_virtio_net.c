@@ -217,10 +217,12 @@ static void test_rx_one_chain_per_frame(void)
 	net_rx_queue_push(&rec.be.rx, small, sizeof(small));
 	CU_ASSERT_FALSE(virtio_net_rx(&n));
 	CU_ASSERT_PTR_NOT_NULL(net_backend_rx_peek(&rec.be));
+	CU_ASSERT_TRUE(n.rx_waiting_for_buffers);
 	set_desc(VIRTIO_NET_RXQ, 1, BUF + 0x1000, 2048, VIRTQ_DESC_F_WRITE, 0);
 	make_available(VIRTIO_NET_RXQ, 1);
 	CU_ASSERT_TRUE(virtio_net_rx(&n));
 	CU_ASSERT_PTR_NULL(net_backend_rx_peek(&rec.be));
+	CU_ASSERT_FALSE(n.rx_waiting_for_buffers);
 	CU_ASSERT_EQUAL(used_idx(VIRTIO_NET_RXQ), 2);
 	rec_stop();
 }
