@@ -115,6 +115,7 @@ test-host: all
 	$(O)/unit-tests
 	tests/cli/bad-input.sh $(O)/hyvm $(O)/mkbadelf $(O)/crash-driver
 	tests/block/crash.sh $(O)/hyvm $(O)/crash-driver
+	tests/cli/net-backend.sh $(O)/hyvm $(O)/cli
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt

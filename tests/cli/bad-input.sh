@@ -152,7 +152,6 @@ expect net-tap-long-ifname "ifname= takes an interface name of 1-15 characters" 
 	run --net tap,ifname=a-very-long-interface-name "$g"
 expect net-none-options "--net none takes no options" run --net none,restrict=on "$g"
 # a tap without the right to attach it: as root, through an unprivileged uid
-skipped=0
 if (($(id -u) != 0)); then
 	expect net-tap-not-root "a tap needs root or CAP_NET_ADMIN" run --net tap,ifname=hyvmtest0 "$g"
 elif command -v setpriv >/dev/null; then
@@ -163,7 +162,8 @@ elif command -v setpriv >/dev/null; then
 	as_user=(env)
 else
 	echo "SKIP bad-input net-tap-not-root: running as root and no setpriv to drop it"
-	skipped=1
+	skipped=$((skipped + 1))
+fi
 
 # hyvm disk: overlays that are not overlays, damaged ones, changed bases
 expect disk-no-args "usage: hyvm disk commit|discard|info OVERLAY" disk

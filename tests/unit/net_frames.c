@@ -1,6 +1,10 @@
-/* Frames a guest NIC would send, and their parsing (net_frames.h). */
+/* Frames a guest NIC would send, their parsing, and waiting for one
+ * from a backend (net_frames.h). */
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include "net_frames.h"
+#include "net/net_backend.h"
 
 const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };	/* QEMU's first NIC */
 const uint8_t broadcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -225,4 +229,35 @@ bool frame_parse(const uint8_t *f, size_t len, struct parsed *p)
 		p->payload_len = l4_len - off;
 	}
 	return true;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool frame_wait(struct net_backend *be, bool (*match)(const struct parsed *, void *),
+		void *arg, uint8_t *buf, struct parsed *p, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		const struct net_frame *f = net_backend_rx_peek(be);
+		if (f) {
+			size_t len = f->len;
+			memcpy(buf, f->data, len);
+			net_backend_rx_pop(be);
+			if (frame_parse(buf, len, p) && match(p, arg))
+				return true;
+			continue;
+		}
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd pfd = { .fd = net_backend_rx_fd(be), .events = POLLIN };
+		poll(&pfd, 1, (int)left);
+	}
 }

@@ -54,6 +54,13 @@ struct parsed {
 
 bool frame_parse(const uint8_t *f, size_t len, struct parsed *p);
 
+struct net_backend;
+/* The next frame for the guest that match() accepts, copied into buf
+ * (NET_FRAME_MAX bytes) and parsed, within timeout_ms; others (IPv6
+ * router advertisements, say) are taken and skipped, as a NIC would. */
+bool frame_wait(struct net_backend *be, bool (*match)(const struct parsed *, void *),
+		void *arg, uint8_t *buf, struct parsed *p, int timeout_ms);
+
 size_t frame_arp_request(uint8_t *buf, uint32_t sender_ip, uint32_t target_ip);
 size_t frame_udp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t sport,
 		 uint32_t dst_ip, uint16_t dport, const void *data, size_t len);

@@ -141,7 +141,34 @@ static void test_rx_queue_bound_and_level(void)
 	net_rx_queue_fini(&q);	/* frees the waiting frame */
 }
 
+/* A NIC finds the backend by QEMU's id (default net0); one id, one
+ * backend; destroyed, it is gone. */
+static void test_backend_found_by_id(void)
+{
+	struct net_config c;
+	char err[256];
+	struct net_backend *a, *b;
+
+	CU_ASSERT_EQUAL_FATAL(parse("user", &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.id, NET_DEFAULT_ID);
+	a = net_backend_create(&c, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NULL(net_backend_create(&c, err, sizeof(err)));	/* net0 again */
+	CU_ASSERT_EQUAL_FATAL(parse("user,id=uplink,restrict=on", &c), 0);
+	b = net_backend_create(&c, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_EQUAL(net_backend_find("net0"), a);
+	CU_ASSERT_PTR_EQUAL(net_backend_find("uplink"), b);
+	net_backend_destroy(a);
+	CU_ASSERT_PTR_NULL(net_backend_find("net0"));
+	CU_ASSERT_PTR_EQUAL(net_backend_find("uplink"), b);
+	net_backend_destroy(b);
+	CU_ASSERT_PTR_NULL(net_backend_find("uplink"));
+	CU_ASSERT_EQUAL(parse("user,id=", &c), -1);
+}
+
 UNIT_SUITE(net_config, NULL, NULL,
+	   UNIT_TEST(test_backend_found_by_id),
 	   UNIT_TEST(test_user_defaults_are_qemus), UNIT_TEST(test_network_moves_derived_addresses),
 	   UNIT_TEST(test_hostfwd_rules), UNIT_TEST(test_other_kinds),
 	   UNIT_TEST(test_rx_queue_bound_and_level))

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "unit.h"
 #include "net_frames.h"
@@ -25,38 +24,10 @@
 /* libslirp's MAC for its own addresses: 52:55 and the IPv4 address. */
 static const uint8_t gateway_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The next frame for the guest that match() accepts, copied into buf,
- * within WAIT_MS; others (IPv6 router advertisements, say) are consumed
- * and skipped. */
 static bool wait_frame(struct net_backend *be, bool (*match)(const struct parsed *, void *),
 		       void *arg, uint8_t *buf, struct parsed *p)
 {
-	int64_t end = now_ms() + WAIT_MS;
-
-	for (;;) {
-		const struct net_frame *f = net_backend_rx_peek(be);
-		if (f) {
-			size_t len = f->len;
-			memcpy(buf, f->data, len);
-			net_backend_rx_pop(be);
-			if (frame_parse(buf, len, p) && match(p, arg))
-				return true;
-			continue;
-		}
-		int64_t left = end - now_ms();
-		if (left <= 0)
-			return false;
-		struct pollfd pfd = { .fd = net_backend_rx_fd(be), .events = POLLIN };
-		poll(&pfd, 1, (int)left);
-	}
+	return frame_wait(be, match, arg, buf, p, WAIT_MS);
 }
 
 static struct net_backend *make_backend(const char *spec)
@@ -323,6 +294,43 @@ static void test_hostfwd(void)
 	net_backend_destroy(be);
 }
 
+/* net= moves the whole network: the OFFER is 192.168.76.15 from .2. */
+static void test_other_network(void)
+{
+	struct net_backend *be = make_backend("user,net=192.168.76.0/24");
+	uint8_t f[2048], r[NET_FRAME_MAX];
+	struct parsed p;
+
+	if (!be)
+		return;
+	send_frame(be, f, frame_dhcp(f, DHCP_DISCOVER, 0x99, 0, 0));
+	CU_ASSERT_TRUE_FATAL(wait_frame(be, is_dhcp, &(struct dhcp_want){ DHCP_OFFER }, r, &p));
+	CU_ASSERT_EQUAL(p.dhcp_yiaddr, IP4(192, 168, 76, 15));
+	CU_ASSERT_EQUAL(p.dhcp_router, IP4(192, 168, 76, 2));
+	CU_ASSERT_EQUAL(p.dhcp_dns, IP4(192, 168, 76, 3));
+	net_backend_destroy(be);
+}
+
+/* restrict=on: the guest's SYN to the gateway reaches no host socket. */
+static void test_restricted(void)
+{
+	uint16_t port;
+	int lfd = loopback_socket(SOCK_STREAM, &port);
+	struct net_backend *be = make_backend("user,restrict=on");
+	uint8_t f[2048];
+
+	CU_ASSERT_TRUE_FATAL(lfd >= 0);
+	if (be) {
+		send_frame(be, f, frame_arp_request(f, GUEST_IP, GATEWAY_IP));
+		send_frame(be, f, frame_tcp(f, gateway_mac, GUEST_IP, 40002, GATEWAY_IP, port, 7, 0,
+					    TCP_SYN, NULL, 0));
+		CU_ASSERT_FALSE(readable(lfd, 500));
+		net_backend_destroy(be);
+	}
+	close(lfd);
+}
+
 UNIT_SUITE(net_slirp, NULL, NULL,
+	   UNIT_TEST(test_other_network), UNIT_TEST(test_restricted),
 	   UNIT_TEST(test_dhcp), UNIT_TEST(test_arp), UNIT_TEST(test_tcp_to_host),
 	   UNIT_TEST(test_udp_echo), UNIT_TEST(test_hostfwd))

@@ -4,19 +4,44 @@
  * (net_slirp.c, net_tap.c) provide send and destroy.
  */
 #include <stdio.h>
+#include <string.h>
 #include "net/net_backend.h"
+
+static struct net_backend *created;	/* by net_backend_create, for net_backend_find */
 
 struct net_backend *net_backend_create(const struct net_config *cfg, char *err, size_t errlen)
 {
+	struct net_backend *be;
+
+	if (net_backend_find(cfg->id)) {
+		snprintf(err, errlen, "--net: a backend named '%s' exists already", cfg->id);
+		return NULL;
+	}
 	switch (cfg->kind) {
 	case NET_USER:
-		return net_slirp_create(&cfg->user, err, errlen);
+		be = net_slirp_create(&cfg->user, err, errlen);
+		break;
 	case NET_TAP:
-		return net_tap_create(&cfg->tap, err, errlen);
+		be = net_tap_create(&cfg->tap, err, errlen);
+		break;
 	default:
 		snprintf(err, errlen, "--net none has no backend");
 		return NULL;
 	}
+	if (be) {
+		snprintf(be->id, sizeof(be->id), "%s", cfg->id);
+		be->next = created;
+		created = be;
+	}
+	return be;
+}
+
+struct net_backend *net_backend_find(const char *id)
+{
+	for (struct net_backend *be = created; be; be = be->next)
+		if (!strcmp(be->id, id))
+			return be;
+	return NULL;
 }
 
 int net_backend_send(struct net_backend *be, const void *frame, size_t len)
@@ -69,6 +94,12 @@ void net_backend_stats(struct net_backend *be, struct net_stats *out)
 
 void net_backend_destroy(struct net_backend *be)
 {
-	if (be)
-		be->ops->destroy(be);
+	if (!be)
+		return;
+	for (struct net_backend **p = &created; *p; p = &(*p)->next)
+		if (*p == be) {
+			*p = be->next;
+			break;
+		}
+	be->ops->destroy(be);
 }

@@ -40,6 +40,8 @@ struct net_backend_ops {
 struct net_backend {
 	const struct net_backend_ops *ops;
 	const char *kind;		/* "user" or "tap" */
+	char id[32];			/* net_config.id: what a NIC's netdev= names */
+	struct net_backend *next;	/* the created backends (net_backend_find) */
 	struct net_rx_queue rx;		/* frames waiting for the guest */
 	uint64_t tx_frames, tx_bytes, tx_dropped;	/* the sender's thread only */
 	uint64_t guest_errors;		/* the backend's thread only */
@@ -49,6 +51,12 @@ struct net_backend {
  * runs, hostfwd ports listen. NULL with one line in err: a tap without
  * the right to open it, a hostfwd port in use, no memory. */
 struct net_backend *net_backend_create(const struct net_config *cfg, char *err, size_t errlen);
+
+/* The backend created with this id (QEMU's -netdev id=, default
+ * NET_DEFAULT_ID) and not yet destroyed, or NULL: how a NIC's device
+ * configuration ("netdev=net0") finds the backend hyvm run made. Main
+ * thread only. */
+struct net_backend *net_backend_find(const char *id);
 
 /* Guest -> network: one Ethernet frame of 14 to NET_FRAME_MAX bytes. From
  * one thread (the NIC's). 0, or -1 when dropped (counted). */

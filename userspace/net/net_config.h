@@ -18,6 +18,8 @@
 #include <net/if.h>
 
 #define NET_MAX_HOSTFWD	16
+/* The backend's name when --net gives no id=: what a NIC's "netdev=" names. */
+#define NET_DEFAULT_ID	"net0"
 
 /* One hostfwd rule: connections to host_addr:host_port go to the guest. */
 struct net_hostfwd {
@@ -48,7 +50,7 @@ enum net_kind { NET_NONE, NET_USER, NET_TAP };
 
 struct net_config {
 	enum net_kind kind;
-	char id[32];		/* QEMU's id=, kept for messages */
+	char id[32];		/* QEMU's id=; NET_DEFAULT_ID when not given */
 	struct net_user_config user;
 	struct net_tap_config tap;
 };

@@ -189,6 +189,7 @@ int net_config_parse(const char *spec, struct net_config *cfg, char *err, size_t
 		return -1;
 	}
 	strcpy(buf, spec);
+	strcpy(cfg->id, NET_DEFAULT_ID);
 	kind = strtok_r(buf, ",", &save);
 	if (!kind || (strcmp(kind, "user") && strcmp(kind, "tap") && strcmp(kind, "none"))) {
 		snprintf(err, errlen, "--net takes user[,OPTIONS], tap,ifname=NAME or none, not '%s'",
@@ -205,7 +206,12 @@ int net_config_parse(const char *spec, struct net_config *cfg, char *err, size_t
 		}
 		*val++ = '\0';
 		if (!strcmp(opt, "id")) {
-			snprintf(cfg->id, sizeof(cfg->id), "%s", val);
+			if (!*val || strlen(val) >= sizeof(cfg->id)) {
+				snprintf(err, errlen, "--net %s: id= takes a name of 1-%zu characters",
+					 kind, sizeof(cfg->id) - 1);
+				return -1;
+			}
+			strcpy(cfg->id, val);
 			continue;
 		}
 		if (cfg->kind == NET_NONE) {
