@@ -21,6 +21,7 @@
 #include "cpu/cpu_model.h"
 #include "boot/rom_image.h"
 #include "firmware/fw_tables.h"
+#include "cli/run_disks.h"
 #include "net/net_backend.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
@@ -64,7 +65,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -114,6 +115,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "net", required_argument, NULL, 'n' },
 		{ "netdev", required_argument, NULL, 'n' },	/* QEMU's spelling */
 		{ "device", required_argument, NULL, 'D' },
+		{ "disk", required_argument, NULL, 'k' + 0x100 },
+		{ "drive", required_argument, NULL, 'd' + 0x100 },	/* QEMU's -drive */
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -211,17 +214,29 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (add_device(a, optarg) < 0)
 				return EXIT_USAGE;
 			break;
+		case 'k' + 0x100:
+		case 'd' + 0x100: {
+			char err[300];
+			if (run_disks_add(optarg, c == 'd' + 0x100, err, sizeof(err)) < 0) {
+				fprintf(stderr, "hyvm run: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
 			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
-			       "[--net SPEC] [--device MODEL[,KEY=VAL...]]... [--kernel GUEST | GUEST]\n"
+			       "[--net SPEC] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST]\n"
 			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
 			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
 			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
 			       "-no-acpi. A --rom BIOS brings its own tables instead.\n"
 			       "--device MODEL[,KEY=VAL...] adds an instance of a device model with its configuration\n"
 			       "after the pc machine's own (QEMU's -device spelling); --device help lists the models.\n"
+			       "--disk FILE[,readonly][,snapshot][,overlay=PATH][,id=ID][,format=raw][,cache=writeback]\n"
+			       "  adds a virtio-blk disk (QEMU's --drive file=FILE,if=virtio,... too); snapshot sends\n"
+			       "  writes to an overlay (FILE.overlay) that hyvm disk commit|discard merges or drops\n"
 			       "\n"
 			       "The guest's COM1 is stdin/stdout. When stdin is a terminal it is put in raw mode\n"
 			       "(Ctrl-C goes to the guest) and restored on every exit; keys, as QEMU's:\n"
@@ -492,6 +507,13 @@ int cmd_run(int argc, char **argv)
 			"network card to use it yet (virtio-net needs the PCI bus): the guest "
 			"sees no network\n", net->kind);
 	}
+	if (run_disks_open(a.devices, &a.nr_devices, MAX_EXTRA_DEVICES, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hyvm run: %s\n", err);
+		rom_image_free(&rom);
+		run_disks_close();
+		net_backend_destroy(net);
+		return EXIT_USAGE;
+	}
 	/* before the engine exists: bt's fault handlers chain to the
 	 * console's terminal restore */
 	input_fd = console_tty_open(&con, STDIN_FILENO, STDOUT_FILENO, a.escape);
@@ -501,6 +523,7 @@ int cmd_run(int argc, char **argv)
 		rom_image_free(&rom);
 		console_tty_close(&con);
 		net_backend_destroy(net);
+		run_disks_close();
 		return r == MACHINE_BAD_EXTRA ? EXIT_USAGE : 1;
 	}
 	if (console_tty_watch_fd(&con) >= 0)
@@ -554,5 +577,6 @@ out:
 	vm_destroy(&vm);
 	console_tty_close(&con);
 	net_backend_destroy(net);
+	run_disks_close();
 	return r;
 }
