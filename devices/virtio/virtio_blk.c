@@ -274,6 +274,7 @@ static void vblk_destroy(void *dev)
 static struct device_model vblk_model = {
 	.name = "virtio-blk",
 	.level = DEVICE_LEVEL_VIRTIO,
+	.needs_config = true,
 	.create = vblk_create,
 	.reset = vblk_reset,
 	.destroy = vblk_destroy,

@@ -200,7 +200,7 @@ static void round_trip(unsigned c)
 	const struct device_model *m = fake_model(cases[c].model);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	two_machines();
-	void *a = fake_create(&A, m->name), *b = fake_create(&B, m->name);
+	void *a = fake_create_default(&A, m->name), *b = fake_create_default(&B, m->name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 
