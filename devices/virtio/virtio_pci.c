@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "devices/device_state.h"
 #include "devices/pci/pci.h"
 #include "devices/virtio/virtio_pci.h"
 
@@ -225,6 +226,33 @@ void virtio_pci_reset(struct virtio_pci *vp)
 	virtio_dev_reset(vp->vd);
 	vp->intx = false;
 	pci_device_reset(vp->pci);
+}
+
+void virtio_pci_save(const struct virtio_pci *vp, struct ds_writer *w)
+{
+	virtio_dev_save(vp->vd, w);
+	pci_device_save(vp->pci, w);
+}
+
+int virtio_pci_load_staged(struct virtio_pci *vp, struct ds_reader *r,
+			   const struct virtio_dev *staged)
+{
+	/* pci_device_load reads last and changes nothing unless the whole
+	 * reader is good (ds_done), our part included */
+	if (pci_device_load(vp->pci, r) < 0)
+		return -1;
+	virtio_dev_commit(vp->vd, staged);
+	/* our copy of INTA#, so the next ISR read lowers what the blob raised */
+	vp->intx = pci_config_get(vp->pci, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT;
+	return 0;
+}
+
+int virtio_pci_load(struct virtio_pci *vp, struct ds_reader *r)
+{
+	struct virtio_dev staged;
+
+	virtio_dev_load(vp->vd, r, &staged);
+	return virtio_pci_load_staged(vp, r, &staged);
 }
 
 void virtio_pci_destroy(struct virtio_pci *vp)
