@@ -75,6 +75,8 @@ static void config_read(struct virtio_dev *vd, uint32_t off, void *data, uint32_
 	memcpy(data, (const uint8_t *)&of(vd)->config + off, len);
 }
 
+static void request_done(struct block_aio_req *aio);
+
 /* Takes chains off the request queue while requests are free: each is
  * answered at once (a refusal, GET_ID) or submitted to the pool. */
 static void process_queue(struct virtio_blk *b)
@@ -100,6 +102,8 @@ static void process_queue(struct virtio_blk *b)
 		}
 		int st = vblk_parse(&b->disk, r->vq, r);
 		if (st == VBLK_SUBMIT) {
+			/* vblk_parse fills r->aio afresh: ours after it */
+			r->aio.done = request_done;
 			r->aio.opaque = b;
 			block_aio_submit(b->aio, &r->aio);
 			continue;
@@ -224,7 +228,6 @@ static void *vblk_create(struct device_env *env, const char *config, char *err, 
 			vblk_destroy(b);
 			return NULL;
 		}
-		r->aio.done = request_done;
 		b->all[i] = b->free[b->nr_free++] = r;
 	}
 	b->aio = block_aio_new(4, err, errlen);
