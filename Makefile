@@ -147,13 +147,15 @@ test-guests-qemu: guests
 # tests/linux/init-session.sh to the guest's power-off, with the APICs and
 # ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
 # no hardware engine is), ~20-40 s each; then the early lines with
-# `nolapic noapic` (the 8259-only path), ~10 s. test-linux-full: the session
+# `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
+# ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
+	tests/linux/disk.sh $(O)/hyvm
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
