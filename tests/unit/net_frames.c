@@ -173,6 +173,10 @@ static void parse_dhcp(const uint8_t *d, size_t len, struct parsed *p)
 			p->dhcp_dns = get32(v);
 		else if (code == 54 && olen >= 4)
 			p->dhcp_server = get32(v);
+		else if (code == 12 && olen < sizeof(p->dhcp_hostname)) {
+			memcpy(p->dhcp_hostname, v, olen);
+			p->dhcp_hostname[olen] = '\0';
+		}
 		i += 2 + olen;
 	}
 }

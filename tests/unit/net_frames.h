@@ -50,6 +50,7 @@ struct parsed {
 	/* DHCP (UDP 67 -> 68) */
 	uint8_t dhcp_type;	/* option 53, 0 if none */
 	uint32_t dhcp_yiaddr, dhcp_router, dhcp_dns, dhcp_server;
+	char dhcp_hostname[64];	/* option 12, "" if none */
 };
 
 bool frame_parse(const uint8_t *f, size_t len, struct parsed *p);

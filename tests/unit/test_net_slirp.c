@@ -85,10 +85,11 @@ static bool is_dhcp(const struct parsed *p, void *arg)
 }
 
 /* RFC 2131 section 3.1: DISCOVER -> OFFER, REQUEST -> ACK, with QEMU's
- * addresses: the guest 10.0.2.15, router 10.0.2.2, DNS 10.0.2.3. */
+ * addresses: the guest 10.0.2.15, router 10.0.2.2, DNS 10.0.2.3; and
+ * hostname= as option 12 (RFC 2132 3.14). */
 static void test_dhcp(void)
 {
-	struct net_backend *be = make_backend("user");
+	struct net_backend *be = make_backend("user,hostname=hyvm-guest");
 	uint8_t f[2048], r[NET_FRAME_MAX];
 	struct parsed p;
 	struct net_stats st;
@@ -101,6 +102,7 @@ static void test_dhcp(void)
 	CU_ASSERT_EQUAL(p.dhcp_router, GATEWAY_IP);
 	CU_ASSERT_EQUAL(p.dhcp_dns, DNS_IP);
 	CU_ASSERT_EQUAL(p.dhcp_server, GATEWAY_IP);
+	CU_ASSERT_STRING_EQUAL(p.dhcp_hostname, "hyvm-guest");
 	CU_ASSERT_EQUAL(p.src_ip, GATEWAY_IP);
 	CU_ASSERT_TRUE(p.ip_csum_ok && p.l4_csum_ok);
 	CU_ASSERT_EQUAL(memcmp(p.src_mac, gateway_mac, 6), 0);
