@@ -195,6 +195,16 @@ test-kmod-vmx: all
 test-kmod-vmx-linux: all
 	tests/kmod/run-vmx.sh --linux
 
+# Not a test: the slirp backend's TCP throughput each way between a fake
+# guest NIC and 127.0.0.1 (bench/net/slirp_throughput.c), the ceiling it
+# puts on virtio-net. BENCH_NET_MIB: MiB each way (default 64).
+.PHONY: bench-net
+$(O)/bench/net/slirp_throughput: $(O)/bench/net/slirp_throughput.o $(O)/tests/unit/net_frames.o \
+		$(filter $(O)/userspace/net/%,$(CORE_OBJS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-net: $(O)/bench/net/slirp_throughput
+	$(O)/bench/net/slirp_throughput $(BENCH_NET_MIB)
+
 # Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
 # KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU
 # TCG (the svm harness, which also runs its tests), kvm_intel in Bochs.
