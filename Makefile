@@ -147,13 +147,15 @@ test-guests-qemu: guests
 # tests/linux/init-session.sh to the guest's power-off, with the APICs and
 # ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
 # no hardware engine is), ~20-40 s each; then the early lines with
-# `nolapic noapic` (the 8259-only path), ~10 s. test-linux-full: the session
+# `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
+# ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
+	tests/linux/disk.sh $(O)/hyvm
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
@@ -192,6 +194,16 @@ test-kmod-vmx: all
 .PHONY: test-kmod-vmx-linux
 test-kmod-vmx-linux: all
 	tests/kmod/run-vmx.sh --linux
+
+# Not a test: the slirp backend's TCP throughput each way between a fake
+# guest NIC and 127.0.0.1 (bench/net/slirp_throughput.c), the ceiling it
+# puts on virtio-net. BENCH_NET_MIB: MiB each way (default 64).
+.PHONY: bench-net
+$(O)/bench/net/slirp_throughput: $(O)/bench/net/slirp_throughput.o $(O)/tests/unit/net_frames.o \
+		$(filter $(O)/userspace/net/%,$(CORE_OBJS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-net: $(O)/bench/net/slirp_throughput
+	$(O)/bench/net/slirp_throughput $(BENCH_NET_MIB)
 
 # Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
 # KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU

@@ -128,6 +128,7 @@ void pci_unregister_device(struct pci_device *dev)
 	pci_bars_unmap(dev);
 	dev->intx_level = false;
 	pci_intx_update(dev);
+	pci_msix_destroy(dev->msix);
 	if (dev->bus->slot[dev->slot] == dev)
 		dev->bus->slot[dev->slot] = NULL;
 	free(dev);
@@ -138,6 +139,8 @@ void pci_device_reset(struct pci_device *dev)
 	pci_bars_unmap(dev);
 	memcpy(dev->config, dev->initial, sizeof(dev->config));
 	dev->intx_level = false;
+	if (dev->msix)
+		pci_msix_reset(dev->msix);
 	pci_intx_update(dev);
 }
 
@@ -155,6 +158,8 @@ void pci_device_save(const struct pci_device *dev, struct ds_writer *w)
 {
 	ds_put_bytes(w, dev->config, sizeof(dev->config));
 	ds_put_bool(w, dev->intx_level);
+	if (dev->msix)
+		pci_msix_save(dev->msix, w);
 }
 
 int pci_device_load(struct pci_device *dev, struct ds_reader *r)
@@ -163,8 +168,13 @@ int pci_device_load(struct pci_device *dev, struct ds_reader *r)
 
 	ds_get_bytes(r, cfg, sizeof(cfg));
 	bool level = ds_get_bool(r);
-	if (!ds_done(r))
+	void *msix = dev->msix ? pci_msix_read(dev->msix, r) : NULL;
+	if (!ds_done(r)) {
+		free(msix);
 		return -1;
+	}
+	if (msix)
+		pci_msix_commit(dev->msix, msix);
 	/* Only what the guest could have written comes from the blob: the
 	 * read-only bits stay the model's. */
 	for (unsigned i = 0; i < PCI_CONFIG_SIZE; i++)

@@ -63,7 +63,12 @@ void pci_config_write(struct pci_device *dev, unsigned off, unsigned len, uint32
 	if (touches(off, len, PCI_COMMAND, PCI_COMMAND + 2) ||
 	    touches(off, len, PCI_BAR0, PCI_BAR0 + 4 * PCI_NUM_BARS))
 		pci_bars_update(dev);
-	if (touches(off, len, PCI_COMMAND, PCI_COMMAND + 2))
+	if (dev->msix) {
+		unsigned cap = pci_find_capability(dev, PCI_CAP_ID_MSIX);
+		if (cap && touches(off, len, cap + 2, cap + 4))
+			pci_msix_control_written(dev->msix);
+	}
+	if (touches(off, len, PCI_COMMAND, PCI_COMMAND + 2) || dev->msix)
 		pci_intx_update(dev);
 	if (dev->desc.config_write)
 		dev->desc.config_write(dev->desc.opaque, off, len);

@@ -6,6 +6,7 @@
 #define HYVM_PCI_INTERNAL_H
 
 #include "devices/pci/pci.h"
+#include "devices/pci/pci_msix.h"
 
 /* One BAR as the bus maps it. */
 struct pci_bar {
@@ -27,6 +28,7 @@ struct pci_device {
 	unsigned cap_end;		/* first free byte after the capabilities */
 	bool intx_level;		/* the device's INTA# as it drives it */
 	struct pci_bar bar[PCI_NUM_BARS];
+	struct pci_msix *msix;		/* pci_msix.h, or NULL */
 };
 
 struct pci_bus {
@@ -52,5 +54,17 @@ uint32_t pci_config_read(struct pci_device *dev, unsigned off, unsigned len);
 void pci_config_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t v);
 /* The INTx line as COMMAND's disable bit lets it out. */
 void pci_intx_update(struct pci_device *dev);
+
+/* pci_msix.c, for the function's own reset, save, load and teardown */
+void pci_msix_destroy(struct pci_msix *m);
+/* Every vector masked, addresses and data 0, nothing pending. */
+void pci_msix_reset(struct pci_msix *m);
+/* The guest wrote Message Control: deliver what unmasking releases. */
+void pci_msix_control_written(struct pci_msix *m);
+void pci_msix_save(const struct pci_msix *m, struct ds_writer *w);
+/* Reads the table and PBA into a malloc'd copy (NULL: the reader
+ * failed); pci_msix_commit takes it over. */
+void *pci_msix_read(const struct pci_msix *m, struct ds_reader *r);
+void pci_msix_commit(struct pci_msix *m, void *copy);
 
 #endif

@@ -34,7 +34,9 @@ void pci_intx_update(struct pci_device *dev)
 {
 	uint16_t cmd = (uint16_t)pci_config_get(dev, PCI_COMMAND, 2);
 	uint16_t status = (uint16_t)pci_config_get(dev, PCI_STATUS, 2);
-	bool out = dev->desc.intx && dev->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE);
+	/* MSI-X enabled: the function may not use INTx (6.8.2.3) */
+	bool out = dev->desc.intx && dev->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
+		   !(dev->msix && pci_msix_enabled(dev->msix));
 
 	/* STATUS bit 3 shows the function's own INTx, disabled or not (6.2.3) */
 	status = dev->intx_level ? status | PCI_STATUS_INTERRUPT : status & ~PCI_STATUS_INTERRUPT;

@@ -98,7 +98,9 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
-/* mac: the NIC's address; mtu: what config.mtu says (1500 as QEMU's). */
+/* mac: the NIC's address; mtu: what config.mtu says (1500 as QEMU's).
+ * backend NULL: a card on no network (QEMU's NIC without a netdev): its
+ * frames are dropped (tx_dropped) and nothing arrives. */
 int virtio_net_init(struct virtio_net *n, const struct dma_mem *mem,
 		    struct net_backend *backend, const uint8_t mac[6], uint16_t mtu);
 void virtio_net_fini(struct virtio_net *n);

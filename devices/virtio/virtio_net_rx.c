@@ -87,6 +87,8 @@ bool virtio_net_rx(struct virtio_net *n)
 	const struct net_frame *f;
 	bool pushed = false;
 
+	if (!n->backend)
+		return false;	/* a card on no network receives nothing */
 	n->rx_waiting_for_buffers = true;
 	if (!q->ready)
 		return false;	/* frames wait in the backend's queue */

@@ -28,7 +28,8 @@ static bool tx_one(struct virtio_net *n, struct virtq *q, int r)
 		 * asking for one is a driver bug, and its frame unfinished. */
 		if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM || hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
 			n->stats.tx_bad_chains++;
-		else if (net_backend_send(n->backend, n->tx_buf + hlen, req->out_bytes - hlen) < 0)
+		else if (!n->backend ||
+			 net_backend_send(n->backend, n->tx_buf + hlen, req->out_bytes - hlen) < 0)
 			n->stats.tx_dropped++;
 		else
 			n->stats.tx_frames++;

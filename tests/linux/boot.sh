@@ -60,6 +60,8 @@ if [[ $mode == full ]]; then
 		"hyvm-session: compute $s"
 		"hyvm-session: pipe 500500"
 		"hyvm-session: fork 8"
+		"hyvm-session: pci 0000:00:00.0 class 0x060000 id 0x8086:0x1237"
+		"hyvm-session: pci 0000:00:01.0 class 0x060100 id 0x8086:0x7000"
 		"hyvm-session: sleep-start"
 		"hyvm-session: sleep-end"
 		"hyvm-session: done"
@@ -102,6 +104,8 @@ if [[ $mode == full ]] && ((seen == ${#want[@]})); then
 	fi
 	# dmesg lines that mean hyvm gave the kernel something wrong
 	bad='unchecked MSR access|Call Trace|Firmware Bug|BIOS Error|BUG:|WARNING:|Oops|panic|hyvm|spurious|timed out|APIC error|clocksource .* unstable'
+	# and the PCI bus or its interrupt routing as the tables describe them
+	bad+='|PCI: .*not found|_PRT|IRQ routing conflict|ACPI Error|pci .*(can.t claim|failed|no space)'
 	while IFS= read -r line; do
 		problems+=("dmesg: $line")
 	done < <(sed -n 's/^hyvm-dmesg: //p' "$work/out" | grep -E -- "$bad" | grep -vF "$marker")

@@ -21,6 +21,12 @@ echo "hyvm-session: pipe $(seq 1 1000 | sort -rn | awk '{ s += $1 } END { print 
 for j in 1 2 3 4 5 6 7 8; do /bin/sh -c "echo child $j >>/tmp/forked" & done
 wait
 echo "hyvm-session: fork $(sort /tmp/forked | uniq | wc -l)"
+# the PCI functions the kernel found, as lspci -n would list them (Debian's
+# busybox has no lspci applet): address, class, vendor:device, IRQ
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d/vendor" ] || continue
+	echo "hyvm-session: pci ${d##*/} class $(cat $d/class) id $(cat $d/vendor):$(cat $d/device) irq $(cat $d/irq)"
+done
 # the guest's clock against the host's: boot.sh times the two lines
 echo "hyvm-session: sleep-start"
 sleep 10

@@ -122,6 +122,26 @@ size_t frame_tcp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t
 	return n + 20 + 20 + len;
 }
 
+size_t frame_tcp_syn(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t sport,
+		     uint32_t dst_ip, uint16_t dport, uint32_t seq, uint16_t mss)
+{
+	size_t n = eth(buf, dst_mac, ETH_TYPE_IPV4);
+	uint8_t *ip = buf + n, *t = ip + ipv4(ip, 6, src_ip, dst_ip, 24);
+
+	memset(t, 0, 24);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	t[12] = 6 << 4;			/* 24 bytes: the header and one option */
+	t[13] = TCP_SYN;
+	put16(t + 14, 65535);
+	t[20] = 2;			/* MSS */
+	t[21] = 4;
+	put16(t + 22, mss);
+	put16(t + 16, l4_checksum(ip, t, 24));
+	return n + 20 + 24;
+}
+
 size_t frame_dhcp(uint8_t *buf, uint8_t type, uint32_t xid, uint32_t requested,
 		  uint32_t server)
 {
@@ -173,6 +193,10 @@ static void parse_dhcp(const uint8_t *d, size_t len, struct parsed *p)
 			p->dhcp_dns = get32(v);
 		else if (code == 54 && olen >= 4)
 			p->dhcp_server = get32(v);
+		else if (code == 12 && olen < sizeof(p->dhcp_hostname)) {
+			memcpy(p->dhcp_hostname, v, olen);
+			p->dhcp_hostname[olen] = '\0';
+		}
 		i += 2 + olen;
 	}
 }
@@ -224,6 +248,7 @@ bool frame_parse(const uint8_t *f, size_t len, struct parsed *p)
 		p->seq = get32(l4 + 4);
 		p->ack = get32(l4 + 8);
 		p->tcp_flags = l4[13];
+		p->window = get16(l4 + 14);
 		p->l4_csum_ok = l4_checksum(f, l4, l4_len) == 0;
 		p->payload = l4 + off;
 		p->payload_len = l4_len - off;

@@ -44,12 +44,14 @@ struct parsed {
 	/* TCP */
 	uint32_t seq, ack;
 	uint8_t tcp_flags;
+	uint16_t window;
 	bool l4_csum_ok;	/* TCP/UDP checksum over the pseudo header */
 	const uint8_t *payload;
 	size_t payload_len;
 	/* DHCP (UDP 67 -> 68) */
 	uint8_t dhcp_type;	/* option 53, 0 if none */
 	uint32_t dhcp_yiaddr, dhcp_router, dhcp_dns, dhcp_server;
+	char dhcp_hostname[64];	/* option 12, "" if none */
 };
 
 bool frame_parse(const uint8_t *f, size_t len, struct parsed *p);
@@ -67,6 +69,9 @@ size_t frame_udp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t
 size_t frame_tcp(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t sport,
 		 uint32_t dst_ip, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		 const void *data, size_t len);
+/* A SYN offering mss (RFC 793 3.1's MSS option, kind 2). */
+size_t frame_tcp_syn(uint8_t *buf, const uint8_t *dst_mac, uint32_t src_ip, uint16_t sport,
+		     uint32_t dst_ip, uint16_t dport, uint32_t seq, uint16_t mss);
 /* DISCOVER (requested 0) or REQUEST for requested from server. */
 size_t frame_dhcp(uint8_t *buf, uint8_t type, uint32_t xid, uint32_t requested,
 		  uint32_t server);

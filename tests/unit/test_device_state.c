@@ -102,6 +102,23 @@ static void drive_i440fx(struct fake_env *f)
 	pio_out16(f, 0xcfc, 0x0006);
 }
 
+/* The test function's BARs placed and decoded, its scratch registers
+ * written, INTA# asserted. */
+static void drive_pci_testdev(struct fake_env *f)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_create(f, "i440fx"));
+	pio_out32(f, 0xcf8, 0x80002010);
+	pio_out32(f, 0xcfc, 0xc0000000);
+	pio_out32(f, 0xcf8, 0x80002014);
+	pio_out32(f, 0xcfc, 0xc000);
+	pio_out32(f, 0xcf8, 0x80002004);
+	pio_out16(f, 0xcfc, 0x0003);
+	mmio_write32(f, 0xc0000000, 0x12345678);
+	pio_out16(f, 0xc000, 0xbeef);
+	pio_out8(f, 0xc004, 1);
+	CU_ASSERT_TRUE(f->line[10]);
+}
+
 /* The ISA bridge has no ports of its own: a host bridge in the same
  * machine reaches its configuration space. */
 static void drive_piix3(struct fake_env *f)
@@ -187,25 +204,30 @@ static const struct {
 	uint16_t probe[8];	/* ports both must read the same; 0 ends */
 	bool stateless;
 	uint32_t mmio_probe[6];	/* MMIO dwords both must read the same; 0 ends */
+	const char *config;	/* NULL: the defaults */
 } cases[] = {
 	{ "lapic", drive_lapic, { 0 }, false,
-	  { LAPIC + 0x80, LAPIC + 0x280, LAPIC + 0x390, LAPIC + 0x210, LAPIC + 0x130, LAPIC + 0xe0 } },
+	  { LAPIC + 0x80, LAPIC + 0x280, LAPIC + 0x390, LAPIC + 0x210, LAPIC + 0x130, LAPIC + 0xe0 }, NULL },
 	{ "ioapic", drive_ioapic, { 0 }, false,
-	  { IOAPIC, IOAPIC + 0x10, IOAPIC + 0x10 } },
-	{ "pic8259", drive_pic, { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 } , false, { 0 } },
-	{ "pit8254", drive_pit, { 0x40, 0x40, 0x42, 0x61 } , false, { 0 } },
-	{ "rtc_cmos", drive_rtc, { 0x71 } , false, { 0 } },
-	{ "uart16550", drive_uart, { 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3ff, 0x3f8, 0x3f8 } , false, { 0 } },
-	{ "i8042", drive_i8042, { 0x64, 0x60, 0x64, 0x60 } , false, { 0 } },
-	{ "port80", drive_port80, { 0x80 } , false, { 0 } },
-	{ "port92", drive_port92, { 0x92 } , false, { 0 } },
-	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false, { 0 } },
-	{ "debug_exit", drive_nothing, { 0xf4 }, true, { 0 } },
-	{ "i440fx", drive_i440fx, { 0xcfc, 0xcfd, 0xcf8, 0xcfb }, false, { 0 } },
-	{ "piix3", drive_piix3, { 0 }, false, { 0 } },
+	  { IOAPIC, IOAPIC + 0x10, IOAPIC + 0x10 }, NULL },
+	{ "pic8259", drive_pic, { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 } , false, { 0 }, NULL },
+	{ "pit8254", drive_pit, { 0x40, 0x40, 0x42, 0x61 } , false, { 0 }, NULL },
+	{ "rtc_cmos", drive_rtc, { 0x71 } , false, { 0 }, NULL },
+	{ "uart16550", drive_uart, { 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3ff, 0x3f8, 0x3f8 } , false, { 0 }, NULL },
+	{ "i8042", drive_i8042, { 0x64, 0x60, 0x64, 0x60 } , false, { 0 }, NULL },
+	{ "port80", drive_port80, { 0x80 } , false, { 0 }, NULL },
+	{ "port92", drive_port92, { 0x92 } , false, { 0 }, NULL },
+	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false, { 0 }, NULL },
+	{ "debug_exit", drive_nothing, { 0xf4 }, true, { 0 }, NULL },
+	{ "i440fx", drive_i440fx, { 0xcfc, 0xcfd, 0xcf8, 0xcfb }, false, { 0 }, NULL },
+	{ "piix3", drive_piix3, { 0 }, false, { 0 }, NULL },
+	/* B has no host bridge: what it reads through the BARs is what the
+	 * loaded configuration mapped */
+	{ "pci_testdev", drive_pci_testdev, { 0xc000, 0xc001, 0xc004 }, false,
+	  { 0xc0000000u }, "slot=4" },
 	{ "virtio-blk", drive_virtio_blk, { 0 }, false,
 	  { VBLK_BAR + 0x04, VBLK_BAR + 0x0c, VBLK_BAR + 0x14, VBLK_BAR + 0x28,
-	    VBLK_BAR + 0x1000, VBLK_BAR + 0x2000 } },
+	    VBLK_BAR + 0x1000, VBLK_BAR + 0x2000 }, NULL },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -235,7 +257,11 @@ static void round_trip(unsigned c)
 	const struct device_model *m = fake_model(cases[c].model);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	two_machines();
-	void *a = fake_create_default(&A, m->name), *b = fake_create_default(&B, m->name);
+	/* a model that needs a configuration gets the fake machine's */
+	void *a = cases[c].config ? fake_create_config(&A, m->name, cases[c].config)
+				  : fake_create_default(&A, m->name);
+	void *b = cases[c].config ? fake_create_config(&B, m->name, cases[c].config)
+				  : fake_create_default(&B, m->name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 

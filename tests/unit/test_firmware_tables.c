@@ -10,6 +10,7 @@
 #include "devices/acpi/acpi_pm.h"
 #include "firmware/acpi_aml.h"
 #include "firmware/fw_tables.h"
+#include "devices/pci/pci.h"
 
 #define AREA_GPA 0xf0000u
 #define AREA_SIZE 0x10000u
@@ -159,7 +160,7 @@ static void test_mptable_entries(void)
 	CU_ASSERT_EQUAL(c[6], 4);
 	CU_ASSERT_EQUAL(fw_get32(c + 36), 0xfee00000u);
 	uint16_t len = fw_get16(c + 4), count = fw_get16(c + 34);
-	unsigned seen[5] = { 0 }, irq_mask = 0;
+	unsigned seen[5] = { 0 }, irq_mask = 0, pci_entries = 0;
 	const uint8_t *e = c + 44;
 	int last_type = -1;
 	for (unsigned i = 0; i < count; i++) {
@@ -174,15 +175,21 @@ static void test_mptable_entries(void)
 			e += 20;
 			continue;
 		}
-		if (e[0] == 1)
-			CU_ASSERT_EQUAL(memcmp(e + 2, "ISA   ", 6), 0);
+		if (e[0] == 1)	/* PCI 0, ISA 1 */
+			CU_ASSERT_EQUAL(memcmp(e + 2, seen[1] == 1 ? "PCI   " : "ISA   ", 6), 0);
 		if (e[0] == 2) {
 			CU_ASSERT_EQUAL(e[1], 1);
 			CU_ASSERT_EQUAL(e[2], 0x20);
 			CU_ASSERT_EQUAL(e[3], 1);
 			CU_ASSERT_EQUAL(fw_get32(e + 4), 0xfec00000u);
 		}
-		if (e[0] == 3) {
+		if (e[0] == 3 && e[4] == 0) {	/* PCI: slot << 2 | pin, level, low */
+			pci_entries++;
+			CU_ASSERT_EQUAL(fw_get16(e + 2), 0xf);
+			CU_ASSERT_EQUAL(e[6], 1);
+			CU_ASSERT_EQUAL(e[7], pci_intx_line(e[5] >> 2, (e[5] & 3) + 1));
+		} else if (e[0] == 3) {
+			CU_ASSERT_EQUAL(e[4], 1);	/* ISA */
 			irq_mask |= 1u << e[5];
 			CU_ASSERT_EQUAL(e[6], 1);	/* to IOAPIC 1 */
 			CU_ASSERT_EQUAL(e[7], e[5] == 0 ? 2 : e[5]);
@@ -196,8 +203,10 @@ static void test_mptable_entries(void)
 		e += 8;
 	}
 	CU_ASSERT_PTR_EQUAL(e, c + len);
-	CU_ASSERT(seen[0] == 1 && seen[1] == 1 && seen[2] == 1 && seen[3] == 15 && seen[4] == 2);
-	CU_ASSERT_EQUAL(irq_mask, 0xfffb);		/* all but IRQ 2 */
+	CU_ASSERT(seen[0] == 1 && seen[1] == 2 && seen[2] == 1 && seen[3] == 128 + 13 &&
+		  seen[4] == 2);
+	CU_ASSERT_EQUAL(pci_entries, 128);		/* 32 slots, INTA#-INTD# */
+	CU_ASSERT_EQUAL(irq_mask, 0xf3fb);		/* all but IRQ 2 and PCI's 10, 11 */
 }
 
 static void test_fadt_fields(void)
@@ -217,7 +226,7 @@ static void test_fadt_fields(void)
 	CU_ASSERT_EQUAL(fw_get32(f + 76), ACPI_PM_TMR);
 	CU_ASSERT(f[88] == 4 && f[89] == 2 && f[91] == 4);
 	CU_ASSERT_EQUAL(f[108], 0x32);			/* CENTURY */
-	CU_ASSERT_EQUAL(fw_get16(f + 109), 0xf);	/* legacy, 8042, no VGA, no MSI */
+	CU_ASSERT_EQUAL(fw_get16(f + 109), 0x7);	/* legacy, 8042, no VGA; MSI works */
 	uint32_t flags = fw_get32(f + 112);
 	CU_ASSERT(flags & (1u << 10));			/* RESET_REG_SUP */
 	CU_ASSERT(flags & (1u << 8));			/* TMR_VAL_EXT */
@@ -244,9 +253,59 @@ static void test_dsdt_s5_bytes(void)
 	};
 	build(true);
 	const uint8_t *d = at(L.dsdt);
-	CU_ASSERT_EQUAL(fw_get32(d + 4), 36 + sizeof(want));
+	CU_ASSERT(fw_get32(d + 4) > 36 + sizeof(want));	/* \_SB.PCI0 follows */
 	CU_ASSERT_EQUAL(d[8], 2);
 	CU_ASSERT_EQUAL(memcmp(d + 36, want, sizeof(want)), 0);
+}
+
+static const uint8_t *find(const uint8_t *p, size_t len, const void *what, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(p + i, what, n))
+			return p + i;
+	return NULL;
+}
+
+/* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _CRS, _PRT } } */
+static void test_dsdt_pci(void)
+{
+	build(true);
+	const uint8_t *d = at(L.dsdt);
+	uint32_t len = fw_get32(d + 4);
+	static const uint8_t scope_sb[] = { 0x10 };
+	const uint8_t *sb = find(d + 36 + 16, len - 52, scope_sb, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb);
+	/* two-byte PkgLength, then \_SB_, then ExtOp Device */
+	CU_ASSERT_EQUAL(sb[1] >> 6, 1);
+	CU_ASSERT_EQUAL(memcmp(sb + 3, "\\_SB_\x5b\x82", 7), 0);
+	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, hid, sizeof(hid)));
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, "PCI0", 4));
+	CU_ASSERT_EQUAL(aml_eisa_id("PNP0A03"), 0x030ad041u);
+	/* _CRS: the bus range, ports 0xcf8-0xcff, the memory window */
+	static const uint8_t bus[] = { 0x88, 13, 0, 2, 0x0c, 0, 0, 0, 0, 0, 0xff, 0 };
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, bus, sizeof(bus)));
+	static const uint8_t cfg[] = { 0x47, 1, 0xf8, 0x0c, 0xf8, 0x0c, 1, 8 };
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, cfg, sizeof(cfg)));
+	static const uint8_t io_hi[] = { 0x88, 13, 0, 1, 0x0c, 3, 0, 0, 0x00, 0x0d, 0xff, 0xff };
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, io_hi, sizeof(io_hi)));
+	static const uint8_t mem[] = { 0x87, 23, 0, 0, 0x0c, 1, 0, 0, 0, 0,
+				       0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xbf, 0xfe };
+	CU_ASSERT_PTR_NOT_NULL(find(d, len, mem, sizeof(mem)));
+	/* _PRT: 128 entries, the first slot 0 INTA# -> GSI 10 */
+	const uint8_t *prt = find(d, len, "_PRT", 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(prt);
+	CU_ASSERT_EQUAL(prt[4], 0x12);
+	CU_ASSERT_EQUAL(prt[5] >> 6, 1);			/* two-byte PkgLength */
+	CU_ASSERT_EQUAL(prt[7], 128);
+	/* slot 0's address 0xffff is a word */
+	static const uint8_t first[] = { 0x12, 9, 4, 0x0b, 0xff, 0xff, 0, 0, 0x0a, 10 };
+	CU_ASSERT_EQUAL(memcmp(prt + 8, first, sizeof(first)), 0);
+	/* slot 5 INTB#: (5 + 1) mod 4 = PIRQC */
+	static const uint8_t s5b[] = { 0x12, 11, 4, 0x0c, 0xff, 0xff, 5, 0, 1, 0, 0x0a };
+	const uint8_t *e = find(d, len, s5b, sizeof(s5b));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(e[sizeof(s5b)], pci_intx_line(5, 2));
 }
 
 static void test_aml_encoder(void)
@@ -296,7 +355,10 @@ static void test_too_small(void)
 	char err[256];
 	fw_machine_pc(&M, NULL);
 	CU_ASSERT_EQUAL(fw_tables_build(&M, true, area, AREA_GPA, 256, &L, err, sizeof(err)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "do not fit"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "the MP table does not fit"));
+	/* room for the MP table (32 slots x 4 PCI entries), not the DSDT */
+	CU_ASSERT_EQUAL(fw_tables_build(&M, true, area, AREA_GPA, 2048, &L, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "the ACPI tables do not fit"));
 }
 
 /* The memory map's area is the reserved BIOS RAM; a --rom alias there
@@ -378,6 +440,7 @@ UNIT_SUITE(firmware_tables, NULL, NULL,
 	   UNIT_TEST(test_mptable_entries),
 	   UNIT_TEST(test_fadt_fields),
 	   UNIT_TEST(test_dsdt_s5_bytes),
+	   UNIT_TEST(test_dsdt_pci),
 	   UNIT_TEST(test_aml_encoder),
 	   UNIT_TEST(test_no_acpi_keeps_mp),
 	   UNIT_TEST(test_too_small),

@@ -5,8 +5,13 @@
  * end by tests/cli/bad-input.sh.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "unit.h"
 #include "net/net_backend.h"
 
@@ -167,7 +172,83 @@ static void test_backend_found_by_id(void)
 	CU_ASSERT_EQUAL(parse("user,id=", &c), -1);
 }
 
+/* The line of /proc/self/task/TID/status that starts with key, or "". */
+static void task_status(const char *tid, const char *key, char *line, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	line[0] = '\0';
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, (int)len, f))
+		if (!strncmp(line, key, strlen(key)))
+			break;
+	if (strncmp(line, key, strlen(key)))
+		line[0] = '\0';
+	fclose(f);
+}
+
+/* Until the thread sleeps (in its poll): a new thread starts with every
+ * signal blocked and sets its inherited mask only once it runs, so its
+ * mask means something only after that (up to 2 s). */
+static bool wait_sleeping(const char *tid)
+{
+	char line[128];
+
+	for (int i = 0; i < 200; i++) {
+		task_status(tid, "State:", line, sizeof(line));
+		if (strstr(line, "S (sleeping)"))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Whether thread tid of this process blocks sig (/proc's SigBlk mask). */
+static bool thread_blocks(const char *tid, int sig)
+{
+	char line[128];
+
+	task_status(tid, "SigBlk:", line, sizeof(line));
+	return line[0] && ((strtoull(line + 7, NULL, 16) >> (sig - 1)) & 1);
+}
+
+/* The backend's thread blocks the VMM's signals, so the 1 ms tick and
+ * SIGINT/SIGTERM reach the vCPU thread (net_backend_start_thread). */
+static void test_backend_thread_leaves_signals(void)
+{
+	struct net_config c;
+	char err[256], self[16];
+	struct net_backend *be;
+	unsigned others = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	CU_ASSERT_EQUAL_FATAL(parse("user,id=signals", &c), 0);
+	be = net_backend_create(&c, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	CU_ASSERT_FALSE(thread_blocks(self, SIGALRM));
+	dir = opendir("/proc/self/task");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, self))
+			continue;
+		others++;
+		CU_ASSERT_TRUE(wait_sleeping(d->d_name));
+		CU_ASSERT_TRUE(thread_blocks(d->d_name, SIGALRM));
+		CU_ASSERT_TRUE(thread_blocks(d->d_name, SIGINT));
+		CU_ASSERT_TRUE(thread_blocks(d->d_name, SIGTERM));
+	}
+	closedir(dir);
+	CU_ASSERT_TRUE(others >= 1);
+	net_backend_destroy(be);
+}
+
 UNIT_SUITE(net_config, NULL, NULL,
+	   UNIT_TEST(test_backend_thread_leaves_signals),
 	   UNIT_TEST(test_backend_found_by_id),
 	   UNIT_TEST(test_user_defaults_are_qemus), UNIT_TEST(test_network_moves_derived_addresses),
 	   UNIT_TEST(test_hostfwd_rules), UNIT_TEST(test_other_kinds),

@@ -265,6 +265,26 @@ static void test_rx_merged_buffers(void)
 	rec_stop();
 }
 
+/* A card on no network: frames go nowhere, counted; nothing arrives. */
+static void test_no_backend(void)
+{
+	struct virtio_net_hdr hdr = { 0 };
+
+	start(NULL, BIT(VIRTIO_F_VERSION_1));
+	memcpy(fake_guest_ram_host(&g, BUF), &hdr, HDR);
+	memset(fake_guest_ram_host(&g, BUF + HDR), 0xab, 60);
+	set_desc(VIRTIO_NET_TXQ, 0, BUF, HDR + 60, 0, 0);
+	make_available(VIRTIO_NET_TXQ, 0);
+	CU_ASSERT_TRUE(virtio_net_tx(&n));
+	CU_ASSERT_EQUAL(n.stats.tx_dropped, 1);
+	CU_ASSERT_EQUAL(used_idx(VIRTIO_NET_TXQ), 1);
+	set_desc(VIRTIO_NET_RXQ, 0, BUF + 0x1000, 2048, VIRTQ_DESC_F_WRITE, 0);
+	make_available(VIRTIO_NET_RXQ, 0);
+	CU_ASSERT_FALSE(virtio_net_rx(&n));
+	CU_ASSERT_EQUAL(used_idx(VIRTIO_NET_RXQ), 0);
+	virtio_net_fini(&n);
+}
+
 struct dhcp_seen { bool offer; };
 
 /* The real slirp backend behind the device: a DHCP DISCOVER put on the
@@ -319,4 +339,5 @@ static void test_dhcp_through_the_rings(void)
 UNIT_SUITE(virtio_net, suite_setup, suite_teardown,
 	   UNIT_TEST(test_features_and_config), UNIT_TEST(test_tx_split_chain),
 	   UNIT_TEST(test_rx_one_chain_per_frame), UNIT_TEST(test_rx_merged_buffers),
+	   UNIT_TEST(test_no_backend),
 	   UNIT_TEST(test_dhcp_through_the_rings))

@@ -90,3 +90,68 @@ void aml_scope(struct fw_buf *b, const char *name, const struct fw_buf *body)
 	}
 	fw_bytes(b, inner.b, inner.len);
 }
+
+/* An ExtOpPrefix object with a PkgLength around name and body. */
+void aml_device(struct fw_buf *b, const char *name, const struct fw_buf *body)
+{
+	struct fw_buf inner = { .len = 0 };
+
+	aml_name_string(&inner, name);
+	fw_bytes(&inner, body->b, body->len);
+	fw_u8(b, AML_EXT_PREFIX);
+	fw_u8(b, AML_DEVICE_OP);
+	if (body->overflow || inner.overflow || aml_pkg_length(b, inner.len) < 0) {
+		b->overflow = true;
+		return;
+	}
+	fw_bytes(b, inner.b, inner.len);
+}
+
+void aml_name_integer(struct fw_buf *b, const char *name, uint64_t v)
+{
+	fw_u8(b, AML_NAME_OP);
+	aml_name_string(b, name);
+	aml_integer(b, v);
+}
+
+void aml_name_buffer(struct fw_buf *b, const char *name, const struct fw_buf *bytes)
+{
+	struct fw_buf inner = { .len = 0 };
+
+	aml_integer(&inner, bytes->len);		/* BufferSize */
+	fw_bytes(&inner, bytes->b, bytes->len);
+	fw_u8(b, AML_NAME_OP);
+	aml_name_string(b, name);
+	fw_u8(b, AML_BUFFER_OP);
+	if (bytes->overflow || inner.overflow || aml_pkg_length(b, inner.len) < 0) {
+		b->overflow = true;
+		return;
+	}
+	fw_bytes(b, inner.b, inner.len);
+}
+
+void aml_package(struct fw_buf *b, const struct fw_buf *elements, unsigned n)
+{
+	fw_u8(b, AML_PACKAGE_OP);
+	if (n > 0xff || elements->overflow || aml_pkg_length(b, elements->len + 1) < 0) {
+		b->overflow = true;
+		return;
+	}
+	fw_u8(b, (uint8_t)n);				/* NumElements */
+	fw_bytes(b, elements->b, elements->len);
+}
+
+/* Three letters of 5 bits each ('A' = 1) and four hex digits, stored
+ * big-endian: the byte order ASL's EISAID produces. */
+uint32_t aml_eisa_id(const char *id)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < 3; i++)
+		v = v << 5 | ((uint32_t)(id[i] - 'A' + 1) & 0x1f);
+	for (unsigned i = 3; i < 7; i++) {
+		char c = id[i];
+		v = v << 4 | (uint32_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+}

@@ -19,6 +19,9 @@
 #define AML_QWORD_PREFIX 0x0e
 #define AML_SCOPE_OP	0x10
 #define AML_PACKAGE_OP	0x12
+#define AML_BUFFER_OP	0x11
+#define AML_EXT_PREFIX	0x5b
+#define AML_DEVICE_OP	0x82	/* after AML_EXT_PREFIX */
 #define AML_ROOT_CHAR	0x5c	/* '\' */
 #define AML_ONES_OP	0xff
 
@@ -36,5 +39,15 @@ int aml_pkg_length(struct fw_buf *b, uint32_t body_len);
 void aml_name_package(struct fw_buf *b, const char *name, const uint64_t *v, unsigned n);
 /* Scope (name) { body } (19.6.122): DefScope. */
 void aml_scope(struct fw_buf *b, const char *name, const struct fw_buf *body);
+/* Device (name) { body } (19.6.31): DefDevice. */
+void aml_device(struct fw_buf *b, const char *name, const struct fw_buf *body);
+/* Name (name, v) with an integer. */
+void aml_name_integer(struct fw_buf *b, const char *name, uint64_t v);
+/* Name (name, Buffer () { bytes }) (19.6.10): DefBuffer. */
+void aml_name_buffer(struct fw_buf *b, const char *name, const struct fw_buf *bytes);
+/* Package () { elements } (19.6.101) of n data objects already encoded. */
+void aml_package(struct fw_buf *b, const struct fw_buf *elements, unsigned n);
+/* EISAID ("PNP0A03") (19.6.35): the compressed 32-bit ID. */
+uint32_t aml_eisa_id(const char *id);
 
 #endif

@@ -96,7 +96,8 @@ static void build_facs(struct fw_buf *b)
 }
 
 /* DSDT (5.2.11.1): Scope (\) { Name (_S5, Package (4) { typ, typ, 0, 0 }) }
- * (7.4.2: SLP_TYPa, SLP_TYPb, reserved), as QEMU's pc says it. */
+ * (7.4.2: SLP_TYPa, SLP_TYPb, reserved), as QEMU's pc says it; with PCI,
+ * Scope (\_SB) { Device (PCI0) { ... } } (acpi_pci.c). */
 static void build_dsdt(const struct fw_machine *m, struct fw_buf *b)
 {
 	struct fw_buf root = { .len = 0 };
@@ -105,6 +106,11 @@ static void build_dsdt(const struct fw_machine *m, struct fw_buf *b)
 	header(b, "DSDT", DSDT_REVISION, m);
 	aml_name_package(&root, "_S5", s5, 4);
 	aml_scope(b, "\\", &root);
+	if (m->pci) {
+		struct fw_buf *sb = &(struct fw_buf){ .len = 0 };
+		acpi_pci_device(m, sb);
+		aml_scope(b, "\\_SB", sb);
+	}
 	finish(b);
 }
 

@@ -54,6 +54,7 @@ int fw_tables_install(const struct memory_map *map, uint8_t *ram, const char *cp
 			    err, errlen) < 0)
 		return -1;
 	fw_machine_pc(&m, &model.cpuid);
+	fw_machine_pc_window(&m, map);
 	return fw_tables_build(&m, acpi, ram + gpa, (uint32_t)gpa, (uint32_t)size, &layout,
 			       err, errlen);
 }

@@ -20,6 +20,7 @@
 #define FW_MAX_CPUS	16
 #define FW_ISA_IRQS	16
 #define FW_NO_GSI	0xffffffffu	/* an ISA IRQ with no IOAPIC pin (IRQ 2) */
+#define FW_PCI_SLOTS	32
 
 /* Interrupt input flags, "MPS INTI flags": the MP spec 1.4 (table 4-10,
  * I/O interrupt entry) and ACPI 6.4 (5.2.12.5, table 5.26) share them. */
@@ -52,7 +53,13 @@ struct fw_machine {
 	} ioapic;
 	struct fw_isa_irq isa_irq[FW_ISA_IRQS];	/* by ISA IRQ */
 	uint8_t lint_extint, lint_nmi;	/* local APIC pins of the 8259A and NMI */
-	bool pci;			/* a PCI bus 0 (MP bus entry); none yet */
+	bool pci;			/* a PCI bus 0 (MP bus entry, \_SB.PCI0) */
+	/* With pci: the host bridge's 32-bit memory window (the PCI hole
+	 * between the top of low RAM and the IOAPIC) and where INTA#-INTD#
+	 * of each slot arrive, as a GSI that is also the ISA IRQ the 8259
+	 * sees (devices/pci/pci_intx.c). */
+	uint32_t pci_mem_base, pci_mem_size;
+	uint8_t pci_intx_gsi[FW_PCI_SLOTS][4];
 	/* The ACPI PM block (FADT). */
 	struct {
 		uint16_t evt_blk, cnt_blk, tmr_blk;
@@ -73,6 +80,16 @@ struct fw_machine {
 /* The pc machine hyvm runs (vmm/machine.c's devices, the memory map's
  * addresses); cpuid: the VM's CPU model (NULL: signature and features 0). */
 void fw_machine_pc(struct fw_machine *m, const struct hyvm_cpuid_table *cpuid);
+/* The PCI memory window as the memory map has it (the largest part of
+ * the PCI hole a --rom left). */
+void fw_machine_pc_window(struct fw_machine *m, const struct memory_map *map);
+/* Is ISA IRQ irq a PCI INTx line (the MP table then lists it for PCI
+ * only)? */
+bool fw_pci_uses_irq(const struct fw_machine *m, unsigned irq);
+
+/* acpi_pci.c: Device (PCI0) for \_SB: _HID PNP0A03, _CRS with the bus
+ * range, the configuration ports and the I/O and memory windows, _PRT. */
+void acpi_pci_device(const struct fw_machine *m, struct fw_buf *b);
 
 /* Guest RAM the tables are placed in, bottom up, each aligned. */
 struct fw_area {

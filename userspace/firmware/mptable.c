@@ -97,10 +97,19 @@ static void build_config(const struct fw_machine *m, struct fw_buf *b)
 	fw_u8(b, MP_IOAPIC_EN);
 	fw_u32(b, m->ioapic.addr);
 	count++;
+	/* PCI INTx (D.3, "PCI bus interrupt source": the source IRQ is the
+	 * device number << 2 | pin, INTA# = 0), level-triggered and active
+	 * low as PCI signals them; the ISA entries of the same pins are left
+	 * out, as SeaBIOS does, so each pin has one owner. */
+	for (unsigned slot = 0; m->pci && slot < FW_PCI_SLOTS; slot++)
+		for (unsigned pin = 0; pin < 4; pin++, count++)
+			entry_interrupt(b, MP_IOINTR, MP_INT, FW_INTI_LEVEL | FW_INTI_ACTIVE_LOW, 0,
+					(uint8_t)(slot << 2 | pin), m->ioapic.id,
+					(uint8_t)(m->pci_intx_gsi[slot][pin] - m->ioapic.gsi_base));
 	for (unsigned irq = 0; irq < FW_ISA_IRQS; irq++) {
 		const struct fw_isa_irq *r = &m->isa_irq[irq];
 		if (r->gsi == FW_NO_GSI || r->gsi < m->ioapic.gsi_base ||
-		    r->gsi - m->ioapic.gsi_base >= m->ioapic.pins)
+		    r->gsi - m->ioapic.gsi_base >= m->ioapic.pins || fw_pci_uses_irq(m, irq))
 			continue;
 		entry_interrupt(b, MP_IOINTR, MP_INT, r->flags, isa_bus_id(m), (uint8_t)irq,
 				m->ioapic.id, (uint8_t)(r->gsi - m->ioapic.gsi_base));

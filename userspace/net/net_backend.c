@@ -3,6 +3,7 @@
  * the rx queue the NIC drains, the statistics. The backends themselves
  * (net_slirp.c, net_tap.c) provide send and destroy.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "net/net_backend.h"
@@ -34,6 +35,19 @@ struct net_backend *net_backend_create(const struct net_config *cfg, char *err, 
 		created = be;
 	}
 	return be;
+}
+
+int net_backend_start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int r;
+
+	/* a new thread inherits its creator's mask */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 struct net_backend *net_backend_find(const char *id)

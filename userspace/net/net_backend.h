@@ -14,6 +14,7 @@
 #ifndef HYVM_NET_BACKEND_H
 #define HYVM_NET_BACKEND_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,13 @@ void net_backend_stats(struct net_backend *be, struct net_stats *out);
 
 /* Stops the thread, closes the host side (hostfwd ports, tap fd). */
 void net_backend_destroy(struct net_backend *be);
+
+/* For the backends: starts fn(arg) on a thread with every signal blocked,
+ * so process-directed signals stay with the vCPU thread. The VMM's 1 ms
+ * tick (SIGALRM, vmm/vm.c) must land there: on kvm and hyvm.ko only a
+ * signal arriving during the vCPU's run ioctl makes it return (EINTR),
+ * and the kick handler alone would wait for the guest's next exit. */
+int net_backend_start_thread(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* The backends' constructors, for net_backend_create. */
 struct net_backend *net_slirp_create(const struct net_user_config *cfg, char *err, size_t errlen);

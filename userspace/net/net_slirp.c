@@ -173,7 +173,7 @@ struct net_backend *net_slirp_create(const struct net_user_config *cfg, char *er
 	}
 	if (add_forwards(s, cfg, err, errlen) < 0)
 		goto fail;
-	if (pthread_create(&s->thread, NULL, net_slirp_loop, s) != 0) {
+	if (net_backend_start_thread(&s->thread, net_slirp_loop, s) != 0) {
 		snprintf(err, errlen, "--net user: cannot start its thread");
 		goto fail;
 	}

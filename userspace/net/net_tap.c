@@ -118,7 +118,7 @@ struct net_backend *net_tap_create(const struct net_tap_config *cfg, char *err, 
 					  "needs neither)" : "");
 		goto fail;
 	}
-	if (pthread_create(&t->thread, NULL, tap_reader, t) != 0) {
+	if (net_backend_start_thread(&t->thread, tap_reader, t) != 0) {
 		snprintf(err, errlen, "--net tap: cannot start its thread");
 		goto fail;
 	}

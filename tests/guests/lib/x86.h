@@ -25,6 +25,13 @@ static inline uint16_t inw(uint16_t port)
 	return v;
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 #define DEFINE_READ_CR(n) \
 	static inline uint32_t read_cr##n(void) { uint32_t v; asm volatile("mov %%cr" #n ", %0" : "=r"(v)); return v; }
 #define DEFINE_WRITE_CR(n) \

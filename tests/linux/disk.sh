@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Debian's i386 kernel with a virtio-blk disk (an ext4 image made here by
+# mkfs.ext4 -d, e2fsprogs): the guest mounts /dev/vda, checks a file the
+# host put there, writes two files, syncs and powers off; the host then
+# finds them with debugfs. Then the same with an undoable disk (snapshot:
+# the base stays byte-identical until hyvm disk commit brings the change
+# in) and a read-only disk (the guest's write is refused). SKIP when the
+# packages cannot be fetched or the engine is absent.
+#   tests/linux/disk.sh HYVM [--engine E]
+set -u
+hyvm=$1; shift
+engine=bt
+while (($#)); do
+	case $1 in
+	--engine) engine=${2:?--engine needs a name}; shift ;;
+	*) echo "disk.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(dirname "$hyvm")/linux
+passed=0 failed=0
+fail() { echo "FAIL linux-disk $*"; failed=$((failed + 1)); }
+pass() { echo "PASS linux-disk $*"; passed=$((passed + 1)); }
+
+"$here/fetch-kernels.sh" "$out" >/dev/null 2>"$out.fetch.err"
+case $? in
+0) ;;
+77) echo "SKIP linux-disk: $(tail -1 "$out.fetch.err")"; exit 0 ;;
+*) echo "FAIL linux-disk: fetch-kernels.sh failed:"; sed 's/^/    /' "$out.fetch.err"; exit 1 ;;
+esac
+if ! "$hyvm" engines | grep -q "^$engine present"; then
+	echo "SKIP linux-disk on $engine: $("$hyvm" engines -v | grep "^$engine " | cut -d' ' -f2-)"
+	exit 0
+fi
+for tool in mkfs.ext4 debugfs sha256sum; do
+	command -v "$tool" >/dev/null || { echo "SKIP linux-disk: no $tool (e2fsprogs)"; exit 0; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$(ls -d "$out"/root-linux-image-*-686 | head -n 1)
+"$here/mkinitramfs.sh" --root "$root" --busybox "$out/root-busybox-static/bin/busybox" \
+	--init "$here/init-disk.sh" --out "$work/initrd.gz" \
+	--modules "virtio_pci virtio_blk crc32c_generic ext4" 2>"$work/mkinitramfs.err" ||
+	{ echo "FAIL linux-disk: mkinitramfs.sh: $(tail -1 "$work/mkinitramfs.err")"; exit 1; }
+
+# an ext4 image with a random file the guest must read back
+mkdir "$work/tree"
+head -c 300000 /dev/urandom >"$work/tree/host.bin"
+host_sum=$(sha256sum "$work/tree/host.bin" | cut -d' ' -f1)
+new_image() {
+	rm -f "$1"
+	truncate -s 64M "$1"
+	mkfs.ext4 -q -F -d "$work/tree" "$1"
+}
+
+# boot MODE DISKSPEC: runs the guest to its power-off; its console in $work/out
+boot() {
+	local mode=$1 spec=$2
+	tag=$RANDOM$RANDOM
+	timeout -k 5 180 "$hyvm" run --engine "$engine" --mem 128 -k "$out/vmlinuz-686" \
+		-i "$work/initrd.gz" -p "console=ttyS0 quiet hyvm.disk=$mode hyvm.test=$tag" \
+		--disk "$spec" >"$work/out" 2>"$work/err" </dev/null
+	status=$?
+}
+
+# checks common to every run; $1 names the case
+check_run() {
+	local name=$1 ok=1
+	[[ $status == 0 ]] || { fail "$name: exit status $status: $(tail -n 2 "$work/err" | tr '\n' ' ')"; ok=0; }
+	for w in "hyvm-disk: pci 0000:00:02.0 0x1af4:0x1042" "hyvm-disk: size 131072" \
+		 "hyvm-disk: mounted" "hyvm-disk: host-file $host_sum" "hyvm-disk: done"; do
+		grep -qF -- "$w" "$work/out" || { fail "$name: the guest never printed '$w'"; ok=0; }
+	done
+	if grep -E 'hyvm-disk: modprobe|hyvm-dmesg: .*(I/O error|EXT4-fs (error|warning)|blk_update)' "$work/out"; then
+		fail "$name: errors in the guest (above)"
+		ok=0
+	fi
+	((ok))
+}
+
+# debugfs FILE IMAGE: the file's bytes from the image, on stdout
+fs_cat() { debugfs -R "cat /$1" "$2" 2>/dev/null; }
+
+# 1. a plain disk: the guest's files reach the image
+img=$work/plain.img
+new_image "$img"
+boot write "$img"
+if check_run write; then
+	guest_sum=$(sed -n 's/.*hyvm-disk: guest-file \([0-9a-f]*\).*/\1/p' "$work/out")
+	if [[ $(fs_cat guest.txt "$img") != "written by the guest $tag" ]]; then
+		fail "write: debugfs does not find the guest's guest.txt in the image"
+	elif [[ -z $guest_sum || $(fs_cat guest.bin "$img" | sha256sum | cut -d' ' -f1) != "$guest_sum" ]]; then
+		fail "write: guest.bin in the image is not what the guest wrote"
+	elif ! e2fsck -fn "$img" >"$work/fsck" 2>&1; then
+		fail "write: e2fsck finds the image damaged: $(tail -n 3 "$work/fsck" | tr '\n' ' ')"
+	else
+		pass "write: the guest's files are in the image (debugfs, e2fsck clean)"
+	fi
+fi
+
+# 2. snapshot: the base stays byte-identical, commit brings the change in
+img=$work/base.img
+new_image "$img"
+base_sum=$(sha256sum "$img" | cut -d' ' -f1)
+boot write "$img,snapshot,overlay=$work/base.overlay"
+if check_run snapshot; then
+	if [[ $(sha256sum "$img" | cut -d' ' -f1) != "$base_sum" ]]; then
+		fail "snapshot: the base image changed"
+	elif [[ ! -s $work/base.overlay ]]; then
+		fail "snapshot: no overlay at $work/base.overlay"
+	elif fs_cat guest.txt "$img" | grep -q .; then
+		fail "snapshot: the guest's file is in the base before the commit"
+	elif ! "$hyvm" disk commit "$work/base.overlay" >"$work/commit" 2>&1; then
+		fail "snapshot: hyvm disk commit failed: $(tail -n 1 "$work/commit")"
+	elif [[ $(fs_cat guest.txt "$img") != "written by the guest $tag" ]]; then
+		fail "snapshot: after hyvm disk commit the base lacks the guest's file"
+	elif ! e2fsck -fn "$img" >"$work/fsck" 2>&1; then
+		fail "snapshot: e2fsck finds the committed image damaged"
+	else
+		pass "snapshot: base unchanged by the run, the guest's file in it after commit"
+	fi
+fi
+
+# 3. read-only: the guest sees it read-only and its write is refused
+img=$work/ro.img
+new_image "$img"
+base_sum=$(sha256sum "$img" | cut -d' ' -f1)
+boot readonly "$img,readonly"
+if check_run readonly; then
+	if ! grep -qF "hyvm-disk: ro 1" "$work/out"; then
+		fail "readonly: the guest does not see a read-only disk"
+	elif ! grep -qF "hyvm-disk: write refused" "$work/out"; then
+		fail "readonly: the guest's write to /dev/vda went through"
+	elif [[ $(sha256sum "$img" | cut -d' ' -f1) != "$base_sum" ]]; then
+		fail "readonly: the image changed"
+	else
+		pass "readonly: read-only in the guest, the image unchanged"
+	fi
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
