@@ -16,6 +16,7 @@ void virtio_dev_init(struct virtio_dev *vd, const struct dma_mem *mem, uint16_t 
 	vd->host_features = host_features | (1ull << VIRTIO_F_VERSION_1);
 	vd->nr_queues = nr_queues > VIRTIO_DEV_MAX_QUEUES ? VIRTIO_DEV_MAX_QUEUES : nr_queues;
 	vd->config_size = config_size;
+	vd->nr_vectors = VIRTIO_MSI_NO_VECTOR;
 	for (unsigned q = 0; q < vd->nr_queues; q++)
 		virtq_init(&vd->vq[q], mem, queue_max);
 	virtio_dev_reset(vd);
@@ -35,6 +36,13 @@ void virtio_dev_reset(struct virtio_dev *vd)
 	vd->queue_select = 0;
 	vd->config_vector = VIRTIO_MSI_NO_VECTOR;
 	vd->isr = 0;
+}
+
+/* 4.1.5.1.2: a vector the MSI-X table does not have maps nothing, and
+ * the driver reads VIRTIO_MSI_NO_VECTOR back to learn so. */
+static uint16_t map_vector(const struct virtio_dev *vd, uint32_t v)
+{
+	return v < vd->nr_vectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
 }
 
 static struct virtq *selected(struct virtio_dev *vd)
@@ -176,7 +184,7 @@ void virtio_dev_common_write(struct virtio_dev *vd, uint32_t off, unsigned size,
 		}
 	} else if (size == 2) {
 		switch (off) {
-		case VIRTIO_COMMON_MSIX: vd->config_vector = (uint16_t)val; return;
+		case VIRTIO_COMMON_MSIX: vd->config_vector = map_vector(vd, val & 0xffff); return;
 		case VIRTIO_COMMON_Q_SELECT: vd->queue_select = (uint16_t)val; return;
 		case VIRTIO_COMMON_Q_SIZE:
 			if (!q || virtq_set_size(q, (uint16_t)val) < 0)
@@ -184,7 +192,7 @@ void virtio_dev_common_write(struct virtio_dev *vd, uint32_t off, unsigned size,
 			return;
 		case VIRTIO_COMMON_Q_MSIX:
 			if (q)
-				vd->vq_vector[vd->queue_select] = (uint16_t)val;
+				vd->vq_vector[vd->queue_select] = map_vector(vd, val & 0xffff);
 			return;
 		case VIRTIO_COMMON_Q_ENABLE:
 			/* 4.1.4.3.2: the driver writes only 1; 0 is ignored */
@@ -290,6 +298,8 @@ static void load_queue(struct virtio_dev *s, unsigned i, struct ds_reader *r)
 	struct virtq *q = &s->vq[i];
 
 	s->vq_vector[i] = ds_get_u16(r);
+	if (s->vq_vector[i] != map_vector(s, s->vq_vector[i]))
+		ds_fail(r, "virtio: saved state has an MSI-X vector the transport does not have");
 	uint16_t size = ds_get_u16(r);
 	uint64_t desc = ds_get_u64(r), avail = ds_get_u64(r), used = ds_get_u64(r);
 	bool ready = ds_get_bool(r), broken = ds_get_bool(r);
@@ -347,6 +357,8 @@ void virtio_dev_load(const struct virtio_dev *vd, struct ds_reader *r, struct vi
 	s->gfselect = ds_get_u32(r);
 	s->queue_select = ds_get_u16(r);
 	s->config_vector = ds_get_u16(r);
+	if (s->config_vector != map_vector(s, s->config_vector))
+		ds_fail(r, "virtio: saved state has an MSI-X vector the transport does not have");
 	if (r->failed)
 		return;
 	/* 3.1.1: FEATURES_OK stands only for features the device accepted;

@@ -87,6 +87,10 @@ struct virtio_dev {
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select;
 	uint16_t config_vector;
+	/* MSI-X table entries the transport has: a vector written at or
+	 * above reads back VIRTIO_MSI_NO_VECTOR (4.1.4.3, 4.1.5.1.2); init
+	 * leaves every value but VIRTIO_MSI_NO_VECTOR mappable. */
+	uint16_t nr_vectors;
 	unsigned nr_queues;
 	struct virtq vq[VIRTIO_DEV_MAX_QUEUES];
 	uint16_t vq_vector[VIRTIO_DEV_MAX_QUEUES];
@@ -135,7 +139,8 @@ struct ds_reader;
  * fills *staged (a copy of vd) and fails the reader on any value the
  * guest could not have produced (features not offered, FEATURES_OK with
  * features the device refuses, DRIVER_OK without FEATURES_OK, an ISR bit
- * beyond the two, another queue count or offer, a queue enabled with a
+ * beyond the two, another queue count or offer, an MSI-X vector the
+ * transport does not have, a queue enabled with a
  * size or rings virtq_enable refuses, both enabled and broken); enabled
  * queues go through virtq_enable again, so host pointers are recomputed
  * against this machine's memory map. virtio_dev_commit then makes it

@@ -5,7 +5,9 @@
  * memory BAR holding the common configuration, the ISR, the device
  * configuration and the notification registers (the layout QEMU's
  * virtio-pci uses, so drivers meet nothing new). Interrupts: MSI-X when
- * the driver enables it, else INTA# with the ISR (4.1.5.3, 4.1.5.4).
+ * the driver enables it (devices/pci/pci_msix.h: the table and PBA in
+ * 32-bit memory BAR 1, one vector per queue plus one for configuration
+ * changes), else INTA# with the ISR (4.1.5.3, 4.1.5.4).
  *
  * A device type (virtio_blk.c, virtio_net.c) creates its struct
  * virtio_dev, then virtio_pci_create, and talks to the driver only

@@ -116,8 +116,12 @@ static void test_identity(void)
 	CU_ASSERT_EQUAL(d.bar_size, 0x4000);
 	CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, PCI_BAR0 + 16, 4) & ~0xfu, (uint32_t)VDRV_BAR_ADDR);
 	CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, PCI_BAR0 + 20, 4), 0);
-	for (unsigned b = 0; b < 4; b++)		/* no other BAR */
-		CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, PCI_BAR0 + 4 * b, 4), 0);
+	/* BAR 1: MSI-X's 4 KiB, 32-bit, unplaced; no other BAR */
+	vdrv_cfg_write(&F, d.slot, PCI_BAR0 + 4, 4, 0xffffffff);
+	CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, PCI_BAR0 + 4, 4), 0xfffff000);
+	for (unsigned b = 0; b < 4; b++)
+		if (b != 1)
+			CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, PCI_BAR0 + 4 * b, 4), 0);
 	stop();
 }
 
@@ -136,9 +140,21 @@ static void test_capabilities(void)
 		CU_ASSERT(d.cap[t].offset + d.cap[t].length <= d.bar_size);
 	}
 	CU_ASSERT_EQUAL(d.notify_mult, 4);
-	/* the capability bytes are read-only to the guest */
-	unsigned at = vdrv_cfg_read(&F, d.slot, PCI_CAPABILITY_LIST, 1);
-	CU_ASSERT(at >= PCI_HEADER_END);
+	/* the list: MSI-X and the four, each once; the common one's bytes
+	 * are read-only to the guest */
+	unsigned at = vdrv_cfg_read(&F, d.slot, PCI_CAPABILITY_LIST, 1), common = 0, msix = 0, n = 0;
+	for (; at && n < 48; at = vdrv_cfg_read(&F, d.slot, at + 1, 1), n++) {
+		CU_ASSERT(at >= PCI_HEADER_END && at % 4 == 0);
+		unsigned id = vdrv_cfg_read(&F, d.slot, at, 1);
+		if (id == PCI_CAP_ID_MSIX)
+			msix++;
+		else if (id == PCI_CAP_ID_VNDR && vdrv_cfg_read(&F, d.slot, at + 3, 1) == CAP_COMMON)
+			common = at;
+	}
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_EQUAL(msix, 1);
+	CU_ASSERT_NOT_EQUAL_FATAL(common, 0);
+	at = common;
 	vdrv_cfg_write(&F, d.slot, at + 8, 4, 0x2000);
 	CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, at + 3, 1), CAP_COMMON);
 	CU_ASSERT_EQUAL(vdrv_cfg_read(&F, d.slot, at + 8, 4), 0);

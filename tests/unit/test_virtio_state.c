@@ -24,7 +24,7 @@ static struct vdrv da;
  * blobs the tests doctor. */
 enum {
 	P_HOST_FEATURES = 0, P_NR_QUEUES = 8, P_STATUS = 9, P_ISR = 11,
-	P_GUEST_FEATURES = 15, P_FEATURES = 23,
+	P_GUEST_FEATURES = 15, P_FEATURES = 23, P_CONFIG_VECTOR = 41,
 	P_Q0 = 43, P_Q_SIZE = P_Q0 + 2, P_Q_DESC = P_Q0 + 4, P_Q_READY = P_Q0 + 28,
 	P_Q_BROKEN = P_Q0 + 29, P_Q_LAST_AVAIL = P_Q0 + 30, P_Q_USED_IDX = P_Q0 + 32,
 	P_PCI = P_Q0 + 38,
@@ -109,6 +109,9 @@ struct doctor {
 
 static const struct doctor doctored[] = {
 	{ "ISR", P_ISR, 4, 4 },
+	/* two MSI-X vectors (configuration, queue 0): 2 is none of them */
+	{ "MSI-X vector", P_CONFIG_VECTOR, 2, 2 },
+	{ "MSI-X vector", P_Q0, 2, 0x7fe },
 	{ "offered other features", P_HOST_FEATURES, 1, 0x00 },
 	{ "number of queues", P_NR_QUEUES, 1, 2 },
 	/* bit 5 (RO) was not offered to a writable disk's driver */
@@ -137,7 +140,8 @@ static void test_refusals(void)
 	uint8_t *blob, *before, *after;
 	size_t len = save(a, &blob);
 	CU_ASSERT_EQUAL_FATAL(blob[4], 10);		/* the layout PAYLOAD_AT assumes */
-	CU_ASSERT_EQUAL_FATAL(len, PAYLOAD_AT + P_PCI + 256 + 1);
+	/* ...and the MSI-X table and PBA after the INTx flag */
+	CU_ASSERT_FATAL(len > PAYLOAD_AT + P_PCI + 256 + 1);
 	size_t before_len = save(b, &before);
 	uint8_t *bad = malloc(len);
 	char err[256];
