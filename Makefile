@@ -119,6 +119,7 @@ test-host: all
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/pci-devices.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
 	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top

@@ -93,6 +93,12 @@ expect device-bad-key "--device uart16550:" run --device uart16550,speed=9 "$wor
 expect device-bad-value "--device uart16550:" run --device uart16550,port=zz "$work/needs-3mib.elf"
 expect device-ports-taken "--device port92: device port92: ports at 0x92 are taken" \
 	run --device port92 "$work/needs-3mib.elf"
+expect device-pci-slot-taken "--device pci_testdev: pci pci_testdev: slot 0 is taken by i440fx" \
+	run --device pci_testdev,slot=0 "$work/needs-3mib.elf"
+expect device-pci-slot-range "--device pci_testdev: device pci_testdev: slot=40 is outside" \
+	run --device pci_testdev,slot=40 "$work/needs-3mib.elf"
+expect device-second-host-bridge "--device i440fx: device i440fx: ports at 0xcf8 are taken" \
+	run --device i440fx "$work/needs-3mib.elf"
 expect device-missing-value "unknown or incomplete option '--device'" run --device
 HYVM_KVM_DEVICE=/dev/no-such-kvm expect kvm-device-missing \
 	"engine kvm is not present: /dev/no-such-kvm: No such file or directory" \

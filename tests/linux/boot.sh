@@ -62,6 +62,10 @@ if [[ $mode == full ]]; then
 		"hyvm-session: fork 8"
 		"hyvm-session: pci 0000:00:00.0 class 0x060000 id 0x8086:0x1237"
 		"hyvm-session: pci 0000:00:01.0 class 0x060100 id 0x8086:0x7000"
+		# --device pci_testdev: its BARs placed in the _CRS windows, its
+		# INTA# (slot 2: PIRQC) at the IRQ the interrupt line register says
+		"pci 0000:00:02.0: BAR 0 [mem 0xc0000000-0xc0000fff]: assigned"
+		"hyvm-session: pci 0000:00:02.0 class 0x00ff00 id 0x1b36:0x0005 irq 10"
 		"hyvm-session: sleep-start"
 		"hyvm-session: sleep-end"
 		"hyvm-session: done"
@@ -69,7 +73,7 @@ if [[ $mode == full ]]; then
 	deadline=300
 fi
 start=$(date +%s.%N)
-"$hyvm" run --engine "$engine" --mem 128 -k "$out/vmlinuz-686" \
+"$hyvm" run --engine "$engine" --mem 128 --device pci_testdev -k "$out/vmlinuz-686" \
 	-i "$out/initramfs.cpio.gz" -p "$append" >"$work/out" 2>"$work/err" </dev/null &
 pid=$!
 seen=0 t_start="" t_end=""
