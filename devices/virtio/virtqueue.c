@@ -269,6 +269,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 		return ring_error(q, VIRTQ_ERR_HEAD);
 	q->last_avail++;
 	req->head = head;
+	req->mem = q->mem;
 	req->nr_out = req->nr_in = 0;
 	req->out_bytes = req->in_bytes = 0;
 	/* 2.7.10: with EVENT_IDX, "notify me when you add entry last_avail" */
@@ -394,9 +395,10 @@ void virtq_req_free(struct virtq_req *req)
 	free(req);
 }
 
-/* Copies len bytes at offset off of iov[first .. first + n) to or from buf. */
-static int iov_copy(const struct iovec *iov, unsigned n, uint64_t off, void *buf,
-		    size_t len, bool to_iov)
+/* Copies len bytes at offset off of iov[0 .. n) to or from buf; writes
+ * are announced through mem (gpa[k]: where iov[k] is in the guest). */
+static int iov_copy(const struct iovec *iov, const uint64_t *gpa, unsigned n,
+		    const struct dma_mem *mem, uint64_t off, void *buf, size_t len, bool to_iov)
 {
 	uint8_t *b = buf;
 
@@ -408,10 +410,12 @@ static int iov_copy(const struct iovec *iov, unsigned n, uint64_t off, void *buf
 		size_t chunk = iov[k].iov_len - off;
 		if (chunk > len)
 			chunk = len;
-		if (to_iov)
+		if (to_iov) {
 			memcpy((uint8_t *)iov[k].iov_base + off, b, chunk);
-		else
+			dma_written(mem, gpa[k] + off, chunk);
+		} else {
 			memcpy(b, (uint8_t *)iov[k].iov_base + off, chunk);
+		}
 		b += chunk;
 		len -= chunk;
 		off = 0;
@@ -423,12 +427,13 @@ int virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst, size_t 
 {
 	if (off + len > req->out_bytes || off + len < off)
 		return -1;
-	return iov_copy(req->iov, req->nr_out, off, dst, len, false);
+	return iov_copy(req->iov, req->gpa, req->nr_out, NULL, off, dst, len, false);
 }
 
 int virtq_req_write(const struct virtq_req *req, uint64_t off, const void *src, size_t len)
 {
 	if (off + len > req->in_bytes || off + len < off)
 		return -1;
-	return iov_copy(req->iov + req->nr_out, req->nr_in, off, (void *)src, len, true);
+	return iov_copy(req->iov + req->nr_out, req->gpa + req->nr_out, req->nr_in, req->mem,
+			off, (void *)src, len, true);
 }

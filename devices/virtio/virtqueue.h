@@ -128,14 +128,18 @@ struct virtq_req {
 	unsigned max_segs;
 	struct iovec *iov;
 	uint64_t *gpa;		/* each iov's guest-physical address */
+	const struct dma_mem *mem;	/* the queue's, for virtq_req_write */
 	void *opaque;		/* the device's, untouched here */
 };
 
 struct virtq_req *virtq_req_new(unsigned max_segs);
 void virtq_req_free(struct virtq_req *req);
 /* Copies from the readable part at byte offset off (0 or -1 when short);
- * writes into the writable part at offset off (announcing nothing: the
- * push does). */
+ * writes into the writable part at offset off and announces those bytes
+ * (dma_written: the vCPU thread only; a worker thread writes through
+ * iov and leaves the announcing to virtq_push). Bytes a device writes
+ * outside the first `written` of the push (virtio-blk's status byte after
+ * a refused read) must come through here. */
 int virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst, size_t len);
 int virtq_req_write(const struct virtq_req *req, uint64_t off, const void *src, size_t len);
 
