@@ -97,6 +97,7 @@ void virtq_reset(struct virtq *q)
 	q->last_avail = q->used_idx = q->signalled_used = 0;
 	q->signalled_valid = false;
 	q->notify_on = true;
+	q->generation++;
 }
 
 int virtq_set_size(struct virtq *q, uint16_t size)
@@ -158,6 +159,7 @@ int virtq_enable(struct virtq *q, uint64_t features)
 	q->notify_on = true;
 	q->broken = false;
 	q->ready = true;
+	q->generation++;
 	return 0;
 }
 
@@ -270,6 +272,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 	q->last_avail++;
 	req->head = head;
 	req->mem = q->mem;
+	req->generation = q->generation;
 	req->nr_out = req->nr_in = 0;
 	req->out_bytes = req->in_bytes = 0;
 	/* 2.7.10: with EVENT_IDX, "notify me when you add entry last_avail" */
@@ -294,6 +297,10 @@ int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written)
 {
 	if (!q->ready || req->head >= q->size)
 		return -1;
+	if (req->generation != q->generation) {
+		q->stale_pushes++;
+		return -1;
+	}
 	if (written > req->in_bytes)
 		written = (uint32_t)req->in_bytes;
 	/* the buffers first: the engine must forget what it derived from

@@ -129,6 +129,7 @@ struct virtq_req {
 	struct iovec *iov;
 	uint64_t *gpa;		/* each iov's guest-physical address */
 	const struct dma_mem *mem;	/* the queue's, for virtq_req_write */
+	uint64_t generation;	/* the queue's when popped (see virtq_push) */
 	void *opaque;		/* the device's, untouched here */
 };
 
@@ -167,8 +168,12 @@ struct virtq {
 	bool signalled_valid;	/* false until the first (interrupt then) */
 	bool notify_on;		/* virtq_set_notify's last word */
 
+	/* Bumped by every reset and enable: a request popped before cannot
+	 * be pushed onto rings the driver set up since. */
+	uint64_t generation;
+
 	/* Counters for statistics and tests. */
-	uint64_t popped, pushed, notified, suppressed;
+	uint64_t popped, pushed, notified, suppressed, stale_pushes;
 	uint64_t errors[VIRTQ_ERR_COUNT];
 };
 
@@ -197,7 +202,10 @@ int virtq_pop(struct virtq *q, struct virtq_req *req);
 unsigned virtq_pending(const struct virtq *q);
 /* Returns the chain with written bytes in its writable part (2.7.8;
  * clamped to in_bytes), announcing those bytes with dma_written first.
- * Requests may be pushed in any order. -1 when not ready. */
+ * Requests may be pushed in any order. -1 when not ready, or when the
+ * request was popped before the queue was last reset or enabled
+ * (counted in stale_pushes: a device should have drained its requests
+ * before the reset). */
 int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written);
 /* After pushes: whether the driver wants an interrupt now (2.7.7.2:
  * VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX used_event, 2.7.10). */

@@ -398,6 +398,26 @@ static void test_enable_refusals(void)
 	CU_ASSERT_EQUAL(virtq_enable(&q, 0), 0);
 }
 
+/* A request popped before a reset is not pushed onto the new rings. */
+static void test_stale_push_refused(void)
+{
+	fresh(0);
+	set_desc(0, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+	make_available(0);
+	CU_ASSERT_EQUAL_FATAL(virtq_pop(&q, req), 1);
+	virtq_reset(&q);
+	memset(fake_guest_ram_host(&g, AVAIL), 0, 0x2000);
+	virtq_set_addrs(&q, DESC, AVAIL, USED);
+	CU_ASSERT_EQUAL_FATAL(virtq_enable(&q, 0), 0);
+	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), -1);
+	CU_ASSERT_EQUAL(q.stale_pushes, 1);
+	CU_ASSERT_EQUAL(*used16(2), 0);		/* the new used ring is untouched */
+	make_available(0);
+	CU_ASSERT_EQUAL_FATAL(virtq_pop(&q, req), 1);
+	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);
+	CU_ASSERT_EQUAL(*used16(2), 1);
+}
+
 UNIT_SUITE(virtqueue, vq_suite_setup, vq_suite_teardown,
 	   UNIT_TEST(test_simple_chain),
 	   UNIT_TEST(test_written_clamped_and_partial),
@@ -414,4 +434,5 @@ UNIT_SUITE(virtqueue, vq_suite_setup, vq_suite_teardown,
 	   UNIT_TEST(test_length_overflow),
 	   UNIT_TEST(test_avail_idx_too_far),
 	   UNIT_TEST(test_head_out_of_range),
-	   UNIT_TEST(test_enable_refusals))
+	   UNIT_TEST(test_enable_refusals),
+	   UNIT_TEST(test_stale_push_refused))
