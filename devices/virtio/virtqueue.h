@@ -16,8 +16,8 @@
  * index at most the queue size ahead. Each descriptor is copied once and
  * the copy checked, so the guest changing it meanwhile changes nothing.
  * A failure never touches memory outside guest RAM: virtq_pop returns a
- * negative enum virtq_err, counted in q->errors[]; see "Errors" below for
- * what a device does with one.
+ * negative enum virtq_err, counted in q->errors[]; the enum below says
+ * what a device does with each.
  *
  * Threads. All calls on one queue come from one thread, the vCPU thread
  * (the VMM runs devices between guest runs). The guest may be running on
@@ -47,7 +47,8 @@
  *       virtq_push(&q, req, bytes_written);
  *   }
  *   if (virtq_should_notify(&q)) raise the queue's interrupt;
- *   // device reset (status 0) or queue reset:
+ *   // device reset (status 0) or queue reset: first wait for the requests
+ *   // in flight (block_aio_drain), then
  *   virtq_reset(&q);
  */
 #ifndef HYVM_VIRTQUEUE_H
