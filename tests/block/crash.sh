@@ -38,6 +38,12 @@ for ((i = 1; i <= runs; i++)); do
 	fi
 	# a kill while the overlay was made leaves only a temporary file
 	rm -f "$ovl".tmp*
+	if ((i == 1)); then	# what hyvm disk info says of a live overlay
+		"$hyvm" disk info "$ovl" >"$work/info" 2>&1 || fail "disk info: $(cat "$work/info")"
+		grep -q "^base: .*base.img (matches)$" "$work/info" &&
+			grep -q "^clusters written: [0-9]* of 65 " "$work/info" ||
+			fail "disk info said: $(tr '\n' '|' <"$work/info")"
+	fi
 	((i % 5 == 0)) || continue
 	# a commit killed at a random moment, then finished
 	commits=$((commits + 1))
