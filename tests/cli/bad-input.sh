@@ -196,7 +196,8 @@ if [[ -x $crash_driver ]]; then
 	expect disk-corrupt-header "overlay header is corrupt (checksum mismatch)" \
 		disk commit "$work/corrupt.overlay"
 	"$crash_driver" create "$disk" "$work/v2.overlay"
-	python3 - "$work/v2.overlay" <<'PY'
+	command -v python3 >/dev/null || { echo "SKIP bad-input disk-version: no python3 to forge the header"; skipped=$((skipped + 1)); }
+	command -v python3 >/dev/null && python3 - "$work/v2.overlay" <<'PY'
 import struct, sys, zlib
 with open(sys.argv[1], "r+b") as f:
     h = bytearray(f.read(512))
@@ -205,8 +206,9 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(0)
     f.write(h)
 PY
-	expect disk-version "overlay format version 2; this hyvm reads version 1" \
-		disk info "$work/v2.overlay"
+	command -v python3 >/dev/null &&
+		expect disk-version "overlay format version 2; this hyvm reads version 1" \
+			disk info "$work/v2.overlay"
 	"$crash_driver" create "$disk" "$work/changed.overlay"
 	touch -d '2001-01-01' "$disk"
 	expect disk-changed-base "changed since the overlay was made (it was modified)" \

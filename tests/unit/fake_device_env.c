@@ -46,6 +46,16 @@ static void fake_request_stop(void *ctx, int reason, int status)
 	f->stop_status = status;
 }
 
+static int fake_watch_fd(void *ctx, int fd, void (*ready)(void *opaque), void *opaque)
+{
+	return fd_watch_add(&((struct fake_env *)ctx)->watches, fd, ready, opaque);
+}
+
+static void fake_unwatch_fd(void *ctx, int fd)
+{
+	fd_watch_remove(&((struct fake_env *)ctx)->watches, fd);
+}
+
 int fake_env_init(struct fake_env *f, uint64_t ram_size)
 {
 	int in[2], out[2];
@@ -69,6 +79,7 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
+		.watch_fd = fake_watch_fd, .unwatch_fd = fake_unwatch_fd, .watch_ctx = f,
 		.ram_size = ram_size,
 		.input_fd = in[0], .output_fd = out[1],
 	};
@@ -125,6 +136,7 @@ void *fake_create_config(struct fake_env *f, const char *name, const char *confi
 
 void fake_poll_all(struct fake_env *f)
 {
+	fd_watch_poll(&f->watches, NULL, 0, 0);
 	for (unsigned i = 0; i < f->nr_created; i++)
 		if (f->created[i].model->poll)
 			f->created[i].model->poll(f->created[i].dev, f->now);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "devices/device.h"
+#include "vmm/fd_watch.h"
 
 #define FAKE_MAX_DEVICES 16
 
@@ -30,6 +31,7 @@ struct fake_env {
 		created[FAKE_MAX_DEVICES];
 	unsigned nr_created;
 	char err[256];		/* the last create's error */
+	struct fd_watch_set watches;	/* env.watch_fd's, served by fake_poll_all */
 };
 
 /* Sets up *f (pipes included); returns 0 or -1. */
@@ -40,7 +42,9 @@ void *fake_create(struct fake_env *f, const char *name);
 /* The same with a configuration string; a refusal leaves err set. */
 void *fake_create_config(struct fake_env *f, const char *name, const char *config);
 const struct device_model *fake_model(const char *name);
-/* Runs every created device's poll at the current fake time. */
+/* Runs the callbacks of readable watched fds (env.watch_fd), as the
+ * VMM does between runs, then every created device's poll at the current
+ * fake time. */
 void fake_poll_all(struct fake_env *f);
 
 /* A test's own drive of line gsi (as one source, the test). */
