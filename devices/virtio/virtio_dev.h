@@ -57,6 +57,10 @@ struct virtio_dev_ops {
 	 * transport bounds off + len to config_size first. */
 	void (*config_read)(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len);
 	void (*config_write)(struct virtio_dev *vd, uint32_t off, const void *data, uint32_t len);
+	/* FEATURES_OK is being set with these features, already checked
+	 * against host_features (3.1.1 step 5): 0 accepts them, -1 keeps
+	 * FEATURES_OK clear (a device with rules of its own). NULL: accept. */
+	int (*set_features)(struct virtio_dev *vd, uint64_t features);
 	/* The driver notified queue q (it is ready). */
 	void (*queue_notify)(struct virtio_dev *vd, unsigned q);
 	/* DRIVER_OK was set: queues are live (a device may start I/O). */
