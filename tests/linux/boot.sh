@@ -54,6 +54,9 @@ if [[ $mode == full ]]; then
 		# INTA# (slot 2: PIRQC) at the IRQ the interrupt line register says
 		"pci 0000:00:02.0: BAR 0 [mem 0xc0000000-0xc0000fff]: assigned"
 		"hyvm-session: pci 0000:00:02.0 class 0x00ff00 id 0x1b36:0x0005 irq 10"
+		# enabled through sysfs: its INTA# routed by the tables, no warning
+		"pci 0000:00:02.0: enabling device (0000 -> 0003)"
+		"hyvm-session: pci 0000:00:02.0 enabled 1 irq 10"
 	)
 fi
 start=$(session_now)

@@ -80,7 +80,7 @@ session_judge() {
 	# dmesg lines that mean hyvm gave the kernel something wrong
 	bad='unchecked MSR access|Call Trace|Firmware Bug|BIOS Error|BUG:|WARNING:|Oops|panic|hyvm|spurious|timed out|APIC error|clocksource .* unstable'
 	# and the PCI bus or its interrupt routing as the tables describe them
-	bad+='|PCI: .*not found|_PRT|IRQ routing conflict|ACPI Error|pci .*(can.t claim|failed|no space)'
+	bad+='|PCI: .*not found|_PRT|IRQ routing conflict|ACPI Error|pci .*(can.t claim|failed|no space)|can.t derive routing|no GSI'
 	while IFS= read -r line; do
 		problems+=("dmesg: $line")
 	done < <(sed -n 's/^hyvm-dmesg: //p' "$out" | grep -E -- "$bad" | grep -vF "$marker")
