@@ -119,6 +119,7 @@ test-host: all
 	tests/cli/guest-faults.sh $(O)/hyvm $(O)/cli
 	tests/cli/memory-map.sh $(O)/hyvm $(O)/cli $(GUEST_DIR)
 	tests/cli/emulated-io.sh $(O)/hyvm $(O)/cli bt
+	tests/cli/pci-devices.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
 	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
@@ -148,7 +149,8 @@ test-guests-qemu: guests
 # ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
 # no hardware engine is), ~20-40 s each; then the early lines with
 # `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
-# ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s). test-linux-full: the session
+# ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
+# SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
@@ -156,6 +158,7 @@ test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
 	tests/linux/disk.sh $(O)/hyvm
+	tests/linux/crash.sh $(O)/hyvm --runs 3
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)

@@ -147,6 +147,9 @@ unsigned pci_find_capability(const struct pci_device *dev, uint8_t id);
 /* Where BAR i is mapped now; false if it is not (decode off, unassigned,
  * or refused). */
 bool pci_bar_mapped(const struct pci_device *dev, unsigned i, uint64_t *addr);
+/* COMMAND's bus master bit (6.2.2, bit 2): a function may read or write
+ * guest memory (dma_mem) only while it is set. */
+bool pci_bus_master(const struct pci_device *dev);
 /* The bus's environment, for helpers such as pci_msix. */
 struct irq_router *pci_device_irq(const struct pci_device *dev);
 

@@ -149,6 +149,11 @@ unsigned pci_device_slot(const struct pci_device *dev)
 	return dev->slot;
 }
 
+bool pci_bus_master(const struct pci_device *dev)
+{
+	return pci_config_get(dev, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+}
+
 struct irq_router *pci_device_irq(const struct pci_device *dev)
 {
 	return dev->bus->irq;

@@ -85,8 +85,13 @@ unsigned pci_add_capability(struct pci_device *dev, uint8_t id, unsigned len)
 	if (len < 2 || len > PCI_CONFIG_SIZE || at > PCI_CONFIG_SIZE - len)
 		return 0;
 	unsigned link = PCI_CAPABILITY_LIST;
-	for (unsigned guard = 0; dev->config[link] && guard < 64; guard++)
-		link = dev->config[link] + 1;	/* the next pointer */
+	/* the pointers are the bus's own (read-only to the guest), dword
+	 * aligned from 0x40: a next pointer is at most 0xfd */
+	for (unsigned guard = 0; dev->config[link] && guard < 64; guard++) {
+		link = (dev->config[link] & ~3u) + 1;
+		if (link < PCI_HEADER_END || link >= PCI_CONFIG_SIZE)
+			return 0;
+	}
 	pci_config_set(dev, link, 1, at);
 	pci_config_set(dev, at, 1, id);
 	pci_config_set(dev, at + 1, 1, 0);

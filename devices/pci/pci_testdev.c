@@ -77,7 +77,7 @@ static void testdev_reset(void *dev)
 static void *testdev_create(struct device_env *env, const char *config, char *err,
 			    size_t errlen)
 {
-	struct device_config_key keys[] = { { "slot", 0, 32, 32 } };	/* 32: any */
+	struct device_config_key keys[] = { { "slot", 0, 31, 32 } };	/* unset (32): any */
 	if (device_config_parse("pci_testdev", config, keys, 1, err, errlen))
 		return NULL;
 	struct testdev *t = calloc(1, sizeof(*t));

@@ -118,7 +118,7 @@ int vblk_parse(struct vblk_disk *d, struct virtq_req *vq, struct vblk_req *r)
 	r->data_bytes = 0;
 	r->status = VIRTIO_BLK_S_IOERR;
 	r->aio = (struct block_aio_req){ .bd = d->bd, .iov = r->iov };
-	/* 5.2.6.1: the status is the last byte the device may write; a
+	/* 5.2.6: the status is the last byte the device may write; a
 	 * chain without one cannot even be refused */
 	if (vq->in_bytes == 0) {
 		d->no_status++;

@@ -122,7 +122,8 @@ static void write_status(struct virtio_dev *vd, uint8_t val)
 	/* 2.1.1: the driver never clears a bit; only a reset does */
 	val |= vd->status;
 	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
-		if (features_acceptable(vd)) {
+		if (features_acceptable(vd) &&
+		    (!vd->ops->set_features || vd->ops->set_features(vd, vd->guest_features) == 0)) {
 			vd->features = vd->guest_features;
 		} else {
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;

@@ -57,6 +57,10 @@ struct virtio_dev_ops {
 	 * transport bounds off + len to config_size first. */
 	void (*config_read)(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len);
 	void (*config_write)(struct virtio_dev *vd, uint32_t off, const void *data, uint32_t len);
+	/* FEATURES_OK is being set with these features, already checked
+	 * against host_features (3.1.1 step 5): 0 accepts them, -1 keeps
+	 * FEATURES_OK clear (a device with rules of its own). NULL: accept. */
+	int (*set_features)(struct virtio_dev *vd, uint64_t features);
 	/* The driver notified queue q (it is ready). */
 	void (*queue_notify)(struct virtio_dev *vd, unsigned q);
 	/* DRIVER_OK was set: queues are live (a device may start I/O). */
@@ -144,7 +148,9 @@ struct ds_reader;
  * size or rings virtq_enable refuses, both enabled and broken); enabled
  * queues go through virtq_enable again, so host pointers are recomputed
  * against this machine's memory map. virtio_dev_commit then makes it
- * the device's state. */
+ * the device's state. Neither calls ops->set_features: a device type
+ * that derives state of its own from the features re-derives it in its
+ * load (virtio-blk has none). */
 void virtio_dev_save(const struct virtio_dev *vd, struct ds_writer *w);
 void virtio_dev_load(const struct virtio_dev *vd, struct ds_reader *r, struct virtio_dev *staged);
 static inline void virtio_dev_commit(struct virtio_dev *vd, const struct virtio_dev *staged)

@@ -97,6 +97,7 @@ void virtq_reset(struct virtq *q)
 	q->last_avail = q->used_idx = q->signalled_used = 0;
 	q->signalled_valid = false;
 	q->notify_on = true;
+	q->generation++;
 }
 
 int virtq_set_size(struct virtq *q, uint16_t size)
@@ -158,6 +159,7 @@ int virtq_enable(struct virtq *q, uint64_t features)
 	q->notify_on = true;
 	q->broken = false;
 	q->ready = true;
+	q->generation++;
 	return 0;
 }
 
@@ -269,6 +271,8 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 		return ring_error(q, VIRTQ_ERR_HEAD);
 	q->last_avail++;
 	req->head = head;
+	req->mem = q->mem;
+	req->generation = q->generation;
 	req->nr_out = req->nr_in = 0;
 	req->out_bytes = req->in_bytes = 0;
 	/* 2.7.10: with EVENT_IDX, "notify me when you add entry last_avail" */
@@ -293,6 +297,10 @@ int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written)
 {
 	if (!q->ready || req->head >= q->size)
 		return -1;
+	if (req->generation != q->generation) {
+		q->stale_pushes++;
+		return -1;
+	}
 	if (written > req->in_bytes)
 		written = (uint32_t)req->in_bytes;
 	/* the buffers first: the engine must forget what it derived from
@@ -394,9 +402,10 @@ void virtq_req_free(struct virtq_req *req)
 	free(req);
 }
 
-/* Copies len bytes at offset off of iov[first .. first + n) to or from buf. */
-static int iov_copy(const struct iovec *iov, unsigned n, uint64_t off, void *buf,
-		    size_t len, bool to_iov)
+/* Copies len bytes at offset off of iov[0 .. n) to or from buf; writes
+ * are announced through mem (gpa[k]: where iov[k] is in the guest). */
+static int iov_copy(const struct iovec *iov, const uint64_t *gpa, unsigned n,
+		    const struct dma_mem *mem, uint64_t off, void *buf, size_t len, bool to_iov)
 {
 	uint8_t *b = buf;
 
@@ -408,10 +417,12 @@ static int iov_copy(const struct iovec *iov, unsigned n, uint64_t off, void *buf
 		size_t chunk = iov[k].iov_len - off;
 		if (chunk > len)
 			chunk = len;
-		if (to_iov)
+		if (to_iov) {
 			memcpy((uint8_t *)iov[k].iov_base + off, b, chunk);
-		else
+			dma_written(mem, gpa[k] + off, chunk);
+		} else {
 			memcpy(b, (uint8_t *)iov[k].iov_base + off, chunk);
+		}
 		b += chunk;
 		len -= chunk;
 		off = 0;
@@ -423,12 +434,13 @@ int virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst, size_t 
 {
 	if (off + len > req->out_bytes || off + len < off)
 		return -1;
-	return iov_copy(req->iov, req->nr_out, off, dst, len, false);
+	return iov_copy(req->iov, req->gpa, req->nr_out, NULL, off, dst, len, false);
 }
 
 int virtq_req_write(const struct virtq_req *req, uint64_t off, const void *src, size_t len)
 {
 	if (off + len > req->in_bytes || off + len < off)
 		return -1;
-	return iov_copy(req->iov + req->nr_out, req->nr_in, off, (void *)src, len, true);
+	return iov_copy(req->iov + req->nr_out, req->gpa + req->nr_out, req->nr_in, req->mem,
+			off, (void *)src, len, true);
 }

@@ -16,8 +16,8 @@
  * index at most the queue size ahead. Each descriptor is copied once and
  * the copy checked, so the guest changing it meanwhile changes nothing.
  * A failure never touches memory outside guest RAM: virtq_pop returns a
- * negative enum virtq_err, counted in q->errors[]; see "Errors" below for
- * what a device does with one.
+ * negative enum virtq_err, counted in q->errors[]; the enum below says
+ * what a device does with each.
  *
  * Threads. All calls on one queue come from one thread, the vCPU thread
  * (the VMM runs devices between guest runs). The guest may be running on
@@ -47,7 +47,8 @@
  *       virtq_push(&q, req, bytes_written);
  *   }
  *   if (virtq_should_notify(&q)) raise the queue's interrupt;
- *   // device reset (status 0) or queue reset:
+ *   // device reset (status 0) or queue reset: first wait for the requests
+ *   // in flight (block_aio_drain), then
  *   virtq_reset(&q);
  */
 #ifndef HYVM_VIRTQUEUE_H
@@ -128,14 +129,19 @@ struct virtq_req {
 	unsigned max_segs;
 	struct iovec *iov;
 	uint64_t *gpa;		/* each iov's guest-physical address */
+	const struct dma_mem *mem;	/* the queue's, for virtq_req_write */
+	uint64_t generation;	/* the queue's when popped (see virtq_push) */
 	void *opaque;		/* the device's, untouched here */
 };
 
 struct virtq_req *virtq_req_new(unsigned max_segs);
 void virtq_req_free(struct virtq_req *req);
 /* Copies from the readable part at byte offset off (0 or -1 when short);
- * writes into the writable part at offset off (announcing nothing: the
- * push does). */
+ * writes into the writable part at offset off and announces those bytes
+ * (dma_written: the vCPU thread only; a worker thread writes through
+ * iov and leaves the announcing to virtq_push). Bytes a device writes
+ * outside the first `written` of the push (virtio-blk's status byte after
+ * a refused read) must come through here. */
 int virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst, size_t len);
 int virtq_req_write(const struct virtq_req *req, uint64_t off, const void *src, size_t len);
 
@@ -163,8 +169,12 @@ struct virtq {
 	bool signalled_valid;	/* false until the first (interrupt then) */
 	bool notify_on;		/* virtq_set_notify's last word */
 
+	/* Bumped by every reset and enable: a request popped before cannot
+	 * be pushed onto rings the driver set up since. */
+	uint64_t generation;
+
 	/* Counters for statistics and tests. */
-	uint64_t popped, pushed, notified, suppressed;
+	uint64_t popped, pushed, notified, suppressed, stale_pushes;
 	uint64_t errors[VIRTQ_ERR_COUNT];
 };
 
@@ -193,7 +203,10 @@ int virtq_pop(struct virtq *q, struct virtq_req *req);
 unsigned virtq_pending(const struct virtq *q);
 /* Returns the chain with written bytes in its writable part (2.7.8;
  * clamped to in_bytes), announcing those bytes with dma_written first.
- * Requests may be pushed in any order. -1 when not ready. */
+ * Requests may be pushed in any order. -1 when not ready, or when the
+ * request was popped before the queue was last reset or enabled
+ * (counted in stale_pushes: a device should have drained its requests
+ * before the reset). */
 int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written);
 /* After pushes: whether the driver wants an interrupt now (2.7.7.2:
  * VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX used_event, 2.7.10). */

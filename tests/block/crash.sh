@@ -13,8 +13,8 @@ hyvm=$1 driver=$2 runs=${3:-50}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 base=$work/base.img ovl=$work/base.img.overlay log=$work/log
-# 8 MiB and three sectors: the last cluster is short
-head -c $(((8 << 20) + 1536)) /dev/urandom >"$work/pristine.img"
+# 4 MiB and three sectors: the last cluster is short
+head -c $(((4 << 20) + 1536)) /dev/urandom >"$work/pristine.img"
 cp "$work/pristine.img" "$base"
 want=$(sha256sum <"$base")
 fail() { echo "FAIL crash-safety run $i: $*"; exit 1; }
@@ -25,7 +25,7 @@ for ((i = 1; i <= runs; i++)); do
 	seed=$((RANDOM * 32768 + RANDOM))
 	"$driver" write "$base" "$ovl" "$log" "$seed" 2>"$work/err" &
 	pid=$!
-	sleep "0.$(printf %03d $((RANDOM % 250 + 5)))"
+	sleep "0.$(printf %03d $((RANDOM % 150 + 5)))"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[[ -s $work/err ]] && fail "the writer said: $(cat "$work/err")"
@@ -38,6 +38,12 @@ for ((i = 1; i <= runs; i++)); do
 	fi
 	# a kill while the overlay was made leaves only a temporary file
 	rm -f "$ovl".tmp*
+	if ((i == 1)); then	# what hyvm disk info says of a live overlay
+		"$hyvm" disk info "$ovl" >"$work/info" 2>&1 || fail "disk info: $(cat "$work/info")"
+		grep -q "^base: .*base.img (matches)$" "$work/info" &&
+			grep -q "^clusters written: [0-9]* of 65 " "$work/info" ||
+			fail "disk info said: $(tr '\n' '|' <"$work/info")"
+	fi
 	((i % 5 == 0)) || continue
 	# a commit killed at a random moment, then finished
 	commits=$((commits + 1))

@@ -93,6 +93,12 @@ expect device-bad-key "--device uart16550:" run --device uart16550,speed=9 "$wor
 expect device-bad-value "--device uart16550:" run --device uart16550,port=zz "$work/needs-3mib.elf"
 expect device-ports-taken "--device port92: device port92: ports at 0x92 are taken" \
 	run --device port92 "$work/needs-3mib.elf"
+expect device-pci-slot-taken "--device pci_testdev: pci pci_testdev: slot 0 is taken by i440fx" \
+	run --device pci_testdev,slot=0 "$work/needs-3mib.elf"
+expect device-pci-slot-range "--device pci_testdev: device pci_testdev: slot=40 is outside" \
+	run --device pci_testdev,slot=40 "$work/needs-3mib.elf"
+expect device-second-host-bridge "--device i440fx: device i440fx: ports at 0xcf8 are taken" \
+	run --device i440fx "$work/needs-3mib.elf"
 expect device-missing-value "unknown or incomplete option '--device'" run --device
 HYVM_KVM_DEVICE=/dev/no-such-kvm expect kvm-device-missing \
 	"engine kvm is not present: /dev/no-such-kvm: No such file or directory" \
@@ -151,6 +157,19 @@ expect net-tap-no-ifname "--net tap needs ifname=NAME" run --net tap "$g"
 expect net-tap-long-ifname "ifname= takes an interface name of 1-15 characters" \
 	run --net tap,ifname=a-very-long-interface-name "$g"
 expect net-none-options "--net none takes no options" run --net none,restrict=on "$g"
+# the network card (devices/virtio/virtio_net_pci.c): its netdev= must name
+# a backend that --net or --netdev made, and one card per backend
+expect nic-no-backend "virtio-net: no network backend with id 'nosuch'" \
+	run --netdev user --device virtio-net,netdev=nosuch "$g"
+expect nic-no-net "virtio-net: no network backend with id 'net0'" run --device virtio-net "$g"
+expect nic-twice "virtio-net: network backend 'net0' has a network card already" \
+	run --net user --device virtio-net "$g"
+expect nic-bad-mac "mac= takes a unicast address like 52:54:00:12:34:56, not '01:02:03:04:05:06'" \
+	run --netdev user --device virtio-net,mac=01:02:03:04:05:06 "$g"
+expect nic-short-mac "mac= takes a unicast address" \
+	run --netdev user --device virtio-net,mac=52:54:00:12:34 "$g"
+expect nic-bad-key "virtio-net takes netdev=ID (a --netdev's id) and mac=MAC, not 'speed=10'" \
+	run --netdev user --device virtio-net,speed=10 "$g"
 # a tap without the right to attach it: as root, through an unprivileged uid
 if (($(id -u) != 0)); then
 	expect net-tap-not-root "a tap needs root or CAP_NET_ADMIN" run --net tap,ifname=hyvmtest0 "$g"
@@ -190,7 +209,8 @@ if [[ -x $crash_driver ]]; then
 	expect disk-corrupt-header "overlay header is corrupt (checksum mismatch)" \
 		disk commit "$work/corrupt.overlay"
 	"$crash_driver" create "$disk" "$work/v2.overlay"
-	python3 - "$work/v2.overlay" <<'PY'
+	command -v python3 >/dev/null || { echo "SKIP bad-input disk-version: no python3 to forge the header"; skipped=$((skipped + 1)); }
+	command -v python3 >/dev/null && python3 - "$work/v2.overlay" <<'PY'
 import struct, sys, zlib
 with open(sys.argv[1], "r+b") as f:
     h = bytearray(f.read(512))
@@ -199,8 +219,9 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(0)
     f.write(h)
 PY
-	expect disk-version "overlay format version 2; this hyvm reads version 1" \
-		disk info "$work/v2.overlay"
+	command -v python3 >/dev/null &&
+		expect disk-version "overlay format version 2; this hyvm reads version 1" \
+			disk info "$work/v2.overlay"
 	"$crash_driver" create "$disk" "$work/changed.overlay"
 	touch -d '2001-01-01' "$disk"
 	expect disk-changed-base "changed since the overlay was made (it was modified)" \

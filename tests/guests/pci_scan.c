@@ -8,7 +8,15 @@
  * has them; every BAR of any other function sized (all-ones written with
  * decode off, the size mask read back, the BAR restored). The devices
  * found are printed on "fw:" lines, which differ between QEMU's pc (VGA,
- * e1000) and hyvm's and which the differential test leaves out. */
+ * e1000) and hyvm's and which the differential test leaves out.
+ *
+ * hyvm's pci_testdev (1b36:0005 with subsystem 0000:0000; QEMU's
+ * pci-testdev has the same IDs, subsystem 1af4:1100 and other registers)
+ * is driven further: its BARs placed, its memory scratch register
+ * written and read through the BAR and at the BAR's new place after a
+ * move, and its INTA# taken through the IOAPIC pin its interrupt line
+ * register names, level-triggered (delivered again after an EOI while
+ * still asserted, held off by COMMAND's INTx disable). */
 #include "guest.h"
 
 GUEST("pci_scan", "");
@@ -127,6 +135,84 @@ static uint32_t size_bar(unsigned dev, unsigned reg, bool *is_io)
 	return size;
 }
 
+#define TESTDEV_MEM 0xc0000000u	/* in the PCI window with 128 MiB of RAM */
+#define TESTDEV_IO 0xc000
+#define TESTDEV_INTX (TESTDEV_IO + 4)
+#define VEC_INTX 0x48
+#define RTE_LEVEL (1u << 15)
+#define RTE_ACTIVE_LOW (1u << 13)
+
+static volatile unsigned intx_count;
+static volatile uint32_t intx_status_seen;
+static unsigned testdev_slot;
+
+/* The level is still high at the first EOI: the IOAPIC sends it again;
+ * the second time the handler lowers INTA# first. */
+static void on_intx(struct trap_frame *tf)
+{
+	intx_status_seen = read16(testdev_slot, 6);
+	if (++intx_count >= 2)
+		outb(TESTDEV_INTX, 0);
+	apic_eoi();
+}
+
+static void wait_intx(unsigned n)
+{
+	for (unsigned spins = 0; intx_count < n && spins < 1000000; spins++) {
+		sti();
+		asm volatile("pause");
+		cli();
+	}
+}
+
+static void hyvm_testdev(unsigned dev)
+{
+	testdev_slot = dev;
+	check_begin("testdev_bars");
+	write32(dev, 0x10, TESTDEV_MEM);
+	write32(dev, 0x14, TESTDEV_IO);
+	write16(dev, 4, 3);			/* I/O and memory decode */
+	volatile uint32_t *mem = (volatile uint32_t *)TESTDEV_MEM;
+	*mem = 0x12345678;
+	check_eq("scratch through the memory BAR", *mem, 0x12345678);
+	outw(TESTDEV_IO, 0xbeef);
+	check_eq("scratch through the I/O BAR", inw(TESTDEV_IO), 0xbeef);
+	write32(dev, 0x10, TESTDEV_MEM + 0x1000);	/* moved while decoding */
+	check_eq("the old place", *mem, 0xffffffff);
+	check_eq("the new place", mem[0x400], 0x12345678);
+	write16(dev, 4, 1);			/* memory decode off */
+	check_eq("decode off", mem[0x400], 0xffffffff);
+	check_end();
+
+	check_begin("testdev_intx");
+	unsigned line = read8(dev, 0x3c);
+	check_eq("interrupt pin", read8(dev, 0x3d), 1);
+	check(line == 10 || line == 11, "interrupt line %u", line);
+	trap_set_handler(VEC_INTX, on_intx);
+	pic_init(0);
+	apic_write(APIC_SVR, 0x1ff);
+	ioapic_write(0x11 + 2 * line, 0);
+	ioapic_write(0x10 + 2 * line, VEC_INTX | RTE_LEVEL | RTE_ACTIVE_LOW);
+	/* INTx disable: the function's status shows it, the line stays low */
+	write16(dev, 4, 1 | 0x400);
+	outb(TESTDEV_INTX, 1);
+	wait_intx(1);
+	check_eq("interrupts while INTx is disabled", intx_count, 0);
+	check(read16(dev, 6) & 0x8, "STATUS.INTERRUPT clear while INTA# is asserted");
+	write16(dev, 4, 1);			/* let it out */
+	wait_intx(2);
+	check_eq("deliveries of one level interrupt", intx_count, 2);
+	check(intx_status_seen & 0x8, "STATUS.INTERRUPT clear in the handler");
+	check_eq("STATUS.INTERRUPT after INTA# fell", read16(dev, 6) & 0x8, 0);
+	wait_intx(3);
+	check_eq("deliveries after INTA# fell", intx_count, 2);
+	ioapic_write(0x10 + 2 * line, 1u << 16);	/* masked again */
+	write16(dev, 4, 0);
+	write32(dev, 0x10, 0);
+	write32(dev, 0x14, 0);
+	check_end();
+}
+
 static void scan(void)
 {
 	unsigned found = 0, bars = 0;
@@ -156,6 +242,8 @@ static void scan(void)
 		}
 		write16(dev, 4, cmd);
 		check_eq("COMMAND restored", read16(dev, 4), cmd);
+		if (id == 0x00051b36 && read32(dev, 0x2c) == 0 && !testdev_slot)
+			testdev_slot = dev;
 	}
 	check(found >= 2, "only %u functions on bus 0", found);
 	printf_serial("fw: pci %u functions, %u BARs sized\n", found, bars);
@@ -169,4 +257,6 @@ void guest_main(const struct mb_info *mbi)
 	check_begin("bar_sizing");
 	scan();
 	check_end();
+	if (testdev_slot)
+		hyvm_testdev(testdev_slot);
 }

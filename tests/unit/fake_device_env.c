@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "fake_device_env.h"
+#include "net/net_backend.h"
+#include "net/net_config.h"
 #include "devices/pci/pci.h"
 
 static uint64_t fake_now(void *ctx)
@@ -162,6 +164,19 @@ const char *fake_default_config(struct fake_env *f, const struct device_model *m
 			return NULL;
 		}
 		return f->disk.config;
+	}
+	if (!strcmp(m->name, "virtio-net")) {
+		/* one slirp backend for every fake machine (ids are global),
+		 * restricted: nothing a test's guest sends leaves the host */
+		struct net_config c;
+		char err[256];
+		if (!net_backend_find("fakenet") &&
+		    (net_config_parse("user,id=fakenet,restrict=on,ipv6=off", &c, err, sizeof(err)) < 0 ||
+		     !net_backend_create(&c, err, sizeof(err)))) {
+			snprintf(f->err, sizeof(f->err), "fake machine: no network backend: %.200s", err);
+			return NULL;
+		}
+		return "netdev=fakenet";
 	}
 	snprintf(f->err, sizeof(f->err), "fake machine: %s needs a configuration and the fake "
 		 "machine has none for it (tests/unit/fake_device_env.c)", m->name);

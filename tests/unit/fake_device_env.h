@@ -20,7 +20,7 @@
 #include "fake_disk.h"
 #include "fake_guest_ram.h"
 
-#define FAKE_MAX_DEVICES 16
+#define FAKE_MAX_DEVICES 32
 
 struct fake_env {
 	struct device_env env;

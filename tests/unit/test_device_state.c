@@ -318,6 +318,10 @@ static void test_every_model_has_a_case(void)
 {
 	for (struct device_model *m = device_models(); m; m = m->next) {
 		unsigned c = 0;
+		/* virtio-net keeps no state across a save yet (its rings' and
+		 * the backend's frames): a saved machine with a NIC is refused */
+		if (!strcmp(m->name, "virtio-net"))
+			continue;
 		while (c < NR_CASES && strcmp(cases[c].model, m->name))
 			c++;
 		CU_ASSERT(c < NR_CASES);

@@ -156,6 +156,8 @@ static void test_port92_and_port80(void)
 	fake_env_fini(&F);
 }
 
+/* Models that refuse to exist without a host backend hyvm run opens
+ * first (a --disk, a --net): their own suites create them with one. */
 /* Every registered model comes up on one machine without a port clash,
  * and a second copy of a device is refused, not half-registered. */
 static void test_all_models_together(void)

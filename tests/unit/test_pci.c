@@ -143,8 +143,10 @@ static void test_config_mechanism(void)
 	cfg_write(TEST_SLOT, 8, 4, 0);
 	CU_ASSERT_EQUAL(cfg_read(TEST_SLOT, 0, 4), 0x10421af4);
 	CU_ASSERT_EQUAL(cfg_read(TEST_SLOT, 8, 4), 0x01000001);
+	CU_ASSERT_FALSE(pci_bus_master(dev));
 	cfg_write(TEST_SLOT, 4, 2, 0xffff);
 	CU_ASSERT_EQUAL(cfg_read(TEST_SLOT, 4, 2), 0x0407);
+	CU_ASSERT_TRUE(pci_bus_master(dev));
 	cfg_write(TEST_SLOT, 4, 2, 0);
 	/* interrupt pin read-only, line writable, preset to the routing */
 	CU_ASSERT_EQUAL(cfg_read(TEST_SLOT, 0x3d, 1), 1);

@@ -109,6 +109,7 @@ static int run(uint32_t *used)
 	uint16_t *avail = (uint16_t *)fake_guest_ram_host(&g, AVAIL);
 
 	*status_byte() = 0xee;
+	g.nr_written = 0;
 	avail[2 + avail[1] % 16] = 0;
 	avail[1]++;
 	nd = 0;
@@ -195,6 +196,8 @@ static void expect_refusal(uint8_t want)
 	CU_ASSERT_EQUAL(run(&used), want);
 	CU_ASSERT_EQUAL(*status_byte(), want);
 	CU_ASSERT_EQUAL(used, 1);
+	/* the status byte is announced even where used.len does not reach it */
+	CU_ASSERT(fake_guest_ram_was_written(&g, STATUS, 1));
 	CU_ASSERT_EQUAL(d.ioerr + d.unsupp, n + 1);
 	file_read(0, after, sizeof(after));
 	CU_ASSERT_EQUAL(memcmp(before, after, sizeof(before)), 0);

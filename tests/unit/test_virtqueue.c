@@ -9,105 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "fake_guest_ram.h"
-#include "devices/virtio/virtqueue.h"
+#include "virtq_fixture.h"
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define QSIZE 16
-#define DESC 0x10000ull
-#define AVAIL 0x11000ull
-#define USED 0x12000ull
-#define TABLE 0x13000ull	/* an indirect table */
-#define BUF 0x100000ull
-
-static struct fake_guest_ram g;
-static struct virtq q;
-static struct virtq_req *req;
-
-static const uint64_t ALL = (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX);
-
-static void set_desc_at(uint64_t table, unsigned i, uint64_t addr, uint32_t len,
-			uint16_t flags, uint16_t next)
-{
-	struct virtq_desc d = { addr, len, flags, next };
-
-	memcpy(fake_guest_ram_host(&g, table + 16ull * i), &d, sizeof(d));
-}
-
-static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	set_desc_at(DESC, i, addr, len, flags, next);
-}
-
-static uint16_t *avail16(unsigned word)	/* flags, idx, ring[0..], used_event */
-{
-	return (uint16_t *)fake_guest_ram_host(&g, AVAIL + 2ull * word);
-}
-
-static uint16_t *used16(unsigned byte)
-{
-	return (uint16_t *)fake_guest_ram_host(&g, USED + byte);
-}
-
-static uint32_t used_elem(unsigned i, unsigned field)	/* field 0 id, 1 len */
-{
-	uint32_t v;
-
-	memcpy(&v, fake_guest_ram_host(&g, USED + 4 + 8ull * i + 4 * field), 4);
-	return v;
-}
-
-/* The driver makes the chain at head available. */
-static void make_available(uint16_t head)
-{
-	uint16_t idx = *avail16(1);
-
-	avail16(2)[idx % q.size] = head;
-	*avail16(1) = idx + 1;
-}
-
-static int setup_queue(uint64_t features)
-{
-	virtq_init(&q, &g.mem, QSIZE);
-	virtq_set_size(&q, QSIZE);
-	virtq_set_addrs(&q, DESC, AVAIL, USED);
-	return virtq_enable(&q, features);
-}
-
-static int suite_setup(void)
-{
-	if (fake_guest_ram_init(&g, 16 * MiB, true) < 0)
-		return -1;
-	req = virtq_req_new(8);
-	return req ? 0 : -1;
-}
-
-static int suite_teardown(void)
-{
-	virtq_req_free(req);
-	fake_guest_ram_fini(&g);
-	return 0;
-}
-
-/* A fresh ring before each test (zeroed, as a driver leaves it). */
-static void fresh(uint64_t features)
-{
-	memset(fake_guest_ram_host(&g, DESC), 0, 0x4000);
-	g.nr_written = 0;
-	CU_ASSERT_EQUAL_FATAL(setup_queue(features), 0);
-}
-
-static uint64_t errors_total(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < VIRTQ_ERR_COUNT; i++)
-		n += q.errors[i];
-	return n;
-}
-
-/* A virtio-blk-shaped request: header, data, status. */
 static void test_simple_chain(void)
 {
 	uint8_t hdr[16], status = 0;
@@ -185,7 +88,7 @@ static void test_zero_length_buffers_skipped(void)
 
 static void test_indirect(void)
 {
-	fresh(ALL);
+	fresh(VQ_ALL_FEATURES);
 	set_desc_at(TABLE, 0, BUF, 16, VIRTQ_DESC_F_NEXT, 2);
 	set_desc_at(TABLE, 2, BUF + 0x1000, 4096, VIRTQ_DESC_F_NEXT, 1);
 	set_desc_at(TABLE, 1, BUF + 0x3000, 1, VIRTQ_DESC_F_WRITE, 0);
@@ -247,14 +150,14 @@ static void test_indirect_malformed(void)
 		{ UINT64_MAX - 15, 32, VIRTQ_DESC_F_INDIRECT },	/* wraps */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fresh(ALL);
+		fresh(VQ_ALL_FEATURES);
 		set_desc(1, BUF, 8, 0, 0);
 		set_desc(0, bad[i].addr, bad[i].len, bad[i].flags, 1);
 		make_available(0);
 		expect_chain_error(VIRTQ_ERR_INDIRECT);
 	}
 	/* nested: an indirect descriptor inside the table */
-	fresh(ALL);
+	fresh(VQ_ALL_FEATURES);
 	set_desc_at(TABLE, 0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	set_desc(0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
@@ -263,14 +166,14 @@ static void test_indirect_malformed(void)
 
 static void test_indirect_loop_and_next(void)
 {
-	fresh(ALL);
+	fresh(VQ_ALL_FEATURES);
 	set_desc_at(TABLE, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
 	set_desc_at(TABLE, 1, BUF, 8, VIRTQ_DESC_F_NEXT, 0);
 	set_desc(0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
 	expect_chain_error(VIRTQ_ERR_LOOP);
 
-	fresh(ALL);
+	fresh(VQ_ALL_FEATURES);
 	set_desc_at(TABLE, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 2);	/* table has 2 */
 	set_desc(0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
@@ -495,174 +398,27 @@ static void test_enable_refusals(void)
 	CU_ASSERT_EQUAL(virtq_enable(&q, 0), 0);
 }
 
-static void push_one(void)
+/* A request popped before a reset is not pushed onto the new rings. */
+static void test_stale_push_refused(void)
 {
+	fresh(0);
 	set_desc(0, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
 	make_available(0);
 	CU_ASSERT_EQUAL_FATAL(virtq_pop(&q, req), 1);
+	virtq_reset(&q);
+	memset(fake_guest_ram_host(&g, AVAIL), 0, 0x2000);
+	virtq_set_addrs(&q, DESC, AVAIL, USED);
+	CU_ASSERT_EQUAL_FATAL(virtq_enable(&q, 0), 0);
+	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), -1);
+	CU_ASSERT_EQUAL(q.stale_pushes, 1);
+	CU_ASSERT_EQUAL(*used16(2), 0);		/* the new used ring is untouched */
+	make_available(0);
+	CU_ASSERT_EQUAL_FATAL(virtq_pop(&q, req), 1);
 	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);
+	CU_ASSERT_EQUAL(*used16(2), 1);
 }
 
-static void test_interrupt_suppression_flags(void)
-{
-	fresh(0);
-	push_one();
-	CU_ASSERT(virtq_should_notify(&q));
-	CU_ASSERT_FALSE(virtq_should_notify(&q));	/* nothing new */
-	*avail16(0) = VIRTQ_AVAIL_F_NO_INTERRUPT;
-	push_one();
-	CU_ASSERT_FALSE(virtq_should_notify(&q));
-	*avail16(0) = 0;
-	push_one();
-	CU_ASSERT(virtq_should_notify(&q));
-	CU_ASSERT_EQUAL(q.notified, 2);
-	CU_ASSERT_EQUAL(q.suppressed, 2);
-}
-
-static void test_notify_suppression_flags(void)
-{
-	fresh(0);
-	CU_ASSERT_FALSE(virtq_set_notify(&q, false));
-	CU_ASSERT_EQUAL(*used16(0), VIRTQ_USED_F_NO_NOTIFY);
-	CU_ASSERT(fake_guest_ram_was_written(&g, USED, 2));
-	CU_ASSERT_FALSE(virtq_set_notify(&q, true));	/* nothing arrived */
-	CU_ASSERT_EQUAL(*used16(0), 0);
-	virtq_set_notify(&q, false);
-	set_desc(0, BUF, 8, 0, 0);
-	make_available(0);
-	CU_ASSERT(virtq_set_notify(&q, true));		/* arrived meanwhile: pop again */
-}
-
-static void test_need_event_arithmetic(void)
-{
-	/* 2.7.10: notify when the index went past event since old */
-	CU_ASSERT(virtq_need_event(0, 1, 0));
-	CU_ASSERT_FALSE(virtq_need_event(1, 1, 0));	/* reached, not passed */
-	CU_ASSERT(virtq_need_event(5, 10, 0));
-	CU_ASSERT_FALSE(virtq_need_event(10, 10, 0));
-	CU_ASSERT_FALSE(virtq_need_event(3, 3, 3));	/* nothing moved */
-	/* across the 16-bit wrap */
-	CU_ASSERT(virtq_need_event(0xffff, 0x0000, 0xfffe));
-	CU_ASSERT(virtq_need_event(0xfffe, 0x0002, 0xfff0));
-	CU_ASSERT(virtq_need_event(0x0001, 0x0002, 0xfff0));
-	CU_ASSERT_FALSE(virtq_need_event(0x0002, 0x0002, 0xfff0));
-	CU_ASSERT_FALSE(virtq_need_event(0xffef, 0x0002, 0xfff0));	/* before old */
-	CU_ASSERT_FALSE(virtq_need_event(0x0010, 0x0002, 0xfff0));	/* ahead of new */
-}
-
-/* EVENT_IDX on a queue whose indices sit just below the 16-bit wrap. */
-static void test_event_idx_across_wrap(void)
-{
-	fresh(ALL);
-	q.last_avail = q.used_idx = 0xfffe;
-	*avail16(1) = 0xfffe;
-	*used16(2) = 0xfffe;
-	*avail16(2 + QSIZE) = 0xfffe;		/* used_event: interrupt after entry 0xfffe */
-	set_desc(0, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
-	for (int i = 0; i < 4; i++)
-		make_available(0);
-	CU_ASSERT_EQUAL(virtq_pending(&q), 4);
-	CU_ASSERT_EQUAL(virtq_pop(&q, req), 1);
-	/* avail_event (after used->ring[16]) asks for the next one */
-	CU_ASSERT_EQUAL(*used16(4 + 8 * QSIZE), 0xffff);
-	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);	/* used 0xfffe -> 0xffff */
-	CU_ASSERT(virtq_should_notify(&q));		/* first decision: always */
-	CU_ASSERT_EQUAL(virtq_pop(&q, req), 1);
-	CU_ASSERT_EQUAL(*used16(4 + 8 * QSIZE), 0x0000);
-	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);	/* 0xffff -> 0x0000 */
-	CU_ASSERT_EQUAL(*used16(2), 0);
-	CU_ASSERT_EQUAL(used_elem(0xffff % QSIZE, 0), 0);
-	*avail16(2 + QSIZE) = 0x0001;		/* the driver wants entry 1 */
-	CU_ASSERT_FALSE(virtq_should_notify(&q));
-	CU_ASSERT_EQUAL(virtq_pop(&q, req), 1);
-	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);	/* 0x0000 -> 0x0001: not past 1 */
-	CU_ASSERT_FALSE(virtq_should_notify(&q));
-	CU_ASSERT_EQUAL(virtq_pop(&q, req), 1);
-	CU_ASSERT_EQUAL(virtq_push(&q, req, 8), 0);	/* 0x0001 -> 0x0002: past 1 */
-	CU_ASSERT(virtq_should_notify(&q));
-	/* the flag is ignored with EVENT_IDX (2.7.10) */
-	CU_ASSERT_EQUAL(virtq_pending(&q), 0);
-	/* notifications off: avail_event stays, on: it catches up */
-	virtq_set_notify(&q, false);
-	make_available(0);
-	CU_ASSERT_EQUAL(virtq_pop(&q, req), 1);
-	CU_ASSERT_EQUAL(*used16(4 + 8 * QSIZE), 0x0002);
-	CU_ASSERT_FALSE(virtq_set_notify(&q, true));
-	CU_ASSERT_EQUAL(*used16(4 + 8 * QSIZE), 0x0003);
-}
-
-/* Random bytes in the descriptor table, the avail ring and an indirect
- * table, popped until the queue is empty or broken: whatever comes out
- * must lie in guest RAM, and nothing may crash or spin. */
-static void test_random_rings(void)
-{
-	unsigned seed = 12345, ok = 0, errs = 0;
-	struct virtq_req *r = virtq_req_new(64);
-
-	for (int round = 0; round < 2000; round++) {
-		uint8_t *ring = fake_guest_ram_host(&g, DESC);
-		for (unsigned i = 0; i < 0x4000; i++)
-			ring[i] = (uint8_t)rand_r(&seed);
-		/* addresses mostly near the buffers, so some chains succeed */
-		for (unsigned i = 0; i < QSIZE; i++) {
-			uint64_t *addr = (uint64_t *)(ring + 16 * i);
-			if (rand_r(&seed) % 4)
-				*addr = BUF + (*addr & 0xffff);
-			uint32_t *len = (uint32_t *)(ring + 16 * i + 8);
-			if (rand_r(&seed) % 4)
-				*len &= 0x3ff;
-			uint16_t *flags = (uint16_t *)(ring + 16 * i + 12);
-			if (rand_r(&seed) % 4)
-				*flags &= i == 3 ? 7 : 3;
-			uint16_t *next = (uint16_t *)(ring + 16 * i + 14);
-			if (rand_r(&seed) % 2)
-				*next &= QSIZE - 1;
-		}
-		for (unsigned i = 0; i < QSIZE; i++)
-			if (rand_r(&seed) % 8)
-				avail16(2)[i] &= QSIZE - 1;
-		uint64_t *taddr = (uint64_t *)(ring + 16 * 3);
-		if (rand_r(&seed) % 2)
-			*taddr = TABLE;
-		for (unsigned i = 0; i < 64; i++) {
-			uint64_t *a = (uint64_t *)(fake_guest_ram_host(&g, TABLE) + 16 * i);
-			if (rand_r(&seed) % 2)
-				*a = BUF + (*a & 0xffff);
-		}
-		virtq_init(&q, &g.mem, QSIZE);
-		virtq_set_addrs(&q, DESC, AVAIL, USED);
-		if (virtq_enable(&q, rand_r(&seed) % 2 ? ALL : 0) < 0)
-			continue;
-		q.last_avail = *avail16(1) - (rand_r(&seed) % (QSIZE + 3));
-		for (int n = 0; n < 2 * QSIZE; n++) {
-			int res = virtq_pop(&q, r);
-			if (res == 0)
-				break;
-			if (res < 0) {
-				errs++;
-				if (!virtq_err_has_head(res))
-					break;
-				continue;
-			}
-			ok++;
-			for (unsigned k = 0; k < r->nr_out + r->nr_in; k++) {
-				uint8_t *b = r->iov[k].iov_base;
-				CU_ASSERT_FATAL(b >= g.backing &&
-						b + r->iov[k].iov_len <= g.backing + g.map.memfd_size);
-				volatile uint8_t touch = b[r->iov[k].iov_len - 1];
-				(void)touch;
-			}
-			virtq_push(&q, r, (uint32_t)rand_r(&seed));
-			virtq_should_notify(&q);
-		}
-	}
-	virtq_req_free(r);
-	printf("(%u chains popped, %u refused) ", ok, errs);
-	CU_ASSERT(ok > 100);	/* the shape above lets some through */
-	CU_ASSERT(errs > 100);
-}
-
-UNIT_SUITE(virtqueue, suite_setup, suite_teardown,
+UNIT_SUITE(virtqueue, vq_suite_setup, vq_suite_teardown,
 	   UNIT_TEST(test_simple_chain),
 	   UNIT_TEST(test_written_clamped_and_partial),
 	   UNIT_TEST(test_zero_length_buffers_skipped),
@@ -679,8 +435,4 @@ UNIT_SUITE(virtqueue, suite_setup, suite_teardown,
 	   UNIT_TEST(test_avail_idx_too_far),
 	   UNIT_TEST(test_head_out_of_range),
 	   UNIT_TEST(test_enable_refusals),
-	   UNIT_TEST(test_interrupt_suppression_flags),
-	   UNIT_TEST(test_notify_suppression_flags),
-	   UNIT_TEST(test_need_event_arithmetic),
-	   UNIT_TEST(test_event_idx_across_wrap),
-	   UNIT_TEST(test_random_rings))
+	   UNIT_TEST(test_stale_push_refused))

@@ -16,7 +16,7 @@
  * Order: requests start in submission order and may run concurrently;
  * a FLUSH is a barrier: it starts when everything submitted before it
  * has finished, and nothing submitted after it starts before it ends
- * (virtio 1.2, 5.2.6.1: a flush covers the writes completed before it).
+ * (virtio 1.2, 5.2.6.2: a flush makes stable the writes completed before it was sent).
  */
 #ifndef HYVM_BLOCK_AIO_H
 #define HYVM_BLOCK_AIO_H

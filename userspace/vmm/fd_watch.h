@@ -26,7 +26,8 @@ struct fd_watch_set {
 	} w[FD_WATCH_MAX];
 };
 
-/* 0, or -1 when the set is full or fd is negative or watched already. */
+/* 0, or -1 when the set is full or fd is negative or watched already.
+ * A ready callback may remove its own watch, not another's. */
 int fd_watch_add(struct fd_watch_set *s, int fd, void (*ready)(void *opaque), void *opaque);
 void fd_watch_remove(struct fd_watch_set *s, int fd);
 /* One poll(2) of the watched fds and nextra others for up to timeout_ms
