@@ -316,8 +316,15 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			shadow_trace_end(cpu);
 		}
 		struct bt_exit_desc *d = (struct bt_exit_desc *)(uintptr_t)cpu->exit_desc;
-		if (d->kind != BT_EXIT_REQUEST)
-			cpu->intr_shadow = 0;
+		/* The STI/MOV SS shadow covers the one instruction after it
+		 * (SDM Vol. 3A 6.8.3; Vol. 2B STI). run_block enters at the
+		 * body, past the block-entry poll, so every exit, an exit
+		 * request included (a poll at the next chained block's entry),
+		 * comes after at least one guest instruction: the shadow is
+		 * over. Keeping it across a request left a guest spinning in a
+		 * chained loop after STI (Linux's calibrate_APIC_clock waiting
+		 * for jiffies) with interrupts blocked forever. */
+		cpu->intr_shadow = 0;
 		switch (d->kind) {
 		case BT_EXIT_BRANCH:
 			cpu->stats.unchained_exits++;
