@@ -231,3 +231,14 @@ clean:
 .PHONY: bench-linux
 bench-linux: $(O)/hyvm
 	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)
+
+# Not a test: disk and network throughput inside Debian's i386 guest on bt
+# and in QEMU TCG with the same kernel, initramfs and virtio devices, in one
+# run (bench/io/io.sh; table, CSV and SVG in $(O)/bench-io). The guest's
+# timer tool is built -m32 -static. BENCH_IO_ARGS: e.g. --mib 64 --netmib 64.
+.PHONY: bench-io
+$(O)/bench/io/iobench32: bench/io/iobench.c
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -static -O2 -Wall -Wextra -o $@ $<
+bench-io: $(O)/hyvm $(O)/bench/io/iobench32
+	bench/io/io.sh --hyvm $(O)/hyvm --tool $(O)/bench/io/iobench32 --out $(O)/bench-io $(BENCH_IO_ARGS)
