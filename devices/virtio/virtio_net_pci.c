@@ -249,6 +249,7 @@ static void vnet_destroy(void *dev)
 static struct device_model vnet_model = {
 	.name = "virtio-net",
 	.level = DEVICE_LEVEL_VIRTIO,
+	.needs_config = true,	/* a backend by its netdev id */
 	.create = vnet_create,
 	.reset = vnet_reset,
 	.destroy = vnet_destroy,
