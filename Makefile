@@ -150,7 +150,9 @@ test-guests-qemu: guests
 # no hardware engine is), ~20-40 s each; then the early lines with
 # `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
 # ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
-# SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s). test-linux-full: the session
+# SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s);
+# then virtio-net on libslirp: DHCP, an HTTP fetch from 127.0.0.1 through
+# the gateway, hostfwd into the guest's httpd (~40 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
@@ -159,6 +161,7 @@ test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
 	tests/linux/disk.sh $(O)/hyvm
 	tests/linux/crash.sh $(O)/hyvm --runs 3
+	tests/linux/net.sh $(O)/hyvm
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
@@ -228,3 +231,14 @@ clean:
 .PHONY: bench-linux
 bench-linux: $(O)/hyvm
 	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)
+
+# Not a test: disk and network throughput inside Debian's i386 guest on bt
+# and in QEMU TCG with the same kernel, initramfs and virtio devices, in one
+# run (bench/io/io.sh; table, CSV and SVG in $(O)/bench-io). The guest's
+# timer tool is built -m32 -static. BENCH_IO_ARGS: e.g. --mib 64 --netmib 64.
+.PHONY: bench-io
+$(O)/bench/io/iobench32: bench/io/iobench.c
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -static -O2 -Wall -Wextra -o $@ $<
+bench-io: $(O)/hyvm $(O)/bench/io/iobench32
+	bench/io/io.sh --hyvm $(O)/hyvm --tool $(O)/bench/io/iobench32 --out $(O)/bench-io $(BENCH_IO_ARGS)

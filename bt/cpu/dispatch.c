@@ -369,5 +369,13 @@ out:
 	exit->irq_window_open = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->halted;
 	if (exit->kind == EXIT_HLT)
 		exit->irq_window_open = (cpu->eflags & EFLAGS_IF) != 0;
+	/* An injected interrupt not yet delivered (a kick or an emulated
+	 * instruction's exit came first) holds the one slot: the VMM must
+	 * not inject another over it, or the first vector is lost while the
+	 * PIC or LAPIC has it in service, and its line never interrupts
+	 * again (seen with virtio-net's interrupt rate). It goes in on the
+	 * next run; the VMM's window request brings the following one. */
+	if (cpu->pending_irq >= 0)
+		exit->irq_window_open = false;
 	return exit->kind == EXIT_ERROR ? -1 : 0;
 }
