@@ -86,6 +86,7 @@ $(O)/top/%.elf: tests/top/%.asm
 include tests/guests/guests.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
+include docs/man/man.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
 # from any directory.
@@ -127,6 +128,7 @@ test-host: all
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+	$(MAKE) --no-print-directory test-man
 
 test-unit: $(O)/unit-tests
 	$(O)/unit-tests
