@@ -87,6 +87,7 @@ include tests/guests/guests.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
 include docs/man/man.mk
+include dist/install.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
 # from any directory.
@@ -129,6 +130,7 @@ test-host: all
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 	$(MAKE) --no-print-directory test-man
+	$(MAKE) --no-print-directory test-install
 
 test-unit: $(O)/unit-tests
 	$(O)/unit-tests
