@@ -97,7 +97,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
-# hyvm.ko in emulated AMD and Intel hosts, then the guest
+# DKMS's build of hyvm.ko, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
 ifneq ($(SAN),1)
@@ -106,6 +106,7 @@ endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	$(MAKE) --no-print-directory test-linux
+	$(MAKE) --no-print-directory test-dkms
 	$(MAKE) --no-print-directory test-kmod-svm
 	$(MAKE) --no-print-directory test-kmod-vmx
 	$(MAKE) --no-print-directory test-kmod-vmx-linux
@@ -175,6 +176,14 @@ kmod:
 	  if [ -z "$$KD" ]; then echo "make kmod: no kernel headers (apt-get install linux-headers-amd64)"; exit 2; fi; \
 	  $(MAKE) -C $$KD M=$(CURDIR)/kmod modules; \
 	else $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules; fi
+
+# DKMS: dkms add/build of what make install puts in src/hyvm-VERSION, for
+# every kernel with headers here (tests/pkg/dkms.sh, temporary DKMS trees;
+# ~60 s; SKIP without dkms, headers or root). HYVM_TEST_DKMS_INSTALL=1:
+# dkms install/uninstall too.
+.PHONY: test-dkms
+test-dkms: $(O)/hyvm
+	tests/pkg/dkms.sh
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
 .PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux
