@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <x86intrin.h>
 #include "engines/engine.h"
 #include "bt/bt.h"
 #include "bt/cpu/cpu.h"
@@ -175,7 +176,10 @@ static int bt_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
 	st->rflags = cpu->eflags;
 	st->halted = cpu->halted;
 	st->interruptibility = cpu->intr_shadow;
-	st->tsc = cpu->tsc_offset;
+	/* The guest's TSC, as KVM's MSR_IA32_TSC and hyvm.ko give it: not
+	 * bt's offset from the host's, or a hybrid switch to kvm would set
+	 * the guest's TSC back to about zero (SDM Vol. 3B, 17.17) */
+	st->tsc = __rdtsc() + cpu->tsc_offset;
 	memcpy(st->fxsave, cpu->fx_guest, sizeof(st->fxsave));
 	if (cpu->pending_irq >= 0) {
 		st->event.type = HYVM_EVENT_EXTINT;
@@ -210,6 +214,7 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
 	cpu->shutdown = false;
 	cpu->pending_irq = st->event.type == HYVM_EVENT_EXTINT ? st->event.vector : -1;
+	cpu->tsc_offset = st->tsc - __rdtsc();	/* the TSC goes on from st->tsc */
 	memcpy(cpu->fx_guest, st->fxsave, sizeof(cpu->fx_guest));
 	if (!cpu->fx_guest[0] && !cpu->fx_guest[1]) {
 		cpu->fx_guest[0] = 0x7f;	/* an all-zero image would unmask x87 faults */

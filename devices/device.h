@@ -76,6 +76,11 @@ struct device_model {
 	const char *name;
 	enum device_level level;
 	unsigned state_version;	/* of what save writes (device_state.h) */
+	/* create refuses the defaults: an instance must name what it uses
+	 * (virtio-blk: drive=ID, a disk hyvm run opened). Tests that create
+	 * every model give such a model a configuration of their machine's
+	 * instead of skipping it (tests/unit/fake_device_env.h). */
+	bool needs_config;
 	/* config: NULL or "" (the defaults), or "key=value,..." as the model
 	 * documents. Registers ranges; returns the instance, or NULL with one
 	 * line in err (bad configuration, ports taken, no memory). */

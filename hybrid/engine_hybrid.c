@@ -211,6 +211,16 @@ static int hybrid_vcpu_create(struct engine_vm *vm, int index, struct engine_vcp
 	if (mr && *mr)
 		v->tune.mode_residency_ns = strtoull(mr, NULL, 10) * 1000000ull;
 	v->trace = getenv("HYVM_HYBRID_TRACE") != NULL;
+	/* For tests that must see statistics-driven moves in a real OS on true
+	 * hardware: "HIGH,LOW" (IO + MMIO exits/s) narrows the exit-heavy band
+	 * so the boot's console output sends the vCPU to bt and calm phases
+	 * bring it back (tests/kmod/linux-boot32.sh). */
+	const char *band = getenv("HYVM_HYBRID_IO_BAND");
+	double hi, lo;
+	if (band && sscanf(band, "%lf,%lf", &hi, &lo) == 2 && lo <= hi) {
+		v->tune.io_high = hi;
+		v->tune.io_low = lo;
+	}
 	for (int s = 0; s < HY_SIDES; s++)
 		if (vm->side[s].ops->vcpu_create(vm->side[s].vm, index, &v->v[s], err, errlen) < 0) {
 			if (s)

@@ -8,12 +8,22 @@
  * Configuration: "drive=ID", the id of a disk hyvm run opened with --disk
  * (block/block_registry.h); the image, read-only and snapshot options
  * belong to the disk, not to the device, as in QEMU.
+ *
+ * Saved state: the transport's (virtio_pci_save: the virtio_dev and the
+ * PCI function) and nothing of our own, because a checkpoint never holds
+ * a half-done request: save first drains the pool (block_aio_drain) and
+ * returns every finished request on the used ring with its interrupt,
+ * then takes the chains that waited for a free request, until nothing
+ * is in flight; so every chain the device popped has been returned
+ * (last_avail == used_idx) and a load refuses a blob where that is not
+ * so. The disk's contents are the disk's, not the device's.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "block/block_registry.h"
+#include "devices/device_state.h"
 #include "devices/device.h"
 #include "devices/virtio/virtio_blk_req.h"
 #include "devices/virtio/virtio_dev.h"
@@ -102,7 +112,7 @@ static void process_queue(struct virtio_blk *b)
 		}
 		int st = vblk_parse(&b->disk, r->vq, r);
 		if (st == VBLK_SUBMIT) {
-			/* vblk_parse fills r->aio afresh: ours after it */
+			/* vblk_parse rebuilt r->aio: done and opaque are ours to set */
 			r->aio.done = request_done;
 			r->aio.opaque = b;
 			block_aio_submit(b->aio, &r->aio);
@@ -133,6 +143,20 @@ static void aio_ready(void *opaque)
 	if (block_aio_complete(b->aio)) {
 		virtio_dev_used(&b->vd, 0);
 		process_queue(b);	/* chains that waited for a free request */
+	}
+}
+
+/* Nothing in flight when this returns: requests finished, returned with
+ * their interrupt, and the chains they held up started and finished
+ * too (the guest is stopped, so the ring stops growing). */
+static void quiesce(struct virtio_blk *b)
+{
+	while (block_aio_pending(b->aio)) {
+		uint16_t before = b->vd.vq[0].used_idx;
+		block_aio_drain(b->aio);
+		if (b->vd.vq[0].used_idx != before)
+			virtio_dev_used(&b->vd, 0);
+		process_queue(b);
 	}
 }
 
@@ -257,6 +281,28 @@ static void vblk_reset(void *dev)
 	virtio_pci_reset(((struct virtio_blk *)dev)->vp);
 }
 
+static void vblk_save(void *dev, struct ds_writer *w)
+{
+	struct virtio_blk *b = dev;
+
+	quiesce(b);
+	virtio_pci_save(b->vp, w);
+}
+
+static int vblk_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct virtio_blk *b = dev;
+	struct virtio_dev staged;
+
+	/* what is in flight belongs to the state being replaced: finish it */
+	quiesce(b);
+	virtio_dev_load(&b->vd, r, &staged);
+	for (unsigned q = 0; q < staged.nr_queues && !r->failed; q++)
+		if (staged.vq[q].ready && staged.vq[q].last_avail != staged.vq[q].used_idx)
+			ds_fail(r, "virtio-blk: saved state has requests in flight");
+	return virtio_pci_load_staged(b->vp, r, &staged);
+}
+
 static void vblk_destroy(void *dev)
 {
 	struct virtio_blk *b = dev;
@@ -277,8 +323,12 @@ static void vblk_destroy(void *dev)
 static struct device_model vblk_model = {
 	.name = "virtio-blk",
 	.level = DEVICE_LEVEL_VIRTIO,
+	.state_version = 1,
+	.needs_config = true,
 	.create = vblk_create,
 	.reset = vblk_reset,
+	.save = vblk_save,
+	.load = vblk_load,
 	.destroy = vblk_destroy,
 };
 DEVICE_REGISTER(vblk_model)

@@ -1,5 +1,6 @@
 /* A virtio device's transport-independent state; see virtio_dev.h. */
 #include <string.h>
+#include "devices/device_state.h"
 #include "devices/virtio/virtio_dev.h"
 
 void virtio_dev_init(struct virtio_dev *vd, const struct dma_mem *mem, uint16_t device_id,
@@ -15,6 +16,7 @@ void virtio_dev_init(struct virtio_dev *vd, const struct dma_mem *mem, uint16_t 
 	vd->host_features = host_features | (1ull << VIRTIO_F_VERSION_1);
 	vd->nr_queues = nr_queues > VIRTIO_DEV_MAX_QUEUES ? VIRTIO_DEV_MAX_QUEUES : nr_queues;
 	vd->config_size = config_size;
+	vd->nr_vectors = VIRTIO_MSI_NO_VECTOR;
 	for (unsigned q = 0; q < vd->nr_queues; q++)
 		virtq_init(&vd->vq[q], mem, queue_max);
 	virtio_dev_reset(vd);
@@ -34,6 +36,13 @@ void virtio_dev_reset(struct virtio_dev *vd)
 	vd->queue_select = 0;
 	vd->config_vector = VIRTIO_MSI_NO_VECTOR;
 	vd->isr = 0;
+}
+
+/* 4.1.5.1.2: a vector the MSI-X table does not have maps nothing, and
+ * the driver reads VIRTIO_MSI_NO_VECTOR back to learn so. */
+static uint16_t map_vector(const struct virtio_dev *vd, uint32_t v)
+{
+	return v < vd->nr_vectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
 }
 
 static struct virtq *selected(struct virtio_dev *vd)
@@ -97,7 +106,7 @@ uint32_t virtio_dev_common_read(struct virtio_dev *vd, uint32_t off, unsigned si
 /* 3.1.1 steps 5-6: the device accepts the driver's features only when it
  * offered all of them and the driver took VERSION_1 (no legacy here);
  * else FEATURES_OK stays clear and the driver gives up. */
-static bool features_acceptable(struct virtio_dev *vd)
+static bool features_acceptable(const struct virtio_dev *vd)
 {
 	return !(vd->guest_features & ~vd->host_features) &&
 	       (vd->guest_features >> VIRTIO_F_VERSION_1 & 1);
@@ -113,7 +122,8 @@ static void write_status(struct virtio_dev *vd, uint8_t val)
 	/* 2.1.1: the driver never clears a bit; only a reset does */
 	val |= vd->status;
 	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
-		if (features_acceptable(vd)) {
+		if (features_acceptable(vd) &&
+		    (!vd->ops->set_features || vd->ops->set_features(vd, vd->guest_features) == 0)) {
 			vd->features = vd->guest_features;
 		} else {
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
@@ -175,7 +185,7 @@ void virtio_dev_common_write(struct virtio_dev *vd, uint32_t off, unsigned size,
 		}
 	} else if (size == 2) {
 		switch (off) {
-		case VIRTIO_COMMON_MSIX: vd->config_vector = (uint16_t)val; return;
+		case VIRTIO_COMMON_MSIX: vd->config_vector = map_vector(vd, val & 0xffff); return;
 		case VIRTIO_COMMON_Q_SELECT: vd->queue_select = (uint16_t)val; return;
 		case VIRTIO_COMMON_Q_SIZE:
 			if (!q || virtq_set_size(q, (uint16_t)val) < 0)
@@ -183,7 +193,7 @@ void virtio_dev_common_write(struct virtio_dev *vd, uint32_t off, unsigned size,
 			return;
 		case VIRTIO_COMMON_Q_MSIX:
 			if (q)
-				vd->vq_vector[vd->queue_select] = (uint16_t)val;
+				vd->vq_vector[vd->queue_select] = map_vector(vd, val & 0xffff);
 			return;
 		case VIRTIO_COMMON_Q_ENABLE:
 			/* 4.1.4.3.2: the driver writes only 1; 0 is ignored */
@@ -249,4 +259,119 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vd)
 	/* 2.1.2: a device in DRIVER_OK tells the driver by a config change */
 	if (vd->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		virtio_dev_config_changed(vd);
+}
+
+void virtio_dev_save(const struct virtio_dev *vd, struct ds_writer *w)
+{
+	ds_put_u64(w, vd->host_features);
+	ds_put_u8(w, (uint8_t)vd->nr_queues);
+	ds_put_u8(w, vd->status);
+	ds_put_u8(w, vd->config_generation);
+	ds_put_u32(w, vd->isr);
+	ds_put_u64(w, vd->guest_features);
+	ds_put_u64(w, vd->features);
+	ds_put_u32(w, vd->dfselect);
+	ds_put_u32(w, vd->gfselect);
+	ds_put_u16(w, vd->queue_select);
+	ds_put_u16(w, vd->config_vector);
+	for (unsigned i = 0; i < vd->nr_queues; i++) {
+		const struct virtq *q = &vd->vq[i];
+		ds_put_u16(w, vd->vq_vector[i]);
+		ds_put_u16(w, q->size);
+		ds_put_u64(w, q->desc_gpa);
+		ds_put_u64(w, q->avail_gpa);
+		ds_put_u64(w, q->used_gpa);
+		ds_put_bool(w, q->ready);
+		ds_put_bool(w, q->broken);
+		ds_put_u16(w, q->last_avail);
+		ds_put_u16(w, q->used_idx);
+		ds_put_u16(w, q->signalled_used);
+		ds_put_bool(w, q->signalled_valid);
+		ds_put_bool(w, q->notify_on);
+	}
+}
+
+/* One queue into staged's copy; what virtq.h's state may be in each of
+ * the three lives of a queue: off (the reset values but the size and
+ * addresses the driver wrote, 4.1.4.3.2), enabled, broken. */
+static void load_queue(struct virtio_dev *s, unsigned i, struct ds_reader *r)
+{
+	struct virtq *q = &s->vq[i];
+
+	s->vq_vector[i] = ds_get_u16(r);
+	if (s->vq_vector[i] != map_vector(s, s->vq_vector[i]))
+		ds_fail(r, "virtio: saved state has an MSI-X vector the transport does not have");
+	uint16_t size = ds_get_u16(r);
+	uint64_t desc = ds_get_u64(r), avail = ds_get_u64(r), used = ds_get_u64(r);
+	bool ready = ds_get_bool(r), broken = ds_get_bool(r);
+	uint16_t last_avail = ds_get_u16(r), used_idx = ds_get_u16(r), signalled = ds_get_u16(r);
+	bool signalled_valid = ds_get_bool(r), notify_on = ds_get_bool(r);
+
+	if (r->failed)
+		return;
+	virtq_reset(q);
+	q->size = size;
+	q->desc_gpa = desc;
+	q->avail_gpa = avail;
+	q->used_gpa = used;
+	if (ready && broken) {
+		ds_fail(r, "virtio: saved state has a queue both enabled and broken");
+		return;
+	}
+	/* 4.1.4.3.2: queues are enabled after FEATURES_OK (virtio_dev_common_write) */
+	if ((ready || broken) && !(s->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		ds_fail(r, "virtio: saved state has a queue enabled before FEATURES_OK");
+		return;
+	}
+	if (!ready && !broken) {
+		/* a queue that is off has never moved its indices */
+		if (last_avail || used_idx || signalled || signalled_valid || !notify_on)
+			ds_fail(r, "virtio: saved state has ring indices on a queue that is off");
+		return;
+	}
+	if (ready && virtq_enable(q, s->features) < 0) {
+		/* 2.7: size a power of 2 <= the maximum, rings aligned in RAM */
+		ds_fail(r, "virtio: saved state has a queue whose size or rings the device refuses");
+		return;
+	}
+	q->broken = broken;
+	q->last_avail = last_avail;
+	q->used_idx = used_idx;
+	q->signalled_used = signalled;
+	q->signalled_valid = signalled_valid;
+	q->notify_on = notify_on;
+}
+
+void virtio_dev_load(const struct virtio_dev *vd, struct ds_reader *r, struct virtio_dev *s)
+{
+	*s = *vd;
+	if (ds_get_u64(r) != vd->host_features)
+		ds_fail(r, "virtio: saved state is of a device that offered other features");
+	if (ds_get_u8(r) != vd->nr_queues)
+		ds_fail(r, "virtio: saved state is of a device with another number of queues");
+	s->status = ds_get_u8(r);
+	s->config_generation = ds_get_u8(r);
+	s->isr = (uint8_t)ds_get_below(r, 4, "virtio ISR");	/* 4.1.4.5: bits 0, 1 */
+	s->guest_features = ds_get_u64(r);
+	s->features = ds_get_u64(r);
+	s->dfselect = ds_get_u32(r);
+	s->gfselect = ds_get_u32(r);
+	s->queue_select = ds_get_u16(r);
+	s->config_vector = ds_get_u16(r);
+	if (s->config_vector != map_vector(s, s->config_vector))
+		ds_fail(r, "virtio: saved state has an MSI-X vector the transport does not have");
+	if (r->failed)
+		return;
+	/* 3.1.1: FEATURES_OK stands only for features the device accepted;
+	 * until then nothing is negotiated; DRIVER_OK comes after it */
+	if (s->status & VIRTIO_CONFIG_S_FEATURES_OK) {
+		if (s->features != s->guest_features || !features_acceptable(s))
+			ds_fail(r, "virtio: saved state has FEATURES_OK with features the device refuses");
+	} else if (s->features) {
+		ds_fail(r, "virtio: saved state has features negotiated without FEATURES_OK");
+	}
+	if ((s->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(s->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		ds_fail(r, "virtio: saved state has DRIVER_OK without FEATURES_OK");
+	for (unsigned i = 0; i < s->nr_queues && !r->failed; i++)
+		load_queue(s, i, r);
 }

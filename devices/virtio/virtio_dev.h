@@ -57,6 +57,10 @@ struct virtio_dev_ops {
 	 * transport bounds off + len to config_size first. */
 	void (*config_read)(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len);
 	void (*config_write)(struct virtio_dev *vd, uint32_t off, const void *data, uint32_t len);
+	/* FEATURES_OK is being set with these features, already checked
+	 * against host_features (3.1.1 step 5): 0 accepts them, -1 keeps
+	 * FEATURES_OK clear (a device with rules of its own). NULL: accept. */
+	int (*set_features)(struct virtio_dev *vd, uint64_t features);
 	/* The driver notified queue q (it is ready). */
 	void (*queue_notify)(struct virtio_dev *vd, unsigned q);
 	/* DRIVER_OK was set: queues are live (a device may start I/O). */
@@ -87,6 +91,10 @@ struct virtio_dev {
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select;
 	uint16_t config_vector;
+	/* MSI-X table entries the transport has: a vector written at or
+	 * above reads back VIRTIO_MSI_NO_VECTOR (4.1.4.3, 4.1.5.1.2); init
+	 * leaves every value but VIRTIO_MSI_NO_VECTOR mappable. */
+	uint16_t nr_vectors;
 	unsigned nr_queues;
 	struct virtq vq[VIRTIO_DEV_MAX_QUEUES];
 	uint16_t vq_vector[VIRTIO_DEV_MAX_QUEUES];
@@ -120,6 +128,35 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vd);
 bool virtio_dev_live(const struct virtio_dev *vd);
 /* Device reset from the host side (machine reset). */
 void virtio_dev_reset(struct virtio_dev *vd);
+
+struct ds_writer;
+struct ds_reader;
+
+/* Saved state (devices/device_state.h): status, features (offered,
+ * driver's, negotiated), selectors, vectors, ISR, configuration
+ * generation and per queue its size, rings, enable/broken and indices.
+ * What a device holds beyond the rings (a popped chain, a request in
+ * flight) is not here: the device finishes it before saving.
+ *
+ * Loading is in two steps because the transport's part comes after ours
+ * and the whole blob must be good before anything changes: virtio_dev_load
+ * fills *staged (a copy of vd) and fails the reader on any value the
+ * guest could not have produced (features not offered, FEATURES_OK with
+ * features the device refuses, DRIVER_OK without FEATURES_OK, an ISR bit
+ * beyond the two, another queue count or offer, an MSI-X vector the
+ * transport does not have, a queue enabled with a
+ * size or rings virtq_enable refuses, both enabled and broken); enabled
+ * queues go through virtq_enable again, so host pointers are recomputed
+ * against this machine's memory map. virtio_dev_commit then makes it
+ * the device's state. Neither calls ops->set_features: a device type
+ * that derives state of its own from the features re-derives it in its
+ * load (virtio-blk has none). */
+void virtio_dev_save(const struct virtio_dev *vd, struct ds_writer *w);
+void virtio_dev_load(const struct virtio_dev *vd, struct ds_reader *r, struct virtio_dev *staged);
+static inline void virtio_dev_commit(struct virtio_dev *vd, const struct virtio_dev *staged)
+{
+	*vd = *staged;
+}
 
 static inline bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit)
 {

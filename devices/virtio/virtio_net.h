@@ -2,13 +2,15 @@
  * The virtio network device's logic (virtio 1.2, 5.1), without a
  * transport: feature bits and the configuration layout it offers, the
  * transmit queue's chains to the backend (userspace/net/net_backend.h)
- * and the backend's frames into the receive queue's buffers. The
- * virtio-pci transport (to come) owns the common configuration, reads
- * this device's configuration through virtio_net_config_read, enables
- * q[VIRTIO_NET_RXQ] and q[VIRTIO_NET_TXQ] with the negotiated features,
+ * and the backend's frames into the receive queue's buffers. The queues
+ * are the transport's (struct virtio_dev's vq[], given to
+ * virtio_net_init): it owns the common configuration, enables and resets
+ * them, reads this device's configuration through virtio_net_config_read,
  * and calls virtio_net_tx on the transmit queue's notification and
  * virtio_net_rx on the receive queue's and whenever the backend's rx fd
- * is readable; a true return means "raise that queue's interrupt".
+ * is readable (virtio_net_pci.c). A true return means "the used ring
+ * moved": the caller asks virtq_should_notify (through virtio_dev_used),
+ * once, whether the driver wants the interrupt.
  * All calls from the vCPU thread (virtqueue.h, "Threads").
  */
 #ifndef HYVM_VIRTIO_NET_H
@@ -80,7 +82,7 @@ struct virtio_net_stats {
 };
 
 struct virtio_net {
-	struct virtq q[VIRTIO_NET_NR_QUEUES];
+	struct virtq *q[VIRTIO_NET_NR_QUEUES];	/* the transport's */
 	struct net_backend *backend;
 	struct virtio_net_config config;
 	uint64_t features;		/* negotiated (virtio_net_set_features) */
@@ -98,13 +100,16 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
-/* mac: the NIC's address; mtu: what config.mtu says (1500 as QEMU's).
- * backend NULL: a card on no network (QEMU's NIC without a netdev): its
- * frames are dropped (tx_dropped) and nothing arrives. */
-int virtio_net_init(struct virtio_net *n, const struct dma_mem *mem,
+/* rxq, txq: receiveq1 and transmitq1, owned by the transport, which must
+ * not free them before virtio_net_fini. mac: the NIC's address; mtu:
+ * what config.mtu says (1500 as QEMU's). backend NULL: a card on no
+ * network (QEMU's NIC without a netdev): its frames are dropped
+ * (tx_dropped) and nothing arrives. */
+int virtio_net_init(struct virtio_net *n, struct virtq *rxq, struct virtq *txq,
 		    struct net_backend *backend, const uint8_t mac[6], uint16_t mtu);
 void virtio_net_fini(struct virtio_net *n);
-/* 2.1 device reset: queues off, features and held chains forgotten. */
+/* 2.1 device reset: features and held chains forgotten (the transport
+ * resets the queues themselves). */
 void virtio_net_reset(struct virtio_net *n);
 
 /* What the device offers (bit numbers as above and virtio_spec.h). */

@@ -18,13 +18,13 @@ static const uint64_t offered = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_INDIRECT_
 				BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU) |
 				BIT(VIRTIO_NET_F_MRG_RXBUF);
 
-int virtio_net_init(struct virtio_net *n, const struct dma_mem *mem,
+int virtio_net_init(struct virtio_net *n, struct virtq *rxq, struct virtq *txq,
 		    struct net_backend *backend, const uint8_t mac[6], uint16_t mtu)
 {
 	memset(n, 0, sizeof(*n));
 	n->backend = backend;
-	for (unsigned i = 0; i < VIRTIO_NET_NR_QUEUES; i++)
-		virtq_init(&n->q[i], mem, VIRTIO_NET_QUEUE_SIZE);
+	n->q[VIRTIO_NET_RXQ] = rxq;
+	n->q[VIRTIO_NET_TXQ] = txq;
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
@@ -56,8 +56,6 @@ void virtio_net_fini(struct virtio_net *n)
 
 void virtio_net_reset(struct virtio_net *n)
 {
-	for (unsigned i = 0; i < VIRTIO_NET_NR_QUEUES; i++)
-		virtq_reset(&n->q[i]);
 	/* held chains belong to the rings the driver just gave up */
 	n->nr_stash = 0;
 	n->features = 0;

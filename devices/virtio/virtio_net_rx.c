@@ -82,7 +82,7 @@ static void deliver(struct virtio_net *n, struct virtq *q, const struct net_fram
 
 bool virtio_net_rx(struct virtio_net *n)
 {
-	struct virtq *q = &n->q[VIRTIO_NET_RXQ];
+	struct virtq *q = n->q[VIRTIO_NET_RXQ];
 	const unsigned max_chains = n->features & BIT(VIRTIO_NET_F_MRG_RXBUF) ? VIRTIO_NET_RX_STASH : 1;
 	const struct net_frame *f;
 	bool pushed = false;
@@ -100,7 +100,7 @@ bool virtio_net_rx(struct virtio_net *n)
 		while (stash_room(n, k) < need && n->nr_stash < max_chains) {
 			int r = stash_one(n, q, &pushed);
 			if (r <= 0)	/* no buffers yet: the frame waits */
-				return pushed && virtq_should_notify(q);
+				return pushed;
 			k = n->nr_stash;
 		}
 		if (stash_room(n, k) < need) {
@@ -115,5 +115,5 @@ bool virtio_net_rx(struct virtio_net *n)
 		pushed = true;
 	}
 	n->rx_waiting_for_buffers = false;	/* the backend's queue is empty */
-	return pushed && virtq_should_notify(q);
+	return pushed;
 }

@@ -40,7 +40,7 @@ static bool tx_one(struct virtio_net *n, struct virtq *q, int r)
 
 bool virtio_net_tx(struct virtio_net *n)
 {
-	struct virtq *q = &n->q[VIRTIO_NET_TXQ];
+	struct virtq *q = n->q[VIRTIO_NET_TXQ];
 	bool pushed = false;
 
 	if (!q->ready)
@@ -52,9 +52,9 @@ bool virtio_net_tx(struct virtio_net *n)
 		int r;
 		while ((r = virtq_pop(q, n->tx_req)) != 0) {
 			if (!tx_one(n, q, r))
-				return pushed && virtq_should_notify(q);
+				return pushed;
 			pushed = true;
 		}
 	} while (virtq_set_notify(q, true));
-	return pushed && virtq_should_notify(q);
+	return pushed;
 }

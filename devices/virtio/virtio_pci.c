@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "devices/device_state.h"
 #include "devices/pci/pci.h"
+#include "devices/pci/pci_msix.h"
 #include "devices/virtio/virtio_pci.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4
@@ -26,10 +28,18 @@ enum {
 #define VP_NOTIFY		0x3000u
 #define VP_REGION		0x1000u
 #define VP_NOTIFY_MULTIPLIER	4u	/* 4.1.4.4: queue n at n * 4 */
+/* MSI-X in a BAR of its own, as QEMU has it: the table at 0, the PBA at
+ * 2 KiB (room for 128 vectors); one vector for configuration changes and
+ * one per queue, Linux's preferred layout (4.1.5.1.2). */
+#define VP_MSIX_BAR		1
+#define VP_MSIX_BAR_SIZE	0x1000u
+#define VP_MSIX_TABLE		0x000u
+#define VP_MSIX_PBA		0x800u
 
 struct virtio_pci {
 	struct virtio_dev *vd;
 	struct pci_device *pci;
+	struct pci_msix *msix;	/* owned by pci (pci_unregister_device) */
 	bool intx;		/* INTA# asserted */
 	uint64_t bad_accesses;
 };
@@ -136,15 +146,41 @@ static void bar_access(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 		memset(data, 0xff, len);
 }
 
-/* Interrupts: INTA# carries both kinds, the ISR says which (4.1.4.5). */
+/* The MSI-X BAR: the table and the PBA, nothing of ours besides. */
+static void msix_bar_access(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
+			    bool is_write)
+{
+	struct virtio_pci *vp = opaque;
+
+	if (vp->msix && pci_msix_bar_io(vp->msix, addr, data, len, is_write))
+		return;
+	vp->bad_accesses++;
+	if (!is_write)
+		memset(data, 0, len);
+}
+
+/* With MSI-X enabled the event goes to its vector, or nowhere when the
+ * driver mapped none (4.1.5.1.2); otherwise INTA# carries both kinds and
+ * the ISR says which (4.1.4.5, 4.1.5.3). The ISR bit is set either way
+ * (virtio_dev), as QEMU does. */
+static void raise(struct virtio_pci *vp, uint16_t vector)
+{
+	if (vp->msix && pci_msix_enabled(vp->msix)) {
+		if (vector != VIRTIO_MSI_NO_VECTOR)
+			pci_msix_notify(vp->msix, vector);
+		return;
+	}
+	set_intx(vp, true);
+}
+
 static void notify_queue(struct virtio_dev *vd, unsigned q, uint16_t vector)
 {
-	set_intx(vd->transport, true);
+	raise(vd->transport, vector);
 }
 
 static void notify_config(struct virtio_dev *vd, uint16_t vector)
 {
-	set_intx(vd->transport, true);
+	raise(vd->transport, vector);
 }
 
 static const struct virtio_transport_ops vp_ops = {
@@ -203,11 +239,22 @@ struct virtio_pci *virtio_pci_create(struct device_env *env, struct virtio_dev *
 		.kind = PCI_BAR_MEM64, .prefetchable = true, .size = VP_BAR_SIZE,
 		.fn = bar_access, .opaque = vp,
 	};
+	d.bar[VP_MSIX_BAR] = (struct pci_bar_desc){
+		.kind = PCI_BAR_MEM32, .size = VP_MSIX_BAR_SIZE, .fn = msix_bar_access, .opaque = vp,
+	};
 	vp->pci = pci_register_device(env->pci, &d, err, errlen);
 	if (!vp->pci) {
 		free(vp);
 		return NULL;
 	}
+	unsigned vectors = vd->nr_queues + 1;
+	vp->msix = pci_msix_create(vp->pci, vectors, VP_MSIX_BAR, VP_MSIX_TABLE, VP_MSIX_PBA,
+				   err, errlen);
+	if (!vp->msix) {
+		virtio_pci_destroy(vp);
+		return NULL;
+	}
+	vd->nr_vectors = (uint16_t)vectors;
 	uint32_t dev_len = vd->config_size ? vd->config_size : 4;
 	if (add_cap(vp->pci, VIRTIO_PCI_CAP_COMMON_CFG, VP_COMMON, VIRTIO_COMMON_SIZE, err, errlen) ||
 	    add_cap(vp->pci, VIRTIO_PCI_CAP_ISR_CFG, VP_ISR, 1, err, errlen) ||
@@ -225,6 +272,33 @@ void virtio_pci_reset(struct virtio_pci *vp)
 	virtio_dev_reset(vp->vd);
 	vp->intx = false;
 	pci_device_reset(vp->pci);
+}
+
+void virtio_pci_save(const struct virtio_pci *vp, struct ds_writer *w)
+{
+	virtio_dev_save(vp->vd, w);
+	pci_device_save(vp->pci, w);
+}
+
+int virtio_pci_load_staged(struct virtio_pci *vp, struct ds_reader *r,
+			   const struct virtio_dev *staged)
+{
+	/* pci_device_load reads last and changes nothing unless the whole
+	 * reader is good (ds_done), our part included */
+	if (pci_device_load(vp->pci, r) < 0)
+		return -1;
+	virtio_dev_commit(vp->vd, staged);
+	/* our copy of INTA#, so the next ISR read lowers what the blob raised */
+	vp->intx = pci_config_get(vp->pci, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT;
+	return 0;
+}
+
+int virtio_pci_load(struct virtio_pci *vp, struct ds_reader *r)
+{
+	struct virtio_dev staged;
+
+	virtio_dev_load(vp->vd, r, &staged);
+	return virtio_pci_load_staged(vp, r, &staged);
 }
 
 void virtio_pci_destroy(struct virtio_pci *vp)

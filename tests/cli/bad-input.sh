@@ -157,6 +157,19 @@ expect net-tap-no-ifname "--net tap needs ifname=NAME" run --net tap "$g"
 expect net-tap-long-ifname "ifname= takes an interface name of 1-15 characters" \
 	run --net tap,ifname=a-very-long-interface-name "$g"
 expect net-none-options "--net none takes no options" run --net none,restrict=on "$g"
+# the network card (devices/virtio/virtio_net_pci.c): its netdev= must name
+# a backend that --net or --netdev made, and one card per backend
+expect nic-no-backend "virtio-net: no network backend with id 'nosuch'" \
+	run --netdev user --device virtio-net,netdev=nosuch "$g"
+expect nic-no-net "virtio-net: no network backend with id 'net0'" run --device virtio-net "$g"
+expect nic-twice "virtio-net: network backend 'net0' has a network card already" \
+	run --net user --device virtio-net "$g"
+expect nic-bad-mac "mac= takes a unicast address like 52:54:00:12:34:56, not '01:02:03:04:05:06'" \
+	run --netdev user --device virtio-net,mac=01:02:03:04:05:06 "$g"
+expect nic-short-mac "mac= takes a unicast address" \
+	run --netdev user --device virtio-net,mac=52:54:00:12:34 "$g"
+expect nic-bad-key "virtio-net takes netdev=ID (a --netdev's id) and mac=MAC, not 'speed=10'" \
+	run --netdev user --device virtio-net,speed=10 "$g"
 # a tap without the right to attach it: as root, through an unprivileged uid
 if (($(id -u) != 0)); then
 	expect net-tap-not-root "a tap needs root or CAP_NET_ADMIN" run --net tap,ifname=hyvmtest0 "$g"

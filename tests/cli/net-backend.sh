@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # hyvm run --net user while a guest runs: the hostfwd port listens on the
-# host for as long as the VM runs and is closed after; stderr says, once,
-# that no network card uses the backend yet; --net none says nothing.
+# host for as long as the VM runs and is closed after; --net adds its
+# network card, so stderr stays empty; --netdev alone (no card) says so,
+# once, and --netdev with --device virtio-net does not; --net none says
+# nothing.
 # Only 127.0.0.1 is contacted. The guest is serial-echo ('!' ends it,
 # isa-debug-exit status 1).
 #   tests/cli/net-backend.sh HYVM CLI_GUEST_DIR
@@ -51,8 +53,8 @@ status=$?
 pid=
 ((status == 1))
 check guest-exit $? "status $status, wanted 1 (isa-debug-exit 0)"
-[[ $(grep -c "no network card to use it yet" "$work/err") == 1 ]]
-check says-no-nic $? "stderr: $(cat "$work/err")"
+[[ ! -s $work/err ]]
+check net-has-nic $? "stderr: $(cat "$work/err")"
 ! can_connect "$port"
 check hostfwd-closed $? "127.0.0.1:$port still accepts after hyvm ended"
 
@@ -60,6 +62,18 @@ printf '!' | "$hyvm" run --engine bt --net none "$dir/serial-echo.bin" >/dev/nul
 status=$?
 ((status == 1)) && [[ ! -s $work/err2 ]]
 check net-none-quiet $? "status $status, stderr: $(cat "$work/err2")"
+
+printf '!' | "$hyvm" run --engine bt --netdev user,id=lan "$dir/serial-echo.bin" >/dev/null 2>"$work/err3"
+status=$?
+((status == 1)) && [[ $(grep -c "no network card uses it" "$work/err3") == 1 ]] &&
+	[[ $(wc -l <"$work/err3") == 1 ]]
+check netdev-says-no-nic $? "status $status, stderr: $(cat "$work/err3")"
+
+printf '!' | "$hyvm" run --engine bt --netdev user,id=lan --device virtio-net,netdev=lan \
+	"$dir/serial-echo.bin" >/dev/null 2>"$work/err4"
+status=$?
+((status == 1)) && [[ ! -s $work/err4 ]]
+check netdev-device-quiet $? "status $status, stderr: $(cat "$work/err4")"
 
 echo "$passed passed, $failed failed, 0 skipped"
 ((failed == 0))

@@ -44,6 +44,11 @@ cp root-busybox-static/bin/busybox initramfs/bin/busybox
 cp "$here/init-session.sh" initramfs/init
 chmod +x initramfs/init
 (cd initramfs && find . | cpio -o -H newc --quiet | gzip -9) >initramfs.cpio.gz
+# An interactive one with the virtio and ext4 modules (README's examples).
+"$here/mkinitramfs.sh" --root "$(ls -d root-linux-image-*-686 | head -n 1)" \
+	--busybox root-busybox-static/bin/busybox --init "$here/init-shell.sh" \
+	--out initramfs-shell.cpio.gz --modules "virtio_pci virtio_blk virtio_net crc32c_generic ext4"
 echo "$out/vmlinuz-686"
 echo "$out/vmlinuz-amd64"
 echo "$out/initramfs.cpio.gz"
+echo "$out/initramfs-shell.cpio.gz"

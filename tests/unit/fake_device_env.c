@@ -1,9 +1,12 @@
 /* The fake machine of fake_device_env.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "fake_device_env.h"
+#include "net/net_backend.h"
+#include "net/net_config.h"
 #include "devices/pci/pci.h"
 
 static uint64_t fake_now(void *ctx)
@@ -20,6 +23,21 @@ static void record_line(void *ctx, unsigned gsi, bool level)
 	if (level && !f->line[gsi])
 		f->rising[gsi]++;
 	f->line[gsi] = level;
+}
+
+static int fake_watch_fd(void *ctx, int fd, void (*ready)(void *opaque), void *opaque)
+{
+	return fd_watch_add(&((struct fake_env *)ctx)->watch, fd, ready, opaque);
+}
+
+static void fake_unwatch_fd(void *ctx, int fd)
+{
+	fd_watch_remove(&((struct fake_env *)ctx)->watch, fd);
+}
+
+int fake_wait_fds(struct fake_env *f, int timeout_ms)
+{
+	return fd_watch_poll(&f->watch, NULL, 0, timeout_ms);
 }
 
 void fake_set_irq(struct fake_env *f, unsigned gsi, bool level)
@@ -46,16 +64,6 @@ static void fake_request_stop(void *ctx, int reason, int status)
 	f->stop_status = status;
 }
 
-static int fake_watch_fd(void *ctx, int fd, void (*ready)(void *opaque), void *opaque)
-{
-	return fd_watch_add(&((struct fake_env *)ctx)->watches, fd, ready, opaque);
-}
-
-static void fake_unwatch_fd(void *ctx, int fd)
-{
-	fd_watch_remove(&((struct fake_env *)ctx)->watches, fd);
-}
-
 int fake_env_init(struct fake_env *f, uint64_t ram_size)
 {
 	int in[2], out[2];
@@ -70,6 +78,14 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 	}
 	bus_init(&f->pio, "pio");
 	bus_init(&f->mmio, "mmio");
+	/* the smallest PC memory map is 2 MiB; env.ram_size stays as asked */
+	if (fake_guest_ram_init(&f->ram, ram_size < (2u << 20) ? 2u << 20 : ram_size, false) < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return -1;
+	}
 	irq_router_init(&f->irq);
 	irq_router_listen(&f->irq, 0, IRQ_ROUTER_LINES, record_line, f);
 	f->pci = pci_bus_create(&f->pio, &f->mmio, &f->irq, NULL);
@@ -79,8 +95,9 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
-		.watch_fd = fake_watch_fd, .unwatch_fd = fake_unwatch_fd, .watch_ctx = f,
 		.ram_size = ram_size,
+		.mem = f->ram.mem,
+		.watch_fd = fake_watch_fd, .unwatch_fd = fake_unwatch_fd, .watch_ctx = f,
 		.input_fd = in[0], .output_fd = out[1],
 	};
 	f->input_wr = in[1];
@@ -99,6 +116,8 @@ void fake_env_fini(struct fake_env *f)
 	}
 	pci_bus_destroy(f->pci);
 	f->pci = NULL;
+	fake_disk_close(&f->disk);
+	fake_guest_ram_fini(&f->ram);
 	close(f->env.input_fd);
 	close(f->input_wr);
 	close(f->env.output_fd);
@@ -134,9 +153,51 @@ void *fake_create_config(struct fake_env *f, const char *name, const char *confi
 	return dev;
 }
 
+const char *fake_default_config(struct fake_env *f, const struct device_model *m)
+{
+	if (!m->needs_config)
+		return NULL;
+	if (!strcmp(m->name, "virtio-blk")) {
+		if (!f->disk.bd && fake_disk_open(&f->disk, "fake", 64, false) < 0) {
+			snprintf(f->err, sizeof(f->err), "fake machine: cannot make a disk for %s",
+				 m->name);
+			return NULL;
+		}
+		return f->disk.config;
+	}
+	if (!strcmp(m->name, "virtio-net")) {
+		/* one slirp backend for every fake machine (ids are global),
+		 * restricted: nothing a test's guest sends leaves the host */
+		struct net_config c;
+		char err[256];
+		if (!net_backend_find("fakenet") &&
+		    (net_config_parse("user,id=fakenet,restrict=on,ipv6=off", &c, err, sizeof(err)) < 0 ||
+		     !net_backend_create(&c, err, sizeof(err)))) {
+			snprintf(f->err, sizeof(f->err), "fake machine: no network backend: %.200s", err);
+			return NULL;
+		}
+		return "netdev=fakenet";
+	}
+	snprintf(f->err, sizeof(f->err), "fake machine: %s needs a configuration and the fake "
+		 "machine has none for it (tests/unit/fake_device_env.c)", m->name);
+	return NULL;
+}
+
+void *fake_create_default(struct fake_env *f, const char *name)
+{
+	const struct device_model *m = fake_model(name);
+
+	if (!m)
+		return NULL;
+	const char *config = fake_default_config(f, m);
+	if (m->needs_config && !config)
+		return NULL;		/* f->err says why */
+	return fake_create_config(f, name, config);
+}
+
 void fake_poll_all(struct fake_env *f)
 {
-	fd_watch_poll(&f->watches, NULL, 0, 0);
+	fake_wait_fds(f, 0);
 	for (unsigned i = 0; i < f->nr_created; i++)
 		if (f->created[i].model->poll)
 			f->created[i].model->poll(f->created[i].dev, f->now);

@@ -2,7 +2,12 @@
  * A fake machine for device-model tests: both buses, a PCI bus, a clock the test
  * advances by hand, a real interrupt router with a recorder listening on
  * every line, a stop recorder and pipes standing in
- * for the UART's stdin/stdout. Devices are created by name from the real
+ * for the UART's stdin/stdout, guest RAM for DMA (fake_guest_ram.h, the
+ * PC memory map of ram_size, env.mem), the VMM's real fd watching
+ * (vmm/fd_watch.h: env.watch_fd; fake_poll_all and fake_wait_fds run the
+ * callbacks, as the run loop does between guest runs) and, for models
+ * that need a configuration (device_model.needs_config), what it names:
+ * a disk for virtio-blk (fake_disk.h). Devices are created by name from the real
  * registry, so the tests also exercise DEVICE_REGISTER.
  */
 #ifndef HYVM_FAKE_DEVICE_ENV_H
@@ -12,14 +17,19 @@
 #include <stdint.h>
 #include "devices/device.h"
 #include "vmm/fd_watch.h"
+#include "fake_disk.h"
+#include "fake_guest_ram.h"
 
-#define FAKE_MAX_DEVICES 16
+#define FAKE_MAX_DEVICES 32
 
 struct fake_env {
 	struct device_env env;
 	struct bus pio, mmio;
 	struct irq_router irq;
 	struct pci_bus *pci;		/* no memory map: BARs anywhere free */
+	struct fake_guest_ram ram;	/* env.mem: at least 2 MiB (the PC map's least) */
+	struct fd_watch_set watch;	/* env.watch_fd's */
+	struct fake_disk disk;		/* opened on first need: fake_default_config */
 	uint64_t now;
 	bool line[IRQ_ROUTER_LINES];	 /* current level of each line */
 	unsigned rising[IRQ_ROUTER_LINES]; /* rising edges seen per line */
@@ -31,7 +41,6 @@ struct fake_env {
 		created[FAKE_MAX_DEVICES];
 	unsigned nr_created;
 	char err[256];		/* the last create's error */
-	struct fd_watch_set watches;	/* env.watch_fd's, served by fake_poll_all */
 };
 
 /* Sets up *f (pipes included); returns 0 or -1. */
@@ -41,10 +50,19 @@ void fake_env_fini(struct fake_env *f);
 void *fake_create(struct fake_env *f, const char *name);
 /* The same with a configuration string; a refusal leaves err set. */
 void *fake_create_config(struct fake_env *f, const char *name, const char *config);
+/* What the "every model" tests create a model with: NULL (the defaults)
+ * unless it needs a configuration, then one naming this machine's
+ * resources ("drive=ID" of f->disk for virtio-blk). A model that needs
+ * one and has none here gets NULL with f->err saying so, and
+ * fake_create_default fails: such a model is never silently skipped. */
+const char *fake_default_config(struct fake_env *f, const struct device_model *m);
+void *fake_create_default(struct fake_env *f, const char *name);
+/* Runs the callbacks of watched fds that are readable, waiting up to
+ * timeout_ms for one; returns poll's count. */
+int fake_wait_fds(struct fake_env *f, int timeout_ms);
 const struct device_model *fake_model(const char *name);
-/* Runs the callbacks of readable watched fds (env.watch_fd), as the
- * VMM does between runs, then every created device's poll at the current
- * fake time. */
+/* Runs every created device's poll at the current fake time, and the
+ * callbacks of readable watched fds (without waiting). */
 void fake_poll_all(struct fake_env *f);
 
 /* A test's own drive of line gsi (as one source, the test). */

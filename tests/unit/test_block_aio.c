@@ -4,7 +4,10 @@
  * workers, completions only on the thread that collects them, FLUSH as a
  * barrier, drain, errors.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -273,7 +276,62 @@ static void test_fd_watch(void)
 	close(q[1]);
 }
 
+/* The line of /proc/self/task/TID/status starting with key ("" if none). */
+static void task_line(const char *tid, const char *key, char *line, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	line[0] = '\0';
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, (int)len, f) && strncmp(line, key, strlen(key)))
+		line[0] = '\0';
+	fclose(f);
+}
+
+/* The workers block the VMM's signals, so the process-directed 1 ms
+ * tick (SIGALRM) and SIGINT/SIGTERM reach the vCPU thread. A thread's
+ * mask means something once it sleeps (in its condition wait). */
+static void test_workers_leave_signals(void)
+{
+	char err[256], self[16], line[128];
+	struct block_aio *a = block_aio_new(3, err, sizeof(err));
+	unsigned workers = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	dir = opendir("/proc/self/task");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, self))
+			continue;
+		workers++;
+		for (int i = 0; i < 200; i++) {
+			task_line(d->d_name, "State:", line, sizeof(line));
+			if (strstr(line, "S (sleeping)"))
+				break;
+			usleep(10000);
+		}
+		task_line(d->d_name, "SigBlk:", line, sizeof(line));
+		unsigned long long blk = line[0] ? strtoull(line + 7, NULL, 16) : 0;
+		CU_ASSERT_TRUE((blk >> (SIGALRM - 1)) & 1);
+		CU_ASSERT_TRUE((blk >> (SIGINT - 1)) & 1);
+		CU_ASSERT_TRUE((blk >> (SIGTERM - 1)) & 1);
+	}
+	closedir(dir);
+	CU_ASSERT(workers >= 3);
+	/* and the caller's mask is as it was */
+	task_line(self, "SigBlk:", line, sizeof(line));
+	CU_ASSERT_FALSE((strtoull(line + 7, NULL, 16) >> (SIGALRM - 1)) & 1);
+	block_aio_free(a);
+}
+
 UNIT_SUITE(block_aio, NULL, NULL,
+	   UNIT_TEST(test_workers_leave_signals),
 	   UNIT_TEST(test_requests_run_on_workers),
 	   UNIT_TEST(test_flush_is_a_barrier),
 	   UNIT_TEST(test_drain_and_errors),

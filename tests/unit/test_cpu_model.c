@@ -265,7 +265,66 @@ static void test_msr_intel_p3(void)
 	CU_ASSERT_EQUAL(arch.sysenter_eip, 0x1234);
 }
 
+/* A fake Intel host, family 6 model 0x97 (Alder Lake): max basic leaf
+ * 0x20, TSC/crystal 2:188 on a 38.4 MHz crystal (SDM Vol. 2A, CPUID 15H),
+ * base 3600 MHz, max 5000, bus 100 (16H); tsc_enumerated=false: EBX 0,
+ * as CPUs that do not enumerate the ratio report. */
+static bool tsc_enumerated = true;
+static void fake_intel_host(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	static const char v[12] = "GenuineIntel";
+	r[0] = r[1] = r[2] = r[3] = 0;
+	if (leaf == 0 || leaf == 0x80000000) {
+		r[0] = leaf ? 0x80000008 : 0x20;
+		memcpy(&r[1], v, 4); memcpy(&r[3], v + 4, 4); memcpy(&r[2], v + 8, 4);
+	} else if (leaf == 1) {
+		r[0] = 0x00090672;
+	} else if (leaf == 0x15) {
+		r[0] = 2; r[1] = tsc_enumerated ? 188 : 0; r[2] = 38400000;
+	} else if (leaf == 0x16) {
+		r[0] = 3600; r[1] = 5000; r[2] = 100;
+	}
+	(void)sub;
+}
+
+static void test_tsc_leaves(void)
+{
+	struct cpu_model m;
+	struct cpu_model_limits lim = { .long_mode = true, .local_apic = true };
+	char err[128];
+	uint32_t r[4];
+
+	tsc_enumerated = true;
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_intel_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_EQUAL(hyvm_cpuid_table_check(&m.cpuid), 0);
+	hyvm_cpuid_lookup(&m.cpuid, 0, 0, r);
+	CU_ASSERT_EQUAL(r[0], 0x16);
+	hyvm_cpuid_lookup(&m.cpuid, 0x15, 0, r);
+	CU_ASSERT(r[0] == 2 && r[1] == 188 && r[2] == 38400000 && r[3] == 0);
+	hyvm_cpuid_lookup(&m.cpuid, 0x16, 0, r);
+	CU_ASSERT(r[0] == 3600 && r[1] == 5000 && r[2] == 100 && r[3] == 0);
+	hyvm_cpuid_lookup(&m.cpuid, 0xb, 0, r);	/* in between: nothing listed */
+	CU_ASSERT(!r[0] && !r[1] && !r[2] && !r[3]);
+	/* not enumerated: the leaves stay out, as before */
+	tsc_enumerated = false;
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_intel_host, &m, err,
+						   sizeof(err)), 0);
+	hyvm_cpuid_lookup(&m.cpuid, 0, 0, r);
+	CU_ASSERT_EQUAL(r[0], 7);
+	tsc_enumerated = true;
+	/* AMD has neither leaf; the named models (a Pentium III, max leaf 3;
+	 * a Core 2, max leaf 0xa) predate them */
+	build("host", true, &m);
+	CU_ASSERT_FALSE(hyvm_cpuid_find(&m.cpuid, 0x15, 0));
+	CU_ASSERT_EQUAL(cpu_model_build_with("core2duo", &lim, fake_intel_host, &m, err,
+					     sizeof(err)), 0);
+	CU_ASSERT_FALSE(hyvm_cpuid_find(&m.cpuid, 0x15, 0));
+	CU_ASSERT_FALSE(hyvm_cpuid_find(&m.cpuid, 0x16, 0));
+}
+
 UNIT_SUITE(cpu_model, NULL, NULL,
+	   UNIT_TEST(test_tsc_leaves),
 	   UNIT_TEST(test_named_identity),
 	   UNIT_TEST(test_host_filtered),
 	   UNIT_TEST(test_unknown_model),

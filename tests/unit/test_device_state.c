@@ -10,6 +10,10 @@
 #include "unit.h"
 #include "fake_device_env.h"
 #include "devices/device_state.h"
+#include "devices/virtio/virtio_dev.h"
+#include "devices/virtio/virtio_blk_req.h"
+#include "devices/pci/pci.h"
+#include "virtio_pci_driver.h"
 
 static struct fake_env A, B;
 
@@ -166,6 +170,34 @@ static void drive_ioapic(struct fake_env *f)
 	mmio_write32(f, IOAPIC, 0x10 + 2 * 9);
 }
 
+/* virtio-blk as a driver leaves it (3.1.1): BAR 4 placed and decoded,
+ * VERSION_1 and EVENT_IDX negotiated, queue 0 (64 entries) enabled,
+ * DRIVER_OK, one GET_ID request answered (used index 1, ISR bit 0,
+ * INTA# up), the feature selectors left on their upper halves. */
+#define VBLK_BAR VDRV_BAR_ADDR
+static void drive_virtio_blk(struct fake_env *f)
+{
+	struct vdrv d;
+
+	CU_ASSERT_EQUAL_FATAL(vdrv_find(&d, f, 0x1042), 0);
+	vdrv_map_bar(&d, VBLK_BAR);
+	CU_ASSERT_EQUAL_FATAL(vdrv_read_caps(&d), 4);
+	CU_ASSERT_EQUAL(vdrv_negotiate(&d, (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX)) &
+			VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
+	vdrv_write(&d, 1, VIRTIO_COMMON_DFSELECT, 4, 1);
+	vdrv_setup_queue(&d, 64, 0x10000);
+	vdrv_driver_ok(&d);
+	struct { uint32_t type, reserved; uint64_t sector; } hdr = { VIRTIO_BLK_T_GET_ID, 0, 0 };
+	memcpy(fake_guest_ram_host(&f->ram, 0x20000), &hdr, sizeof(hdr));
+	const uint64_t gpa[3] = { 0x20000, 0x21000, 0x22000 };
+	const uint32_t len[3] = { 16, VIRTIO_BLK_ID_BYTES, 1 };
+	const bool wr[3] = { false, true, true };
+	vdrv_post(&d, gpa, len, wr, 3);
+	vdrv_kick(&d, 0);
+	CU_ASSERT_EQUAL(vdrv_used_idx(&d), 1);
+	CU_ASSERT_TRUE(f->line[pci_intx_line(d.slot, 1)]);
+}
+
 static const struct {
 	const char *model;
 	void (*drive)(struct fake_env *f);
@@ -193,6 +225,9 @@ static const struct {
 	 * loaded configuration mapped */
 	{ "pci_testdev", drive_pci_testdev, { 0xc000, 0xc001, 0xc004 }, false,
 	  { 0xc0000000u }, "slot=4" },
+	{ "virtio-blk", drive_virtio_blk, { 0 }, false,
+	  { VBLK_BAR + 0x04, VBLK_BAR + 0x0c, VBLK_BAR + 0x14, VBLK_BAR + 0x28,
+	    VBLK_BAR + 0x1000, VBLK_BAR + 0x2000 }, NULL },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -222,8 +257,11 @@ static void round_trip(unsigned c)
 	const struct device_model *m = fake_model(cases[c].model);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	two_machines();
-	void *a = fake_create_config(&A, m->name, cases[c].config);
-	void *b = fake_create_config(&B, m->name, cases[c].config);
+	/* a model that needs a configuration gets the fake machine's */
+	void *a = cases[c].config ? fake_create_config(&A, m->name, cases[c].config)
+				  : fake_create_default(&A, m->name);
+	void *b = cases[c].config ? fake_create_config(&B, m->name, cases[c].config)
+				  : fake_create_default(&B, m->name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 
@@ -280,6 +318,10 @@ static void test_every_model_has_a_case(void)
 {
 	for (struct device_model *m = device_models(); m; m = m->next) {
 		unsigned c = 0;
+		/* virtio-net keeps no state across a save yet (its rings' and
+		 * the backend's frames): a saved machine with a NIC is refused */
+		if (!strcmp(m->name, "virtio-net"))
+			continue;
 		while (c < NR_CASES && strcmp(cases[c].model, m->name))
 			c++;
 		CU_ASSERT(c < NR_CASES);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,14 +117,23 @@ struct block_aio *block_aio_new(unsigned threads, char *err, size_t errlen)
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->idle, NULL);
-	for (unsigned i = 0; i < threads; i++) {
-		int e = pthread_create(&a->threads[i], NULL, worker, a);
-		if (e) {
-			snprintf(err, errlen, "disk threads: %s", strerror(e));
-			block_aio_free(a);
-			return NULL;
-		}
-		a->nr_threads++;
+	/* Workers block every signal: the VMM's tick (a process-directed
+	 * SIGALRM) and SIGINT/SIGTERM must reach the vCPU thread, which a
+	 * worker taking them would leave running (as net_backend.c does). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = 0;
+	for (unsigned i = 0; i < threads && !e; i++) {
+		e = pthread_create(&a->threads[i], NULL, worker, a);
+		if (!e)
+			a->nr_threads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		snprintf(err, errlen, "disk threads: %s", strerror(e));
+		block_aio_free(a);
+		return NULL;
 	}
 	return a;
 }

@@ -42,6 +42,20 @@ struct block_dev *block_registry_find(const char *id)
 	return NULL;
 }
 
+int block_registry_remove(const char *id)
+{
+	for (struct entry **link = &disks; *link; link = &(*link)->next) {
+		struct entry *e = *link;
+		if (!strcmp(e->id, id)) {
+			*link = e->next;
+			block_close(e->bd);
+			free(e);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 void block_registry_close_all(void)
 {
 	while (disks) {

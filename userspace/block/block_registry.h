@@ -15,6 +15,10 @@
 /* 0, or -1 with one line in err (id taken, too long). */
 int block_registry_add(const char *id, struct block_dev *bd, char *err, size_t errlen);
 struct block_dev *block_registry_find(const char *id);
+/* Closes the disk registered as id and forgets it (tests, which open
+ * disks of their own; the devices using it must be gone); 0 or -1 when
+ * no disk has that id. */
+int block_registry_remove(const char *id);
 /* Closes every registered disk (the end of hyvm run). */
 void block_registry_close_all(void);
 

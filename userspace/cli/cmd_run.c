@@ -52,8 +52,9 @@ struct run_args {
 	bool no_reboot;
 	int escape;		/* console escape key, CONSOLE_ESCAPE_NONE: off */
 	bool is_linux;
-	struct net_config net;	/* --net; kind NET_NONE without one */
+	struct net_config net;	/* --net or --netdev; kind NET_NONE without one */
 	bool net_given;
+	bool net_nic;		/* --net: a virtio-net card on it too (QEMU's -nic) */
 	/* --device MODEL[,key=val...]: the model name and its configuration,
 	 * split at the first comma (QEMU's -device spelling). */
 	struct machine_device devices[MAX_EXTRA_DEVICES];
@@ -65,7 +66,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net|--netdev user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -94,6 +95,20 @@ static int add_device(struct run_args *a, char *spec)
 	return 0;
 }
 
+/* --net's card: virtio-net on the backend just made, as QEMU's -nic. */
+static int add_nic(struct run_args *a, const struct net_backend *be, char *err, size_t errlen)
+{
+	static char config[48];
+
+	if (a->nr_devices == MAX_EXTRA_DEVICES) {
+		snprintf(err, errlen, "too many devices with --net's network card");
+		return -1;
+	}
+	snprintf(config, sizeof(config), "netdev=%s", be->id);
+	a->devices[a->nr_devices++] = (struct machine_device){ "virtio-net", config };
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
@@ -113,7 +128,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "escape", required_argument, NULL, 'E' },
 		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "net", required_argument, NULL, 'n' },
-		{ "netdev", required_argument, NULL, 'n' },	/* QEMU's spelling */
+		{ "netdev", required_argument, NULL, 'n' + 0x100 },	/* backend only */
 		{ "device", required_argument, NULL, 'D' },
 		{ "disk", required_argument, NULL, 'k' + 0x100 },
 		{ "drive", required_argument, NULL, 'd' + 0x100 },	/* QEMU's -drive */
@@ -198,16 +213,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'A':
 			a->no_acpi = true;
 			break;
-		case 'n': {
+		case 'n':
+		case 'n' + 0x100: {
 			char err[300];
 			if (a->net_given)
-				return usage_error("one --net only (one network card), '%s' is a second",
-						   optarg);
+				return usage_error("one --net only (one --net or --netdev: one network "
+						   "backend), '%s' is a second", optarg);
 			if (net_config_parse(optarg, &a->net, err, sizeof(err)) < 0) {
 				fprintf(stderr, "hyvm run: %s\n", err);
 				return EXIT_USAGE;
 			}
 			a->net_given = true;
+			a->net_nic = c == 'n';
 			break;
 		}
 		case 'D':
@@ -260,14 +277,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			       "with --no-reboot, halted, or quit; (v<<1)|1 isa-debug-exit; 2 bad input;\n"
 			       "3 triple fault; 4 engine failure; 77 the engine cannot run the guest.\n"
 			       "\n"
-			       "--net SPEC (--netdev SPEC), QEMU's -netdev spelling:\n"
+			       "--net SPEC: a network backend and a virtio-net card on it (QEMU's -nic);\n"
+			       "--netdev SPEC: the backend only, for --device virtio-net,netdev=ID[,mac=MAC]\n"
+			       "(the id is SPEC's id=, default net0); SPEC in QEMU's -netdev spelling:\n"
 			       "  user[,net=ADDR[/MASK]][,host=ADDR][,dhcpstart=ADDR][,dns=ADDR][,restrict=on|off]\n"
 			       "      [,ipv6=on|off][,hostname=NAME][,hostfwd=[tcp|udp]:[HOSTADDR]:PORT-[GUESTADDR]:PORT]...\n"
 			       "      libslirp's user-mode network, no root needed: 10.0.2.0/24, gateway (the host's\n"
 			       "      loopback) 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15\n"
 			       "  tap,ifname=NAME   a host tap interface (root or CAP_NET_ADMIN)\n"
 			       "  none              no network (the default)\n"
-			       "The backend starts, but no network card uses it yet (virtio-net comes with PCI).\n");
+			       "The card's MAC is 52:54:00:12:34:56, as QEMU's first NIC.\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -506,11 +525,12 @@ int cmd_run(int argc, char **argv)
 			rom_image_free(&rom);
 			return EXIT_USAGE;
 		}
-		/* Said, not hidden: the backend runs (hostfwd ports listen), but
-		 * nothing carries the guest's frames to it yet. */
-		fprintf(stderr, "hyvm run: --net %s: the backend is up, but this machine has no "
-			"network card to use it yet (virtio-net needs the PCI bus): the guest "
-			"sees no network\n", net->kind);
+		if (a.net_nic && add_nic(&a, net, err, sizeof(err)) < 0) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			rom_image_free(&rom);
+			net_backend_destroy(net);
+			return EXIT_USAGE;
+		}
 	}
 	if (run_disks_open(a.devices, &a.nr_devices, MAX_EXTRA_DEVICES, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hyvm run: %s\n", err);
@@ -531,6 +551,9 @@ int cmd_run(int argc, char **argv)
 		run_disks_close();
 		return r == MACHINE_BAD_EXTRA ? EXIT_USAGE : 1;
 	}
+	if (net && !net->nic)	/* said, not hidden: hostfwd ports listen for nothing */
+		fprintf(stderr, "hyvm run: --netdev id=%s: no network card uses it (--device "
+			"virtio-net,netdev=%s adds one): the guest sees no network\n", net->id, net->id);
 	if (console_tty_watch_fd(&con) >= 0)
 		vm.input_hook = (struct vm_input_hook){
 			console_tty_pump, &con, console_tty_watch_fd(&con),

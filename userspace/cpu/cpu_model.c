@@ -152,7 +152,7 @@ static enum cpu_vendor vendor_of(const char *v)
 static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn host,
 		       struct hyvm_cpuid_table *t)
 {
-	uint32_t r[4], l1[4], max_basic, max_ext;
+	uint32_t r[4], l1[4], tsc[4], max_basic, max_ext, host_max;
 	char vendor[12];
 	enum cpu_vendor v;
 
@@ -161,7 +161,19 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	memcpy(vendor + 4, &r[3], 4);
 	memcpy(vendor + 8, &r[2], 4);
 	v = vendor_of(vendor);
+	host_max = r[0];
 	max_basic = r[0] < 7 ? r[0] : 7;
+	/* The TSC leaves, when the host has them (Intel since Skylake; AMD
+	 * has neither, APM Vol. 3 Appendix E): every engine's guest TSC
+	 * ticks at the host's rate (bt reads it, kvm, svm and vmx offset it),
+	 * so the host's ratio is the guest's and Linux learns the TSC's
+	 * frequency without calibrating it (native_calibrate_tsc). Leaves
+	 * 8-0x14 in between read as zeros: no feature of theirs is listed. */
+	if (v == CPU_VENDOR_INTEL && host_max >= 0x15) {
+		host(0x15, 0, tsc);
+		if (tsc[0] && tsc[1])	/* SDM Vol. 2A CPUID 15H: 0 = not enumerated */
+			max_basic = host_max >= 0x16 ? 0x16 : 0x15;
+	}
 	put_vendor(t, 0, max_basic, vendor);
 	host(1, 0, l1);
 	/* EBX: brand index and CLFLUSH size; one logical CPU, APIC ID 0
@@ -185,6 +197,15 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	if (max_basic >= 7) {
 		host(7, 0, r);
 		put(t, 7, 0, true, 0, r[1] & honoured_7_ebx, 0, 0);
+	}
+	if (max_basic >= 0x15) {
+		/* TSC/crystal ratio and crystal Hz (SDM Vol. 2A, CPUID 15H) */
+		put(t, 0x15, 0, false, tsc[0], tsc[1], tsc[2], 0);
+		if (max_basic >= 0x16) {
+			/* base, maximum and bus MHz (CPUID 16H) */
+			host(0x16, 0, r);
+			put(t, 0x16, 0, false, r[0] & 0xffffu, r[1] & 0xffffu, r[2] & 0xffffu, 0);
+		}
 	}
 	put_hypervisor(t);
 	host(0x80000000, 0, r);

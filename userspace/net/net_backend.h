@@ -1,7 +1,7 @@
 /*
  * A network backend: where the guest NIC's Ethernet frames go, and where
- * the frames for the guest come from. The NIC (virtio-net, later) sees only
- * this interface; the backends are libslirp's user-mode stack (net_slirp.c,
+ * the frames for the guest come from. The NIC (virtio-net) sees only
+ * this interface (devices/virtio/virtio_net_pci.c); the backends are libslirp's user-mode stack (net_slirp.c,
  * QEMU's default "-netdev user") and a host tap interface (net_tap.c).
  *
  * Threads. Every backend has a thread of its own that waits on its host
@@ -44,6 +44,9 @@ struct net_backend {
 	char id[32];			/* net_config.id: what a NIC's netdev= names */
 	struct net_backend *next;	/* the created backends (net_backend_find) */
 	struct net_rx_queue rx;		/* frames waiting for the guest */
+	/* The network card that took this backend (one at most: two would
+	 * take each other's frames), NULL while none; main/vCPU thread. */
+	void *nic;
 	uint64_t tx_frames, tx_bytes, tx_dropped;	/* the sender's thread only */
 	uint64_t guest_errors;		/* the backend's thread only */
 };
