@@ -50,14 +50,14 @@ all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) gue
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # glib's include folders only where libslirp's header is used
 $(O)/userspace/net/%.o: CFLAGS += $(SLIRP_CFLAGS)
 
 $(O)/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/hyvm: $(O)/userspace/cli/main.o $(CORE_OBJS) $(O)/demo_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -86,6 +86,8 @@ $(O)/top/%.elf: tests/top/%.asm
 include tests/guests/guests.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
+include docs/man/man.mk
+include dist/install.mk
 
 # The demo guest is linked into hyvm so `hyvm run` with no GUEST works
 # from any directory.
@@ -95,7 +97,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
-# hyvm.ko in emulated AMD and Intel hosts, then the guest
+# DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
 ifneq ($(SAN),1)
@@ -104,6 +106,8 @@ endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	$(MAKE) --no-print-directory test-linux
+	$(MAKE) --no-print-directory test-dkms
+	$(MAKE) --no-print-directory test-deb
 	$(MAKE) --no-print-directory test-kmod-svm
 	$(MAKE) --no-print-directory test-kmod-vmx
 	$(MAKE) --no-print-directory test-kmod-vmx-linux
@@ -127,6 +131,8 @@ test-host: all
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+	$(MAKE) --no-print-directory test-man
+	$(MAKE) --no-print-directory test-install
 
 test-unit: $(O)/unit-tests
 	$(O)/unit-tests
@@ -174,6 +180,21 @@ kmod:
 	  if [ -z "$$KD" ]; then echo "make kmod: no kernel headers (apt-get install linux-headers-amd64)"; exit 2; fi; \
 	  $(MAKE) -C $$KD M=$(CURDIR)/kmod modules; \
 	else $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules; fi
+
+# DKMS: dkms add/build of what make install puts in src/hyvm-VERSION, for
+# every kernel with headers here (tests/pkg/dkms.sh, temporary DKMS trees;
+# ~60 s; SKIP without dkms, headers or root). HYVM_TEST_DKMS_INSTALL=1:
+# dkms install/uninstall too.
+.PHONY: test-dkms
+test-dkms: $(O)/hyvm
+	tests/pkg/dkms.sh
+
+# The Debian packages built in a copy of the tree, their files, lintian
+# (tests/pkg/deb.sh; ~2.5 min; SKIP without debhelper/dh-dkms).
+# HYVM_TEST_DEB_INSTALL=1 (root): dpkg -i, hyvm as a user in group kvm, purge.
+.PHONY: test-deb
+test-deb:
+	tests/pkg/deb.sh
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
 .PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux

@@ -51,7 +51,8 @@ static bool in_list(const char *list, const char *name)
 	return false;
 }
 
-/* The guest beside the hyvm binary: $(O)/bench/nano/nano.elf. */
+/* The guest beside the hyvm binary: $(O)/bench/nano/nano.elf in the build
+ * tree, PREFIX/lib/hyvm/nano.elf where make install put it. */
 static int default_guest(char *path, size_t len)
 {
 	char exe[PATH_MAX];
@@ -59,7 +60,11 @@ static int default_guest(char *path, size_t len)
 	if (n <= 0)
 		return -1;
 	exe[n] = '\0';
-	snprintf(path, len, "%s/bench/nano/nano.elf", dirname(exe));
+	char *dir = dirname(exe);
+	snprintf(path, len, "%s/bench/nano/nano.elf", dir);
+	if (access(path, R_OK) == 0)
+		return 0;
+	snprintf(path, len, "%s/../lib/hyvm/nano.elf", dir);
 	return access(path, R_OK);
 }
 
@@ -160,6 +165,7 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 		{ "chart", required_argument, NULL, 's' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "no-qemu", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
@@ -167,7 +173,7 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 	a->iterations = DEFAULT_ITERATIONS;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:n:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:n:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'e': a->engines = optarg; break;
@@ -175,6 +181,12 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 		case 's': a->chart = optarg; break;
 		case 'g': a->guest = optarg; break;
 		case 'Q': a->no_qemu = true; break;
+		case 'h':
+			printf("usage: hyvm bench [-e|--engines LIST] [-n|--iterations N] [--csv FILE] "
+			       "[--chart FILE.svg] [--guest ELF] [--no-qemu]\n"
+			       "  the nanobenchmarks on every engine here (or LIST), natively and in QEMU;\n"
+			       "  the guest is bench/nano/nano.elf beside hyvm or ../lib/hyvm/nano.elf\n");
+			return -1;
 		case 'n': {
 			errno = 0;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -198,8 +210,9 @@ int cmd_bench(int argc, char **argv)
 	static struct bench_table t;
 	char guest[PATH_MAX] = "", extra[512] = "";
 
-	if (parse_args(argc, argv, &a))
-		return EXIT_USAGE;
+	int r = parse_args(argc, argv, &a);
+	if (r)
+		return r < 0 ? 0 : EXIT_USAGE;
 	if (!a.guest) {
 		if (default_guest(guest, sizeof(guest)) < 0) {
 			fprintf(stderr, "hyvm bench: no guest beside hyvm (%s); build it with make or pass --guest\n",

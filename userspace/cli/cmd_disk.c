@@ -21,6 +21,14 @@ int cmd_disk(int argc, char **argv)
 {
 	char err[1024], msg[1024];
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: hyvm disk commit|discard|info OVERLAY\n"
+		       "  commit   merge the guest's writes into the base, delete OVERLAY\n"
+		       "  discard  drop them: delete OVERLAY\n"
+		       "  info     base, size, clusters written\n"
+		       "Exit status: 0; 1 a commit failed halfway (rerun it); 2 refused, nothing changed\n");
+		return 0;
+	}
 	if (argc != 3 || argv[2][0] == '\0')
 		return usage();
 	const char *op = argv[1], *path = argv[2];

@@ -10,6 +10,12 @@ int cmd_engines(int argc, char **argv)
 {
 	bool verbose = argc > 1 && !strcmp(argv[1], "-v");
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: hyvm engines [-v]   (one line per engine: NAME present|absent DETAIL;\n"
+		       "  -v adds what each present engine cannot run)\n");
+		return 0;
+	}
+
 	if (argc > 2 || (argc == 2 && !verbose)) {
 		fprintf(stderr, "hyvm engines: usage: hyvm engines [-v]\n");
 		return EXIT_USAGE;

@@ -51,7 +51,7 @@ int cmd_ps(int argc, char **argv)
 		if (c == 'p')
 			prune = true;
 		else if (c == 'h') {
-			printf("usage: hyvm ps [--prune]   (stats files in %s; HYVM_STATS_DIR "
+			printf("usage: hyvm ps [-p|--prune]   (stats files in %s; HYVM_STATS_DIR "
 			       "overrides)\n", stats_dir());
 			return 0;
 		} else

@@ -241,10 +241,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		}
 		case 'h':
-			printf("usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
-			       "[--mem MiB] [--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] "
-			       "[--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] [--escape KEY] "
-			       "[--net SPEC] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST]\n"
+			printf("usage: hyvm run [-e|--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
+			       "[-m|--mem MiB] [-c|--cmdline|-p|--append STR] [-M|--module FILE]... [-i|--initrd FILE] "
+			       "[--rom FILE[@ADDR]] [--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] "
+			       "[--escape KEY] [--net|--netdev SPEC] [--device MODEL[,KEY=VAL...]]... "
+			       "[--disk FILE[,OPTS]]... [--drive file=FILE[,OPTS]]... [-k|--kernel GUEST | GUEST]\n"
+			       "HYVM_ENGINE in the environment is the default --engine. Every run publishes a live\n"
+			       "statistics file for hyvm ps and hyvm top (in HYVM_STATS_DIR if set); --stats names it\n"
+			       "on stderr, --stats-out FILE writes the final exit profile to FILE, --no-stats\n"
+			       "publishes none.\n"
 			       "GUEST: a Multiboot v1 kernel or a Linux bzImage (boot protocol 2.06+), told apart by its header\n"
 			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
 			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"

@@ -17,7 +17,7 @@
 #include "top/top_report.h"
 #include "top/top_vms.h"
 
-#define USAGE "usage: hyvm top [--batch [--json] [-n COUNT]] [-d SECONDS] [PID]   " \
+#define USAGE "usage: hyvm top [-b|--batch [-j|--json] [-n|--count COUNT]] [-d|--delay SECONDS] [PID]   " \
 	"(no PID: every running VM)"
 
 static int usage_error(const char *fmt, const char *arg)

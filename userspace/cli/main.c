@@ -10,8 +10,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run a guest: hyvm run [--engine E] [--mem MiB] [--cmdline S] [--module F]... [GUEST]" },
-	{ "engines", cmd_engines, "list the engines and whether this machine has them" },
+	{ "run", cmd_run, "run a guest: hyvm run [--engine E] [--mem MiB] [--append S] [--disk F]... [GUEST]" },
+	{ "engines", cmd_engines, "list the engines and whether this machine has them: hyvm engines [-v]" },
 	{ "ps", cmd_ps, "list the running VMs (their stats files): hyvm ps [--prune]" },
 	{ "top", cmd_top, "live exit profile of a VM: hyvm top [--batch [--json] [-n N]] [-d S] [PID]" },
 	{ "disk", cmd_disk, "undoable disks' overlays: hyvm disk commit|discard|info OVERLAY" },
@@ -20,7 +20,9 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "hyvm %s: a hybrid x86 hypervisor\n", HYVM_VERSION);
+	fprintf(f, "hyvm %s: a hybrid x86 hypervisor\n"
+		"usage: hyvm COMMAND [OPTIONS]   hyvm help COMMAND   hyvm --help   hyvm --version\n",
+		HYVM_VERSION);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  hyvm %-8s %s\n", commands[i].name, commands[i].help);
 }
@@ -31,7 +33,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "help") && argc == 3) {
+		/* hyvm help COMMAND: the command's own --help */
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name)) {
+				char *args[] = { argv[2], "--help", NULL };
+				return commands[i].fn(2, args);
+			}
+		fprintf(stderr, "hyvm help: unknown command '%s' (try hyvm --help)\n", argv[2]);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}
