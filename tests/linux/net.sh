@@ -8,7 +8,7 @@
 # (127.0.0.1:PORT -> guest:8080), and powers off when the host publishes
 # "go" on its server. Only 127.0.0.1 is contacted. SKIP when the packages
 # cannot be fetched, the engine is absent or neither python3 nor busybox
-# (httpd, wget: the host's side inside the emulated host) is there.
+# httpd (the host's side inside the emulated host) is there.
 #   tests/linux/net.sh HYVM [--engine E] [--kernel FILE --modules-root DIR
 #       --busybox FILE | --initrd FILE] [--make-initrd FILE] [--mem MIB] [--limit SECS]
 # (the guest's kernel and initramfs: tests/linux/guest-lib.sh; the default
@@ -45,16 +45,33 @@ if ! "$hyvm" engines | grep -q "^$engine present"; then
 	exit 0
 fi
 command -v sha256sum >/dev/null || { echo "SKIP linux-net: no sha256sum"; exit 0; }
-# The host's side: python3's http.server, or busybox httpd and wget
+# The host's side: python3's http.server and urllib, or busybox httpd and
+# bash's /dev/tcp
 # (LINUX_NET_HTTP=busybox picks those even where python3 is)
 if [[ ${LINUX_NET_HTTP:-} != busybox ]] && command -v python3 >/dev/null; then
 	http=python3
-elif busybox --list 2>/dev/null | grep -qx httpd && busybox --list | grep -qx wget; then
+elif busybox --list 2>/dev/null | grep -qx httpd; then
 	http=busybox
 else
-	echo "SKIP linux-net: neither python3 nor busybox with httpd and wget"
+	echo "SKIP linux-net: neither python3 nor busybox with httpd"
 	exit 0
 fi
+
+# http_get NAME: 127.0.0.1:$fwd/NAME into $work/NAME by bash's /dev/tcp
+# (HTTP/1.0, the headers read line by line, the body to the end); 30 s
+http_get() {
+	local line code=
+	exec 3<>"/dev/tcp/127.0.0.1/$fwd" || { echo "connect to 127.0.0.1:$fwd failed" >>"$work/fetch.err"; return 1; }
+	printf 'GET /%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+	while IFS= read -r -t 30 line <&3; do
+		line=${line%$'\r'}
+		[[ -n $code ]] || code=$line
+		[[ -n $line ]] || break
+	done
+	timeout 30 cat <&3 >"$work/$1"
+	exec 3>&-
+	[[ $code == "HTTP/1."?" 200"* ]] || { echo "GET /$1: ${code:-no answer}" >>"$work/fetch.err"; return 1; }
+}
 
 # the host's HTTP server on 127.0.0.1, a port the kernel picks
 mkdir "$work/www"
@@ -115,9 +132,8 @@ for name in ("guest.txt", "guest.bin"):
         open(sys.argv[2] + "/" + name, "wb").write(r.read())' "$fwd" "$work" 2>"$work/fetch.err" &&
 			fetched=1
 	else
-		busybox wget -q -T 30 -O "$work/guest.txt" "http://127.0.0.1:$fwd/guest.txt" 2>"$work/fetch.err" &&
-			busybox wget -q -T 30 -O "$work/guest.bin" "http://127.0.0.1:$fwd/guest.bin" 2>>"$work/fetch.err" &&
-			fetched=1
+		# bash's /dev/tcp (this machine's static busybox wget segfaulted here)
+		http_get guest.txt && http_get guest.bin && fetched=1
 	fi
 fi
 echo go >"$work/www/go"	# the guest powers off (it stops waiting by itself too)
