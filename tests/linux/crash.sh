@@ -70,11 +70,13 @@ run_and_kill() {
 		-p "console=ttyS0 quiet" --disk "$spec" >"$work/out" 2>"$work/err" </dev/null &
 	local pid=$! t
 	for ((t = 0; t < limit * 20; t++)); do	# 60 s (--limit) for the boot
-		grep -q "hyvm-crash: writing" "$work/out" && break
+		# the first flushed record, not "writing": under load a kill 0.0 s
+		# after "writing" (below) could come before any fsync returned
+		grep -q "hyvm-crash: flushed" "$work/out" && break
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.05
 	done
-	# 0.2-2.2 s of writes, then SIGKILL
+	# 0.0-2.9 s more of writes, then SIGKILL
 	sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
