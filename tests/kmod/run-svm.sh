@@ -140,7 +140,7 @@ linux_io() {
 		s=\$(date +%s)
 		bash /hyvm/linux/\$t.sh /hyvm/hyvm --engine \$1 --kernel /linux/vmlinuz \
 			--initrd /linuxio/\$t.gz --mem 256 --limit $LINUX_LIMIT 2>&1 |
-			sed -E "s/^(PASS|FAIL|SKIP) linux-([a-z]+)/\\1 linux-\\2 (amd64, \$1)/"
+			sed -E "s/^(PASS|FAIL|SKIP) linux-([a-z]+)/\\1 linux-\\2 (amd64, \$1)/; s/^([0-9]+) passed, ([0-9]+) failed/linux-\$t on \$1: \\1 passing, \\2 failing checks/"
 		echo "linux-\$t on \$1: \$((\$(date +%s) - s)) s"
 	done
 }
