@@ -147,7 +147,9 @@ test-guests-qemu: guests
 # cannot). test-linux (in make test): the scripted session of
 # tests/linux/init-session.sh to the guest's power-off, with the APICs and
 # ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
-# no hardware engine is), ~20-40 s each; then the early lines with
+# no hardware engine is), ~20-40 s each, and on bt with acpi=off (no PM
+# timer: Linux calibrates the TSC on the PIT, or keeps time by its
+# ticks); then the early lines with
 # `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
 # ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
 # SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s). test-linux-full: the session
@@ -155,6 +157,7 @@ test-guests-qemu: guests
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
+	tests/linux/boot.sh $(O)/hyvm --full --engine bt --append-extra "acpi=off"
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
 	tests/linux/disk.sh $(O)/hyvm
