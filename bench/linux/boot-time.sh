@@ -97,7 +97,8 @@ done
 if command -v "$qemu" >/dev/null; then
 	for a in ${accels//,/ }; do
 		cols+=("qemu-$a")
-		run "qemu-$a" "$qemu" -accel "$a" -m "$mem" -nographic -no-reboot \
+		# -nic none: hyvm gives the guest no network card either
+		run "qemu-$a" "$qemu" -accel "$a" -m "$mem" -nographic -no-reboot -nic none \
 			-kernel "$kernel" -initrd "$initrd" -append "$append"
 	done
 else
