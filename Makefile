@@ -200,7 +200,7 @@ test-deb:
 	tests/pkg/deb.sh
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
-.PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux
+.PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux test-kmod-svm-linux32
 test-kmod-svm:
 	tests/kmod/run-svm.sh
 
@@ -213,6 +213,10 @@ test-kmod-svm-kvm:
 # too, with everything else); LINUX_KVM=1 adds --engine kvm first.
 test-kmod-svm-linux:
 	tests/kmod/run-svm.sh --only-linux $(if $(LINUX_KVM),--kvm)
+# Debian's i386 kernel through the session of tests/linux/ on --engine
+# hybrid (bt + kvm) and kvm, on the emulated host's own kvm_amd.
+test-kmod-svm-linux32:
+	tests/kmod/run-svm.sh --only-linux32
 
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).
@@ -234,6 +238,14 @@ $(O)/bench/net/slirp_throughput: $(O)/bench/net/slirp_throughput.o $(O)/tests/un
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench-net: $(O)/bench/net/slirp_throughput
 	$(O)/bench/net/slirp_throughput $(BENCH_NET_MIB)
+
+# Not a test: Debian's amd64 kernel to its shell inside the emulated AMD
+# host on hyvm svm, hyvm kvm and qemu-system-x86_64 -accel kvm (kvm_amd), in
+# one run, with hyvm's exits by category (bench/linux/boot-time.sh; CSV and
+# SVG in $(O)/bench-linux-svm).
+.PHONY: bench-linux-svm
+bench-linux-svm: all
+	tests/kmod/run-svm.sh --bench-linux
 
 # Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
 # KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU
