@@ -6,13 +6,13 @@
 # its stderr kept in the work folder) and killed. A stall reproducer for
 # interrupts lost under host load, not part of make test.
 #   tests/linux/parallel-boots.sh HYVM [-n N] [-r ROUNDS] [--engine E]
-#       [--stall SECS] [--usr1] [--keep DIR]
+#       [--stall SECS] [--usr1] [--keep DIR] [--append-extra STR]
 #     --usr1   send SIGUSR1 to a stalled hyvm before killing it (only for
 #              a build that catches it: the default action kills)
 # Prints one line per run and "N passed, N failed" at the end.
 set -u
 hyvm=$1; shift
-n=3 rounds=1 engine=bt stall=30 usr1=0 keep=""
+n=3 rounds=1 engine=bt stall=30 usr1=0 keep="" extra=""
 while (($#)); do
 	case $1 in
 	-n) n=$2; shift ;;
@@ -21,6 +21,7 @@ while (($#)); do
 	--stall) stall=$2; shift ;;
 	--usr1) usr1=1 ;;
 	--keep) keep=$2; shift ;;
+	--append-extra) extra=" $2"; shift ;;
 	*) echo "parallel-boots.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -36,7 +37,7 @@ passed=0 failed=0
 boot() {
 	exec timeout -s INT 300 "$hyvm" run --engine "$engine" --mem 128 --device pci_testdev \
 		--stats-out "$1.stats" -k "$linux/vmlinuz-686" -i "$linux/initramfs.cpio.gz" \
-		-p "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=$1" \
+		-p "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=$1$extra" \
 		>"$1.out" 2>"$1.err" </dev/null
 }
 
