@@ -218,6 +218,14 @@ test-kmod-svm-linux:
 test-kmod-svm-linux32:
 	tests/kmod/run-svm.sh --only-linux32
 
+# tests/linux/disk.sh and net.sh (virtio-blk with ext4, virtio-net on
+# slirp) with Debian's amd64 kernel on --engine svm inside the emulated
+# host; LINUX_KVM=1 adds --engine kvm first. Not in make test (its cost:
+# README's test section).
+.PHONY: test-kmod-svm-linux-io
+test-kmod-svm-linux-io:
+	tests/kmod/run-svm.sh --only-linux-io $(if $(LINUX_KVM),--kvm)
+
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).
 .PHONY: test-kmod-vmx

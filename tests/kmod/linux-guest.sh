@@ -32,3 +32,40 @@ INIT
 	cp "$VMLINUZ" "$stage/linux/vmlinuz"
 	cp "$ROOT/tests/kmod/linux-boot64.sh" "$stage/hyvm/linux-boot64.sh"
 }
+
+# The virtio disk and network tests of tests/linux (disk.sh, net.sh) for
+# the emulated host (run-svm.sh --linux-io): their initramfs images built
+# here for the emulated host's own amd64 kernel (its modules from the
+# linux-image .deb host_kernel fetched, unpacked once into $CACHE) with this
+# machine's static busybox, the scripts, and what their host side needs
+# there: e2fsprogs' mkfs.ext4, debugfs, e2fsck with their libraries (the
+# net test's HTTP server and client are the emulated host's busybox httpd
+# and wget). Inside: /hyvm/linux/{disk,net}.sh HYVM --engine E --kernel
+# /linux/vmlinuz --initrd /linuxio/{disk,net}.gz.
+#   linux_io_stage STAGE
+# Needs ROOT, CACHE, KVER, VMLINUZ and a die() function.
+linux_io_stage() {
+	local stage=$1 modroot=$CACHE/root-$KVER deb t tool
+	if [ ! -d "$modroot/lib/modules/$KVER" ]; then
+		deb=$(ls "$CACHE"/deb/linux-image-"$KVER"_*.deb | head -1)
+		rm -rf "$modroot.tmp"
+		dpkg-deb -x "$deb" "$modroot.tmp" && mv "$modroot.tmp" "$modroot" ||
+			die "dpkg-deb -x $deb failed"
+	fi
+	mkdir -p "$stage/linux" "$stage/linuxio" "$stage/hyvm/linux" "$stage/etc"
+	cp "$VMLINUZ" "$stage/linux/vmlinuz"
+	for t in disk net; do
+		bash "$ROOT/tests/linux/$t.sh" "$ROOT/build/hyvm" --kernel "$VMLINUZ" \
+			--modules-root "$modroot" --busybox /bin/busybox \
+			--make-initrd "$stage/linuxio/$t.gz" >"$CACHE/linuxio-$t.log" 2>&1 ||
+			die "building the $t test's initramfs failed: $(tail -1 "$CACHE/linuxio-$t.log")"
+		cp "$ROOT/tests/linux/$t.sh" "$stage/hyvm/linux/"
+	done
+	cp "$ROOT/tests/linux/guest-lib.sh" "$stage/hyvm/linux/"
+	for tool in mkfs.ext4 debugfs e2fsck; do
+		t=$(command -v "$tool") || t=/sbin/$tool
+		[ -x "$t" ] || die "$tool missing (apt-get install e2fsprogs)"
+		host_copy_with_libs "$stage" "$(readlink -f "$t")" "/usr/local/bin/$tool"
+	done
+	[ ! -f /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$stage/etc/"
+}

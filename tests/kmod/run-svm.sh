@@ -9,7 +9,7 @@
 #
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
-#                         [--bench-linux]
+#                         [--linux-io] [--only-linux-io] [--bench-linux]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -47,6 +47,15 @@
 # qemu-system-x86_64 -accel kvm (copied in with its libraries and
 # firmware), with hyvm's exits by category; the CSV and SVG come out on the
 # serial console into build/bench-linux-svm/.
+# --linux-io (make test-kmod-svm-linux-io = --only-linux-io: that alone and
+# hyvm.ko's insmod/rmmod) runs tests/linux/disk.sh and net.sh in the
+# emulated host on --engine svm (with --kvm on --engine kvm first) with
+# Debian's amd64 kernel, the emulated host's own (tests/kmod/linux-guest.sh
+# linux_io_stage): virtio-blk with an ext4 image from mkfs.ext4 -d, plain,
+# snapshot + hyvm disk commit and read-only, checked with debugfs/e2fsck
+# there; virtio-net on slirp, DHCP, HTTP from busybox httpd on the emulated
+# host's 127.0.0.1, hostfwd into the guest's httpd. LINUX_IO_TESTS (default
+# "disk net") picks them; each boot's limit is LINUX_LIMIT.
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
@@ -77,20 +86,22 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
 	--only-linux) LINUX=1 ONLY_LINUX=1; shift ;;
 	--linux32) LINUX32=1; shift ;;
 	--only-linux32) LINUX32=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--linux-io) LINUX_IO=1; shift ;;
+	--only-linux-io) LINUX_IO=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench) BENCH=1; shift ;;
 	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
 	--kvm) KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--bench-linux]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux]" >&2; exit 2 ;;
 	esac
 done
 
@@ -156,6 +167,7 @@ svm_files() {
 		cp -a /usr/share/qemu /usr/share/seabios "$stage/usr/share/"
 		cp "$ROOT/bench/linux/boot-time.sh" "$stage/hyvm/"
 	fi
+	[ $LINUX_IO = 0 ] || linux_io_stage "$stage"
 	[ $BENCH = 1 ] || return 0
 	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
 		-o "$stage/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
@@ -173,6 +185,17 @@ load_kvm() {
 }
 unload_kvm() {
 	for m in kvm_amd ccp kvm irqbypass; do rmmod \$m || echo "FAIL rmmod \$m: status \$?"; done
+}
+linux_io() {
+	ip link set lo up	# slirp reaches the emulated host's httpd on 127.0.0.1
+	for t in ${LINUX_IO_TESTS:-disk net}; do
+		echo "== virtio \$t: Debian's amd64 kernel on --engine \$1"
+		s=\$(date +%s)
+		bash /hyvm/linux/\$t.sh /hyvm/hyvm --engine \$1 --kernel /linux/vmlinuz \
+			--initrd /linuxio/\$t.gz --mem 256 --limit $LINUX_LIMIT 2>&1 |
+			sed -E "s/^(PASS|FAIL|SKIP) linux-([a-z]+)/\\1 linux-\\2 (amd64, \$1)/"
+		echo "linux-\$t on \$1: \$((\$(date +%s) - s)) s"
+	done
 }
 same_cpuid() {
 	if [ -f /hyvm/cpu/bt-pentium3.leaves ]; then
@@ -207,6 +230,7 @@ if [ \$kvm = 1 ] && [ $LINUX32 = 1 ]; then
 			bash /hyvm/linux-boot32.sh /hyvm/hyvm hybrid $LINUX_LIMIT switches
 	fi
 fi
+[ \$kvm = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
 if [ \$kvm = 1 ] && [ $KVM = 1 ] && [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine kvm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
@@ -243,6 +267,7 @@ if [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine svm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
+[ $LINUX_IO = 0 ] || linux_io svm
 [ $ONLY_LINUX = 1 ] || for t in /tests/hyvm_*; do
 	echo "== \${t##*/}"
 	\$t || echo "FAIL \${t##*/}: exit status \$?"

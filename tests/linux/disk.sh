@@ -6,43 +6,37 @@
 # the base stays byte-identical until hyvm disk commit brings the change
 # in) and a read-only disk (the guest's write is refused). SKIP when the
 # packages cannot be fetched or the engine is absent.
-#   tests/linux/disk.sh HYVM [--engine E]
+#   tests/linux/disk.sh HYVM [--engine E] [--kernel FILE --modules-root DIR
+#       --busybox FILE | --initrd FILE] [--make-initrd FILE]
+# (the guest's kernel and initramfs: tests/linux/guest-lib.sh; the default
+# is Debian's i386 kernel)
 set -u
 hyvm=$1; shift
 engine=bt
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/guest-lib.sh"
 while (($#)); do
 	case $1 in
 	--engine) engine=${2:?--engine needs a name}; shift ;;
-	*) echo "disk.sh: unknown argument $1" >&2; exit 2 ;;
+	*) guest_opt "$1" "${2:?$1 needs a value}" || { echo "disk.sh: unknown argument $1" >&2; exit 2; }; shift ;;
 	esac
 	shift
 done
-here=$(cd "$(dirname "$0")" && pwd)
 out=$(dirname "$hyvm")/linux
 passed=0 failed=0
 fail() { echo "FAIL linux-disk $*"; failed=$((failed + 1)); }
 pass() { echo "PASS linux-disk $*"; passed=$((passed + 1)); }
 
-"$here/fetch-kernels.sh" "$out" >/dev/null 2>"$out.fetch.err"
-case $? in
-0) ;;
-77) echo "SKIP linux-disk: $(tail -1 "$out.fetch.err")"; exit 0 ;;
-*) echo "FAIL linux-disk: fetch-kernels.sh failed:"; sed 's/^/    /' "$out.fetch.err"; exit 1 ;;
-esac
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+guest_prepare linux-disk init-disk.sh "virtio_pci virtio_blk crc32c_generic ext4"
 if ! "$hyvm" engines | grep -q "^$engine present"; then
 	echo "SKIP linux-disk on $engine: $("$hyvm" engines -v | grep "^$engine " | cut -d' ' -f2-)"
 	exit 0
 fi
-for tool in mkfs.ext4 debugfs sha256sum; do
+for tool in mkfs.ext4 debugfs e2fsck sha256sum; do
 	command -v "$tool" >/dev/null || { echo "SKIP linux-disk: no $tool (e2fsprogs)"; exit 0; }
 done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-root=$(ls -d "$out"/root-linux-image-*-686 | head -n 1)
-"$here/mkinitramfs.sh" --root "$root" --busybox "$out/root-busybox-static/bin/busybox" \
-	--init "$here/init-disk.sh" --out "$work/initrd.gz" \
-	--modules "virtio_pci virtio_blk crc32c_generic ext4" 2>"$work/mkinitramfs.err" ||
-	{ echo "FAIL linux-disk: mkinitramfs.sh: $(tail -1 "$work/mkinitramfs.err")"; exit 1; }
 
 # an ext4 image with a random file the guest must read back
 mkdir "$work/tree"
@@ -58,8 +52,8 @@ new_image() {
 boot() {
 	local mode=$1 spec=$2
 	tag=$RANDOM$RANDOM
-	timeout -k 5 180 "$hyvm" run --engine "$engine" --mem 128 -k "$out/vmlinuz-686" \
-		-i "$work/initrd.gz" -p "console=ttyS0 quiet hyvm.disk=$mode hyvm.test=$tag" \
+	timeout -k 5 "$limit" "$hyvm" run --engine "$engine" --mem "$mem" -k "$kernel" \
+		-i "$initrd" -p "console=ttyS0 quiet hyvm.disk=$mode hyvm.test=$tag" \
 		--disk "$spec" >"$work/out" 2>"$work/err" </dev/null
 	status=$?
 }

@@ -7,37 +7,29 @@
 # busybox httpd on port 8080, which the host fetches through hostfwd
 # (127.0.0.1:PORT -> guest:8080), and powers off when the host publishes
 # "go" on its server. Only 127.0.0.1 is contacted. SKIP when the packages
-# cannot be fetched, the engine is absent or python3 is missing.
-#   tests/linux/net.sh HYVM [--engine E]
+# cannot be fetched, the engine is absent or neither python3 nor busybox
+# httpd (the host's side inside the emulated host) is there.
+#   tests/linux/net.sh HYVM [--engine E] [--kernel FILE --modules-root DIR
+#       --busybox FILE | --initrd FILE] [--make-initrd FILE] [--mem MIB] [--limit SECS]
+# (the guest's kernel and initramfs: tests/linux/guest-lib.sh; the default
+# is Debian's i386 kernel)
 set -u
 hyvm=$1; shift
 engine=bt
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/guest-lib.sh"
 while (($#)); do
 	case $1 in
 	--engine) engine=${2:?--engine needs a name}; shift ;;
-	*) echo "net.sh: unknown argument $1" >&2; exit 2 ;;
+	*) guest_opt "$1" "${2:?$1 needs a value}" || { echo "net.sh: unknown argument $1" >&2; exit 2; }; shift ;;
 	esac
 	shift
 done
-here=$(cd "$(dirname "$0")" && pwd)
 out=$(dirname "$hyvm")/linux
 passed=0 failed=0
 fail() { echo "FAIL linux-net $*"; failed=$((failed + 1)); }
 pass() { echo "PASS linux-net $*"; passed=$((passed + 1)); }
 
-"$here/fetch-kernels.sh" "$out" >/dev/null 2>"$out.fetch.err"
-case $? in
-0) ;;
-77) echo "SKIP linux-net: $(tail -1 "$out.fetch.err")"; exit 0 ;;
-*) echo "FAIL linux-net: fetch-kernels.sh failed:"; sed 's/^/    /' "$out.fetch.err"; exit 1 ;;
-esac
-if ! "$hyvm" engines | grep -q "^$engine present"; then
-	echo "SKIP linux-net on $engine: $("$hyvm" engines -v | grep "^$engine " | cut -d' ' -f2-)"
-	exit 0
-fi
-for tool in python3 sha256sum; do
-	command -v "$tool" >/dev/null || { echo "SKIP linux-net: no $tool"; exit 0; }
-done
 work=$(mktemp -d)
 server= vm=
 cleanup() {
@@ -47,17 +39,46 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-root=$(ls -d "$out"/root-linux-image-*-686 | head -n 1)
-"$here/mkinitramfs.sh" --root "$root" --busybox "$out/root-busybox-static/bin/busybox" \
-	--init "$here/init-net.sh" --out "$work/initrd.gz" \
-	--modules "virtio_pci virtio_net" 2>"$work/mkinitramfs.err" ||
-	{ echo "FAIL linux-net: mkinitramfs.sh: $(tail -1 "$work/mkinitramfs.err")"; exit 1; }
+guest_prepare linux-net init-net.sh "virtio_pci virtio_net"
+if ! "$hyvm" engines | grep -q "^$engine present"; then
+	echo "SKIP linux-net on $engine: $("$hyvm" engines -v | grep "^$engine " | cut -d' ' -f2-)"
+	exit 0
+fi
+command -v sha256sum >/dev/null || { echo "SKIP linux-net: no sha256sum"; exit 0; }
+# The host's side: python3's http.server and urllib, or busybox httpd and
+# bash's /dev/tcp
+# (LINUX_NET_HTTP=busybox picks those even where python3 is)
+if [[ ${LINUX_NET_HTTP:-} != busybox ]] && command -v python3 >/dev/null; then
+	http=python3
+elif busybox --list 2>/dev/null | grep -qx httpd; then
+	http=busybox
+else
+	echo "SKIP linux-net: neither python3 nor busybox with httpd"
+	exit 0
+fi
+
+# http_get NAME: 127.0.0.1:$fwd/NAME into $work/NAME by bash's /dev/tcp
+# (HTTP/1.0, the headers read line by line, the body to the end); 30 s
+http_get() {
+	local line code=
+	exec 3<>"/dev/tcp/127.0.0.1/$fwd" || { echo "connect to 127.0.0.1:$fwd failed" >>"$work/fetch.err"; return 1; }
+	printf 'GET /%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+	while IFS= read -r -t 30 line <&3; do
+		line=${line%$'\r'}
+		[[ -n $code ]] || code=$line
+		[[ -n $line ]] || break
+	done
+	timeout 30 cat <&3 >"$work/$1"
+	exec 3>&-
+	[[ $code == "HTTP/1."?" 200"* ]] || { echo "GET /$1: ${code:-no answer}" >>"$work/fetch.err"; return 1; }
+}
 
 # the host's HTTP server on 127.0.0.1, a port the kernel picks
 mkdir "$work/www"
 head -c 1000000 /dev/urandom >"$work/www/host.bin"
 host_sum=$(sha256sum "$work/www/host.bin" | cut -d' ' -f1)
-python3 -c '
+if [[ $http == python3 ]]; then
+	python3 -c '
 import functools, http.server, sys
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass
@@ -65,34 +86,55 @@ h = functools.partial(Quiet, directory=sys.argv[1])
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
 print(s.server_address[1], flush=True)
 s.serve_forever()' "$work/www" >"$work/port" 2>"$work/server.err" &
-server=$!
-for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
-port=$(cat "$work/port")
-[[ -n $port ]] || { echo "FAIL linux-net: the host's HTTP server did not start: $(cat "$work/server.err")"; exit 1; }
+	server=$!
+	for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
+	port=$(cat "$work/port")
+else
+	# busybox httpd takes the port it is given: a random one, tried up to 5 times
+	port=
+	for _ in 1 2 3 4 5; do
+		p=$((20000 + RANDOM % 20000))
+		busybox httpd -f -p "127.0.0.1:$p" -h "$work/www" 2>"$work/server.err" &
+		server=$!
+		sleep 0.5
+		if kill -0 "$server" 2>/dev/null; then port=$p; break; fi
+		wait "$server" 2>/dev/null; server=
+	done
+fi
 # hostfwd's host port: free when asked (another program may take it
 # before hyvm listens; hyvm then says so and the test fails, not hangs)
-fwd=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [[ $http == python3 ]]; then
+	fwd=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+else
+	fwd=$((20000 + RANDOM % 20000))
+	[[ $fwd != "$port" ]] || fwd=$((fwd + 1))
+fi
 
 tag=$RANDOM$RANDOM
 start=$(date +%s)
-timeout -k 5 180 "$hyvm" run --engine "$engine" --mem 128 -k "$out/vmlinuz-686" \
-	-i "$work/initrd.gz" -p "console=ttyS0 quiet hyvm.port=$port hyvm.test=$tag" \
+timeout -k 5 "$limit" "$hyvm" run --engine "$engine" --mem "$mem" -k "$kernel" \
+	-i "$initrd" -p "console=ttyS0 quiet hyvm.port=$port hyvm.test=$tag" \
 	--net "user,hostfwd=tcp:127.0.0.1:$fwd-:8080" >"$work/out" 2>"$work/err" </dev/null &
 vm=$!
-# the guest's httpd is up, or it ended: at most 150 s
-for _ in $(seq 1500); do
+# the guest's httpd is up, or it ended: at most the boot's limit
+for _ in $(seq $((limit * 10))); do
 	grep -q "hyvm-net: httpd ready" "$work/out" && break
 	kill -0 "$vm" 2>/dev/null || break
 	sleep 0.1
 done
 fetched=
 if grep -q "hyvm-net: httpd ready" "$work/out"; then
-	python3 -c '
+	if [[ $http == python3 ]]; then
+		python3 -c '
 import sys, urllib.request
 for name in ("guest.txt", "guest.bin"):
     with urllib.request.urlopen("http://127.0.0.1:%s/%s" % (sys.argv[1], name), timeout=30) as r:
         open(sys.argv[2] + "/" + name, "wb").write(r.read())' "$fwd" "$work" 2>"$work/fetch.err" &&
-		fetched=1
+			fetched=1
+	else
+		# bash's /dev/tcp (this machine's static busybox wget segfaulted here)
+		http_get guest.txt && http_get guest.bin && fetched=1
+	fi
 fi
 echo go >"$work/www/go"	# the guest powers off (it stops waiting by itself too)
 wait "$vm"
