@@ -153,7 +153,9 @@ test-guests-qemu: guests
 # cannot). test-linux (in make test): the scripted session of
 # tests/linux/init-session.sh to the guest's power-off, with the APICs and
 # ACPI tables as a stock kernel finds them, on bt and on hybrid (SKIP where
-# no hardware engine is), ~20-40 s each; then the early lines with
+# no hardware engine is), ~20-40 s each, and on bt with acpi=off (no PM
+# timer: Linux calibrates the TSC on the PIT, or keeps time by its
+# ticks); then the early lines with
 # `nolapic noapic` (the 8259-only path), ~10 s; then virtio-blk with an
 # ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
 # SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s);
@@ -163,6 +165,7 @@ test-guests-qemu: guests
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
+	tests/linux/boot.sh $(O)/hyvm --full --engine bt --append-extra "acpi=off"
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
 	tests/linux/boot.sh $(O)/hyvm --append-extra "nolapic noapic"
 	tests/linux/disk.sh $(O)/hyvm
@@ -197,7 +200,7 @@ test-deb:
 	tests/pkg/deb.sh
 
 # hyvm.ko inside Debian's kernel booted in QEMU TCG with SVM+NPT (tests/kmod/).
-.PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux
+.PHONY: test-kmod-svm test-kmod-svm-kvm test-kmod-svm-linux test-kmod-svm-linux32
 test-kmod-svm:
 	tests/kmod/run-svm.sh
 
@@ -210,6 +213,10 @@ test-kmod-svm-kvm:
 # too, with everything else); LINUX_KVM=1 adds --engine kvm first.
 test-kmod-svm-linux:
 	tests/kmod/run-svm.sh --only-linux $(if $(LINUX_KVM),--kvm)
+# Debian's i386 kernel through the session of tests/linux/ on --engine
+# hybrid (bt + kvm) and kvm, on the emulated host's own kvm_amd.
+test-kmod-svm-linux32:
+	tests/kmod/run-svm.sh --only-linux32
 
 # tests/linux/disk.sh and net.sh (virtio-blk with ext4, virtio-net on
 # slirp) with Debian's amd64 kernel on --engine svm inside the emulated
@@ -239,6 +246,14 @@ $(O)/bench/net/slirp_throughput: $(O)/bench/net/slirp_throughput.o $(O)/tests/un
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench-net: $(O)/bench/net/slirp_throughput
 	$(O)/bench/net/slirp_throughput $(BENCH_NET_MIB)
+
+# Not a test: Debian's amd64 kernel to its shell inside the emulated AMD
+# host on hyvm svm, hyvm kvm and qemu-system-x86_64 -accel kvm (kvm_amd), in
+# one run, with hyvm's exits by category (bench/linux/boot-time.sh; CSV and
+# SVG in $(O)/bench-linux-svm).
+.PHONY: bench-linux-svm
+bench-linux-svm: all
+	tests/kmod/run-svm.sh --bench-linux
 
 # Not a test: hyvm.ko's cost per exit as a ratio to the guest kernel's own
 # KVM, inside each emulated host (bench/kmod_exitcost.c): kvm_amd in QEMU

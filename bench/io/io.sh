@@ -4,7 +4,8 @@
 # kernel, initramfs and virtio devices (a raw virtio-blk disk, virtio-net
 # on user-mode networking), in one run. In the guest (bench/io/init-io.sh):
 # O_DIRECT sequential write and read of MIB MiB and RAND random 4 KiB reads
-# on /dev/vda (bench/io/iobench.c), then NETMIB MiB pushed by nc to a
+# on /dev/vda (bench/io/iobench.c), then NETMIB MiB pushed in 64 KiB
+# writes (iobench tcpsend) to a
 # listener this script runs on 127.0.0.1 (reached as 10.0.2.2), timed on
 # the host from the first byte to the last. A benchmark, not a test: it
 # prints a table, writes a CSV and an SVG chart, and keeps hyvm's

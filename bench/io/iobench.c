@@ -7,6 +7,9 @@
  *   iobench seqread DEV MIB      1 MiB reads from offset 0
  *   iobench randread DEV COUNT   4 KiB reads at random 4 KiB-aligned
  *                                offsets over the whole device
+ *   iobench tcpsend ADDR:PORT MIB  MIB MiB in 64 KiB writes to a TCP
+ *                                listener (busybox nc writes 1 KiB at a
+ *                                time, which measures nc's syscalls)
  * Prints "RESULT mode bytes ops seconds".
  */
 #define _GNU_SOURCE
@@ -17,7 +20,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/fs.h>
 
 static double now(void)
@@ -28,6 +34,41 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int tcpsend(const char *to, long mib)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char host[64];
+	static char buf[65536];
+	const char *colon = strchr(to, ':');
+
+	if (!colon || colon - to >= (long)sizeof(host))
+		return 2;
+	memcpy(host, to, colon - to);
+	host[colon - to] = 0;
+	a.sin_port = htons((uint16_t)atoi(colon + 1));
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror(to);
+		return 1;
+	}
+	double t0 = now();
+	uint64_t left = (uint64_t)mib << 20;
+	while (left) {
+		ssize_t w = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (w <= 0) {
+			perror("write");
+			return 1;
+		}
+		left -= (uint64_t)w;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;	/* until the host closes: every byte was taken */
+	printf("RESULT tcpsend %llu %ld %.6f\n", (unsigned long long)mib << 20, mib, now() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -36,6 +77,8 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	long n = atol(argv[3]);
+	if (!strcmp(mode, "tcpsend"))
+		return tcpsend(argv[2], n);
 	int wr = !strcmp(mode, "seqwrite"), rnd = !strcmp(mode, "randread");
 	int fd = open(argv[2], (wr ? O_WRONLY : O_RDONLY) | O_DIRECT);
 	if (fd < 0 || n <= 0) {

@@ -8,11 +8,21 @@
 # shell or the script cannot run at all.
 #   bench/linux/boot-time.sh --hyvm PATH [--out DIR] [--engines E1,E2|all]
 #                            [--append-extra STR] [--kernel F --initrd F]
+#                            [--mem MIB] [--shell-line S --done-line S]
+#                            [--qemu BIN] [--qemu-accels tcg,kvm]
 # Defaults: Debian's i386 kernel and the session initramfs of
 # tests/linux/fetch-kernels.sh (its /init prints "hyvm-linux-init:" when the
-# shell starts, then runs a session with a 10 s sleep and powers off).
+# shell starts, then runs a session with a 10 s sleep and powers off),
+# --mem 128, qemu-system-i386 with tcg, and kvm where /dev/kvm is writable.
+# Inside the emulated AMD host (tests/kmod/run-svm.sh --bench-linux, make
+# bench-linux-svm) it runs the amd64 kernel of tests/kmod/linux-guest.sh on
+# hyvm svm and kvm and qemu-system-x86_64 -accel kvm (kvm_amd). Needs bash,
+# bc, awk, grep and jq; times come from bash's EPOCHREALTIME.
 set -u
-hyvm= out=build/bench-linux engines=all extra="" kernel= initrd=
+hyvm= out=build/bench-linux engines=all extra="" kernel= initrd= mem=128
+shell_line="hyvm-linux-init: hello from /init"
+done_line="hyvm-session: done"
+qemu=qemu-system-i386 accels=""
 while (($#)); do
 	case $1 in
 	--hyvm) hyvm=$2; shift ;;
@@ -21,7 +31,12 @@ while (($#)); do
 	--append-extra) extra=$2; shift ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
-	*) echo "usage: boot-time.sh --hyvm PATH [--out DIR] [--engines LIST|all] [--append-extra STR] [--kernel F --initrd F]" >&2
+	--mem) mem=$2; shift ;;
+	--shell-line) shell_line=$2; shift ;;
+	--done-line) done_line=$2; shift ;;
+	--qemu) qemu=$2; shift ;;
+	--qemu-accels) accels=$2; shift ;;
+	*) echo "usage: boot-time.sh --hyvm PATH [--out DIR] [--engines LIST|all] [--append-extra STR] [--kernel F --initrd F] [--mem MIB] [--shell-line S --done-line S] [--qemu BIN] [--qemu-accels LIST]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -41,8 +56,7 @@ fi
 append="console=ttyS0 $extra"
 append=${append% }
 deadline=600
-shell_line="hyvm-linux-init: hello from /init"
-done_line="hyvm-session: done"
+now() { echo "${EPOCHREALTIME/,/.}"; }	# busybox's date has no %N
 
 # run LABEL CMD...: times the shell line and the session's end from the
 # moment the command starts, to 50 ms.
@@ -50,11 +64,11 @@ declare -A t_shell t_done t_total note
 run() {
 	local label=$1; shift
 	local log=$out/$label.out start now seen_shell="" seen_done=""
-	start=$(date +%s.%N)
+	start=$(now)
 	"$@" >"$log" 2>"$out/$label.err" </dev/null &
 	local pid=$!
 	for ((i = 0; i < deadline * 20; i++)); do
-		now=$(date +%s.%N)
+		now=$(now)
 		[[ -z $seen_shell ]] && grep -qF "$shell_line" "$log" && seen_shell=$(echo "$now - $start" | bc)
 		[[ -z $seen_done ]] && grep -qF "$done_line" "$log" && seen_done=$(echo "$now - $start" | bc)
 		kill -0 "$pid" 2>/dev/null || break
@@ -62,30 +76,33 @@ run() {
 	done
 	kill "$pid" 2>/dev/null
 	wait "$pid"
-	t_total[$label]=$(printf %.2f "$(echo "$(date +%s.%N) - $start" | bc)")
+	t_total[$label]=$(printf %.2f "$(echo "$(now) - $start" | bc)")
 	t_shell[$label]=${seen_shell:+$(printf %.2f "$seen_shell")}
 	t_done[$label]=${seen_done:+$(printf %.2f "$seen_done")}
 	[[ -n $seen_shell ]] || note[$label]="did not reach the shell: $(tail -1 "$out/$label.err")"
+	# progress, so a run cut short still shows the runs it finished
+	echo "boot-time.sh: $label: to shell ${t_shell[$label]:--} s, session ${t_done[$label]:--} s, total ${t_total[$label]} s" >&2
 }
 
 cols=()
 for e in $("$hyvm" engines | awk '$2 == "present" { print $1 }'); do
 	[[ $engines == all || ,$engines, == *,$e,* ]] || continue
 	cols+=("hyvm-$e")
-	run "hyvm-$e" "$hyvm" run --engine "$e" --mem 128 --stats-out "$out/hyvm-$e.stats.json" \
+	run "hyvm-$e" "$hyvm" run --engine "$e" --mem "$mem" --stats-out "$out/hyvm-$e.stats.json" \
 		-k "$kernel" -i "$initrd" -p "$append"
 done
-if command -v qemu-system-i386 >/dev/null; then
-	cols+=(qemu-tcg)
-	run qemu-tcg qemu-system-i386 -accel tcg -m 128 -nographic -no-reboot \
-		-kernel "$kernel" -initrd "$initrd" -append "$append"
-	# QEMU on /dev/kvm where there is one (on kvm_pvm hosts it may not
-	# reach the shell: shown, not counted as a failure)
-	if [[ -w /dev/kvm ]]; then
-		cols+=(qemu-kvm)
-		run qemu-kvm qemu-system-i386 -accel kvm -m 128 -nographic -no-reboot \
+# QEMU on /dev/kvm where there is one (on kvm_pvm hosts it may not
+# reach the shell: shown, not counted as a failure)
+[[ -n $accels ]] || { accels=tcg; [[ -w /dev/kvm ]] && accels=tcg,kvm; }
+if command -v "$qemu" >/dev/null; then
+	for a in ${accels//,/ }; do
+		cols+=("qemu-$a")
+		# -nic none: hyvm gives the guest no network card either
+		run "qemu-$a" "$qemu" -accel "$a" -m "$mem" -nographic -no-reboot -nic none \
 			-kernel "$kernel" -initrd "$initrd" -append "$append"
-	fi
+	done
+else
+	echo "boot-time.sh: $qemu missing: no QEMU column" >&2
 fi
 
 csv=$out/boot-time.csv

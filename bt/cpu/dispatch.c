@@ -255,12 +255,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			snprintf(exit->error.msg, sizeof(exit->error.msg), "%s", mode);
 			break;
 		}
-		if (cpu->kicked) {
-			tc_unkick(cpu->vm->tc);
-			cpu->kicked = false;
-			exit->kind = EXIT_KICKED;
-			break;
-		}
+		/* An injected vector is taken before a kick can end the run:
+		 * the VMM acknowledged it at the controller (IRR to ISR), so
+		 * it must reach the guest (see irq_window_open below). */
 		if (cpu->pending_irq >= 0 && irq_ok) {
 			int v = cpu->pending_irq;
 			cpu->pending_irq = -1;
@@ -269,6 +266,12 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			chain_from = NULL;
 			jc_fill = false;
 			continue;
+		}
+		if (cpu->kicked) {
+			tc_unkick(cpu->vm->tc);
+			cpu->kicked = false;
+			exit->kind = EXIT_KICKED;
+			break;
 		}
 		if (cpu->halted) {
 			exit->kind = EXIT_HLT;
@@ -369,12 +372,15 @@ out:
 	exit->irq_window_open = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->halted;
 	if (exit->kind == EXIT_HLT)
 		exit->irq_window_open = (cpu->eflags & EFLAGS_IF) != 0;
-	/* An injected interrupt not yet delivered (a kick or an emulated
-	 * instruction's exit came first) holds the one slot: the VMM must
-	 * not inject another over it, or the first vector is lost while the
-	 * PIC or LAPIC has it in service, and its line never interrupts
-	 * again (seen with virtio-net's interrupt rate). It goes in on the
-	 * next run; the VMM's window request brings the following one. */
+	/* One injected vector at a time, as a VM-entry interruption field
+	 * holds one event (SDM Vol. 3C, 26.6) and KVM clears
+	 * ready_for_interrupt_injection while one waits: an exit before the
+	 * guest took it (an MMIO access of an instruction still being
+	 * emulated, a shutdown) must not invite a second inject_irq, which
+	 * would overwrite the first. The first was already acknowledged, so
+	 * its ISR bit would stay set with no handler to EOI it, and the
+	 * processor priority would block its class and every lower one for
+	 * good (11.8.3.1): the guest stalls in HLT with IF set. */
 	if (cpu->pending_irq >= 0)
 		exit->irq_window_open = false;
 	return exit->kind == EXIT_ERROR ? -1 : 0;

@@ -5,9 +5,15 @@
  * firmware and Linux use for delays and TSC calibration).
  *
  * Counters are not ticked: each channel remembers when it was loaded and
- * the count is computed from the clock when read. Channel 0 drives IRQ0;
- * poll() raises one edge per expired period but never more than one per
- * call, so a VMM that was descheduled does not storm the guest.
+ * the count is computed from the clock when read. Channel 0 drives IRQ0:
+ * poll() raises one edge per expired period, at most one per call. A VMM
+ * that was late (descheduled on a loaded host, or the guest kept it
+ * from polling) owes the periods it missed: they follow one per
+ * CATCHUP_NS, as KVM's PIT reinjects lost ticks, because a guest with no
+ * other clock (Linux with acpi=off and no usable TSC: clocksource pit,
+ * jiffies) counts these edges as time and would fall behind the host. At
+ * most MAX_OWED are owed; beyond that (a VM stopped for a long time) the
+ * rest are dropped, so the guest is never stormed.
  *
  * Names follow the 8254 datasheet: control word SC1-SC0 / RW1-RW0 /
  * M2-M0 / BCD, counter latch command, read-back command, status byte.
@@ -41,6 +47,12 @@
 #define PORTB_OUT2	0x20
 #define REFRESH_NS	15085ull
 
+/* Missed channel 0 periods: the spacing of their edges (long enough for
+ * the guest to take one before the next, or edge-triggered inputs would
+ * merge them), and how many are kept owing (a second at HZ=250). */
+#define CATCHUP_NS	200000ull
+#define MAX_OWED	250u
+
 struct pit_channel {
 	unsigned mode;		/* 0-5; 6 and 7 alias 2 and 3 */
 	unsigned rw;
@@ -61,7 +73,9 @@ struct pit_channel {
 	bool status_latched;
 	uint8_t status;
 
-	uint64_t periods_signalled;	/* channel 0: IRQ edges raised */
+	uint64_t periods_signalled;	/* channel 0: periods whose edge was raised
+					   (or dropped as beyond MAX_OWED) */
+	uint64_t last_edge_ns;		/* channel 0: clock at the last edge */
 };
 
 struct pit {
@@ -156,6 +170,7 @@ static void start_counting(struct pit_channel *c, uint64_t now)
 	c->start_ns = now;
 	c->tick_base = 0;
 	c->periods_signalled = 0;
+	c->last_edge_ns = 0;
 }
 
 static void load_count(struct pit *p, struct pit_channel *c, uint16_t raw)
@@ -251,6 +266,7 @@ static void control_word(struct pit *p, uint8_t v)
 	c->latched_bytes = 0;
 	c->status_latched = false;
 	c->periods_signalled = 0;
+	c->last_edge_ns = 0;
 }
 
 static void counter_write(struct pit *p, struct pit_channel *c, uint8_t v)
@@ -372,19 +388,41 @@ static uint64_t next_irq_tick(const struct pit_channel *c)
 	}
 }
 
+/* Channel 0 periods expired by now whose edge is still owed (modes 2
+ * and 3; the one-shot modes owe at most their one edge). */
+static uint64_t periods_owed(const struct pit_channel *c, uint64_t now)
+{
+	uint64_t due = next_irq_tick(c);
+
+	if (due == UINT64_MAX || ticks(c, now) < due)
+		return 0;
+	if (effective_mode(c) < 2)
+		return 1;
+	return ticks(c, now) / c->reload - c->periods_signalled;
+}
+
+/* The least time between two edges: CATCHUP_NS, or half a period if
+ * that is shorter, so catching up is always faster than the rate. */
+static uint64_t edge_gap_ns(const struct pit_channel *c)
+{
+	uint64_t half = ticks_to_ns(c->reload) / 2;
+	return half < CATCHUP_NS ? half : CATCHUP_NS;
+}
+
 static void pit_poll(void *dev, uint64_t now)
 {
 	struct pit *p = dev;
 	struct pit_channel *c = &p->ch[0];
-	uint64_t due = next_irq_tick(c);
+	uint64_t owed = periods_owed(c, now);
 
-	if (due == UINT64_MAX)
+	if (!owed)
 		return;
-	uint64_t d = ticks(c, now);
-	if (d < due)
-		return;
-	/* One edge for however many periods passed (coalesced). */
-	c->periods_signalled = effective_mode(c) >= 2 ? d / c->reload : 1;
+	if (owed > MAX_OWED)
+		c->periods_signalled += owed - MAX_OWED;
+	if (c->last_edge_ns && now < c->last_edge_ns + edge_gap_ns(c))
+		return;		/* catching up: not yet */
+	c->periods_signalled++;
+	c->last_edge_ns = now;
 	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
@@ -396,10 +434,14 @@ static uint64_t pit_next_deadline(void *dev)
 
 	if (due == UINT64_MAX)
 		return UINT64_MAX;
-	if (due <= c->tick_base)
-		return c->start_ns;
-	uint64_t ns = ticks_to_ns(due - c->tick_base);
-	return ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
+	uint64_t at = c->start_ns;
+	if (due > c->tick_base) {
+		uint64_t ns = ticks_to_ns(due - c->tick_base);
+		at = ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
+	}
+	/* behind: the next owed edge once the spacing has passed */
+	uint64_t spaced = c->last_edge_ns ? c->last_edge_ns + edge_gap_ns(c) : 0;
+	return spaced > at ? spaced : at;
 }
 
 /* Channels 0 and 1 have their gates tied high on a PC; channel 2's is
@@ -494,6 +536,7 @@ static int pit_load(void *dev, struct ds_reader *r, unsigned version)
 		c->status_latched = ds_get_bool(r);
 		c->status = ds_get_u8(r);
 		c->periods_signalled = ds_get_u64(r);
+		c->last_edge_ns = 0;	/* a clock of this process only */
 	}
 	t.speaker_enable = ds_get_bool(r);
 	if (!ds_done(r))

@@ -16,15 +16,7 @@ trap 'rm -f "$out" "$err"' EXIT
 three=$'reboot: boot 1\r\nreboot: boot 2\r\nreboot: boot 3\r\n'
 one=$'reboot: boot 1\r\n'
 
-verdict() { # name ok detail
-	if [[ $2 == 1 ]]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $3"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/verdict.sh"
 
 for e in "$@"; do
 	timeout 60 "$hyvm" run --engine "$e" "$dir/reboot.bin" >"$out" 2>"$err" </dev/null

@@ -8,7 +8,8 @@
 # linux-headers-amd64, qemu-system-x86, busybox-static, cpio, gcc.
 #
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
-#                         [--no-linux] [--only-linux] [--linux-io] [--only-linux-io]
+#                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
+#                         [--linux-io] [--only-linux-io] [--bench-linux]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -19,6 +20,33 @@
 # command line, from the environment). --no-linux leaves it out; --only-linux
 # (make test-kmod-svm-linux) runs only that, none of the other tests.
 #
+# --linux32 (make test-kmod-svm-linux32 = --only-linux32: that alone, and
+# hyvm.ko's insmod/rmmod) loads the emulated host's kvm_amd and boots
+# Debian's i386 kernel with the session initramfs of tests/linux/ (cached
+# in build/linux by tests/linux/fetch-kernels.sh on this machine; SKIP when
+# it cannot be fetched) on --engine hybrid (bt + kvm) and on --engine kvm,
+# judged as tests/linux/boot.sh judges it here (tests/linux/session-lib.sh,
+# run by tests/kmod/linux-boot32.sh), and on hybrid the switches between bt
+# and kvm. The emulated host sometimes locks up while the nested kvm_amd
+# runs guests (--kvm below): a run that does not finish and whose log shows
+# a soft lockup, an RCU stall or a panic is tried once more, then reported
+# as SKIP with that reason. LINUX32_ENGINES (default "hybrid kvm") picks
+# the engines; LINUX32_SWITCHES=1 adds a hybrid run whose policy moves the
+# vCPU between bt and kvm during the boot (tests/kmod/linux-boot32.sh;
+# LINUX32_SWITCHES=HIGH,LOW sets its exit band, default 2000,1000).
+# The guest's clock there: the TSC cannot be calibrated (each PIT or PM
+# timer read is a nested exit of 25-30 us under TCG, too slow for Linux's
+# calibration loops, and qemu64 has no CPUID 0x15), so the kernel keeps
+# time with jiffies and loses ticks when the machine is loaded: the sleep
+# 10 took 9-11 s in some runs and 27 s in one (kvm, 164 s for the run).
+#
+# --bench-linux (make bench-linux-svm; only that and hyvm.ko's insmod/rmmod):
+# not a test, bench/linux/boot-time.sh inside the emulated host with hyvm.ko
+# and kvm_amd loaded together: boot-to-shell time of the amd64 kernel and
+# initramfs of linux-guest.sh, one command line, on hyvm svm, hyvm kvm and
+# qemu-system-x86_64 -accel kvm (copied in with its libraries and
+# firmware), with hyvm's exits by category; the CSV and SVG come out on the
+# serial console into build/bench-linux-svm/.
 # --linux-io (make test-kmod-svm-linux-io = --only-linux-io: that alone and
 # hyvm.ko's insmod/rmmod) runs tests/linux/disk.sh and net.sh in the
 # emulated host on --engine svm (with --kvm on --engine kvm first) with
@@ -58,25 +86,36 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
 	--only-linux) LINUX=1 ONLY_LINUX=1; shift ;;
+	--linux32) LINUX32=1; shift ;;
+	--only-linux32) LINUX32=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--linux-io) LINUX_IO=1; shift ;;
 	--only-linux-io) LINUX_IO=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench) BENCH=1; shift ;;
+	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
 	--kvm) KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux-io] [--only-linux-io]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux]" >&2; exit 2 ;;
 	esac
 done
 
 die() { echo "run-svm: $*" >&2; exit 2; }
 . "$ROOT/tests/kmod/host-lib.sh"
 . "$ROOT/tests/kmod/linux-guest.sh"
+
+# The i386 kernel and session initramfs, fetched here (not in the emulated host)
+LINUX32_SKIP=""
+if [ $LINUX32 = 1 ]; then
+	mkdir -p "$ROOT/build/linux"
+	"$ROOT/tests/linux/fetch-kernels.sh" "$ROOT/build/linux" >/dev/null 2>"$ROOT/build/linux.fetch.err" ||
+		LINUX32_SKIP=$(tail -1 "$ROOT/build/linux.fetch.err")
+fi
 
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
@@ -114,6 +153,20 @@ svm_files() {
 	cp "$ROOT/tests/cpu/same-cpuid.sh" "$stage/hyvm/cpu/"
 	[ ! -s "$CPUID_EXPECT" ] || cp "$CPUID_EXPECT" "$stage/hyvm/cpu/bt-pentium3.leaves"
 	[ $LINUX = 0 ] || linux_guest_stage "$stage"
+	if [ $LINUX32 = 1 ] && [ -z "$LINUX32_SKIP" ]; then
+		mkdir -p "$stage/linux32"
+		cp -L "$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" "$stage/linux32/"
+		cp "$ROOT/tests/linux/session-lib.sh" "$ROOT/tests/kmod/linux-boot32.sh" "$stage/hyvm/"
+	fi
+	if [ $BENCH_LINUX = 1 ]; then
+		linux_guest_stage "$stage"
+		# /usr/bin: QEMU looks for its firmware in ../share/qemu from its binary
+		host_copy_with_libs "$stage" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
+		host_copy_with_libs "$stage" "$(command -v jq)" /usr/local/bin/jq
+		mkdir -p "$stage/usr/share"
+		cp -a /usr/share/qemu /usr/share/seabios "$stage/usr/share/"
+		cp "$ROOT/bench/linux/boot-time.sh" "$stage/hyvm/"
+	fi
 	[ $LINUX_IO = 0 ] || linux_io_stage "$stage"
 	[ $BENCH = 1 ] || return 0
 	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
@@ -157,18 +210,32 @@ same_cpuid() {
 # Not the other way round: after hyvm.ko was loaded, used and unloaded, the
 # emulated host locked up (soft lockups on both CPUs) during the kvm runs.
 kvm=0
-if [ $KVM = 1 ]; then
+if [ $KVM = 1 ] || [ $LINUX32 = 1 ]; then
 	load_kvm
 	[ \$kvm = 1 ] || echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
 else
 	echo "SKIP kvm and hybrid (bt + kvm) in the emulated host: only with --kvm (make test-kmod-svm-kvm); the emulated host locks up in some of those runs (QEMU TCG)"
 fi
+if [ \$kvm = 1 ] && [ $LINUX32 = 1 ]; then
+	if [ -n "$LINUX32_SKIP" ]; then
+		echo "SKIP linux32 on hybrid and kvm: $LINUX32_SKIP"
+	else
+		echo "== 32-bit Linux session on --engine hybrid (bt + kvm), then kvm"
+		for e in ${LINUX32_ENGINES:-hybrid kvm}; do
+			bash /hyvm/linux-boot32.sh /hyvm/hyvm \$e $LINUX_LIMIT
+		done
+		# LINUX32_SWITCHES=1: hybrid again, the policy's exit band narrowed
+		# so it moves between bt and kvm during the boot (linux-boot32.sh)
+		[ -z "${LINUX32_SWITCHES:-}" ] || HYVM_HYBRID_IO_BAND=$(case ${LINUX32_SWITCHES:-} in *,*) echo "$LINUX32_SWITCHES" ;; esac) \
+			bash /hyvm/linux-boot32.sh /hyvm/hyvm hybrid $LINUX_LIMIT switches
+	fi
+fi
 [ \$kvm = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
-if [ \$kvm = 1 ] && [ $LINUX = 1 ]; then
+if [ \$kvm = 1 ] && [ $KVM = 1 ] && [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine kvm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
-if [ \$kvm = 1 ] && [ $ONLY_LINUX = 0 ]; then
+if [ \$kvm = 1 ] && [ $KVM = 1 ] && [ $ONLY_LINUX = 0 ]; then
 	cd /hyvm
 	echo "== guest suite on --engine kvm and hybrid (bt + kvm)"
 	bash ./run-guests.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --engines kvm,hybrid ||
@@ -228,6 +295,19 @@ if [ $BENCH = 1 ]; then
 	load_kvm
 	/tests/kmod_exitcost 5000
 fi
+if [ $BENCH_LINUX = 1 ]; then
+	echo "== bench: the amd64 kernel to its shell on hyvm svm, hyvm kvm and QEMU -accel kvm"
+	load_kvm
+	bash /hyvm/boot-time.sh --hyvm /hyvm/hyvm --out /tmp/bench-linux --engines svm,kvm \
+		--kernel /linux/vmlinuz --initrd /linux/initrd.cpio.gz --mem 256 \
+		--shell-line hyvm-linux64-init: --done-line hyvm-linux64-done \
+		--qemu /usr/bin/qemu-system-x86_64 --qemu-accels kvm 2>&1 | sed 's/^/BENCHLINUX| /'
+	for f in boot-time.csv boot-time.svg; do
+		sed "s/^/BENCHLINUX-FILE \$f| /" /tmp/bench-linux/\$f
+	done
+	for f in /tmp/bench-linux/*.err; do sed "s/^/BENCHLINUX-ERR \${f##*/}| /" \$f | tail -3; done
+	unload_kvm
+fi
 if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status \$?"; fi
 EOF
 INITRD=$CACHE/initramfs-svm.cpio.gz
@@ -236,15 +316,46 @@ host_initramfs "$INITRD" "$BODY" svm_files
 # Boot. One emulator at a time; the timeout bounds a hung guest. Two
 # emulated CPUs: run-guests.sh runs two guests at once, and vCPUs migrate
 # between host CPUs.
-START=$(date +%s)
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m $MEM -smp 2 \
-	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append 'console=ttyS0 quiet' </dev/null > "$LOG" 2>&1 || true
-END=$(date +%s)
-
-tr -d '\r' < "$LOG" > "$LOG.txt"
-echo "emulated host: qemu tcg +svm +npt, 2 CPUs, kernel $KVER, ${TIMEOUT}s limit, ran $((END - START)) s"
+# Runs with the nested kvm_amd (--kvm, --linux32) may meet the emulated
+# host's lockup (above): such a run is tried once more.
+# A lockup or an RCU stall panics, and a panic reboots, which -no-reboot
+# makes QEMU's exit: no wait for the timeout.
+PANIC="panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
+tries=1
+[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $BENCH_LINUX = 0 ] || tries=2
+for try in $(seq 1 $tries); do
+	START=$(date +%s)
+	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m $MEM -smp 2 \
+		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 quiet $PANIC" </dev/null > "$LOG" 2>&1 || true
+	END=$(date +%s)
+	tr -d '\r' < "$LOG" > "$LOG.txt"
+	[ $tries = 1 ] || cp "$LOG.txt" "$LOG.try$try.txt"
+	echo "emulated host: qemu tcg +svm +npt, 2 CPUs, kernel $KVER, ${TIMEOUT}s limit, ran $((END - START)) s"
+	grep -q '^HARNESS-END' "$LOG.txt" && break
+	LOCKUP=$(grep -m1 -oE 'soft lockup.*|rcu_(sched|preempt) (self-)?detected stall.*|Kernel panic.*' "$LOG.txt" || true)
+	[ -n "$LOCKUP" ] || break
+	if [ "$try" = "$tries" ]; then
+		grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
+		sed -n 's/^BENCHLINUX| //p' "$LOG.txt"
+		echo "SKIP run-svm: the rest; the emulated host locked up or panicked in $tries runs with the nested kvm_amd ($LOCKUP; logs: $LOG.try*.txt)"
+		! grep -q '^FAIL ' "$LOG.txt"
+		exit
+	fi
+	echo "run-svm: the emulated host locked up ($LOCKUP); trying once more"
+done
 status=0
+if [ $BENCH_LINUX = 1 ]; then
+	BL=$ROOT/build/bench-linux-svm
+	mkdir -p "$BL"
+	sed -n 's/^BENCHLINUX| //p' "$LOG.txt"
+	sed -n 's/^BENCHLINUX-ERR //p' "$LOG.txt"
+	for f in boot-time.csv boot-time.svg; do
+		sed -n "s/^BENCHLINUX-FILE $f| //p" "$LOG.txt" > "$BL/$f"
+	done
+	[ -s "$BL/boot-time.csv" ] && echo "wrote $BL/boot-time.csv and $BL/boot-time.svg" ||
+		{ echo "FAIL bench-linux-svm: no CSV came out (log: $LOG.txt)"; status=1; }
+fi
 host_judge "$LOG.txt" run-svm || status=1
 [ $OUTER_FAIL = 0 ] || { echo "run-svm: bt's CPUID on this host failed (above)"; status=1; }
 exit $status

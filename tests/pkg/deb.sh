@@ -13,15 +13,7 @@
 set -u
 passed=0 failed=0 skipped=0
 
-verdict() { # name ok detail
-	if [[ $2 == 1 ]]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $3"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/verdict.sh"
 skip() { echo "SKIP $1"; skipped=$((skipped + 1)); }
 
 for tool in dpkg-buildpackage dh dh_dkms; do

@@ -13,15 +13,7 @@
 set -u
 passed=0 failed=0
 
-verdict() { # name ok detail
-	if [[ $2 == 1 ]]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $3"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/verdict.sh"
 
 command -v dkms >/dev/null || { echo "SKIP dkms: dkms not installed (apt-get install dkms)"; exit 0; }
 [[ $(id -u) == 0 ]] || { echo "SKIP dkms: dkms add/build need root"; exit 0; }

@@ -12,15 +12,7 @@ dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 make=${MAKE:-make}
 
-verdict() { # name ok detail
-	if [[ $2 == 1 ]]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $3"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/verdict.sh"
 
 if ! command -v "${SCDOC:-scdoc}" >/dev/null; then
 	echo "SKIP install: scdoc not installed, make install cannot build the man pages (scripts/install-deps)"

@@ -11,15 +11,7 @@ set -u
 hyvm=$1 dir=$2
 passed=0 failed=0
 
-verdict() { # name ok detail
-	if [[ $2 == 1 ]]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $3"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/verdict.sh"
 
 # Options in free text: --long, or a one-letter -x after a space, [, | or (.
 help_options() {

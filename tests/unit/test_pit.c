@@ -83,12 +83,41 @@ static void test_mode2_periods(void)
 	CU_ASSERT_EQUAL(F.rising[0], edges + 2);
 	CU_ASSERT_EQUAL(latch_read(0), 1193 - 5);
 
-	/* 50 periods late: one edge, and the next deadline is in the future. */
+	/* 50 periods late: one edge now, the 49 others owed, 200 us apart
+	 * (a guest counting ticks as time must get them all, as KVM's PIT
+	 * reinjects them), then the period's own deadline again. */
 	poll_at(at_ticks(t0, 52 * 1193 + 7));
 	CU_ASSERT_EQUAL(F.rising[0], edges + 3);
-	CU_ASSERT_EQUAL(model->next_deadline(pit), at_ticks(t0, 53 * 1193));
-	poll_at(F.now + 1);
+	uint64_t last = F.now;
+	poll_at(F.now + 1);			/* too soon for the next */
 	CU_ASSERT_EQUAL(F.rising[0], edges + 3);
+	CU_ASSERT_EQUAL(model->next_deadline(pit), last + 200000);
+	/* polled at each deadline, it catches up with the periods that keep
+	 * expiring meanwhile: every period up to now has had its edge */
+	for (int i = 0; i < 200 && model->next_deadline(pit) <= at_ticks(t0, 70 * 1193); i++)
+		poll_at(model->next_deadline(pit));
+	uint64_t periods = (F.now - t0) * HZ / 1000000000ull / 1193;
+	CU_ASSERT_EQUAL(F.rising[0], edges + periods);
+	CU_ASSERT_TRUE(periods >= 60);
+	CU_ASSERT_EQUAL(model->next_deadline(pit), at_ticks(t0, (periods + 1) * 1193));
+}
+
+/* A VMM stopped for long owes at most 250 periods, paced, not a storm. */
+static void test_mode2_owed_bounded(void)
+{
+	uint64_t t0 = F.now;
+	unsigned edges = F.rising[0];
+
+	program(0, 2, 1193);
+	poll_at(at_ticks(t0, 10000 * 1193ull));	/* ~10 s late */
+	CU_ASSERT_EQUAL(F.rising[0], edges + 1);
+	uint64_t late = F.now;
+	for (int i = 0; i < 1000 && model->next_deadline(pit) < late + 100000000ull; i++)
+		poll_at(model->next_deadline(pit));
+	/* 250 owed, then the 100 periods of the 100 ms spent catching up */
+	unsigned got = F.rising[0] - edges;
+	CU_ASSERT(got >= 250 + 99 && got <= 250 + 101);
+	CU_ASSERT(model->next_deadline(pit) > F.now);	/* caught up */
 }
 
 static void test_mode3_square_wave(void)
@@ -111,8 +140,12 @@ static void test_mode3_square_wave(void)
 	CU_ASSERT_EQUAL(F.rising[0], edges);
 	poll_at(at_ticks(t0, 1000));
 	CU_ASSERT_EQUAL(F.rising[0], edges + 1);
-	poll_at(at_ticks(t0, 3000));
+	poll_at(at_ticks(t0, 3000));		/* one period missed: owed */
 	CU_ASSERT_EQUAL(F.rising[0], edges + 2);
+	/* the owed one 200 us after that edge (less than half a period) */
+	CU_ASSERT_EQUAL(model->next_deadline(pit), F.now + 200000);
+	poll_at(model->next_deadline(pit));
+	CU_ASSERT_EQUAL(F.rising[0], edges + 3);
 	CU_ASSERT_EQUAL(model->next_deadline(pit), at_ticks(t0, 4000));
 }
 
@@ -212,6 +245,7 @@ static void test_channel2_port61(void)
 UNIT_SUITE(pit8254, setup, teardown,
 	   UNIT_TEST(test_idle),
 	   UNIT_TEST(test_mode2_periods),
+	   UNIT_TEST(test_mode2_owed_bounded),
 	   UNIT_TEST(test_mode3_square_wave),
 	   UNIT_TEST(test_access_modes),
 	   UNIT_TEST(test_mode0_one_shot),

@@ -25,7 +25,8 @@ static int open_device(char *why, size_t whylen)
 
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s%s", HYVM_DEVICE, strerror(errno),
-			 errno == ENOENT ? " (hyvm.ko not loaded)" : "");
+			 errno == ENOENT ? " (hyvm.ko not loaded)" :
+			 errno == EACCES ? " (join group kvm: 60-hyvm.rules gives it the device)" : "");
 		return -1;
 	}
 	int ver = ioctl(fd, HYVM_GET_API_VERSION, 0);

@@ -78,8 +78,8 @@ static void kvm_probe(struct engine_caps *caps)
 
 	memset(caps, 0, sizeof(*caps));
 	if (fd < 0) {
-		snprintf(caps->absent_why, sizeof(caps->absent_why), "%s: %s",
-			 kvm_device(), strerror(errno));
+		snprintf(caps->absent_why, sizeof(caps->absent_why), "%s: %s%s",
+			 kvm_device(), strerror(errno), errno == EACCES ? " (join group kvm)" : "");
 		return;
 	}
 	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
