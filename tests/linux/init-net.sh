@@ -21,24 +21,7 @@ done
 for d in /sys/bus/pci/devices/*; do
 	echo "hyvm-net: pci $(basename $d) $(cat $d/vendor):$(cat $d/device) $(cat $d/class)"
 done
-# udhcpc runs this with $1 = deconfig, bound, renew (busybox's
-# examples/udhcp/simple.script, shortened): $ip, $mask (prefix bits),
-# $router, $dns from the lease
-cat >/bin/udhcpc.script <<'SCRIPT'
-#!/bin/sh
-case "$1" in
-deconfig)
-	ip addr flush dev "$interface"
-	ip link set "$interface" up ;;
-bound|renew)
-	ip addr flush dev "$interface"
-	ip addr add "$ip/$mask" dev "$interface"
-	for r in $router; do ip route add default via "$r" dev "$interface"; break; done
-	: >/etc/resolv.conf
-	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done ;;
-esac
-SCRIPT
-chmod +x /bin/udhcpc.script
+# /bin/udhcpc.script: tests/linux/udhcpc.script, put there by mkinitramfs.sh
 ip link set eth0 up && echo "hyvm-net: eth0 $(cat /sys/class/net/eth0/address)"
 udhcpc -i eth0 -s /bin/udhcpc.script -n -q -t 5 -T 2 >/dev/null 2>&1 ||
 	echo "hyvm-net: udhcpc failed"

@@ -14,23 +14,7 @@ if [ -b /dev/vda ] && mount /dev/vda /mnt 2>/dev/null; then
 	echo "hyvm-shell: /dev/vda mounted on /mnt"
 fi
 if [ -e /sys/class/net/eth0 ]; then
-	# udhcpc calls this with $1 = deconfig, bound or renew and the lease in
-	# $ip, $mask (prefix bits), $router, $dns (busybox's simple.script)
-	cat >/bin/udhcpc.script <<'SCRIPT'
-#!/bin/sh
-case "$1" in
-deconfig)
-	ip addr flush dev "$interface"
-	ip link set "$interface" up ;;
-bound|renew)
-	ip addr flush dev "$interface"
-	ip addr add "$ip/$mask" dev "$interface"
-	for r in $router; do ip route add default via "$r" dev "$interface"; break; done
-	: >/etc/resolv.conf
-	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done ;;
-esac
-SCRIPT
-	chmod +x /bin/udhcpc.script
+	# /bin/udhcpc.script: tests/linux/udhcpc.script, put there by mkinitramfs.sh
 	ip link set lo up
 	ip link set eth0 up
 	if udhcpc -i eth0 -s /bin/udhcpc.script -n -q -t 5 -T 2 >/dev/null 2>&1; then

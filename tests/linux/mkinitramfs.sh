@@ -32,6 +32,9 @@ mkdir -p "$stage"/{bin,proc,sys,dev,tmp,mnt}
 cp "$busybox" "$stage/bin/busybox"
 cp "$init" "$stage/init"
 chmod +x "$stage/init"
+# every guest that has a NIC configures it with udhcpc and this script
+cp "$(dirname "$0")/udhcpc.script" "$stage/bin/udhcpc.script"
+chmod +x "$stage/bin/udhcpc.script"
 
 if [[ -n $modules ]]; then
 	[[ -d $root/lib/modules ]] || die "--root $root has no lib/modules"
