@@ -12,16 +12,9 @@
 # is Debian's i386 kernel)
 set -u
 hyvm=$1; shift
-engine=bt
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/guest-lib.sh"
-while (($#)); do
-	case $1 in
-	--engine) engine=${2:?--engine needs a name}; shift ;;
-	*) guest_opt "$1" "${2:?$1 needs a value}" || { echo "disk.sh: unknown argument $1" >&2; exit 2; }; shift ;;
-	esac
-	shift
-done
+guest_args disk.sh "$@"
 out=$(dirname "$hyvm")/linux
 passed=0 failed=0
 fail() { echo "FAIL linux-disk $*"; failed=$((failed + 1)); }

@@ -14,6 +14,8 @@
 #   --limit SECS         how long one boot may take (default 180; more
 #                        inside an emulated host)
 #   guest_opt OPT VALUE  -> 0 if OPT is one of these (VALUE taken)
+#   guest_args SCRIPT ARG... -> --engine E (sets engine, default bt) and the
+#                           options above; anything else: one line, exit 2
 #   guest_prepare NAME INIT "MODULES" -> sets kernel, initrd (in $work);
 #                           exits on SKIP/FAIL, or after --make-initrd
 # Needs here (tests/linux), out (build/linux) and work (a scratch directory).
@@ -30,6 +32,20 @@ guest_opt() {
 	*) return 1 ;;
 	esac
 }
+guest_args() {
+	local script=$1
+	shift
+	engine=bt
+	while (($#)); do
+		case $1 in
+		--engine) engine=${2:?--engine needs a name} ;;
+		*) guest_opt "$1" "${2:?$1 needs a value}" ||
+			{ echo "$script: unknown argument $1" >&2; exit 2; } ;;
+		esac
+		shift 2
+	done
+}
+
 guest_prepare() {
 	local name=$1 init=$2 modules=$3
 	if [[ -z $initrd && ( -z $kernel || -z $modroot || -z $busybox ) ]]; then
