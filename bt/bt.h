@@ -104,6 +104,8 @@ struct bt_block {
 #define BT_MODE_CPL_MASK 0x3u
 #define BT_MODE_PAGING	0x4u
 #define BT_MODE_SINGLE	0x8u	/* one instruction, after a self-modifying write */
+#define BT_MODE_CODE16	0x10u	/* CS.D = 0: 16-bit operands and addresses */
+#define BT_MODE_STACK16	0x20u	/* SS.B = 0: SP, not ESP (stack sequences in C) */
 
 /*
  * CPUID answers translated code reads without a call (translate_insn.c,
@@ -242,7 +244,8 @@ struct bt_vm {
 	struct bt_shadow *shadow;
 	struct bt_tc *tc;
 	struct bt_cpu *cpu;
-	ZydisDecoder decoder;
+	ZydisDecoder decoder;	/* 32-bit code */
+	ZydisDecoder decoder16;	/* 16-bit code: real mode, CS.D = 0 */
 	struct bt_memory_hooks hooks;
 };
 
@@ -256,11 +259,42 @@ struct bt_vm {
  *                 callouts, exceptions, signals. Uses both.
  */
 /* The CPL bt runs at: CS.RPL, which protected mode keeps equal to the
- * CPL (SDM Vol. 3A, 5.5). Not emul's guest_cpl(), which takes a
- * hyvm_cpu_state and knows real and virtual-8086 mode. */
+ * CPL (SDM Vol. 3A, 5.5); 0 in real mode, 3 in virtual-8086 mode
+ * (SDM Vol. 3A, 20.1 and 20.2.1), whatever the selector's low bits. */
 static inline unsigned bt_cpl(const struct bt_cpu *cpu)
 {
+	if (!(cpu->arch.cr0 & CR0_PE))
+		return 0;
+	if (cpu->eflags & EFLAGS_VM)
+		return 3;
 	return cpu->arch.seg[HYVM_CS].selector & 3;
+}
+
+/* Real-address or virtual-8086 mode: a segment load is selector << 4. */
+static inline bool bt_real_segments(const struct bt_cpu *cpu)
+{
+	return !(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & EFLAGS_VM);
+}
+
+/* 16-bit code: the default operand and address size of CS's descriptor
+ * cache (its D bit), which real mode keeps from the last load as
+ * protected mode left it (SDM Vol. 3A, 20.1; QEMU TCG does the same). */
+static inline bool bt_code16(const struct bt_cpu *cpu)
+{
+	return (cpu->eflags & EFLAGS_VM) || !(cpu->arch.seg[HYVM_CS].attrib & HYVM_SEG_DB);
+}
+
+static inline const ZydisDecoder *bt_decoder(const struct bt_cpu *cpu)
+{
+	return bt_code16(cpu) ? &cpu->vm->decoder16 : &cpu->vm->decoder;
+}
+
+/* The offset mask of the instruction pointer: IP wraps at 64 KiB in
+ * 16-bit code (SDM Vol. 2A, 3.1.1.9: the operand-size attribute of a
+ * near transfer decides, and a fall-through keeps the code size). */
+static inline uint32_t bt_ip_mask(const struct bt_cpu *cpu)
+{
+	return bt_code16(cpu) ? 0xffffu : 0xffffffffu;
 }
 
 /* Linear address of an offset in the code segment. */

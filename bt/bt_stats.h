@@ -18,6 +18,7 @@
 	X(callout_cr, "bt.callout.cr_msr_tables")			\
 	X(callout_seg, "bt.callout.segments_far")			\
 	X(callout_other, "bt.callout.other")				\
+	X(callout_near, "bt.callout.near16_strings16")			\
 	X(hidden_faults, "bt.shadow_faults_hidden")			\
 	X(guest_faults, "bt.guest_faults")				\
 	X(page_faults_guest, "bt.guest_page_faults")			\

@@ -36,7 +36,6 @@ static void bt_probe(struct engine_caps *caps)
 #endif
 	snprintf(caps->description, sizeof(caps->description),
 		 "binary translation (user space, no VT needed)");
-	caps->cannot[NEED_REAL_MODE] = "bt does not translate 16-bit real-mode code yet";
 	caps->cannot[NEED_LONG_MODE] = "long mode needs hardware assist";
 	caps->cannot[NEED_HIGH_RAM] = BT_NO_HIGH_RAM;
 }
@@ -60,7 +59,9 @@ static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
 	if (signals_install(err, errlen))
 		goto fail;
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&evm->vm.decoder, ZYDIS_MACHINE_MODE_LONG_COMPAT_32,
-					   ZYDIS_STACK_WIDTH_32))) {
+					   ZYDIS_STACK_WIDTH_32)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderInit(&evm->vm.decoder16, ZYDIS_MACHINE_MODE_LEGACY_16,
+					   ZYDIS_STACK_WIDTH_16))) {
 		snprintf(err, errlen, "bt: Zydis decoder init failed");
 		goto fail;
 	}
@@ -193,16 +194,8 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 {
 	struct bt_cpu *cpu = v->cpu;
 
-	if (!(st->cr0 & CR0_PE)) {
-		snprintf(err, errlen, "bt: real mode is not supported yet");
-		return -1;
-	}
 	if ((st->efer & EFER_LMA) || (st->seg[HYVM_CS].attrib & HYVM_SEG_L)) {
 		snprintf(err, errlen, "bt: long mode needs hardware assist");
-		return -1;
-	}
-	if (!(st->seg[HYVM_CS].attrib & HYVM_SEG_DB)) {
-		snprintf(err, errlen, "bt: 16-bit code segments are not supported yet");
 		return -1;
 	}
 	cpu->arch = *st;

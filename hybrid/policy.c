@@ -66,8 +66,10 @@ const char *hy_reason_name(enum hy_reason r)
 	return r < HY_R_COUNT ? names[r] : "?";
 }
 
-/* 16-bit protected-mode code needs the same translator support as real
- * mode (bt decodes 32-bit code only), so it counts as NEED_REAL_MODE. */
+/* 16-bit protected-mode code needs what real mode needs of an engine
+ * that cannot run real mode (a translator without 16-bit decoding; VT-x
+ * without unrestricted guest runs it, but hyvm's backends lump them), so
+ * it counts as NEED_REAL_MODE. */
 bool hy_side_can_run(const struct hy_side_caps *c, const struct hy_guest *g)
 {
 	static const enum guest_need mode_need[] = {

@@ -91,6 +91,12 @@ static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d
 	return io_exit(cpu, exit, (uint16_t)port, size, false, 0);
 }
 
+/* *reg += delta within amask's bits (16-bit addressing wraps SI/DI/CX). */
+static void reg_add_masked(uint32_t *reg, int32_t delta, uint32_t amask)
+{
+	*reg = (*reg & ~amask) | ((*reg + (uint32_t)delta) & amask);
+}
+
 /* INS/OUTS: one element per exit; REP keeps eip until ECX runs out. */
 static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn *d,
 					uint32_t next, struct vcpu_exit *exit)
@@ -106,7 +112,10 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 		guest_exception(cpu, VEC_GP, true, 0);
 		return CALLOUT_DONE;
 	}
-	if (rep && cpu->gpr[HYVM_RCX] == 0) {
+	/* SI, DI and the count are 16-bit under 16-bit addressing */
+	uint32_t amask = d->insn.address_width == 16 ? 0xffffu : 0xffffffffu;
+
+	if (rep && (cpu->gpr[HYVM_RCX] & amask) == 0) {
 		cpu->eip = next;
 		return CALLOUT_DONE;
 	}
@@ -120,17 +129,18 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 				      d->ops[i].mem.segment == ZYDIS_REGISTER_SS ? HYVM_SS :
 				      d->ops[i].mem.segment == ZYDIS_REGISTER_FS ? HYVM_FS :
 				      d->ops[i].mem.segment == ZYDIS_REGISTER_GS ? HYVM_GS : HYVM_DS;
-		if (mem_read(cpu, (uint32_t)cpu->arch.seg[seg].base + cpu->gpr[HYVM_RSI], &v, size))
+		if (mem_read(cpu, (uint32_t)cpu->arch.seg[seg].base + (cpu->gpr[HYVM_RSI] & amask),
+			     &v, size))
 			return CALLOUT_DONE;
-		cpu->gpr[HYVM_RSI] += step;
+		reg_add_masked(&cpu->gpr[HYVM_RSI], step, amask);
 		if (rep)
-			cpu->gpr[HYVM_RCX]--;
-		if (!rep || cpu->gpr[HYVM_RCX] == 0)
+			reg_add_masked(&cpu->gpr[HYVM_RCX], -1, amask);
+		if (!rep || (cpu->gpr[HYVM_RCX] & amask) == 0)
 			cpu->eip = next;
 		return io_exit(cpu, exit, port, size, true, v);
 	}
 	cpu->io.pending_in = true;
-	cpu->io.reg_is_string = 1 | (rep ? 2 : 0);
+	cpu->io.reg_is_string = 1 | (rep ? 2 : 0) | (amask == 0xffff ? 4 : 0);
 	cpu->io.size = (uint8_t)size;
 	cpu->io.next_eip = next;
 	return io_exit(cpu, exit, port, size, false, 0);
@@ -152,12 +162,14 @@ void callout_complete_io(struct bt_cpu *cpu)
 		return;
 	}
 	bool rep = cpu->io.reg_is_string & 2;
-	if (mem_write(cpu, (uint32_t)cpu->arch.seg[HYVM_ES].base + cpu->gpr[HYVM_RDI], &v, size))
+	uint32_t amask = (cpu->io.reg_is_string & 4) ? 0xffffu : 0xffffffffu;
+	if (mem_write(cpu, (uint32_t)cpu->arch.seg[HYVM_ES].base + (cpu->gpr[HYVM_RDI] & amask),
+		      &v, size))
 		return;	/* #PF raised at the INS; the port was read anyway */
-	cpu->gpr[HYVM_RDI] += (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
+	reg_add_masked(&cpu->gpr[HYVM_RDI], (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size, amask);
 	if (rep)
-		cpu->gpr[HYVM_RCX]--;
-	if (!rep || cpu->gpr[HYVM_RCX] == 0)
+		reg_add_masked(&cpu->gpr[HYVM_RCX], -1, amask);
+	if (!rep || (cpu->gpr[HYVM_RCX] & amask) == 0)
 		cpu->eip = cpu->io.next_eip;
 }
 
@@ -306,7 +318,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 	if (cached)
 		d = *cached;
 	else if (mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got),
-		 !got || decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+		 !got || decode_insn(bt_decoder(cpu), bytes, got, &d)) {
 		/* a fetch that ran into a missing page faults there; else #UD */
 		if (got < sizeof(bytes) &&
 		    mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip) + got, false, bt_cpl(cpu) == 3, &phys, true))
@@ -314,9 +326,10 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		raise_ud(cpu);
 		return CALLOUT_DONE;
 	}
-	uint32_t next = cpu->eip + d.insn.length;
+	uint32_t next = (cpu->eip + d.insn.length) & bt_ip_mask(cpu);
 	enum callout_result r;
-	if (callout_system(cpu, &d, next, &r) || callout_segments(cpu, &d, next))
+	if (callout_system(cpu, &d, next, &r) || callout_segments(cpu, &d, next) ||
+	    callout_near(cpu, &d, next))
 		return CALLOUT_DONE;
 	switch (d.insn.mnemonic) {
 	case ZYDIS_MNEMONIC_CLI:

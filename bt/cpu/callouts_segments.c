@@ -82,6 +82,21 @@ static void far_transfer(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t n
 		if (mem_read(cpu, lin, &off, size) || mem_read(cpu, lin + size, &sel, 2))
 			return;
 	}
+	if (bt_real_segments(cpu)) {
+		cs = cpu->arch.seg[HYVM_CS];
+		uint16_t old_sel = cs.selector;
+		if (d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) {
+			uint32_t esp = cpu->gpr[HYVM_RSP];
+			if (stack_push(cpu, old_sel, size) || stack_push(cpu, next, size)) {
+				cpu->gpr[HYVM_RSP] = esp;
+				return;
+			}
+		}
+		real_segment_load(cpu, HYVM_CS, (uint16_t)sel);
+		cpu->eip = size == 2 ? off & 0xffff : off;
+		cpu->stats.callout_seg++;
+		return;
+	}
 	if (far_code_segment(cpu, (uint16_t)sel, bt_cpl(cpu), false, &cs))
 		return;
 	if (d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) {
@@ -107,6 +122,13 @@ static void far_return(struct bt_cpu *cpu, const struct bt_insn *d)
 	if (stack_peek(cpu, 0, size, &eip) || stack_peek(cpu, 1, size, &sel))
 		return;
 	sel &= 0xffff;
+	if (bt_real_segments(cpu)) {
+		stack_drop(cpu, 2 * size + imm);
+		real_segment_load(cpu, HYVM_CS, (uint16_t)sel);
+		cpu->eip = size == 2 ? eip & 0xffff : eip;
+		cpu->stats.callout_seg++;
+		return;
+	}
 	unsigned rpl = sel & 3, cpl = bt_cpl(cpu);
 	if (rpl < cpl) {
 		guest_exception(cpu, VEC_GP, true, sel & ~3u);
@@ -137,17 +159,31 @@ static void far_return(struct bt_cpu *cpu, const struct bt_insn *d)
 	cpu->stats.callout_seg++;
 }
 
+/* SP or ESP, by the stack segment's B bit (SDM Vol. 3A, 3.4.5). */
+static uint32_t sp_mask(const struct bt_cpu *cpu)
+{
+	return (cpu->arch.seg[HYVM_SS].attrib & HYVM_SEG_DB) ? 0xffffffffu : 0xffffu;
+}
+
+static void set_sp(struct bt_cpu *cpu, uint32_t sp)
+{
+	uint32_t mask = sp_mask(cpu);
+
+	cpu->gpr[HYVM_RSP] = (cpu->gpr[HYVM_RSP] & ~mask) | (sp & mask);
+}
+
 static void pusha(struct bt_cpu *cpu, unsigned size, uint32_t next)
 {
 	uint8_t frame[32];
 	uint32_t ss = (uint32_t)cpu->arch.seg[HYVM_SS].base;
+	uint32_t sp = (cpu->gpr[HYVM_RSP] - 8 * size) & sp_mask(cpu);
 
 	/* EDI at the lowest address, EAX at the highest; ESP as before */
 	for (int i = 0; i < 8; i++)
 		memcpy(frame + (7 - i) * size, &cpu->gpr[i], size);
-	if (mem_write(cpu, ss + cpu->gpr[HYVM_RSP] - 8 * size, frame, 8 * size))
+	if (mem_write(cpu, ss + sp, frame, 8 * size))
 		return;
-	cpu->gpr[HYVM_RSP] -= 8 * size;
+	set_sp(cpu, sp);
 	cpu->eip = next;
 }
 
@@ -155,8 +191,9 @@ static void popa(struct bt_cpu *cpu, unsigned size, uint32_t next)
 {
 	uint8_t frame[32];
 	uint32_t ss = (uint32_t)cpu->arch.seg[HYVM_SS].base;
+	uint32_t sp = cpu->gpr[HYVM_RSP] & sp_mask(cpu);
 
-	if (mem_read(cpu, ss + cpu->gpr[HYVM_RSP], frame, 8 * size))
+	if (mem_read(cpu, ss + sp, frame, 8 * size))
 		return;
 	for (int i = 0; i < 8; i++) {
 		uint32_t v = 0;
@@ -165,39 +202,37 @@ static void popa(struct bt_cpu *cpu, unsigned size, uint32_t next)
 		memcpy(&v, frame + (7 - i) * size, size);
 		cpu->gpr[i] = size == 4 ? v : (cpu->gpr[i] & 0xffff0000u) | v;
 	}
-	cpu->gpr[HYVM_RSP] += 8 * size;
+	set_sp(cpu, sp + 8 * size);
 	cpu->eip = next;
 }
 
+/* ENTER (SDM Vol. 2A): BP/EBP pushed at the operand size, the nesting
+ * level's frame pointers copied, the frame allocated; SP or ESP by SS.B. */
 static void enter(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 {
 	uint32_t alloc = (uint32_t)d->ops[0].imm.value.u & 0xffff;
 	unsigned level = (unsigned)d->ops[1].imm.value.u & 31;
+	unsigned size = d->insn.operand_width / 8;
 	uint32_t esp = cpu->gpr[HYVM_RSP], ebp = cpu->gpr[HYVM_RBP], v;
-	uint32_t ss = (uint32_t)cpu->arch.seg[HYVM_SS].base;
+	uint32_t ss = (uint32_t)cpu->arch.seg[HYVM_SS].base, mask = sp_mask(cpu);
 
-	if (d->insn.operand_width != 32)
-		goto ud;
-	if (stack_push(cpu, ebp, 4))
+	if (stack_push(cpu, ebp, size))
 		return;
-	uint32_t frame = cpu->gpr[HYVM_RSP];
+	uint32_t frame = cpu->gpr[HYVM_RSP] & mask;
 	for (unsigned i = 1; i < level; i++) {
-		ebp -= 4;
-		if (mem_read(cpu, ss + ebp, &v, 4) || stack_push(cpu, v, 4))
+		ebp -= size;
+		v = 0;
+		if (mem_read(cpu, ss + (ebp & mask), &v, size) || stack_push(cpu, v, size))
 			goto undo;
 	}
-	if (level && stack_push(cpu, frame, 4))
+	if (level && stack_push(cpu, frame, size))
 		goto undo;
-	cpu->gpr[HYVM_RBP] = frame;
-	cpu->gpr[HYVM_RSP] -= alloc;
+	reg_write(cpu, size == 2 ? ZYDIS_REGISTER_BP : ZYDIS_REGISTER_EBP, frame);
+	set_sp(cpu, cpu->gpr[HYVM_RSP] - alloc);
 	cpu->eip = next;
 	return;
 undo:
 	cpu->gpr[HYVM_RSP] = esp;
-	return;
-ud:
-	cpu->stats.ud_unsupported++;
-	guest_exception(cpu, VEC_UD, false, 0);
 }
 
 bool callout_segments(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)

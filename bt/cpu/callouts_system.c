@@ -62,7 +62,11 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 	uint32_t eip, cs, fl, esp = 0, ss = 0;
 	unsigned cpl = bt_cpl(cpu);
 
-	if (!(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) || size != 4) {
+	if (!(cpu->arch.cr0 & CR0_PE)) {
+		real_iret(cpu, size);
+		return;
+	}
+	if ((cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) || size != 4) {
 		cpu->stats.ud_unsupported++;
 		guest_exception(cpu, VEC_GP, true, 0);	/* task return / v86: not supported */
 		return;

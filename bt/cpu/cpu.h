@@ -16,6 +16,12 @@ int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise);
 int read_descriptor(struct bt_cpu *cpu, uint16_t sel, uint64_t *desc);
 void descriptor_to_segment(uint64_t d, uint16_t sel, struct hyvm_segment *s);
 void descriptor_set_accessed(struct bt_cpu *cpu, uint16_t sel, struct hyvm_segment *s);
+/* --- realmode.c: real-address mode --- */
+/* A segment load in real or virtual-8086 mode: base = sel << 4. */
+void real_segment_load(struct bt_cpu *cpu, int seg, uint16_t sel);
+/* Delivery through the IVT; -1 with *fail the vector met on the way. */
+int real_deliver(struct bt_cpu *cpu, int vector, uint32_t ret_eip, int *fail);
+void real_iret(struct bt_cpu *cpu, unsigned size);
 /* --- callouts.c: sensitive instructions emulated on virtual state --- */
 enum callout_result {
 	CALLOUT_DONE,		/* continue translated execution */

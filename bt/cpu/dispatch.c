@@ -28,7 +28,11 @@ static __thread uint64_t thread_gs_base;
 
 uint32_t cpu_mode_key(const struct bt_cpu *cpu)
 {
-	return bt_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0);
+	/* the same bytes are other code in 16-bit mode, and a 16-bit stack
+	 * takes its sequences from C: both key the block */
+	return bt_cpl(cpu) | ((cpu->arch.cr0 & CR0_PG) ? BT_MODE_PAGING : 0) |
+	       (bt_code16(cpu) ? BT_MODE_CODE16 : 0) |
+	       ((cpu->arch.seg[HYVM_SS].attrib & HYVM_SEG_DB) ? 0 : BT_MODE_STACK16);
 }
 
 /* GS base = the view translated code uses: WRGSBASE where the kernel
@@ -241,13 +245,12 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			break;
 		}
 		/* A mode bt cannot run, entered by the instruction just done (MOV
-		 * to CR0 clearing PE, or setting PG with EFER.LME; a far transfer
-		 * to a 16-bit code segment): stop here with the state complete,
-		 * so another engine can continue. Checked here because CS loads
-		 * come from many callouts and every one returns through here. */
-		const char *mode = !(cpu->arch.cr0 & CR0_PE) ? "real mode" :
-				   (cpu->arch.cr0 & CR0_PG) && (cpu->arch.efer & EFER_LME) ? "long mode" :
-				   !(cpu->arch.seg[HYVM_CS].attrib & HYVM_SEG_DB) ? "16-bit code" : NULL;
+		 * to CR0 setting PG with EFER.LME): stop here with the state
+		 * complete, so another engine can continue. Checked here because
+		 * CR0 and CS loads come from many callouts and every one returns
+		 * through here. */
+		const char *mode = (cpu->arch.cr0 & CR0_PG) && (cpu->arch.efer & EFER_LME) ?
+				   "long mode" : NULL;
 		if (mode) {
 			if (cpu->arch.cr0 & CR0_PG)
 				cpu->arch.efer |= EFER_LMA;	/* what CR0.PG=1 with LME does */

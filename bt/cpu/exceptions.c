@@ -91,6 +91,10 @@ int load_segment(struct bt_cpu *cpu, int seg, uint16_t sel, bool raise)
 	unsigned cpl = bt_cpl(cpu);
 	uint64_t d;
 
+	if (bt_real_segments(cpu)) {
+		real_segment_load(cpu, seg, sel);
+		return 0;
+	}
 	if (!(sel & ~3u) && seg != HYVM_SS && seg != HYVM_CS) {
 		memset(s, 0, sizeof(*s));
 		s->selector = sel;
@@ -142,8 +146,14 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 
 	f->vector = VEC_GP;
 	f->err = idt_err;
-	if (!(cpu->arch.cr0 & CR0_PE))
-		return -1;	/* real-mode IVT: not supported yet */
+	if (!(cpu->arch.cr0 & CR0_PE)) {
+		int fv;
+		if (real_deliver(cpu, vector, ret_eip, &fv) == 0)
+			return 0;
+		f->vector = fv;
+		f->err = 0;
+		return -1;
+	}
 	if ((uint32_t)vector * 8 + 7 > cpu->arch.idtr.limit ||
 	    sys_read(cpu, (uint32_t)cpu->arch.idtr.base + vector * 8, &gate, 8))
 		return -1;

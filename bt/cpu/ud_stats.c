@@ -20,7 +20,7 @@ void ud_note(struct bt_cpu *cpu)
 	char name[sizeof(cpu->ud[0].name)];
 
 	mem_fetch(cpu, cs_linear(cpu, cpu->eip), bytes, sizeof(bytes), &got);
-	if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+	if (got && !decode_insn(bt_decoder(cpu), bytes, got, &d)) {
 		static const char *const map[] = { "", "0f", "0f38", "0f3a" };
 		unsigned m = d.insn.opcode_map;
 		snprintf(name, sizeof(name), "bt.ud.%s%02x", m < 4 ? map[m] : "map?", d.insn.opcode);

@@ -51,7 +51,47 @@ bool insn_uses_fpu(const struct bt_insn *d)
 	       (ext >= ZYDIS_ISA_EXT_SSE && ext <= ZYDIS_ISA_EXT_SSSE3);
 }
 
+static bool has_memory(const struct bt_insn *d, unsigned from, unsigned to)
+{
+	for (unsigned k = from; k < to; k++)
+		if (d->ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY)
+			return true;
+	return false;
+}
+
+/*
+ * 16-bit addressing ([bx+si+disp], 64 KiB wrap): an explicit memory operand
+ * of an ordinary instruction gets its offset computed in front of it
+ * (translate_insn.c); instructions whose addresses are implicit (string
+ * instructions on SI/DI, XLAT) or whose count is CX (LOOP, JCXZ), and
+ * stack and branch sequences through memory, are done in C (callouts_near.c).
+ */
+static enum insn_class a16_class(const struct bt_insn *d, enum insn_class c)
+{
+	switch (c) {
+	case IC_NATIVE:
+		return has_memory(d, d->insn.operand_count_visible, d->insn.operand_count) ?
+		       IC_CALLOUT : IC_NATIVE;
+	case IC_STRING: case IC_LOOP:
+		return IC_CALLOUT;
+	case IC_PUSH: case IC_POP: case IC_CALL_IND: case IC_JMP_IND: case IC_RET: case IC_LEAVE:
+	case IC_CALL_REL:
+		return has_memory(d, 0, d->insn.operand_count_visible) ? IC_CALLOUT : c;
+	default:
+		return c;
+	}
+}
+
+static enum insn_class classify(const struct bt_insn *d);
+
 enum insn_class insn_classify(const struct bt_insn *d)
+{
+	enum insn_class c = classify(d);
+
+	return d->insn.address_width == 16 ? a16_class(d, c) : c;
+}
+
+static enum insn_class classify(const struct bt_insn *d)
 {
 	const ZydisDecodedInstruction *i = &d->insn;
 
@@ -60,8 +100,6 @@ enum insn_class insn_classify(const struct bt_insn *d)
 		return IC_CALLOUT;
 	if (i->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
 		return IC_CALLOUT;
-	if (i->address_width != 32 && i->meta.category != ZYDIS_CATEGORY_NOP)
-		return IC_CALLOUT;	/* 16-bit addressing: the emulator decides */
 
 	switch (i->mnemonic) {
 	case ZYDIS_MNEMONIC_ENDBR32: case ZYDIS_MNEMONIC_ENDBR64:
@@ -116,9 +154,11 @@ enum insn_class insn_classify(const struct bt_insn *d)
 			return IC_CALLOUT;
 		return d->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? IC_CALL_REL : IC_CALL_IND;
 	case ZYDIS_MNEMONIC_JMP:
-		if (i->operand_width != 32)
-			return IC_CALLOUT;
-		return d->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? IC_JMP_REL : IC_JMP_IND;
+		/* a relative JMP of either size is a direct exit (its target
+		 * wraps to the operand size: translate.c) */
+		if (d->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			return IC_JMP_REL;
+		return i->operand_width == 32 ? IC_JMP_IND : IC_CALLOUT;
 	case ZYDIS_MNEMONIC_RET:
 		return i->operand_width == 32 ? IC_RET : IC_CALLOUT;
 	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:

@@ -52,15 +52,31 @@ static void jump_indirect(struct tx *t)
 		t->failed = true;
 }
 
+/* A near relative target wraps to the operand size: IP in 16-bit code
+ * (SDM Vol. 2A, JMP and Jcc: "EIP <- EIP AND 0000FFFFH"). */
 static uint32_t branch_target(const struct bt_insn *d, uint32_t eip)
 {
-	return eip + d->insn.length + (uint32_t)d->ops[0].imm.value.s;
+	uint32_t t = eip + d->insn.length + (uint32_t)d->ops[0].imm.value.s;
+
+	return d->insn.operand_width == 16 ? t & 0xffff : t;
+}
+
+/* Stack sequences here use r14d as ESP; a 16-bit stack (SS.B = 0) wraps
+ * SP at 64 KiB instead, which the callouts do (operands.c: sp_mask). */
+static enum insn_class stack16_class(enum insn_class c)
+{
+	switch (c) {
+	case IC_PUSH: case IC_POP: case IC_LEAVE: case IC_CALL_REL: case IC_CALL_IND: case IC_RET:
+		return IC_CALLOUT;
+	default:
+		return c;
+	}
 }
 
 /* Returns true when the instruction ended the block. */
 static bool tx_control(struct tx *t, const struct bt_insn *d, enum insn_class c, uint32_t eip)
 {
-	uint32_t next = eip + d->insn.length;
+	uint32_t next = (eip + d->insn.length) & bt_ip_mask(t->cpu);
 
 	switch (c) {
 	case IC_JMP_REL:
@@ -168,6 +184,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	struct bt_tc *tc = cpu->vm->tc;
 	struct tx t = { .cpu = cpu, .tc = tc };
 	uint32_t eip = cpu->eip;
+	uint32_t ip_mask = bt_ip_mask(cpu), wrapped_len = 0;
 	bool ended = false;
 
 	if (tc->size - tc->used < 65536 || tc->data_size - tc->data_used < 65536)
@@ -204,8 +221,10 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		enum insn_class c = IC_CALLOUT;
 		unsigned len = 1;
 		bool decoded = false;
-		if (got && !decode_insn(&cpu->vm->decoder, bytes, got, &d)) {
+		if (got && !decode_insn(bt_decoder(cpu), bytes, got, &d)) {
 			c = insn_classify(&d);
+			if (mode & BT_MODE_STACK16)
+				c = stack16_class(c);
 			len = d.insn.length;
 			decoded = true;
 		} else if (!first) {
@@ -254,6 +273,16 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			b->nr_insns--;
 			break;
 		}
+		if ((eip & ip_mask) != eip) {
+			/* IP wrapped at 64 KiB: the next instruction is at
+			 * offset 0, which a new block starts */
+			wrapped_len = eip - b->eip;
+			eip &= ip_mask;
+			if (!ended && !t.failed)
+				exit_jump(&t, BT_EXIT_BRANCH, eip);
+			ended = true;
+			break;
+		}
 		if (b->nr_insns == BT_MAX_BLOCK_INSNS ||
 		    (cs_linear(cpu, eip) >> 12) != (cs_linear(cpu, b->eip) >> 12) ||
 		    (mode & BT_MODE_SINGLE))
@@ -269,7 +298,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		return NULL;
 	}
 	memcpy(b->map, t.map, b->nr_insns * sizeof(*b->map));
-	b->guest_len = eip - b->eip;
+	b->guest_len = wrapped_len ? wrapped_len : eip - b->eip;
 	b->host_len = (uint32_t)(t.e.pos - b->check_entry);
 	b->valid = true;
 	tc->used = ((size_t)(t.e.pos - tc->mem) + 15) & ~(size_t)15;

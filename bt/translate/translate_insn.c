@@ -176,6 +176,51 @@ bool check_operand(struct tx *t, const ZydisDecodedOperand *o, int64_t extra_esp
 			   o->size / 8);
 }
 
+/* A 16-bit register of a 16-bit address as the 32-bit host register
+ * holding it (BX -> EBX); the sum is cut to 16 bits afterwards. */
+static ZydisRegister a16_reg(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return r;
+	return ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_COMPAT_32, r);
+}
+
+/*
+ * 16-bit addressing (SDM Vol. 2A, 2.1.5, Table 2-1): the offset is
+ * base + index + disp modulo 64 KiB, which no 64-bit mode addressing
+ * form computes. It goes into r11d in front of the instruction (LEA and
+ * MOVZX, neither touching RFLAGS), and the operand becomes
+ * gs:[r11d + segment base]; an offset without registers is a constant.
+ * *in_r11 says which. Limit checks as for 32-bit offsets, except for an
+ * expand-up segment of 64 KiB or more, which a 16-bit offset cannot leave
+ * (an access straddling offset 0xffff is not checked: QEMU TCG does not
+ * check either).
+ */
+static bool a16_offset(struct tx *t, const ZydisDecodedOperand *o, bool *in_r11)
+{
+	int seg = x86_seg_index(o->mem.segment);
+	ZydisRegister base = a16_reg(o->mem.base), index = a16_reg(o->mem.index);
+	uint16_t disp = (uint16_t)o->mem.disp.value;
+
+	*in_r11 = base != ZYDIS_REGISTER_NONE || index != ZYDIS_REGISTER_NONE;
+	if (*in_r11) {
+		ZydisEncoderRequest r = emit_req(ZYDIS_MNEMONIC_LEA, 2);
+		r.operands[0] = R(R11D);
+		r.operands[1] = op_mem(base, index, index ? 1 : 0, disp, 4);
+		r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+		if (!emit_request(&t->e, &r) ||
+		    !emit2(&t->e, ZYDIS_MNEMONIC_MOVZX, R(R11D), R(R11W)))
+			return false;
+	}
+	if (o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+		return true;
+	t->b->seg_used |= (uint8_t)(1u << seg);
+	if (t->b->seg_check[seg] == BT_SEGCHK_UP && t->b->seg_limit[seg] >= 0xffff)
+		return true;
+	return limit_check(t, seg, *in_r11 ? ZYDIS_REGISTER_R11D : ZYDIS_REGISTER_NONE,
+			   ZYDIS_REGISTER_NONE, 0, *in_r11 ? 0 : disp, o->size / 8);
+}
+
 /*
  * The ordinary case: the guest instruction itself, with memory operands
  * made view-relative (GS, 32-bit addressing) and ESP renamed to r14d.
@@ -186,21 +231,40 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 {
 	ZydisEncoderRequest req;
 	bool r14 = false, high8 = false, has_mem = false, has_addr = false;
+	bool a16 = d->insn.address_width == 16, ea_in_r11 = false;
 
-	for (unsigned i = 0; i < d->insn.operand_count_visible; i++)
+	for (unsigned i = 0; i < d->insn.operand_count_visible; i++) {
+		if (a16 && d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			if (!a16_offset(t, &d->ops[i], &ea_in_r11))
+				return false;
+			continue;
+		}
 		if (!check_operand(t, &d->ops[i], 0))
 			return false;
+	}
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    &d->insn, d->ops, d->insn.operand_count_visible, &req)))
 		return false;
 	req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+	if (a16)	/* 16-bit addressing has no 64-bit mode encoding */
+		req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
 	for (unsigned i = 0; i < req.operand_count; i++) {
 		ZydisEncoderOperand *o = &req.operands[i];
 		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
 			o->reg.value = map_reg(o->reg.value, &r14, &high8);
-		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && a16) {
+			/* the offset a16_offset left in r11d, or a constant */
+			o->mem.displacement = (uint16_t)d->ops[i].mem.disp.value;
+			if (ea_in_r11)
+				o->mem.displacement = 0;
+			o->mem.base = ea_in_r11 ? ZYDIS_REGISTER_R11D : ZYDIS_REGISTER_NONE;
+			o->mem.index = ZYDIS_REGISTER_NONE;
+			o->mem.scale = 0;
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			o->mem.base = map_reg(o->mem.base, &r14, &high8);
 			o->mem.index = map_reg(o->mem.index, &r14, &high8);
+		}
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			has_addr = true;
 			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				has_mem = true;
@@ -221,6 +285,21 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			if (!abs_base(t, &req.operands[i], ZYDIS_REGISTER_R13D))
 				return false;
 		}
+	if (high8 && ea_in_r11) {
+		/* AH..BH cannot sit next to r11's REX prefix: a free low
+		 * register holds the offset around the instruction */
+		int tmp = free_low_reg(d);
+		if (tmp < 0 || r14)
+			return false;
+		for (unsigned i = 0; i < req.operand_count; i++)
+			if (req.operands[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				req.operands[i].mem.base = reg32(tmp);
+		*fixup = BT_FIXUP_SPILL | (uint8_t)(tmp << BT_FIXUP_REG_SHIFT);
+		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(spill), 8), op_reg(reg64(tmp))) &&
+		       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(reg32(tmp)), R(R11D)) &&
+		       emit_request(&t->e, &req) &&
+		       emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(reg64(tmp)), op_ctx(BT_OFF(spill), 8));
+	}
 	if (!(r14 && high8))
 		return emit_request(&t->e, &req);
 
