@@ -66,20 +66,24 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		real_iret(cpu, size);
 		return;
 	}
-	if ((cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) || size != 4) {
+	if (cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) {
 		cpu->stats.ud_unsupported++;
 		guest_exception(cpu, VEC_GP, true, 0);	/* task return / v86: not supported */
 		return;
 	}
-	if (stack_peek(cpu, 0, 4, &eip) || stack_peek(cpu, 1, 4, &cs) || stack_peek(cpu, 2, 4, &fl))
+	/* a 16-bit IRET pops 16-bit IP, CS, FLAGS (and SP, SS) */
+	if (stack_peek(cpu, 0, size, &eip) || stack_peek(cpu, 1, size, &cs) ||
+	    stack_peek(cpu, 2, size, &fl))
 		return;
+	if (size == 2)
+		fl = (cpu->eflags & 0xffff0000u) | (fl & 0xffff);
 	cs &= 0xffff;
 	unsigned rpl = cs & 3;
 	if (rpl < cpl || (fl & EFLAGS_VM)) {
 		guest_exception(cpu, VEC_GP, true, cs & ~3u);
 		return;
 	}
-	if (rpl > cpl && (stack_peek(cpu, 3, 4, &esp) || stack_peek(cpu, 4, 4, &ss)))
+	if (rpl > cpl && (stack_peek(cpu, 3, size, &esp) || stack_peek(cpu, 4, size, &ss)))
 		return;
 	uint64_t desc;
 	struct hyvm_segment ncs;
@@ -97,7 +101,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		return;
 	}
 	descriptor_set_accessed(cpu, (uint16_t)cs, &ncs);
-	uint32_t new_flags = flags_merge(cpu, cpu->eflags, fl, 4);
+	uint32_t new_flags = flags_merge(cpu, cpu->eflags, fl, size);
 	struct hyvm_segment saved_cs = cpu->arch.seg[HYVM_CS];
 	if (rpl > cpl) {
 		/* outer return: SS checks happen at the new privilege */
@@ -107,7 +111,7 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 			guest_exception(cpu, VEC_GP, true, ss & ~3u);
 			return;
 		}
-		cpu->gpr[HYVM_RSP] = esp;
+		cpu->gpr[HYVM_RSP] = size == 2 ? (cpu->gpr[HYVM_RSP] & 0xffff0000u) | (esp & 0xffff) : esp;
 		/* data segments the new privilege may not use become null */
 		static const int data[] = { HYVM_ES, HYVM_DS, HYVM_FS, HYVM_GS };
 		for (int i = 0; i < 4; i++) {
@@ -119,11 +123,11 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 			}
 		}
 	} else {
-		stack_drop(cpu, 12);
+		stack_drop(cpu, 3 * size);
 		cpu->arch.seg[HYVM_CS] = ncs;
 	}
 	cpu->eflags = new_flags;
-	cpu->eip = eip;
+	cpu->eip = size == 2 ? eip & 0xffff : eip;
 	cpu->stats.callout_int++;
 }
 

@@ -131,10 +131,15 @@ gp:
 
 struct fail { int vector; uint32_t err; };
 
-static int push32(struct bt_cpu *cpu, uint32_t *esp, uint32_t ss_base, uint32_t v)
+/* Pushes size bytes (the gate's size: 2 for a 16-bit gate, SDM Vol. 3A
+ * 6.12.1) on the stack of the SS in force, SP or ESP by its B bit. */
+static int push_gate(struct bt_cpu *cpu, uint32_t *esp, unsigned size, uint32_t v)
 {
-	*esp -= 4;
-	return sys_write(cpu, ss_base + *esp, &v, 4);
+	const struct hyvm_segment *ss = &cpu->arch.seg[HYVM_SS];
+	uint32_t mask = (ss->attrib & HYVM_SEG_DB) ? 0xffffffffu : 0xffffu;
+
+	*esp = (*esp & ~mask) | ((*esp - size) & mask);
+	return sys_write(cpu, (uint32_t)ss->base + (*esp & mask), &v, size);
 }
 
 /* One delivery attempt; on failure says which exception it met. */
@@ -158,8 +163,9 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	    sys_read(cpu, (uint32_t)cpu->arch.idtr.base + vector * 8, &gate, 8))
 		return -1;
 	unsigned type = (gate >> 40) & 0x1f, gate_dpl = (gate >> 45) & 3;
-	if (type != GATE_INT32 && type != GATE_TRAP32)
-		return -1;	/* task and 16-bit gates: not supported */
+	if (type != GATE_INT32 && type != GATE_TRAP32 && type != GATE_INT16 && type != GATE_TRAP16)
+		return -1;	/* task gates: not supported */
+	unsigned size = type == GATE_INT16 || type == GATE_TRAP16 ? 2 : 4;
 	if (soft && gate_dpl < bt_cpl(cpu))
 		return -1;
 	if (!((gate >> 47) & 1)) {
@@ -167,7 +173,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		return -1;
 	}
 	uint16_t sel = (uint16_t)(gate >> 16);
-	uint32_t target = (uint32_t)((gate & 0xffff) | ((gate >> 32) & 0xffff0000));
+	uint32_t target = (uint32_t)((gate & 0xffff) | (size == 4 ? (gate >> 32) & 0xffff0000 : 0));
 	f->err = sel & ~3u;
 	if (!(sel & ~3u) || read_descriptor(cpu, sel, &cd))
 		return -1;
@@ -189,13 +195,17 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	if (new_cpl > cpl)
 		return -1;
 	if (new_cpl < cpl) {
-		/* 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n */
+		/* 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS (type
+		 * 1 or 3): SPn at 2 + 4n, SSn at 4 + 4n (SDM Vol. 3A, 8.7) */
 		uint32_t tss = (uint32_t)cpu->arch.seg[HYVM_TR].base, esp0 = 0;
+		bool tss16 = !(cpu->arch.seg[HYVM_TR].attrib & 0x8);
 		uint16_t ss0 = 0;
 		f->vector = VEC_TS;
 		f->err = cpu->arch.seg[HYVM_TR].selector & ~3u;
-		if (sys_read(cpu, tss + 4 + 8 * new_cpl, &esp0, 4) ||
-		    sys_read(cpu, tss + 8 + 8 * new_cpl, &ss0, 2))
+		if (tss16 ? sys_read(cpu, tss + 2 + 4 * new_cpl, &esp0, 2) ||
+			    sys_read(cpu, tss + 4 + 4 * new_cpl, &ss0, 2)
+			  : sys_read(cpu, tss + 4 + 8 * new_cpl, &esp0, 4) ||
+			    sys_read(cpu, tss + 8 + 8 * new_cpl, &ss0, 2))
 			return -1;
 		uint64_t sd;
 		struct hyvm_segment ss;
@@ -207,23 +217,22 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		esp = esp0;
 		f->vector = VEC_SS;
 		f->err = 0;
-		if (push32(cpu, &esp, (uint32_t)ss.base, old_ss.selector) ||
-		    push32(cpu, &esp, (uint32_t)ss.base, old_esp))
+		if (push_gate(cpu, &esp, size, old_ss.selector) ||
+		    push_gate(cpu, &esp, size, old_esp))
 			goto undo;
 	}
-	uint32_t ss_base = (uint32_t)cpu->arch.seg[HYVM_SS].base;
 	f->vector = VEC_PF;	/* what a real CPU would meet on the stack */
-	if (push32(cpu, &esp, ss_base, eflags) ||
-	    push32(cpu, &esp, ss_base, old_cs.selector) ||
-	    push32(cpu, &esp, ss_base, ret_eip) ||
-	    (has_err && push32(cpu, &esp, ss_base, err)))
+	if (push_gate(cpu, &esp, size, eflags) ||
+	    push_gate(cpu, &esp, size, old_cs.selector) ||
+	    push_gate(cpu, &esp, size, ret_eip) ||
+	    (has_err && push_gate(cpu, &esp, size, err)))
 		goto undo;
 	cs.selector = (sel & ~3u) | new_cpl;
 	cpu->arch.seg[HYVM_CS] = cs;
 	cpu->gpr[HYVM_RSP] = esp;
 	cpu->eip = target;
 	cpu->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
-	if (type == GATE_INT32)
+	if (type == GATE_INT32 || type == GATE_INT16)
 		cpu->eflags &= ~EFLAGS_IF;
 	cpu->halted = false;
 	return 0;
