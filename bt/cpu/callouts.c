@@ -30,6 +30,16 @@ static bool iopl_ok(const struct bt_cpu *cpu)
 	return bt_cpl(cpu) <= ((cpu->eflags & EFLAGS_IOPL) >> 12);
 }
 
+/* PUSHF/POPF in virtual-8086 mode with IOPL < 3: #GP(0) to the monitor
+ * (SDM Vol. 3A, 20.2.7; no CR4.VME here). */
+static bool v86_iopl_fault(struct bt_cpu *cpu)
+{
+	if (!(cpu->eflags & EFLAGS_VM) || (cpu->eflags & EFLAGS_IOPL) == EFLAGS_IOPL)
+		return false;
+	guest_exception(cpu, VEC_GP, true, 0);
+	return true;
+}
+
 static void raise_ud(struct bt_cpu *cpu)
 {
 	cpu->stats.ud_unsupported++;
@@ -73,12 +83,12 @@ static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d
 	const ZydisDecodedOperand *data_op = &d->ops[out ? 1 : 0];
 	uint32_t port, value = 0;
 
-	if (!iopl_ok(cpu)) {
+	operand_read(cpu, port_op, &port);
+	unsigned size = data_op->size / 8;
+	if (!io_permitted(cpu, (uint16_t)port, size)) {
 		guest_exception(cpu, VEC_GP, true, 0);
 		return CALLOUT_DONE;
 	}
-	operand_read(cpu, port_op, &port);
-	unsigned size = data_op->size / 8;
 	if (out) {
 		operand_read(cpu, data_op, &value);
 		cpu->eip = next;
@@ -108,7 +118,7 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 	uint16_t port = (uint16_t)cpu->gpr[HYVM_RDX];
 	int step = (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
 
-	if (!iopl_ok(cpu)) {
+	if (!io_permitted(cpu, port, size)) {
 		guest_exception(cpu, VEC_GP, true, 0);
 		return CALLOUT_DONE;
 	}
@@ -287,6 +297,13 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 static void do_int(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 {
 	cpu->stats.callout_int++;
+	/* INT n is IOPL-sensitive in virtual-8086 mode; INT3 and INTO are
+	 * not (SDM Vol. 3A, 20.2.7 and 20.3.1.1) */
+	if ((cpu->eflags & EFLAGS_VM) && d->insn.mnemonic == ZYDIS_MNEMONIC_INT &&
+	    (cpu->eflags & EFLAGS_IOPL) != EFLAGS_IOPL) {
+		guest_exception(cpu, VEC_GP, true, 0);
+		return;
+	}
 	switch (d->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_INT3:
 		guest_interrupt(cpu, VEC_BP, true, next);
@@ -350,13 +367,15 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		break;
 	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
 		cpu->stats.callout_flags++;
+		if (v86_iopl_fault(cpu))
+			break;
 		if (stack_push(cpu, cpu->eflags & ~(EFLAGS_VM | EFLAGS_RF), d.insn.operand_width / 8) == 0)
 			cpu->eip = next;
 		break;
 	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: {
 		unsigned size = d.insn.operand_width / 8;
 		cpu->stats.callout_flags++;
-		if (stack_peek(cpu, 0, size, &v))
+		if (v86_iopl_fault(cpu) || stack_peek(cpu, 0, size, &v))
 			break;
 		stack_drop(cpu, size);
 		cpu->eflags = flags_merge(cpu, cpu->eflags, v, size);

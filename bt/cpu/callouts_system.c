@@ -66,9 +66,17 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		real_iret(cpu, size);
 		return;
 	}
-	if (cpu->eflags & (EFLAGS_NT | EFLAGS_VM)) {
+	if (cpu->eflags & EFLAGS_VM) {
+		/* IOPL-sensitive in virtual-8086 mode (SDM Vol. 3A, 20.2.7) */
+		if ((cpu->eflags & EFLAGS_IOPL) != EFLAGS_IOPL)
+			guest_exception(cpu, VEC_GP, true, 0);
+		else
+			real_iret(cpu, size);
+		return;
+	}
+	if (cpu->eflags & EFLAGS_NT) {
 		cpu->stats.ud_unsupported++;
-		guest_exception(cpu, VEC_GP, true, 0);	/* task return / v86: not supported */
+		guest_exception(cpu, VEC_GP, true, 0);	/* task return: not supported */
 		return;
 	}
 	/* a 16-bit IRET pops 16-bit IP, CS, FLAGS (and SP, SS) */
@@ -78,6 +86,10 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 	if (size == 2)
 		fl = (cpu->eflags & 0xffff0000u) | (fl & 0xffff);
 	cs &= 0xffff;
+	if (cpl == 0 && size == 4 && (fl & EFLAGS_VM)) {
+		v86_enter_by_iret(cpu, eip, cs, fl);
+		return;
+	}
 	unsigned rpl = cs & 3;
 	if (rpl < cpl || (fl & EFLAGS_VM)) {
 		guest_exception(cpu, VEC_GP, true, cs & ~3u);

@@ -22,6 +22,10 @@ void real_segment_load(struct bt_cpu *cpu, int seg, uint16_t sel);
 /* Delivery through the IVT; -1 with *fail the vector met on the way. */
 int real_deliver(struct bt_cpu *cpu, int vector, uint32_t ret_eip, int *fail);
 void real_iret(struct bt_cpu *cpu, unsigned size);
+/* IRET from CPL 0 to virtual-8086 mode; the rest of the frame on the stack. */
+void v86_enter_by_iret(struct bt_cpu *cpu, uint32_t eip, uint32_t cs, uint32_t fl);
+/* IN/OUT allowed by IOPL or the TSS's I/O permission bitmap. */
+bool io_permitted(struct bt_cpu *cpu, uint16_t port, unsigned size);
 /* --- callouts.c: sensitive instructions emulated on virtual state --- */
 enum callout_result {
 	CALLOUT_DONE,		/* continue translated execution */

@@ -192,7 +192,11 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	uint32_t esp = cpu->gpr[HYVM_RSP], old_esp = esp;
 	uint32_t eflags = cpu->eflags;
 
-	if (new_cpl > cpl)
+	bool from_v86 = eflags & EFLAGS_VM;
+
+	/* out of virtual-8086 mode only to a ring-0 handler (SDM Vol. 3A,
+	 * 20.3.1.1 and INT n: "INTERRUPT-FROM-VIRTUAL-8086-MODE") */
+	if (new_cpl > cpl || (from_v86 && new_cpl != 0))
 		return -1;
 	if (new_cpl < cpl) {
 		/* 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS (type
@@ -217,6 +221,12 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		esp = esp0;
 		f->vector = VEC_SS;
 		f->err = 0;
+		if (from_v86 &&
+		    (push_gate(cpu, &esp, size, cpu->arch.seg[HYVM_GS].selector) ||
+		     push_gate(cpu, &esp, size, cpu->arch.seg[HYVM_FS].selector) ||
+		     push_gate(cpu, &esp, size, cpu->arch.seg[HYVM_DS].selector) ||
+		     push_gate(cpu, &esp, size, cpu->arch.seg[HYVM_ES].selector)))
+			goto undo;
 		if (push_gate(cpu, &esp, size, old_ss.selector) ||
 		    push_gate(cpu, &esp, size, old_esp))
 			goto undo;
@@ -234,6 +244,14 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 	cpu->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
 	if (type == GATE_INT32 || type == GATE_INT16)
 		cpu->eflags &= ~EFLAGS_IF;
+	if (from_v86) {
+		/* the handler starts with null data segments */
+		static const int data[] = { HYVM_ES, HYVM_DS, HYVM_FS, HYVM_GS };
+		for (int i = 0; i < 4; i++) {
+			memset(&cpu->arch.seg[data[i]], 0, sizeof(cpu->arch.seg[0]));
+			cpu->arch.seg[data[i]].attrib = HYVM_SEG_UNUSABLE;
+		}
+	}
 	cpu->halted = false;
 	return 0;
 undo:

@@ -1,7 +1,9 @@
 /*
  * Real-address mode (CR0.PE = 0; SDM Vol. 3A, chapter 20.1): segment
  * loads that are selector << 4, interrupts and exceptions through the
- * interrupt vector table, and IRET back. The descriptor cache keeps the
+ * interrupt vector table, and IRET back. Virtual-8086 mode (20.2) shares
+ * the segment loads; its entry by IRET is here, its exits are ordinary
+ * interrupt deliveries (exceptions.c). The descriptor cache keeps the
  * limit and attributes a segment had (unreal or "big real" mode: a 4 GiB
  * limit loaded in protected mode survives the return to real mode; SDM
  * Vol. 3A, 9.9.2), as QEMU TCG does.
@@ -84,4 +86,53 @@ void real_iret(struct bt_cpu *cpu, unsigned size)
 	cpu->eflags = flags_merge(cpu, cpu->eflags, fl, size);
 	cpu->eip = size == 2 ? ip & 0xffff : ip;
 	cpu->stats.callout_int++;
+}
+
+/* IRET at CPL 0 with VM set in the popped EFLAGS (SDM Vol. 2A, IRET:
+ * RETURN-TO-VIRTUAL-8086-MODE): EIP, CS, EFLAGS, then ESP, SS, ES, DS, FS,
+ * GS, 32 bits each; every segment loaded as in real mode, CPL 3. */
+void v86_enter_by_iret(struct bt_cpu *cpu, uint32_t eip, uint32_t cs, uint32_t fl)
+{
+	static const int segs[] = { HYVM_SS, HYVM_ES, HYVM_DS, HYVM_FS, HYVM_GS };
+	uint32_t v[7];
+
+	for (unsigned i = 0; i < 6; i++)
+		if (stack_peek(cpu, 3 + i, 4, &v[i]))
+			return;
+	cpu->eflags = (fl | EFLAGS_FIXED1) & ~EFLAGS_RF;
+	cpu->gpr[HYVM_RSP] = v[0];
+	real_segment_load(cpu, HYVM_CS, (uint16_t)cs);
+	for (unsigned i = 0; i < 5; i++)
+		real_segment_load(cpu, segs[i], (uint16_t)v[1 + i]);
+	cpu->eip = eip & 0xffff;
+	cpu->stats.callout_int++;
+}
+
+/*
+ * The I/O permission check (SDM Vol. 1, 19.5): at CPL <= IOPL outside
+ * virtual-8086 mode, allowed; else every bit for the ports accessed must
+ * be clear in the TSS's I/O bitmap, whose offset is at TSS + 0x66 and
+ * which must lie within TR's limit.
+ */
+bool io_permitted(struct bt_cpu *cpu, uint16_t port, unsigned size)
+{
+	const struct hyvm_segment *tr = &cpu->arch.seg[HYVM_TR];
+	uint16_t base = 0, bits = 0;
+
+	if (!(cpu->arch.cr0 & CR0_PE))
+		return true;
+	if (!(cpu->eflags & EFLAGS_VM) && bt_cpl(cpu) <= (cpu->eflags & EFLAGS_IOPL) >> 12)
+		return true;
+	/* a 32-bit TSS (type 9 or 11) of at least 0x67 bytes */
+	if ((tr->attrib & 0x5) != 0x1 || !(tr->attrib & 0x8) || tr->limit < 0x67)
+		return false;
+	uint32_t tss = (uint32_t)tr->base;
+	if (mem_access_as(cpu, tss + 0x66, &base, 2, false, false, false))
+		return false;
+	uint32_t at = base + port / 8u;
+	if (at + 1 > tr->limit)
+		return false;
+	if (mem_access_as(cpu, tss + at, &bits, 2, false, false, false))
+		return false;
+	return !((bits >> (port % 8)) & ((1u << size) - 1));
 }
