@@ -46,7 +46,8 @@ test-top: $(O)/hyvm $(TOP_GUESTS)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 
 .PHONY: all test test-host test-unit test-guests test-guests-qemu test-bt-diff kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) guests $(TOP_GUESTS)
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) guests $(TOP_GUESTS) \
+     $(O)/random16-gen
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +68,10 @@ $(O)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(O)/demo_guest.o
 
 $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o $(O)/tests/unit/bzimage_builder.o
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# Random 16-bit instruction blocks as a guest image (tests/bt/random16.sh).
+$(O)/random16-gen: $(O)/tests/bt/random16.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lZydis
 
 # The block layer alone, for tests/block/crash.sh.
 BLOCK_OBJS := $(filter $(O)/userspace/block/%,$(CORE_OBJS))
@@ -105,6 +110,7 @@ ifneq ($(SAN),1)
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
+	tests/bt/random16.sh --hyvm $(O)/hyvm --gen $(O)/random16-gen
 	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-dkms
 	$(MAKE) --no-print-directory test-deb
@@ -142,8 +148,9 @@ test-guests: $(O)/hyvm guests
 
 # Each engine against QEMU TCG, guest by guest: same serial output, exit
 # status and STATE line (registers and a memory CRC32).
-test-bt-diff: $(O)/hyvm guests
+test-bt-diff: $(O)/hyvm guests $(O)/random16-gen
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
+	tests/bt/random16.sh --hyvm $(O)/hyvm --gen $(O)/random16-gen
 
 test-guests-qemu: guests
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)

@@ -343,6 +343,14 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		raise_ud(cpu);
 		return CALLOUT_DONE;
 	}
+	/* a bare [disp16] is an offset below 64 KiB; Zydis sign-extends it
+	 * (operands.c masks offsets with 16-bit registers itself) */
+	if (d.insn.address_width == 16)
+		for (unsigned i = 0; i < d.insn.operand_count; i++)
+			if (d.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			    d.ops[i].mem.base == ZYDIS_REGISTER_NONE &&
+			    d.ops[i].mem.index == ZYDIS_REGISTER_NONE)
+				d.ops[i].mem.disp.value = (uint16_t)d.ops[i].mem.disp.value;
 	uint32_t next = (cpu->eip + d.insn.length) & bt_ip_mask(cpu);
 	enum callout_result r;
 	if (callout_system(cpu, &d, next, &r) || callout_segments(cpu, &d, next) ||

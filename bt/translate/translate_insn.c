@@ -260,6 +260,8 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			o->mem.base = ea_in_r11 ? ZYDIS_REGISTER_R11D : ZYDIS_REGISTER_NONE;
 			o->mem.index = ZYDIS_REGISTER_NONE;
 			o->mem.scale = 0;
+			if (d->ops[i].mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+				o->mem.size = 4;	/* LEA's "size" is the address size */
 		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			o->mem.base = map_reg(o->mem.base, &r14, &high8);
 			o->mem.index = map_reg(o->mem.index, &r14, &high8);

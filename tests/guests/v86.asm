@@ -145,9 +145,10 @@ bits 16
 	sti
 	pushf
 	pop ax                                  ; (IOPL 0: PUSHF was skipped)
+	cli                                     ; no timer tick in v86 mode
 	mov [V86(v86_results) + 4], ax
 	mov sp, V86_STACK
-	push word 0x0202
+	push word 0x0002
 	popf
 	mov sp, V86_STACK
 	int 0x63

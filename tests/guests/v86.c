@@ -59,13 +59,14 @@ void guest_main(const struct mb_info *mbi)
 	check_begin("iopl0");
 	check_eq("CS in v86 mode", R16(r, 0), V86_BASE >> 4);
 	check_eq("SP in v86 mode", R16(r, 2), 0x0ff0);
-	check_eq("#GP count", gp_count, 6);
+	check_eq("#GP count", gp_count, 7);
 	check_eq("CLI faults", gp_log[0], 0xfa);
 	check_eq("STI faults", gp_log[1], 0xfb);
 	check_eq("PUSHF faults", gp_log[2], 0x9c);
-	check_eq("POPF faults", gp_log[3], 0x9d);
-	check_eq("INT 0x63 faults", gp_log[4], 0x63cd);
-	check_eq("IN from a port the bitmap denies", gp_log[5], 0xe4);
+	check_eq("CLI faults again", gp_log[3], 0xfa);
+	check_eq("POPF faults", gp_log[4], 0x9d);
+	check_eq("INT 0x63 faults", gp_log[5], 0x63cd);
+	check_eq("IN from a port the bitmap denies", gp_log[6], 0xe4);
 	check_eq("ES loaded as selector << 4", R16(r, 6), 0x1234);
 	check_eq("physical 0x12340", *(volatile uint8_t *)0x12340, 0x5a);
 	check_eq("16-bit add in v86", R32(r, 8), 0x00010000);

@@ -3,7 +3,8 @@
  * code in the compatibility-mode segment 0x23 of this process) and on bt.
  * The silicon is the oracle: registers, arithmetic flags and each block's
  * 1 KiB data window must come out identical. BT_RANDOM_BLOCKS sets how many
- * blocks (default 100000); BT_RANDOM_SEED the seed.
+ * blocks (default 100000); BT_RANDOM_SEED the seed. 16-bit code has its
+ * own random test with QEMU TCG as the oracle: tests/bt/random16.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
