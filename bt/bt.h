@@ -164,6 +164,7 @@ struct bt_cpu {
 	uint32_t jc_seg_base[6];	/* segment bases the jump cache is valid for */
 	uint32_t jc_seg_limit[6];	/* ... and the limit checks (seg_check_key) */
 	uint8_t jc_seg_check[6];
+	uint32_t jc_code_mode;	/* BT_MODE_CODE16|STACK16 the jump cache was filled in */
 
 	/* host fault captured by the signal handler */
 	int fault_signo;

@@ -69,6 +69,13 @@ static bool tc_same_segments_jc(struct bt_cpu *cpu)
 			cpu->jc_seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
 			same = false;
 		}
+	/* blocks for 16-bit and 32-bit code at one offset are different
+	 * blocks: a change of code or stack size empties the cache too */
+	uint32_t code_mode = cpu_mode_key(cpu) & (BT_MODE_CODE16 | BT_MODE_STACK16);
+	if (cpu->jc_code_mode != code_mode) {
+		cpu->jc_code_mode = code_mode;
+		same = false;
+	}
 	seg_check_key(cpu, limit, kind);
 	if (memcmp(cpu->jc_seg_limit, limit, sizeof(limit)) || memcmp(cpu->jc_seg_check, kind, sizeof(kind))) {
 		memcpy(cpu->jc_seg_limit, limit, sizeof(limit));

@@ -3,7 +3,8 @@
  * firmware or a boot sector does (set_state with CR0.PE = 0): a segment
  * load as selector << 4, INT n through the IVT and IRET, an external
  * interrupt injected with inject_irq (FLAGS, CS, IP pushed 16-bit, IF
- * cleared), HLT; get_state gives the real-mode state back.
+ * cleared), HLT; get_state gives the real-mode state back. And the jump
+ * cache, which must not serve a 32-bit block to 16-bit code at one offset.
  */
 #include <CUnit/CUnit.h>
 #include "unit.h"
@@ -125,6 +126,42 @@ static void test_injected_irq_through_ivt(void)
 	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RSP], 0x7000);
 }
 
+/* The same bytes at 0x4000 are "mov eax, 0x80e60001; out 0x80, al" to
+ * 32-bit code and "mov ax, 1; out 0x80, al" to 16-bit code. 32-bit code
+ * reaches them by JMP EAX (the jump cache learns the 32-bit block), then a
+ * far jump to a 16-bit segment with the same base does JMP EAX to them
+ * again: the cache must not hand the 32-bit block to 16-bit code. */
+static void test_jump_cache_keyed_by_code_size(void)
+{
+	static const uint8_t both[] = { 0xb8, 0x01, 0x00, 0xe6, 0x80, 0xe6, 0x80,
+					0xea, 0x00, 0x50, 0x00, 0x00, 0x30, 0x00 };
+	static const uint8_t start32[] = { 0xb8, 0x00, 0x40, 0x00, 0x00,	/* mov eax, 0x4000 */
+					   0xff, 0xe0 };			/* jmp eax */
+	static const uint8_t code16[] = { 0x66, 0xb8, 0x00, 0x40, 0x00, 0x00,	/* mov eax, 0x4000 */
+					  0x66, 0xff, 0xe0 };			/* jmp eax */
+	static const uint32_t no_handlers[1];
+	/* 0x30: 16-bit code (D = 0), base 0 and a 4 GiB limit like 0x08's,
+	 * so only the code size tells the two apart */
+	static const uint8_t desc16[] = { 0xff, 0xff, 0, 0, 0, 0x9b, 0x8f, 0 };
+
+	tg_tables(&g, no_handlers, 0);
+	memcpy(g.ram + 0x500 + 0x30, desc16, sizeof(desc16));
+	put(0x4000, both, sizeof(both));
+	put(0x3000, start32, sizeof(start32));
+	put(0x5000, code16, sizeof(code16));
+	tg_flat_state(&g, 0x3000);
+	g.st.gdtr.limit = 0x37;
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.rip, 0x4007);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 0x80e60001);
+	CU_ASSERT_EQUAL_FATAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.seg[HYVM_CS].selector, 0x30);
+	CU_ASSERT_EQUAL(g.st.rip, 0x4005);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RAX], 0x00000001);
+}
+
 UNIT_SUITE(bt_realmode, setup, teardown,
 	   UNIT_TEST(test_boot_sector_int_and_hlt),
-	   UNIT_TEST(test_injected_irq_through_ivt));
+	   UNIT_TEST(test_injected_irq_through_ivt),
+	   UNIT_TEST(test_jump_cache_keyed_by_code_size));
