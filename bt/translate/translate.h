@@ -38,6 +38,11 @@ bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t targ
 	      bool indirect_eip);
 
 /* translate_insn.c */
+/* The limit check in front of an access of size bytes at seg:[base +
+ * index*scale + disp]: #SS(0) for SS, #GP(0) otherwise; nothing for a
+ * segment flat in this block. */
+bool limit_check(struct tx *t, int seg, ZydisRegister base, ZydisRegister index,
+		 uint8_t scale, int64_t disp, unsigned size);
 bool emit_guest(struct bt_emitter *e, ZydisMnemonic m, ZydisEncoderOperand a,
 		ZydisEncoderOperand b);
 bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int64_t disp);
@@ -50,5 +55,9 @@ bool push_return(struct tx *t, uint32_t ret);
  * (the caller ends the block or makes it a #UD callout). */
 bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c, uint32_t eip,
 		   uint8_t *fixup);
+
+/* addr16.c: the offset of 16-bit memory operand o into r11d (*in_r11), or
+ * a constant left in o's displacement (false: not encodable) */
+bool a16_offset(struct tx *t, const ZydisDecodedOperand *o, bool *in_r11);
 
 #endif
