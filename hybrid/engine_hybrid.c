@@ -566,7 +566,7 @@ static const char *hybrid_raw_reason_name(uint32_t raw)
 {
 	static const char *const bt_names[EXIT_KIND_COUNT] = {
 		"bt:none", "bt:io", "bt:mmio", "bt:hlt", "bt:irq-window", "bt:kicked",
-		"bt:shutdown", "bt:error", "bt:mode-unsupported",
+		"bt:shutdown", "bt:error", "bt:mode-unsupported", "bt:debug",
 	};
 
 	if (raw >= RAW_BT_BASE && raw < RAW_BT_BASE + EXIT_KIND_COUNT)
