@@ -20,9 +20,9 @@ if ! command -v gdb >/dev/null; then
 	exit 0
 fi
 elf=$guests/gdb_target.elf
-why=$("$hyvm" engines 2>/dev/null | awk -v e="$engine" '$1 == e' )
-if [[ -z $why ]] || grep -q "absent\|not present" <<<"$why"; then
-	echo "SKIP gdb: engine $engine is not present here"
+why=$("$hyvm" engines 2>/dev/null | awk -v e="$engine" '$1 == e')
+if [[ $why != "$engine present"* ]]; then
+	echo "SKIP gdb: engine $engine: ${why:-unknown}"
 	exit 0
 fi
 
