@@ -53,6 +53,16 @@ if [[ -z $addr ]]; then
 fi
 sym=$(tr -d '\r' <"$work/out" | sed -n 's/^hyvm-gdb: symbol [0-9a-f]* [Tt] //p')
 boot_secs=$((SECONDS - start))
+# Ctrl-C while the kernel runs (mostly halted between unames), then X/M
+# writes into its text through its page tables, put back before it runs on
+python3 "$here/rsp-interrupt.py" "$port" "$addr" >"$work/interrupt" 2>&1
+i=$work/interrupt
+expect_line interrupt "$i" '^interrupt T02thread:01;$' "Ctrl-C stopped the running kernel (T02)"
+expect_line g-packet "$i" '^g-bytes [0-9]+$' "g after the interrupt"
+expect_line x-write "$i" '^m-after-X 24237d2a00000000ff$' "X binary write with escaped bytes, read back"
+expect_line m-write "$i" '^m-after-M abcd$' "M write, read back"
+expect_line restore "$i" '^restore OK True$' "the kernel's bytes put back"
+expect_line detach "$i" '^detach OK$' "detach: the kernel runs on"
 cat >"$work/cmds" <<EOC
 set pagination off
 target remote :$port
