@@ -130,6 +130,7 @@ test-host: all
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) bt
+	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 	$(MAKE) --no-print-directory test-man

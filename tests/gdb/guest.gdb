@@ -1,7 +1,7 @@
 set pagination off
 set confirm off
-target remote :@PORT@
-show architecture
+target remote 127.0.0.1:@PORT@
+
 break gdb_regs_set
 continue
 printf "AT eip=%x eax=%x ecx=%x edx=%x ebx=%x esi=%x edi=%x ebp=%x\n", $eip, $eax, $ecx, $edx, $ebx, $esi, $edi, $ebp

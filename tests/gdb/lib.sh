@@ -2,8 +2,11 @@
 # background, Debian's gdb in batch mode against it, PASS/FAIL by the
 # lines gdb printed. Sourced; the caller sets hyvm and work.
 
+# The kernel's pick with python3; without it (the emulated hosts) a
+# random one, which hyvm refuses with status 2 if it is taken.
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
+		2>/dev/null || echo $((20000 + RANDOM % 30000))
 }
 
 # gdb_session NAME GDB_SCRIPT SYMBOLS_FILE HYVM_ARGS...: runs hyvm with
@@ -34,6 +37,7 @@ gdb_session() {
 	hyvm_status=$?
 }
 
+declare -A shown=()
 # expect_line NAME FILE REGEX WHAT
 expect_line() {
 	if grep -qE -- "$3" "$2"; then
@@ -41,7 +45,13 @@ expect_line() {
 		passed=$((passed + 1))
 	else
 		echo "FAIL gdb $1: $4 (no line matching '$3' in $(basename "$2"))"
-		sed 's/^/    /' "$2" | tail -15
+		# the whole file once, then its end
+		if [[ -z ${shown[$2]:-} ]]; then
+			shown[$2]=1
+			sed 's/^/    /' "$2" | head -60
+		else
+			sed 's/^/    /' "$2" | tail -5
+		fi
 		failed=$((failed + 1))
 	fi
 }

@@ -65,7 +65,7 @@ expect_line restore "$i" '^restore OK True$' "the kernel's bytes put back"
 expect_line detach "$i" '^detach OK$' "detach: the kernel runs on"
 cat >"$work/cmds" <<EOC
 set pagination off
-target remote :$port
+target remote 127.0.0.1:$port
 break *0x$addr
 continue
 printf "STOP eip=%x\n", \$eip

@@ -32,12 +32,10 @@ watch=""
 sed "s/@WATCH@/$watch/" "$here/guest.gdb" >"$work/guest.gdb"
 gdb_session guest "$work/guest.gdb" "$elf" --engine "$engine" "$elf"
 g=$work/guest.gdb
-expect_line guest-arch "$g" 'target architecture is set to "auto" \(currently "i386"\)' \
-	"target.xml says i386"
 expect_line guest-break "$g" '^Breakpoint 1, 0x[0-9a-f]+ in gdb_regs_set' "breakpoint at gdb_regs_set"
 expect_line guest-regs "$g" '^AT eip=[0-9a-f]+ eax=11111111 ecx=22222222 edx=33333333 ebx=44444444 esi=55555555 edi=66666666 ebp=77777777$' \
 	"registers as the guest set them"
-expect_line guest-cr0 "$g" '^CR0 11$' "CR0 (org.hyvm.x86.sys): PE and ET, no paging"
+expect_line guest-cr0 "$g" '^CR0 11$' "CR0 from target.xml's org.hyvm.x86.sys: PE and ET, no paging"
 expect_line guest-step1 "$g" '^STEP1 eip=[0-9a-f]+ eax=11111112$' "stepi ran add eax,1"
 expect_line guest-step2 "$g" '^STEP2 eip=[0-9a-f]+ ecx=22222224$' "stepi ran add ecx,2"
 expect_line guest-mem "$g" '^MEM 83 c0 01$' "memory at gdb_regs_set: add eax,1"
@@ -53,11 +51,15 @@ if ((hyvm_status == 1)); then
 	passed=$((passed + 1))
 else
 	echo "FAIL gdb guest-status: hyvm exit status $hyvm_status, wanted 1"
+	sed 's/^/    /' "$work/guest.err" | tail -5
 	failed=$((failed + 1))
 fi
 
 # A client that sends garbage, a bad checksum, a huge packet and then
 # disappears: the guest runs on to its end.
+if ! command -v python3 >/dev/null; then
+	echo "SKIP gdb garbage: no python3 here for the misbehaving client"
+else
 port=$(free_port)
 "$hyvm" run --engine "$engine" --gdb "tcp::$port" --gdb-wait "$elf" >"$work/garbage.out" 2>"$work/garbage.err" </dev/null &
 pid=$!
@@ -94,6 +96,7 @@ else
 	echo "FAIL gdb garbage-runs-on: status $status"
 	sed 's/^/    /' "$work/garbage.err" | tail -5
 	failed=$((failed + 1))
+fi
 fi
 
 # --gdb and no client: the guest simply runs.
