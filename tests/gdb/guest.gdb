@@ -13,7 +13,7 @@ printf "STEP2 eip=%x ecx=%x\n", $eip, $ecx
 printf "MEM %02x %02x %02x\n", *(unsigned char *)gdb_regs_set, *((unsigned char *)gdb_regs_set + 1), *((unsigned char *)gdb_regs_set + 2)
 set var $eax = 0x11111111
 printf "WROTE eax=%x\n", $eax
-break gdb_marker
+hbreak gdb_marker
 continue
 printf "MARKER n=%u\n", *(unsigned int *)($esp + 4)
 continue
