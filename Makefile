@@ -135,6 +135,8 @@ test-host: all
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
+	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) bt
+	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 	$(MAKE) --no-print-directory test-man
@@ -167,7 +169,8 @@ test-guests-qemu: guests
 # ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
 # SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s);
 # then virtio-net on libslirp: DHCP, an HTTP fetch from 127.0.0.1 through
-# the gateway, hostfwd into the guest's httpd (~40 s). test-linux-full: the session
+# the gateway, hostfwd into the guest's httpd (~40 s); then gdb on bt: a
+# breakpoint at the kernel's uname system call, registers (~35 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
@@ -178,6 +181,7 @@ test-linux: $(O)/hyvm
 	tests/linux/disk.sh $(O)/hyvm
 	tests/linux/crash.sh $(O)/hyvm --runs 3
 	tests/linux/net.sh $(O)/hyvm
+	tests/gdb/linux.sh $(O)/hyvm bt
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)

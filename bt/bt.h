@@ -93,6 +93,7 @@ struct bt_block {
 	uint16_t nr_insns;
 	bool valid;
 	bool pt_callout;	/* a page-table writer made a callout (shadow.c) */
+	bool debug_stop;	/* starts at a debugger's breakpoint: never chained into */
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
 	struct bt_block *hash_next;
@@ -106,6 +107,8 @@ struct bt_block {
 #define BT_MODE_SINGLE	0x8u	/* one instruction, after a self-modifying write */
 #define BT_MODE_CODE16	0x10u	/* CS.D = 0: 16-bit operands and addresses */
 #define BT_MODE_STACK16	0x20u	/* SS.B = 0: SP, not ESP (stack sequences in C) */
+/* execution breakpoints: engine.h's software ones and the four DR7 slots */
+#define BT_DEBUG_MAX_BP	(64 + 4)
 
 /*
  * CPUID answers translated code reads without a call (translate_insn.c,
@@ -165,6 +168,17 @@ struct bt_cpu {
 	uint32_t jc_seg_limit[6];	/* ... and the limit checks (seg_check_key) */
 	uint8_t jc_seg_check[6];
 	uint32_t jc_code_mode;	/* BT_MODE_CODE16|STACK16 the jump cache was filled in */
+	/* the debugger's requests (engine_ops.set_guest_debug, cpu/debug.c) */
+	struct {
+		bool active;		/* stepping or breakpoints: checked at block starts */
+		bool step;
+		bool step_done;		/* an instruction ran since the last stop */
+		bool skip_once;		/* the first instruction after a stop, at skip_lin,
+					 * is not stopped at again (as RF does, SDM 17.3.1.1) */
+		uint32_t skip_lin;
+		unsigned nr_bp;
+		uint32_t bp[BT_DEBUG_MAX_BP];	/* linear addresses */
+	} dbg;
 
 	/* host fault captured by the signal handler */
 	int fault_signo;
@@ -299,6 +313,16 @@ static inline uint32_t bt_ip_mask(const struct bt_cpu *cpu)
 }
 
 /* Linear address of an offset in the code segment. */
+/* A debugger's execution breakpoint at this linear address (cpu/debug.c);
+ * here because translation cuts blocks there too. */
+static inline bool bt_debug_is_bp(const struct bt_cpu *cpu, uint32_t linear)
+{
+	for (unsigned i = 0; i < cpu->dbg.nr_bp; i++)
+		if (cpu->dbg.bp[i] == linear)
+			return true;
+	return false;
+}
+
 static inline uint32_t cs_linear(const struct bt_cpu *cpu, uint32_t eip)
 {
 	return (uint32_t)cpu->arch.seg[HYVM_CS].base + eip;

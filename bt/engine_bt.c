@@ -331,6 +331,12 @@ static void bt_ram_written(struct engine_vm *evm, uint64_t gpa, uint64_t len)
 		shadow_reset(vm);
 }
 
+static int bt_set_debug(struct engine_vcpu *v, const struct engine_debug *d, char *err,
+			size_t errlen)
+{
+	return bt_set_guest_debug(v->cpu, d, err, errlen);
+}
+
 const struct engine_ops bt_engine_ops = {
 	.name = "bt",
 	.probe = bt_probe,
@@ -346,6 +352,7 @@ const struct engine_ops bt_engine_ops = {
 	.kick = bt_kick,
 	.read_stats = bt_read_stats,
 	.ram_written = bt_ram_written,
+	.set_guest_debug = bt_set_debug,
 	.vcpu_destroy = bt_vcpu_destroy,
 	.vm_destroy = bt_vm_destroy,
 };

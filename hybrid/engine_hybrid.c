@@ -566,7 +566,7 @@ static const char *hybrid_raw_reason_name(uint32_t raw)
 {
 	static const char *const bt_names[EXIT_KIND_COUNT] = {
 		"bt:none", "bt:io", "bt:mmio", "bt:hlt", "bt:irq-window", "bt:kicked",
-		"bt:shutdown", "bt:error", "bt:mode-unsupported",
+		"bt:shutdown", "bt:error", "bt:mode-unsupported", "bt:debug",
 	};
 
 	if (raw >= RAW_BT_BASE && raw < RAW_BT_BASE + EXIT_KIND_COUNT)
@@ -616,6 +616,23 @@ static void hybrid_ram_written(struct engine_vm *vm, uint64_t gpa, uint64_t len)
 			vm->side[s].ops->ram_written(vm->side[s].vm, gpa, len);
 }
 
+/* Both sides get the debugger's settings, so they hold whichever runs;
+ * refused if either side cannot (svm and vmx have no debug op yet). */
+static int hybrid_set_guest_debug(struct engine_vcpu *v, const struct engine_debug *d,
+				  char *err, size_t errlen)
+{
+	for (int s = 0; s < HY_SIDES; s++) {
+		const struct engine_ops *ops = v->vm->side[s].ops;
+		if (!ops->set_guest_debug) {
+			snprintf(err, errlen, "hybrid: engine %s cannot debug", ops->name);
+			return -1;
+		}
+		if (ops->set_guest_debug(v->v[s], d, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 const struct engine_ops hybrid_engine_ops = {
 	.name = "hybrid",
 	.probe = hybrid_probe,
@@ -633,6 +650,7 @@ const struct engine_ops hybrid_engine_ops = {
 	.raw_reason_name = hybrid_raw_reason_name,
 	.attach_stats = hybrid_attach_stats,
 	.ram_written = hybrid_ram_written,
+	.set_guest_debug = hybrid_set_guest_debug,
 	.vcpu_destroy = hybrid_vcpu_destroy,
 	.vm_destroy = hybrid_vm_destroy,
 };

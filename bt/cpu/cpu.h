@@ -46,6 +46,14 @@ int signals_install(char *err, size_t errlen);
 void signals_enter(struct bt_cpu *cpu);
 void signals_leave(void);
 
+/* --- debug.c: the debugger's steps and breakpoints --- */
+struct engine_debug;
+int bt_set_guest_debug(struct bt_cpu *cpu, const struct engine_debug *d, char *err,
+		       size_t errlen);
+/* At a block start with cpu->dbg.active: true with exit filled (EXIT_DEBUG)
+ * when a step is done or eip is at a breakpoint. */
+bool bt_debug_stop(struct bt_cpu *cpu, struct vcpu_exit *exit);
+
 /* --- dispatch.c --- */
 int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
 

@@ -141,7 +141,9 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
  * block is kept and its code page protected: only the data page is
  * special, and shadow.c traces it).
  */
-enum single_kind { RUN_BLOCKS, RUN_SINGLE_SMC, RUN_SINGLE_PTW };
+enum single_kind { RUN_BLOCKS, RUN_SINGLE_SMC, RUN_SINGLE_PTW,
+	RUN_SINGLE_STEP,	/* the debugger's single step (debug.c) */
+};
 
 /* *flushed: the cache was emptied, so descriptors held from before are gone. */
 static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum single_kind sk,
@@ -242,7 +244,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	if (bt_emulate_resume(cpu, exit))
 		goto out;
 	for (;;) {
-		bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow;
+		/* a debugger's step runs the guest's next instruction, not an
+		 * interrupt handler (as QEMU's default SSTEP_NOIRQ) */
+		bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->dbg.step;
 
 		if (cpu->shutdown) {
 			exit->kind = EXIT_SHUTDOWN;
@@ -291,6 +295,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			exit->kind = EXIT_IRQ_WINDOW;
 			break;
 		}
+		if (cpu->dbg.active && bt_debug_stop(cpu, exit))
+			break;
 		uint32_t phys;
 		if ((cpu->arch.cr0 & CR0_PG)
 		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, bt_cpl(cpu) == 3, &phys, true)
@@ -300,7 +306,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			continue;	/* #PF on the fetch was delivered */
 		}
 		bool flushed = false;
-		struct bt_block *b = find_block(cpu, phys, single, &flushed);
+		enum single_kind run_kind = single == RUN_BLOCKS && cpu->dbg.step ? RUN_SINGLE_STEP : single;
+		struct bt_block *b = find_block(cpu, phys, run_kind, &flushed);
 		if (flushed)
 			chain_from = NULL;
 		if (!b) {
@@ -309,20 +316,21 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 				 "bt: cannot translate the block at %#x", cpu->eip);
 			break;
 		}
-		if (chain_from && chain_allowed(cpu, chain_from, b))
+		if (chain_from && !b->debug_stop && chain_allowed(cpu, chain_from, b))
 			tc_chain(cpu, chain_from, b);
 		if (!tc_same_segments_jc(cpu)) {
 			jc_reset(cpu);
 			jc_fill = false;
 		}
-		if (jc_fill)
+		if (jc_fill && !b->debug_stop)
 			jc_set(cpu, cpu->eip, b->check_entry);
 		chain_from = NULL;
 		jc_fill = false;
 
 		run_block(cpu, b);
-		if (single != RUN_BLOCKS) {
-			if (single == RUN_SINGLE_SMC)
+		cpu->dbg.step_done = cpu->dbg.step;
+		if (run_kind != RUN_BLOCKS) {
+			if (run_kind == RUN_SINGLE_SMC)
 				tc_invalidate_block(cpu, b);
 			single = RUN_BLOCKS;
 			chain_from = NULL;
@@ -368,6 +376,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		case BT_EXIT_FAULT:
 			if (handle_fault(cpu, exit, &single))
 				goto out;
+			if (single != RUN_BLOCKS)
+				cpu->dbg.step_done = false;	/* it runs again, alone */
 			break;
 		case BT_EXIT_LIMIT:
 			/* the stub stored the instruction's eip; nothing of it ran */
@@ -391,7 +401,7 @@ out:
 	 * its ISR bit would stay set with no handler to EOI it, and the
 	 * processor priority would block its class and every lower one for
 	 * good (11.8.3.1): the guest stalls in HLT with IF set. */
-	if (cpu->pending_irq >= 0)
+	if (cpu->pending_irq >= 0 || cpu->dbg.step)
 		exit->irq_window_open = false;
 	return exit->kind == EXIT_ERROR ? -1 : 0;
 }

@@ -205,6 +205,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	 * always key it, so a chain (dispatch.c: chain_allowed) is refused
 	 * only into a block using GS from one that does not. */
 	b->seg_used = (uint8_t)(0x3fu & ~(1u << HYVM_GS));
+	b->debug_stop = cpu->dbg.nr_bp && bt_debug_is_bp(cpu, cs_linear(cpu, eip));
 	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
@@ -216,6 +217,10 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		struct bt_insn d;
 		uint8_t fixup = 0;
 		bool first = b->nr_insns == 0;
+
+		/* a debugger's breakpoint starts a block of its own (cpu/debug.c) */
+		if (!first && cpu->dbg.nr_bp && bt_debug_is_bp(cpu, cs_linear(cpu, eip)))
+			break;
 
 		mem_fetch(cpu, cs_linear(cpu, eip), bytes, sizeof(bytes), &got);
 		enum insn_class c = IC_CALLOUT;

@@ -238,5 +238,23 @@ else
 	echo "SKIP bad-input disk overlays: no crash-driver given to make them"
 	skipped=$((skipped + 1))
 fi
+# --gdb (userspace/gdb/gdb_config.c, gdb_stub.c): QEMU's tcp::PORT spelling
+g=$work/needs-3mib.elf
+expect gdb-scheme "--gdb: 'udp::1234' is not tcp:[HOST]:PORT" run --gdb udp::1234 "$g"
+expect gdb-no-port "names no port" run --gdb tcp:1234 "$g"
+expect gdb-port-zero "--gdb: bad port '0' (1 to 65535)" run --gdb tcp::0 "$g"
+expect gdb-port-big "--gdb: bad port '70000'" run --gdb tcp::70000 "$g"
+expect gdb-port-text "--gdb: bad port 'abc'" run --gdb tcp::abc "$g"
+expect gdb-host "'example.org' is not an IPv4 address" run --gdb tcp:example.org:1234 "$g"
+expect gdb-wait-alone "--gdb-wait needs --gdb" run --gdb-wait "$g"
+# a port another program listens on: refused before the guest runs
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$work/busy-port" &
+busy_pid=$!
+for _ in $(seq 100); do [[ -s $work/busy-port ]] && break; sleep 0.1; done
+expect gdb-port-in-use "Address already in use" run --gdb "tcp::$(cat "$work/busy-port")" "$g"
+kill "$busy_pid" 2>/dev/null
+wait "$busy_pid" 2>/dev/null
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

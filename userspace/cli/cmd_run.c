@@ -24,6 +24,7 @@
 #include "firmware/fw_tables.h"
 #include "cli/run_disks.h"
 #include "net/net_backend.h"
+#include "gdb/gdb_stub.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
 
@@ -121,6 +122,7 @@ static int report(const struct vm *vm, const struct vm_outcome *out)
 	case VM_RESET:
 	case VM_INTERRUPTED:
 	case VM_QUIT:
+	case VM_KILLED:
 		fprintf(stderr, "hyvm: %s (engine %s)\n", out->msg, ename);
 		break;
 	default:
@@ -230,6 +232,7 @@ int cmd_run(int argc, char **argv)
 	struct rom_image rom = { 0 };
 	struct console_tty con;
 	struct net_backend *net = NULL;
+	struct gdb_stub *gdb = NULL;
 	char err[512], demo_path[64];
 	int r, input_fd;
 
@@ -307,6 +310,11 @@ int cmd_run(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
+	if (a.gdb.enabled && !(gdb = gdb_stub_open(&vm, &a.gdb, err, sizeof(err)))) {
+		fprintf(stderr, "hyvm run: %s\n", err);
+		r = EXIT_USAGE;
+		goto out;
+	}
 	if (!a.no_stats && stats_run_start(&vm.stats, a.guest, a.stats, a.stats || a.stats_out,
 					   engine, vm.vcpu) < 0) {
 		r = EXIT_USAGE;
@@ -329,9 +337,11 @@ int cmd_run(int argc, char **argv)
 	console_tty_restore();
 	if (r == 0)
 		r = report(&vm, &out);
+	gdb_stub_vm_ended(gdb, r);
 	if (stats_run_finish(vm.stats, r, a.stats_out) < 0 && r == 0)
 		r = 1;
 out:
+	gdb_stub_close(gdb);
 	vm_destroy(&vm);
 	console_tty_close(&con);
 	net_backend_destroy(net);

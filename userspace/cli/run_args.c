@@ -91,6 +91,8 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		{ "device", required_argument, NULL, 'D' },
 		{ "disk", required_argument, NULL, 'k' + 0x100 },
 		{ "drive", required_argument, NULL, 'd' + 0x100 },	/* QEMU's -drive */
+		{ "gdb", required_argument, NULL, 'g' + 0x100 },
+		{ "gdb-wait", no_argument, NULL, 'w' + 0x100 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -199,12 +201,24 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 			}
 			break;
 		}
+		case 'g' + 0x100: {
+			char err[300];
+			if (gdb_config_parse(optarg, &a->gdb, err, sizeof(err)) < 0) {
+				fprintf(stderr, "hyvm run: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'w' + 0x100:
+			a->gdb.wait = true;
+			break;
 		case 'h':
 			printf("usage: hyvm run [-e|--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[-m|--mem MiB] [-c|--cmdline|-p|--append STR] [-M|--module FILE]... [-i|--initrd FILE] "
 			       "[--rom FILE[@ADDR]] [--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] "
 			       "[--escape KEY] [--net|--netdev SPEC] [--device MODEL[,KEY=VAL...]]... "
-			       "[--disk FILE[,OPTS]]... [--drive file=FILE[,OPTS]]... [-k|--kernel GUEST | GUEST]\n"
+			       "[--disk FILE[,OPTS]]... [--drive file=FILE[,OPTS]]... [--gdb tcp:[HOST]:PORT [--gdb-wait]] "
+			       "[-k|--kernel GUEST | GUEST]\n"
 			       "HYVM_ENGINE in the environment is the default --engine. Every run publishes a live\n"
 			       "statistics file for hyvm ps and hyvm top (in HYVM_STATS_DIR if set); --stats names it\n"
 			       "on stderr, --stats-out FILE writes the final exit profile to FILE, --no-stats\n"
@@ -245,12 +259,19 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 			       "      loopback) 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15\n"
 			       "  tap,ifname=NAME   a host tap interface (root or CAP_NET_ADMIN)\n"
 			       "  none              no network (the default)\n"
-			       "The card's MAC is 52:54:00:12:34:56, as QEMU's first NIC.\n");
+			       "The card's MAC is 52:54:00:12:34:56, as QEMU's first NIC.\n"
+			       "\n"
+			       "--gdb tcp:[HOST]:PORT: a gdb remote stub on HOST (default 127.0.0.1) and PORT\n"
+			       "  (QEMU's -gdb tcp::PORT): target remote :PORT in gdb stops the guest; breakpoints,\n"
+			       "  single steps and watchpoints as far as the engine can (bt: no watchpoints)\n"
+			       "--gdb-wait: the guest waits for the debugger before its first instruction (QEMU's S option)\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
+	if (a->gdb.wait && !a->gdb.enabled)
+		return usage_error("%s", "--gdb-wait needs --gdb tcp:[HOST]:PORT");
 	if (a->no_stats && (a->stats || a->stats_out))
 		return usage_error("%s", "--no-stats contradicts --stats and --stats-out");
 	if (optind < argc && !a->guest)

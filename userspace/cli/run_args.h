@@ -12,6 +12,7 @@
 #include "net/net_backend.h"
 #include "net/net_config.h"
 #include "vmm/machine.h"
+#include "gdb/gdb_config.h"
 
 #define DEFAULT_MEM_MIB	128
 #define MIN_MEM_MIB	2
@@ -43,6 +44,7 @@ struct run_args {
 	 * split at the first comma (QEMU's -device spelling). */
 	struct machine_device devices[MAX_EXTRA_DEVICES];
 	unsigned nr_devices;
+	struct gdb_config gdb;	/* --gdb, --gdb-wait (gdb/gdb_config.h) */
 };
 
 /* 0, or EXIT_USAGE after one line on stderr; exits 0 for --help. */

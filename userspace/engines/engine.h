@@ -44,6 +44,35 @@ struct engine_caps {
 	const char *cannot[NEED_COUNT];	/* non-NULL: the reason it cannot */
 };
 
+/* Why an EXIT_DEBUG stopped the vCPU. */
+enum engine_debug_stop {
+	DEBUG_STOP_STEP,	/* one instruction (or event delivery) done */
+	DEBUG_STOP_BREAK,	/* at a breakpoint address, its instruction not run */
+	DEBUG_STOP_WATCH,	/* a watched access done */
+};
+
+/*
+ * What a debugger (userspace/gdb/) asks of an engine. Hardware slots in
+ * DR7 terms (SDM Vol. 3B 18.2.4): dr[i] is enabled by DR7.Li (bit 2i),
+ * its R/Wi field (bits 16+4i) is 00 execute, 01 write, 11 read/write, its
+ * LENi (bits 18+4i) 00/01/11/10 for 1/2/4/8 bytes. Software breakpoints
+ * are linear addresses the engine stops before without touching guest
+ * memory. An engine takes what it can and refuses the rest with one line
+ * (e.g. kvm: the software breakpoints must fit the free debug registers;
+ * bt: no watchpoints), so the stub can answer gdb "unsupported".
+ */
+#define ENGINE_DEBUG_MAX_SW	64
+#define DR7_RW_EXEC		0u
+#define DR7_RW_WRITE		1u
+#define DR7_RW_ACCESS		3u
+struct engine_debug {
+	bool single_step;
+	uint64_t dr[4];
+	uint32_t dr7;
+	unsigned nr_sw;
+	uint64_t sw[ENGINE_DEBUG_MAX_SW];
+};
+
 enum exit_kind {
 	EXIT_NONE,
 	EXIT_IO,		/* port access, see io */
@@ -58,6 +87,10 @@ enum exit_kind {
 	 * the instruction that switched, so another engine can continue from
 	 * it (the hybrid engine does); error.msg names the mode. */
 	EXIT_MODE_UNSUPPORTED,
+	/* A stop set_guest_debug asked for: a single step done, an execution
+	 * breakpoint reached (before its instruction runs), a watchpoint hit
+	 * (after the access); see debug. */
+	EXIT_DEBUG,
 	EXIT_KIND_COUNT
 };
 
@@ -86,6 +119,10 @@ struct vcpu_exit {
 			bool write;
 			uint8_t *data;		/* size bytes, engine-owned, as io.data */
 		} mmio;
+		struct {
+			enum engine_debug_stop reason;
+			uint64_t addr;		/* the breakpoint's or watched address */
+		} debug;
 		struct {
 			char msg[192];
 			uint8_t last_vector;	/* last exception seen, 0xff: none */
@@ -151,6 +188,11 @@ struct engine_ops {
 	 * RAM (bt: translated code, shadow page tables) drops it; hardware
 	 * engines see RAM coherently and leave this NULL. */
 	void (*ram_written)(struct engine_vm *vm, uint64_t gpa, uint64_t len);
+	/* Optional: debugging from now on (dbg NULL: none). Called on the
+	 * vCPU thread between runs. -1 and one line in err for what the
+	 * engine cannot do; NULL op: the engine cannot debug at all. */
+	int (*set_guest_debug)(struct engine_vcpu *vcpu, const struct engine_debug *dbg,
+			       char *err, size_t errlen);
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };

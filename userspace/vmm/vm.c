@@ -274,7 +274,7 @@ static bool wait_for_interrupt(struct vm *vm)
 	 * watching it then, or this loop would spin. */
 	bool watch_input = vm->env.input_fd >= 0 || vm->input_hook.pump;
 
-	while (!vm->stop_requested) {
+	while (!vm->stop_requested && !vm->pause_requested) {
 		uint64_t next = poll_devices(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU))
 			return true;
@@ -324,6 +324,9 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 	case VM_STOP_CONSOLE_QUIT:
 		outcome(out, VM_QUIT, 0, "quit from the console");
 		break;
+	case VM_STOP_DEBUGGER_KILL:
+		outcome(out, VM_KILLED, 0, "killed by the debugger");
+		break;
 	default:
 		outcome(out, VM_RESET, 0, "guest requested a reset");
 		break;
@@ -337,7 +340,7 @@ static void trace_exit(struct vm *vm, const struct vcpu_exit *exit)
 	struct hyvm_cpu_state st;
 	static const char *const kinds[EXIT_KIND_COUNT] = {
 		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
-		"mode-unsupported",
+		"mode-unsupported", "debug",
 	};
 
 	if (vm->engine->get_state(vm->vcpu, &st) < 0)
@@ -359,6 +362,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 	memset(out, 0, sizeof(*out));
 	vm->trace_exits = getenv("HYVM_TRACE_EXITS") != NULL;
 	start_signals(vm);
+	vm_pause_point(vm, NULL);	/* --gdb-wait: before the first instruction */
 	for (;;) {
 		if (finish_stop(vm, out))
 			break;
@@ -433,6 +437,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		default:
 			break;
 		}
+		vm_pause_point(vm, &exit);
 	}
 done:
 	stop_signals(vm);

@@ -13,6 +13,7 @@
 #include "vmm/machine.h"
 #include "engines/engine.h"
 #include "boot/loader.h"
+#include "vmm/vm_pause.h"
 
 #define VM_MAX_DEVICES 32
 
@@ -27,10 +28,12 @@ enum vm_outcome_kind {
 	VM_INTERRUPTED,		/* SIGINT/SIGTERM/SIGHUP to hyvm */
 	VM_ENGINE_ERROR,
 	VM_QUIT,		/* the user's quit key on the console */
+	VM_KILLED,		/* the debugger's kill (gdb's k) */
 };
 
 /* A stop the VMM itself asks for, beside the devices' enum stop_reason. */
 #define VM_STOP_CONSOLE_QUIT	0x100
+#define VM_STOP_DEBUGGER_KILL	0x101	/* gdb's k */
 
 /* Optional input between the host and the devices (console/console_tty.c
  * fills it when stdin is a terminal): pump runs between guest runs and
@@ -74,6 +77,8 @@ struct vm {
 	struct sigaction saved_term[3];	/* SIGINT, SIGTERM, SIGHUP outside vm_run */
 	struct vm_input_hook input_hook;
 	struct fd_watch_set fd_watch;	/* devices' fds (env.watch_fd) */
+	volatile sig_atomic_t pause_requested;	/* vm_pause.h */
+	struct vm_pause_hook pause_hook;
 
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;

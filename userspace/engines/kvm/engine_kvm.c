@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cpu/cpu_msr.h"
 #include "engines/engine.h"
+#include "engines/kvm/kvm_debug.h"
 #include "engines/kvm/kvm_state.h"
 #include "engines/kvm/stats_kvm.h"
 
@@ -47,6 +48,7 @@ struct engine_vcpu {
 	uint64_t msr_exits;
 	struct engine_stats stats;
 	struct kvm_binary_stats kstats;
+	struct kvm_debug_slots debug;	/* kvm_debug.c */
 };
 
 static bool file_exists(const char *path)
@@ -431,6 +433,9 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	case KVM_EXIT_HLT:
 		exit->kind = EXIT_HLT;
 		break;
+	case KVM_EXIT_DEBUG:
+		kvm_debug_exit(run, &vcpu->debug, exit);
+		break;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		exit->kind = EXIT_IRQ_WINDOW;
 		break;
@@ -563,6 +568,12 @@ static void kvm_vm_destroy(struct engine_vm *vm)
 	free(vm);
 }
 
+static int kvm_set_guest_debug(struct engine_vcpu *vcpu, const struct engine_debug *d,
+			       char *err, size_t errlen)
+{
+	return kvm_debug_set(vcpu->fd, d, &vcpu->debug, err, errlen);
+}
+
 const struct engine_ops kvm_engine_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -578,6 +589,7 @@ const struct engine_ops kvm_engine_ops = {
 	.kick = kvm_kick,
 	.read_stats = kvm_read_stats,
 	.raw_reason_name = kvm_exit_reason_name,
+	.set_guest_debug = kvm_set_guest_debug,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vm_destroy = kvm_vm_destroy,
 };

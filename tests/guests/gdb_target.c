@@ -1,0 +1,41 @@
+/* The debugger's target (tests/gdb/): symbols to break at, registers with
+ * known values at gdb_regs_set, a function called with known arguments
+ * and a variable to watch. Self-checking on its own too, so it runs in
+ * the guest suite on QEMU and every engine like the others. */
+#include "guest.h"
+
+GUEST("gdb_target", "");
+
+volatile uint32_t gdb_watched;
+volatile uint32_t gdb_counter;
+
+/* At gdb_regs_set EAX..EBP hold 0x11111111..0x77777777; the next two
+ * instructions add 1 to EAX and 2 to ECX, so single steps show. */
+void gdb_known_regs(void);
+asm(".text\n.globl gdb_known_regs\ngdb_known_regs:\n\t"
+    "pushl %ebx\n\tpushl %esi\n\tpushl %edi\n\tpushl %ebp\n\t"
+    "movl $0x11111111, %eax\n\tmovl $0x22222222, %ecx\n\tmovl $0x33333333, %edx\n\t"
+    "movl $0x44444444, %ebx\n\tmovl $0x55555555, %esi\n\tmovl $0x66666666, %edi\n\t"
+    "movl $0x77777777, %ebp\n"
+    ".globl gdb_regs_set\ngdb_regs_set:\n\t"
+    "addl $1, %eax\n\taddl $2, %ecx\n\tnop\n\t"
+    "popl %ebp\n\tpopl %edi\n\tpopl %esi\n\tpopl %ebx\n\tret\n");
+
+void __attribute__((noinline)) gdb_marker(uint32_t n)
+{
+	gdb_counter += n;
+}
+
+void guest_main(const struct mb_info *mbi)
+{
+	check_begin("run");
+	gdb_known_regs();
+	for (uint32_t i = 1; i <= 3; i++)
+		gdb_marker(i);
+	gdb_watched = 0x1234;
+	gdb_watched += 1;
+	check_eq("counter", gdb_counter, 6);
+	check_eq("watched", gdb_watched, 0x1235);
+	check_end();
+	guest_exit();
+}
