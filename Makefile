@@ -21,6 +21,11 @@ ifeq ($(SLIRP_LIBS),)
 $(error libslirp not found by pkg-config: run scripts/install-deps (libslirp-dev, libglib2.0-dev))
 endif
 LDLIBS   += $(SLIRP_LIBS)
+# the control socket's QMP (json-c) and checkpoints' RAM (zstd)
+ifeq ($(shell pkg-config --exists json-c libzstd && echo yes),)
+$(error json-c or libzstd not found by pkg-config: run scripts/install-deps (libjson-c-dev, libzstd-dev))
+endif
+LDLIBS   += $(shell pkg-config --libs json-c libzstd)
 ifeq ($(SAN),1)
 O        := build-san
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -126,6 +131,8 @@ test-host: all
 	tests/cli/pci-devices.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
 	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
+	tests/ctl/qmp.sh $(O)/hyvm $(GUEST_DIR)
+	tests/ctl/ckpt-guest.sh $(O)/hyvm $(GUEST_DIR)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)

@@ -23,6 +23,8 @@
 #include "boot/rom_image.h"
 #include "firmware/fw_tables.h"
 #include "cli/run_disks.h"
+#include "cli/run_incoming.h"
+#include "control/control_vm.h"
 #include "net/net_backend.h"
 #include "stats/stats.h"
 #include "vmm/vm.h"
@@ -230,10 +232,13 @@ int cmd_run(int argc, char **argv)
 	struct rom_image rom = { 0 };
 	struct console_tty con;
 	struct net_backend *net = NULL;
+	struct control_vm ctl = { 0 };
 	char err[512], demo_path[64];
 	int r, input_fd;
 
 	if ((r = run_parse_args(argc, argv, &a)) != 0)
+		return r;
+	if (a.incoming && (r = run_incoming_prepare(&a)) != 0)
 		return r;
 	if ((r = resolve_engine(a.engine, &engine)) != 0)
 		return r;
@@ -299,8 +304,11 @@ int cmd_run(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	if ((r = load_guest(&vm, &a, &engine, &img, &st)) != 0 ||
-	    (r = check_needs(engine, &img)) != 0)
+	if (a.incoming) {
+		if ((r = run_incoming_load(&vm, &a, engine, &st)) != 0)
+			goto out;
+	} else if ((r = load_guest(&vm, &a, &engine, &img, &st)) != 0 ||
+		   (r = check_needs(engine, &img)) != 0)
 		goto out;
 	vm.cpu_model = a.cpu;
 	if (attach(&vm, engine, &st) < 0) {
@@ -314,6 +322,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if (vm.stats && engine->attach_stats)
 		engine->attach_stats(vm.vcpu, vm.stats, 0);
+	if (!a.control || strcmp(a.control, "none")) {
+		err[0] = '\0';
+		if (control_vm_open(&ctl, &vm, a.control, argc, argv, err, sizeof(err)) < 0) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			r = EXIT_USAGE;
+			goto out;
+		}
+	}
 	fflush(stdout);
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */
@@ -326,6 +342,7 @@ int cmd_run(int argc, char **argv)
 		if ((r = reboot(&vm, &a, engine)) != 0)
 			break;
 	}
+	control_vm_close(&ctl, out.kind == VM_POWEROFF);
 	console_tty_restore();
 	if (r == 0)
 		r = report(&vm, &out);

@@ -43,6 +43,8 @@ struct run_args {
 	 * split at the first comma (QEMU's -device spelling). */
 	struct machine_device devices[MAX_EXTRA_DEVICES];
 	unsigned nr_devices;
+	const char *control;	/* --control PATH|none; NULL: the default path */
+	const char *incoming;	/* --incoming file:FILE: the checkpoint FILE */
 };
 
 /* 0, or EXIT_USAGE after one line on stderr; exits 0 for --help. */
