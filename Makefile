@@ -167,7 +167,10 @@ test-guests-qemu: guests
 # ext4 image: plain, snapshot + hyvm disk commit, read-only (~45 s); then
 # SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s);
 # then virtio-net on libslirp: DHCP, an HTTP fetch from 127.0.0.1 through
-# the gateway, hostfwd into the guest's httpd (~40 s). test-linux-full: the session
+# the gateway, hostfwd into the guest's httpd (~40 s); then a checkpoint of
+# the interactive shell: a file and a background process, hyvm ctl save
+# --quit, hyvm restore, the shell answers with both (~30-70 s: one boot,
+# the restore ~2-3 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
@@ -178,6 +181,7 @@ test-linux: $(O)/hyvm
 	tests/linux/disk.sh $(O)/hyvm
 	tests/linux/crash.sh $(O)/hyvm --runs 3
 	tests/linux/net.sh $(O)/hyvm
+	tests/linux/ckpt.sh $(O)/hyvm
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
@@ -284,6 +288,14 @@ clean:
 .PHONY: bench-linux
 bench-linux: $(O)/hyvm
 	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)
+
+# Not a test: checkpoint and restore time and file size of Debian's i386
+# kernel at its shell on bt with --mem 256 and 2048 (bench/ckpt/ckpt.sh:
+# two boots, saves and restores per size, zstd and raw RAM; ~4-8 min
+# here). BENCH_CKPT_ARGS: e.g. --mem 512.
+.PHONY: bench-ckpt
+bench-ckpt: $(O)/hyvm
+	bench/ckpt/ckpt.sh --hyvm $(O)/hyvm --out $(O)/bench-ckpt $(BENCH_CKPT_ARGS)
 
 # Not a test: disk and network throughput inside Debian's i386 guest on bt
 # and in QEMU TCG with the same kernel, initramfs and virtio devices, in one
