@@ -66,9 +66,11 @@ ctl=$?
 verdict "migrate file: completed, status postmigrate" \
 	$([[ $ctl == 0 ]] && grep -q '"completed"' "$work/ctl" && grep -q '"postmigrate"' "$work/status" && echo 1 || echo 0) \
 	"ctl $ctl $(cat "$work/ctl" "$work/status")"
-# a save that continues: the guest finishes as if nothing happened
+# a save that continues: the guest finishes as if nothing happened (a
+# relative FILE is ctl's directory's, not the VM's)
 "$hyvm" ctl "$work/s.qmp" cont >/dev/null
-"$hyvm" ctl "$work/s.qmp" save "$work/c2.ckpt" >"$work/ctl" 2>&1
+hyvm_abs=$(cd "$(dirname "$hyvm")" && pwd)/$(basename "$hyvm")
+(cd "$work" && "$hyvm_abs" ctl s.qmp save c2.ckpt) >"$work/ctl" 2>&1
 ctl=$?
 wait $pid
 st=$? pid=

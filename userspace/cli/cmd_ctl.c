@@ -116,6 +116,19 @@ static struct json_object *typed(const char *v)
 	return json_object_new_string(v);
 }
 
+/* The VM resolves a file name from its own directory: a relative one
+ * is made absolute here, from ctl's. */
+static struct json_object *abs_path(const char *prefix, const char *file)
+{
+	char cwd[4096], buf[8300];
+
+	if (file[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		snprintf(buf, sizeof(buf), "%s%s", prefix, file);
+	else
+		snprintf(buf, sizeof(buf), "%s%s/%s", prefix, cwd, file);
+	return json_object_new_string(buf);
+}
+
 /* COMMAND ARGS as a QMP name and arguments; -1 after one line. */
 static int build(int argc, char **argv, const char **name, struct json_object *args)
 {
@@ -124,12 +137,13 @@ static int build(int argc, char **argv, const char **name, struct json_object *a
 		*name = "hyvm-save";
 		if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--quit")))
 			return fail("usage: hyvm ctl PID|PATH save FILE [--quit]%s%s", "", ""), -1;
-		json_object_object_add(args, "file", json_object_new_string(argv[1]));
+		json_object_object_add(args, "file", abs_path("", argv[1]));
 		json_object_object_add(args, "quit", json_object_new_boolean(argc == 3));
 		return 0;
 	}
 	if (!strcmp(argv[0], "migrate") && argc == 2 && !strchr(argv[1], '=')) {
-		json_object_object_add(args, "uri", json_object_new_string(argv[1]));
+		json_object_object_add(args, "uri", strncmp(argv[1], "file:", 5) ?
+				       json_object_new_string(argv[1]) : abs_path("file:", argv[1] + 5));
 		return 0;
 	}
 	if (!strcmp(argv[0], "stats"))

@@ -324,7 +324,10 @@ int cmd_run(int argc, char **argv)
 		engine->attach_stats(vm.vcpu, vm.stats, 0);
 	if (!a.control || strcmp(a.control, "none")) {
 		err[0] = '\0';
-		if (control_vm_open(&ctl, &vm, a.control, argc, argv, err, sizeof(err)) < 0) {
+		/* --control PATH that fails is bad input; the default path
+		 * is a convenience: without a place for it, no socket */
+		if (control_vm_open(&ctl, &vm, a.control, argc, argv, err, sizeof(err)) < 0 &&
+		    a.control) {
 			fprintf(stderr, "hyvm run: %s\n", err);
 			r = EXIT_USAGE;
 			goto out;

@@ -35,6 +35,12 @@ int control_make_dir(const char *path, char *err, size_t errlen)
 	if (!(slash = strrchr(dir, '/')))
 		return 0;
 	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno == ENOENT && (slash = strrchr(dir, '/')) && slash != dir) {
+		/* /run itself may be missing (a minimal initramfs) */
+		*slash = '\0';
+		mkdir(dir, 0755);
+		*slash = '/';
+	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
