@@ -298,7 +298,8 @@ int cmd_run(int argc, char **argv)
 	rom_image_free(&rom);
 	a.boot.cmdline = a.cmdline;
 	a.is_linux = linux_is_bzimage(a.guest);
-	if (!a.is_linux && a.boot.initrd) {
+	/* a checkpoint does not read the guest's files (only a reboot does) */
+	if (!a.is_linux && a.boot.initrd && !a.incoming) {
 		fprintf(stderr, "hyvm run: %s: --initrd is for Linux bzImages, and this is not one "
 			"(a Multiboot kernel takes --module)\n", a.guest);
 		r = EXIT_USAGE;
