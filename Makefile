@@ -43,7 +43,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin $(O)/cli/rom-write.bin \
               $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin $(O)/cli/serial-echo.bin \
-              $(O)/cli/reboot.bin
+              $(O)/cli/reboot.bin $(O)/cli/power-button.bin
 TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
 
 .PHONY: test-top
@@ -133,6 +133,7 @@ test-host: all
 	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
 	tests/ctl/qmp.sh $(O)/hyvm $(GUEST_DIR)
 	tests/ctl/ckpt-guest.sh $(O)/hyvm $(GUEST_DIR)
+	tests/ctl/power-button.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
