@@ -31,8 +31,9 @@ verdict "quit ends the run with status 0" $((status == 0)) "status $status: $(ca
 verdict "socket removed after quit" $([[ ! -e $work/s.qmp ]] && echo 1 || echo 0) "still there"
 
 # 2. the default path, hyvm ctl by PID, removal on SIGTERM
-export XDG_RUNTIME_DIR=$work/xdg
-mkdir -p "$XDG_RUNTIME_DIR"
+# (a stats directory of its own: ps --prune below touches only ours)
+export XDG_RUNTIME_DIR=$work/xdg HYVM_STATS_DIR=$work/stats
+mkdir -p "$XDG_RUNTIME_DIR" "$HYVM_STATS_DIR"
 "$hyvm" run --engine bt --append "rounds=100000 ticks=0" "$guest" >"$work/out" 2>"$work/err" </dev/null &
 pid=$!
 sock=$XDG_RUNTIME_DIR/hyvm/$pid.qmp
@@ -61,6 +62,25 @@ verdict "socket removed after SIGTERM" $([[ ! -e $sock ]] && echo 1 || echo 0) "
 st=$?
 verdict "hyvm ctl to a VM that is gone: one line, status 2" \
 	$([[ $st == 2 && $(wc -l <"$work/ctl.err") == 1 ]] && echo 1 || echo 0) "status $st: $(cat "$work/ctl.err")"
+
+# SIGABRT (no cleanup of the run) still removes the socket; SIGKILL
+# leaves it, and hyvm ps --prune removes it with the stale stats file
+for sig in ABRT KILL; do
+	"$hyvm" run --engine bt --append "rounds=100000 ticks=0" "$guest" >/dev/null 2>&1 </dev/null &
+	pid=$!
+	sock=$XDG_RUNTIME_DIR/hyvm/$pid.qmp
+	wait_for "$sock" 30
+	kill -$sig $pid
+	wait $pid 2>/dev/null
+	pid=
+	if [[ $sig == ABRT ]]; then
+		verdict "socket removed after SIGABRT" $([[ ! -e $sock ]] && echo 1 || echo 0) "$(ls -la "$sock" 2>&1)"
+	else
+		"$hyvm" ps --prune >"$work/ps" 2>&1
+		verdict "hyvm ps --prune removes the socket SIGKILL left" \
+			$([[ ! -e $sock ]] && grep -q "removed $sock" "$work/ps" && echo 1 || echo 0) "$(ls -la "$sock" 2>&1; cat "$work/ps")"
+	fi
+done
 
 echo "qmp.sh: $passed passed, $failed failed"
 ((failed == 0))

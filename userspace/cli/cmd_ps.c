@@ -83,7 +83,12 @@ int cmd_ps(int argc, char **argv)
 			print_vm(m.f, m.f->state == STATS_ENDED ? "ending" : "running", path);
 			stats_close(&m);
 			break;
-		case STATS_STALE:
+		case STATS_STALE: {
+			char ctl[108];
+			/* a VM killed by SIGKILL leaves its control socket too */
+			if (prune && control_default_path(m.f->pid, ctl, sizeof(ctl)) == 0 &&
+			    unlink(ctl) == 0)
+				printf("         removed %s\n", ctl);
 			print_vm(m.f, "stale", path);
 			stats_close(&m);
 			if (prune && unlink(path) == 0)
@@ -91,6 +96,7 @@ int cmd_ps(int argc, char **argv)
 			else if (prune)
 				fprintf(stderr, "hyvm ps: cannot remove %s: %m\n", path);
 			break;
+		}
 		default:
 			fprintf(stderr, "hyvm ps: %s\n", err);
 			continue;

@@ -1,5 +1,6 @@
 /* The control socket's transport; see control_socket.h. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,44 @@ int control_make_dir(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* SIGABRT and SIGQUIT end the process without the run's cleanup: the
+ * socket is removed first, then whoever handled them before (the
+ * console's terminal restore) or the default action. SIGSEGV and the
+ * other fault signals are bt's (bt/cpu/signals.c) and are left alone;
+ * SIGKILL leaves the socket, which hyvm ps --prune removes. */
+static char crash_path[108];
+static struct sigaction crash_old[2];
+static const int crash_sig[2] = { SIGABRT, SIGQUIT };
+
+static void on_crash(int sig)
+{
+	int i = sig == SIGABRT ? 0 : 1;
+
+	if (crash_path[0])
+		unlink(crash_path);
+	sigaction(sig, &crash_old[i], NULL);
+	if (crash_old[i].sa_handler != SIG_DFL && crash_old[i].sa_handler != SIG_IGN &&
+	    !(crash_old[i].sa_flags & SA_SIGINFO))
+		crash_old[i].sa_handler(sig);
+	else
+		raise(sig);
+}
+
+static void crash_cleanup(bool on)
+{
+	struct sigaction sa = { .sa_handler = on_crash };
+
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 2; i++) {
+		if (on) {
+			sigaction(crash_sig[i], NULL, &crash_old[i]);
+			if (crash_old[i].sa_handler != SIG_IGN)	/* ignored stays ignored */
+				sigaction(crash_sig[i], &sa, NULL);
+		} else
+			sigaction(crash_sig[i], &crash_old[i], NULL);
+	}
 }
 
 static void send_line(void *ctx, const char *json)
@@ -154,6 +193,10 @@ int control_open(struct control_server *c, const char *path, struct fd_watch_set
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	chmod(path, 0600);
+	if (!crash_path[0]) {
+		snprintf(crash_path, sizeof(crash_path), "%s", path);
+		crash_cleanup(true);
+	}
 	c->watch = watch;
 	c->ops = ops;
 	c->target = target;
@@ -183,7 +226,12 @@ void control_close(struct control_server *c)
 		close(c->listen_fd);
 		c->listen_fd = -1;
 	}
-	if (c->path[0])
+	if (c->path[0]) {
 		unlink(c->path);
+		if (!strcmp(crash_path, c->path)) {
+			crash_cleanup(false);
+			crash_path[0] = '\0';
+		}
+	}
 	c->path[0] = '\0';
 }
