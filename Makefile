@@ -21,6 +21,11 @@ ifeq ($(SLIRP_LIBS),)
 $(error libslirp not found by pkg-config: run scripts/install-deps (libslirp-dev, libglib2.0-dev))
 endif
 LDLIBS   += $(SLIRP_LIBS)
+# the control socket's QMP (json-c) and checkpoints' RAM (zstd)
+ifeq ($(shell pkg-config --exists json-c libzstd && echo yes),)
+$(error json-c or libzstd not found by pkg-config: run scripts/install-deps (libjson-c-dev, libzstd-dev))
+endif
+LDLIBS   += $(shell pkg-config --libs json-c libzstd)
 ifeq ($(SAN),1)
 O        := build-san
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -38,7 +43,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 
 CLI_GUESTS := $(O)/cli/triple-fault.bin $(O)/cli/unbacked-memory.bin $(O)/cli/rom-write.bin \
               $(O)/cli/string-io.bin $(O)/cli/mmio-forms.bin $(O)/cli/serial-echo.bin \
-              $(O)/cli/reboot.bin
+              $(O)/cli/reboot.bin $(O)/cli/power-button.bin
 TOP_GUESTS := $(patsubst tests/top/%.asm,$(O)/top/%.elf,$(wildcard tests/top/*.asm))
 
 .PHONY: test-top
@@ -132,6 +137,9 @@ test-host: all
 	tests/cli/pci-devices.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cli/reboot.sh $(O)/hyvm $(O)/cli bt
 	tests/cli/console-tty.sh $(O)/hyvm $(O)/cli bt
+	tests/ctl/qmp.sh $(O)/hyvm $(GUEST_DIR)
+	tests/ctl/ckpt-guest.sh $(O)/hyvm $(GUEST_DIR)
+	tests/ctl/power-button.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
@@ -170,7 +178,10 @@ test-guests-qemu: guests
 # SIGKILL during the guest's flushed writes, 3 x (plain, snapshot) (~60-100 s);
 # then virtio-net on libslirp: DHCP, an HTTP fetch from 127.0.0.1 through
 # the gateway, hostfwd into the guest's httpd (~40 s); then gdb on bt: a
-# breakpoint at the kernel's uname system call, registers (~35 s). test-linux-full: the session
+# breakpoint at the kernel's uname system call, registers (~35 s); then a
+# checkpoint of the interactive shell: a file and a background process,
+# hyvm ctl save --quit, hyvm restore, the shell answers with both (~30-70 s:
+# one boot, the restore ~2-3 s). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
 test-linux: $(O)/hyvm
@@ -182,6 +193,7 @@ test-linux: $(O)/hyvm
 	tests/linux/crash.sh $(O)/hyvm --runs 3
 	tests/linux/net.sh $(O)/hyvm
 	tests/gdb/linux.sh $(O)/hyvm bt
+	tests/linux/ckpt.sh $(O)/hyvm
 test-linux-full: test-linux
 	tests/linux/boot.sh $(O)/hyvm --full --append-extra "nolapic noapic"
 # reboot -f in the guest: reset and boot again, then --no-reboot (~5 min)
@@ -288,6 +300,14 @@ clean:
 .PHONY: bench-linux
 bench-linux: $(O)/hyvm
 	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)
+
+# Not a test: checkpoint and restore time and file size of Debian's i386
+# kernel at its shell on bt with --mem 256 and 2048 (bench/ckpt/ckpt.sh:
+# two boots, saves and restores per size, zstd and raw RAM; ~4-8 min
+# here). BENCH_CKPT_ARGS: e.g. --mem 512.
+.PHONY: bench-ckpt
+bench-ckpt: $(O)/hyvm
+	bench/ckpt/ckpt.sh --hyvm $(O)/hyvm --out $(O)/bench-ckpt $(BENCH_CKPT_ARGS)
 
 # Not a test: disk and network throughput inside Debian's i386 guest on bt
 # and in QEMU TCG with the same kernel, initramfs and virtio devices, in one

@@ -95,6 +95,9 @@ struct device_model {
 	int (*load)(void *dev, struct ds_reader *r, unsigned version);
 	/* Called by the VMM between guest runs: timers, pending input. */
 	void (*poll)(void *dev, uint64_t now_ns);
+	/* Optional: the machine's power button was pressed (QMP
+	 * system_powerdown); the ACPI PM block's is its only user. */
+	void (*power_button)(void *dev);
 	/* Next time poll has work (UINT64_MAX: none). */
 	uint64_t (*next_deadline)(void *dev);
 	void (*destroy)(void *dev);

@@ -153,6 +153,17 @@ static int acpi_pm_load(void *dev, struct ds_reader *r, unsigned version)
 	return 0;
 }
 
+/* The fixed power button (ACPI 6.4, 4.8.2.2.1.1): PWRBTN_STS is set and,
+ * if OSPM enabled PWRBTN_EN, the SCI raised; Linux's button driver then
+ * powers off (QEMU's acpi_pm1_evt_power_down). */
+static void acpi_pm_power_button(void *dev)
+{
+	struct acpi_pm *pm = dev;
+
+	pm->pm1_sts |= ACPI_PM1_PWRBTN;
+	update_sci(pm);
+}
+
 static void acpi_pm_destroy(void *dev)
 {
 	struct acpi_pm *pm = dev;
@@ -170,6 +181,7 @@ static struct device_model acpi_pm_model = {
 	.reset = acpi_pm_reset,
 	.save = acpi_pm_save,
 	.load = acpi_pm_load,
+	.power_button = acpi_pm_power_button,
 	.destroy = acpi_pm_destroy,
 };
 DEVICE_REGISTER(acpi_pm_model)

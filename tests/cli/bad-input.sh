@@ -187,6 +187,27 @@ fi
 # hyvm disk: overlays that are not overlays, damaged ones, changed bases
 expect disk-no-args "usage: hyvm disk commit|discard|info OVERLAY" disk
 expect disk-extra-arg "usage: hyvm disk" disk info a b
+# checkpoints and the control socket
+printf 'HYVMCKPT\x01\x00\x00\x00' >"$work/short.ckpt"
+head -c 64 /dev/zero >"$work/zero.ckpt"
+expect restore-no-file "a checkpoint FILE is needed" restore
+expect restore-two-files "one checkpoint FILE only" restore a b
+expect restore-missing "none.ckpt: cannot open: No such file" restore "$work/none.ckpt"
+expect restore-not-ckpt "not a hyvm checkpoint" restore "$work/not-elf.bin"
+expect restore-short-header "not a hyvm checkpoint" restore "$work/short.ckpt"
+expect restore-zero-header "not a hyvm checkpoint" restore "$work/zero.ckpt"
+expect restore-bad-option "unknown or incomplete option '--frob'" restore --frob x
+expect incoming-not-file "--incoming takes file:FILE" run --incoming tcp:1.2.3.4:5
+expect incoming-empty "--incoming takes file:FILE" run --incoming file:
+expect incoming-missing "cannot open: No such file" run --incoming "file:$work/none.ckpt"
+# (no GUEST: the bundled demo, refused before it runs)
+expect control-long-path "a socket path has at most" run --engine bt --control "$work/$(printf 'x%.0s' {1..120})"
+expect control-no-dir "no-dir/s.qmp: No such file" run --engine bt --control "$work/no-dir/s.qmp"
+expect ctl-no-args "usage: hyvm ctl" ctl
+expect ctl-no-command "usage: hyvm ctl" ctl 1
+expect ctl-no-socket "cannot connect to $work/none.qmp" ctl "$work/none.qmp" query-status
+expect ctl-bad-save "usage: hyvm ctl PID|PATH save FILE" ctl "$work/none.qmp" save
+expect ctl-bad-argument "is not KEY=VALUE" ctl "$work/none.qmp" stop nonsense
 expect disk-unknown-op "unknown operation 'frob'" disk frob "$work/x"
 expect disk-missing "no-such.overlay: cannot open: No such file" disk info "$work/no-such.overlay"
 expect disk-directory "a-directory: cannot open: Is a directory" disk commit "$work/a-directory"

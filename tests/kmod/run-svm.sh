@@ -76,6 +76,10 @@
 # QEMU TCG running a stale translation after the kernel's text patching,
 # by the best reading so far).
 #
+# Checkpoints across engines: tests/ctl/ckpt-cross.sh saves the ckpt_mem
+# guest (--cpu pentium3) on svm and restores it on bt, then the reverse,
+# and checks that the default model saved on svm is refused on bt.
+#
 # --bench also runs bench/kmod_exitcost.c with hyvm.ko and kvm_amd loaded
 # together: hyvm.ko's cost per exit as a ratio to KVM's.
 #
@@ -153,6 +157,8 @@ svm_files() {
 	cp "$ROOT/tests/cli/memory-map.sh" "$stage/hyvm/cli/"
 	cp "$ROOT/tests/hybrid/run.sh" "$stage/hyvm/hybrid/"
 	cp "$ROOT/tests/cpu/same-cpuid.sh" "$stage/hyvm/cpu/"
+	mkdir -p "$stage/hyvm/ctl"
+	cp "$ROOT/tests/ctl/ckpt-cross.sh" "$stage/hyvm/ctl/"
 	[ ! -s "$CPUID_EXPECT" ] || cp "$CPUID_EXPECT" "$stage/hyvm/cpu/bt-pentium3.leaves"
 	[ $LINUX = 0 ] || linux_guest_stage "$stage"
 	if [ $LINUX32 = 1 ] && [ -z "$LINUX32_SKIP" ]; then
@@ -316,6 +322,8 @@ bash /hyvm/cli/memory-map.sh --rom-only /hyvm/hyvm /hyvm/cli /hyvm/guests svm
 	if [ \$r = 1 ] && grep -q '^PASS' /tmp/out && ! grep -q '^FAIL' /tmp/out; then echo "PASS \$g --mem 5000 (svm) \$((\$(date +%s) - s)) s"
 	else echo "FAIL \$g --mem 5000 (svm): status \$r: \$(tail -c 300 /tmp/out | tr '\n' ' ')"; fi
 done
+echo "== checkpoints: saved on svm and restored on bt, and back"
+bash /hyvm/ctl/ckpt-cross.sh /hyvm/hyvm /hyvm/guests svm bt || echo "FAIL ckpt-cross.sh: exit status \$?"
 echo "== CPUID on svm, hybrid (bt + svm) and bt; --cpu pentium3 as bt's on the outer host"
 same_cpuid
 fi

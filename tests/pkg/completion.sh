@@ -37,8 +37,8 @@ contains() { # name "words that must be in the reply" WORDS...
 	verdict "$name: hyvm $* -> has $want" "$([[ -z $missing ]] && echo 1)" "missing$missing in '$got'"
 }
 
-expect subcommand "run" r
-contains subcommands "run engines ps top disk bench help" ""
+expect subcommand "restore run" r
+contains subcommands "run engines ps top ctl restore disk bench help" ""
 expect "run option" "--engine" run --eng
 contains "run options" "--disk --drive --no-acpi --initrd -i -k -p --netdev --stats-out" run -
 expect "top option" "--batch" top --ba

@@ -50,6 +50,27 @@ static void test_acpi_poweroff(void)
 	fake_env_fini(&F);
 }
 
+/* QMP system_powerdown: PWRBTN_STS (bit 8) set; the SCI (IRQ 9) only
+ * once the OS enabled PWRBTN_EN; cleared by writing 1 (ACPI 6.4 4.8.3.1). */
+static void test_acpi_power_button(void)
+{
+	const struct device_model *m = device_model_find("acpi_pm");
+
+	CU_ASSERT_EQUAL_FATAL(fake_env_init(&F, 16 << 20), 0);
+	void *dev = fake_create(&F, "acpi_pm");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m->power_button);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
+	m->power_button(dev);
+	CU_ASSERT_EQUAL(pio_in16(&F, 0x600) & 0x100, 0x100);
+	CU_ASSERT_FALSE(F.line[9]);		/* not enabled: no SCI */
+	pio_out16(&F, 0x602, 0x100);		/* PWRBTN_EN */
+	CU_ASSERT_TRUE(F.line[9]);
+	pio_out16(&F, 0x600, 0x100);		/* the OS acknowledges */
+	CU_ASSERT_EQUAL(pio_in16(&F, 0x600) & 0x100, 0);
+	CU_ASSERT_FALSE(F.line[9]);
+	fake_env_fini(&F);
+}
+
 static uint8_t kbc_read_data(void)
 {
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x64) & 0x01, 0x01);	/* OBF */
@@ -295,6 +316,7 @@ UNIT_SUITE(pc_misc_devices, NULL, NULL,
 	   UNIT_TEST(test_irqs_through_pic),
 	   UNIT_TEST(test_debug_exit),
 	   UNIT_TEST(test_acpi_poweroff),
+	   UNIT_TEST(test_acpi_power_button),
 	   UNIT_TEST(test_i8042_commands),
 	   UNIT_TEST(test_i8042_reset_and_a20),
 	   UNIT_TEST(test_port92_and_port80),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "control/control_socket.h"
 #include "stats/stats.h"
 
 static int usage_error(const char *what)
@@ -32,9 +33,12 @@ static void print_vm(const struct stats_file *f, const char *state, const char *
 		exits += v->kind[k].count;
 	if (!strcmp(state, "stale"))
 		end = f->heartbeat_ns;
-	printf("%7d  %-8s %-6s %-9s %9.1f %12llu  %s  %s\n", f->pid, state, v->engine,
+	char ctl[108];
+	bool has_ctl = control_default_path(f->pid, ctl, sizeof(ctl)) == 0 && !access(ctl, F_OK);
+	printf("%7d  %-8s %-6s %-9s %9.1f %12llu  %s  %s%s%s\n", f->pid, state, v->engine,
 	       guest_mode_name(v->mode), (double)(end - f->start_ns) / 1e9,
-	       (unsigned long long)exits, f->guest, path);
+	       (unsigned long long)exits, f->guest, path, has_ctl ? "  control " : "",
+	       has_ctl ? ctl : "");
 }
 
 int cmd_ps(int argc, char **argv)
@@ -79,7 +83,12 @@ int cmd_ps(int argc, char **argv)
 			print_vm(m.f, m.f->state == STATS_ENDED ? "ending" : "running", path);
 			stats_close(&m);
 			break;
-		case STATS_STALE:
+		case STATS_STALE: {
+			char ctl[108];
+			/* a VM killed by SIGKILL leaves its control socket too */
+			if (prune && control_default_path(m.f->pid, ctl, sizeof(ctl)) == 0 &&
+			    unlink(ctl) == 0)
+				printf("         removed %s\n", ctl);
 			print_vm(m.f, "stale", path);
 			stats_close(&m);
 			if (prune && unlink(path) == 0)
@@ -87,6 +96,7 @@ int cmd_ps(int argc, char **argv)
 			else if (prune)
 				fprintf(stderr, "hyvm ps: cannot remove %s: %m\n", path);
 			break;
+		}
 		default:
 			fprintf(stderr, "hyvm ps: %s\n", err);
 			continue;

@@ -23,6 +23,8 @@
 #include "boot/rom_image.h"
 #include "firmware/fw_tables.h"
 #include "cli/run_disks.h"
+#include "cli/run_incoming.h"
+#include "control/control_vm.h"
 #include "net/net_backend.h"
 #include "gdb/gdb_stub.h"
 #include "stats/stats.h"
@@ -233,10 +235,13 @@ int cmd_run(int argc, char **argv)
 	struct console_tty con;
 	struct net_backend *net = NULL;
 	struct gdb_stub *gdb = NULL;
+	struct control_vm ctl = { 0 };
 	char err[512], demo_path[64];
 	int r, input_fd;
 
 	if ((r = run_parse_args(argc, argv, &a)) != 0)
+		return r;
+	if (a.incoming && (r = run_incoming_prepare(&a)) != 0)
 		return r;
 	if ((r = resolve_engine(a.engine, &engine)) != 0)
 		return r;
@@ -296,14 +301,18 @@ int cmd_run(int argc, char **argv)
 	rom_image_free(&rom);
 	a.boot.cmdline = a.cmdline;
 	a.is_linux = linux_is_bzimage(a.guest);
-	if (!a.is_linux && a.boot.initrd) {
+	/* a checkpoint does not read the guest's files (only a reboot does) */
+	if (!a.is_linux && a.boot.initrd && !a.incoming) {
 		fprintf(stderr, "hyvm run: %s: --initrd is for Linux bzImages, and this is not one "
 			"(a Multiboot kernel takes --module)\n", a.guest);
 		r = EXIT_USAGE;
 		goto out;
 	}
-	if ((r = load_guest(&vm, &a, &engine, &img, &st)) != 0 ||
-	    (r = check_needs(engine, &img)) != 0)
+	if (a.incoming) {
+		if ((r = run_incoming_load(&vm, &a, engine, &st)) != 0)
+			goto out;
+	} else if ((r = load_guest(&vm, &a, &engine, &img, &st)) != 0 ||
+		   (r = check_needs(engine, &img)) != 0)
 		goto out;
 	vm.cpu_model = a.cpu;
 	if (attach(&vm, engine, &st) < 0) {
@@ -322,6 +331,17 @@ int cmd_run(int argc, char **argv)
 	}
 	if (vm.stats && engine->attach_stats)
 		engine->attach_stats(vm.vcpu, vm.stats, 0);
+	if (!a.control || strcmp(a.control, "none")) {
+		err[0] = '\0';
+		/* --control PATH that fails is bad input; the default path
+		 * is a convenience: without a place for it, no socket */
+		if (control_vm_open(&ctl, &vm, a.control, argc, argv, err, sizeof(err)) < 0 &&
+		    a.control) {
+			fprintf(stderr, "hyvm run: %s\n", err);
+			r = EXIT_USAGE;
+			goto out;
+		}
+	}
 	fflush(stdout);
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */
@@ -334,6 +354,7 @@ int cmd_run(int argc, char **argv)
 		if ((r = reboot(&vm, &a, engine)) != 0)
 			break;
 	}
+	control_vm_close(&ctl, out.kind == VM_POWEROFF);
 	console_tty_restore();
 	if (r == 0)
 		r = report(&vm, &out);

@@ -14,5 +14,7 @@ int cmd_ps(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct command commands[] = {
 	{ "engines", cmd_engines, "list the engines and whether this machine has them: hyvm engines [-v]" },
 	{ "ps", cmd_ps, "list the running VMs (their stats files): hyvm ps [--prune]" },
 	{ "top", cmd_top, "live exit profile of a VM: hyvm top [--batch [--json] [-n N]] [-d S] [PID]" },
+	{ "ctl", cmd_ctl, "a QMP command to a running VM: hyvm ctl PID|PATH COMMAND [KEY=VALUE]... (save FILE [--quit])" },
+	{ "restore", cmd_restore, "continue a checkpoint: hyvm restore FILE [--engine E]" },
 	{ "disk", cmd_disk, "undoable disks' overlays: hyvm disk commit|discard|info OVERLAY" },
 	{ "bench", cmd_bench, "nanobenchmarks on every engine, natively and in QEMU: hyvm bench [--engines LIST] [--iterations N] [--csv F] [--chart F.svg]" },
 };

@@ -25,7 +25,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net|--netdev user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net|--netdev user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--control PATH|none] [--incoming file:FILE] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -93,6 +93,8 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		{ "drive", required_argument, NULL, 'd' + 0x100 },	/* QEMU's -drive */
 		{ "gdb", required_argument, NULL, 'g' + 0x100 },
 		{ "gdb-wait", no_argument, NULL, 'w' + 0x100 },
+		{ "control", required_argument, NULL, 'Q' },
+		{ "incoming", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -211,6 +213,14 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		}
 		case 'w' + 0x100:
 			a->gdb.wait = true;
+		case 'Q':
+			a->control = optarg;
+			break;
+		case 'I':
+			if (strncmp(optarg, "file:", 5) || !optarg[5])
+				return usage_error("--incoming takes file:FILE (a checkpoint), not '%s'",
+						   optarg);
+			a->incoming = optarg + 5;
 			break;
 		case 'h':
 			printf("usage: hyvm run [-e|--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
@@ -218,7 +228,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 			       "[--rom FILE[@ADDR]] [--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] "
 			       "[--escape KEY] [--net|--netdev SPEC] [--device MODEL[,KEY=VAL...]]... "
 			       "[--disk FILE[,OPTS]]... [--drive file=FILE[,OPTS]]... [--gdb tcp:[HOST]:PORT [--gdb-wait]] "
-			       "[-k|--kernel GUEST | GUEST]\n"
+			       "[--control PATH|none] [--incoming file:FILE] [-k|--kernel GUEST | GUEST]\n"
 			       "HYVM_ENGINE in the environment is the default --engine. Every run publishes a live\n"
 			       "statistics file for hyvm ps and hyvm top (in HYVM_STATS_DIR if set); --stats names it\n"
 			       "on stderr, --stats-out FILE writes the final exit profile to FILE, --no-stats\n"
@@ -264,7 +274,13 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 			       "--gdb tcp:[HOST]:PORT: a gdb remote stub on HOST (default 127.0.0.1) and PORT\n"
 			       "  (QEMU's -gdb tcp::PORT): target remote :PORT in gdb stops the guest; breakpoints,\n"
 			       "  single steps and watchpoints as far as the engine can (bt: no watchpoints)\n"
-			       "--gdb-wait: the guest waits for the debugger before its first instruction (QEMU's S option)\n");
+			       "--gdb-wait: the guest waits for the debugger before its first instruction (QEMU's S option)\n"
+			       "--control PATH: the VM's QMP control socket (hyvm ctl, or any QMP client);\n"
+			       "  default $XDG_RUNTIME_DIR/hyvm/PID.qmp (/run/hyvm as root, else\n"
+			       "  /tmp/hyvm-UID), removed when the VM ends; none: no socket\n"
+			       "--incoming file:FILE: continue the checkpoint FILE (hyvm ctl PID save FILE,\n"
+			       "  or QMP migrate file:FILE) instead of booting GUEST; the rest of the command\n"
+			       "  line must make the same VM (hyvm restore FILE does that for you)\n");
 			exit(0);
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);

@@ -45,6 +45,8 @@ struct run_args {
 	struct machine_device devices[MAX_EXTRA_DEVICES];
 	unsigned nr_devices;
 	struct gdb_config gdb;	/* --gdb, --gdb-wait (gdb/gdb_config.h) */
+	const char *control;	/* --control PATH|none; NULL: the default path */
+	const char *incoming;	/* --incoming file:FILE: the checkpoint FILE */
 };
 
 /* 0, or EXIT_USAGE after one line on stderr; exits 0 for --help. */

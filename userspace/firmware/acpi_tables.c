@@ -29,7 +29,8 @@
 /* Fixed feature flags (table 5.10). */
 #define FADT_WBINVD		(1u << 0)
 #define FADT_PROC_C1		(1u << 2)
-#define FADT_PWR_BUTTON		(1u << 4)	/* 1: no fixed power button */
+/* PWR_BUTTON (bit 4) stays 0: the fixed power button exists (PM1 PWRBTN,
+ * QMP system_powerdown), as in QEMU's pc FADT */
 #define FADT_SLP_BUTTON		(1u << 5)	/* 1: no fixed sleep button */
 #define FADT_FIX_RTC		(1u << 6)	/* 1: no RTC wake status */
 #define FADT_TMR_VAL_EXT	(1u << 8)	/* 32-bit PM timer */
@@ -155,7 +156,7 @@ static void build_fadt(const struct fw_machine *m, uint32_t facs, uint32_t dsdt,
 	fw_u8(b, m->rtc_century);		/* 108 CENTURY */
 	fw_u16(b, m->boot_arch);		/* 109 IAPC_BOOT_ARCH */
 	fw_u8(b, 0);				/* 111 reserved */
-	fw_u32(b, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+	fw_u32(b, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
 		  FADT_FIX_RTC | (m->pm.tmr_32bit ? FADT_TMR_VAL_EXT : 0) |
 		  (m->reset.port ? FADT_RESET_REG_SUP : 0));	/* 112 Flags */
 	gas_io(b, m->reset.port, 1, GAS_ACCESS_BYTE);	/* 116 RESET_REG */

@@ -2,7 +2,7 @@
  * The gdb stub's connection and its pause: see gdb_stub.h. Everything
  * runs on the vCPU thread: while the guest runs, the listener and the
  * client are in the VMM's fd watch set (a connection or a Ctrl-C pauses
- * the VM); while it is paused, vm_pause_point calls paused(), which
+ * the VM); while it is paused, vm_pause_debug_point calls paused(), which
  * talks to the client until it resumes, detaches or leaves.
  */
 #include <arpa/inet.h>
@@ -96,7 +96,7 @@ static void client_ready(void *opaque)
 	while (s->in_pos < s->in_len)
 		if (gdb_rx_byte(&s->rx, s->in[s->in_pos++]) == GDB_RX_INTERRUPT) {
 			s->stop_signal = 2;	/* SIGINT */
-			vm_request_pause(s->vm);
+			vm_pause_request_async(s->vm);
 		}
 }
 
@@ -123,7 +123,7 @@ static void listen_ready(void *opaque)
 		return;
 	}
 	s->stop_signal = 5;
-	vm_request_pause(s->vm);	/* gdb expects a stopped target */
+	vm_pause_request_async(s->vm);	/* gdb expects a stopped target */
 }
 
 /* --gdb-wait before the first instruction: block until a client comes. */
@@ -136,7 +136,7 @@ static bool wait_for_client(struct gdb_stub *s)
 		if (poll(&pfd, 1, 200) > 0)
 			listen_ready(s);
 	}
-	s->vm->pause_requested = 0;	/* the pause we are in */
+	s->vm->pause.debug_requested = 0;	/* the pause we are in */
 	return s->fd >= 0;
 }
 
@@ -270,9 +270,9 @@ struct gdb_stub *gdb_stub_open(struct vm *vm, const struct gdb_config *cfg, char
 		fprintf(stderr, "hyvm: gdb: engine %s cannot single-step or break; the debugger "
 			"can read and write registers and memory, and the guest runs without breakpoints\n",
 			vm->engine->name);
-	vm->pause_hook = (struct vm_pause_hook){ paused, s };
+	vm->pause.debug_hook = (struct vm_pause_hook){ paused, s };
 	if (cfg->wait)
-		vm->pause_requested = 1;
+		vm->pause.debug_requested = 1;
 	return s;
 }
 
@@ -296,6 +296,6 @@ void gdb_stub_close(struct gdb_stub *s)
 	}
 	fd_watch_remove(&s->vm->fd_watch, s->listen_fd);
 	close(s->listen_fd);
-	s->vm->pause_hook = (struct vm_pause_hook){ 0 };
+	s->vm->pause.debug_hook = (struct vm_pause_hook){ 0 };
 	free(s);
 }

@@ -146,18 +146,25 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 
 /* One CPU model per VM, built from the host and the engine, given to the
  * engine before the first state (cpu/cpu_model.h). */
-static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
+int vm_cpu_model(const struct vm *vm, const struct engine_ops *engine,
+		 struct cpu_model *model, char *err, size_t errlen)
 {
 	const char *name = vm->cpu_model ? vm->cpu_model : CPU_MODEL_DEFAULT;
 	struct engine_caps caps;
 	struct cpu_model_limits lim;
-	struct cpu_model model;
 
-	vm->engine->probe(&caps);
+	engine->probe(&caps);
 	lim.long_mode = !caps.cannot[NEED_LONG_MODE];
 	/* The local APICs are the router's message sinks (devices/apic/). */
 	lim.local_apic = irq_router_nr_sinks(&vm->irq) > 0;
-	if (cpu_model_build(name, &lim, &model, err, errlen) < 0)
+	return cpu_model_build(name, &lim, model, err, errlen);
+}
+
+static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
+{
+	struct cpu_model model;
+
+	if (vm_cpu_model(vm, vm->engine, &model, err, errlen) < 0)
 		return -1;
 	return vm->engine->set_cpuid(vm->vcpu, &model.cpuid, err, errlen);
 }
@@ -274,7 +281,7 @@ static bool wait_for_interrupt(struct vm *vm)
 	 * watching it then, or this loop would spin. */
 	bool watch_input = vm->env.input_fd >= 0 || vm->input_hook.pump;
 
-	while (!vm->stop_requested && !vm->pause_requested) {
+	while (!vm->stop_requested && !vm_pause_any(vm)) {
 		uint64_t next = poll_devices(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU))
 			return true;
@@ -326,6 +333,8 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 		break;
 	case VM_STOP_DEBUGGER_KILL:
 		outcome(out, VM_KILLED, 0, "killed by the debugger");
+	case VM_STOP_CONTROL_QUIT:
+		outcome(out, VM_QUIT, 0, "quit from the control socket");
 		break;
 	default:
 		outcome(out, VM_RESET, 0, "guest requested a reset");
@@ -362,10 +371,24 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 	memset(out, 0, sizeof(*out));
 	vm->trace_exits = getenv("HYVM_TRACE_EXITS") != NULL;
 	start_signals(vm);
-	vm_pause_point(vm, NULL);	/* --gdb-wait: before the first instruction */
+	vm_pause_debug_point(vm, NULL);	/* --gdb-wait: before the first instruction */
 	for (;;) {
 		if (finish_stop(vm, out))
 			break;
+		if (vm_pause_wanted(vm)) {
+			/* at a clean point hold the vCPU; else a kicked run
+			 * completes the last exit first (vm_pause.h) */
+			if (vm_pause_clean_exit(&exit)) {
+				vm_pause_hold(vm);
+				continue;
+			}
+			vm->engine->kick(vm->vcpu);
+		} else if (vm->pause.resume_in_hlt) {
+			/* held (or checkpointed) while waiting in HLT: wait on */
+			if (!wait_for_interrupt(vm))
+				continue;
+			vm->pause.resume_in_hlt = false;
+		}
 		poll_devices(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
 			if (exit.irq_window_open) {
@@ -421,7 +444,8 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 					"guest halted with interrupts disabled");
 				goto done;
 			}
-			wait_for_interrupt(vm);
+			if (!wait_for_interrupt(vm) && vm_pause_any(vm))
+				vm->pause.resume_in_hlt = true;
 			break;
 		case EXIT_SHUTDOWN:
 			outcome(out, VM_TRIPLE_FAULT, 3, exit.error.msg);
@@ -437,7 +461,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		default:
 			break;
 		}
-		vm_pause_point(vm, &exit);
+		vm_pause_debug_point(vm, &exit);
 	}
 done:
 	stop_signals(vm);
@@ -480,6 +504,7 @@ void vm_reset(struct vm *vm)
 			vm->devices[i].model->reset(vm->devices[i].state);
 	vm->stop_requested = 0;
 	vm->stop_reason = vm->stop_status = 0;
+	vm->pause.resume_in_hlt = false;
 }
 
 void vm_destroy(struct vm *vm)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "vmm/bus.h"
 #include "vmm/fd_watch.h"
+#include "vmm/vm_pause.h"
 #include "devices/device.h"
 #include "vmm/machine.h"
 #include "engines/engine.h"
@@ -34,6 +35,7 @@ enum vm_outcome_kind {
 /* A stop the VMM itself asks for, beside the devices' enum stop_reason. */
 #define VM_STOP_CONSOLE_QUIT	0x100
 #define VM_STOP_DEBUGGER_KILL	0x101	/* gdb's k */
+#define VM_STOP_CONTROL_QUIT	0x102	/* QMP quit, or a checkpoint with --quit */
 
 /* Optional input between the host and the devices (console/console_tty.c
  * fills it when stdin is a terminal): pump runs between guest runs and
@@ -77,8 +79,7 @@ struct vm {
 	struct sigaction saved_term[3];	/* SIGINT, SIGTERM, SIGHUP outside vm_run */
 	struct vm_input_hook input_hook;
 	struct fd_watch_set fd_watch;	/* devices' fds (env.watch_fd) */
-	volatile sig_atomic_t pause_requested;	/* vm_pause.h */
-	struct vm_pause_hook pause_hook;
+	struct vm_pause pause;		/* vmm/vm_pause.h */
 
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t irqs_injected;
@@ -98,6 +99,11 @@ int vm_init(struct vm *vm, const struct memory_map *map,
  * (ROM read-only), creates the vCPU and loads st into it. */
 int vm_attach_engine(struct vm *vm, const struct engine_ops *engine,
 		     const struct hyvm_cpu_state *st, char *err, size_t errlen);
+struct cpu_model;
+/* The CPU model this VM gets on engine (cpu/cpu_model.h), as
+ * vm_attach_engine gives it: a checkpoint compares it with its own. */
+int vm_cpu_model(const struct vm *vm, const struct engine_ops *engine,
+		 struct cpu_model *model, char *err, size_t errlen);
 /* Runs until the guest stops; fills out. */
 void vm_run(struct vm *vm, struct vm_outcome *out);
 /* After a VM_RESET outcome: the machine back to power-on so the caller can
