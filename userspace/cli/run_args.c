@@ -213,6 +213,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		}
 		case 'w' + 0x100:
 			a->gdb.wait = true;
+			break;
 		case 'Q':
 			a->control = optarg;
 			break;

@@ -6,6 +6,7 @@
 #include "control/control_vm.h"
 #include "devices/device.h"
 #include "vmm/vm.h"
+#include "stats/stats.h"
 
 static const char *vm_status(void *t)
 {
@@ -68,15 +69,11 @@ static void vm_quit(void *t)
 static struct json_object *vm_stats(void *t)
 {
 	struct control_vm *c = t;
-	static const char *const kinds[EXIT_KIND_COUNT] = {
-		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
-		"mode-unsupported",
-	};
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
 
 	json_object_object_add(o, "engine", json_object_new_string(c->vm->engine->name));
 	for (int k = 0; k < EXIT_KIND_COUNT; k++)
-		json_object_object_add(e, kinds[k], json_object_new_int64((int64_t)c->vm->exits[k]));
+		json_object_object_add(e, exit_kind_name(k), json_object_new_int64((int64_t)c->vm->exits[k]));
 	json_object_object_add(o, "exits", e);
 	json_object_object_add(o, "irqs-injected",
 			       json_object_new_int64((int64_t)c->vm->irqs_injected));

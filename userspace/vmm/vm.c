@@ -333,6 +333,7 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 		break;
 	case VM_STOP_DEBUGGER_KILL:
 		outcome(out, VM_KILLED, 0, "killed by the debugger");
+		break;
 	case VM_STOP_CONTROL_QUIT:
 		outcome(out, VM_QUIT, 0, "quit from the control socket");
 		break;
@@ -347,15 +348,11 @@ static bool finish_stop(struct vm *vm, struct vm_outcome *out)
 static void trace_exit(struct vm *vm, const struct vcpu_exit *exit)
 {
 	struct hyvm_cpu_state st;
-	static const char *const kinds[EXIT_KIND_COUNT] = {
-		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
-		"mode-unsupported", "debug",
-	};
 
 	if (vm->engine->get_state(vm->vcpu, &st) < 0)
 		st.rip = ~0ull;
 	fprintf(stderr, "exit %-10s raw=%u rip=0x%llx cs=0x%x cr0=0x%llx",
-		kinds[exit->kind], exit->raw_reason, (unsigned long long)st.rip,
+		exit_kind_name(exit->kind), exit->raw_reason, (unsigned long long)st.rip,
 		st.seg[HYVM_CS].selector, (unsigned long long)st.cr0);
 	if (exit->kind == EXIT_IO)
 		fprintf(stderr, " port=0x%x size=%u %s count=%u", exit->io.port, exit->io.size,
