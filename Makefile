@@ -69,7 +69,7 @@ $(O)/mkbadelf: $(O)/tests/cli/mkbadelf.o $(O)/tests/unit/elf_builder.o $(O)/test
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # The block layer alone, for tests/block/crash.sh.
-BLOCK_OBJS := $(filter $(O)/userspace/block/%,$(CORE_OBJS))
+BLOCK_OBJS := $(filter $(O)/userspace/block/% $(O)/userspace/files/%,$(CORE_OBJS))
 $(O)/crash-driver: $(O)/tests/block/crash_driver.o $(BLOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
