@@ -84,6 +84,7 @@ $(O)/top/%.elf: tests/top/%.asm
 	ld -m elf_i386 -N -Ttext=0x100000 -z noexecstack --no-warn-rwx-segments -e start -o $@ $(O)/top/$*.o
 
 include tests/guests/guests.mk
+include tests/hostile/hostile.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
 include docs/man/man.mk
@@ -97,6 +98,8 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
+# the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh:
+# about 1 minute plain, a few under SAN=1 on a loaded 2-core machine),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
@@ -105,6 +108,8 @@ ifneq ($(SAN),1)
 endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
+	$(MAKE) --no-print-directory test-hostile
+	$(MAKE) --no-print-directory SAN=1 test-hostile
 	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-dkms
 	$(MAKE) --no-print-directory test-deb
