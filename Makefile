@@ -85,6 +85,7 @@ $(O)/top/%.elf: tests/top/%.asm
 
 include tests/guests/guests.mk
 include tests/hostile/hostile.mk
+include tests/fuzz/fuzz.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
 include docs/man/man.mk
@@ -100,6 +101,8 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
 # the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh:
 # about 1 minute plain, a few under SAN=1 on a loaded 2-core machine),
+# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: ~1.5 minutes,
+# plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
@@ -110,6 +113,7 @@ endif
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	$(MAKE) --no-print-directory test-hostile
 	$(MAKE) --no-print-directory SAN=1 test-hostile
+	$(MAKE) --no-print-directory test-fuzz
 	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-dkms
 	$(MAKE) --no-print-directory test-deb
