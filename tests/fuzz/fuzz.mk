@@ -46,4 +46,4 @@ $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DEVICE_OBJS) $(FUZZ_DI
 test-fuzz: fuzz
 	tests/fuzz/run.sh $(FUZZ_DIR) tests/fuzz/corpus $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
--include $(wildcard $(FUZZ_DIR)/obj/tests/fuzz/*.d)
+-include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_FAKE_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/obj/tests/fuzz/*.d)

@@ -74,7 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int steps = 0; s == EMUL_ACCESS && steps < MAX_STEPS; steps++) {
 		if (e.acc.size == 0 || e.acc.size > 8 || !e.acc.count ||
 		    (uint64_t)e.acc.count * e.acc.size > sizeof(e.buf))
-			abort();	/* an access the VMM could not carry out */
+		{
+			fprintf(stderr, "an access the VMM could not carry out: size %u count %u (%s)\n",
+				e.acc.size, e.acc.count, ZydisMnemonicGetString(e.insn.mnemonic));
+			abort();
+		}
 		if (!e.acc.write)
 			for (unsigned i = 0; i < e.acc.count * e.acc.size; i++)
 				e.acc.data[i] = (uint8_t)fuzz_take(&in, 1);

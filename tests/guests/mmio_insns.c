@@ -1,6 +1,7 @@
 /* Instructions other than MOV aimed at memory outside RAM, as a driver or
  * a hostile guest may aim them: PUSH/POP, ADD/OR/AND, INC/DEC/NOT/NEG,
- * ADC/SBB, XCHG, CMPXCHG (both outcomes), XADD and REP MOVS/STOS, on a
+ * ADC/SBB, XCHG, CMPXCHG (both outcomes), XADD and REP MOVS/STOS (and
+ * dwords that cross a page), on a
  * device register (the local APIC's TPR, SDM Vol. 3A 11.8.3.1: bits 7:0
  * read back, 31:8 read 0) and on unbacked space in the PCI hole (reads all
  * ones on hyvm, 0 in QEMU; writes dropped). Hardware finishes every one of them; so must
@@ -126,6 +127,12 @@ static void on_hole(void)
 	check_eq("push", a, v);
 	MEM_OP("pushl $7\n\tpopl (%%edx)", HOLE, a, c);
 	check_eq("pop: dropped", *hole, v);
+	/* an access that crosses a page: two bus cycles, same answers */
+	*(volatile uint32_t *)(HOLE + 0xffe) = 0x12345678;
+	check_eq("dword across a page", *(volatile uint32_t *)(HOLE + 0xffe), v);
+	a = 0;
+	MEM_OP("addl $1, 0xffd(%%edx)", HOLE, a, c);
+	check_eq("add across a page: dropped", *(volatile uint32_t *)(HOLE + 0xffd), v);
 	{
 		uint8_t *s = (uint8_t *)HOLE, *d = buf;
 		uint32_t n = sizeof(buf);

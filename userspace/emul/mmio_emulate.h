@@ -28,6 +28,10 @@
 
 #define EMUL_BUF_SIZE	1024	/* bytes one string I/O exit moves at most */
 #define EMUL_MAX_ITER	1024	/* REP elements to MMIO before the guest runs again */
+/* Bus accesses of one instruction (element): a read-modify-write of an
+ * operand that crosses a page boundary into MMIO, each half split into
+ * naturally sized pieces, takes up to 12. */
+#define EMUL_MAX_ACCESSES 16
 
 enum emul_status {
 	EMUL_ACCESS,	/* e->acc must be done by the VMM, then emul_resume */
@@ -55,7 +59,7 @@ struct emul {
 	 * after each answered access, consuming the answers in order, so
 	 * every handler is straight-line code. */
 	unsigned answered, cursor;
-	uint64_t answer[2];
+	uint64_t answer[EMUL_MAX_ACCESSES];
 	unsigned iterations;
 	bool ram_only;			/* INS/OUTS: memory must be RAM */
 	struct emul_access acc;
