@@ -43,7 +43,13 @@ FUZZ_DEVICE_OBJS := $(filter $(FUZZ_DIR)/obj/devices/%,$(FUZZ_CORE_OBJS))
 $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DEVICE_OBJS) $(FUZZ_DIR)/libcore.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-test-fuzz: fuzz
+FUZZ_CC_FOUND := $(shell command -v $(FUZZ_CC) 2>/dev/null)
+test-fuzz:
+ifeq ($(FUZZ_CC_FOUND),)
+	@echo "SKIP fuzz: no $(FUZZ_CC) for libFuzzer (scripts/install-deps installs clang)"
+else
+	$(MAKE) --no-print-directory fuzz
 	tests/fuzz/run.sh $(FUZZ_DIR) tests/fuzz/corpus $(FUZZ_SECONDS) $(FUZZ_NAMES)
+endif
 
 -include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_FAKE_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/obj/tests/fuzz/*.d)
