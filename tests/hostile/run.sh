@@ -17,7 +17,7 @@ passed=0 failed=0 skipped=0
 # How each guest may end; 1 (its own exit, all checks passed) unless
 # listed: a guest that wrecks itself ends with a triple fault (3) or one
 # engine error line (4).
-declare -A ends=([cr3_outside_ram]="3 4")
+declare -A ends=([cr3_outside_ram]="3 4" [pt_outside_ram]="1 3 4")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
