@@ -79,7 +79,7 @@ $(O)/random16-gen: $(O)/tests/bt/random16.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lZydis
 
 # The block layer alone, for tests/block/crash.sh.
-BLOCK_OBJS := $(filter $(O)/userspace/block/%,$(CORE_OBJS))
+BLOCK_OBJS := $(filter $(O)/userspace/block/% $(O)/userspace/files/%,$(CORE_OBJS))
 $(O)/crash-driver: $(O)/tests/block/crash_driver.o $(BLOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
@@ -94,6 +94,8 @@ $(O)/top/%.elf: tests/top/%.asm
 	ld -m elf_i386 -N -Ttext=0x100000 -z noexecstack --no-warn-rwx-segments -e start -o $@ $(O)/top/$*.o
 
 include tests/guests/guests.mk
+include tests/hostile/hostile.mk
+include tests/fuzz/fuzz.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
 include docs/man/man.mk
@@ -107,6 +109,10 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
+# the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh:
+# about 1 minute plain, a few under SAN=1 on a loaded 2-core machine),
+# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: ~1.5 minutes,
+# plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
 test: test-host
@@ -116,6 +122,9 @@ endif
 	tests/run-guests.sh --qemu --guests $(GUEST_DIR)
 	tests/bt/differential.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/bt/random16.sh --hyvm $(O)/hyvm --gen $(O)/random16-gen
+	$(MAKE) --no-print-directory test-hostile
+	$(MAKE) --no-print-directory SAN=1 test-hostile
+	$(MAKE) --no-print-directory test-fuzz
 	$(MAKE) --no-print-directory test-linux
 	$(MAKE) --no-print-directory test-dkms
 	$(MAKE) --no-print-directory test-deb

@@ -156,6 +156,10 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum singl
 
 	if (b)
 		return b;
+	if (tc_too_many_dead(vm->tc)) {
+		tc_flush(vm, "too many dead blocks");
+		*flushed = true;
+	}
 	b = translate_block(cpu, phys, mode);
 	if (!b) {
 		tc_flush(vm, "translation cache full");

@@ -3,7 +3,8 @@
  * (guest linear eip, guest physical address, mode), chaining of direct
  * branches, and the indirect-branch jump cache. Memory is never reclaimed
  * block by block: invalidated blocks stay dead until the next flush, which
- * empties everything (like QEMU's tb_flush) when the region fills up.
+ * empties everything (like QEMU's tb_flush) when the region fills up or
+ * TC_MAX_DEAD blocks are dead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ static void tc_free_blocks(struct bt_tc *tc)
 		free(tc->blocks[i]);
 	}
 	tc->nr_blocks = 0;
+	tc->nr_dead = 0;
 }
 
 void tc_destroy(struct bt_tc *tc)
@@ -297,6 +299,7 @@ void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b)
 		cpu->jc_host[slot] = (uintptr_t)tc->rt.jc_miss;
 	}
 	b->valid = false;
+	tc->nr_dead++;
 }
 
 /* Self-modifying code: every block with bytes on this physical page dies. */

@@ -35,12 +35,23 @@ struct bt_tc {
 	unsigned hash_size;
 	struct bt_block **blocks;	/* in host address order */
 	unsigned nr_blocks, cap_blocks;
+	unsigned nr_dead;		/* invalidated blocks kept until the next flush */
 	uint8_t *data_arena;		/* exit descriptors and insn maps */
 	size_t data_used, data_size;
 };
 struct bt_tc *tc_create(void);
 void tc_destroy(struct bt_tc *tc);
 void tc_flush(struct bt_vm *vm, const char *why);
+/* Dead blocks (self-modifying code, rewritten page tables) that make the
+ * cache flush although it is not full: their code, descriptors and
+ * metadata are only reclaimed by a flush, and a guest that rewrites its
+ * code in a loop would otherwise grow hyvm's memory until the 64 MiB code
+ * region fills (and scan ever more dead blocks at each invalidation). */
+#define TC_MAX_DEAD	16384u
+static inline bool tc_too_many_dead(const struct bt_tc *tc)
+{
+	return tc->nr_dead >= TC_MAX_DEAD;
+}
 struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
 			   uint32_t phys, uint32_t mode);
 bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu);

@@ -18,7 +18,8 @@ as_user=(env)	# a command prefix: setpriv for the unprivileged cases
 expect() { # name expected-fragment args...
 	local name=$1 fragment=$2
 	shift 2
-	"${as_user[@]}" "$hyvm" "$@" >"$work/out" 2>"$work/err" </dev/null
+	# timeout: a hang (open() of a FIFO, say) is a failure, not a stuck suite
+	timeout 60 "${as_user[@]}" "$hyvm" "$@" >"$work/out" 2>"$work/err" </dev/null
 	local status=$? lines
 	lines=$(wc -l <"$work/err")
 	if ((status == 2)) && ((lines == 1)) && [[ ! -s $work/out ]] &&
@@ -221,6 +222,52 @@ if ! cmp -s "$work/random.img" "$work/random.copy"; then
 	echo "FAIL bad-input disk-discard-not-overlay: the file was changed or deleted"
 	failed=$((failed + 1))
 fi
+# A FIFO (or any non-regular file) given as an input path is refused at
+# once: open() of a FIFO without a writer would block forever.
+mkfifo "$work/fifo"
+expect fifo-guest "$work/fifo: not a regular file" run "$work/fifo"
+expect fifo-kernel "$work/fifo: not a regular file" run --kernel "$work/fifo"
+expect fifo-module "not a regular file" run --module "$work/fifo" "$work/needs-3mib.elf"
+expect fifo-rom "--rom $work/fifo: not a regular file" run --rom "$work/fifo" "$work/needs-3mib.elf"
+expect fifo-disk "$work/fifo: not a regular file or block device" \
+	run --disk "$work/fifo,readonly" "$work/needs-3mib.elf"
+expect fifo-overlay-info "$work/fifo: not a regular file" disk info "$work/fifo"
+if [[ -f ${BZIMAGE:-build/linux/vmlinuz-686} ]]; then
+	expect fifo-initrd "$work/fifo: not a regular file" \
+		run --initrd "$work/fifo" "${BZIMAGE:-build/linux/vmlinuz-686}"
+else
+	echo "SKIP bad-input fifo-initrd: no bzImage (tests/linux/fetch-kernels.sh)"
+	skipped=$((skipped + 1))
+fi
+
+# A huge file is refused on its header, not read whole first: hyvm's peak
+# RSS stays far below the file's 900 MiB (it was 925 MB).
+truncate -s 900M "$work/huge-not-elf.bin"
+truncate -s 900M "$work/huge-bzimage.bin"
+printf 'HdrS\x00\x01' | dd of="$work/huge-bzimage.bin" bs=1 seek=$((0x202)) conv=notrunc status=none
+printf '\x55\xaa\xeb\x62' | dd of="$work/huge-bzimage.bin" bs=1 seek=$((0x1fe)) conv=notrunc status=none
+if [[ -x /usr/bin/time ]]; then
+	for f in huge-not-elf huge-bzimage; do
+		want="no Multiboot header"
+		[[ $f == huge-bzimage ]] && want="Linux boot protocol 1.00 is too old"
+		/usr/bin/time -o "$work/rss" -f %M "$hyvm" run --mem 1024 "$work/$f.bin" \
+			>"$work/out" 2>"$work/err" </dev/null
+		status=$? rss=$(tail -1 "$work/rss")
+		if ((status == 2)) && grep -qF "$want" "$work/err" && ((rss < 100 * 1024)); then
+			echo "PASS bad-input $f: refused with a peak RSS of $((rss / 1024)) MiB: $(cat "$work/err")"
+			passed=$((passed + 1))
+		else
+			echo "FAIL bad-input $f: status $status, peak RSS $((rss / 1024)) MiB (bound 100), wanted '$want':"
+			sed 's/^/    /' "$work/err" | head -3
+			failed=$((failed + 1))
+		fi
+	done
+else
+	echo "SKIP bad-input huge-file RSS: no /usr/bin/time to measure the peak RSS"
+	skipped=$((skipped + 1))
+fi
+rm -f "$work/huge-not-elf.bin" "$work/huge-bzimage.bin"
+
 if [[ -x $crash_driver ]]; then
 	disk=$work/disk.img
 	head -c $((1 << 20)) /dev/urandom >"$disk"

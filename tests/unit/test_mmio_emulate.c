@@ -476,8 +476,41 @@ static void test_errors(void)
 	CU_ASSERT_EQUAL(begin(), EMUL_ERROR);
 }
 
+/* An operand across a page boundary into MMIO: one bus access per page
+ * (pieces of 4, 2, 1 bytes), lowest address first; a store sends each
+ * page its bytes, an ADD reads both halves, then writes both; a load
+ * from RAM on one side and MMIO on the other mixes them. */
+static void test_page_crossing(void)
+{
+	static const uint8_t load[] = { 0x8b, 0x05, 0xfe, 0x0f, 0x00, 0xe0 };	/* mov eax,[0xe0000ffe] */
+	static const uint8_t store[] = { 0x89, 0x0d, 0xfd, 0x0f, 0x00, 0xe0 };	/* mov [0xe0000ffd],ecx */
+	static const uint8_t add[] = { 0x83, 0x05, 0xff, 0x0f, 0x00, 0xe0, 0x01 };	/* add dword [0xe0000fff],1 */
+
+	flat32(load, sizeof(load));
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0xffe, 2, false, 0x2211), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(answer(MMIO + 0x1000, 2, false, 0x4433), EMUL_DONE);
+	CU_ASSERT_EQUAL(em.st.gpr[0], 0x44332211);
+
+	flat32(store, sizeof(store));
+	st.gpr[1] = 0x87654321;
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0xffd, 2, true, 0x4321), EMUL_ACCESS);	/* 3 bytes: 2 + 1 */
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0xfff, 1, true, 0x65), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(answer(MMIO + 0x1000, 1, true, 0x87), EMUL_DONE);
+
+	flat32(add, sizeof(add));
+	CU_ASSERT_EQUAL_FATAL(begin(), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0xfff, 1, false, 0xff), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0x1000, 2, false, 0xffff), EMUL_ACCESS);	/* 3 bytes: 2 + 1 */
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0x1002, 1, false, 0x00), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0xfff, 1, true, 0x00), EMUL_ACCESS);
+	CU_ASSERT_EQUAL_FATAL(answer(MMIO + 0x1000, 2, true, 0x0000), EMUL_ACCESS);
+	CU_ASSERT_EQUAL(answer(MMIO + 0x1002, 1, true, 0x01), EMUL_DONE);
+}
+
 UNIT_SUITE(mmio_emulate, setup, teardown,
-	   UNIT_TEST(test_mov_load_store), UNIT_TEST(test_movzx_movsx),
+	   UNIT_TEST(test_mov_load_store), UNIT_TEST(test_movzx_movsx), UNIT_TEST(test_page_crossing),
 	   UNIT_TEST(test_alu), UNIT_TEST(test_xchg), UNIT_TEST(test_stos_movs),
 	   UNIT_TEST(test_push_pop),
 	   UNIT_TEST(test_paging32), UNIT_TEST(test_long_mode), UNIT_TEST(test_pae),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "stats/stats.h"
+#include "top/top_report.h"
 
 static char dir[] = "/tmp/hyvm-stats-test-XXXXXX";
 static struct hyvm_cpu_state fake_state;
@@ -282,6 +283,59 @@ static void test_reader_accepts_and_refuses(void)
 	unlink(path);
 }
 
+/* A forged or damaged file: names without their NUL, raw 0xff and escape
+ * bytes, a truncated file. The reader terminates and sanitizes every name,
+ * the JSON report stays ASCII with every byte escaped, and a truncated
+ * file is reported with its real and expected sizes. */
+static void test_reader_forged_file(void)
+{
+	struct stats_writer *w = new_writer();
+	struct stats_file *f = stats_writer_file(w);
+	static struct stats_file snap;
+	static struct top_view view;
+	struct stats_map m;
+	char err[400], path[300], *json = NULL;
+	size_t json_len = 0;
+
+	one_exit(w, EXIT_IO, 2, 0x1000);
+	memset(f->vcpu[0].engine, 'E', sizeof(f->vcpu[0].engine));	/* no NUL */
+	memset(f->vcpu[0].counters[0].name, 0xff, sizeof(f->vcpu[0].counters[0].name));
+	memcpy(f->kind_names[EXIT_IO], "i\x1b[2Jo", 7);
+	memcpy(f->guest, "/g\xff\x1b", 5);
+	CU_ASSERT_EQUAL_FATAL(stats_open(getpid(), &m, err, sizeof(err)), 0);
+	stats_snapshot(&m, &snap);
+	CU_ASSERT_EQUAL(strlen(snap.vcpu[0].engine), sizeof(snap.vcpu[0].engine) - 1);
+	CU_ASSERT_EQUAL(snap.vcpu[0].counters[0].name[0], '?');
+	CU_ASSERT_STRING_EQUAL(snap.kind_names[EXIT_IO], "i?[2Jo");
+	top_view_init(&view, &snap, stats_now_ns());
+	FILE *out = open_memstream(&json, &json_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	top_report_json(out, &view, NULL);
+	fclose(out);
+	bool ascii = json_len > 0;
+	for (size_t i = 0; i < json_len; i++)
+		if ((unsigned char)json[i] < 0x20 && json[i] != '\n')
+			ascii = false;
+		else if ((unsigned char)json[i] >= 0x7f)
+			ascii = false;
+	CU_ASSERT(ascii);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"/g\\u00ff\\u001b\""));
+	free(json);
+	char shown[16];
+	CU_ASSERT_STRING_EQUAL(stats_shown("a\x1b]0;x\x07", shown, sizeof(shown)), "a?]0;x?");
+	stats_close(&m);
+
+	/* Cut short: its real size and the size it should have. */
+	stats_path_for(getpid(), path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(truncate(path, sizeof(struct stats_file) - 100), 0);
+	CU_ASSERT_EQUAL(stats_open(getpid(), &m, err, sizeof(err)), -1);
+	char want[200];
+	snprintf(want, sizeof(want), "is truncated: %zu bytes, a version %u stats file has %zu",
+		 sizeof(struct stats_file) - 100, STATS_VERSION, sizeof(struct stats_file));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	stats_writer_destroy(w);
+}
+
 /* The exit path's cost: what stats_before_run + stats_after_run add to an
  * exit (two vDSO clock reads and single-writer counter updates). Printed,
  * and bounded far above the expected ~0.05 us so only a gross regression
@@ -325,4 +379,5 @@ UNIT_SUITE(stats, setup, teardown,
 	   UNIT_TEST(test_mode_sampled_at_hlt),
 	   UNIT_TEST(test_guest_modes),
 	   UNIT_TEST(test_reader_accepts_and_refuses),
+	   UNIT_TEST(test_reader_forged_file),
 	   UNIT_TEST(test_cost_per_exit))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "block/overlay.h"
 
 /* An existing overlay must belong to this base, not to another one. */
@@ -12,10 +13,12 @@ static int check_overlay_base(const char *ovl_path, const char *base, char *err,
 {
 	struct ovl_info oi;
 	struct stat sa, sb;
-	int fd = open(ovl_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char why[128];
+	int fd = input_file_open(ovl_path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", ovl_path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", ovl_path, why);
 		return -1;
 	}
 	int r = ovl_read(fd, ovl_path, &oi, err, errlen);

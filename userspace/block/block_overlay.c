@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "block/block_io.h"
 #include "block/overlay.h"
 
@@ -248,9 +249,12 @@ struct block_dev *block_overlay_open(const char *ovl_path, bool readonly,
 	}
 	o->base_fd = -1;
 	pthread_mutex_init(&o->lock, NULL);
-	o->fd = open(ovl_path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	struct stat st;
+	char why[128];
+	o->fd = input_file_open(ovl_path, readonly ? O_RDONLY : O_RDWR, INPUT_REGULAR, &st,
+				why, sizeof(why));
 	if (o->fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", ovl_path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", ovl_path, why);
 		goto fail;
 	}
 	if (ovl_lock(o->fd, ovl_path, true, err, errlen) < 0 ||
@@ -261,10 +265,10 @@ struct block_dev *block_overlay_open(const char *ovl_path, bool readonly,
 			 "hyvm disk commit %s again", ovl_path, ovl_path);
 		goto fail;
 	}
-	o->base_fd = open(o->oi.base_path, O_RDONLY | O_CLOEXEC);
+	o->base_fd = input_file_open(o->oi.base_path, O_RDONLY, INPUT_REGULAR, &st,
+				     why, sizeof(why));
 	if (o->base_fd < 0) {
-		snprintf(err, errlen, "%s: cannot open its base %s: %s", ovl_path,
-			 o->oi.base_path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open its base %s (%s)", ovl_path, o->oi.base_path, why);
 		goto fail;
 	}
 	if (ovl_lock(o->base_fd, o->oi.base_path, false, err, errlen) < 0 ||

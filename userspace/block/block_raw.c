@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "block/block.h"
 #include "block/block_io.h"
 
@@ -114,16 +115,13 @@ struct block_dev *block_raw_open(const char *path, bool readonly, char *err, siz
 {
 	struct stat st;
 	uint64_t size;
-	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	char why[128];
+	int fd = input_file_open(path, readonly ? O_RDONLY : O_RDWR, INPUT_BLOCKDEV, &st,
+				 why, sizeof(why));
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open%s: %s", path,
-			 readonly ? "" : " for writing", strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "block/block_io.h"
 #include "block/overlay.h"
 
@@ -199,12 +200,17 @@ int ovl_create(const char *ovl_path, const char *base_path, char *err, size_t er
 	struct stat st;
 	struct ovl_header h = { 0 };
 
-	int bfd = open(base_path, O_RDONLY | O_CLOEXEC);
-	if (bfd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", base_path, strerror(errno));
+	char why[128];
+	int bfd = input_file_open(base_path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
+	if (bfd < 0 && !strcmp(why, "not a regular file")) {
+		snprintf(err, errlen, "%s: a snapshot's base must be a regular file", base_path);
 		return -1;
 	}
-	if (fstat(bfd, &st) < 0 || !S_ISREG(st.st_mode) || !realpath(base_path, abs)) {
+	if (bfd < 0) {
+		snprintf(err, errlen, "%s: %s", base_path, why);
+		return -1;
+	}
+	if (!realpath(base_path, abs)) {
 		snprintf(err, errlen, "%s: a snapshot's base must be a regular file", base_path);
 		close(bfd);
 		return -1;

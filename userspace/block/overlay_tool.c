@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "block/block_io.h"
 #include "block/overlay.h"
 
 /* Opens, locks and reads an overlay for a tool; the fd or -1. */
 static int open_overlay(const char *path, int mode, struct ovl_info *oi, char *err, size_t errlen)
 {
-	int fd = open(path, mode | O_CLOEXEC);
+	struct stat st;
+	char why[128];
+	int fd = input_file_open(path, mode, INPUT_REGULAR, &st, why, sizeof(why));
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	if (ovl_lock(fd, path, true, err, errlen) < 0 || ovl_read(fd, path, oi, err, errlen) < 0) {
@@ -57,10 +60,11 @@ int overlay_commit(const char *ovl_path, char *msg, size_t msglen, char *err, si
 	if (fd < 0)
 		return -1;
 	bool resumed = oi.h.flags & OVL_FLAG_COMMITTING;
-	bfd = open(oi.base_path, O_RDWR | O_CLOEXEC);
+	struct stat bst;
+	char why[128];
+	bfd = input_file_open(oi.base_path, O_RDWR, INPUT_REGULAR, &bst, why, sizeof(why));
 	if (bfd < 0) {
-		snprintf(err, errlen, "%s: cannot open its base %s for writing: %s", ovl_path,
-			 oi.base_path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open its base %s (%s)", ovl_path, oi.base_path, why);
 		goto out;
 	}
 	if (ovl_lock(bfd, oi.base_path, true, err, errlen) < 0 ||
@@ -157,7 +161,9 @@ int overlay_info(const char *ovl_path, FILE *out, char *err, size_t errlen)
 	}
 	uint64_t cs = 1ull << oi.h.cluster_bits, used = count_clusters(bm, oi.clusters);
 	const char *state = "matches";
-	int bfd = open(oi.base_path, O_RDONLY | O_CLOEXEC);
+	struct stat bst;
+	char why[128];
+	int bfd = input_file_open(oi.base_path, O_RDONLY, INPUT_REGULAR, &bst, why, sizeof(why));
 	if (bfd < 0)
 		state = "missing";
 	else if (ovl_check_base(&oi, bfd, ovl_path, false, base_err, sizeof(base_err)) < 0)

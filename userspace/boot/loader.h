@@ -101,9 +101,19 @@ void linux_entry_state(const struct guest_image *img, struct hyvm_cpu_state *st)
 #define LOADER_MAX_FILE_BYTES	(1ull << 30)
 /* "PATH: message" into err; returns -1. */
 int loader_vfail(char *err, size_t errlen, const char *path, const char *fmt, va_list ap);
+/* How much of a file a loader's header check sees: the Multiboot header
+ * lies in the first 8 KiB (spec 3.1.1), the bzImage setup header in the
+ * first 0x264 bytes. */
+#define LOADER_HEAD_BYTES	8192u
+/* Checks a file's first min(size, LOADER_HEAD_BYTES) bytes (head, n) and
+ * its size: 0, or -1 with one line in the loader's err. */
+typedef int (*loader_head_check)(void *ctx, const uint8_t *head, size_t n, uint64_t size);
 /* The whole regular file at path, at most limit bytes, into a malloc'd
- * buffer; errors name errpath (the image being loaded). 0 or -1. */
+ * buffer, after check (if any) accepted its head; a FIFO or device is
+ * refused without blocking. Errors name errpath (the image being
+ * loaded). 0 or -1. */
 int loader_read_file(const char *errpath, const char *path, uint64_t limit,
+		     loader_head_check check, void *ctx,
 		     uint8_t **data, size_t *size, char *err, size_t errlen);
 static inline uint64_t loader_align_up(uint64_t v, uint64_t a)
 {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot/loader.h"
+#include "files/input_file.h"
 
 int loader_vfail(char *err, size_t errlen, const char *path, const char *fmt, va_list ap)
 {
@@ -32,17 +33,35 @@ static int file_fail(char *err, size_t errlen, const char *path, const char *fmt
 }
 
 int loader_read_file(const char *errpath, const char *path, uint64_t limit,
+		     loader_head_check check, void *ctx,
 		     uint8_t **data, size_t *size, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[128];
+	int fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
 
 	*data = NULL;
 	if (fd < 0)
-		return file_fail(err, errlen, errpath, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return file_fail(err, errlen, errpath, "not a regular file");
+		return file_fail(err, errlen, errpath, "%s", why);
+	/* The format's header first, from the first LOADER_HEAD_BYTES only:
+	 * a file that is not what it claims is refused before a byte more of
+	 * it is read (a 900 MiB sparse file is not read whole to find that
+	 * out). */
+	if (check) {
+		uint8_t head[LOADER_HEAD_BYTES];
+		ssize_t n;
+
+		do
+			n = pread(fd, head, sizeof(head), 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			close(fd);
+			return file_fail(err, errlen, errpath, "read failed: %s", strerror(errno));
+		}
+		if (check(ctx, head, n, (uint64_t)st.st_size) < 0) {
+			close(fd);
+			return -1;
+		}
 	}
 	if ((uint64_t)st.st_size > limit) {
 		close(fd);

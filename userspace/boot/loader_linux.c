@@ -37,6 +37,7 @@
 #include <hyvm/x86.h>
 #include "boot/loader.h"
 #include "boot/linux_boot.h"
+#include "files/input_file.h"
 
 #define LINUX_GDT_GPA		0x6000u
 #define LINUX_ZERO_PAGE_GPA	0x7000u
@@ -75,7 +76,9 @@ static uint32_t rd32(const uint8_t *p)
 bool linux_is_bzimage(const char *path)
 {
 	uint8_t head[0x206];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char why[128];
+	int fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
 	bool yes = false;
 
 	if (fd < 0)
@@ -95,7 +98,7 @@ struct kernel_place {
 	uint32_t setup_bytes, kernel_bytes;
 };
 
-static int check_header(struct lctx *c, const uint8_t *file, size_t size,
+static int check_header(struct lctx *c, size_t size,
 			const struct linux_setup_header *h, struct kernel_place *kp)
 {
 	if (size < 0x206)
@@ -128,8 +131,42 @@ static int check_header(struct lctx *c, const uint8_t *file, size_t size,
 	if (h->relocatable_kernel &&
 	    (h->kernel_alignment == 0 || (h->kernel_alignment & (h->kernel_alignment - 1))))
 		return lfail(c, "kernel_alignment 0x%x is not a power of two", h->kernel_alignment);
-	(void)file;
 	return 0;
+}
+
+struct head_ctx {
+	struct lctx *c;
+	struct linux_setup_header *h;
+	struct kernel_place *kp;
+	uint64_t ram_end;
+	size_t copy;		/* bytes of the setup header the file has */
+};
+
+static int place_kernel(struct lctx *c, const struct linux_setup_header *h, uint64_t ram_end,
+			struct kernel_place *kp);
+
+/* loader_read_file()'s header check: the setup header from the file's
+ * first bytes, checked against the file's size and placed in RAM before
+ * the rest of the file is read. */
+static int check_head(void *ctx, const uint8_t *head, size_t n, uint64_t size)
+{
+	struct head_ctx *hc = ctx;
+
+	/* The setup header ends at 0x202 + the jump's offset byte (boot.rst,
+	 * "the end of setup header"); copy what the file has of our struct. */
+	size_t hdr_end = n >= 0x202 ? 0x202u + head[0x201] : 0;
+	size_t copy = sizeof(*hc->h);
+	if (hdr_end && hdr_end - LINUX_SETUP_HDR_OFFSET < copy)
+		copy = hdr_end - LINUX_SETUP_HDR_OFFSET;
+	if (n > LINUX_SETUP_HDR_OFFSET) {
+		if (copy > n - LINUX_SETUP_HDR_OFFSET)
+			copy = n - LINUX_SETUP_HDR_OFFSET;
+		memcpy(hc->h, head + LINUX_SETUP_HDR_OFFSET, copy);
+	}
+	hc->copy = copy;
+	if (size > SIZE_MAX || check_header(hc->c, (size_t)size, hc->h, hc->kp) < 0)
+		return -1;
+	return place_kernel(hc->c, hc->h, hc->ram_end, hc->kp);
 }
 
 /* The usable e820 range that holds 1 MiB: where kernel and initrd go. */
@@ -261,21 +298,9 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 		ram_end = ram->size;
 
 	uint64_t limit = ram->size < LOADER_MAX_FILE_BYTES ? ram->size : LOADER_MAX_FILE_BYTES;
-	if (loader_read_file(c.path, path, limit, &file, &size, c.err, c.errlen) < 0)
+	struct head_ctx hc = { &c, &h, &kp, ram_end, 0 };
+	if (loader_read_file(c.path, path, limit, check_head, &hc, &file, &size, c.err, c.errlen) < 0)
 		return -1;
-	/* The setup header ends at 0x202 + the jump's offset byte (boot.rst,
-	 * "the end of setup header"); copy what the file has of our struct. */
-	size_t hdr_end = size >= 0x202 ? 0x202u + file[0x201] : 0;
-	size_t copy = sizeof(h);
-	if (hdr_end && hdr_end - LINUX_SETUP_HDR_OFFSET < copy)
-		copy = hdr_end - LINUX_SETUP_HDR_OFFSET;
-	if (size > LINUX_SETUP_HDR_OFFSET) {
-		if (copy > size - LINUX_SETUP_HDR_OFFSET)
-			copy = size - LINUX_SETUP_HDR_OFFSET;
-		memcpy(&h, file + LINUX_SETUP_HDR_OFFSET, copy);
-	}
-	if (check_header(&c, file, size, &h, &kp) < 0 || place_kernel(&c, &h, ram_end, &kp) < 0)
-		goto out;
 
 	const char *cmdline = bp->cmdline ? bp->cmdline : "";
 	size_t cmdlen = strlen(cmdline);
@@ -304,7 +329,7 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 	if (bp->initrd) {
 		struct lctx ic = c;
 		ic.path = bp->initrd;
-		if (loader_read_file(ic.path, bp->initrd, limit, &initrd, &initrd_size, ic.err, ic.errlen) < 0)
+		if (loader_read_file(ic.path, bp->initrd, limit, NULL, NULL, &initrd, &initrd_size, ic.err, ic.errlen) < 0)
 			goto out;
 		if (!initrd_size) {
 			lfail(&ic, "the initrd is empty");
@@ -343,7 +368,7 @@ int linux_load(const char *path, const struct boot_entry *bp, struct guest_ram *
 	struct linux_boot_params *zp = (struct linux_boot_params *)(ram->base + LINUX_ZERO_PAGE_GPA);
 	memset(zp, 0, sizeof(*zp));
 	/* The header as the kernel image has it, then what a loader sets. */
-	memcpy(&zp->hdr, file + LINUX_SETUP_HDR_OFFSET, copy);
+	memcpy(&zp->hdr, file + LINUX_SETUP_HDR_OFFSET, hc.copy);
 	zp->hdr.vid_mode = LINUX_VID_MODE_NORMAL;
 	zp->hdr.type_of_loader = LINUX_TYPE_OF_LOADER_UNDEF;
 	zp->hdr.loadflags &= ~(LINUX_CAN_USE_HEAP | LINUX_KEEP_SEGMENTS);

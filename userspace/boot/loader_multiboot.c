@@ -49,11 +49,32 @@ static int fail(struct load_ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static int read_file(struct load_ctx *c, const char *path, struct file_buf *fb)
+static const struct mb_header *find_header(const struct file_buf *fb, size_t *offset);
+
+/* The kernel's header check, on its first 8 KiB: a file with no Multiboot
+ * header there is refused before the rest of it is read. */
+static int check_head(void *ctx, const uint8_t *head, size_t n, uint64_t size)
+{
+	struct load_ctx *c = ctx;
+	struct file_buf fb = { (uint8_t *)head, n };
+	size_t hoff;
+	bool is_elf = n >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG);
+
+	if (find_header(&fb, &hoff))
+		return 0;
+	if (!is_elf)
+		return fail(c, "not an ELF file and no Multiboot header in the first 8 KiB");
+	return fail(c, "ELF%s file without a Multiboot header in the first 8 KiB: not a Multiboot kernel",
+		    n > EI_CLASS && head[EI_CLASS] == ELFCLASS64 ? "64" : "32");
+}
+
+/* The kernel (check_head) or a module (no check) into fb. */
+static int read_file(struct load_ctx *c, const char *path, bool kernel, struct file_buf *fb)
 {
 	uint64_t limit = c->ram->size < LOADER_MAX_FILE_BYTES ? c->ram->size : LOADER_MAX_FILE_BYTES;
 
-	return loader_read_file(c->path, path, limit, &fb->data, &fb->size, c->err, c->errlen);
+	return loader_read_file(c->path, path, limit, kernel ? check_head : NULL, c,
+				&fb->data, &fb->size, c->err, c->errlen);
 }
 
 /* Reserves [start, end) of guest-physical memory, refusing what lies outside
@@ -313,7 +334,7 @@ int multiboot_load(const char *path, const struct boot_entry *bp,
 			    (unsigned long long)(ram->size >> 10));
 	if (bp->nr_modules > LOADER_MAX_MODULES)
 		return fail(&c, "more than %d modules", LOADER_MAX_MODULES);
-	if (read_file(&c, path, &fb) < 0)
+	if (read_file(&c, path, true, &fb) < 0)
 		return -1;
 	int r = load_kernel(&c, &fb, img);
 	free(fb.data);
@@ -331,7 +352,7 @@ int multiboot_load(const char *path, const struct boot_entry *bp,
 		memcpy(file, spec, flen);
 		file[flen] = 0;
 		c.path = file;
-		if (read_file(&c, file, &fb) < 0)
+		if (read_file(&c, file, false, &fb) < 0)
 			return -1;
 		if (at < HIGH_RAM_START)
 			at = HIGH_RAM_START;

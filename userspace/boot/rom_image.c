@@ -13,20 +13,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot/rom_image.h"
+#include "files/input_file.h"
 
 static int read_rom(const char *path, struct rom_image *rom, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[128];
+	int fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
 
 	if (fd < 0) {
-		snprintf(err, errlen, "--rom %s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "--rom %s: %s", path, why);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    (uint64_t)st.st_size > MEMMAP_ROM_MAX) {
-		snprintf(err, errlen, "--rom %s: %s", path,
-			 !S_ISREG(st.st_mode) ? "not a regular file" : st.st_size == 0
+	if (st.st_size == 0 || (uint64_t)st.st_size > MEMMAP_ROM_MAX) {
+		snprintf(err, errlen, "--rom %s: %s", path, st.st_size == 0
 			 ? "the file is empty" : "the file is larger than the 256 KiB a ROM may have");
 		close(fd);
 		return -1;

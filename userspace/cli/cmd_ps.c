@@ -24,8 +24,13 @@ static bool is_stats_name(const char *name)
 	return !strncmp(name, "hyvm-", 5) && n > 11 && !strcmp(name + n - 6, ".stats");
 }
 
-static void print_vm(const struct stats_file *f, const char *state, const char *path)
+static void print_vm(const struct stats_map *m, const char *state, const char *path)
 {
+	static struct stats_file snap;
+	const struct stats_file *f = &snap;
+	char guest[sizeof(snap.guest)], shown_path[512];
+
+	stats_snapshot(m, &snap);	/* its strings terminated and printable */
 	uint64_t exits = 0, end = f->state == STATS_ENDED ? f->end_ns : stats_now_ns();
 	const struct stats_vcpu *v = &f->vcpu[0];
 
@@ -37,7 +42,8 @@ static void print_vm(const struct stats_file *f, const char *state, const char *
 	bool has_ctl = control_default_path(f->pid, ctl, sizeof(ctl)) == 0 && !access(ctl, F_OK);
 	printf("%7d  %-8s %-6s %-9s %9.1f %12llu  %s  %s%s%s\n", f->pid, state, v->engine,
 	       guest_mode_name(v->mode), (double)(end - f->start_ns) / 1e9,
-	       (unsigned long long)exits, f->guest, path, has_ctl ? "  control " : "",
+	       (unsigned long long)exits, stats_shown(f->guest, guest, sizeof(guest)),
+	       stats_shown(path, shown_path, sizeof(shown_path)), has_ctl ? "  control " : "",
 	       has_ctl ? ctl : "");
 }
 
@@ -80,7 +86,7 @@ int cmd_ps(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", stats_dir(), e->d_name);
 		switch (stats_inspect(path, &m, err, sizeof(err))) {
 		case STATS_OK:
-			print_vm(m.f, m.f->state == STATS_ENDED ? "ending" : "running", path);
+			print_vm(&m, m.f->state == STATS_ENDED ? "ending" : "running", path);
 			stats_close(&m);
 			break;
 		case STATS_STALE: {
@@ -89,7 +95,7 @@ int cmd_ps(int argc, char **argv)
 			if (prune && control_default_path(m.f->pid, ctl, sizeof(ctl)) == 0 &&
 			    unlink(ctl) == 0)
 				printf("         removed %s\n", ctl);
-			print_vm(m.f, "stale", path);
+			print_vm(&m, "stale", path);
 			stats_close(&m);
 			if (prune && unlink(path) == 0)
 				printf("         removed %s\n", path);

@@ -31,5 +31,7 @@ uint64_t emul_source_value(struct emul *e, const ZydisDecodedOperand *o, unsigne
 /* emul_stack.c */
 enum step emul_exec_push(struct emul *e);
 enum step emul_exec_pop(struct emul *e);
+/* emul_rmw.c: CMPXCHG, XADD, INC, DEC, NOT, NEG, ADC, SBB on memory */
+enum step emul_exec_rmw(struct emul *e);
 
 #endif

@@ -167,7 +167,7 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 	uint64_t lin = emul_linear(e, seg, off), gpa, gpa2;
 	unsigned first = 4096 - (lin & 0xfff);
 	enum step s;
-	uint8_t *p, *p2;
+	uint8_t *p;
 
 	if (!write && val)
 		*val = 0;
@@ -189,25 +189,47 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 		}
 		return STEP_OK;
 	}
-	/* Split across two pages: both halves must be RAM. */
+	/* Split across two pages: each half is RAM, or goes to the bus in
+	 * pieces of 4, 2 and 1 bytes from the lower address up, as the
+	 * processor splits an access that crosses a page into separate bus
+	 * cycles (SDM Vol. 3A 9.1.1: such accesses are not atomic). */
 	if ((s = emul_translate(e, emul_linear(e, seg, off + first), how, &gpa2)) != STEP_OK)
 		return s;
-	p = write ? guest_mem_ptr_write(e->mem, gpa, first) : guest_mem_ptr(e->mem, gpa, first);
-	p2 = write ? guest_mem_ptr_write(e->mem, gpa2, size - first)
-		   : guest_mem_ptr(e->mem, gpa2, size - first);
-	if (!p || !p2)
-		return emul_fail(e, "an MMIO access that crosses a page boundary");
-	if (!val)
-		return STEP_OK;
-	if (write) {
-		memcpy(p, val, first);
-		memcpy(p2, (uint8_t *)val + first, size - first);
-		note_ram_write(e, gpa, first);
-		note_ram_write(e, gpa2, size - first);
-	} else {
-		memcpy(val, p, first);
-		memcpy((uint8_t *)val + first, p2, size - first);
+	const struct { uint64_t gpa; unsigned len, at; } half[2] = {
+		{ gpa, first, 0 }, { gpa2, size - first, first },
+	};
+	uint8_t bytes[8] = { 0 };
+
+	if (write && val)
+		memcpy(bytes, val, size);
+	for (int h = 0; h < 2; h++) {
+		p = write ? guest_mem_ptr_write(e->mem, half[h].gpa, half[h].len)
+			  : guest_mem_ptr(e->mem, half[h].gpa, half[h].len);
+		if (!p && e->ram_only)
+			return emul_fail(e, "its memory operand lies outside RAM");
+		if (!val)
+			continue;		/* a probe */
+		if (p && write) {
+			memcpy(p, bytes + half[h].at, half[h].len);
+			note_ram_write(e, half[h].gpa, half[h].len);
+		} else if (p) {
+			memcpy(bytes + half[h].at, p, half[h].len);
+		}
+		for (unsigned done = 0, piece; !p && done < half[h].len; done += piece) {
+			uint64_t v = 0;
+
+			for (piece = 4; piece > half[h].len - done; piece /= 2)
+				;
+			if (write)
+				memcpy(&v, bytes + half[h].at + done, piece);
+			if ((s = bus(e, half[h].gpa + done, piece, write, &v)) != STEP_OK)
+				return s;
+			if (!write)
+				memcpy(bytes + half[h].at + done, &v, piece);
+		}
 	}
+	if (val && !write)
+		memcpy(val, bytes, size);
 	return STEP_OK;
 }
 

@@ -268,6 +268,10 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_CMP:
 	case ZYDIS_MNEMONIC_TEST:
 		return exec_alu(e);
+	case ZYDIS_MNEMONIC_CMPXCHG: case ZYDIS_MNEMONIC_XADD: case ZYDIS_MNEMONIC_INC:
+	case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NEG:
+	case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+		return emul_exec_rmw(e);
 	case ZYDIS_MNEMONIC_PUSH:
 		return emul_exec_push(e);
 	case ZYDIS_MNEMONIC_POP:

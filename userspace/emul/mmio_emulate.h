@@ -11,7 +11,8 @@
  * next vcpu_run, and on EMUL_DONE writes e->st back with its set_state.
  *
  * Handled: MOV (all register/immediate forms), MOVZX, MOVSX, MOVSXD, XCHG,
- * AND/OR/XOR/ADD/SUB/CMP/TEST, PUSH/POP (emul_stack.c); STOS/LODS/MOVS with or without REP; INS and
+ * AND/OR/XOR/ADD/SUB/CMP/TEST, CMPXCHG/XADD/INC/DEC/NOT/NEG/ADC/SBB
+ * (emul_rmw.c), PUSH/POP (emul_stack.c); STOS/LODS/MOVS with or without REP; INS and
  * OUTS with or without REP (up to EMUL_BUF_SIZE bytes per exit; the rest by
  * re-executing, as the CPU does after an interrupt). Page faults during the
  * emulated accesses are injected into the guest.
@@ -27,6 +28,10 @@
 
 #define EMUL_BUF_SIZE	1024	/* bytes one string I/O exit moves at most */
 #define EMUL_MAX_ITER	1024	/* REP elements to MMIO before the guest runs again */
+/* Bus accesses of one instruction (element): a read-modify-write of an
+ * operand that crosses a page boundary into MMIO, each half split into
+ * naturally sized pieces, takes up to 12. */
+#define EMUL_MAX_ACCESSES 16
 
 enum emul_status {
 	EMUL_ACCESS,	/* e->acc must be done by the VMM, then emul_resume */
@@ -54,7 +59,7 @@ struct emul {
 	 * after each answered access, consuming the answers in order, so
 	 * every handler is straight-line code. */
 	unsigned answered, cursor;
-	uint64_t answer[2];
+	uint64_t answer[EMUL_MAX_ACCESSES];
 	unsigned iterations;
 	bool ram_only;			/* INS/OUTS: memory must be RAM */
 	struct emul_access acc;

@@ -186,6 +186,9 @@ void stats_close(struct stats_map *m);
 void stats_snapshot(const struct stats_map *m, struct stats_file *out);
 /* Is the writer still alive (pid exists and started when the file says)? */
 bool stats_writer_alive(const struct stats_file *f);
+/* s for a terminal: control bytes (a forged file's escape sequences) shown
+ * as '?', into buf of n bytes; returns buf. */
+const char *stats_shown(const char *s, char *buf, size_t n);
 uint64_t stats_pid_start(pid_t pid);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "stats/stats.h"
 
 uint64_t stats_now_ns(void)
@@ -110,12 +111,14 @@ enum stats_problem stats_inspect(const char *path, struct stats_map *m, char *er
 
 	memset(m, 0, sizeof(*m));
 	snprintf(m->path, sizeof(m->path), "%s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[128];
+	/* Anyone may put a FIFO named hyvm-PID.stats in /dev/shm: never block. */
+	fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &sb, why, sizeof(why));
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return STATS_UNREADABLE;
 	}
-	if (fstat(fd, &sb) < 0 || (size_t)sb.st_size < offsetof(struct stats_file, guest)) {
+	if ((size_t)sb.st_size < offsetof(struct stats_file, guest)) {
 		snprintf(err, errlen, "%s is not a hyvm stats file (too short)", path);
 		close(fd);
 		return STATS_NOT_OURS;
@@ -134,6 +137,12 @@ enum stats_problem stats_inspect(const char *path, struct stats_map *m, char *er
 	char buf[160];
 	if (f->magic != STATS_MAGIC) {
 		problem = "is not a hyvm stats file (bad magic)";
+		r = STATS_NOT_OURS;
+	} else if (f->version == STATS_VERSION && f->size == sizeof(struct stats_file) &&
+		   m->len < sizeof(struct stats_file)) {
+		snprintf(buf, sizeof(buf), "is truncated: %zu bytes, a version %u stats file has %zu",
+			 m->len, STATS_VERSION, sizeof(struct stats_file));
+		problem = buf;
 		r = STATS_NOT_OURS;
 	} else if (f->version != STATS_VERSION || f->size != sizeof(struct stats_file) ||
 		   m->len < sizeof(struct stats_file)) {
@@ -182,6 +191,30 @@ void stats_close(struct stats_map *m)
 	m->f = NULL;
 }
 
+/* A name from the file as the reader shows it: NUL-terminated inside its
+ * field and printable ASCII only (the writer only ever writes such names;
+ * anything else is a damaged or forged file, and raw bytes must not reach
+ * a terminal or the JSON report). */
+static void sanitize_name(char *s, size_t size)
+{
+	s[size - 1] = 0;
+	for (size_t i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			s[i] = '?';
+}
+
+const char *stats_shown(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = 0;
+	return buf;
+}
+
+#define SANITIZE(field) sanitize_name((field), sizeof(field))
+
 /* Copies a sequence-guarded region until the writer was not inside it. */
 static void copy_guarded(const uint64_t *seq, void *dst, const void *src, size_t len)
 {
@@ -218,5 +251,19 @@ void stats_snapshot(const struct stats_map *m, struct stats_file *out)
 		out->nr_vcpus = STATS_MAX_VCPUS;
 	if (out->nr_kinds > STATS_MAX_KINDS)
 		out->nr_kinds = STATS_MAX_KINDS;
+	/* The guest's path may be any bytes a file name may have (it is opened
+	 * for symbols): terminated here, escaped where it is shown. */
 	out->guest[sizeof(out->guest) - 1] = 0;
+	for (int k = 0; k < STATS_MAX_KINDS; k++)
+		SANITIZE(out->kind_names[k]);
+	for (int i = 0; i < STATS_MAX_VCPUS; i++) {
+		struct stats_vcpu *d = &out->vcpu[i];
+		SANITIZE(d->engine);
+		for (int j = 0; j < STATS_MAX_RAW; j++)
+			SANITIZE(d->raw[j].name);
+		for (int j = 0; j < STATS_SWITCH_RING; j++)
+			SANITIZE(d->switches[j].why);
+		for (int j = 0; j < STATS_MAX_COUNTERS; j++)
+			SANITIZE(d->counters[j].name);
+	}
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "files/input_file.h"
 #include "top/symbols.h"
 
 struct symbol {
@@ -76,11 +77,13 @@ static int add_symbols(struct symtab *t, Elf *e, Elf_Scn *scn, const GElf_Shdr *
 struct symtab *symtab_load(const char *path, char *err, size_t errlen)
 {
 	struct symtab *t = calloc(1, sizeof(*t));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char why[128];
+	int fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &st, why, sizeof(why));
 	Elf *e = NULL;
 
 	if (!t || fd < 0) {
-		snprintf(err, errlen, "cannot open %s for its symbols", path);
+		snprintf(err, errlen, "cannot open %s for its symbols: %s", path, t ? why : "out of memory");
 		goto fail;
 	}
 	if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_begin(fd, ELF_C_READ, NULL)) ||

@@ -18,7 +18,7 @@ static void json_str(FILE *f, const char *s)
 		unsigned char c = *s;
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c >= 0x7f)	/* control bytes and non-ASCII: JSON stays valid */
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);
@@ -183,7 +183,10 @@ void top_report_text(FILE *f, struct top_view *v, const struct symtab *syms)
 	int saved_vcpu = v->vcpu;
 	bool saved_raw = v->raw;
 
-	fprintf(f, "hyvm pid %d  guest %s  %s", v->cur.pid, v->cur.guest, state_name(v->cur.state));
+	char guest[sizeof(v->cur.guest)];
+
+	fprintf(f, "hyvm pid %d  guest %s  %s", v->cur.pid,
+		stats_shown(v->cur.guest, guest, sizeof(guest)), state_name(v->cur.state));
 	if (v->cur.state == STATS_ENDED)
 		fprintf(f, " (status %d)", v->cur.exit_status);
 	fprintf(f, "  uptime %.1fs\n",
