@@ -9,7 +9,7 @@
 #
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
-#                         [--linux-io] [--only-linux-io] [--bench-linux]
+#                         [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -19,6 +19,9 @@
 # the run on svm, 54 s on kvm (LINUX_LIMIT, LINUX_APPEND: its limit and
 # command line, from the environment). --no-linux leaves it out; --only-linux
 # (make test-kmod-svm-linux) runs only that, none of the other tests.
+# --linux-kvm (in make test's make test-kmod-svm): the emulated host's
+# kvm_amd loaded for the amd64 kernel on --engine kvm only (not the rest
+# of --kvm), retried on a lockup as below.
 #
 # --linux32 (make test-kmod-svm-linux32 = --only-linux32: that alone, and
 # hyvm.ko's insmod/rmmod) loads the emulated host's kvm_amd and boots
@@ -90,7 +93,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -103,9 +106,10 @@ while [ $# -gt 0 ]; do
 	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
 	--kvm) KVM=1; shift ;;
+	--linux-kvm) LINUX64_KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]" >&2; exit 2 ;;
 	esac
 done
 
@@ -206,7 +210,7 @@ same_cpuid() {
 # Not the other way round: after hyvm.ko was loaded, used and unloaded, the
 # emulated host locked up (soft lockups on both CPUs) during the kvm runs.
 kvm=0
-if [ $KVM = 1 ] || [ $LINUX32 = 1 ]; then
+if [ $KVM = 1 ] || [ $LINUX32 = 1 ] || [ $LINUX64_KVM = 1 ]; then
 	load_kvm
 	[ \$kvm = 1 ] || echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
 else
@@ -226,8 +230,8 @@ if [ \$kvm = 1 ] && [ $LINUX32 = 1 ]; then
 			bash /hyvm/linux-boot32.sh /hyvm/hyvm hybrid $LINUX_LIMIT switches
 	fi
 fi
-[ \$kvm = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
-if [ \$kvm = 1 ] && [ $KVM = 1 ] && [ $LINUX = 1 ]; then
+[ \$kvm = 0 ] || [ $KVM = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
+if [ \$kvm = 1 ] && { [ $KVM = 1 ] && [ $LINUX = 1 ] || [ $LINUX64_KVM = 1 ]; }; then
 	echo "== 64-bit Linux on --engine kvm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
@@ -318,7 +322,7 @@ host_initramfs "$INITRD" "$BODY" svm_files
 # makes QEMU's exit: no wait for the timeout.
 PANIC="panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
 tries=1
-[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $BENCH_LINUX = 0 ] || tries=2
+[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $LINUX64_KVM = 0 ] && [ $BENCH_LINUX = 0 ] || tries=2
 for try in $(seq 1 $tries); do
 	START=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m $MEM -smp 2 \
