@@ -33,15 +33,17 @@ INIT
 	cp "$ROOT/tests/kmod/linux-boot64.sh" "$stage/hyvm/linux-boot64.sh"
 }
 
-# The virtio disk and network tests of tests/linux (disk.sh, net.sh) for
-# the emulated host (run-svm.sh --linux-io): their initramfs images built
+# The virtio disk, network and crash-safety tests of tests/linux (disk.sh,
+# net.sh, crash.sh) for the emulated hosts (run-svm.sh and run-vmx.sh
+# --linux-io; run there by tests/kmod/linux-io.sh): their initramfs images built
 # here for the emulated host's own amd64 kernel (its modules from the
 # linux-image .deb host_kernel fetched, unpacked once into $CACHE) with this
 # machine's static busybox, the scripts, and what their host side needs
 # there: e2fsprogs' mkfs.ext4, debugfs, e2fsck with their libraries (the
 # net test's HTTP server and client are the emulated host's busybox httpd
-# and wget). Inside: /hyvm/linux/{disk,net}.sh HYVM --engine E --kernel
-# /linux/vmlinuz --initrd /linuxio/{disk,net}.gz.
+# and wget; crash.sh needs only busybox). Inside: /hyvm/linux-io.sh ENGINE
+# LIMIT, which runs /hyvm/linux/{disk,net,crash}.sh HYVM --engine E
+# --kernel /linux/vmlinuz --initrd /linuxio/{disk,net,crash}.gz.
 #   linux_io_stage STAGE
 # Needs ROOT, CACHE, KVER, VMLINUZ and a die() function.
 linux_io_stage() {
@@ -54,7 +56,7 @@ linux_io_stage() {
 	fi
 	mkdir -p "$stage/linux" "$stage/linuxio" "$stage/hyvm/linux" "$stage/etc"
 	cp "$VMLINUZ" "$stage/linux/vmlinuz"
-	for t in disk net; do
+	for t in disk net crash; do
 		bash "$ROOT/tests/linux/$t.sh" "$ROOT/build/hyvm" --kernel "$VMLINUZ" \
 			--modules-root "$modroot" --busybox /bin/busybox \
 			--make-initrd "$stage/linuxio/$t.gz" >"$CACHE/linuxio-$t.log" 2>&1 ||
@@ -62,6 +64,7 @@ linux_io_stage() {
 		cp "$ROOT/tests/linux/$t.sh" "$stage/hyvm/linux/"
 	done
 	cp "$ROOT/tests/linux/guest-lib.sh" "$stage/hyvm/linux/"
+	cp "$ROOT/tests/kmod/linux-io.sh" "$stage/hyvm/"
 	for tool in mkfs.ext4 debugfs e2fsck; do
 		t=$(command -v "$tool") || t=/sbin/$tool
 		[ -x "$t" ] || die "$tool missing (apt-get install e2fsprogs)"

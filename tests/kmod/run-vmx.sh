@@ -10,11 +10,16 @@
 # linux-headers-amd64, cpio, gcc.
 #
 #   tests/kmod/run-vmx.sh [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux]
+#                         [--linux-io]
 #
 # --linux runs no tests: it boots corei7_haswell_4770 once and boots
 # Debian's amd64 kernel (the emulated host's own) with a busybox /init on
 # --engine vmx through the Linux 64-bit entry (tests/kmod/linux-guest.sh,
 # linux-boot64.sh, as run-svm.sh does on svm).
+# --linux-io: that, then tests/linux's disk.sh, net.sh and crash.sh (one
+# run: plain and snapshot) with the same kernel on --engine vmx
+# (tests/kmod/linux-io.sh, as run-svm.sh --linux-io on svm); LINUX_IO_TESTS
+# picks them. Bochs is slow: every guest boot there costs 1-2 minutes.
 #
 # --bench runs no tests: it boots corei7_haswell_4770 once and runs
 # bench/kmod_exitcost.c on hyvm.ko, then (hyvm.ko unloaded: VT-x is one
@@ -40,7 +45,7 @@ CACHE=$ROOT/build/kmod-host
 MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
 TIMEOUT=900	# haswell takes ~420 s beside another model; a loaded host, more
 JOBS=1
-BENCH=0 LINUX=0
+BENCH=0 LINUX=0 LINUX_IO=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--models) MODELS=$2; shift 2 ;;
@@ -48,7 +53,8 @@ while [ $# -gt 0 ]; do
 	--jobs) JOBS=$2; shift 2 ;;
 	--bench) BENCH=1; shift ;;
 	--linux) LINUX=1; shift ;;
-	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux]" >&2; exit 2 ;;
+	--linux-io) LINUX=1 LINUX_IO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=3000; shift ;;
+	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux] [--linux-io]" >&2; exit 2 ;;
 	esac
 done
 
@@ -211,17 +217,23 @@ done
 if rmmod kvm_intel; then echo "PASS rmmod kvm_intel"; else echo "FAIL rmmod kvm_intel: status $?"; fi
 EOF
 fi
+linux_files() {
+	linux_guest_stage "$1"
+	[ $LINUX_IO = 0 ] || linux_io_stage "$1"
+}
 if [ $LINUX = 1 ]; then
 	MODELS=corei7_haswell_4770
-	EXTRA=linux_guest_stage
+	EXTRA=linux_files
 	cat > "$BODY" <<'EOF'
 grep -m1 'model name' /proc/cpuinfo
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status $?"; fi
 hyvm engines -v | sed 's/^/ENGINES /'
 echo "== 64-bit Linux on --engine vmx"
 bash /hyvm/linux-boot64.sh /hyvm/hyvm vmx 1200 256
-if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status $?"; fi
 EOF
+	[ $LINUX_IO = 0 ] ||
+		echo "bash /hyvm/linux-io.sh vmx 1200 \"${LINUX_IO_TESTS:-disk net crash}\" 1" >> "$BODY"
+	echo 'if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status $?"; fi' >> "$BODY"
 fi
 
 INITRD=$CACHE/initramfs-vmx.cpio.gz
