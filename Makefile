@@ -228,6 +228,20 @@ test-kmod-svm-linux32:
 test-kmod-svm-linux-io:
 	tests/kmod/run-svm.sh --only-linux-io $(if $(LINUX_KVM),--kvm)
 
+# Through Debian's SeaBIOS (hyvm run --bios): tests/firmware/boot-chain.sh,
+# a boot sector and GRUB -> Debian's i386 kernel, on --engine kvm (the
+# emulated host's kvm_amd) and svm, only those.
+.PHONY: test-kmod-svm-firmware
+test-kmod-svm-firmware:
+	tests/kmod/run-svm.sh --only-firmware
+
+# Here: the boot chain in QEMU (the reference) and on bt, which SKIPs until
+# it runs 16-bit code.
+.PHONY: test-firmware
+test-firmware: all
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind sector
+
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).
 .PHONY: test-kmod-vmx

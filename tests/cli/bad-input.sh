@@ -78,6 +78,10 @@ expect bios-and-rom "overlaps" run --bios "$work/bios-64k.bin" --rom "$work/rom-
 expect bios-module "--module is for Multiboot kernels" \
 	run --bios "$work/bios-64k.bin" --module "$work/rom-100b.bin"
 expect bios-second-file "unexpected argument" run --bios "$work/bios-64k.bin" "$work/bios-64k.bin"
+expect bios-kernel-not-bzimage "--bios boots a Linux bzImage; this is not one" \
+	run --bios "$work/bios-64k.bin" --kernel "$work/not-elf.bin"
+expect bios-initrd-alone "the initrd is for a --kernel" \
+	run --bios "$work/bios-64k.bin" --initrd "$work/not-elf.bin"
 # Linux bzImages (mkbadelf writes them; see tests/unit/bzimage_builder.h)
 expect bz-truncated "ends inside the 3 setup sectors (truncated?)" run "$work/truncated.bzimage"
 expect bz-wrong-magic 'no "HdrS" magic at 0x202' run --kernel "$work/wrong-magic.bzimage"

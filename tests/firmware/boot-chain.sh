@@ -3,15 +3,19 @@
 # -> the disk's boot code -> (linux) GRUB 2 -> Debian's i386 kernel ->
 # the scripted session of tests/linux/ -> power-off.
 #
-#   tests/firmware/boot-chain.sh HYVM [--engine E|qemu] [--kind sector|linux]
+#   tests/firmware/boot-chain.sh HYVM [--engine E|qemu] [--kind sector|linux|kernel]
 #                                [--image IMG] [--bios FILE] [--limit SEC]
+#                                [--kernel FILE --initrd FILE]
 #
 # --kind sector (default): tests/firmware/bootsector.S in the MBR, which
 # prints the BIOS's boot drive (0x80) and powers off. --kind linux: the
 # image of mkbootdisk.sh with build/linux's kernel and session initramfs
 # (tests/linux/fetch-kernels.sh), judged by tests/linux/session-lib.sh
 # (its lines, dmesg free of firmware and hyvm complaints, the sleep 10);
-# the kernel's command line is IMG.append. --image uses a prepared image
+# the kernel's command line is IMG.append. --kind kernel: no disk; the
+# same kernel and initramfs (or --kernel/--initrd) booted by the BIOS
+# through fw_cfg and QEMU's linuxboot_dma.bin (hyvm run --bios --kernel,
+# qemu -kernel), judged the same way. --image uses a prepared image
 # (the emulated hosts have no GRUB tools); each run boots a copy.
 # --engine qemu boots the same image and ROM in qemu-system-i386 (TCG), the
 # reference. An engine that is absent, or cannot run the BIOS's real-mode
@@ -21,7 +25,7 @@
 set -u
 hyvm=${1:?usage: $0 HYVM [--engine E|qemu] [--kind sector|linux] [--image IMG] [--bios FILE] [--limit SEC]}
 shift
-engine=kvm kind=sector image="" bios=/usr/share/seabios/bios.bin limit=120
+engine=kvm kind=sector image="" bios=/usr/share/seabios/bios.bin limit=120 kernel="" initrd=""
 while (($#)); do
 	case $1 in
 	--engine) engine=${2:?}; shift 2 ;;
@@ -29,10 +33,13 @@ while (($#)); do
 	--image) image=${2:?}; shift 2 ;;
 	--bios) bios=${2:?}; shift 2 ;;
 	--limit) limit=${2:?}; shift 2 ;;
+	--kernel) kernel=${2:?}; shift 2 ;;
+	--initrd) initrd=${2:?}; shift 2 ;;
 	*) echo "boot-chain: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
-[[ $kind == sector || $kind == linux ]] || { echo "boot-chain: --kind is sector or linux, not '$kind'" >&2; exit 2; }
+[[ $kind == sector || $kind == linux || $kind == kernel ]] ||
+	{ echo "boot-chain: --kind is sector, linux or kernel, not '$kind'" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 name="boot-chain $kind on $engine"
 skip() { echo "SKIP $name: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
@@ -41,15 +48,27 @@ work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 pid=""
 
+fetch() {
+	out=$(cd "$(dirname "$hyvm")" && pwd)/linux
+	"$here/../linux/fetch-kernels.sh" "$out" >/dev/null 2>"$work/fetch.err"
+	case $? in 0) ;; 77) skip "$(tail -1 "$work/fetch.err")" ;;
+	*) echo "FAIL $name: fetch-kernels.sh failed"; sed 's/^/    /' "$work/fetch.err"; exit 1 ;; esac
+}
+if [[ $kind == kernel ]]; then
+	if [[ -z $kernel ]]; then
+		fetch
+		kernel=$out/vmlinuz-686 initrd=$out/initramfs.cpio.gz
+	fi
+	image=$work/none.img
+	: >"$image"
+	echo "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=$$" > "$image.append"
+fi
 if [[ -z $image ]]; then
 	image=$work/made.img
 	if [[ $kind == sector ]]; then
 		"$here/mkbootdisk.sh" --sector "$image" 2>"$work/mk.err"
 	else
-		out=$(cd "$(dirname "$hyvm")" && pwd)/linux
-		"$here/../linux/fetch-kernels.sh" "$out" >/dev/null 2>"$work/fetch.err"
-		case $? in 0) ;; 77) skip "$(tail -1 "$work/fetch.err")" ;;
-		*) echo "FAIL $name: fetch-kernels.sh failed"; sed 's/^/    /' "$work/fetch.err"; exit 1 ;; esac
+		fetch
 		echo "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=$$" > "$image.append"
 		"$here/mkbootdisk.sh" "$image" "$out/vmlinuz-686" "$out/initramfs.cpio.gz" \
 			"$(cat "$image.append")" 2>"$work/mk.err"
@@ -58,11 +77,18 @@ if [[ -z $image ]]; then
 	*) echo "FAIL $name: mkbootdisk.sh failed"; sed 's/^/    /' "$work/mk.err"; exit 1 ;; esac
 fi
 [[ -f $image ]] || { echo "boot-chain: $image: no such image" >&2; exit 2; }
-cp --sparse=always "$image" "$work/disk.img"
+cp --sparse=always "$image" "$work/disk.img" 2>/dev/null || cp "$image" "$work/disk.img"
 
 want=("SeaBIOS (version" "Booting from Hard Disk")
+[[ $kind != kernel ]] || want=("SeaBIOS (version" "Booting from ROM")
 if [[ $kind == sector ]]; then
 	want+=("hyvm-bootsector: started by the BIOS, drive 0x80")
+elif [[ $kind == kernel ]]; then
+	append=$(cat "$image.append")
+	. "$here/../linux/session-lib.sh"
+	firmware=("${want[@]}")
+	session_want "$append" full
+	want=("${firmware[@]}" "${want[0]}" "${want[@]:2}")
 else
 	[[ -f $image.append ]] || { echo "boot-chain: $image.append (the kernel's command line) missing" >&2; exit 2; }
 	append=$(cat "$image.append")
@@ -77,16 +103,26 @@ fi
 
 if [[ $engine == qemu ]]; then
 	command -v qemu-system-i386 >/dev/null || skip "qemu-system-i386 missing (apt-get install qemu-system-x86)"
+	if [[ $kind == kernel ]]; then
+		boot=(-kernel "$kernel" -initrd "$initrd" -append "$append")
+	else
+		boot=(-drive file="$work/disk.img",if=virtio,format=raw)
+	fi
 	qemu-system-i386 -nographic -nodefaults -serial stdio -bios "$bios" -m 128 -no-reboot \
-		-drive file="$work/disk.img",if=virtio,format=raw >"$work/raw" 2>"$work/err" </dev/null &
+		"${boot[@]}" >"$work/raw" 2>"$work/err" </dev/null &
 else
 	"$hyvm" engines 2>/dev/null | grep -q "^$engine present" ||
 		skip "$("$hyvm" engines -v 2>/dev/null | grep "^$engine " | cut -d' ' -f2-)"
+	if [[ $kind == kernel ]]; then
+		boot=(--kernel "$kernel" --initrd "$initrd" --append "$append")
+	else
+		boot=(--disk "$work/disk.img")
+	fi
 	"$hyvm" run --engine "$engine" --bios "$bios" --mem 128 --no-reboot \
-		--disk "$work/disk.img" >"$work/raw" 2>"$work/err" </dev/null &
+		"${boot[@]}" >"$work/raw" 2>"$work/err" </dev/null &
 fi
 pid=$!
-start=$(date +%s.%N)
+start=${EPOCHREALTIME/,/.}
 # SeaBIOS's serial console paints with VT100 sequences: judge plain lines
 clean() { tr -d '\r' <"$work/raw" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >"$work/out"; }
 seen=0
@@ -107,11 +143,11 @@ pid=""
 clean
 seen=0
 for w in "${want[@]}"; do grep -qF -- "$w" "$work/out" && seen=$((seen + 1)); done
-secs=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
+secs=$(awk -v a="${EPOCHREALTIME/,/.}" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
 if ((status == 77)) && grep -q '^SKIP' "$work/err"; then
 	skip "$(grep -m1 '^SKIP' "$work/err")"
 fi
-if [[ $kind == linux ]]; then
+if [[ $kind != sector ]]; then
 	t_start="" t_end=""
 	session_judge "$work/out" "$status" "hyvm.test="
 	if session_report "$name" "$work/out" "$work/err" "$secs" "$status"; then exit 0; fi

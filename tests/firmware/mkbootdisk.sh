@@ -6,7 +6,7 @@
 #       a 1 MiB image whose MBR is tests/firmware/bootsector.S: it prints
 #       one line on COM1 and powers off (the BIOS alone, quickly)
 #   tests/firmware/mkbootdisk.sh OUT KERNEL INITRD APPEND
-#       a 64 MiB image, MBR-partitioned (sfdisk), one bootable ext2
+#       a 32 MiB image, MBR-partitioned (sfdisk), one bootable ext2
 #       partition from 1 MiB (mke2fs -d) holding KERNEL as /boot/vmlinuz,
 #       INITRD as /boot/initrd.gz and /boot/grub/grub.cfg (serial console,
 #       no menu, Linux with APPEND), GRUB 2 for i386-pc as grub-install
@@ -65,7 +65,7 @@ initrd /boot/initrd.gz
 boot
 CFG
 
-size_mib=64 part_start=2048	# sectors: 1 MiB, grub-install's gap
+size_mib=32 part_start=2048	# sectors: 1 MiB, grub-install's gap
 rm -f "$out"
 truncate -s ${size_mib}M "$out"
 printf 'label: dos\nstart=%d, type=83, bootable\n' $part_start | sfdisk -q "$out"

@@ -10,6 +10,7 @@
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
 #                         [--linux-io] [--only-linux-io] [--bench-linux]
+#                         [--firmware] [--only-firmware]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -57,6 +58,14 @@
 # host's 127.0.0.1, hostfwd into the guest's httpd. LINUX_IO_TESTS (default
 # "disk net") picks them; each boot's limit is LINUX_LIMIT.
 #
+# --firmware (make test-kmod-svm-firmware = --only-firmware: that alone and
+# hyvm.ko's insmod/rmmod) boots through Debian's SeaBIOS (hyvm run --bios):
+# tests/firmware/boot-chain.sh with the disks of tests/firmware/mkbootdisk.sh
+# made here (a boot sector; GRUB 2 -> Debian's i386 kernel -> the session
+# of tests/linux/), on --engine kvm (the emulated host's kvm_amd, loaded
+# for it) and on --engine svm. FIRMWARE_LIMIT: each boot's limit (default
+# LINUX_LIMIT).
+#
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
 # a guest under TCG, 209 s for the whole run against 38 s, so not default.
@@ -86,7 +95,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -95,13 +104,15 @@ while [ $# -gt 0 ]; do
 	--only-linux32) LINUX32=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--linux-io) LINUX_IO=1; shift ;;
 	--only-linux-io) LINUX_IO=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--firmware) FIRMWARE=1; shift ;;
+	--only-firmware) FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench) BENCH=1; shift ;;
 	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
 	--kvm) KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--firmware] [--only-firmware]" >&2; exit 2 ;;
 	esac
 done
 
@@ -111,7 +122,7 @@ die() { echo "run-svm: $*" >&2; exit 2; }
 
 # The i386 kernel and session initramfs, fetched here (not in the emulated host)
 LINUX32_SKIP=""
-if [ $LINUX32 = 1 ]; then
+if [ $LINUX32 = 1 ] || [ $FIRMWARE = 1 ]; then
 	mkdir -p "$ROOT/build/linux"
 	"$ROOT/tests/linux/fetch-kernels.sh" "$ROOT/build/linux" >/dev/null 2>"$ROOT/build/linux.fetch.err" ||
 		LINUX32_SKIP=$(tail -1 "$ROOT/build/linux.fetch.err")
@@ -168,10 +179,30 @@ svm_files() {
 		cp "$ROOT/bench/linux/boot-time.sh" "$stage/hyvm/"
 	fi
 	[ $LINUX_IO = 0 ] || linux_io_stage "$stage"
+	[ $FIRMWARE = 0 ] || firmware_stage "$stage"
 	[ $BENCH = 1 ] || return 0
 	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
 		-o "$stage/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
 		die "building bench/kmod_exitcost.c failed"
+}
+
+# The BIOS, the boot-chain test and its disks, made here: the emulated
+# host has no GRUB tools. The linux disk only when the i386 kernel is here.
+firmware_stage() {
+	local stage=$1
+	mkdir -p "$stage/firmware" "$stage/hyvm/firmware" "$stage/hyvm/linux"
+	cp /usr/share/seabios/bios.bin "$stage/firmware/" ||
+		die "no /usr/share/seabios/bios.bin (apt-get install seabios)"
+	cp "$ROOT/tests/firmware/boot-chain.sh" "$stage/hyvm/firmware/"
+	cp "$ROOT/tests/linux/session-lib.sh" "$stage/hyvm/linux/"
+	"$ROOT/tests/firmware/mkbootdisk.sh" --sector "$stage/firmware/sector.img" ||
+		die "tests/firmware/mkbootdisk.sh --sector failed"
+	[ -z "$LINUX32_SKIP" ] || return 0
+	echo "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=firmware" \
+		> "$stage/firmware/linux.img.append"
+	"$ROOT/tests/firmware/mkbootdisk.sh" "$stage/firmware/linux.img" \
+		"$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" \
+		"$(cat "$stage/firmware/linux.img.append")" || die "tests/firmware/mkbootdisk.sh failed"
 }
 
 # What /init runs after the mounts ($BENCH and $KVM_MODULES filled in here).
@@ -197,6 +228,17 @@ linux_io() {
 		echo "linux-\$t on \$1: \$((\$(date +%s) - s)) s"
 	done
 }
+firmware_tests() {
+	for k in sector linux; do
+		if [ ! -f /firmware/\$k.img ]; then
+			echo "SKIP boot-chain \$k on \$1: no disk (the i386 kernel: $LINUX32_SKIP)"
+			continue
+		fi
+		echo "== boot chain (\$k) through SeaBIOS on --engine \$1"
+		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine \$1 --kind \$k \
+			--image /firmware/\$k.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT}
+	done
+}
 same_cpuid() {
 	if [ -f /hyvm/cpu/bt-pentium3.leaves ]; then
 		bash /hyvm/cpu/same-cpuid.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --cpu pentium3 \
@@ -210,7 +252,7 @@ same_cpuid() {
 # Not the other way round: after hyvm.ko was loaded, used and unloaded, the
 # emulated host locked up (soft lockups on both CPUs) during the kvm runs.
 kvm=0
-if [ $KVM = 1 ] || [ $LINUX32 = 1 ]; then
+if [ $KVM = 1 ] || [ $LINUX32 = 1 ] || [ $FIRMWARE = 1 ]; then
 	load_kvm
 	[ \$kvm = 1 ] || echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
 else
@@ -231,6 +273,7 @@ if [ \$kvm = 1 ] && [ $LINUX32 = 1 ]; then
 	fi
 fi
 [ \$kvm = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
+[ \$kvm = 0 ] || [ $FIRMWARE = 0 ] || firmware_tests kvm
 if [ \$kvm = 1 ] && [ $KVM = 1 ] && [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine kvm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
@@ -268,6 +311,7 @@ if [ $LINUX = 1 ]; then
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
 [ $LINUX_IO = 0 ] || linux_io svm
+[ $FIRMWARE = 0 ] || firmware_tests svm
 [ $ONLY_LINUX = 1 ] || for t in /tests/hyvm_*; do
 	echo "== \${t##*/}"
 	\$t || echo "FAIL \${t##*/}: exit status \$?"
@@ -322,7 +366,7 @@ host_initramfs "$INITRD" "$BODY" svm_files
 # makes QEMU's exit: no wait for the timeout.
 PANIC="panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
 tries=1
-[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $BENCH_LINUX = 0 ] || tries=2
+[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $BENCH_LINUX = 0 ] && [ $FIRMWARE = 0 ] || tries=2
 for try in $(seq 1 $tries); do
 	START=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m $MEM -smp 2 \

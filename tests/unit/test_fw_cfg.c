@@ -9,7 +9,12 @@
 #include "fake_device_env.h"
 #include "devices/firmware/fw_cfg.h"
 #include "firmware/fw_acpi_loader.h"
+#include "firmware/fw_cfg_linux.h"
 #include "firmware/fw_cfg_pc.h"
+#include "bzimage_builder.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define MiB (1ull << 20)
 #define DESC 0x10000ull		/* where the tests put a DMA descriptor */
@@ -373,7 +378,79 @@ static void test_e820_split(void)
 	CU_ASSERT_EQUAL(le(e + 28, 8), 1024 * MiB);
 }
 
+/* --bios --kernel: the items QEMU's x86_load_linux gives linuxboot_dma.bin */
+static void test_linux_items(void)
+{
+	char kpath[] = "/tmp/hyvm-fwcfg-bzXXXXXX", rpath[] = "/tmp/hyvm-fwcfg-rdXXXXXX";
+	struct bz_spec spec;
+	struct memory_map map;
+	char err[300];
+	int kfd = mkstemp(kpath), rfd = mkstemp(rpath);
+	static uint8_t rd[100000];
+
+	CU_ASSERT_FATAL(kfd >= 0 && rfd >= 0);
+	close(kfd);
+	bz_spec_default(&spec);
+	CU_ASSERT_FATAL(bzimage_builder_write(kpath, &spec) > 0);
+	for (unsigned i = 0; i < sizeof(rd); i++)
+		rd[i] = (uint8_t)(i * 7);
+	CU_ASSERT_FATAL(write(rfd, rd, sizeof(rd)) == (ssize_t)sizeof(rd));
+	close(rfd);
+	CU_ASSERT_EQUAL_FATAL(memory_map_build_pc(&map, 64 * MiB, err, sizeof(err)), 0);
+	struct fw_cfg_store *s = fw_cfg_store_create();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	int r = fw_cfg_linux_add(s, &map, kpath, rpath, "console=ttyS0", err, sizeof(err));
+	if (access("/usr/share/qemu/linuxboot_dma.bin", R_OK) &&
+	    access("/usr/lib/ipxe/qemu/linuxboot_dma.bin", R_OK)) {
+		/* without QEMU's option ROM: refused in one line, said why */
+		CU_ASSERT_EQUAL(r, -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "linuxboot_dma.bin"));
+	} else {
+		CU_ASSERT_EQUAL_FATAL(r, 0);
+		CU_ASSERT(fw_cfg_store_file_key(s, "genroms/linuxboot_dma.bin") >= 0);
+		size_t setup = (3 + 1) * 512;
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_SETUP_SIZE].data, 4), setup);
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_SETUP_ADDR].data, 4), FW_LINUX_REAL_ADDR);
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_KERNEL_ADDR].data, 4), FW_LINUX_PROT_ADDR);
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_KERNEL_SIZE].data, 4), spec.kernel_bytes);
+		CU_ASSERT_EQUAL(s->item[FW_CFG_KERNEL_DATA].len, spec.kernel_bytes);
+		CU_ASSERT_EQUAL(s->item[FW_CFG_KERNEL_DATA].data[5], bz_payload_byte(5));
+		const uint8_t *h = s->item[FW_CFG_SETUP_DATA].data;
+		CU_ASSERT_EQUAL(h[0x210], 0xff);		/* type_of_loader */
+		CU_ASSERT(h[0x211] & 0x80);			/* CAN_USE_HEAP */
+		CU_ASSERT_EQUAL(le(h + 0x228, 4), FW_LINUX_CMDLINE_ADDR);
+		CU_ASSERT_EQUAL(le(h + 0x224, 2), FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200);
+		uint64_t addr = le(h + 0x218, 4);
+		CU_ASSERT_EQUAL(le(h + 0x21c, 4), sizeof(rd));
+		CU_ASSERT_EQUAL(addr % 4096, 0);
+		CU_ASSERT(addr + sizeof(rd) <= 64 * MiB - 0x100000);
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_INITRD_ADDR].data, 4), addr);
+		CU_ASSERT_EQUAL(memcmp(s->item[FW_CFG_INITRD_DATA].data, rd, sizeof(rd)), 0);
+		CU_ASSERT_STRING_EQUAL((char *)s->item[FW_CFG_CMDLINE_DATA].data, "console=ttyS0");
+		CU_ASSERT_EQUAL(le(s->item[FW_CFG_CMDLINE_SIZE].data, 4), 14);
+	}
+	fw_cfg_store_destroy(s);
+
+	/* refusals: not a bzImage, protocol too old, a command line too long */
+	char big[400];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	s = fw_cfg_store_create();
+	CU_ASSERT_EQUAL(fw_cfg_linux_add(s, &map, rpath, NULL, NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not one"));
+	CU_ASSERT_EQUAL(fw_cfg_linux_add(s, &map, kpath, NULL, big, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "command line"));
+	spec.version = 0x0201;
+	CU_ASSERT_FATAL(bzimage_builder_write(kpath, &spec) > 0);
+	CU_ASSERT_EQUAL(fw_cfg_linux_add(s, &map, kpath, NULL, NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "2.02"));
+	fw_cfg_store_destroy(s);
+	unlink(kpath);
+	unlink(rpath);
+}
+
 UNIT_SUITE(fw_cfg, NULL, NULL,
+	   UNIT_TEST(test_linux_items),
 	   UNIT_TEST(test_signature_and_id),
 	   UNIT_TEST(test_file_dir),
 	   UNIT_TEST(test_store_refusals),

@@ -14,7 +14,10 @@
 int run_bios_prepare(struct run_args *a, struct memory_map *map, struct rom_image *rom,
 		     char *err, size_t errlen)
 {
-	const struct fw_cfg_pc_config cfg = { .cpu_model = a->cpu, .acpi = !a->no_acpi };
+	const struct fw_cfg_pc_config cfg = {
+		.cpu_model = a->cpu, .acpi = !a->no_acpi,
+		.kernel = a->guest, .initrd = a->boot.initrd, .cmdline = a->cmdline,
+	};
 	struct fw_cfg_store *s;
 
 	if (a->boot.nr_modules) {
@@ -22,9 +25,8 @@ int run_bios_prepare(struct run_args *a, struct memory_map *map, struct rom_imag
 			 "Multiboot kernels hyvm loads itself");
 		return -1;
 	}
-	if (a->guest) {
-		snprintf(err, errlen, "--bios --kernel: booting a kernel through the BIOS "
-			 "(fw_cfg's kernel items) is not there yet; boot it from a --disk");
+	if (a->boot.initrd && !a->guest) {
+		snprintf(err, errlen, "--bios --initrd: the initrd is for a --kernel");
 		return -1;
 	}
 	if (a->nr_devices == MAX_EXTRA_DEVICES) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "firmware/fw_acpi_loader.h"
+#include "firmware/fw_cfg_linux.h"
 #include "firmware/fw_cfg_pc.h"
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -68,6 +69,8 @@ struct fw_cfg_store *fw_cfg_pc_build(const struct memory_map *map,
 	    fw_cfg_store_add_file(s, "etc/sercon-port", sercon, sizeof(sercon), err, errlen) < 0 ||
 	    fw_cfg_store_add_file(s, "etc/boot-fail-wait", wait, sizeof(wait), err, errlen) < 0 ||
 	    (cfg->acpi && fw_acpi_loader_add(s, map, cfg->cpu_model, err, errlen) < 0) ||
+	    (cfg->kernel && fw_cfg_linux_add(s, map, cfg->kernel, cfg->initrd, cfg->cmdline,
+					     err, errlen) < 0) ||
 	    fw_cfg_store_finish(s, err, errlen) < 0) {
 		fw_cfg_store_destroy(s);
 		return NULL;

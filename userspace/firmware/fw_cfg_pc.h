@@ -20,6 +20,8 @@
 struct fw_cfg_pc_config {
 	const char *cpu_model;	/* NULL: the default */
 	bool acpi;		/* false: no ACPI tables (--no-acpi) */
+	/* A Linux bzImage the BIOS boots (fw_cfg_linux.h); NULL: none */
+	const char *kernel, *initrd, *cmdline;
 };
 
 /* A finished store (fw_cfg_store_finish) for the machine on map, or NULL
