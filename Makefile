@@ -235,6 +235,16 @@ test-kmod-svm-linux-io:
 test-kmod-svm-firmware:
 	tests/kmod/run-svm.sh --only-firmware
 
+# Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
+# svm, kvm and QEMU -accel kvm inside the emulated AMD host
+# (build/bench-firmware-svm/boot-time.csv); bench-firmware: here (QEMU TCG,
+# and every engine here that runs the BIOS).
+.PHONY: bench-firmware-svm bench-firmware
+bench-firmware-svm:
+	tests/kmod/run-svm.sh --bench-firmware
+bench-firmware: all
+	bench/firmware/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-firmware
+
 # Here: the boot chain in QEMU (the reference) and on bt, which SKIPs until
 # it runs 16-bit code.
 .PHONY: test-firmware

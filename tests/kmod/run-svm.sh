@@ -10,7 +10,7 @@
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
 #                         [--linux-io] [--only-linux-io] [--bench-linux]
-#                         [--firmware] [--only-firmware]
+#                         [--firmware] [--only-firmware] [--bench-firmware]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -63,8 +63,14 @@
 # tests/firmware/boot-chain.sh with the disks of tests/firmware/mkbootdisk.sh
 # made here (a boot sector; GRUB 2 -> Debian's i386 kernel -> the session
 # of tests/linux/), on --engine kvm (the emulated host's kvm_amd, loaded
-# for it) and on --engine svm. FIRMWARE_LIMIT: each boot's limit (default
-# LINUX_LIMIT).
+# for it) and on --engine svm; and the same kernel booted by SeaBIOS
+# through fw_cfg (hyvm run --bios --kernel). FIRMWARE_LIMIT: each boot's
+# limit (default LINUX_LIMIT); FIRMWARE_KINDS (default "sector linux
+# kernel") picks the boots. --bench-firmware (make bench-firmware-svm; with
+# --only-firmware's boots): not a test, bench/firmware/boot-time.sh with
+# hyvm.ko and kvm_amd loaded together: SeaBIOS to the boot sector and to
+# the Linux shell on hyvm svm, hyvm kvm and qemu-system-x86_64 -accel kvm;
+# the CSV comes out into build/bench-firmware-svm/.
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
@@ -95,7 +101,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -106,13 +112,14 @@ while [ $# -gt 0 ]; do
 	--only-linux-io) LINUX_IO=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--firmware) FIRMWARE=1; shift ;;
 	--only-firmware) FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--bench-firmware) BENCH_FIRMWARE=1 FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench) BENCH=1; shift ;;
 	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
 	--kvm) KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--firmware] [--only-firmware]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--firmware] [--only-firmware] [--bench-firmware]" >&2; exit 2 ;;
 	esac
 done
 
@@ -203,6 +210,13 @@ firmware_stage() {
 	"$ROOT/tests/firmware/mkbootdisk.sh" "$stage/firmware/linux.img" \
 		"$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" \
 		"$(cat "$stage/firmware/linux.img.append")" || die "tests/firmware/mkbootdisk.sh failed"
+	cp -L "$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" "$stage/firmware/"
+	[ $BENCH_FIRMWARE = 1 ] || return 0
+	host_copy_with_libs "$stage" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
+	mkdir -p "$stage/usr/share"
+	cp -a /usr/share/qemu /usr/share/seabios "$stage/usr/share/"
+	mkdir -p "$stage/hyvm/bench-firmware"
+	cp "$ROOT/bench/firmware/boot-time.sh" "$stage/hyvm/bench-firmware/"
 }
 
 # What /init runs after the mounts ($BENCH and $KVM_MODULES filled in here).
@@ -229,14 +243,21 @@ linux_io() {
 	done
 }
 firmware_tests() {
-	for k in sector linux; do
-		if [ ! -f /firmware/\$k.img ]; then
-			echo "SKIP boot-chain \$k on \$1: no disk (the i386 kernel: $LINUX32_SKIP)"
+	for k in ${FIRMWARE_KINDS:-sector linux kernel}; do
+		if [ \$k = kernel ]; then
+			set -- \$1 --kernel /firmware/vmlinuz-686 --initrd /firmware/initramfs.cpio.gz
+			img=/firmware/vmlinuz-686
+		else
+			set -- \$1 --image /firmware/\$k.img
+			img=/firmware/\$k.img
+		fi
+		if [ ! -f \$img ]; then
+			echo "SKIP boot-chain \$k on \$1: no disk or kernel (the i386 kernel: $LINUX32_SKIP)"
 			continue
 		fi
 		echo "== boot chain (\$k) through SeaBIOS on --engine \$1"
-		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine \$1 --kind \$k \
-			--image /firmware/\$k.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT}
+		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine "\$@" --kind \$k \
+			--bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT}
 	done
 }
 same_cpuid() {
@@ -339,6 +360,15 @@ if [ $BENCH = 1 ]; then
 	load_kvm
 	/tests/kmod_exitcost 5000
 fi
+if [ $BENCH_FIRMWARE = 1 ] && [ -f /firmware/linux.img ]; then
+	echo "== bench: SeaBIOS to the boot sector and the Linux shell on hyvm svm, hyvm kvm and QEMU -accel kvm"
+	load_kvm
+	bash /hyvm/bench-firmware/boot-time.sh --hyvm /hyvm/hyvm --out /tmp/bench-firmware --engines svm,kvm \
+		--image /firmware/linux.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT} \
+		--qemu /usr/bin/qemu-system-x86_64 --qemu-accel kvm 2>&1 | sed 's/^/BENCHFW| /'
+	sed 's/^/BENCHFW-FILE boot-time.csv| /' /tmp/bench-firmware/boot-time.csv
+	unload_kvm
+fi
 if [ $BENCH_LINUX = 1 ]; then
 	echo "== bench: the amd64 kernel to its shell on hyvm svm, hyvm kvm and QEMU -accel kvm"
 	load_kvm
@@ -399,6 +429,14 @@ if [ $BENCH_LINUX = 1 ]; then
 	done
 	[ -s "$BL/boot-time.csv" ] && echo "wrote $BL/boot-time.csv and $BL/boot-time.svg" ||
 		{ echo "FAIL bench-linux-svm: no CSV came out (log: $LOG.txt)"; status=1; }
+fi
+if [ $BENCH_FIRMWARE = 1 ]; then
+	BF=$ROOT/build/bench-firmware-svm
+	mkdir -p "$BF"
+	sed -n 's/^BENCHFW| //p' "$LOG.txt"
+	sed -n 's/^BENCHFW-FILE boot-time.csv| //p' "$LOG.txt" > "$BF/boot-time.csv"
+	[ -s "$BF/boot-time.csv" ] && echo "wrote $BF/boot-time.csv" ||
+		{ echo "FAIL bench-firmware-svm: no CSV came out (log: $LOG.txt)"; status=1; }
 fi
 host_judge "$LOG.txt" run-svm || status=1
 [ $OUTER_FAIL = 0 ] || { echo "run-svm: bt's CPUID on this host failed (above)"; status=1; }
