@@ -131,6 +131,8 @@ test-host: all
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind sector
 	$(MAKE) --no-print-directory test-man
 	$(MAKE) --no-print-directory test-install
 

@@ -10,7 +10,7 @@
 # reason and no times.
 #   bench/firmware/boot-time.sh --hyvm PATH [--out DIR] [--engines E1,E2|all]
 #                               [--image IMG] [--bios FILE] [--limit SEC]
-#                               [--qemu BIN] [--qemu-accel tcg|kvm]
+#                               [--qemu BIN|none] [--qemu-accel tcg|kvm]
 # Inside the emulated AMD host (tests/kmod/run-svm.sh --bench-firmware,
 # make bench-firmware-svm): hyvm svm and kvm, and qemu-system-x86_64 with
 # -accel kvm (kvm_amd), since TCG inside TCG would measure only that.
@@ -89,7 +89,7 @@ for e in "${list[@]}"; do
 	measure "hyvm-$e" "$hyvm" run --engine "$e" --bios "$bios" --mem 128 --no-reboot \
 		--disk "$work/disk.img"
 done
-if command -v "$qemu" >/dev/null; then
+if [[ $qemu != none ]] && command -v "$qemu" >/dev/null; then
 	measure "qemu-$accel" "$qemu" -accel "$accel" -nographic -nodefaults -serial stdio \
 		-bios "$bios" -m 128 -no-reboot -drive file="$work/disk.img",if=virtio,format=raw
 fi
