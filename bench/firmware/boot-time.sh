@@ -58,6 +58,7 @@ measure() {
 	shift
 	local -a at=("" "" "")
 	cp --sparse=always "$image" "$work/disk.img" 2>/dev/null || cp "$image" "$work/disk.img"
+	: >"$work/out"	# before the child's own redirection: the watch reads it at once
 	t0=$EPOCHREALTIME
 	"$@" >"$work/out" 2>"$work/err" </dev/null &
 	local pid=$!
