@@ -156,6 +156,8 @@ test-host: all
 	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind sector
 	$(MAKE) --no-print-directory test-man
 	$(MAKE) --no-print-directory test-install
 
@@ -266,6 +268,30 @@ test-kmod-svm-linux32:
 .PHONY: test-kmod-svm-linux-io
 test-kmod-svm-linux-io:
 	tests/kmod/run-svm.sh --only-linux-io $(if $(LINUX_KVM),--kvm)
+
+# Through Debian's SeaBIOS (hyvm run --bios): tests/firmware/boot-chain.sh,
+# a boot sector and GRUB -> Debian's i386 kernel, on --engine kvm (the
+# emulated host's kvm_amd) and svm, only those.
+.PHONY: test-kmod-svm-firmware
+test-kmod-svm-firmware:
+	tests/kmod/run-svm.sh --only-firmware
+
+# Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
+# svm, kvm and QEMU -accel kvm inside the emulated AMD host
+# (build/bench-firmware-svm/boot-time.csv); bench-firmware: here (QEMU TCG,
+# and every engine here that runs the BIOS).
+.PHONY: bench-firmware-svm bench-firmware
+bench-firmware-svm:
+	tests/kmod/run-svm.sh --bench-firmware
+bench-firmware: all
+	bench/firmware/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-firmware
+
+# Here: the boot chain in QEMU (the reference) and on bt, which SKIPs until
+# it runs 16-bit code.
+.PHONY: test-firmware
+test-firmware: all
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
+	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind sector
 
 # hyvm.ko's vmx backend inside Debian's kernel booted in Bochs, on three
 # Intel CPU models (tests/kmod/run-vmx.sh).

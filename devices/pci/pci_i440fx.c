@@ -2,9 +2,19 @@
  * The host bridge at 00:00.0 with the IDs of Intel's 82441FX (i440FX PMC,
  * 8086:1237, class 06 00 00, revision 2), which QEMU's pc machine has, so
  * one guest can check both. It owns configuration mechanism #1 on ports
- * 0xcf8-0xcff (pci_config_io.c), as the PMC does on a real board. None of
- * the PMC's own registers (PAM, SMRAM, DRAM rows) are modelled: the memory
- * map is fixed and they read as zero.
+ * 0xcf8-0xcff (pci_config_io.c), as the PMC does on a real board. Its
+ * subsystem IDs are QEMU's (1af4:1100), which SeaBIOS's qemu_detect looks
+ * for at 00:00.0.
+ *
+ * The PAM registers (82441FX datasheet 3.2.18, config 0x59-0x5f: two bits
+ * of read and write enable per segment of 0xc0000-0xfffff) are storage a
+ * BIOS reads back what it wrote to: SeaBIOS's make_bios_writable (src/fw/
+ * shadow.c) enables RAM there, copies itself from the ROM at 4 GiB and
+ * write-protects it again. hyvm's engines map memory once, so the segment
+ * cannot switch between ROM and RAM: with --bios it is RAM holding the
+ * BIOS from the start (boot/bios_image.h), the state SeaBIOS's copy makes,
+ * and its write protection is not enforced. SMRAM and the DRAM rows read
+ * as zero.
  */
 #include <stdlib.h>
 #include "devices/device_util.h"
@@ -15,6 +25,10 @@
 #define I440FX_REVISION	0x02
 #define PCI_CLASS_BRIDGE	0x06
 #define PCI_SUBCLASS_HOST	0x00
+#define QEMU_SUBSYSTEM_VENDOR	0x1af4	/* Red Hat, as QEMU's pc machine */
+#define QEMU_SUBSYSTEM_ID	0x1100
+#define I440FX_PAM0		0x59	/* PAM0: 0xf0000-0xfffff, high nibble only */
+#define I440FX_PAM_COUNT	7	/* PAM0-PAM6 */
 
 struct i440fx {
 	struct device_env *env;
@@ -54,6 +68,7 @@ static void *i440fx_create(struct device_env *env, const char *config, char *err
 	const struct pci_device_desc desc = {
 		.name = "i440fx", .slot = 0,
 		.vendor_id = I440FX_VENDOR, .device_id = I440FX_DEVICE,
+		.subsystem_vendor_id = QEMU_SUBSYSTEM_VENDOR, .subsystem_id = QEMU_SUBSYSTEM_ID,
 		.revision = I440FX_REVISION,
 		.class_code = PCI_CLASS_BRIDGE, .subclass = PCI_SUBCLASS_HOST,
 	};
@@ -71,6 +86,9 @@ static void *i440fx_create(struct device_env *env, const char *config, char *err
 		free(h);
 		return NULL;
 	}
+	pci_config_set_wmask(h->pci, I440FX_PAM0, 1, 0x30);
+	for (unsigned i = 1; i < I440FX_PAM_COUNT; i++)
+		pci_config_set_wmask(h->pci, I440FX_PAM0 + i, 1, 0x33);
 	i440fx_reset(h);
 	return h;
 }

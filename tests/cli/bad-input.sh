@@ -65,6 +65,24 @@ expect rom-above-4g "does not end below 4 GiB" \
 	run --rom "$work/rom-100b.bin@0x100000000" "$work/needs-3mib.elf"
 expect rom-twice "one --rom only" \
 	run --rom "$work/rom-100b.bin" --rom "$work/rom-100b.bin" "$work/needs-3mib.elf"
+# --bios FILE (boot/bios_image.c): whole 64 KiB blocks, at most 256 KiB
+head -c 65536 /dev/zero >"$work/bios-64k.bin"
+head -c 327680 /dev/zero >"$work/bios-320k.bin"
+expect bios-missing "--bios $work/no-such-bios.bin: cannot open: No such file" \
+	run --bios "$work/no-such-bios.bin"
+expect bios-empty "the file is empty" run --bios "$work/rom-empty.bin"
+expect bios-not-64k "not a multiple of 64 KiB" run --bios="$work/rom-100b.bin"
+expect bios-too-big "larger than the 256 KiB ROM window" run --bios "$work/bios-320k.bin"
+expect bios-directory "not a regular file" run --bios "$work/a-directory"
+expect bios-twice "one --bios only" run --bios "$work/bios-64k.bin" --bios
+expect bios-and-rom "overlaps" run --bios "$work/bios-64k.bin" --rom "$work/rom-100b.bin"
+expect bios-module "--module is for Multiboot kernels" \
+	run --bios "$work/bios-64k.bin" --module "$work/rom-100b.bin"
+expect bios-second-file "unexpected argument" run --bios "$work/bios-64k.bin" "$work/bios-64k.bin"
+expect bios-kernel-not-bzimage "--bios boots a Linux bzImage; this is not one" \
+	run --bios "$work/bios-64k.bin" --kernel "$work/not-elf.bin"
+expect bios-initrd-alone "the initrd is for a --kernel" \
+	run --bios "$work/bios-64k.bin" --initrd "$work/not-elf.bin"
 # Linux bzImages (mkbadelf writes them; see tests/unit/bzimage_builder.h)
 expect bz-truncated "ends inside the 3 setup sectors (truncated?)" run "$work/truncated.bzimage"
 expect bz-wrong-magic 'no "HdrS" magic at 0x202' run --kernel "$work/wrong-magic.bzimage"

@@ -10,6 +10,7 @@
 #   tests/kmod/run-svm.sh [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm]
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
 #                         [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]
+#                         [--firmware] [--only-firmware] [--bench-firmware]
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
 # a busybox initramfs on --engine svm, and with --kvm on --engine kvm
@@ -67,6 +68,21 @@
 # measured: disk 52 s, net 13 s, crash 46 s (TIME lines). LINUX_IO_TESTS
 # (default "disk net crash") picks them; each boot's limit is LINUX_LIMIT.
 #
+# --firmware (make test-kmod-svm-firmware = --only-firmware: that alone and
+# hyvm.ko's insmod/rmmod) boots through Debian's SeaBIOS (hyvm run --bios):
+# tests/firmware/boot-chain.sh with the disks of tests/firmware/mkbootdisk.sh
+# made here (a boot sector; GRUB 2 -> Debian's i386 kernel -> the session
+# of tests/linux/), on --engine kvm (the emulated host's kvm_amd, loaded
+# for it) and on --engine svm; and the same kernel booted by SeaBIOS
+# through fw_cfg (hyvm run --bios --kernel). FIRMWARE_LIMIT: each boot's
+# limit (default LINUX_LIMIT); FIRMWARE_KINDS (default "sector linux
+# kernel") picks the boots. --bench-firmware (make bench-firmware-svm; with
+# --only-firmware's boots): not a test, bench/firmware/boot-time.sh:
+# SeaBIOS to the boot sector and to
+# the Linux shell on hyvm svm, then qemu-system-x86_64 -accel kvm (kvm_amd
+# loaded beside hyvm.ko); hyvm kvm only with BENCH_FIRMWARE_KVM=1 (below);
+# one CSV comes out into build/bench-firmware-svm/.
+#
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
 # a guest under TCG, 209 s for the whole run against 38 s, so not default.
@@ -102,7 +118,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -111,6 +127,9 @@ while [ $# -gt 0 ]; do
 	--only-linux32) LINUX32=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--linux-io) LINUX_IO=1; shift ;;
 	--only-linux-io) LINUX_IO=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--firmware) FIRMWARE=1; shift ;;
+	--only-firmware) FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--bench-firmware) BENCH_FIRMWARE=1 FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench) BENCH=1; shift ;;
 	--bench-linux) BENCH_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--high-ram) HIGHRAM=1 MEM=6G; shift ;;
@@ -118,7 +137,7 @@ while [ $# -gt 0 ]; do
 	--linux-kvm) LINUX64_KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm] [--firmware] [--only-firmware] [--bench-firmware]" >&2; exit 2 ;;
 	esac
 done
 
@@ -128,7 +147,7 @@ die() { echo "run-svm: $*" >&2; exit 2; }
 
 # The i386 kernel and session initramfs, fetched here (not in the emulated host)
 LINUX32_SKIP=""
-if [ $LINUX32 = 1 ]; then
+if [ $LINUX32 = 1 ] || [ $FIRMWARE = 1 ]; then
 	mkdir -p "$ROOT/build/linux"
 	"$ROOT/tests/linux/fetch-kernels.sh" "$ROOT/build/linux" >/dev/null 2>"$ROOT/build/linux.fetch.err" ||
 		LINUX32_SKIP=$(tail -1 "$ROOT/build/linux.fetch.err")
@@ -188,6 +207,7 @@ svm_files() {
 	fi
 	[ $LINUX_IO = 0 ] || linux_io_stage "$stage"
 	[ $KVM = 0 ] || gdb_stage "$stage"
+	[ $FIRMWARE = 0 ] || firmware_stage "$stage"
 	[ $BENCH = 1 ] || return 0
 	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
 		-o "$stage/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
@@ -212,6 +232,32 @@ gdb_stage() {
 	cp "$ROOT/tests/gdb/steps.sh" "$ROOT/tests/gdb/lib.sh" "$ROOT/tests/gdb/steps.gdb" "$stage/hyvm/gdb/"
 }
 
+# The BIOS, the boot-chain test and its disks, made here: the emulated
+# host has no GRUB tools. The linux disk only when the i386 kernel is here.
+firmware_stage() {
+	local stage=$1
+	mkdir -p "$stage/firmware" "$stage/hyvm/firmware" "$stage/hyvm/linux"
+	cp /usr/share/seabios/bios.bin "$stage/firmware/" ||
+		die "no /usr/share/seabios/bios.bin (apt-get install seabios)"
+	cp "$ROOT/tests/firmware/boot-chain.sh" "$stage/hyvm/firmware/"
+	cp "$ROOT/tests/linux/session-lib.sh" "$stage/hyvm/linux/"
+	"$ROOT/tests/firmware/mkbootdisk.sh" --sector "$stage/firmware/sector.img" ||
+		die "tests/firmware/mkbootdisk.sh --sector failed"
+	[ -z "$LINUX32_SKIP" ] || return 0
+	echo "console=ttyS0 earlyprintk=serial,ttyS0,115200 hyvm.test=firmware" \
+		> "$stage/firmware/linux.img.append"
+	"$ROOT/tests/firmware/mkbootdisk.sh" "$stage/firmware/linux.img" \
+		"$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" \
+		"$(cat "$stage/firmware/linux.img.append")" || die "tests/firmware/mkbootdisk.sh failed"
+	cp -L "$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs.cpio.gz" "$stage/firmware/"
+	[ $BENCH_FIRMWARE = 1 ] || return 0
+	host_copy_with_libs "$stage" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
+	mkdir -p "$stage/usr/share"
+	cp -a /usr/share/qemu /usr/share/seabios "$stage/usr/share/"
+	mkdir -p "$stage/hyvm/bench-firmware"
+	cp "$ROOT/bench/firmware/boot-time.sh" "$stage/hyvm/bench-firmware/"
+}
+
 # What /init runs after the mounts ($BENCH and $KVM_MODULES filled in here).
 BODY=$CACHE/init-svm.sh
 cat > "$BODY" <<EOF
@@ -227,6 +273,24 @@ unload_kvm() {
 linux_io() {	# tests/linux's disk.sh, net.sh, crash.sh on --engine \$1
 	bash /hyvm/linux-io.sh \$1 $LINUX_LIMIT "${LINUX_IO_TESTS:-disk net crash}" ${LINUX_CRASH_RUNS:-2}
 }
+firmware_tests() {
+	for k in ${FIRMWARE_KINDS:-sector linux kernel}; do
+		if [ \$k = kernel ]; then
+			set -- \$1 --kernel /firmware/vmlinuz-686 --initrd /firmware/initramfs.cpio.gz
+			img=/firmware/vmlinuz-686
+		else
+			set -- \$1 --image /firmware/\$k.img
+			img=/firmware/\$k.img
+		fi
+		if [ ! -f \$img ]; then
+			echo "SKIP boot-chain \$k on \$1: no disk or kernel (the i386 kernel: $LINUX32_SKIP)"
+			continue
+		fi
+		echo "== boot chain (\$k) through SeaBIOS on --engine \$1"
+		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine "\$@" --kind \$k \
+			--bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT}
+	done
+}
 same_cpuid() {
 	if [ -f /hyvm/cpu/bt-pentium3.leaves ]; then
 		bash /hyvm/cpu/same-cpuid.sh --hyvm /hyvm/hyvm --guests /hyvm/guests --cpu pentium3 \
@@ -240,7 +304,7 @@ same_cpuid() {
 # Not the other way round: after hyvm.ko was loaded, used and unloaded, the
 # emulated host locked up (soft lockups on both CPUs) during the kvm runs.
 kvm=0
-if [ $KVM = 1 ] || [ $LINUX32 = 1 ] || [ $LINUX64_KVM = 1 ]; then
+if [ $KVM = 1 ] || [ $LINUX32 = 1 ] || [ $LINUX64_KVM = 1 ] || [ $FIRMWARE = 1 ]; then
 	load_kvm
 	[ \$kvm = 1 ] || echo "SKIP kvm and hybrid (bt + kvm): the guest kernel's kvm_amd did not load"
 else
@@ -261,6 +325,18 @@ if [ \$kvm = 1 ] && [ $LINUX32 = 1 ]; then
 	fi
 fi
 [ \$kvm = 0 ] || [ $KVM = 0 ] || [ $LINUX_IO = 0 ] || linux_io kvm
+[ \$kvm = 0 ] || [ $FIRMWARE = 0 ] || firmware_tests kvm
+# the benchmark's kvm row only with BENCH_FIRMWARE_KVM=1: in both runs
+# that tried it, the emulated host's QEMU died during that boot ("qemu:
+# fatal: invalid tss type", TCG, the nested guest at CPL 3), whether hyvm.ko
+# was loaded or not, while boot-chain.sh's same boot passed twice
+if [ \$kvm = 1 ] && [ $BENCH_FIRMWARE = 1 ] && [ -n "${BENCH_FIRMWARE_KVM:-}" ] && [ -f /firmware/linux.img ]; then
+	echo "== bench: SeaBIOS to the boot sector and the Linux shell on hyvm kvm"
+	bash /hyvm/bench-firmware/boot-time.sh --hyvm /hyvm/hyvm --out /tmp/bench-firmware-kvm --engines kvm \
+		--image /firmware/linux.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT} \
+		--qemu none 2>&1 | sed 's/^/BENCHFW| /'
+	sed 1d /tmp/bench-firmware-kvm/boot-time.csv | sed 's/^/BENCHFW-FILE boot-time.csv| /'
+fi
 if [ \$kvm = 1 ] && { [ $KVM = 1 ] && [ $LINUX = 1 ] || [ $LINUX64_KVM = 1 ]; }; then
 	echo "== 64-bit Linux on --engine kvm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm kvm $LINUX_LIMIT 256 "$LINUX_APPEND"
@@ -306,6 +382,7 @@ if [ $LINUX = 1 ]; then
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT 256 "$LINUX_APPEND"
 fi
 [ $LINUX_IO = 0 ] || linux_io svm
+[ $FIRMWARE = 0 ] || firmware_tests svm
 [ $ONLY_LINUX = 1 ] || for t in /tests/hyvm_*; do
 	echo "== \${t##*/}"
 	\$t || echo "FAIL \${t##*/}: exit status \$?"
@@ -335,6 +412,20 @@ if [ $BENCH = 1 ]; then
 	load_kvm
 	/tests/kmod_exitcost 5000
 fi
+if [ $BENCH_FIRMWARE = 1 ] && [ -f /firmware/linux.img ]; then
+	echo "== bench: SeaBIOS to the boot sector and the Linux shell on hyvm svm"
+	bash /hyvm/bench-firmware/boot-time.sh --hyvm /hyvm/hyvm --out /tmp/bench-firmware-svm --engines svm \
+		--image /firmware/linux.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT} \
+		--qemu none 2>&1 | sed 's/^/BENCHFW| /'
+	sed 1d /tmp/bench-firmware-svm/boot-time.csv | sed 's/^/BENCHFW-FILE boot-time.csv| /'
+	echo "== bench: the same on QEMU -accel kvm (kvm_amd beside hyvm.ko)"
+	load_kvm
+	bash /hyvm/bench-firmware/boot-time.sh --hyvm /hyvm/hyvm --out /tmp/bench-firmware-qemu --engines "" \
+		--image /firmware/linux.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-$LINUX_LIMIT} \
+		--qemu /usr/bin/qemu-system-x86_64 --qemu-accel kvm 2>&1 | sed 's/^/BENCHFW| /'
+	sed 1d /tmp/bench-firmware-qemu/boot-time.csv | sed 's/^/BENCHFW-FILE boot-time.csv| /'
+	unload_kvm
+fi
 if [ $BENCH_LINUX = 1 ]; then
 	echo "== bench: the amd64 kernel to its shell on hyvm svm, hyvm kvm and QEMU -accel kvm"
 	load_kvm
@@ -362,7 +453,7 @@ host_initramfs "$INITRD" "$BODY" svm_files
 # makes QEMU's exit: no wait for the timeout.
 PANIC="panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
 tries=1
-[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $LINUX64_KVM = 0 ] && [ $BENCH_LINUX = 0 ] || tries=2
+[ $KVM = 0 ] && [ $LINUX32 = 0 ] && [ $LINUX64_KVM = 0 ] && [ $BENCH_LINUX = 0 ] && [ $FIRMWARE = 0 ] || tries=2
 for try in $(seq 1 $tries); do
 	START=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m $MEM -smp 2 \
@@ -395,6 +486,15 @@ if [ $BENCH_LINUX = 1 ]; then
 	done
 	[ -s "$BL/boot-time.csv" ] && echo "wrote $BL/boot-time.csv and $BL/boot-time.svg" ||
 		{ echo "FAIL bench-linux-svm: no CSV came out (log: $LOG.txt)"; status=1; }
+fi
+if [ $BENCH_FIRMWARE = 1 ]; then
+	BF=$ROOT/build/bench-firmware-svm
+	mkdir -p "$BF"
+	sed -n 's/^BENCHFW| //p' "$LOG.txt"
+	{ echo "run,to_boot_sector_s,to_shell_s,to_session_end_s,note"
+	  sed -n 's/^BENCHFW-FILE boot-time.csv| //p' "$LOG.txt"; } > "$BF/boot-time.csv"
+	[ "$(wc -l < "$BF/boot-time.csv")" -gt 1 ] && echo "wrote $BF/boot-time.csv" ||
+		{ echo "FAIL bench-firmware-svm: no CSV came out (log: $LOG.txt)"; status=1; }
 fi
 host_judge "$LOG.txt" run-svm || status=1
 [ $OUTER_FAIL = 0 ] || { echo "run-svm: bt's CPUID on this host failed (above)"; status=1; }

@@ -91,6 +91,14 @@ static void drive_port80(struct fake_env *f) { pio_out8(f, 0x80, 0x42); }
 static void drive_port92(struct fake_env *f) { pio_out8(f, 0x92, 0x00); }
 static void drive_acpi(struct fake_env *f) { pio_out16(f, 0x604, 0x0c00); }
 static void drive_nothing(struct fake_env *f) { }
+/* fw_cfg: the signature selected and two of its bytes read, so the
+ * loaded copy goes on with "MU" */
+static void drive_fw_cfg(struct fake_env *f)
+{
+	pio_out16(f, 0x510, 0);
+	pio_in8(f, 0x511);
+	pio_in8(f, 0x511);
+}
 
 /* The host bridge: CONFIG_ADDRESS left selecting its COMMAND register,
  * bus master and memory decode on, the latency timer written. */
@@ -219,6 +227,7 @@ static const struct {
 	{ "port92", drive_port92, { 0x92 } , false, { 0 }, NULL },
 	{ "acpi_pm", drive_acpi, { 0x604, 0x605 } , false, { 0 }, NULL },
 	{ "debug_exit", drive_nothing, { 0xf4 }, true, { 0 }, NULL },
+	{ "fw_cfg", drive_fw_cfg, { 0x511, 0x511, 0x511 }, false, { 0 }, NULL },
 	{ "i440fx", drive_i440fx, { 0xcfc, 0xcfd, 0xcf8, 0xcfb }, false, { 0 }, NULL },
 	{ "piix3", drive_piix3, { 0 }, false, { 0 }, NULL },
 	/* B has no host bridge: what it reads through the BARs is what the

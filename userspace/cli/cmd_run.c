@@ -16,15 +16,18 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/run_args.h"
+#include "cli/run_bios.h"
 #include "console/console_tty.h"
 #include "engines/engine.h"
 #include "boot/loader.h"
 #include "cpu/cpu_model.h"
 #include "boot/rom_image.h"
+#include "boot/bios_image.h"
 #include "firmware/fw_tables.h"
 #include "cli/run_disks.h"
 #include "cli/run_incoming.h"
 #include "control/control_vm.h"
+#include "devices/firmware/fw_cfg_store.h"
 #include "net/net_backend.h"
 #include "gdb/gdb_stub.h"
 #include "stats/stats.h"
@@ -136,10 +139,23 @@ static int report(const struct vm *vm, const struct vm_outcome *out)
 /* The loader into the VM's RAM; with engine auto, the guest's needs pick
  * the engine and the guest is loaded again so the boot information names
  * it. At the start and after each reset. 0, or an exit status. */
+/* --bios: where the image is in the memfd, for each boot's shadow copy */
+static struct rom_image bios_rom;
+
 static int load_guest(struct vm *vm, struct run_args *a, const struct engine_ops **engine,
 		      struct guest_image *img, struct hyvm_cpu_state *st)
 {
 	char err[512], loader_name[64];
+
+	if (a->bios) {
+		/* the BIOS finds the machine through fw_cfg: no tables of ours */
+		run_bios_boot(vm, a, &bios_rom, img, st);
+		if (!*engine && !(*engine = engine_pick_auto(img->needs, err, sizeof(err)))) {
+			fprintf(stderr, "SKIP: no engine here can run a BIOS: %s\n", err);
+			return EXIT_SKIP;
+		}
+		return 0;
+	}
 
 	for (int pass = 0; pass < 2; pass++) {
 		snprintf(loader_name, sizeof(loader_name), "hyvm %s engine=%s", HYVM_VERSION,
@@ -245,7 +261,7 @@ int cmd_run(int argc, char **argv)
 		return r;
 	if ((r = resolve_engine(a.engine, &engine)) != 0)
 		return r;
-	if (!a.guest) {
+	if (!a.guest && !a.bios) {
 		if (demo_guest_path(demo_path, sizeof(demo_path)) < 0) {
 			fprintf(stderr, "hyvm run: cannot stage the demo guest: %s\n", strerror(errno));
 			return 1;
@@ -253,7 +269,8 @@ int cmd_run(int argc, char **argv)
 		a.guest = demo_path;
 	}
 	if (memory_map_build_pc(&map, a.mem_mib << 20, err, sizeof(err)) < 0 ||
-	    (a.rom && rom_image_load(a.rom, &map, &rom, err, sizeof(err)) < 0)) {
+	    (a.rom && rom_image_load(a.rom, &map, &rom, err, sizeof(err)) < 0) ||
+	    (a.bios && run_bios_prepare(&a, &map, &bios_rom, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "hyvm run: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -299,8 +316,11 @@ int cmd_run(int argc, char **argv)
 	if (rom.bytes)
 		memcpy(vm.backing + rom.memfd_offset, rom.bytes, rom.size);
 	rom_image_free(&rom);
+	if (bios_rom.bytes)
+		memcpy(vm.backing + bios_rom.memfd_offset, bios_rom.bytes, bios_rom.size);
+	rom_image_free(&bios_rom);
 	a.boot.cmdline = a.cmdline;
-	a.is_linux = linux_is_bzimage(a.guest);
+	a.is_linux = a.guest && linux_is_bzimage(a.guest);
 	/* a checkpoint does not read the guest's files (only a reboot does) */
 	if (!a.is_linux && a.boot.initrd && !a.incoming) {
 		fprintf(stderr, "hyvm run: %s: --initrd is for Linux bzImages, and this is not one "
@@ -324,7 +344,7 @@ int cmd_run(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	if (!a.no_stats && stats_run_start(&vm.stats, a.guest, a.stats, a.stats || a.stats_out,
+	if (!a.no_stats && stats_run_start(&vm.stats, a.guest ? a.guest : a.bios_file ? a.bios_file : BIOS_DEFAULT_FILE, a.stats, a.stats || a.stats_out,
 					   engine, vm.vcpu) < 0) {
 		r = EXIT_USAGE;
 		goto out;
@@ -364,6 +384,7 @@ int cmd_run(int argc, char **argv)
 out:
 	gdb_stub_close(gdb);
 	vm_destroy(&vm);
+	fw_cfg_registry_clear();
 	console_tty_close(&con);
 	net_backend_destroy(net);
 	run_disks_close();

@@ -25,7 +25,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "hyvm run: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: hyvm run [--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL] [--mem MiB] "
-			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--no-acpi] [--no-reboot] [--escape KEY] [--net|--netdev user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--control PATH|none] [--incoming file:FILE] [--kernel GUEST | GUEST])\n");
+			"[--cmdline|--append STR] [--module FILE]... [--initrd FILE] [--rom FILE[@ADDR]] [--bios [FILE]] [--no-acpi] [--no-reboot] [--escape KEY] [--net|--netdev user[,...]|tap,ifname=NAME|none] [--device MODEL[,KEY=VAL...]]... [--disk FILE[,OPTS]]... [--gdb tcp:[HOST]:PORT [--gdb-wait]] [--control PATH|none] [--incoming file:FILE] [--kernel GUEST | GUEST])\n");
 	return EXIT_USAGE;
 }
 
@@ -83,6 +83,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		{ "stats-out", required_argument, NULL, 'O' },
 		{ "no-stats", no_argument, NULL, 'N' },
 		{ "rom", required_argument, NULL, 'R' },
+		{ "bios", optional_argument, NULL, 'b' + 0x100 },
 		{ "no-reboot", no_argument, NULL, 'B' },
 		{ "escape", required_argument, NULL, 'E' },
 		{ "no-acpi", no_argument, NULL, 'A' },
@@ -165,6 +166,16 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("one --rom only, '%s' is a second", optarg);
 			a->rom = optarg;
 			break;
+		case 'b' + 0x100:
+			if (a->bios)
+				return usage_error("%s", "one --bios only");
+			a->bios = true;
+			a->bios_file = optarg;
+			/* --bios FILE as QEMU's -bios FILE: an optional argument
+			 * getopt only takes as --bios=FILE */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				a->bios_file = argv[optind++];
+			break;
 		case 'B':
 			a->no_reboot = true;
 			break;
@@ -226,7 +237,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		case 'h':
 			printf("usage: hyvm run [-e|--engine auto|kvm|bt|vmx|svm|hybrid] [--cpu MODEL|help] "
 			       "[-m|--mem MiB] [-c|--cmdline|-p|--append STR] [-M|--module FILE]... [-i|--initrd FILE] "
-			       "[--rom FILE[@ADDR]] [--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] "
+			       "[--rom FILE[@ADDR]] [--bios [FILE]] [--no-acpi] [--stats] [--stats-out FILE] [--no-stats] [--no-reboot] "
 			       "[--escape KEY] [--net|--netdev SPEC] [--device MODEL[,KEY=VAL...]]... "
 			       "[--disk FILE[,OPTS]]... [--drive file=FILE[,OPTS]]... [--gdb tcp:[HOST]:PORT [--gdb-wait]] "
 			       "[--control PATH|none] [--incoming file:FILE] [-k|--kernel GUEST | GUEST]\n"
@@ -238,6 +249,11 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 			       "The BIOS area holds an MP table and ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT)\n"
 			       "describing the machine; --no-acpi leaves the ACPI tables out (the MP table stays), as QEMU's\n"
 			       "-no-acpi. A --rom BIOS brings its own tables instead.\n"
+			       "--bios [FILE]: the CPU starts at the reset vector (F000:FFF0) of a BIOS image,\n"
+			       "  default /usr/share/seabios/bios.bin (Debian's SeaBIOS), ROM ending at 4 GiB and its\n"
+			       "  last 128 KiB at 0xe0000; QEMU's fw_cfg (ports 0x510/0x511, DMA 0x514) tells it the\n"
+			       "  machine; it boots the --disk (virtio-blk), or a --kernel bzImage through QEMU's\n"
+			       "  linuxboot_dma.bin. Needs an engine that runs real mode.\n"
 			       "--device MODEL[,KEY=VAL...] adds an instance of a device model with its configuration\n"
 			       "after the pc machine's own (QEMU's -device spelling); --device help lists the models.\n"
 			       "--disk FILE[,readonly][,snapshot][,overlay=PATH][,id=ID][,format=raw][,cache=writeback]\n"
@@ -291,7 +307,11 @@ int run_parse_args(int argc, char **argv, struct run_args *a)
 		return usage_error("%s", "--gdb-wait needs --gdb tcp:[HOST]:PORT");
 	if (a->no_stats && (a->stats || a->stats_out))
 		return usage_error("%s", "--no-stats contradicts --stats and --stats-out");
-	if (optind < argc && !a->guest)
+	/* With --bios the one operand is the BIOS file (--bios FILE reads as
+	 * QEMU's -bios FILE); a kernel for it comes through --kernel. */
+	if (optind < argc && a->bios && !a->bios_file)
+		a->bios_file = argv[optind++];
+	if (optind < argc && !a->guest && !a->bios)
 		a->guest = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);

@@ -33,6 +33,8 @@ struct run_args {
 	bool no_acpi;		/* MP table only, as QEMU's -no-acpi */
 	const char *stats_out;
 	const char *rom;	/* FILE[@GPA] */
+	bool bios;		/* --bios: start at the reset vector of a BIOS */
+	const char *bios_file;	/* its FILE; NULL: boot/bios_image.h's default */
 	struct boot_entry boot;
 	bool no_reboot;
 	int escape;		/* console escape key, CONSOLE_ESCAPE_NONE: off */
