@@ -250,6 +250,7 @@ expect fifo-rom "--rom $work/fifo: not a regular file" run --rom "$work/fifo" "$
 expect fifo-disk "$work/fifo: not a regular file or block device" \
 	run --disk "$work/fifo,readonly" "$work/needs-3mib.elf"
 expect fifo-overlay-info "$work/fifo: not a regular file" disk info "$work/fifo"
+expect fifo-bios "--bios $work/fifo: not a regular file" run --bios "$work/fifo"
 if [[ -f ${BZIMAGE:-build/linux/vmlinuz-686} ]]; then
 	expect fifo-initrd "$work/fifo: not a regular file" \
 		run --initrd "$work/fifo" "${BZIMAGE:-build/linux/vmlinuz-686}"

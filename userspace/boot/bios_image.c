@@ -10,23 +10,22 @@
 #include <unistd.h>
 #include <hyvm/cpuid_table.h>
 #include "boot/bios_image.h"
+#include "files/input_file.h"
 #include "cpu/cpu_model.h"
 
 static int bios_read(const char *path, struct rom_image *rom, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char open_why[128];
+	/* a FIFO or device named as the BIOS must not block us (files/input_file.h) */
+	int fd = input_file_open(path, O_RDONLY, INPUT_REGULAR, &st, open_why, sizeof(open_why));
 
 	if (fd < 0) {
-		snprintf(err, errlen, "--bios %s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "--bios %s: %s", path, open_why);
 		return -1;
 	}
 	const char *why = NULL;
-	if (fstat(fd, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (st.st_size == 0)
+	if (st.st_size == 0)
 		why = "the file is empty";
 	else if ((uint64_t)st.st_size > MEMMAP_ROM_MAX)
 		why = "the file is larger than the 256 KiB ROM window below 4 GiB";

@@ -39,7 +39,7 @@ static int add_rom(struct fw_cfg_store *s, char *err, size_t errlen)
 	int r;
 
 	for (unsigned i = 0; paths[i]; i++) {
-		if (loader_read_file(paths[i], paths[i], 1 << 20, &rom, &len, err, errlen) < 0)
+		if (loader_read_file(paths[i], paths[i], 1 << 20, NULL, NULL, &rom, &len, err, errlen) < 0)
 			continue;
 		r = fw_cfg_store_add_file(s, "genroms/linuxboot_dma.bin", rom, len, err, errlen);
 		free(rom);
@@ -61,7 +61,7 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 
 	if (!cmdline)
 		cmdline = "";
-	if (loader_read_file(kernel, kernel, LOADER_MAX_FILE_BYTES, &k, &klen, err, errlen) < 0)
+	if (loader_read_file(kernel, kernel, LOADER_MAX_FILE_BYTES, NULL, NULL, &k, &klen, err, errlen) < 0)
 		return -1;
 	if (klen < 0x400 || get_le(k + 0x202, 4) != 0x53726448 /* "HdrS" */) {
 		snprintf(err, errlen, "%s: --bios boots a Linux bzImage; this is not one", kernel);
@@ -91,7 +91,7 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 	put_le(k + 0x224, FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200, 2);
 	put_le(k + 0x228, FW_LINUX_CMDLINE_ADDR, 4);
 	if (initrd) {
-		if (loader_read_file(initrd, initrd, LOADER_MAX_FILE_BYTES, &rd, &rdlen, err,
+		if (loader_read_file(initrd, initrd, LOADER_MAX_FILE_BYTES, NULL, NULL, &rd, &rdlen, err,
 				     errlen) < 0)
 			goto out;
 		uint64_t max = version >= 0x203 ? get_le(k + 0x22c, 4) : 0x37ffffff;
