@@ -101,6 +101,7 @@ else
 	      "Kernel command line: BOOT_IMAGE=/boot/vmlinuz $append" "${want[@]:4}")
 fi
 
+: >"$work/raw"	# the judge reads it before the run has opened it
 if [[ $engine == qemu ]]; then
 	command -v qemu-system-i386 >/dev/null || skip "qemu-system-i386 missing (apt-get install qemu-system-x86)"
 	if [[ $kind == kernel ]]; then
