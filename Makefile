@@ -290,8 +290,8 @@ bench-firmware-svm:
 bench-firmware: all
 	bench/firmware/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-firmware
 
-# Here: the boot chain in QEMU (the reference) and on bt, which SKIPs until
-# it runs 16-bit code.
+# Here: the boot sector through SeaBIOS in QEMU (the reference) and on bt
+# (make test-linux runs the GRUB and --kernel chains on bt).
 .PHONY: test-firmware
 test-firmware: all
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector

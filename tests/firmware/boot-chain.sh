@@ -19,8 +19,8 @@
 # (the emulated hosts have no GRUB tools); each run boots a copy.
 # --engine qemu boots the same image and ROM in qemu-system-i386 (TCG), the
 # reference. An engine that is absent, or cannot run the BIOS's real-mode
-# code (bt until it translates 16-bit code; hyvm run says so in one line,
-# status 77), is a SKIP with the reason, never a failure.
+# code (hyvm run says so in one line, status 77), is a SKIP with the
+# reason, never a failure.
 # Prints PASS/FAIL/SKIP lines and "N passed, N failed, N skipped".
 set -u
 hyvm=${1:?usage: $0 HYVM [--engine E|qemu] [--kind sector|linux] [--image IMG] [--bios FILE] [--limit SEC]}
