@@ -272,6 +272,8 @@ int cmd_run(int argc, char **argv)
 	    (a.rom && rom_image_load(a.rom, &map, &rom, err, sizeof(err)) < 0) ||
 	    (a.bios && run_bios_prepare(&a, &map, &bios_rom, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "hyvm run: %s\n", err);
+		rom_image_free(&rom);
+		rom_image_free(&bios_rom);
 		return EXIT_USAGE;
 	}
 	if (a.net.kind != NET_NONE) {
@@ -344,17 +346,11 @@ int cmd_run(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	if (!a.no_stats && stats_run_start(&vm.stats, a.guest ? a.guest : a.bios_file ? a.bios_file : BIOS_DEFAULT_FILE, a.stats, a.stats || a.stats_out,
-					   engine, vm.vcpu) < 0) {
-		r = EXIT_USAGE;
-		goto out;
-	}
-	if (vm.stats && engine->attach_stats)
-		engine->attach_stats(vm.vcpu, vm.stats, 0);
 	if (!a.control || strcmp(a.control, "none")) {
 		err[0] = '\0';
 		/* --control PATH that fails is bad input; the default path
-		 * is a convenience: without a place for it, no socket */
+		 * is a convenience: without a place for it, no socket (before
+		 * the statistics file, which a failure here would leave) */
 		if (control_vm_open(&ctl, &vm, a.control, argc, argv, err, sizeof(err)) < 0 &&
 		    a.control) {
 			fprintf(stderr, "hyvm run: %s\n", err);
@@ -362,6 +358,13 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!a.no_stats && stats_run_start(&vm.stats, a.guest ? a.guest : a.bios_file ? a.bios_file : BIOS_DEFAULT_FILE, a.stats, a.stats || a.stats_out,
+					   engine, vm.vcpu) < 0) {
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (vm.stats && engine->attach_stats)
+		engine->attach_stats(vm.vcpu, vm.stats, 0);
 	fflush(stdout);
 	/* A reader that goes away (hyvm run | head) must not kill the VMM
 	 * mid-exit; the UART sees EPIPE and drops output instead. */
@@ -382,6 +385,7 @@ int cmd_run(int argc, char **argv)
 	if (stats_run_finish(vm.stats, r, a.stats_out) < 0 && r == 0)
 		r = 1;
 out:
+	control_vm_close(&ctl, false);	/* a failure after it opened leaves no socket */
 	gdb_stub_close(gdb);
 	vm_destroy(&vm);
 	fw_cfg_registry_clear();
