@@ -35,6 +35,12 @@ struct device_env {
 	/* Ask the VMM to stop the guest: debug-exit, reset, power-off. */
 	void (*request_stop)(void *ctx, int reason, int status);
 	void *stop_ctx;
+	/* The A20 gate line to the CPU (PC AT: the 8042's output port bit 1;
+	 * PS/2: system control port A, 0x92, bit 1). Like QEMU's a20_out,
+	 * one line that the last writer sets; the device does not know what
+	 * masks address bit 20. NULL: nobody listens (unit tests may). */
+	void (*set_a20)(void *ctx, bool enabled);
+	void *a20_ctx;
 	uint64_t ram_size;
 	/* Guest RAM for DMA (descriptors, rings, buffers): bounds-checked,
 	 * see vmm/dma_mem.h. */

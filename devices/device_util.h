@@ -46,6 +46,12 @@ static inline void device_request_stop(const struct device_env *env,
 		env->request_stop(env->stop_ctx, reason, status);
 }
 
+static inline void device_set_a20(const struct device_env *env, bool enabled)
+{
+	if (env->set_a20)
+		env->set_a20(env->a20_ctx, enabled);
+}
+
 /* The create error when a range is taken (another instance is there). */
 static inline void *device_ports_taken(char *err, size_t errlen,
 				       const char *model, unsigned base)

@@ -94,6 +94,7 @@ static void pulse_reset(struct i8042 *k)
 static void write_outport(struct i8042 *k, uint8_t v)
 {
 	k->outport = v | OUT_RESET_N;
+	device_set_a20(k->env, v & OUT_A20);	/* the gate is output port bit 1 */
 	if (!(v & OUT_RESET_N))
 		pulse_reset(k);
 }
@@ -188,9 +189,11 @@ static void controller_command(struct i8042 *k, uint8_t c)
 		break;
 	case 0xdd:	/* HP Vectra-style A20 off/on */
 		k->outport &= ~OUT_A20;
+		device_set_a20(k->env, false);
 		break;
 	case 0xdf:
 		k->outport |= OUT_A20;
+		device_set_a20(k->env, true);
 		break;
 	default:	/* unknown commands are ignored, as on the 8042 */
 		break;

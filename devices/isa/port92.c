@@ -1,7 +1,7 @@
 /*
  * System control port A at 0x92 (PS/2 "fast A20 and reset"): bit 1 gates
- * A20, writing bit 0 as 1 resets the CPU. A20 is recorded and read back;
- * guest RAM is never masked, since every engine runs with A20 enabled.
+ * A20, writing bit 0 as 1 resets the CPU. A20 is read back and reported
+ * on the device_env's A20 line (device_set_a20).
  */
 #include <stdlib.h>
 #include "devices/device_util.h"
@@ -26,6 +26,8 @@ static void port92_io(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 	}
 	/* The reset bit does not stay set: it is a pulse. */
 	p->value = data[0] & ~PORTA_RESET;
+	/* every write drives the line, as QEMU's port92 does */
+	device_set_a20(p->env, data[0] & PORTA_A20);
 	if (data[0] & PORTA_RESET)
 		device_request_stop(p->env, STOP_RESET, 0);
 }

@@ -64,6 +64,14 @@ static void fake_request_stop(void *ctx, int reason, int status)
 	f->stop_status = status;
 }
 
+static void fake_set_a20(void *ctx, bool enabled)
+{
+	struct fake_env *f = ctx;
+
+	f->nr_a20++;
+	f->a20 = enabled;
+}
+
 int fake_env_init(struct fake_env *f, uint64_t ram_size)
 {
 	int in[2], out[2];
@@ -95,6 +103,7 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
+		.set_a20 = fake_set_a20, .a20_ctx = f,
 		.ram_size = ram_size,
 		.mem = f->ram.mem,
 		.watch_fd = fake_watch_fd, .unwatch_fd = fake_unwatch_fd, .watch_ctx = f,

@@ -35,6 +35,8 @@ struct fake_env {
 	unsigned rising[IRQ_ROUTER_LINES]; /* rising edges seen per line */
 	unsigned nr_stops;
 	int stop_reason, stop_status;
+	unsigned nr_a20;	/* reports on the A20 line */
+	bool a20;		/* its last level */
 	int input_wr;		/* test writes here; the UART reads env.input_fd */
 	int output_rd;		/* test reads what the UART wrote to env.output_fd */
 	struct { const struct device_model *model; void *dev; }

@@ -133,16 +133,28 @@ static void test_i8042_reset_and_a20(void)
 	start("i8042");
 	pio_out8(&F, 0x64, 0xd0);		/* read output port */
 	CU_ASSERT_EQUAL(kbc_read_data() & 0x03, 0x03);	/* A20 on, not in reset */
+	CU_ASSERT_EQUAL(F.nr_a20, 0);		/* reading drives nothing */
 	pio_out8(&F, 0x64, 0xdd);
+	CU_ASSERT_EQUAL(F.nr_a20, 1);
+	CU_ASSERT_FALSE(F.a20);
 	pio_out8(&F, 0x64, 0xd0);
 	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x00);
 	pio_out8(&F, 0x64, 0xdf);
+	CU_ASSERT_EQUAL(F.nr_a20, 2);
+	CU_ASSERT_TRUE(F.a20);
 	pio_out8(&F, 0x64, 0xd0);
 	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x02);
 	pio_out8(&F, 0x64, 0xd1);		/* write output port: A20 off */
+	CU_ASSERT_EQUAL(F.nr_a20, 2);		/* not before the data byte */
 	pio_out8(&F, 0x60, 0x01);
+	CU_ASSERT_EQUAL(F.nr_a20, 3);
+	CU_ASSERT_FALSE(F.a20);
 	pio_out8(&F, 0x64, 0xd0);
 	CU_ASSERT_EQUAL(kbc_read_data() & 0x02, 0x00);
+	pio_out8(&F, 0x64, 0xd1);		/* and on again */
+	pio_out8(&F, 0x60, 0x03);
+	CU_ASSERT_EQUAL(F.nr_a20, 4);
+	CU_ASSERT_TRUE(F.a20);
 	CU_ASSERT_EQUAL(F.nr_stops, 0);
 	pio_out8(&F, 0x64, 0xff);		/* pulse nothing */
 	CU_ASSERT_EQUAL(F.nr_stops, 0);
@@ -161,8 +173,15 @@ static void test_port92_and_port80(void)
 	start("port92");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_create(&F, "port80"));
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x92), 0x02);	/* A20 on */
+	CU_ASSERT_EQUAL(F.nr_a20, 0);
 	pio_out8(&F, 0x92, 0x00);
+	CU_ASSERT_EQUAL(F.nr_a20, 1);
+	CU_ASSERT_FALSE(F.a20);
 	CU_ASSERT_EQUAL(pio_in8(&F, 0x92), 0x00);
+	pio_out8(&F, 0x92, 0x02);
+	CU_ASSERT_EQUAL(F.nr_a20, 2);
+	CU_ASSERT_TRUE(F.a20);
+	pio_out8(&F, 0x92, 0x00);
 	CU_ASSERT_EQUAL(F.nr_stops, 0);
 	pio_out8(&F, 0x92, 0x03);
 	CU_ASSERT_EQUAL(F.nr_stops, 1);
