@@ -68,7 +68,10 @@ fi
 # While a 4-sample run goes on: b ends (SIGTERM) and c starts.
 "$hyvm" top --batch --json -n 4 -d 0.5 >"$work/top.json" 2>"$work/top.err" &
 top=$!
-sleep 0.2
+# b must end after top has mapped its statistics file and before the first
+# sample (0.5 s): wait for the mapping, not a fixed time (SAN builds on a
+# loaded machine were slower than 0.2 s)
+for _ in $(seq 200); do grep -q "hyvm-$b.stats" /proc/$top/maps 2>/dev/null && break; sleep 0.01; done
 kill -TERM "$b"
 start_vm "$engine" "$dir/busy.elf"; c=$vm_pid
 wait "$top"
