@@ -22,9 +22,9 @@ $(GUEST_DIR)/obj/%.c.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)
 	gcc $(GUEST_CFLAGS) -c $< -o $@
 
-$(GUEST_DIR)/obj/%.asm.o: $(GUEST_SRC)/%.asm
+$(GUEST_DIR)/obj/%.asm.o: $(GUEST_SRC)/%.asm $(wildcard $(GUEST_SRC)/lib/*.inc)
 	@mkdir -p $(dir $@)
-	nasm -f elf32 -Werror -o $@ $<
+	nasm -f elf32 -Werror -i tests/guests/ -o $@ $<
 
 # libgcc for 64-bit division in printf; guests link no other library.
 GUEST_LIBGCC := $(shell gcc -m32 -print-libgcc-file-name)

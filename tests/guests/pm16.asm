@@ -17,29 +17,8 @@ GATE_TRAP16 equ 0x87
 %define BLOB(label) (BASE + (label) - blob_start)
 %define RES(n) (BLOB(pm16_results) + (n))
 
-section .bss
-saved_esp:  resd 1
-saved_idtr: resb 6
-
-section .text
-global run_pm16
-run_pm16:
-	pushad
-	mov [saved_esp], esp
-	sidt [saved_idtr]
-	jmp SEL_CODE16:BLOB(pm16_entry)
-
-back_in_pm32:
-	mov ax, SEL_DATA32
-	mov ds, ax
-	mov es, ax
-	mov fs, ax
-	mov gs, ax
-	mov ss, ax
-	mov esp, [saved_esp]
-	lidt [saved_idtr]
-	popad
-	ret
+%include "lib/pm16_call.inc"
+PM16_CALL run_pm16, BLOB(pm16_entry)
 
 global blob_start, blob_end, pm16_results
 blob_start:

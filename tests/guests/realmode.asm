@@ -16,30 +16,9 @@ SEL_DATA16 equ 0x20
 %define BLOB(label) (RM_BASE + (label) - rm_blob_start)
 %define OFS(label) ((label) - rm_blob_start)
 
-section .bss
-saved_esp:  resd 1
-saved_idtr: resb 6
-
-section .text
 ; void run_real_mode(void): the blob must already be at RM_BASE.
-global run_real_mode
-run_real_mode:
-	pushad
-	mov [saved_esp], esp
-	sidt [saved_idtr]
-	jmp SEL_CODE16:BLOB(pm16_entry)
-
-back_in_pm32:
-	mov ax, SEL_DATA32
-	mov ds, ax
-	mov es, ax
-	mov fs, ax
-	mov gs, ax
-	mov ss, ax
-	mov esp, [saved_esp]
-	lidt [saved_idtr]
-	popad
-	ret
+%include "lib/pm16_call.inc"
+PM16_CALL run_real_mode, BLOB(pm16_entry)
 
 global rm_blob_start, rm_blob_end, rm_results, rm_message
 rm_blob_start:

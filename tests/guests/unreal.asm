@@ -18,29 +18,8 @@ HIGH       equ 0x00200000
 %define OFS(label) ((label) - rm_blob_start)
 %define RES(n) (OFS(rm_results) + (n))
 
-section .bss
-saved_esp:  resd 1
-saved_idtr: resb 6
-
-section .text
-global run_unreal
-run_unreal:
-	pushad
-	mov [saved_esp], esp
-	sidt [saved_idtr]
-	jmp SEL_CODE16:BLOB(pm16_entry)
-
-back_in_pm32:
-	mov ax, SEL_DATA32
-	mov ds, ax
-	mov es, ax
-	mov fs, ax
-	mov gs, ax
-	mov ss, ax
-	mov esp, [saved_esp]
-	lidt [saved_idtr]
-	popad
-	ret
+%include "lib/pm16_call.inc"
+PM16_CALL run_unreal, BLOB(pm16_entry)
 
 global rm_blob_start, rm_blob_end, rm_results
 rm_blob_start:
