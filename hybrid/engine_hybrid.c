@@ -140,6 +140,13 @@ static void hybrid_probe(struct engine_caps *caps)
 	for (int n = 0; n < NEED_COUNT; n++)
 		if (c[HY_BT].cannot[n] && c[HY_HW].cannot[n])
 			caps->cannot[n] = c[HY_BT].cannot[n];
+	/* bt runs real mode, but the hybrid can only give it a vCPU that
+	 * clears CR0.PE on the hardware side if that side stops there with
+	 * EXIT_MODE_UNSUPPORTED; hyvm.ko vmx without unrestricted guest fails
+	 * the run at that CR0 write instead (not yet a hand-over), so real
+	 * mode is claimed only where the hardware side runs it itself. */
+	if (c[HY_HW].cannot[NEED_REAL_MODE] && !caps->cannot[NEED_REAL_MODE])
+		caps->cannot[NEED_REAL_MODE] = c[HY_HW].cannot[NEED_REAL_MODE];
 	/* Memory is mapped on both sides at once: each must reach it. */
 	if (!caps->cannot[NEED_HIGH_RAM])
 		caps->cannot[NEED_HIGH_RAM] = c[HY_BT].cannot[NEED_HIGH_RAM]

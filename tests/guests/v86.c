@@ -5,7 +5,7 @@
  * segment loads. */
 #include "guest.h"
 
-GUEST("v86", "");
+GUEST("v86", "vm86");
 
 #define V86_BASE 0x7000
 #define EFLAGS_VM_BIT 0x20000

@@ -30,6 +30,7 @@ enum guest_need {
 	NEED_USER_MODE,		/* ring 3 code with working gates back to ring 0 */
 	NEED_SYSENTER,
 	NEED_SSE,
+	NEED_VM86,		/* virtual-8086 mode with IOPL-sensitive I/O (TSS bitmap) */
 	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
 	 * above 3.5 GiB), which the engine must reach. */
 	NEED_HIGH_RAM,

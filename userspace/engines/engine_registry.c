@@ -48,6 +48,7 @@ static const char *const need_names[NEED_COUNT] = {
 	[NEED_USER_MODE] = "user-mode",
 	[NEED_SYSENTER] = "sysenter",
 	[NEED_SSE] = "sse",
+	[NEED_VM86] = "vm86",
 	[NEED_HIGH_RAM] = "high-ram",
 };
 
