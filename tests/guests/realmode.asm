@@ -5,16 +5,7 @@
 ; Inside the blob, addresses are RM_BASE + (label - rm_blob_start).
 
 bits 32
-RM_BASE    equ 0x7000
-RM_SEG     equ RM_BASE >> 4
-RM_STACK   equ 0x6ff0
-SEL_CODE32 equ 0x08
-SEL_DATA32 equ 0x10
-SEL_CODE16 equ 0x18
-SEL_DATA16 equ 0x20
-
-%define BLOB(label) (RM_BASE + (label) - rm_blob_start)
-%define OFS(label) ((label) - rm_blob_start)
+%include "lib/rm_blob.inc"
 
 ; void run_real_mode(void): the blob must already be at RM_BASE.
 %include "lib/pm16_call.inc"

@@ -6,17 +6,7 @@
 ; at vector 8 as a BIOS leaves it. realmode_wrap.c copies the blob to
 ; RM_BASE and checks rm_results.
 bits 32
-RM_BASE    equ 0x7000
-RM_SEG     equ RM_BASE >> 4
-RM_STACK   equ 0x6ff0
-SEL_CODE32 equ 0x08
-SEL_CODE16 equ 0x18
-SEL_DATA16 equ 0x20
-SEL_DATA32 equ 0x10
-
-%define BLOB(label) (RM_BASE + (label) - rm_blob_start)
-%define OFS(label) ((label) - rm_blob_start)
-%define RES(n) (OFS(rm_results) + (n))
+%include "lib/rm_blob.inc"
 
 %include "lib/pm16_call.inc"
 PM16_CALL run_real_mode_wrap, BLOB(pm16_entry)

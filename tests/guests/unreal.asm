@@ -5,18 +5,8 @@
 ; 32-bit REP MOVSD there, 0xffff:0010 with A20 on, 32-bit registers and
 ; operands in 16-bit code. unreal.c checks rm_results.
 bits 32
-RM_BASE    equ 0x7000
-RM_SEG     equ RM_BASE >> 4
-RM_STACK   equ 0x6ff0
-SEL_CODE32 equ 0x08
-SEL_DATA32 equ 0x10
-SEL_CODE16 equ 0x18
-SEL_DATA16 equ 0x20
+%include "lib/rm_blob.inc"
 HIGH       equ 0x00200000
-
-%define BLOB(label) (RM_BASE + (label) - rm_blob_start)
-%define OFS(label) ((label) - rm_blob_start)
-%define RES(n) (OFS(rm_results) + (n))
 
 %include "lib/pm16_call.inc"
 PM16_CALL run_unreal, BLOB(pm16_entry)
