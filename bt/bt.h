@@ -51,6 +51,7 @@ enum bt_exit_kind {
 
 struct bt_block;
 struct bt_mmio;
+struct engine_io_fast;
 struct bt_insn;
 
 /* One per block exit stub; translated code leaves its address in r11. */
@@ -196,6 +197,9 @@ struct bt_cpu {
 		uint32_t next_eip;
 		uint8_t data[4096];
 	} io;
+	/* the VMM's port-I/O fast path (engine_ops.set_io_fast); NULL: every
+	 * IN/OUT/INS/OUTS element is an EXIT_IO */
+	const struct engine_io_fast *io_fast;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 

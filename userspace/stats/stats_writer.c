@@ -323,6 +323,13 @@ static void count_rip(struct writer_vcpu *v, const struct vcpu_exit *exit)
 	v->last_rip = min;
 }
 
+void stats_count_exit(struct stats_writer *w, enum exit_kind kind)
+{
+	if (!w)
+		return;
+	STATS_ADD(w->v[0].s->kind[kind < STATS_MAX_KINDS ? kind : EXIT_ERROR].count, 1);
+}
+
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit)
 {
 	if (!w)
