@@ -47,6 +47,8 @@ enum bt_exit_kind {
 	BT_EXIT_REQUEST,	/* kick(): a block-entry poll faulted; eip is the block's */
 	BT_EXIT_FAULT,		/* the signal handler stopped a faulting instruction */
 	BT_EXIT_LIMIT,		/* a segment limit check failed: raise vector at target_eip */
+	BT_EXIT_DIV0,		/* a checked DIV/IDIV's divisor is 0: #DE at target_eip
+				 * (translate/div_check.c) */
 };
 
 struct bt_block;
@@ -187,6 +189,7 @@ struct bt_cpu {
 	uint64_t fault_addr;	/* host address */
 	bool fault_write;
 	uint32_t fault_eip;
+	struct bt_block *fault_block;	/* the block of the faulting instruction */
 
 	/* I/O in flight: an IN waiting for the VMM's data */
 	struct {
@@ -250,6 +253,16 @@ struct bt_phys_region {
 	bool readonly;		/* ROM: guest writes are dropped */
 };
 
+/* Guest addresses whose DIV/IDIV faulted with #DE (translate/div_check.c):
+ * after BT_DIV_CHECK_AFTER host faults at one, it is translated with an
+ * inline divisor check. */
+#define BT_DIV_SITES		64
+#define BT_DIV_CHECK_AFTER	4
+struct bt_div_site {
+	uint32_t lin;
+	uint32_t count;
+};
+
 struct bt_vm {
 	int memfd;
 	uint8_t *ram;		/* guest-physical space [0, 4 GiB): phys.c */
@@ -266,6 +279,7 @@ struct bt_vm {
 	ZydisDecoder decoder;	/* 32-bit code */
 	ZydisDecoder decoder16;	/* 16-bit code: real mode, CS.D = 0 */
 	struct bt_memory_hooks hooks;
+	struct bt_div_site div_sites[BT_DIV_SITES];
 };
 
 /* Which part answers for what; each part's headers say what it offers:

@@ -34,7 +34,9 @@
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\
 	X(exit_requests, "bt.exit_request_checks_taken")		\
-	X(limit_faults, "bt.segment_limit_faults")
+	X(limit_faults, "bt.segment_limit_faults")			\
+	X(div_checks_translated, "bt.div_checks_translated")		\
+	X(div_checks_taken, "bt.div_check_de_without_signal")
 
 struct bt_stats {
 #define BT_STAT_FIELD(f, name) uint64_t f;

@@ -565,7 +565,7 @@ static void hybrid_read_stats(struct engine_vcpu *v, struct engine_stats *st)
 	}
 	/* then bt's own counters, as many as fit */
 	v->vm->side[HY_BT].ops->read_stats(v->v[HY_BT], &b);
-	for (unsigned i = 0; i < b.nr_counters && st->nr_counters < 32; i++)
+	for (unsigned i = 0; i < b.nr_counters && st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0]); i++)
 		st->counter[st->nr_counters++] = b.counter[i];
 }
 

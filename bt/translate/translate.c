@@ -262,7 +262,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		} else if (tx_control(&t, &d, c, eip)) {
 			ended = true;
 			eip += d.insn.length;
-		} else if (translate_one(&t, &d, c, eip, &fixup)) {
+		} else if (div_check_emit(&t, &d, eip) && translate_one(&t, &d, c, eip, &fixup)) {
 			t.map[b->nr_insns - 1].fixup = fixup;
 			eip += d.insn.length;
 		} else if (first) {

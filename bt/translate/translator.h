@@ -62,6 +62,9 @@ void *tc_alloc_data(struct bt_tc *tc, size_t size);
 void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
 void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
 void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
+/* A host #DE at guest linear lin (translate/div_check.c): true when this
+ * one makes BT_DIV_CHECK_AFTER, so its block should be retranslated. */
+bool div_fault_note(struct bt_vm *vm, uint32_t lin);
 void jc_reset(struct bt_cpu *cpu);
 /* Every slot, filled or not (a new vCPU, a new runtime). */
 void jc_reset_all(struct bt_cpu *cpu);

@@ -211,7 +211,7 @@ static void publish_engine_counters(struct writer_vcpu *v)
 	v->engine->read_stats(v->vcpu, &es);
 	STATS_STORE(s->counter_seq, s->counter_seq + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (unsigned i = 0; i < es.nr_counters && i < 32 && n < STATS_MAX_COUNTERS; i++, n++) {
+	for (unsigned i = 0; i < es.nr_counters && i < sizeof(es.counter) / sizeof(es.counter[0]) && n < STATS_MAX_COUNTERS; i++, n++) {
 		set_name(s->counters[n].name, sizeof(s->counters[n].name), es.counter[i].name);
 		s->counters[n].value = es.counter[i].value;
 	}
