@@ -49,6 +49,8 @@ enum bt_exit_kind {
 	BT_EXIT_LIMIT,		/* a segment limit check failed: raise vector at target_eip */
 	BT_EXIT_DIV0,		/* a checked DIV/IDIV's divisor is 0: #DE at target_eip
 				 * (translate/div_check.c) */
+	BT_EXIT_IO_STOP,	/* an inline IN/OUT is done and the VMM wants an exit
+				 * (translate/io_call.c); eip = target_eip, after it */
 };
 
 struct bt_block;
@@ -203,6 +205,8 @@ struct bt_cpu {
 	/* the VMM's port-I/O fast path (engine_ops.set_io_fast); NULL: every
 	 * IN/OUT/INS/OUTS element is an EXIT_IO */
 	const struct engine_io_fast *io_fast;
+	/* bt_io_call's answer to translated code (translate/io_call.c) */
+	uint32_t io_call_exit, io_call_unserved;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 

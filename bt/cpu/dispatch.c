@@ -389,6 +389,10 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			if (single != RUN_BLOCKS)
 				cpu->dbg.step_done = false;	/* it runs again, alone */
 			break;
+		case BT_EXIT_IO_STOP:
+			/* an inline IN/OUT done; the VMM has work (io_call.c) */
+			exit->kind = EXIT_KICKED;
+			goto out;
 		case BT_EXIT_DIV0:
 			/* the inline check found a zero divisor; nothing of
 			 * the DIV ran (SDM Vol. 3A 6.15: #DE is a fault) */

@@ -11,6 +11,8 @@
  * Called from translated code (translate_insn.c, tx_cpuid) on a miss of
  * the fast table, and by the CPUID callout. */
 void bt_cpuid(struct bt_cpu *cpu);
+/* translate/io_call.c: the inline IN/OUT's call */
+void bt_io_call(struct bt_cpu *cpu, uint32_t op);
 /* Rebuilds cpu->cpuid_fast from cpu->cpuid; after every change to it. */
 void bt_cpuid_prepare(struct bt_cpu *cpu);
 

@@ -1,7 +1,7 @@
 /*
- * bt's port-I/O fast path (engine.h, engine_io_fast): IN, OUT, REP INSB and
- * REP OUTSB served by the VMM's function from the callout without an
- * EXIT_IO. Checked: every access reaches the function once, in program
+ * bt's port-I/O fast path (engine.h, engine_io_fast): IN and OUT at CPL0
+ * from translated code (translate/io_call.c), REP INSB and REP OUTSB from
+ * the callout, all served by the VMM's function without an EXIT_IO. Checked: every access reaches the function once, in program
  * order, with its port, size, direction and data; INs complete into the
  * registers and memory as on the exit path; a false answer stops the run
  * with EXIT_KICKED after the instruction, which the next run continues.
@@ -116,9 +116,13 @@ static void test_io_fast_in_order(void)
 	bt_engine_ops.set_io_fast(g.vcpu, &fast);
 	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
 	uint64_t before = tg_counter(&g, "bt.callout.io_without_exit");
+	uint64_t inline_before = tg_counter(&g, "bt.io_inline_cpl0");
 	CU_ASSERT_EQUAL(tg_run(&g), EXIT_HLT);
 	check_log();
 	CU_ASSERT_EQUAL(tg_counter(&g, "bt.callout.io_without_exit") - before, 9);
+	/* IN and OUT at CPL0 from translated code (translate/io_call.c), the
+	 * five string elements from the callout */
+	CU_ASSERT_EQUAL(tg_counter(&g, "bt.io_inline_cpl0") - inline_before, 4);
 	bt_engine_ops.set_io_fast(g.vcpu, NULL);
 }
 
@@ -144,7 +148,8 @@ static void test_io_fast_stop(void)
 	bt_engine_ops.set_io_fast(g.vcpu, NULL);
 }
 
-/* Without the function every access is an EXIT_IO again. */
+/* Without the function every access is an EXIT_IO again, also from the
+ * blocks translated with the inline call (it falls back to the callout). */
 static void test_io_fast_withdrawn(void)
 {
 	guest();
