@@ -274,11 +274,17 @@ static void handle_io(struct vm *vm, struct vcpu_exit *exit)
 			   exit->io.size, exit->io.write);
 }
 
+/* A guest polling a port waits for what the device polls bring (a timer's
+ * interrupt, console input): every IO_FAST_POLL_EVERY accesses served
+ * without an exit, one exit lets them run, as every access's exit did
+ * before. The 1 ms tick bounds the wait in time as well. */
+#define IO_FAST_POLL_EVERY	256
+
 /* engine_io_fast.io: a port access the engine finishes without an exit
  * (engine.h). Counted as an I/O exit (not timed: its time is the guest's,
- * stats.h); the device polls wait for the next real exit, which the 1 ms
- * tick guarantees. The vCPU stops when the VMM has something to do: an
- * interrupt to inject (or a window to ask for), a stop, a pause. */
+ * stats.h). The vCPU stops when the VMM has something to do: an
+ * interrupt to inject (or a window to ask for), a stop, a pause, the
+ * device polls above. */
 static bool io_fast(void *ctx, uint16_t port, uint8_t size, bool write, uint8_t *data)
 {
 	struct vm *vm = ctx;
@@ -287,6 +293,8 @@ static bool io_fast(void *ctx, uint16_t port, uint8_t size, bool write, uint8_t 
 	vm->exits[EXIT_IO]++;
 	vm->io_fast++;
 	stats_count_exit(vm->stats, EXIT_IO);
+	if (vm->io_fast % IO_FAST_POLL_EVERY == 0)
+		return false;
 	return !vm->stop_requested && !vm_pause_wanted(vm) &&
 	       !irq_router_has_interrupt(&vm->irq, BOOT_VCPU);
 }
