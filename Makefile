@@ -316,6 +316,17 @@ test-kmod-vmx-linux: all
 test-kmod-vmx-linux-io: all
 	tests/kmod/run-vmx.sh --linux-io
 
+# Not a test: the floor under bt's exits, what this host's primitives cost
+# in TSC ticks (rdtsc, the vDSO clock, a system call, poll(2), mprotect, a
+# SIGFPE and a SIGSEGV round trip; bench/floor/exit_floor.c, ~1 s; read
+# with docs/perf/bt-exits.md).
+.PHONY: bench-floor
+$(O)/bench/floor/exit_floor: bench/floor/exit_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+bench-floor: $(O)/bench/floor/exit_floor
+	$(O)/bench/floor/exit_floor
+
 # Not a test: the slirp backend's TCP throughput each way between a fake
 # guest NIC and 127.0.0.1 (bench/net/slirp_throughput.c), the ceiling it
 # puts on virtio-net. BENCH_NET_MIB: MiB each way (default 64).

@@ -47,10 +47,15 @@ enum bt_exit_kind {
 	BT_EXIT_REQUEST,	/* kick(): a block-entry poll faulted; eip is the block's */
 	BT_EXIT_FAULT,		/* the signal handler stopped a faulting instruction */
 	BT_EXIT_LIMIT,		/* a segment limit check failed: raise vector at target_eip */
+	BT_EXIT_DIV0,		/* a checked DIV/IDIV's divisor is 0: #DE at target_eip
+				 * (translate/div_check.c) */
+	BT_EXIT_IO_STOP,	/* an inline IN/OUT is done and the VMM wants an exit
+				 * (translate/io_call.c); eip = target_eip, after it */
 };
 
 struct bt_block;
 struct bt_mmio;
+struct engine_io_fast;
 struct bt_insn;
 
 /* One per block exit stub; translated code leaves its address in r11. */
@@ -186,6 +191,7 @@ struct bt_cpu {
 	uint64_t fault_addr;	/* host address */
 	bool fault_write;
 	uint32_t fault_eip;
+	struct bt_block *fault_block;	/* the block of the faulting instruction */
 
 	/* I/O in flight: an IN waiting for the VMM's data */
 	struct {
@@ -196,6 +202,11 @@ struct bt_cpu {
 		uint32_t next_eip;
 		uint8_t data[4096];
 	} io;
+	/* the VMM's port-I/O fast path (engine_ops.set_io_fast); NULL: every
+	 * IN/OUT/INS/OUTS element is an EXIT_IO */
+	const struct engine_io_fast *io_fast;
+	/* bt_io_call's answer to translated code (translate/io_call.c) */
+	uint32_t io_call_exit, io_call_unserved;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 
@@ -246,6 +257,16 @@ struct bt_phys_region {
 	bool readonly;		/* ROM: guest writes are dropped */
 };
 
+/* Guest addresses whose DIV/IDIV faulted with #DE (translate/div_check.c):
+ * after BT_DIV_CHECK_AFTER host faults at one, it is translated with an
+ * inline divisor check. */
+#define BT_DIV_SITES		64
+#define BT_DIV_CHECK_AFTER	4
+struct bt_div_site {
+	uint32_t lin;
+	uint32_t count;
+};
+
 struct bt_vm {
 	int memfd;
 	uint8_t *ram;		/* guest-physical space [0, 4 GiB): phys.c */
@@ -262,6 +283,7 @@ struct bt_vm {
 	ZydisDecoder decoder;	/* 32-bit code */
 	ZydisDecoder decoder16;	/* 16-bit code: real mode, CS.D = 0 */
 	struct bt_memory_hooks hooks;
+	struct bt_div_site div_sites[BT_DIV_SITES];
 };
 
 /* Which part answers for what; each part's headers say what it offers:

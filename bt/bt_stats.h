@@ -13,6 +13,8 @@
 	X(jc_misses, "bt.indirect_lookup_misses")			\
 	X(callouts, "bt.callouts")					\
 	X(callout_io, "bt.callout.io")					\
+	X(io_fast, "bt.callout.io_without_exit")			\
+	X(io_inline, "bt.io_inline_cpl0")				\
 	X(callout_flags, "bt.callout.pushf_popf_cli_sti")		\
 	X(callout_int, "bt.callout.int_iret")				\
 	X(callout_cr, "bt.callout.cr_msr_tables")			\
@@ -33,7 +35,9 @@
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\
 	X(exit_requests, "bt.exit_request_checks_taken")		\
-	X(limit_faults, "bt.segment_limit_faults")
+	X(limit_faults, "bt.segment_limit_faults")			\
+	X(div_checks_translated, "bt.div_checks_translated")		\
+	X(div_checks_taken, "bt.div_check_de_without_signal")
 
 struct bt_stats {
 #define BT_STAT_FIELD(f, name) uint64_t f;

@@ -331,6 +331,11 @@ static void bt_ram_written(struct engine_vm *evm, uint64_t gpa, uint64_t len)
 		shadow_reset(vm);
 }
 
+static void bt_set_io_fast(struct engine_vcpu *v, const struct engine_io_fast *f)
+{
+	v->cpu->io_fast = f;
+}
+
 static int bt_set_debug(struct engine_vcpu *v, const struct engine_debug *d, char *err,
 			size_t errlen)
 {
@@ -352,6 +357,7 @@ const struct engine_ops bt_engine_ops = {
 	.kick = bt_kick,
 	.read_stats = bt_read_stats,
 	.ram_written = bt_ram_written,
+	.set_io_fast = bt_set_io_fast,
 	.set_guest_debug = bt_set_debug,
 	.vcpu_destroy = bt_vcpu_destroy,
 	.vm_destroy = bt_vm_destroy,

@@ -565,7 +565,7 @@ static void hybrid_read_stats(struct engine_vcpu *v, struct engine_stats *st)
 	}
 	/* then bt's own counters, as many as fit */
 	v->vm->side[HY_BT].ops->read_stats(v->v[HY_BT], &b);
-	for (unsigned i = 0; i < b.nr_counters && st->nr_counters < 32; i++)
+	for (unsigned i = 0; i < b.nr_counters && st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0]); i++)
 		st->counter[st->nr_counters++] = b.counter[i];
 }
 
@@ -623,6 +623,14 @@ static void hybrid_ram_written(struct engine_vm *vm, uint64_t gpa, uint64_t len)
 			vm->side[s].ops->ram_written(vm->side[s].vm, gpa, len);
 }
 
+/* Each side that can serve port I/O without an exit does (engine.h). */
+static void hybrid_set_io_fast(struct engine_vcpu *v, const struct engine_io_fast *f)
+{
+	for (int s = 0; s < HY_SIDES; s++)
+		if (v->vm->side[s].ops->set_io_fast)
+			v->vm->side[s].ops->set_io_fast(v->v[s], f);
+}
+
 /* Both sides get the debugger's settings, so they hold whichever runs;
  * refused if either side cannot (svm and vmx have no debug op yet). */
 static int hybrid_set_guest_debug(struct engine_vcpu *v, const struct engine_debug *d,
@@ -657,6 +665,7 @@ const struct engine_ops hybrid_engine_ops = {
 	.raw_reason_name = hybrid_raw_reason_name,
 	.attach_stats = hybrid_attach_stats,
 	.ram_written = hybrid_ram_written,
+	.set_io_fast = hybrid_set_io_fast,
 	.set_guest_debug = hybrid_set_guest_debug,
 	.vcpu_destroy = hybrid_vcpu_destroy,
 	.vm_destroy = hybrid_vm_destroy,

@@ -187,10 +187,16 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 	uint64_t addr = cpu->fault_addr;
 
 	switch (cpu->fault_signo) {
-	case SIGFPE:
-		guest_exception(cpu, cpu->fault_code == FPE_INTDIV || cpu->fault_code == FPE_INTOVF
-				? VEC_DE : VEC_MF, false, 0);
+	case SIGFPE: {
+		bool de = cpu->fault_code == FPE_INTDIV || cpu->fault_code == FPE_INTOVF;
+		/* a DIV that keeps faulting gets an inline check instead
+		 * (translate/div_check.c); its block is translated again */
+		if (de && div_fault_note(vm, cs_linear(cpu, cpu->eip)) && cpu->fault_block &&
+		    cpu->fault_block->valid)
+			tc_invalidate_block(cpu, cpu->fault_block);
+		guest_exception(cpu, de ? VEC_DE : VEC_MF, false, 0);
 		return false;
+	}
 	case SIGILL:
 		guest_exception(cpu, VEC_UD, false, 0);
 		return false;
@@ -382,6 +388,16 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 				goto out;
 			if (single != RUN_BLOCKS)
 				cpu->dbg.step_done = false;	/* it runs again, alone */
+			break;
+		case BT_EXIT_IO_STOP:
+			/* an inline IN/OUT done; the VMM has work (io_call.c) */
+			exit->kind = EXIT_KICKED;
+			goto out;
+		case BT_EXIT_DIV0:
+			/* the inline check found a zero divisor; nothing of
+			 * the DIV ran (SDM Vol. 3A 6.15: #DE is a fault) */
+			cpu->stats.div_checks_taken++;
+			guest_exception(cpu, VEC_DE, false, 0);
 			break;
 		case BT_EXIT_LIMIT:
 			/* the stub stored the instruction's eip; nothing of it ran */

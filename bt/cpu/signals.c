@@ -96,6 +96,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 	cpu->fault_addr = addr;
 	cpu->fault_write = write;
 	cpu->fault_eip = m->eip;
+	cpu->fault_block = b;
 	cpu->exit_desc = (uintptr_t)&cpu->vm->tc->rt.fault_desc;
 	g[REG_RIP] = (greg_t)(uintptr_t)cpu->vm->tc->rt.fault_exit;
 	g[REG_EFL] &= ~(greg_t)(EFLAGS_DF | EFLAGS_TF | EFLAGS_AC);

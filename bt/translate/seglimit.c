@@ -15,22 +15,7 @@
 
 #define R(x) op_reg(ZYDIS_REGISTER_##x)
 
-uint8_t seg_check_kind(const struct hyvm_segment *s)
-{
-	if (s->attrib & HYVM_SEG_UNUSABLE)
-		return BT_SEGCHK_NONE;	/* a null selector: not modelled here */
-	if ((s->attrib & HYVM_SEG_S) && (s->attrib & 0xc) == 0x4)
-		return (s->attrib & HYVM_SEG_DB) ? BT_SEGCHK_DOWN32 : BT_SEGCHK_DOWN16;
-	return (uint32_t)s->limit == 0xffffffffu ? BT_SEGCHK_NONE : BT_SEGCHK_UP;
-}
-
-void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6])
-{
-	for (int s = 0; s < 6; s++) {
-		kind[s] = seg_check_kind(&cpu->arch.seg[s]);
-		limit[s] = kind[s] == BT_SEGCHK_NONE ? 0 : (uint32_t)cpu->arch.seg[s].limit;
-	}
-}
+/* seg_check_kind and seg_check_key: inline in translator.h */
 
 /* rcx = 0 iff src + k < 2^32 (src a zero-extended 32-bit value or its
  * complement, k < 2^33): the high half of the 64-bit sum, byte-swapped

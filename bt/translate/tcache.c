@@ -163,16 +163,16 @@ static unsigned tc_hash(const struct bt_tc *tc, uint32_t eip, uint32_t phys, uin
 
 bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 {
-	uint32_t limit[6];
-	uint8_t kind[6];
-
-	for (int s = 0; s < 6; s++)
-		if ((b->seg_used >> s & 1) && b->seg_base[s] != (uint32_t)cpu->arch.seg[s].base)
+	for (int s = 0; s < 6; s++) {
+		if (!(b->seg_used >> s & 1))
+			continue;
+		const struct hyvm_segment *g = &cpu->arch.seg[s];
+		uint8_t kind = seg_check_kind(g);
+		uint32_t limit = kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit;
+		if (b->seg_base[s] != (uint32_t)g->base || b->seg_limit[s] != limit ||
+		    b->seg_check[s] != kind)
 			return false;
-	seg_check_key(cpu, limit, kind);
-	for (int s = 0; s < 6; s++)
-		if ((b->seg_used >> s & 1) && (b->seg_limit[s] != limit[s] || b->seg_check[s] != kind[s]))
-			return false;
+	}
 	return true;
 }
 

@@ -256,13 +256,15 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			if (decoded && (b->callout = malloc(sizeof(d))))
 				*b->callout = d;
 			b->pt_callout = ptw;
-			exit_jump(&t, BT_EXIT_CALLOUT, eip);
+			if (!decoded || ptw ||
+			    !io_call_emit(&t, &d, eip, (eip + len) & bt_ip_mask(cpu)))
+				exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += len;
 		} else if (tx_control(&t, &d, c, eip)) {
 			ended = true;
 			eip += d.insn.length;
-		} else if (translate_one(&t, &d, c, eip, &fixup)) {
+		} else if (div_check_emit(&t, &d, eip) && translate_one(&t, &d, c, eip, &fixup)) {
 			t.map[b->nr_insns - 1].fixup = fixup;
 			eip += d.insn.length;
 		} else if (first) {

@@ -37,6 +37,14 @@ struct tx {
 bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t target,
 	      bool indirect_eip);
 
+/* div_check.c: the inline divisor check in front of a DIV/IDIV at eip
+ * that kept raising #DE; emits nothing for any other instruction. */
+bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
+
+/* io_call.c: IN/OUT at CPL0 as a call to the VMM's fast path, ending the
+ * block; false (nothing emitted) where the callout must do it. */
+bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t next);
+
 /* translate_insn.c */
 /* The limit check in front of an access of size bytes at seg:[base +
  * index*scale + disp]: #SS(0) for SS, #GP(0) otherwise; nothing for a

@@ -11,6 +11,8 @@
  * Called from translated code (translate_insn.c, tx_cpuid) on a miss of
  * the fast table, and by the CPUID callout. */
 void bt_cpuid(struct bt_cpu *cpu);
+/* translate/io_call.c: the inline IN/OUT's call */
+void bt_io_call(struct bt_cpu *cpu, uint32_t op);
 /* Rebuilds cpu->cpuid_fast from cpu->cpuid; after every change to it. */
 void bt_cpuid_prepare(struct bt_cpu *cpu);
 
@@ -62,6 +64,9 @@ void *tc_alloc_data(struct bt_tc *tc, size_t size);
 void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
 void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
 void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
+/* A host #DE at guest linear lin (translate/div_check.c): true when this
+ * one makes BT_DIV_CHECK_AFTER, so its block should be retranslated. */
+bool div_fault_note(struct bt_vm *vm, uint32_t lin);
 void jc_reset(struct bt_cpu *cpu);
 /* Every slot, filled or not (a new vCPU, a new runtime). */
 void jc_reset_all(struct bt_cpu *cpu);
@@ -78,9 +83,25 @@ void tc_unkick(struct bt_tc *tc);
 
 /* --- seglimit.c: limit checks on ordinary accesses --- */
 enum { BT_SEGCHK_NONE, BT_SEGCHK_UP, BT_SEGCHK_DOWN32, BT_SEGCHK_DOWN16 };
-uint8_t seg_check_kind(const struct hyvm_segment *s);
+/* Inline: the dispatcher asks twice per block it runs (the lookup's key
+ * and the jump cache's), which perf showed at ~20% of a SYSENTER round
+ * trip as calls. */
+static inline uint8_t seg_check_kind(const struct hyvm_segment *s)
+{
+	if (s->attrib & HYVM_SEG_UNUSABLE)
+		return BT_SEGCHK_NONE;	/* a null selector: not modelled here */
+	if ((s->attrib & HYVM_SEG_S) && (s->attrib & 0xc) == 0x4)
+		return (s->attrib & HYVM_SEG_DB) ? BT_SEGCHK_DOWN32 : BT_SEGCHK_DOWN16;
+	return (uint32_t)s->limit == 0xffffffffu ? BT_SEGCHK_NONE : BT_SEGCHK_UP;
+}
 /* What a block's code is keyed by besides the bases. */
-void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6]);
+static inline void seg_check_key(const struct bt_cpu *cpu, uint32_t limit[6], uint8_t kind[6])
+{
+	for (int s = 0; s < 6; s++) {
+		kind[s] = seg_check_kind(&cpu->arch.seg[s]);
+		limit[s] = kind[s] == BT_SEGCHK_NONE ? 0 : (uint32_t)cpu->arch.seg[s].limit;
+	}
+}
 /* Host code that leaves through *fail_site (a rel32 to patch) when the
  * access of size bytes at [base + index*scale + disp] (32-bit, the segment
  * base not included) is outside the segment; clobbers r9, r10, r13. */

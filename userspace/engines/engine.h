@@ -136,10 +136,27 @@ struct engine_stats {
 	uint64_t exits[EXIT_KIND_COUNT];
 	/* engine-specific counters, name/value pairs for the console */
 	unsigned nr_counters;
-	struct { const char *name; uint64_t value; } counter[32];
+	struct { const char *name; uint64_t value; } counter[48];	/* STATS_MAX_COUNTERS */
 };
 
 #define ENGINE_MAP_READONLY	0x1u
+
+/*
+ * The VMM's port-I/O fast path (engine_ops.set_io_fast). An engine that
+ * can finish a port access without returning from vcpu_run (bt: from the
+ * IN/OUT callout) calls io() instead of reporting EXIT_IO, and saves the
+ * VMM's whole exit path (device polls, statistics, a poll syscall). io()
+ * does the access on the VMM's bus (an IN fills data, size bytes) and
+ * answers whether the vCPU may run on: false when the VMM must see an
+ * exit now (an interrupt became pending, a stop or pause was asked). The
+ * engine then completes the instruction and returns EXIT_KICKED, which
+ * the VMM answers as any other exit. The engine still knows no device:
+ * it calls the VMM, the VMM's bus finds the device.
+ */
+struct engine_io_fast {
+	bool (*io)(void *ctx, uint16_t port, uint8_t size, bool write, uint8_t *data);
+	void *ctx;
+};
 
 struct engine_ops {
 	const char *name;
@@ -189,6 +206,10 @@ struct engine_ops {
 	 * RAM (bt: translated code, shadow page tables) drops it; hardware
 	 * engines see RAM coherently and leave this NULL. */
 	void (*ram_written)(struct engine_vm *vm, uint64_t gpa, uint64_t len);
+	/* Optional: port accesses from now on through f (NULL: every one an
+	 * EXIT_IO). Called on the vCPU thread between runs; f outlives the
+	 * vCPU or is withdrawn (NULL) first. */
+	void (*set_io_fast)(struct engine_vcpu *vcpu, const struct engine_io_fast *f);
 	/* Optional: debugging from now on (dbg NULL: none). Called on the
 	 * vCPU thread between runs. -1 and one line in err for what the
 	 * engine cannot do; NULL op: the engine cannot debug at all. */

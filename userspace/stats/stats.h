@@ -142,6 +142,10 @@ void stats_writer_attach(struct stats_writer *w, int index, const struct engine_
 /* The exit path: before and after each vcpu_run. NULL w: no-op. */
 void stats_before_run(struct stats_writer *w);
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit);
+/* An exit an engine's fast path served without returning from vcpu_run
+ * (engine_io_fast): counted in its kind, its time left in guest time, and
+ * no clock read, since the fast path exists to skip this. NULL w: no-op. */
+void stats_count_exit(struct stats_writer *w, enum exit_kind kind);
 /* For engines or the hybrid layer: a switch they make themselves, recorded
  * in the same ring as guest mode switches (from/to are then what the caller
  * means, e.g. the mode at the time, and why names the move: "kvm -> bt:

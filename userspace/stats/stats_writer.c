@@ -211,7 +211,7 @@ static void publish_engine_counters(struct writer_vcpu *v)
 	v->engine->read_stats(v->vcpu, &es);
 	STATS_STORE(s->counter_seq, s->counter_seq + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (unsigned i = 0; i < es.nr_counters && i < 32 && n < STATS_MAX_COUNTERS; i++, n++) {
+	for (unsigned i = 0; i < es.nr_counters && i < sizeof(es.counter) / sizeof(es.counter[0]) && n < STATS_MAX_COUNTERS; i++, n++) {
 		set_name(s->counters[n].name, sizeof(s->counters[n].name), es.counter[i].name);
 		s->counters[n].value = es.counter[i].value;
 	}
@@ -321,6 +321,13 @@ static void count_rip(struct writer_vcpu *v, const struct vcpu_exit *exit)
 	STATS_STORE(r->raw, exit->raw_reason);
 	STATS_ADD(r->count, 1);
 	v->last_rip = min;
+}
+
+void stats_count_exit(struct stats_writer *w, enum exit_kind kind)
+{
+	if (!w)
+		return;
+	STATS_ADD(w->v[0].s->kind[kind < STATS_MAX_KINDS ? kind : EXIT_ERROR].count, 1);
 }
 
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit)

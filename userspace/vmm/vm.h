@@ -82,6 +82,8 @@ struct vm {
 	struct vm_pause pause;		/* vmm/vm_pause.h */
 
 	uint64_t exits[EXIT_KIND_COUNT];
+	uint64_t io_fast;		/* of exits[EXIT_IO]: served by io_fast_path */
+	struct engine_io_fast io_fast_path;	/* engine_ops.set_io_fast */
 	uint64_t irqs_injected;
 	bool trace_exits;
 	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */

@@ -90,7 +90,7 @@ none:
 
 void kvm_binary_stats_read(struct kvm_binary_stats *ks, struct engine_stats *st)
 {
-	for (unsigned i = 0; ks->fd >= 0 && i < ks->nr && st->nr_counters < 32; i++) {
+	for (unsigned i = 0; ks->fd >= 0 && i < ks->nr && st->nr_counters < sizeof(st->counter) / sizeof(st->counter[0]); i++) {
 		uint64_t v;
 		if (pread(ks->fd, &v, sizeof(v), ks->data_offset + ks->pick[i].offset) != sizeof(v))
 			return;
