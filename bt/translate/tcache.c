@@ -330,11 +330,24 @@ void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys)
 	}
 }
 
-/* Jump-cache slots of a linear page: the index is the low 16 bits. */
+/* Jump-cache slots of a linear page: the index is the low 16 bits. While
+ * the fills since the last reset are all remembered (jc_dirty), only
+ * those can hold the page: scanning the page's 4096 slots instead was
+ * 18% of an INVLPG's time (ptemod). */
 void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
 {
 	uint32_t page = lin & ~0xfffu;
 
+	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
+		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
+			uint32_t slot = cpu->jc_dirty[i];
+			if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
+				cpu->jc_eip[slot] = 0;
+				cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
+			}
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < 4096; i++) {
 		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
 		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
