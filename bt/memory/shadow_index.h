@@ -1,6 +1,7 @@
-/* The shadow MMU's record index (shadow_index.c), shared by shadow.c
- * only: records named by id, found by linear page, by physical page and
- * by the exact guest entry they were built from. */
+/* The shadow MMU's internals, shared by shadow.c, shadow_pt_write.c and
+ * shadow_index.c only: the record index (records named by id, found by
+ * linear page, by physical page and by the exact guest entry they were
+ * built from), and the mapping primitives of shadow.c. */
 #ifndef HYVM_BT_SHADOW_INDEX_H
 #define HYVM_BT_SHADOW_INDEX_H
 
@@ -27,5 +28,17 @@ uint32_t rec_from_entry(struct bt_shadow *sh, uint32_t entry);
 unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, unsigned max);
 /* Sizes the per-page index to the physical space (not in signal context). */
 void index_size(struct bt_vm *vm);
+
+/* --- shadow.c --- */
+/* Maps lin_page of a view of the current space after walk w, replacing
+ * its record; false if the mmap failed (nothing mapped then). */
+bool map_walked(struct bt_vm *vm, unsigned view, uint32_t lin_page,
+		const struct mmu_walk *w, const struct bt_phys_region *region);
+/* Unmaps record i of space s and forgets it. */
+void rec_drop(struct bt_vm *vm, unsigned s, uint32_t i);
+/* rec_drop of the record of one linear page of a view, if any. */
+void drop_lin(struct bt_vm *vm, unsigned s, unsigned view, uint32_t lin_page);
+/* Unmaps one linear page of a view (its record, if any, is the caller's). */
+void unmap_page(struct bt_vm *vm, unsigned space, unsigned view, uint32_t lin_page);
 
 #endif

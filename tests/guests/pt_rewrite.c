@@ -139,6 +139,35 @@ static void repoint_accessed(void)
 	check_end();
 }
 
+/* A fresh entry (not present, then present with A set, as Linux's
+ * set_pte at a demand fault) next to a mapped one, touched with no INVLPG
+ * between (a not-present entry is never cached): the read must see the
+ * new frame, and D must come on the write only. */
+static void fresh_accessed(void)
+{
+	unsigned stale = 0, early_d = 0, no_d = 0;
+	check_begin("fresh_accessed");
+	table_a[7] = (uint32_t)pages[3] | PTE_P | PTE_W;
+	(void)read_alias(7 * 1024);	/* the neighbour is mapped */
+	for (unsigned i = 0; i < ITER; i++) {
+		unsigned p = (i * 3) % 4;
+		table_a[6] = 0;
+		invlpg((void *)(ALIAS + 6 * 4096));
+		table_a[6] = (uint32_t)pages[p] | PTE_P | PTE_W | PTE_A;
+		if (read_alias(6 * 1024 + i % 1024) != p * 0x1000 + i % 1024)
+			stale++;
+		if (table_a[6] & PTE_D)
+			early_d++;
+		((volatile uint32_t *)ALIAS)[6 * 1024 + i % 1024] = p * 0x1000 + i % 1024;
+		if (!(table_a[6] & PTE_D))
+			no_d++;
+	}
+	check(stale == 0, "%u of %u reads through a fresh entry saw another page", stale, ITER);
+	check(early_d == 0, "%u of %u reads set D", early_d, ITER);
+	check(no_d == 0, "%u of %u writes left D clear", no_d, ITER);
+	check_end();
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < 4; p++)
@@ -153,4 +182,5 @@ void guest_main(const struct mb_info *mbi)
 	repoint_cr3_switch();
 	rewrite_while_unloaded();
 	repoint_accessed();
+	fresh_accessed();
 }

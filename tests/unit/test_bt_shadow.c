@@ -4,7 +4,8 @@
  * miss every time, least recently used first, and stay correct), the
  * non-modifying walk that decides whether a mapping may be made ahead of
  * an access, a PTE rewritten with A and D set followed by INVLPG (mapped
- * again at the write, no host fault at the touch), and a fault inside a
+ * again at the write, no host fault at the touch), a fresh entry next to
+ * a mapped one mapped at its write, and a fault inside a
  * 4M page mapping its aligned 64 KiB at once.
  */
 #include <CUnit/CUnit.h>
@@ -167,6 +168,45 @@ static void test_pte_update_in_place(void)
 	CU_ASSERT_TRUE(tg_counter(&g, "bt.shadow_faults_hidden") - faults <= 30);
 }
 
+/* The PTE of LIN + 4K cleared, INVLPG, then made present with A and D
+ * set and read at once, 100 times, next to LIN's mapped entry: each
+ * fresh entry is mapped at its write (the neighbour gives its linear
+ * page), so the reads take no host fault. */
+static void test_fresh_entry_mapped_at_write(void)
+{
+	const uint32_t pt = TABLES;
+
+	make_dirs(1);
+	for (uint32_t k = 0; k < 4; k++)
+		put32(DATA + k * 4096, k + 1);
+	g.pc = 0x30000;
+	uint32_t start = A2(&g, XOR, REG(EBX), REG(EBX));
+	A2(&g, ADD, REG(EBX), M_(ZYDIS_REGISTER_NONE, LIN, 4));	/* the neighbour: 1 */
+	A2(&g, MOV, REG(ECX), I_(100));
+	uint32_t loop = A2(&g, MOV, REG(EAX), REG(ECX));
+	A2(&g, AND, REG(EAX), I_(3));
+	A2(&g, SHL, REG(EAX), I_(12));
+	A2(&g, ADD, REG(EAX), I_(DATA | 0x63));	/* P, W, A, D */
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, pt + 4, 4), I_(0));
+	A1(&g, INVLPG, M_(ZYDIS_REGISTER_NONE, LIN + 4096, 1));
+	A2(&g, MOV, M_(ZYDIS_REGISTER_NONE, pt + 4, 4), REG(EAX));
+	A2(&g, ADD, REG(EBX), M_(ZYDIS_REGISTER_NONE, LIN + 4096, 4));
+	A1(&g, DEC, REG(ECX));
+	tg_branch(&g, ZYDIS_MNEMONIC_JNZ, loop);
+	A2(&g, OUT, I_(0xf4), REG(AL));
+	tg_flat_state(&g, start);
+	g.st.cr3 = DIRS;
+	g.st.cr4 = CR4_PSE;
+	g.st.cr0 = 0x80010011;
+	uint64_t ahead = tg_counter(&g, "bt.shadow_mapped_at_pte_write");
+	uint64_t faults = tg_counter(&g, "bt.shadow_faults_hidden");
+	CU_ASSERT_EQUAL_FATAL(tg_start(&g), 0);
+	CU_ASSERT_EQUAL(tg_run(&g), EXIT_IO);
+	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBX], 1 + 250);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.shadow_mapped_at_pte_write") - ahead >= 80);
+	CU_ASSERT_TRUE(tg_counter(&g, "bt.shadow_faults_hidden") - faults <= 30);
+}
+
 /* Reads one word from each of the 16 pages of the 64 KiB at 0x250000 (in
  * the identity 4M page): one fill maps them all. */
 static void test_large_page_run(void)
@@ -200,4 +240,5 @@ UNIT_SUITE(bt_shadow, setup, teardown,
 	   UNIT_TEST(test_cr3_cache_bound),
 	   UNIT_TEST(test_walk_accessed_sets_nothing),
 	   UNIT_TEST(test_pte_update_in_place),
+	   UNIT_TEST(test_fresh_entry_mapped_at_write),
 	   UNIT_TEST(test_large_page_run));
