@@ -102,6 +102,9 @@ struct bt_block {
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
 	struct bt_block *hash_next;
+	/* chains of the blocks on a physical page (tcache.c, tc_page_bucket):
+	 * [0] in its first page's, [1] in its last page's when it has two */
+	struct bt_block *page_next[2];
 	/* chained jumps into this block, so invalidation can undo them */
 	struct bt_exit_desc **incoming;
 	uint32_t nr_incoming, cap_incoming;

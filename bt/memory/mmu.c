@@ -25,12 +25,21 @@ static bool table_readonly(void *opaque, uint64_t gpa)
 	return !phys_host(opaque, gpa, 1, true);
 }
 
-int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
+/* The peek's tables: every entry "read-only", so the walk sets no A or D
+ * (page_walk drops those updates as it does for tables in ROM). */
+static bool table_untouched(void *opaque, uint64_t gpa)
+{
+	return true;
+}
+
+static int walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		struct mmu_walk *w, bool update)
 {
 	struct pw_context ctx = {
 		.cr0 = cpu->arch.cr0, .cr3 = cpu->arch.cr3, .cr4 = cpu->arch.cr4,
 		.efer = cpu->arch.efer, .maxphyaddr = BT_MAXPHYADDR,
-		.table_ptr = table_ptr, .table_readonly = table_readonly, .opaque = cpu->vm,
+		.table_ptr = table_ptr, .table_readonly = update ? table_readonly : table_untouched,
+		.opaque = cpu->vm,
 	};
 	enum pw_access how = access & MMU_WRITE ? PW_WRITE : access & MMU_FETCH ? PW_FETCH : PW_READ;
 	struct pw_result r;
@@ -45,11 +54,38 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struc
 	w->phys = r.phys;
 	w->writable = r.writable;
 	w->dirty = r.dirty;
+	w->large = r.page_size > 4096;
 	/* the entries this translation depends on, for the shadow's write
 	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
 	for (unsigned i = 0; i < r.nentries && i < 3; i++)
 		w->entry[w->nentries++] = (uint32_t)r.entry[i];
 	return 0;
+}
+
+int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
+{
+	return walk(cpu, lin, access, user, w, true);
+}
+
+/* A (bit 5) in every entry the walk used but PAE's PDPTEs, which have
+ * none (SDM Vol. 3A, 4.4.1, Table 4-8). */
+static bool all_accessed(struct bt_cpu *cpu, const struct mmu_walk *w)
+{
+	bool pae = cpu->arch.cr4 & CR4_PAE;
+
+	for (unsigned i = pae && w->nentries == 3 ? 1 : 0; i < w->nentries; i++) {
+		const uint8_t *e = phys_host(cpu->vm, w->entry[i], 4, false);
+		if (!e || !(*e & 0x20))
+			return false;
+	}
+	return true;
+}
+
+int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_walk *w)
+{
+	if (walk(cpu, lin, 0, user, w, false))
+		return -1;
+	return all_accessed(cpu, w) ? 0 : -1;
 }
 
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,

@@ -16,6 +16,7 @@ struct mmu_walk {
 	uint64_t phys;		/* of the byte (PSE-36 and PAE reach above 4 GiB) */
 	bool writable;		/* the guest tables allow writes for this access */
 	bool dirty;		/* D already set */
+	bool large;		/* a 2M or 4M page */
 	uint32_t error;		/* #PF error code if it failed */
 	uint32_t entry[3];	/* physical addresses of the entries used (PDPTE, PDE, PTE) */
 	unsigned nentries;
@@ -26,6 +27,10 @@ struct mmu_walk {
  * hardware would. 0 on success; -1 with w->error on a #PF, not raised. */
 int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 	     struct mmu_walk *w);
+/* A read walk that sets nothing, for mapping ahead of an access: 0 only
+ * if it succeeds and every entry it used already has A set (an access
+ * would change no entry, so mapping now is invisible to the guest). */
+int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_walk *w);
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		  uint32_t *phys, bool raise);
 
@@ -44,8 +49,12 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
  *    mapping, a refill replaces it;
  *  - by physical page (reverse map), for write-protecting a page that
  *    becomes code or a page table in every view that maps it;
- *  - by the page of each guest entry it was built from (node id * 3 + k,
- *    k-th entry, 0: none), for dropping what a page-table write changed. */
+ *  - by each guest entry it was built from, in a hash of entry addresses
+ *    (node id * 3 + k, k-th entry, 0: none), for dropping what a
+ *    page-table write changed: a write looks up the entries it covers,
+ *    so its cost does not grow with the records built from the rest of
+ *    the page (a 1024-entry table filled by a fault handler made each
+ *    write scan up to 1024 records). */
 struct shadow_rec {
 	uint32_t lin_page;
 	uint32_t phys_page;
@@ -59,6 +68,8 @@ struct shadow_rec {
 };
 
 #define BT_SHADOW_HASH	(2 * BT_SHADOW_RECS)
+#define BT_ENT_HASH_BITS 16
+#define BT_ENT_HASH	(1u << BT_ENT_HASH_BITS)	/* entry chains */
 
 struct shadow_space {
 	bool used;
@@ -88,10 +99,11 @@ struct bt_shadow {
 	struct { uint32_t lin; uint16_t traps; bool callout; } hot[BT_PTW_HOT];
 	struct shadow_space space[BT_NR_SPACES];
 	/* per physical page below vm->ram_size (npages of them): the first
-	 * record mapping it, and the first entry node in it (0: none) */
+	 * record mapping it (0: none), and how many entry nodes lie in it */
 	uint64_t npages;
 	uint32_t *phys_head;
-	uint32_t *ent_head;
+	uint32_t *ent_count;
+	uint32_t ent_bucket[BT_ENT_HASH];	/* first node of each entry chain */
 };
 
 int shadow_init(struct bt_vm *vm, char *err, size_t errlen);

@@ -28,6 +28,7 @@ struct bt_runtime {
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
 /* --- tcache.c --- */
+#define TC_PAGE_BUCKETS 4096u	/* physical page mod this; neighbours differ */
 struct bt_tc {
 	uint8_t *mem;
 	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
@@ -36,6 +37,11 @@ struct bt_tc {
 	struct bt_block **hash;
 	unsigned hash_size;
 	struct bt_block **blocks;	/* in host address order */
+	/* blocks by the physical pages their guest bytes cover (two at most;
+	 * longer ones on wide): what self-modifying code invalidates, found
+	 * without a scan of every block */
+	struct bt_block *page_head[TC_PAGE_BUCKETS];
+	struct bt_block *wide;
 	unsigned nr_blocks, cap_blocks;
 	unsigned nr_dead;		/* invalidated blocks kept until the next flush */
 	uint8_t *data_arena;		/* exit descriptors and insn maps */

@@ -16,7 +16,9 @@ $(HOSTILE_DIR)/obj/%.c.o: tests/hostile/%.c
 $(HOSTILE_DIR)/%.elf: $(HOSTILE_DIR)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDSCRIPT)
 	ld $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^) $(GUEST_LIBGCC)
 
-# About 1-3 minutes on a loaded 2-core machine (each storm guest on bt).
+# About 1-3 minutes on a loaded 2-core machine (each storm guest on bt;
+# pt_storm's 2x10^5 page-table rewrites take 3 s of CPU, 10-30 s of wall
+# time at load 10-19).
 test-hostile: $(O)/hyvm hostile-guests
 	tests/hostile/run.sh $(O)/hyvm $(HOSTILE_DIR)
 

@@ -1,0 +1,44 @@
+/* The shadow MMU's internals, shared by shadow.c, shadow_pt_write.c and
+ * shadow_index.c only: the record index (records named by id, found by
+ * linear page, by physical page and by the exact guest entry they were
+ * built from), and the mapping primitives of shadow.c. */
+#ifndef HYVM_BT_SHADOW_INDEX_H
+#define HYVM_BT_SHADOW_INDEX_H
+
+#include "bt/bt.h"
+#include "bt/memory/mmu.h"
+
+struct shadow_rec *rec_of(struct bt_shadow *sh, uint32_t id);
+uint32_t rec_id(unsigned space, uint32_t index);
+bool page_indexed(const struct bt_shadow *sh, uint32_t page);
+/* The index of the live record mapping lin_page in view, or -1. */
+int64_t rec_find(struct shadow_space *sp, uint32_t lin_page, unsigned view);
+/* Takes record i of space s out of every index and frees it. */
+void rec_unlink(struct bt_shadow *sh, unsigned s, uint32_t i);
+/* A new record in space s, linked everywhere; NULL if the space is full. */
+struct shadow_rec *rec_add(struct bt_shadow *sh, unsigned s, uint32_t lin_page,
+			   unsigned view, uint32_t phys_page, const struct mmu_walk *w);
+/* Forgets every record of space s (its views are cleared by the caller). */
+void space_forget(struct bt_shadow *sh, unsigned s);
+/* The id of a live record built from the guest entry at physical address
+ * entry (exactly), or 0. */
+uint32_t rec_from_entry(struct bt_shadow *sh, uint32_t entry);
+/* Up to max ids of the records built from that entry into ids; the
+ * count, max + 1 if there are more. */
+unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, unsigned max);
+/* Sizes the per-page index to the physical space (not in signal context). */
+void index_size(struct bt_vm *vm);
+
+/* --- shadow.c --- */
+/* Maps lin_page of a view of the current space after walk w, replacing
+ * its record; false if the mmap failed (nothing mapped then). */
+bool map_walked(struct bt_vm *vm, unsigned view, uint32_t lin_page,
+		const struct mmu_walk *w, const struct bt_phys_region *region);
+/* Unmaps record i of space s and forgets it. */
+void rec_drop(struct bt_vm *vm, unsigned s, uint32_t i);
+/* rec_drop of the record of one linear page of a view, if any. */
+void drop_lin(struct bt_vm *vm, unsigned s, unsigned view, uint32_t lin_page);
+/* Unmaps one linear page of a view (its record, if any, is the caller's). */
+void unmap_page(struct bt_vm *vm, unsigned space, unsigned view, uint32_t lin_page);
+
+#endif
