@@ -98,6 +98,9 @@ include tests/hostile/hostile.mk
 include tests/fuzz/fuzz.mk
 include bench/bt/bench.mk
 include bench/nano/nano.mk
+include bench/storms/storms.mk
+include bench/linux/linux.mk
+include bench/issue13.mk
 include docs/man/man.mk
 include dist/install.mk
 
@@ -151,6 +154,7 @@ test-host: all
 	tests/ctl/power-button.sh $(O)/hyvm $(O)/cli bt
 	tests/top/run.sh $(O)/hyvm $(O)/top
 	tests/bench/run.sh $(O)/hyvm $(NANO_ELF)
+	tests/bench/storms.sh $(O)/hyvm $(STORMS_ELF)
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
@@ -359,9 +363,12 @@ clean:
 
 -include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/userspace/cli/main.d $(O)/tests/block/crash_driver.d
 
-# Linux boot-to-shell time on each engine here and under QEMU in one run,
+# Linux boot time, to the shell and to the guest's own power-off
+# (bench/linux/init-boot.sh), on each engine here and under QEMU in one run,
 # with hyvm's exits by category (bench/linux/boot-time.sh; CSV and SVG in
-# $(O)/bench-linux). BENCH_LINUX_ARGS: e.g. --append-extra "nolapic noapic".
+# $(O)/bench-linux; 1-2 min here). BENCH_LINUX_ARGS: e.g. --append-extra
+# "nolapic noapic", --initrd build/linux/initramfs.cpio.gz for the session.
+# The other bench targets: bench/README.md.
 .PHONY: bench-linux
 bench-linux: $(O)/hyvm
 	bench/linux/boot-time.sh --hyvm $(O)/hyvm --out $(O)/bench-linux $(BENCH_LINUX_ARGS)

@@ -119,28 +119,12 @@ for r in "${runners[@]}"; do
 	[[ -n ${res[$r,seqread]:-} ]] || { failed=1; echo "  $r: no figures: $(tail -n 2 "$out/$r.err" | tr '\n' ' ')"; }
 done
 
-# The chart: one group per measure, a bar per runner, scaled per measure.
-awk -F, -v title="virtio in Debian's i386 guest: $mib MiB sequential, $rand random 4K reads, $netmib MiB TCP" '
-NR == 1 { for (i = 2; i <= 5; i++) m[i] = $i; next }
-{ n++; name[n] = $1; for (i = 2; i <= 5; i++) { v[n, i] = $i; if ($i + 0 > max[i]) max[i] = $i + 0 } }
-END {
-	w = 680; bh = 18; left = 200; y = 40
-	h = 40 + 4 * (n * (bh + 4) + 24) + 30
-	printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", w, h
-	printf "<text x=\"10\" y=\"20\" font-size=\"14\">%s</text>\n", title
-	split("#4a7ab5 #d08a3c #5a9a5a #a04a8a", col, " ")
-	for (i = 2; i <= 5; i++) {
-		printf "<text x=\"10\" y=\"%d\" font-weight=\"bold\">%s</text>\n", y + 12, m[i]; y += 18
-		for (r = 1; r <= n; r++) {
-			bw = max[i] > 0 ? (w - left - 90) * v[r, i] / max[i] : 0
-			printf "<text x=\"20\" y=\"%d\">%s</text>\n", y + bh - 4, name[r]
-			printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", left, y, bw, bh, col[r]
-			printf "<text x=\"%.1f\" y=\"%d\">%s</text>\n", left + bw + 6, y + bh - 4, v[r, i] == "" ? "-" : v[r, i]
-			y += bh + 4
-		}
-		y += 6
-	}
-	printf "<text x=\"10\" y=\"%d\" fill=\"#666\">higher is better; each measure scaled to its largest</text>\n</svg>\n", h - 10
-}' "$csv" >"$out/io.svg"
+# The chart: one group per measure, a bar per runner, scaled per measure
+# (bench/lib/bars.awk).
+awk -F, 'NR == 1 { for (i = 2; i <= 5; i++) m[i] = $i; next }
+	{ for (i = 2; i <= 5; i++) v[i] = v[i] m[i] "," $1 "," $i "\n" }
+	END { for (i = 2; i <= 5; i++) printf "%s", v[i] }' "$csv" |
+	awk -F, -v title="virtio in Debian's i386 guest: $mib MiB sequential, $rand random 4K reads, $netmib MiB TCP" \
+		-v footer="higher is better; each measure scaled to its largest" -f "$here/../lib/bars.awk" >"$out/io.svg"
 echo "wrote $csv and $out/io.svg"
 exit $failed

@@ -203,7 +203,7 @@ svm_files() {
 		host_copy_with_libs "$stage" "$(command -v jq)" /usr/local/bin/jq
 		mkdir -p "$stage/usr/share"
 		cp -a /usr/share/qemu /usr/share/seabios "$stage/usr/share/"
-		cp "$ROOT/bench/linux/boot-time.sh" "$stage/hyvm/"
+		cp "$ROOT/bench/linux/boot-time.sh" "$ROOT/bench/lib/bars.awk" "$stage/hyvm/"
 	fi
 	[ $LINUX_IO = 0 ] || linux_io_stage "$stage"
 	[ $KVM = 0 ] || gdb_stage "$stage"
