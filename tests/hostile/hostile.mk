@@ -16,7 +16,9 @@ $(HOSTILE_DIR)/obj/%.c.o: tests/hostile/%.c
 $(HOSTILE_DIR)/%.elf: $(HOSTILE_DIR)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDSCRIPT)
 	ld $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^) $(GUEST_LIBGCC)
 
-# About 1-3 minutes on a loaded 2-core machine (each storm guest on bt).
+# About 2-4 minutes on a loaded 2-core machine (each storm guest on bt:
+# smc_storm ~70 s, irq_storm ~20-75 s; the triple_* guests ~1 s each on bt
+# and in QEMU).
 test-hostile: $(O)/hyvm hostile-guests
 	tests/hostile/run.sh $(O)/hyvm $(HOSTILE_DIR)
 
