@@ -23,6 +23,8 @@ declare -A ends=([cr3_outside_ram]="3 4" [pt_outside_ram]="1 3 4")
 # the oracle) a shutdown its cpu_reset log calls "Triple fault". An engine
 # that cannot run the mode (bt: long mode) says SKIP, status 77.
 for elf in "$dir"/triple_*.elf; do [[ -e $elf ]] && ends[$(basename "$elf" .elf)]=3; done
+# options a guest needs beyond --engine bt --mem 16
+declare -A opts=([fw_cfg_dma]="--device fw_cfg")
 # random_pages is driven by tests/hostile/random-pages.sh (make test-hostile
 # runs it after this script)
 skip_names=" random_pages "
@@ -54,7 +56,7 @@ for elf in "$dir"/*.elf; do
 	[[ $skip_names == *" $name "* ]] && continue
 	start=$SECONDS
 	/usr/bin/time -o "$work/rss" -f %M timeout "$timeout_s" \
-		nice "$hyvm" run --engine bt --mem "$mem_mib" "$elf" >"$work/out" 2>"$work/err" </dev/null
+		nice "$hyvm" run --engine bt --mem "$mem_mib" ${opts[$name]:-} "$elf" >"$work/out" 2>"$work/err" </dev/null
 	status=$? rss_kib=$(tail -1 "$work/rss")
 	[[ $rss_kib =~ ^[0-9]+$ ]] || rss_kib=0
 	rss=$((rss_kib / 1024)) bound=$((mem_mib + overhead)) took=$((SECONDS - start))

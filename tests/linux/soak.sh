@@ -90,7 +90,7 @@ if ! grep -q "hyvm-soak: running" "$work/out"; then
 fi
 
 # sample until the time is up or hyvm ended
-echo "seconds,rss_kib,guest_ram_kib,own_kib,fds,sockets,rounds" >"$csv"
+echo "seconds,rss_kib,guest_ram_kib,own_kib,fds,sockets,rounds,tc_bytes,tc_flushes" >"$csv"
 start=$SECONDS end=$((SECONDS + minutes * 60))
 while ((SECONDS < end)) && kill -0 "$vm" 2>/dev/null; do
 	# VmRSS less RssShmem (the guest's RAM, a memfd, bounded by --mem):
@@ -102,7 +102,12 @@ while ((SECONDS < end)) && kill -0 "$vm" 2>/dev/null; do
 		if [[ $l == socket:* ]]; then socks=$((socks + 1)); else fds=$((fds + 1)); fi
 	done
 	rounds=$(grep -c "hyvm-soak: round" "$work/out")
-	[[ -n $rss && -n $shm ]] && echo "$((SECONDS - start)),$rss,$shm,$((rss - shm)),$fds,$socks,$rounds" >>"$csv"
+	# bt's translation cache (code bytes, flushes): what own memory
+	# grows with while the guest runs new code (empty on other engines)
+	tc=$("$hyvm" top --batch --json -n 1 "$vm" 2>/dev/null |
+		sed -n 's/.*"bt.tc_bytes":\([0-9]*\),"bt.tc_flushes":\([0-9]*\).*/\1,\2/p')
+	[[ -n $tc ]] || tc=,
+	[[ -n $rss && -n $shm ]] && echo "$((SECONDS - start)),$rss,$shm,$((rss - shm)),$fds,$socks,$rounds,$tc" >>"$csv"
 	sleep "$every"
 done
 alive=0
