@@ -89,8 +89,15 @@ run_and_kill() {
 	done
 	# 0.0-2.9 s more of writes, then SIGKILL
 	sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+	local ended=
+	kill -0 $pid 2>/dev/null || ended=1
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
+	local st=$?
+	# why a run never flushed: hyvm's end (by itself, or killed after the
+	# boot's limit) and the last lines it and the guest wrote
+	why_not="$([[ -n $ended ]] && echo "hyvm ended by itself, status $st" || echo "no flushed record within ${limit}s");"
+	why_not+=" console: $(tail -n 2 "$work/out" | tr -d '\r' | tr '\n' '|') stderr: $(tail -n 2 "$work/err" | tr '\n' '|')"
 	grep -q "hyvm-crash: flushed" "$work/out"
 }
 
@@ -100,7 +107,7 @@ for ((r = 1; r <= runs; r++)); do
 	rm -f "$work/disk.img"
 	truncate -s 1048576 "$work/disk.img"
 	if ! run_and_kill "$work/disk.img"; then
-		fail "plain run $r: the guest never flushed a record: $(grep -m1 -E 'hyvm-crash: (modprobe|write)' "$work/out"; tail -n 1 "$work/err")"
+		fail "plain run $r: the guest never flushed a record: $why_not"
 		continue
 	elif ! res=$(check_records "$work/disk.img" "$work/out"); then
 		fail "plain run $r: flushed records missing after SIGKILL: $res"
@@ -112,7 +119,7 @@ for ((r = 1; r <= runs; r++)); do
 	sum=$(sha256sum "$work/base.img" | cut -d' ' -f1)
 	rm -f "$work/base.overlay"
 	if ! run_and_kill "$work/base.img,snapshot,overlay=$work/base.overlay"; then
-		fail "snapshot run $r: the guest never flushed a record"
+		fail "snapshot run $r: the guest never flushed a record: $why_not"
 		continue
 	fi
 	if [[ $(sha256sum "$work/base.img" | cut -d' ' -f1) != "$sum" ]]; then
