@@ -21,7 +21,7 @@ struct control_vm {
 	char **argv;
 	bool postmigrate;	/* paused after a migrate, until cont */
 	enum control_migration mig;
-	char mig_error[256];
+	char mig_error[512];		/* as long as checkpoint_save's error buffer */
 	struct {		/* the one save in progress */
 		bool busy;
 		char file[4096];
