@@ -21,6 +21,7 @@ enum insn_class {
 	IC_STRING,
 	IC_NOP,		/* nothing to emit */
 	IC_CPUID,	/* a table lookup called from the block (bt_cpuid) */
+	IC_FLAGS,	/* CLI/PUSHFD at CPL0 on the virtual EFLAGS (flags_inline.c) */
 };
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,

@@ -239,6 +239,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			   shadow_is_pt_writer(cpu->vm, cs_linear(cpu, eip));
 		if (ptw)
 			c = IC_CALLOUT;	/* kept trapping on page-table writes */
+		else if (c == IC_CALLOUT && decoded && flags_inline_wanted(&t, &d))
+			c = IC_FLAGS;
 		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
 			break;	/* a callout starts its own block */
 

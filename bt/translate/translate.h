@@ -45,6 +45,10 @@ bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
  * block; false (nothing emitted) where the callout must do it. */
 bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t next);
 
+/* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
+bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
+bool flags_inline_emit(struct tx *t, const struct bt_insn *d);
+
 /* translate_insn.c */
 /* The limit check in front of an access of size bytes at seg:[base +
  * index*scale + disp]: #SS(0) for SS, #GP(0) otherwise; nothing for a

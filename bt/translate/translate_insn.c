@@ -570,6 +570,8 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 		return true;
 	case IC_CPUID:
 		return tx_cpuid(t);
+	case IC_FLAGS:
+		return flags_inline_emit(t, d);
 	default:
 		return false;
 	}
