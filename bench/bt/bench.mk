@@ -1,5 +1,6 @@
 # make bench-bt: compute kernels as a guest on bt (and QEMU TCG when
-# installed) and as a native 32-bit host program, printed as ratios with
+# installed) and as a native 32-bit host program (each repetition timed
+# alone, the fastest x reps counts), printed as ratios with
 # their geometric mean; each runs 5 times and keeps its fastest (10-60 s
 # here). BENCH_BT_ARGS: e.g. --csv FILE --runs 5.
 # Included by the top-level Makefile after guests.mk (GUEST_* come from it).
