@@ -112,8 +112,9 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 
 # make test: the host-side tests, again under ASan/UBSan, the QEMU oracle
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
-# the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh:
-# about 1 minute plain, a few under SAN=1 on a loaded 2-core machine),
+# the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh
+# and random-pages.sh: about 2 minutes plain, 4-5 under SAN=1 on a loaded
+# 2-core machine, the random-code pages 0.5-1.5 minutes of each),
 # the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: ~1.5 minutes,
 # plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
