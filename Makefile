@@ -255,6 +255,17 @@ test-kmod-svm:
 test-kmod-svm-kvm:
 	tests/kmod/run-svm.sh --kvm
 
+# hyvm.ko's ioctl fuzzer alone (tests/kmod/hyvm_fuzz.c through
+# tests/kmod/fuzz-stage.sh) for FUZZ_SECONDS (180) in the emulated AMD
+# host, then dmesg, pinned pages and rmmod; make test-kmod-svm runs it for
+# 20 s with --ops 0 (no mutated CPU states, run pages or events: with them
+# the emulated host's CPU stopped, and once hyvm_fuzz died of SIGBUS; not
+# yet understood, so this target FAILs for now). FUZZ_SEED=N repeats a
+# run's calls; FUZZ_ARGS="--ops MASK --trace 1" narrows a finding.
+.PHONY: test-kmod-svm-fuzz test-kmod-vmx-fuzz
+test-kmod-svm-fuzz:
+	tests/kmod/run-svm.sh --only-fuzz
+
 # Only the 64-bit Linux guest on --engine svm (make test-kmod-svm runs it
 # too, with everything else); LINUX_KVM=1 adds --engine kvm first.
 test-kmod-svm-linux:
@@ -302,6 +313,10 @@ test-firmware: all
 .PHONY: test-kmod-vmx
 test-kmod-vmx: all
 	tests/kmod/run-vmx.sh --jobs 2
+# The same in Bochs (haswell) for FUZZ_SECONDS (120) of the emulated
+# host's clock; make test-kmod-vmx runs it for 20 s on haswell.
+test-kmod-vmx-fuzz: all
+	tests/kmod/run-vmx.sh --fuzz
 # Debian's amd64 kernel to its shell and power-off on vmx inside Bochs
 # (haswell), ~3 min
 .PHONY: test-kmod-vmx-linux
