@@ -115,7 +115,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 # the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh
 # and random-pages.sh: about 2 minutes plain, 4-5 under SAN=1 on a loaded
 # 2-core machine, the random-code pages 0.5-1.5 minutes of each),
-# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: ~1.5 minutes,
+# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: 12, ~2.5-3 minutes,
 # plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
@@ -271,6 +271,17 @@ test-kmod-svm:
 test-kmod-svm-kvm:
 	tests/kmod/run-svm.sh --kvm
 
+# hyvm.ko's ioctl fuzzer alone (tests/kmod/hyvm_fuzz.c through
+# tests/kmod/fuzz-stage.sh) for FUZZ_SECONDS (180) in the emulated AMD
+# host, then dmesg, pinned pages and rmmod (~2-3 min of this machine's
+# time at load 15). It FAILs for now: hyvm_fuzz dies of SIGBUS, and its
+# mutated CPU states stop the emulated host's CPU, neither understood yet,
+# so make test-kmod-svm and test-kmod-vmx leave it out (a SKIP line). FUZZ_SEED=N repeats a
+# run's calls; FUZZ_ARGS="--ops MASK --trace 1" narrows a finding.
+.PHONY: test-kmod-svm-fuzz test-kmod-vmx-fuzz
+test-kmod-svm-fuzz:
+	tests/kmod/run-svm.sh --only-fuzz
+
 # Only the 64-bit Linux guest on --engine svm (make test-kmod-svm runs it
 # too, with everything else); LINUX_KVM=1 adds --engine kvm first.
 test-kmod-svm-linux:
@@ -318,6 +329,10 @@ test-firmware: all
 .PHONY: test-kmod-vmx
 test-kmod-vmx: all
 	tests/kmod/run-vmx.sh --jobs 2
+# The same in Bochs (haswell) for FUZZ_SECONDS (120) of the emulated
+# host's clock (60 s of it: 305 s of this machine's at load 15).
+test-kmod-vmx-fuzz: all
+	tests/kmod/run-vmx.sh --fuzz
 # Debian's amd64 kernel to its shell and power-off on vmx inside Bochs
 # (haswell), ~3 min
 .PHONY: test-kmod-vmx-linux

@@ -171,6 +171,7 @@ static int handle_npf(struct hyvm_vcpu *vcpu)
 	struct vmcb_control_area *c = &sv->vmcb->control;
 	u64 gpa = c->exit_info_2;
 	int ret;
+	u8 insn_len;
 
 	if (c->exit_info_1 & 1) {	/* present */
 		if (!(c->exit_info_1 & 2) || !hyvm_gpa_is_rom(vcpu->vm, gpa))
@@ -182,10 +183,14 @@ static int handle_npf(struct hyvm_vcpu *vcpu)
 		if (ret != -ENOENT)
 			return fail(vcpu);
 	}
+	/* the length from a local, never read back from the run page: user
+	 * space (or a guest that has the page as RAM) may rewrite it between
+	 * the store and the copy, which would copy past insn_bytes */
+	insn_len = min_t(u8, c->insn_len, 15);
 	vcpu->run->mmio.gpa = gpa;
 	vcpu->run->mmio.write = !!(c->exit_info_1 & 2);
-	vcpu->run->mmio.insn_len = min_t(u8, c->insn_len, 15);
-	memcpy(vcpu->run->mmio.insn, c->insn_bytes, vcpu->run->mmio.insn_len);
+	vcpu->run->mmio.insn_len = insn_len;
+	memcpy(vcpu->run->mmio.insn, c->insn_bytes, insn_len);
 	return exit_to_user(vcpu, HYVM_EXIT_MMIO);
 }
 

@@ -40,6 +40,7 @@ struct vmx_vcpu {
 	/* host values cached in the VMCS */
 	u64 host_cr3, host_cr4, host_fs_base;
 	struct hyvm_pending_in pending_in;
+	u64 ept_gpa;			/* the EPT violation's, for VMX_EXIT_EPT_MAP */
 	u8 fxsave[512] __aligned(16);
 };
 

@@ -258,8 +258,10 @@ static int handle_ept_violation(struct hyvm_vcpu *vcpu)
 	vcpu->run->mmio.gpa = gpa;
 	vcpu->run->mmio.write = !!(q & EPT_VIOLATION_ACC_WRITE);
 	vcpu->run->mmio.insn_len = 0;	/* undefined for EPT violations */
-	if (!allowed)
+	if (!allowed) {
+		to_vmx(vcpu)->ept_gpa = gpa;
 		return VMX_EXIT_EPT_MAP;
+	}
 	if ((q & EPT_VIOLATION_ACC_WRITE) && (allowed & VMX_EPT_READABLE_MASK) &&
 	    !(allowed & VMX_EPT_WRITABLE_MASK) && hyvm_gpa_is_rom(vcpu->vm, gpa))
 		return exit_to_user(vcpu, HYVM_EXIT_MMIO);

@@ -322,8 +322,10 @@ static int vmx_run(struct hyvm_vcpu *vcpu)
 		if (ret < 0)
 			return ret;
 		if (ret == VMX_EXIT_EPT_MAP) {
+			/* the gpa the exit saw, not run->mmio.gpa: user space and a
+			 * guest that has the run page as RAM can rewrite that page */
 			ret = hyvm_npt_map(vcpu->vm, &((struct vmx_vm *)vcpu->vm->backend)->ept,
-					   run->mmio.gpa);
+					   ((struct vmx_vcpu *)vcpu->backend)->ept_gpa);
 			if (ret == -ENOENT) {
 				run->exit_kind = HYVM_EXIT_MMIO;
 				break;

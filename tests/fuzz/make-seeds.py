@@ -83,3 +83,66 @@ put("virtqueue", "indirect", q + bytes(ind))
 put("stats", "forged", b"\x01" + b"\x00" * 64 + b"bt\x00" + b"\x41" * 200)
 put("stats", "forged-short", b"\x03" + b"\x00" * 300)
 put("stats", "garbage", b"\x00HHYVSTAT" + b"\xff" * 100)
+
+# fuzz_fw_cfg: the store (count, then per item: kind (odd: a file), length
+# (2 bytes), a file's name length and name or an item's key), then ops
+# (fuzz_fw_cfg.c's switch: 0 select, 1 read burst, 3 DMA descriptor, ...).
+def fw_file(name, length):
+    return bytes([1]) + struct.pack("<H", length) + bytes([len(name)]) + name
+def fw_item(key, length):
+    return bytes([0]) + struct.pack("<HH", length, key)
+def fw_dma(control, length_byte, at=0x10000, buf=0x20000, how_at=0x80, how_buf=0x80):
+    def addr(how, a):
+        return bytes([how]) + (a.to_bytes(3, "little") if how >= 128 else bytes([a & 0xff]))
+    return bytes([3]) + addr(how_at, at) + struct.pack("<I", control) + bytes([length_byte]) + \
+        addr(how_buf, buf)
+store = bytes([3]) + fw_file(b"etc/table-loader", 300) + fw_file(b"opt/hello", 20) + \
+    fw_item(0x03, 8)
+put("fw_cfg", "ports", store + bytes([0x08, 0]) + bytes([1, 255]) + bytes([0]) +
+    struct.pack("<H", 0x20) + bytes([1, 64]) + bytes([0]) + struct.pack("<H", 0x03) + bytes([1, 8]))
+put("fw_cfg", "dma-read", store + fw_dma(0x0020000a, 30) + fw_dma(0x00000002, 10) +
+    fw_dma(0x00190004, 4) + fw_dma(0x00000002, 255) + bytes([4 | 0x08, 0, 0, 0, 0]))
+put("fw_cfg", "dma-hostile", store + fw_dma(0x0020000a, 200, how_buf=5) +
+    fw_dma(0x00000012, 3, how_at=10) + fw_dma(0x0021000a, 0xff, how_buf=11) +
+    fw_dma(0x00000002, 1, at=0x1ffff8) + bytes([6]) + bytes([4 | 0x20, 1, 2, 3, 4]))
+
+# fuzz_qmp: chunk size (0: all at once), flags (1 events, 2 saves finish
+# between chunks, 4 close with saves under way), then the client's bytes:
+# the commands tests/ctl/qmp_client.py and ckpt-guest.sh send.
+qmp_session = b"".join(l + b"\n" for l in [
+    b'{"execute": "query-status"}', b'{"execute": "qmp_capabilities"}',
+    b'{"execute": "query-status"}', b'{"execute": "stop"}', b'{"execute": "cont"}',
+    b'{"execute": "query-version"}', b'{"execute": "no-such-command"}',
+    b'{"execute": "query-status", "id": "abc"}', b'{"execute": ]', b'"just a string"',
+    b'{"execute": "query-commands"}', b'{"execute": "hyvm-stats"}',
+    b'{"execute": "system_powerdown"}', b'{"execute": "system_reset", "id": 7}',
+    b'{"execute": "hyvm-save", "arguments": {"file": "/tmp/c.ckpt", "quit": true}, "id": [1]}',
+    b'{"execute": "migrate", "arguments": {"uri": "file:/tmp/m.ckpt"}}',
+    b'{"execute": "query-migrate"}', b'{"execute": "migrate", "arguments": {"uri": "tcp:x"}}',
+    b'{"execute": "hyvm-save", "arguments": {"file": 5}}', b'{"execute": "quit"}'])
+put("qmp", "session", b"\x00\x03" + qmp_session)
+put("qmp", "session-bytewise", b"\x01\x07" + qmp_session)
+put("qmp", "split-values", b"\x07\x02" + b'{"execute":"qmp_capabilities"}{"execute":"hyvm-save",'
+    b'"arguments":{"file":"a"}}{"execute":"hyvm-save","arguments":{"file":"b"},"id":{"x":1}}'
+    b'[1,{"execute":"stop"}] {"execute": "query-st')
+
+# fuzz_gdb: mode (bits 0-2: real, flat, paging, PAE, long; 3-6: CR3 in
+# 32 KiB units; 7: the engine cannot debug), flags (1: checksums
+# checked), then the debugger's bytes: gdb-session.packets is what
+# Debian's gdb sent over tests/gdb/guest.gdb's session (set debug remote
+# 1), cut in three, with the acks.
+pk = [l.strip().encode() for l in open("tests/fuzz/gdb-session.packets") if l.startswith("$")]
+third = len(pk) // 3
+for i, part in enumerate((pk[:third], pk[third:2 * third], pk[2 * third:])):
+    put("gdb", "session-%d" % i, bytes([1, 1]) + b"+".join(part) + b"+")
+def gdb_pkt(payload):
+    return b"$" + payload + b"#%02x" % (sum(payload) & 0xff)
+put("gdb", "paging-writes", bytes([2 | (1 << 3), 1]) +
+    gdb_pkt(b"M8000,4:07900000") + gdb_pkt(b"M9000,8:0700010000000000") +
+    gdb_pkt(b"m1000,10") + gdb_pkt(b"X1000,3:a}]b") + gdb_pkt(b"g") +
+    gdb_pkt(b"G" + b"0" * 64) + gdb_pkt(b"p8") + gdb_pkt(b"P8=78563412") +
+    gdb_pkt(b"Z2,1000,4") + gdb_pkt(b"Z3,1000,4") + gdb_pkt(b"Z4,1003,2") + gdb_pkt(b"z2,1000,4") +
+    b"\x03" + gdb_pkt(b"?") + gdb_pkt(b"s1234") + gdb_pkt(b"vKill;1"))
+put("gdb", "long-mode", bytes([4 | (2 << 3), 0]) + gdb_pkt(b"qXfer:features:read:target.xml:0,ffff") +
+    gdb_pkt(b"g") + gdb_pkt(b"m0,8") + gdb_pkt(b"x0*\"") + gdb_pkt(b"qSupported") + b"-" +
+    gdb_pkt(b"vCont;s:1;c") + gdb_pkt(b"D"))

@@ -10,7 +10,18 @@
 # linux-headers-amd64, cpio, gcc.
 #
 #   tests/kmod/run-vmx.sh [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux]
-#                         [--linux-io]
+#                         [--linux-io] [--fuzz]
+#
+# --fuzz (make test-kmod-vmx-fuzz) runs no other test: it boots
+# corei7_haswell_4770 once and runs hyvm.ko's ioctl fuzzer
+# (tests/kmod/hyvm_fuzz.c through tests/kmod/fuzz-stage.sh: random ioctl
+# sequences from 4 threads, fds closed under running vCPUs, guest RAM
+# unmapped under them; then pinned pages released, kmemleak if the kernel
+# has it) for FUZZ_SECONDS of the emulated host's clock (default 120;
+# FUZZ_SEED repeats a run's calls, FUZZ_ARGS adds hyvm_fuzz options),
+# then the dmesg check and rmmod. The
+# normal run leaves it out (a SKIP line on haswell; FUZZ_SECONDS=N puts it
+# in, with --ops 0) until what it found is understood (run-svm.sh says).
 #
 # --linux runs no tests: it boots corei7_haswell_4770 once and boots
 # Debian's amd64 kernel (the emulated host's own) with a busybox /init on
@@ -45,7 +56,7 @@ CACHE=$ROOT/build/kmod-host
 MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
 TIMEOUT=900	# haswell takes ~420 s beside another model; a loaded host, more
 JOBS=1
-BENCH=0 LINUX=0 LINUX_IO=0
+BENCH=0 LINUX=0 LINUX_IO=0 FUZZ=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--models) MODELS=$2; shift 2 ;;
@@ -54,7 +65,8 @@ while [ $# -gt 0 ]; do
 	--bench) BENCH=1; shift ;;
 	--linux) LINUX=1; shift ;;
 	--linux-io) LINUX=1 LINUX_IO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=3000; shift ;;
-	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux] [--linux-io]" >&2; exit 2 ;;
+	--fuzz) FUZZ=1; shift ;;
+	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux] [--linux-io] [--fuzz]" >&2; exit 2 ;;
 	esac
 done
 
@@ -108,7 +120,8 @@ case "$VMXLINE" in
 		for t in hyvm_run hyvm_abuse hyvm_cpuid_msr; do
 			echo "== $t"
 			/tests/$t || echo "FAIL $t: exit status $?"
-		done ;;
+		done
+		bash /hyvm/fuzz-stage.sh FUZZ_SECONDS_HERE 4 "FUZZ_SEED_HERE" FUZZ_ARGS_HERE ;;
 	*)	echo "SKIP hyvm_run hyvm_abuse hyvm_cpuid_msr: their guests start in real mode" ;;
 	esac
 	case "$VMXLINE" in
@@ -194,7 +207,20 @@ cpuid_files() {
 	mkdir -p "$stage/hyvm/cpu"
 	cp "$ROOT/tests/cpu/same-cpuid.sh" "$stage/hyvm/cpu/"
 	[ ! -s "$CPUID_EXPECT" ] || cp "$CPUID_EXPECT" "$stage/hyvm/cpu/bt-pentium3.leaves"
+	cp "$ROOT/tests/kmod/fuzz-stage.sh" "$stage/hyvm/"
 }
+# the quoted body above cannot expand these
+sed -i "s/FUZZ_SECONDS_HERE/${FUZZ_SECONDS:-0}/; s/FUZZ_SEED_HERE/${FUZZ_SEED:-}/; s/FUZZ_ARGS_HERE/${FUZZ_ARGS:---ops 0}/" "$BODY"
+if [ $FUZZ = 1 ]; then
+	MODELS=corei7_haswell_4770
+	cat > "$BODY" <<EOF
+grep -m1 'model name' /proc/cpuinfo
+if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
+hyvm engines -v | sed 's/^/ENGINES /'
+bash /hyvm/fuzz-stage.sh ${FUZZ_SECONDS:-120} 4 "${FUZZ_SEED:-}" ${FUZZ_ARGS:-}
+if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status \$?"; fi
+EOF
+fi
 EXTRA=cpuid_files
 if [ $BENCH = 1 ]; then
 	MODELS=corei7_haswell_4770
@@ -338,7 +364,7 @@ EOF
 	tr -d '\r' < "$LOG" > "$LOG.txt"
 	echo "== $model (bochs, kernel $KVER, ran $((END - START)) s)"
 	grep -E '^(ENGINES|AUTO|UG0|KVM) ' "$LOG.txt" || true
-	if [ $BENCH = 0 ] && [ $LINUX = 0 ]; then expect_model "$model" "$LOG.txt" || ok=1; fi
+	if [ $BENCH = 0 ] && [ $LINUX = 0 ] && [ $FUZZ = 0 ]; then expect_model "$model" "$LOG.txt" || ok=1; fi
 	host_judge "$LOG.txt" "$model" || ok=1
 	return $ok
 }

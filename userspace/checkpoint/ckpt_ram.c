@@ -186,7 +186,11 @@ int ckpt_ram_load(struct ckpt_reader *r, const struct ckpt_section_info *s, uint
 	for (uint64_t i = 0, end = 0; i < nr; i++) {
 		runs[i].first = rd64(&d);
 		runs[i].pages = rd64(&d);
+		/* first is checked alone before it is subtracted: a first page
+		 * past the end made the bound wrap and let a run write past
+		 * guest RAM (found by tests/fuzz/fuzz_ckpt.c) */
 		if (runs[i].first < end || runs[i].pages == 0 ||
+		    runs[i].first >= size / CKPT_PAGE ||
 		    runs[i].pages > size / CKPT_PAGE - runs[i].first) {
 			snprintf(err, errlen, "the checkpoint is corrupted: bad RAM runs");
 			goto out;
