@@ -62,8 +62,34 @@ static void fire(struct lapic *a)
 		lapic_accept(a, lvt & LVT_VECTOR, false);
 }
 
-/* Expiries up to now: one interrupt however many periods passed (the IRR
- * holds one request per vector), the period's phase kept. */
+/* A periodic timer the VMM served late owes the periods it missed, as
+ * KVM's lapic.c does (advance_periodic_target_expiration: the next target
+ * is the previous one plus the period, not now plus the period): a guest
+ * whose clock is its tick count (Linux with refined-jiffies, when neither
+ * the TSC nor the PM timer could be calibrated) keeps the host's time.
+ * One owed period is raised per poll, and only once the last one left
+ * the IRR (the guest took it): the IRR holds one request per vector, so a
+ * second edge there would merge into the first. More than
+ * LAPIC_MAX_OWED_NS behind (a VM stopped, a host that lost the vCPU for
+ * long), the older periods are dropped so the guest is never stormed. */
+#define LAPIC_MAX_OWED_NS	1000000000ull
+
+static uint64_t period_ns(const struct lapic *a)
+{
+	return a->initial_count * ns_per_count(a);
+}
+
+static bool vector_pending(const struct lapic *a)
+{
+	return vec_test(a->irr, a->lvt[LVT_TIMER] & LVT_VECTOR);
+}
+
+/* Whether the guest would see an interrupt from this timer at all. */
+static bool delivering(const struct lapic *a)
+{
+	return !(a->lvt[LVT_TIMER] & LVT_MASKED);
+}
+
 void lapic_timer_poll(void *dev, uint64_t now)
 {
 	struct lapic *a = dev;
@@ -78,14 +104,28 @@ void lapic_timer_poll(void *dev, uint64_t now)
 	if (!a->load_count || now < expiry(a))
 		return;
 	uint64_t at = expiry(a);
-	fire(a);
-	if (periodic(a) && a->initial_count) {
-		uint64_t period = a->initial_count * ns_per_count(a);
+	if (!periodic(a) || !a->initial_count) {
+		fire(a);
+		a->load_count = 0;
+		return;
+	}
+	uint64_t period = period_ns(a);
+	if (!delivering(a)) {
+		/* masked: nothing is owed; the period's phase is kept */
 		a->load_ns = at + (now - at) / period * period;
 		a->load_count = a->initial_count;
-	} else {
-		a->load_count = 0;
+		return;
 	}
+	if (now - at > LAPIC_MAX_OWED_NS) {
+		uint64_t dropped = (now - at - LAPIC_MAX_OWED_NS) / period * period;
+		a->load_ns += dropped;
+		at += dropped;
+	}
+	if (vector_pending(a))
+		return;		/* owed: raised once the guest took the last one */
+	fire(a);
+	a->load_ns = at;	/* the next period ends one period after this one */
+	a->load_count = a->initial_count;
 }
 
 /* While the timer's LVT is masked nothing wakes the VMM: the count is
@@ -98,6 +138,10 @@ uint64_t lapic_timer_deadline(void *dev)
 		return UINT64_MAX;
 	if (tsc_deadline_mode(a))
 		return a->tsc_deadline_ns ? a->tsc_deadline_ns : UINT64_MAX;
+	/* A period owed behind a request the guest has not taken yet is
+	 * raised at the first poll after it takes it (its EOI exits). */
+	if (periodic(a) && vector_pending(a))
+		return UINT64_MAX;
 	return a->load_count ? expiry(a) : UINT64_MAX;
 }
 

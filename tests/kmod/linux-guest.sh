@@ -35,19 +35,20 @@ INIT
 
 # The virtio disk, network and crash-safety tests of tests/linux (disk.sh,
 # net.sh, crash.sh) for the emulated hosts (run-svm.sh and run-vmx.sh
-# --linux-io; run there by tests/kmod/linux-io.sh): their initramfs images built
+# --linux-io; run there by tests/kmod/linux-io.sh), and disk-net.sh, their
+# checks in one boot (run-vmx.sh --linux-virtio): their initramfs images built
 # here for the emulated host's own amd64 kernel (its modules from the
 # linux-image .deb host_kernel fetched, unpacked once into $CACHE) with this
 # machine's static busybox, the scripts, and what their host side needs
 # there: e2fsprogs' mkfs.ext4, debugfs, e2fsck with their libraries (the
 # net test's HTTP server and client are the emulated host's busybox httpd
 # and wget; crash.sh needs only busybox). Inside: /hyvm/linux-io.sh ENGINE
-# LIMIT, which runs /hyvm/linux/{disk,net,crash}.sh HYVM --engine E
-# --kernel /linux/vmlinuz --initrd /linuxio/{disk,net,crash}.gz.
-#   linux_io_stage STAGE
+# LIMIT [TESTS], which runs /hyvm/linux/T.sh HYVM --engine E
+# --kernel /linux/vmlinuz --initrd /linuxio/T.gz for each T.
+#   linux_io_stage STAGE [TESTS]   (default "disk net crash")
 # Needs ROOT, CACHE, KVER, VMLINUZ and a die() function.
 linux_io_stage() {
-	local stage=$1 modroot=$CACHE/root-$KVER deb t tool
+	local stage=$1 tests=${2:-disk net crash} modroot=$CACHE/root-$KVER deb t tool
 	if [ ! -d "$modroot/lib/modules/$KVER" ]; then
 		deb=$(ls "$CACHE"/deb/linux-image-"$KVER"_*.deb | head -1)
 		rm -rf "$modroot.tmp"
@@ -56,14 +57,15 @@ linux_io_stage() {
 	fi
 	mkdir -p "$stage/linux" "$stage/linuxio" "$stage/hyvm/linux" "$stage/etc"
 	cp "$VMLINUZ" "$stage/linux/vmlinuz"
-	for t in disk net crash; do
+	for t in $tests; do
 		bash "$ROOT/tests/linux/$t.sh" "$ROOT/build/hyvm" --kernel "$VMLINUZ" \
 			--modules-root "$modroot" --busybox /bin/busybox \
 			--make-initrd "$stage/linuxio/$t.gz" >"$CACHE/linuxio-$t.log" 2>&1 ||
 			die "building the $t test's initramfs failed: $(tail -1 "$CACHE/linuxio-$t.log")"
 		cp "$ROOT/tests/linux/$t.sh" "$stage/hyvm/linux/"
 	done
-	cp "$ROOT/tests/linux/guest-lib.sh" "$stage/hyvm/linux/"
+	cp "$ROOT/tests/linux/guest-lib.sh" "$ROOT/tests/linux/disk-lib.sh" \
+		"$ROOT/tests/linux/http-lib.sh" "$stage/hyvm/linux/"
 	cp "$ROOT/tests/kmod/linux-io.sh" "$stage/hyvm/"
 	for tool in mkfs.ext4 debugfs e2fsck; do
 		t=$(command -v "$tool") || t=/sbin/$tool

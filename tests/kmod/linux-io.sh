@@ -10,6 +10,8 @@
 #          httpd on 127.0.0.1, hostfwd into the guest's httpd (1 boot)
 #   crash  SIGKILL of hyvm during the guest's flushed writes, CRASH_RUNS x
 #          (plain, snapshot) (2 boots a run)
+#   disk-net  disk's three cases and net's HTTP fetch in one boot (three
+#          disks and the card in one guest; no hostfwd)
 #   linux-io.sh ENGINE LIMIT_SECS [TESTS [CRASH_RUNS]]
 # TESTS defaults to "disk net crash", CRASH_RUNS to 2. Each test's PASS/FAIL
 # lines come out naming the kernel and engine, then "TIME linux-T (amd64,
@@ -24,6 +26,6 @@ for t in $tests; do
 	[[ $t != crash ]] || extra=(--runs "$runs")
 	bash "/hyvm/linux/$t.sh" /hyvm/hyvm --engine "$engine" --kernel /linux/vmlinuz \
 		--initrd "/linuxio/$t.gz" --mem 256 --limit "$limit" "${extra[@]}" 2>&1 |
-		sed -E "s/^(PASS|FAIL|SKIP) linux-([a-z]+)/\\1 linux-\\2 (amd64, $engine)/; s/^([0-9]+) passed, ([0-9]+) failed/linux-$t on $engine: \\1 passing, \\2 failing checks/"
+		sed -E "s/^(PASS|FAIL|SKIP) linux-([a-z-]+)/\\1 linux-\\2 (amd64, $engine)/; s/^([0-9]+) passed, ([0-9]+) failed/linux-$t on $engine: \\1 passing, \\2 failing checks/"
 	echo "TIME linux-$t (amd64, $engine): $(($(date +%s) - s)) s"
 done

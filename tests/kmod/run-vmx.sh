@@ -10,7 +10,7 @@
 # linux-headers-amd64, cpio, gcc.
 #
 #   tests/kmod/run-vmx.sh [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux]
-#                         [--linux-io] [--fuzz]
+#                         [--linux-io] [--linux-virtio] [--fuzz]
 #
 # --fuzz (make test-kmod-vmx-fuzz) runs no other test: it boots
 # corei7_haswell_4770 once and runs hyvm.ko's ioctl fuzzer
@@ -31,6 +31,12 @@
 # run: plain and snapshot) with the same kernel on --engine vmx
 # (tests/kmod/linux-io.sh, as run-svm.sh --linux-io on svm); LINUX_IO_TESTS
 # picks them. Bochs is slow: every guest boot there costs 1-2 minutes.
+# --linux-virtio: instead of --linux's boot, ONE boot of the same kernel on
+# --engine vmx with three virtio disks (plain, snapshot, read-only) and
+# virtio-net on slirp (tests/linux/disk-net.sh through linux-io.sh): the
+# guest mounts, writes and syncs, has the read-only write refused, fetches
+# a file from busybox httpd on the emulated host's 127.0.0.1 and checks
+# its sha256; debugfs and hyvm disk commit check the images afterwards.
 #
 # --bench runs no tests: it boots corei7_haswell_4770 once and runs
 # bench/kmod_exitcost.c on hyvm.ko, then (hyvm.ko unloaded: VT-x is one
@@ -56,7 +62,7 @@ CACHE=$ROOT/build/kmod-host
 MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
 TIMEOUT=900	# haswell takes ~420 s beside another model; a loaded host, more
 JOBS=1
-BENCH=0 LINUX=0 LINUX_IO=0 FUZZ=0
+BENCH=0 LINUX=0 LINUX_IO=0 LINUX_VIRTIO=0 FUZZ=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--models) MODELS=$2; shift 2 ;;
@@ -65,8 +71,9 @@ while [ $# -gt 0 ]; do
 	--bench) BENCH=1; shift ;;
 	--linux) LINUX=1; shift ;;
 	--linux-io) LINUX=1 LINUX_IO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=3000; shift ;;
+	--linux-virtio) LINUX=1 LINUX_VIRTIO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=2400; shift ;;
 	--fuzz) FUZZ=1; shift ;;
-	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux] [--linux-io] [--fuzz]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--models M1,M2] [--timeout SEC] [--jobs N] [--bench] [--linux] [--linux-io] [--linux-virtio] [--fuzz]" >&2; exit 2 ;;
 	esac
 done
 
@@ -244,6 +251,10 @@ if rmmod kvm_intel; then echo "PASS rmmod kvm_intel"; else echo "FAIL rmmod kvm_
 EOF
 fi
 linux_files() {
+	if [ $LINUX_VIRTIO = 1 ]; then
+		linux_io_stage "$1" disk-net
+		return
+	fi
 	linux_guest_stage "$1"
 	[ $LINUX_IO = 0 ] || linux_io_stage "$1"
 }
@@ -254,9 +265,13 @@ if [ $LINUX = 1 ]; then
 grep -m1 'model name' /proc/cpuinfo
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status $?"; fi
 hyvm engines -v | sed 's/^/ENGINES /'
-echo "== 64-bit Linux on --engine vmx"
-bash /hyvm/linux-boot64.sh /hyvm/hyvm vmx 1200 256
 EOF
+	if [ $LINUX_VIRTIO = 1 ]; then
+		echo 'bash /hyvm/linux-io.sh vmx 1200 disk-net' >> "$BODY"
+	else
+		printf '%s\n' 'echo "== 64-bit Linux on --engine vmx"' \
+			'bash /hyvm/linux-boot64.sh /hyvm/hyvm vmx 1200 256' >> "$BODY"
+	fi
 	[ $LINUX_IO = 0 ] ||
 		echo "bash /hyvm/linux-io.sh vmx 1200 \"${LINUX_IO_TESTS:-disk net crash}\" 1" >> "$BODY"
 	echo 'if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status $?"; fi' >> "$BODY"

@@ -32,14 +32,8 @@ for tool in mkfs.ext4 debugfs e2fsck sha256sum; do
 done
 
 # an ext4 image with a random file the guest must read back
-mkdir "$work/tree"
-head -c 300000 /dev/urandom >"$work/tree/host.bin"
-host_sum=$(sha256sum "$work/tree/host.bin" | cut -d' ' -f1)
-new_image() {
-	rm -f "$1"
-	truncate -s 64M "$1"
-	mkfs.ext4 -q -F -d "$work/tree" "$1"
-}
+. "$here/disk-lib.sh"
+disk_tree
 
 # boot MODE DISKSPEC: runs the guest to its power-off; its console in $work/out
 boot() {
@@ -66,24 +60,13 @@ check_run() {
 	((ok))
 }
 
-# debugfs FILE IMAGE: the file's bytes from the image, on stdout
-fs_cat() { debugfs -R "cat /$1" "$2" 2>/dev/null; }
-
 # 1. a plain disk: the guest's files reach the image
 img=$work/plain.img
 new_image "$img"
 boot write "$img"
 if check_run write; then
 	guest_sum=$(sed -n 's/.*hyvm-disk: guest-file \([0-9a-f]*\).*/\1/p' "$work/out")
-	if [[ $(fs_cat guest.txt "$img") != "written by the guest $tag" ]]; then
-		fail "write: debugfs does not find the guest's guest.txt in the image"
-	elif [[ -z $guest_sum || $(fs_cat guest.bin "$img" | sha256sum | cut -d' ' -f1) != "$guest_sum" ]]; then
-		fail "write: guest.bin in the image is not what the guest wrote"
-	elif ! e2fsck -fn "$img" >"$work/fsck" 2>&1; then
-		fail "write: e2fsck finds the image damaged: $(tail -n 3 "$work/fsck" | tr '\n' ' ')"
-	else
-		pass "write: the guest's files are in the image (debugfs, e2fsck clean)"
-	fi
+	disk_check_write write "$img" "$tag" "$guest_sum"
 fi
 
 # 2. snapshot: the base stays byte-identical, commit brings the change in
@@ -92,21 +75,7 @@ new_image "$img"
 base_sum=$(sha256sum "$img" | cut -d' ' -f1)
 boot write "$img,snapshot,overlay=$work/base.overlay"
 if check_run snapshot; then
-	if [[ $(sha256sum "$img" | cut -d' ' -f1) != "$base_sum" ]]; then
-		fail "snapshot: the base image changed"
-	elif [[ ! -s $work/base.overlay ]]; then
-		fail "snapshot: no overlay at $work/base.overlay"
-	elif fs_cat guest.txt "$img" | grep -q .; then
-		fail "snapshot: the guest's file is in the base before the commit"
-	elif ! "$hyvm" disk commit "$work/base.overlay" >"$work/commit" 2>&1; then
-		fail "snapshot: hyvm disk commit failed: $(tail -n 1 "$work/commit")"
-	elif [[ $(fs_cat guest.txt "$img") != "written by the guest $tag" ]]; then
-		fail "snapshot: after hyvm disk commit the base lacks the guest's file"
-	elif ! e2fsck -fn "$img" >"$work/fsck" 2>&1; then
-		fail "snapshot: e2fsck finds the committed image damaged"
-	else
-		pass "snapshot: base unchanged by the run, the guest's file in it after commit"
-	fi
+	disk_check_snapshot snapshot "$img" "$base_sum" "$work/base.overlay" "$tag"
 fi
 
 # 3. read-only: the guest sees it read-only and its write is refused
@@ -115,15 +84,7 @@ new_image "$img"
 base_sum=$(sha256sum "$img" | cut -d' ' -f1)
 boot readonly "$img,readonly"
 if check_run readonly; then
-	if ! grep -qF "hyvm-disk: ro 1" "$work/out"; then
-		fail "readonly: the guest does not see a read-only disk"
-	elif ! grep -qF "hyvm-disk: write refused" "$work/out"; then
-		fail "readonly: the guest's write to /dev/vda went through"
-	elif [[ $(sha256sum "$img" | cut -d' ' -f1) != "$base_sum" ]]; then
-		fail "readonly: the image changed"
-	else
-		pass "readonly: read-only in the guest, the image unchanged"
-	fi
+	disk_check_readonly readonly "$img" "$base_sum" "$work/out" "hyvm-disk:"
 fi
 echo "$passed passed, $failed failed"
 ((failed == 0))

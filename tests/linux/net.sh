@@ -39,16 +39,9 @@ if ! "$hyvm" engines | grep -q "^$engine present"; then
 fi
 command -v sha256sum >/dev/null || { echo "SKIP linux-net: no sha256sum"; exit 0; }
 # The host's side: python3's http.server and urllib, or busybox httpd and
-# bash's /dev/tcp
-# (LINUX_NET_HTTP=busybox picks those even where python3 is)
-if [[ ${LINUX_NET_HTTP:-} != busybox ]] && command -v python3 >/dev/null; then
-	http=python3
-elif busybox --list 2>/dev/null | grep -qx httpd; then
-	http=busybox
-else
-	echo "SKIP linux-net: neither python3 nor busybox with httpd"
-	exit 0
-fi
+# bash's /dev/tcp (tests/linux/http-lib.sh)
+. "$here/http-lib.sh"
+http_pick || { echo "SKIP linux-net: neither python3 nor busybox with httpd"; exit 0; }
 
 # http_get NAME: 127.0.0.1:$fwd/NAME into $work/NAME by bash's /dev/tcp
 # (HTTP/1.0, the headers read line by line, the body to the end); 30 s
@@ -70,30 +63,7 @@ http_get() {
 mkdir "$work/www"
 head -c 1000000 /dev/urandom >"$work/www/host.bin"
 host_sum=$(sha256sum "$work/www/host.bin" | cut -d' ' -f1)
-if [[ $http == python3 ]]; then
-	python3 -c '
-import functools, http.server, sys
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
-h = functools.partial(Quiet, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(s.server_address[1], flush=True)
-s.serve_forever()' "$work/www" >"$work/port" 2>"$work/server.err" &
-	server=$!
-	for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
-	port=$(cat "$work/port")
-else
-	# busybox httpd takes the port it is given: a random one, tried up to 5 times
-	port=
-	for _ in 1 2 3 4 5; do
-		p=$((20000 + RANDOM % 20000))
-		busybox httpd -f -p "127.0.0.1:$p" -h "$work/www" 2>"$work/server.err" &
-		server=$!
-		sleep 0.5
-		if kill -0 "$server" 2>/dev/null; then port=$p; break; fi
-		wait "$server" 2>/dev/null; server=
-	done
-fi
+http_serve "$work/www" || { fail "the host's HTTP server did not start: $(tail -n 1 "$work/server.err")"; exit 1; }
 # hostfwd's host port: free when asked (another program may take it
 # before hyvm listens; hyvm then says so and the test fails, not hangs)
 if [[ $http == python3 ]]; then

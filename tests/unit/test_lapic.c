@@ -130,10 +130,20 @@ static void test_timer_periodic(void)
 	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x41);
 	mmio_write32(&F, EOI, 0);
 	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_CCR), 100);	/* reloaded */
-	/* Late by three periods: one interrupt, the phase kept. */
+	/* Late by three periods: all three are owed (KVM's
+	 * advance_periodic_target_expiration), each raised by the first poll
+	 * after the guest took the last one, never merged in the IRR; the
+	 * phase is kept. */
 	advance(3 * 1600 + 400);
-	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x41);
-	mmio_write32(&F, EOI, 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_TRUE(fake_has_interrupt(&F));
+		advance(0);		/* still in the IRR: nothing more */
+		CU_ASSERT_EQUAL(model->next_deadline(apic), UINT64_MAX);
+		CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x41);
+		CU_ASSERT_FALSE(fake_has_interrupt(&F));
+		mmio_write32(&F, EOI, 0);
+		advance(0);
+	}
 	CU_ASSERT_FALSE(fake_has_interrupt(&F));
 	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_CCR), 75);
 	CU_ASSERT_EQUAL(model->next_deadline(apic), F.now + 1200);
@@ -143,6 +153,33 @@ static void test_timer_periodic(void)
 	advance(5000);
 	CU_ASSERT_FALSE(fake_has_interrupt(&F));
 	CU_ASSERT(mmio_read32(&F, TIMER_CCR) >= 1 && mmio_read32(&F, TIMER_CCR) <= 100);
+	stop();
+}
+
+/* A VMM that did not poll for ten seconds owes the last second's periods
+ * only (LAPIC_MAX_OWED_NS), so a guest is never stormed; then the period
+ * keeps its phase. */
+static void test_timer_periodic_owed_bound(void)
+{
+	const uint64_t period = 128ull * 1000000;		/* ns */
+	unsigned raised = 0;
+
+	start();
+	mmio_write32(&F, TIMER_DCR, 0xa);			/* divide by 128 */
+	mmio_write32(&F, LVT_TIMER, 0x20041);
+	mmio_write32(&F, TIMER_ICR, 1000000);
+	advance(10000000000ull + period / 2);
+	while (fake_has_interrupt(&F) && raised < 100) {
+		CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x41);
+		mmio_write32(&F, EOI, 0);
+		raised++;
+		advance(0);
+	}
+	/* 78 periods ended by 10.064 s; owed are the first within a second
+	 * of now when the poll came (it ended at 8.960 s) and the eight after */
+	CU_ASSERT_EQUAL(raised, 9);
+	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_CCR), 375000);	/* 80 ms into the 79th */
+	CU_ASSERT_EQUAL(model->next_deadline(apic), F.now + 48000000);
 	stop();
 }
 
@@ -419,6 +456,7 @@ UNIT_SUITE(lapic, NULL, NULL,
 	   UNIT_TEST(test_reset_state),
 	   UNIT_TEST(test_timer_one_shot),
 	   UNIT_TEST(test_timer_periodic),
+	   UNIT_TEST(test_timer_periodic_owed_bound),
 	   UNIT_TEST(test_timer_divide),
 	   UNIT_TEST(test_timer_tsc_deadline),
 	   UNIT_TEST(test_priority),

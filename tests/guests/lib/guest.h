@@ -186,6 +186,12 @@ void pit_wait_us(uint32_t us);
 struct pit_clock { uint16_t prev; uint32_t elapsed; };
 void pit_clock_start(struct pit_clock *c);
 uint32_t pit_clock_us(struct pit_clock *c);
+/* The ACPI PM timer (3.579545 MHz, port 0x608 where QEMU's pc with
+ * SeaBIOS and hyvm put it) as microseconds since `start` (a pm_timer_read
+ * value): a clock that a stalled guest cannot lose time on, as it can on
+ * the PIT's 55 ms turn; 24 bits (QEMU's width), so up to 4.6 s apart. */
+uint32_t pm_timer_read(void);
+uint32_t pm_timer_us_since(uint32_t start);
 
 /* --- paging32.c: identity-mapped 2-level paging --- */
 /* volatile: the CPU reads and writes these behind the compiler's back */
