@@ -192,7 +192,10 @@ test-guests-qemu: guests
 # breakpoint at the kernel's uname system call, registers (~35 s); then a
 # checkpoint of the interactive shell: a file and a background process,
 # hyvm ctl save --quit, hyvm restore, the shell answers with both (~30-70 s:
-# one boot, the restore ~2-3 s); then the PC boot chain on bt: SeaBIOS ->
+# one boot, the restore ~2-3 s); then a checkpoint with a snapshot disk:
+# the overlay travels in the checkpoint, three restores of one checkpoint
+# read the guest's write back after dropping its page cache (~35 s, one
+# boot); then the PC boot chain on bt: SeaBIOS ->
 # GRUB 2 -> the i386 session from a virtio disk, and SeaBIOS -> --kernel
 # through fw_cfg (tests/firmware/boot-chain.sh, ~25 s each). test-linux-full: the session
 # on bt with `nolapic noapic` too.
@@ -207,6 +210,7 @@ test-linux: $(O)/hyvm
 	tests/linux/net.sh $(O)/hyvm
 	tests/gdb/linux.sh $(O)/hyvm bt
 	tests/linux/ckpt.sh $(O)/hyvm
+	tests/linux/ckpt-disk.sh $(O)/hyvm
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind linux
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind kernel
 test-linux-full: test-linux
