@@ -287,6 +287,14 @@ test-kmod-svm-linux-io:
 test-kmod-svm-firmware:
 	tests/kmod/run-svm.sh --only-firmware
 
+# Checkpoints of Debian's i386 shell across engines inside the emulated
+# AMD host (tests/linux/ckpt.sh: booted on svm, restored on bt, kvm, svm;
+# booted on kvm, restored on bt, svm; the tmpfs file and a background
+# process checked at each hop), only those; kvm_amd beside hyvm.ko.
+.PHONY: test-kmod-svm-ckpt-linux
+test-kmod-svm-ckpt-linux:
+	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 1500
+
 # Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
 # svm, kvm and QEMU -accel kvm inside the emulated AMD host
 # (build/bench-firmware-svm/boot-time.csv); bench-firmware: here (QEMU TCG,

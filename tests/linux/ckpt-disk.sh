@@ -36,8 +36,8 @@ if [[ ! -r $kernel || ! -r $initrd ]]; then
 fi
 command -v mkfs.ext4 >/dev/null || { echo "SKIP linux-ckpt-disk: no mkfs.ext4 (e2fsprogs)"; exit 0; }
 wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
+	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
+	while ((SECONDS < end)); do
 		grep -q -- "$2" "$1" 2>/dev/null && return 0
 		[[ -z $vm ]] || kill -0 "$vm" 2>/dev/null || break
 		sleep 0.05
@@ -83,7 +83,8 @@ restore_and_read() {
 	wait_for "$work/out$n" "done-$((50 + n))" $((limit / 2))
 	tr -d '\r' <"$work/out$n" >"$work/out$n.txt"
 	echo exit >&3
-	for ((i = 0; i < limit * 20; i++)); do kill -0 $vm 2>/dev/null || break; sleep 0.05; done
+	end=$((SECONDS + limit / 2)); while ((SECONDS < end)) && kill -0 $vm 2>/dev/null; do sleep 0.05; done
+	kill -0 $vm 2>/dev/null && kill $vm	# not off in time: a FAIL, not a hang
 	wait $vm
 	st=$? vm=
 	exec 3>&-

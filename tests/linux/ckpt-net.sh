@@ -33,8 +33,8 @@ if [[ ! -r $kernel || ! -r $initrd ]]; then
 fi
 command -v python3 >/dev/null || { echo "SKIP linux-ckpt-net: no python3"; exit 0; }
 wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
+	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
+	while ((SECONDS < end)); do
 		grep -q -- "$2" "$1" 2>/dev/null && return 0
 		[[ -z $vm ]] || kill -0 "$vm" 2>/dev/null || break
 		sleep 0.05
@@ -92,7 +92,8 @@ wait_for "$work/out1" "sum-after=[0-9a-f]" $((limit / 4))
 verdict "linux-ckpt-net: restored, a new HTTP fetch from 127.0.0.1 works" \
 	$(grep -q "sum-after=$(sum after)" "$work/out1" && echo 1 || echo 0) "$(tail -n 3 "$work/out1" "$work/err")"
 echo exit >&3
-for ((i = 0; i < limit * 20; i++)); do kill -0 $vm 2>/dev/null || break; sleep 0.05; done
+end=$((SECONDS + limit / 2)); while ((SECONDS < end)) && kill -0 $vm 2>/dev/null; do sleep 0.05; done
+kill -0 $vm 2>/dev/null && kill $vm	# not off in time: a FAIL, not a hang
 wait $vm
 st=$? vm=
 verdict "linux-ckpt-net: exit powers the restored VM off" $((st == 0)) "status $st $(tail -n 3 "$work/err")"
