@@ -95,8 +95,10 @@
 # there: bt under QEMU TCG had not reached the shell after 13 min (the
 # svm boot: 48 s); a restore on bt reaches it in 8-24 s. CKPT_LINUX_CHAINS
 # (default "svm:bt,kvm,svm kvm:bt,svm"; BOOT:RESTORE,...) picks them,
-# CKPT_LINUX_LIMIT (default 600) bounds each boot (half of it each
-# restore).
+# CKPT_LINUX_LIMIT (default 1200 s) bounds each boot (half of it each
+# restore, a quarter each check). Not yet reliable (Makefile,
+# test-kmod-svm-ckpt-linux: the guest restored on bt from svm or kvm
+# sometimes faults in its kernel).
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
@@ -415,7 +417,7 @@ if [ $CKPT_LINUX = 1 ]; then
 			echo "== checkpoints of Debian's i386 shell: booted on \${c%%:*}, restored on \${c#*:}"
 			s=\$(date +%s)
 			bash /hyvm/linux/ckpt.sh /hyvm/hyvm --engine \${c%%:*} --restore \${c#*:} --cpu pentium3 \
-				--limit ${CKPT_LINUX_LIMIT:-600} --dir /ckptlinux || echo "FAIL linux/ckpt.sh \$c: exit status \$?"
+				--limit ${CKPT_LINUX_LIMIT:-1200} --dir /ckptlinux || echo "FAIL linux/ckpt.sh \$c: exit status \$?"
 			echo "TIME ckpt-linux \$c \$((\$(date +%s) - s)) s"
 		done
 		[ \$kvm = 0 ] || unload_kvm
