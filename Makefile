@@ -197,7 +197,12 @@ test-guests-qemu: guests
 # breakpoint at the kernel's uname system call, registers (~35 s); then a
 # checkpoint of the interactive shell: a file and a background process,
 # hyvm ctl save --quit, hyvm restore, the shell answers with both (~30-70 s:
-# one boot, the restore ~2-3 s); then the PC boot chain on bt: SeaBIOS ->
+# one boot, the restore ~2-3 s); then a checkpoint with a snapshot disk:
+# the overlay travels in the checkpoint, three restores of one checkpoint
+# read the guest's write back after dropping its page cache (~35 s, one
+# boot); then a checkpoint with virtio-net on slirp: after the restore the
+# DHCP address is kept and a new HTTP fetch from 127.0.0.1 works (~25 s,
+# one boot); then the PC boot chain on bt: SeaBIOS ->
 # GRUB 2 -> the i386 session from a virtio disk, and SeaBIOS -> --kernel
 # through fw_cfg (tests/firmware/boot-chain.sh, ~25 s each). test-linux-full: the session
 # on bt with `nolapic noapic` too.
@@ -212,6 +217,8 @@ test-linux: $(O)/hyvm
 	tests/linux/net.sh $(O)/hyvm
 	tests/gdb/linux.sh $(O)/hyvm bt
 	tests/linux/ckpt.sh $(O)/hyvm
+	tests/linux/ckpt-disk.sh $(O)/hyvm
+	tests/linux/ckpt-net.sh $(O)/hyvm
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind linux
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind kernel
 test-linux-full: test-linux
@@ -308,6 +315,19 @@ test-kmod-svm-linux-io:
 .PHONY: test-kmod-svm-firmware
 test-kmod-svm-firmware:
 	tests/kmod/run-svm.sh --only-firmware
+
+# Checkpoints of Debian's i386 shell across engines inside the emulated
+# AMD host (tests/linux/ckpt.sh: booted on svm, restored on bt, kvm, svm;
+# booted on kvm, restored on bt, svm; the tmpfs file and a background
+# process checked at each hop), only those; kvm_amd beside hyvm.ko.
+# Not yet reliable: svm:bt,kvm,svm passed in both runs that got that far
+# (53-90 s); in the last run (load 11-17) the shell restored on bt from svm
+# and from kvm met kernel faults (an oops, CR2 0xffffffd6, during the
+# file check) and bt -> svm then triple-faulted on svm; earlier kvm -> bt
+# -> svm passed every check but the final power-off. ~5-10 min.
+.PHONY: test-kmod-svm-ckpt-linux
+test-kmod-svm-ckpt-linux:
+	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 1500
 
 # Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
 # svm, kvm and QEMU -accel kvm inside the emulated AMD host

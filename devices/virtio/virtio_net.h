@@ -97,6 +97,9 @@ struct virtio_net {
 	uint8_t *tx_buf;		/* header + the largest frame */
 	struct virtq_req *rx_stash[VIRTIO_NET_RX_STASH];
 	unsigned nr_stash;		/* popped, not yet used */
+	/* A bad chain went back while chains were held: the held ones are
+	 * no longer the last popped (virtio_net_rx_unstash). */
+	bool stash_not_tail;
 	struct virtio_net_stats stats;
 };
 
@@ -111,6 +114,15 @@ void virtio_net_fini(struct virtio_net *n);
 /* 2.1 device reset: features and held chains forgotten (the transport
  * resets the queues themselves). */
 void virtio_net_reset(struct virtio_net *n);
+
+/* Before a checkpoint: the held receive chains go back, as a saved
+ * state holds none. Nothing was written into them, so when they are the
+ * last chains popped the ring's next-to-pop index steps back over them
+ * and they are popped again later (here or after the restore); else
+ * (a bad chain was returned among them) they are returned used with 0
+ * bytes, which the driver drops as a short frame. True when the used
+ * ring moved. */
+bool virtio_net_rx_unstash(struct virtio_net *n);
 
 /* What the device offers (bit numbers as above and virtio_spec.h). */
 uint64_t virtio_net_device_features(const struct virtio_net *n);

@@ -58,6 +58,7 @@ void virtio_net_reset(struct virtio_net *n)
 {
 	/* held chains belong to the rings the driver just gave up */
 	n->nr_stash = 0;
+	n->stash_not_tail = false;
 	n->features = 0;
 	n->needs_reset = false;
 }

@@ -16,11 +16,21 @@
  * the VMM loop would spin calling us; the receive queue's next
  * notification (the driver adding buffers, 5.1.6.3) or DRIVER_OK watches
  * it again.
+ *
+ * Saved state: the transport's (virtio_pci_save: features, status, the
+ * queues' rings and indices, the PCI function) and nothing of our own: a
+ * transmit chain is never held between calls, and the receive chains
+ * held for a frame go back first (virtio_net_rx_unstash). The MAC and
+ * the backend come from the command line the restore repeats; frames
+ * waiting in the backend and the backend's own state (slirp's
+ * connections) are not saved: as after a cable pulled and plugged, the
+ * guest keeps its address and opens new connections.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "devices/device.h"
+#include "devices/device_state.h"
 #include "devices/virtio/virtio_dev.h"
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_pci.h"
@@ -234,6 +244,30 @@ static void vnet_reset(void *dev)
 	virtio_pci_reset(((struct virtio_net_pci *)dev)->vp);
 }
 
+static void vnet_save(void *dev, struct ds_writer *w)
+{
+	struct virtio_net_pci *p = dev;
+
+	if (virtio_net_rx_unstash(&p->net))
+		virtio_dev_used(&p->vd, VIRTIO_NET_RXQ);
+	virtio_pci_save(p->vp, w);
+}
+
+static int vnet_load(void *dev, struct ds_reader *r, unsigned version)
+{
+	struct virtio_net_pci *p = dev;
+
+	if (virtio_pci_load(p->vp, r) < 0)
+		return -1;
+	p->net.features = p->vd.features;
+	p->net.needs_reset = p->vd.status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	p->net.rx_waiting_for_buffers = false;
+	/* RAM may not be loaded yet: no ring is read here; frames from the
+	 * backend find the receive queue through the watched fd */
+	watch(p, virtio_dev_live(&p->vd) && !p->net.needs_reset);
+	return 0;
+}
+
 static void vnet_destroy(void *dev)
 {
 	struct virtio_net_pci *p = dev;
@@ -251,7 +285,10 @@ static struct device_model vnet_model = {
 	.level = DEVICE_LEVEL_VIRTIO,
 	.needs_config = true,	/* a backend by its netdev id */
 	.create = vnet_create,
+	.state_version = 1,
 	.reset = vnet_reset,
+	.save = vnet_save,
+	.load = vnet_load,
 	.destroy = vnet_destroy,
 };
 DEVICE_REGISTER(vnet_model)

@@ -46,6 +46,7 @@ static int stash_one(struct virtio_net *n, struct virtq *q, bool *pushed)
 			return 1;
 		}
 		n->stats.rx_bad_chains++;
+		n->stash_not_tail |= n->nr_stash > 0;
 		virtq_push(q, req, 0);
 		*pushed = true;
 	}
@@ -77,7 +78,25 @@ static void deliver(struct virtio_net *n, struct virtq *q, const struct net_fram
 	memmove(n->rx_stash, n->rx_stash + k, (VIRTIO_NET_RX_STASH - k) * sizeof(used[0]));
 	memcpy(n->rx_stash + VIRTIO_NET_RX_STASH - k, used, k * sizeof(used[0]));
 	n->nr_stash -= k;
+	n->stash_not_tail &= n->nr_stash > 0;
 	n->stats.rx_frames++;
+}
+
+bool virtio_net_rx_unstash(struct virtio_net *n)
+{
+	struct virtq *q = n->q[VIRTIO_NET_RXQ];
+	bool pushed = false;
+
+	if (!n->stash_not_tail) {
+		q->last_avail = (uint16_t)(q->last_avail - n->nr_stash);
+	} else {
+		for (unsigned i = 0; i < n->nr_stash; i++)
+			virtq_push(q, n->rx_stash[i], 0);
+		pushed = n->nr_stash > 0;
+	}
+	n->nr_stash = 0;
+	n->stash_not_tail = false;
+	return pushed;
 }
 
 bool virtio_net_rx(struct virtio_net *n)

@@ -90,6 +90,28 @@ static void seg_in(struct vmcb_seg *v, const struct hyvm_segment *h)
 		v->attrib &= ~HYVM_SEG_P;
 }
 
+/*
+ * TR's busy bit (type bit 1). hyvm_cpu_state holds TR as the SDM has it
+ * after LTR, a busy TSS (type 3 or 11; VMX's entry checks require it:
+ * SDM Vol. 3C "Checks on Guest Segment Registers"), as KVM's
+ * svm_get_segment reports it. An AMD CPU does not keep the busy bit in
+ * the VMCB's TR (hence KVM's "busy flag isn't exposed" work-around), and
+ * QEMU TCG running us as the host aborts ("invalid tss type") on an
+ * interrupt from CPL 3 whose TR type has it: so it goes in as available
+ * and comes out busy.
+ */
+static void tr_out(struct hyvm_segment *h)
+{
+	if (h->attrib & 1)	/* a TSS type, 1 or 9 */
+		h->attrib |= 2;
+}
+
+static void tr_in(struct vmcb_seg *v)
+{
+	if (v->attrib & 1)
+		v->attrib &= ~2;
+}
+
 static const u8 evtinj_type_out[8] = {
 	[0] = HYVM_EVENT_EXTINT, [2] = HYVM_EVENT_NMI,
 	[3] = HYVM_EVENT_EXCEPTION, [4] = HYVM_EVENT_SOFTINT,
@@ -113,6 +135,7 @@ void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st)
 	st->rflags = s->rflags;
 	for (i = 0; i < HYVM_NR_SEGS; i++)
 		seg_out(&st->seg[i], segs[i]);
+	tr_out(&st->seg[HYVM_TR]);
 	st->gdtr.base = s->gdtr.base;
 	st->gdtr.limit = s->gdtr.limit;
 	st->idtr.base = s->idtr.base;
@@ -206,6 +229,7 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	s->rflags = st->rflags | 2;
 	for (i = 0; i < HYVM_NR_SEGS; i++)
 		seg_in(segs[i], &st->seg[i]);
+	tr_in(&s->tr);
 	s->gdtr.base = st->gdtr.base;
 	s->gdtr.limit = st->gdtr.limit;
 	s->idtr.base = st->idtr.base;

@@ -270,6 +270,62 @@ static void test_rx_merged_buffers(void)
 	rec_stop();
 }
 
+static uint32_t used_id(unsigned qi, unsigned i)
+{
+	uint32_t v;
+
+	memcpy(&v, fake_guest_ram_host(&g, USED(qi) + 4 + 8ull * i), 4);
+	return v;
+}
+
+/* Before a checkpoint the held receive chains go back: stepped back over
+ * when they are the last popped (popped again later, the frame lands in
+ * them), returned used and empty when a bad chain went back among them. */
+static void test_rx_unstash(void)
+{
+	uint8_t frame[1514];
+
+	memset(frame, 0x5a, sizeof(frame));
+	rec_start(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF));
+	for (unsigned i = 0; i < 2; i++) {
+		set_desc(VIRTIO_NET_RXQ, i, BUF + 0x1000ull * i, 600, VIRTQ_DESC_F_WRITE, 0);
+		make_available(VIRTIO_NET_RXQ, (uint16_t)i);
+	}
+	net_rx_queue_push(&rec.be.rx, frame, sizeof(frame));
+	CU_ASSERT_FALSE(virtio_net_rx(&n));		/* 1200 bytes: the frame waits */
+	CU_ASSERT_EQUAL(n.nr_stash, 2);
+	CU_ASSERT_EQUAL(qs[VIRTIO_NET_RXQ].last_avail, 2);
+	CU_ASSERT_FALSE(virtio_net_rx_unstash(&n));
+	CU_ASSERT_EQUAL(n.nr_stash, 0);
+	CU_ASSERT_EQUAL(qs[VIRTIO_NET_RXQ].last_avail, 0);
+	CU_ASSERT_EQUAL(used_idx(VIRTIO_NET_RXQ), 0);
+	set_desc(VIRTIO_NET_RXQ, 2, BUF + 0x2000, 600, VIRTQ_DESC_F_WRITE, 0);
+	make_available(VIRTIO_NET_RXQ, 2);
+	CU_ASSERT_TRUE(virtio_net_rx(&n));		/* popped again: 0, 1, 2 */
+	CU_ASSERT_EQUAL_FATAL(used_idx(VIRTIO_NET_RXQ), 3);
+	for (unsigned i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(used_id(VIRTIO_NET_RXQ, i), i);
+	CU_ASSERT_EQUAL(n.stats.rx_frames, 1);
+	rec_stop();
+
+	rec_start(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF));
+	set_desc(VIRTIO_NET_RXQ, 0, BUF, 600, VIRTQ_DESC_F_WRITE, 0);
+	make_available(VIRTIO_NET_RXQ, 0);
+	set_desc(VIRTIO_NET_RXQ, 1, BUF + 0x1000, 4, VIRTQ_DESC_F_WRITE, 0);	/* bad */
+	make_available(VIRTIO_NET_RXQ, 1);
+	net_rx_queue_push(&rec.be.rx, frame, sizeof(frame));
+	virtio_net_rx(&n);
+	CU_ASSERT_EQUAL(n.nr_stash, 1);
+	CU_ASSERT_EQUAL_FATAL(used_idx(VIRTIO_NET_RXQ), 1);	/* the bad one */
+	CU_ASSERT_TRUE(virtio_net_rx_unstash(&n));
+	CU_ASSERT_EQUAL(n.nr_stash, 0);
+	CU_ASSERT_EQUAL_FATAL(used_idx(VIRTIO_NET_RXQ), 2);
+	CU_ASSERT_EQUAL(used_id(VIRTIO_NET_RXQ, 1), 0);
+	CU_ASSERT_EQUAL(used_len(VIRTIO_NET_RXQ, 1), 0);
+	CU_ASSERT_EQUAL(qs[VIRTIO_NET_RXQ].last_avail, 2);
+	rec_stop();
+}
+
 /* A card on no network: frames go nowhere, counted; nothing arrives. */
 static void test_no_backend(void)
 {
@@ -344,5 +400,5 @@ static void test_dhcp_through_the_rings(void)
 UNIT_SUITE(virtio_net, suite_setup, suite_teardown,
 	   UNIT_TEST(test_features_and_config), UNIT_TEST(test_tx_split_chain),
 	   UNIT_TEST(test_rx_one_chain_per_frame), UNIT_TEST(test_rx_merged_buffers),
-	   UNIT_TEST(test_no_backend),
+	   UNIT_TEST(test_no_backend), UNIT_TEST(test_rx_unstash),
 	   UNIT_TEST(test_dhcp_through_the_rings))

@@ -238,6 +238,58 @@ static const struct block_ops overlay_ops = {
 	.close = ovl_close,
 };
 
+bool block_is_overlay(const struct block_dev *bd)
+{
+	return bd->ops == &overlay_ops;
+}
+
+uint64_t block_overlay_cluster_size(const struct block_dev *bd)
+{
+	return ovl((struct block_dev *)bd)->cs;
+}
+
+int block_overlay_each_cluster(struct block_dev *bd,
+			       int (*fn)(void *ctx, uint64_t off, const void *data, size_t len),
+			       void *ctx)
+{
+	struct block_overlay *o = ovl(bd);
+	int r = 0;
+
+	pthread_mutex_lock(&o->lock);
+	for (uint64_t c = 0; c < o->oi.clusters && !r; c++) {
+		if (!has_cluster(o, c))
+			continue;
+		size_t n = (size_t)cluster_len(o, c);
+		r = block_pread_full(o->fd, o->bounce, n, data_at(o, c));
+		if (!r)
+			r = fn(ctx, c * o->cs, o->bounce, n);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
+/* Every bit cleared and written (the crash rule holds: no bit claims
+ * data that is not there), then the data area given back to the file
+ * system. */
+int block_overlay_reset(struct block_dev *bd)
+{
+	struct block_overlay *o = ovl(bd);
+	int r;
+
+	if (bd->readonly)
+		return -EROFS;
+	pthread_mutex_lock(&o->lock);
+	memset(o->bitmap, 0, o->oi.h.bitmap_bytes);
+	memset(o->dirty, 1, o->nr_pages);
+	r = flush_locked(o);
+	if (!r && o->oi.clusters &&
+	    fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)data_at(o, 0),
+		      (off_t)(o->oi.clusters * o->cs)) < 0 && errno != EOPNOTSUPP)
+		r = -errno;
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
 struct block_dev *block_overlay_open(const char *ovl_path, bool readonly,
 				     char *err, size_t errlen)
 {

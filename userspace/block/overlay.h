@@ -41,6 +41,18 @@ int ovl_lock(int fd, const char *path, bool exclusive, char *err, size_t errlen)
 struct block_dev *block_overlay_open(const char *ovl_path, bool readonly,
 				     char *err, size_t errlen);
 
+/* For checkpoints (checkpoint/ckpt_disk.c): whether bd is an overlay; its
+ * cluster size; each written cluster in ascending order, read whole
+ * (the last one may be short) and given to fn (a non-zero return stops
+ * the walk and is returned); and a reset to empty (every cluster reads
+ * from the base again), flushed. Errors: negative errno. */
+bool block_is_overlay(const struct block_dev *bd);
+uint64_t block_overlay_cluster_size(const struct block_dev *bd);
+int block_overlay_each_cluster(struct block_dev *bd,
+			       int (*fn)(void *ctx, uint64_t off, const void *data, size_t len),
+			       void *ctx);
+int block_overlay_reset(struct block_dev *bd);
+
 /* hyvm disk: merge into the base and delete; delete; describe. 0, or -1
  * with one line in err (refused: nothing changed); commit returns -2
  * when it failed after it began changing the base (run it again). commit

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "block/block_registry.h"
+#include "block/overlay.h"
 #include "checkpoint/ckpt_disk.h"
+#include "checkpoint/ckpt_overlay.h"
 #include "devices/device_state.h"
 #include "vmm/vm.h"
 
@@ -37,6 +39,12 @@ int ckpt_disks_save(struct ckpt_writer *w, struct vm *vm, char *err, size_t errl
 			snprintf(err, errlen, "cannot checkpoint: disk %s (%s): %s", id, bd->path,
 				 strerror(errno));
 			return -1;
+		}
+		if (block_is_overlay(bd) && !bd->readonly) {
+			/* its writes travel in the checkpoint: see ckpt_overlay.h */
+			if (ckpt_overlay_save(w, id, bd, err, errlen) < 0)
+				return -1;
+			continue;
 		}
 		identity(&st, &mtime, &ino);
 		ds_put_u32(&dw, (uint32_t)strlen(id));

@@ -1,13 +1,12 @@
 /*
- * The disks in a checkpoint. A disk's bytes stay in its files: the save
- * flushes every disk (after virtio-blk drained its requests) and records
- * each one's identity: drive id, the file hyvm writes (the image, or the
- * overlay of a snapshot disk), its size, mtime in ns and inode. A restore
- * opens the disks from the same command line and refuses one whose file
- * changed since, since the guest's filesystem in RAM would not match it.
- * So a checkpoint is restorable while its disks are untouched: saved with
- * --quit, or with a snapshot disk whose overlay is kept (a copy of it
- * made beside the checkpoint has another inode; see the format doc).
+ * The disks in a checkpoint. A plain disk's bytes stay in its file: the
+ * save flushes every disk (after virtio-blk drained its requests) and
+ * records each one's identity: drive id, the file hyvm writes, its size,
+ * mtime in ns and inode. A restore opens the disks from the same command
+ * line and refuses one whose file changed since, since the guest's
+ * filesystem in RAM would not match it. A writable snapshot disk's
+ * overlay is copied into the checkpoint instead (ckpt_overlay.h), so a
+ * save never loses the guest's writes to it.
  */
 #ifndef HYVM_CKPT_DISK_H
 #define HYVM_CKPT_DISK_H

@@ -30,6 +30,7 @@ enum ckpt_section_type {
 	CKPT_SEC_DEVICE = 4,	/* one device instance's saved state (device_state.h) */
 	CKPT_SEC_DISK = 5,	/* one disk's identity */
 	CKPT_SEC_RAM = 6,	/* guest RAM and ROM (the memfd), zero pages skipped */
+	CKPT_SEC_OVERLAY = 7,	/* a snapshot disk's overlay: its written clusters */
 };
 
 uint64_t ckpt_fnv1a(uint64_t h, const void *p, size_t n);

@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/ckpt_disk.h"
 #include "checkpoint/ckpt_file.h"
+#include "checkpoint/ckpt_overlay.h"
 #include "checkpoint/ckpt_ram.h"
 #include "cpu/cpu_model.h"
 #include "devices/device_state.h"
@@ -205,6 +206,11 @@ int checkpoint_load(struct vm *vm, const char *path, const struct engine_ops *en
 					  sizeof(why)) < 0)
 				goto out;
 			seen_ram = true;
+			continue;
+		}
+		if (s.type == CKPT_SEC_OVERLAY) {
+			if (ckpt_overlay_load(&cr, &s, why, sizeof(why)) < 0)
+				goto out;
 			continue;
 		}
 		if (ckpt_reader_payload(&cr, &s, &data) < 0) {

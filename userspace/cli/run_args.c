@@ -42,6 +42,12 @@ static int add_device(struct run_args *a, char *spec)
 		usage_error("at most 16 --device options, '%s' is one too many", spec);
 		return -1;
 	}
+	/* a copy: argv stays whole for the checkpoint's command line, which
+	 * a restore parses again (it lives as long as the run) */
+	if (!(spec = strdup(spec))) {
+		fprintf(stderr, "hyvm run: out of memory\n");
+		return -1;
+	}
 	char *comma = strchr(spec, ',');
 	if (comma)
 		*comma = '\0';

@@ -495,6 +495,24 @@ static int kvm_get_state(struct engine_vcpu *vcpu, struct hyvm_cpu_state *st)
 	return 0;
 }
 
+/*
+ * On AMD-V, TR goes to KVM as an available TSS (type 1 or 9), not busy as
+ * hyvm_cpu_state has it (3 or 11): an AMD CPU keeps no busy bit in the
+ * VMCB's TR (KVM's svm_get_segment adds it back: "busy flag isn't
+ * exposed"), and a nested kvm_amd under QEMU TCG, where the emulated host
+ * runs, makes QEMU abort ("invalid tss type") on an interrupt from CPL 3
+ * if it is there. hyvm.ko's svm does the same (kmod/svm/svm_state.c).
+ * Not on VT-x, whose VM entry requires the busy type, nor on kvm_pvm.
+ */
+static bool tr_without_busy_bit(void)
+{
+	static int amd = -1;
+
+	if (amd < 0)
+		amd = host_has_cpu_flag("svm") && !file_exists("/sys/module/kvm_pvm");
+	return amd;
+}
+
 static int kvm_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *st,
 			 char *err, size_t errlen)
 {
@@ -507,6 +525,8 @@ static int kvm_set_state(struct engine_vcpu *vcpu, const struct hyvm_cpu_state *
 	kvm_sregs_from_state(&sregs, st);
 	if (vcpu->apic_base)
 		sregs.apic_base = vcpu->apic_base;
+	if (tr_without_busy_bit() && (sregs.tr.type & 1))
+		sregs.tr.type &= (uint8_t)~2;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return kvm_err(err, errlen, "KVM_SET_SREGS");
 	kvm_regs_from_state(&regs, st);
