@@ -111,7 +111,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 # run of the guest suite, bt against QEMU TCG (tests/bt/differential.sh),
 # the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh:
 # about 1 minute plain, a few under SAN=1 on a loaded 2-core machine),
-# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: 12, ~2.5-3 minutes,
+# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: 11, ~2.5 minutes,
 # plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.
