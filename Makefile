@@ -115,7 +115,7 @@ $(O)/demo_guest.o: $(GUEST_DIR)/demo.elf
 # the hostile guests on bt, plain and under ASan/UBSan (tests/hostile/run.sh
 # and random-pages.sh: about 2 minutes plain, 4-5 under SAN=1 on a loaded
 # 2-core machine, the random-code pages 0.5-1.5 minutes of each),
-# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: 12, ~2.5-3 minutes,
+# the libFuzzer harnesses for 10 s each (tests/fuzz/fuzz.mk: 11, ~2.5 minutes,
 # plus their first clang build),
 # DKMS's build of hyvm.ko, the Debian packages, hyvm.ko in emulated AMD and Intel hosts, then the guest
 # suite on this machine's engines.

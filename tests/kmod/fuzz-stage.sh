@@ -31,10 +31,12 @@ echo "TIME hyvm_fuzz $(( $(date +%s) - start )) s"
 after=$(pins)
 if [ -z "$before" ] || [ -z "$after" ]; then
 	echo "SKIP hyvm_fuzz-pins: no nr_foll_pin_* in /proc/vmstat"
-elif [ "$before" = "$after" ]; then
-	echo "PASS hyvm_fuzz-pins: every pinned guest page released (outstanding pins $after before and after)"
+elif [ "$after" -le "$before" ]; then
+	# the kernel's own pins come and go too (a run saw 11 outstanding
+	# before and 0 after): only more outstanding after is a finding
+	echo "PASS hyvm_fuzz-pins: no more pinned pages outstanding after than before ($before before, $after after)"
 else
-	echo "FAIL hyvm_fuzz-pins: $((after - before)) pinned pages not released after every fd was closed"
+	echo "FAIL hyvm_fuzz-pins: $((after - before)) more pinned pages outstanding after every fd was closed ($before before, $after after)"
 fi
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak

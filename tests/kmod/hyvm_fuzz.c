@@ -452,6 +452,28 @@ static void on_kick(int sig)
 {
 }
 
+/* A SIGBUS or SIGSEGV says where and what, then ends the run as the
+ * default action would (without locks: the mapping tables are read racily,
+ * good enough to name the kind of page). */
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	char line[200];
+	const char *what = "no mapping of ours";
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	for (int i = 0; i < NR_REGIONS; i++)
+		if (mem.addr[i] && a - (uintptr_t)mem.addr[i] < mem.size[i])
+			what = "a guest RAM region";
+	for (int i = 0; i < NR_RUNMAPS; i++)
+		if (mem.run[i] && a - (uintptr_t)mem.run[i] < HYVM_RUN_SIZE)
+			what = "a run page";
+	int n = snprintf(line, sizeof(line), "FAIL hyvm_fuzz-signal: %s at %p code %d (%s), seed %llu\n",
+			 sig == SIGBUS ? "SIGBUS" : "SIGSEGV", si->si_addr, si->si_code, what, seed);
+	if (write(1, line, n) < 0) { /* nothing more to say */ }
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* A VM made after the storm still runs a guest to HLT. */
 static void sane_after(void)
 {
@@ -506,6 +528,9 @@ int main(int argc, char **argv)
 	memset(fds.vm, -1, sizeof(fds.vm));
 	memset(fds.vcpu, -1, sizeof(fds.vcpu));
 	sigaction(SIGUSR1, &sa, NULL);
+	struct sigaction fault = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };
+	sigaction(SIGBUS, &fault, NULL);
+	sigaction(SIGSEGV, &fault, NULL);
 	close(open_dev());	/* FAIL and exit 1 without the module */
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);

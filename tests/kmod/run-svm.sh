@@ -24,9 +24,10 @@
 # found is understood (FUZZ_SECONDS=N puts it in, with --ops 0): with
 # mutated CPU states a vCPU stopped the emulated host's CPU within 30 s in
 # 3 of 3 runs (RCU stall / soft lockup: that CPU answered no IPI); with
-# --ops 0x1e hyvm_fuzz died of SIGBUS after 35 s (1 run), as it did on vmx
-# with --ops 0 (with 4 pinned pages outstanding after); --ops 0 passed
-# 60 s here once. A stop while
+# --ops 0x1e hyvm_fuzz died of SIGBUS (2 of 2 runs, once within 1 s:
+# BUS_ADRERR on its own access to a mapped run page, i.e. the run page's
+# fault handler refused it), as it did on vmx with --ops 0; --ops 0
+# passed 60 s here once. A stop while
 # hyvm_fuzz runs is a FAIL, not the SKIP of the nested kvm_amd's lockups.
 #
 # Every run also boots Debian's amd64 kernel (the emulated host's own) with
