@@ -3,7 +3,7 @@
  * 16-bit IRET, far CALL/RETF with 16-bit operands. pm16.asm has the code. */
 #include "guest.h"
 
-GUEST("pm16", "");
+GUEST("pm16", "soft-int-cpl0");	/* INT n through a 16-bit gate at CPL0 */
 
 #define BASE 0x7000
 

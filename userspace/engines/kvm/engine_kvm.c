@@ -102,6 +102,8 @@ static void kvm_probe(struct engine_caps *caps)
 		/* SYSENTER/SYSEXIT round trips do work (tests/guests/sysenter). */
 		caps->cannot[NEED_USER_MODE] = "kvm_pvm's emulator fails on IRET to ring 3 and INT 0x80 from it";
 		caps->cannot[NEED_SSE] = "kvm_pvm's emulator fails on SSE moves at CPL0";
+		/* tests/guests/v86: KVM_EXIT_INTERNAL_ERROR at the IRETD that sets VM */
+		caps->cannot[NEED_VM86] = "kvm_pvm's emulator fails on IRETD into virtual-8086 mode";
 		return;
 	}
 	caps->hardware_assist = host_has_cpu_flag("vmx") || host_has_cpu_flag("svm");
