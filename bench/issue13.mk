@@ -5,7 +5,8 @@
 # a summary with each target met or not in $(O)/bench-issue13/issue13.csv
 # and .svg, each part's files beside it. Not a test. Cost: the sum of
 # bench, bench-bt, bench-linux (one bt and one QEMU boot), bench-linux-work
-# and bench-storms: about 10-20 min on this loaded 2-core machine.
+# and bench-storms: 2.5 min measured here at load 5, 7-10 min at load 9-17 (bt's fork loop
+# is 2.5-4 min of it).
 # BENCH_ISSUE13_ARGS: e.g. --parts boot,storms --storms-scale 0.1.
 # Included by the top-level Makefile after the bench/*/*.mk it draws on.
 .PHONY: bench-issue13

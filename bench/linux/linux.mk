@@ -4,7 +4,7 @@
 # built -m32 -static; table, CSV and SVG in $(O)/bench-linux-work). Not a
 # test. Cost at the issue's sizes (2000 forks, 256 MiB touched, 64 MiB
 # piped, sha256sum of 64 MiB) with --mem 512: two boots and runs, about
-# 2-4 min here on a loaded machine (the kernels are fetched once by
+# 2 min here at load 5, 4.5-6.6 min at load 8-17 (the kernels are fetched once by
 # tests/linux/fetch-kernels.sh). BENCH_LINUX_WORK_ARGS: e.g. --forks 500.
 .PHONY: bench-linux-work
 $(O)/bench/linux/worktool32: bench/linux/worktool.c
