@@ -15,7 +15,7 @@
 	X(callout_io, "bt.callout.io")					\
 	X(io_fast, "bt.callout.io_without_exit")			\
 	X(io_inline, "bt.io_inline_cpl0")				\
-	X(flags_inline_translated, "bt.cli_pushfd_inline_translated")	\
+	X(flags_inline_translated, "bt.pushfd_inline_translated")	\
 	X(callout_flags, "bt.callout.pushf_popf_cli_sti")		\
 	X(callout_int, "bt.callout.int_iret")				\
 	X(callout_cr, "bt.callout.cr_msr_tables")			\

@@ -1,12 +1,16 @@
 /*
- * CLI and PUSHFD at CPL0 in 32-bit code, inline on the virtual EFLAGS
- * (cpu->eflags holds IF, IOPL and the other system flags; RFLAGS holds
- * the arithmetic ones while translated code runs): no callout, no block
- * exit. Neither can make an interrupt deliverable, so nothing needs the
- * dispatcher. At CPL0 neither is IOPL-sensitive (SDM Vol. 2A CLI; Vol.
- * 2B PUSHF: only virtual-8086 mode with IOPL < 3 faults, and v86 runs at
- * CPL3 here). STI and POPF can enable interrupts and stay callouts, as do
- * both at other CPLs, in 16-bit code and on a 16-bit stack.
+ * PUSHFD at CPL0 in 32-bit code, inline on the virtual EFLAGS (cpu->eflags
+ * holds IF, IOPL and the other system flags; RFLAGS holds the arithmetic
+ * ones while translated code runs): no callout, no block exit. At CPL0 it
+ * is not IOPL-sensitive (SDM Vol. 2B PUSHF: only virtual-8086 mode with
+ * IOPL < 3 faults, and v86 runs at CPL3 here).
+ * CLI stays a callout: it closes an interrupt window, and the dispatcher
+ * must see the boundary before it with IF set. After STI the shadow
+ * covers one instruction (SDM Vol. 3A 6.8.3), so in `sti; pause; cli`
+ * the CLI's callout is the only point where a pending interrupt can be
+ * taken; inline, that loop never took one (tests/guests/pci_scan's
+ * wait_intx). STI and POPF can enable interrupts and stay callouts too,
+ * as does PUSHFD at other CPLs, in 16-bit code and on a 16-bit stack.
  */
 #include "bt/translate/translate.h"
 
@@ -14,18 +18,10 @@ bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d)
 {
 	if ((t->b->mode & 3) || (t->b->mode & (BT_MODE_CODE16 | BT_MODE_STACK16)))
 		return false;
-	switch (d->insn.mnemonic) {
-	case ZYDIS_MNEMONIC_CLI:
-		return true;
-	case ZYDIS_MNEMONIC_PUSHFD:
-		return d->insn.operand_width == 32;
-	default:
-		return false;
-	}
+	return d->insn.mnemonic == ZYDIS_MNEMONIC_PUSHFD && d->insn.operand_width == 32;
 }
 
 /*
- * CLI:	pushfq;  and dword [r15+eflags], ~IF;  popfq
  * PUSHFD (the image has VM and RF clear, SDM Vol. 2B PUSHF):
  *	<stack limit check>;  pushfq;  pop r9;  mov r11, r9
  *	mov r10d, [r15+eflags];  and r10d, ~(live|VM|RF);  and r11d, live
@@ -38,11 +34,6 @@ bool flags_inline_emit(struct tx *t, const struct bt_insn *d)
 	struct bt_emitter *e = &t->e;
 
 	t->cpu->stats.flags_inline_translated++;
-	if (d->insn.mnemonic == ZYDIS_MNEMONIC_CLI)
-		return emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
-		       emit2(e, ZYDIS_MNEMONIC_AND, op_ctx(BT_OFF(eflags), 4),
-			     op_imm((int32_t)~EFLAGS_IF)) &&
-		       emit0(e, ZYDIS_MNEMONIC_POPFQ);
 	return check_stack(t, ZYDIS_REGISTER_R14D, -4) &&
 	       emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit1(e, ZYDIS_MNEMONIC_POP, R(R9)) &&
 	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), R(R9)) &&
