@@ -32,8 +32,12 @@
 # Models (default all three): corei7_haswell_4770 (EPT + unrestricted
 # guest: everything, then again with unrestricted_guest=0),
 # corei5_lynnfield_750 (EPT, no unrestricted guest: protected mode on the
-# identity map, real mode refused), core2_penryn_t9600 (no EPT: the vmx
-# engine says so). `hyvm run --engine auto` is checked on each.
+# identity map, real mode refused by vmx alone; the 16-bit guests
+# realmode, realmode_wrap, unreal and pm16 on --engine hybrid and auto,
+# which move the vCPU to bt when the guest clears CR0.PE and back once it
+# runs 32-bit code: each prints a HYBRID line with its switches and time
+# on each side), core2_penryn_t9600 (no EPT: the vmx engine says so, and
+# auto runs realmode on bt). `hyvm run --engine auto` is checked on each.
 #
 # Prints the PASS/FAIL/SKIP lines, then "N passed, N failed" per model;
 # exits 1 on any failure, a kernel Oops/WARNING/BUG in a log, or a run that
@@ -127,6 +131,27 @@ case "$VMXLINE" in
 			else
 				echo "FAIL $g (vmx): status $s: $(tail -c 300 /tmp/out /tmp/err | tr '\n' ' ')"
 			fi
+		done
+		# The hand-over: vmx stops at CR0.PE cleared (EXIT_MODE_UNSUPPORTED),
+		# bt runs the 16-bit phases, vmx the 32-bit ones again.
+		echo "== 16-bit guests on --engine hybrid and auto (bt + vmx)"
+		for g in realmode realmode_wrap unreal pm16; do
+			for e in hybrid auto; do
+				# hybrid: back to vmx at the first safe exit in 32-bit
+				# code (as tests/hybrid/run.sh); auto: the default 5 ms
+				r=5; [ $e = auto ] || r=0
+				HYVM_HYBRID_MODE_RESIDENCY_MS=$r HYVM_HYBRID_STATS=1 HYVM_HYBRID_TRACE=1 hyvm run --engine $e \
+					/hyvm/guests/$g.elf > /tmp/out 2> /tmp/err < /dev/null
+				s=$?
+				if [ $s = 1 ] && grep -q '^PASS' /tmp/out && ! grep -q '^FAIL' /tmp/out; then
+					echo "PASS $g ($e)"
+				else
+					echo "FAIL $g ($e): status $s: $(tail -c 300 /tmp/out /tmp/err | tr '\n' ' ')"
+				fi
+				grep '^hybrid: [a-z]*->' /tmp/err | head -4 | sed "s/^/TRACE $g $e /"
+				echo "HYBRID $g $e $(grep -E 'hybrid\.(switches|switch\.forced|switch\.mode_back|ns_on_bt|ns_on_hw) ' /tmp/err |
+					awk '{printf "%s=%s ", $2, $3}')"
+			done
 		done ;;
 	esac
 	# MMIO and INS/OUTS are finished by hyvm's instruction emulator.
@@ -274,9 +299,25 @@ expect_model() {
 	corei5_lynnfield_750)
 		[[ $line == *present* && $line != *unrestricted* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; }
 		grep -q '^ENGINES .*cannot real-mode: real mode needs VT-x unrestricted guest' "$log" ||
-			{ echo "FAIL $model: no real-mode statement"; ok=1; } ;;
+			{ echo "FAIL $model: no real-mode statement"; ok=1; }
+		# the 16-bit guests ran on hybrid and auto (a missing line would
+		# pass unseen), and realmode's run on hybrid did move: vmx->bt
+		# forced at CR0.PE, back to vmx once in 32-bit code
+		for g in realmode realmode_wrap unreal pm16; do
+			for e in hybrid auto; do
+				grep -q "^PASS $g ($e)" "$log" || { echo "FAIL $model: no PASS $g ($e)"; ok=1; }
+			done
+		done
+		grep -Eq '^TRACE realmode hybrid hybrid: vmx->bt: hw cannot run (real mode|16-bit)' "$log" &&
+			grep -q '^TRACE realmode hybrid hybrid: bt->vmx: .*hw runs it again' "$log" ||
+			{ echo "FAIL $model: realmode on hybrid did not move vmx->bt->vmx"; ok=1; } ;;
 	core2_penryn_t9600)
-		[[ $line == *"absent VT-x without EPT"* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; } ;;
+		[[ $line == *"absent VT-x without EPT"* ]] || { echo "FAIL $model: vmx engine: '$line'"; ok=1; }
+		# no hardware engine, so no hybrid: auto runs realmode on bt, and
+		# the engine list says why the others are out
+		grep -q '^ENGINES hybrid .*absent.*needs a hardware engine' "$log" &&
+			grep -q '^AUTO realmode status 1 ' "$log" ||
+			{ echo "FAIL $model: auto did not fall back to bt with a reason"; ok=1; } ;;
 	esac
 	# where vmx runs, the emulated accesses and misbehaving guests must
 	# have run on it (a missing line would otherwise pass unseen)
@@ -337,7 +378,7 @@ EOF
 	END=$(date +%s)
 	tr -d '\r' < "$LOG" > "$LOG.txt"
 	echo "== $model (bochs, kernel $KVER, ran $((END - START)) s)"
-	grep -E '^(ENGINES|AUTO|UG0|KVM) ' "$LOG.txt" || true
+	grep -E '^(ENGINES|AUTO|UG0|KVM|HYBRID|TRACE) ' "$LOG.txt" || true
 	if [ $BENCH = 0 ] && [ $LINUX = 0 ]; then expect_model "$model" "$LOG.txt" || ok=1; fi
 	host_judge "$LOG.txt" "$model" || ok=1
 	return $ok
