@@ -278,6 +278,7 @@ struct bt_vm {
 	unsigned nr_phys;
 	uint8_t *view;		/* 4 GiB per view and address space; see view.c */
 	bool view_flat;		/* view maps linear == physical (paging off) */
+	bool a20_off;		/* the A20 gate masks physical bit 20 (phys_a20) */
 	uint8_t *code_pages;	/* per physical page: translated code lives there */
 	uint8_t *pt_pages;	/* per physical page: a shadow mapping was built from it */
 	struct bt_shadow *shadow;

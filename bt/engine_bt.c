@@ -336,6 +336,19 @@ static void bt_set_io_fast(struct engine_vcpu *v, const struct engine_io_fast *f
 	v->cpu->io_fast = f;
 }
 
+/* The A20 gate: phys_a20 masks bit 20 from now on. Translations, shadow
+ * mappings and the flat view were made for the other physical map, so
+ * all are dropped (A20 changes a few times a boot). */
+static void bt_set_a20(struct engine_vcpu *v, bool enabled)
+{
+	struct bt_vm *vm = v->cpu->vm;
+
+	if (vm->a20_off == !enabled)
+		return;
+	vm->a20_off = !enabled;
+	tc_flush(vm, "A20 gate changed");	/* view_reset clears the flat view too */
+}
+
 static int bt_set_debug(struct engine_vcpu *v, const struct engine_debug *d, char *err,
 			size_t errlen)
 {
@@ -359,6 +372,7 @@ const struct engine_ops bt_engine_ops = {
 	.ram_written = bt_ram_written,
 	.set_io_fast = bt_set_io_fast,
 	.set_guest_debug = bt_set_debug,
+	.set_a20 = bt_set_a20,
 	.vcpu_destroy = bt_vcpu_destroy,
 	.vm_destroy = bt_vm_destroy,
 };

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "engines/engine.h"
+#include "hybrid/guest_mode.h"
 #include "hybrid/policy.h"
 #include "stats/stats.h"
 
@@ -36,12 +37,14 @@ struct engine_vm {
 };
 
 enum hy_counter {
-	HC_SWITCHES, HC_FORCED, HC_SOFTWARE_HW, HC_PT, HC_IO, HC_CALM, HC_SETTLE_DEFERRED,
+	HC_SWITCHES, HC_FORCED, HC_SOFTWARE_HW, HC_PT, HC_IO, HC_CALM, HC_MODE_BACK,
+	HC_SETTLE_DEFERRED,
 	HC_SWITCH_NS_TOTAL, HC_SWITCH_NS_MAX, HC_NS_BT, HC_NS_HW, HC_COUNT
 };
 static const char *const hc_names[HC_COUNT] = {
 	"hybrid.switches", "hybrid.switch.forced", "hybrid.switch.software_hw",
 	"hybrid.switch.pt_heavy", "hybrid.switch.io_heavy", "hybrid.switch.calm",
+	"hybrid.switch.mode_back",
 	"hybrid.switch.settle_deferred", "hybrid.switch_ns_total", "hybrid.switch_ns_max",
 	"hybrid.ns_on_bt", "hybrid.ns_on_hw",
 };
@@ -51,6 +54,10 @@ struct engine_vcpu {
 	struct engine_vcpu *v[HY_SIDES];
 	volatile sig_atomic_t current;	/* enum hy_side; read by kick() */
 	bool window;			/* the VMM wants an interrupt window */
+	bool came_forced;		/* the last move was forced (policy rule 3b) */
+	bool a20_off;			/* the guest's A20 gate (set_a20) */
+	bool refused;			/* the current engine just stopped with
+					 * EXIT_MODE_UNSUPPORTED */
 	bool pending;			/* a move is decided, made on the next run */
 	enum hy_side pending_to;
 	struct hy_decision pending_d;
@@ -140,13 +147,10 @@ static void hybrid_probe(struct engine_caps *caps)
 	for (int n = 0; n < NEED_COUNT; n++)
 		if (c[HY_BT].cannot[n] && c[HY_HW].cannot[n])
 			caps->cannot[n] = c[HY_BT].cannot[n];
-	/* bt runs real mode, but the hybrid can only give it a vCPU that
-	 * clears CR0.PE on the hardware side if that side stops there with
-	 * EXIT_MODE_UNSUPPORTED; hyvm.ko vmx without unrestricted guest fails
-	 * the run at that CR0 write instead (not yet a hand-over), so real
-	 * mode is claimed only where the hardware side runs it itself. */
-	if (c[HY_HW].cannot[NEED_REAL_MODE] && !caps->cannot[NEED_REAL_MODE])
-		caps->cannot[NEED_REAL_MODE] = c[HY_HW].cannot[NEED_REAL_MODE];
+	/* Real mode is bt's even where the hardware side cannot run it:
+	 * hyvm.ko's vmx without unrestricted guest stops a guest that clears
+	 * CR0.PE (or a state its VM entry refuses) with EXIT_MODE_UNSUPPORTED
+	 * and the full state, and the run continues on bt (rule 1). */
 	/* Memory is mapped on both sides at once: each must reach it. */
 	if (!caps->cannot[NEED_HIGH_RAM])
 		caps->cannot[NEED_HIGH_RAM] = c[HY_BT].cannot[NEED_HIGH_RAM]
@@ -179,6 +183,7 @@ static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)
 	for (int s = 0; s < HY_SIDES; s++) {
 		vm->side[s].ops = ops[s];
 		caps_to_side(&c[s], &vm->side[s].caps);
+		vm->side[s].caps.no_a20_gate = !ops[s]->set_a20;
 		if (ops[s]->vm_create(&vm->side[s].vm, err, errlen) < 0) {
 			for (int t = 0; t < s; t++)
 				ops[t]->vm_destroy(vm->side[t].vm);
@@ -244,23 +249,6 @@ static const struct engine_ops *cur_ops(const struct engine_vcpu *v)
 	return v->vm->side[v->current].ops;
 }
 
-static struct hy_guest guest_of(const struct hyvm_cpu_state *st)
-{
-	struct hy_guest g = { .cpl = st->seg[HYVM_CS].selector & 3 };
-
-	if (!(st->cr0 & 1)) {
-		g.mode = HY_MODE_REAL;
-		g.cpl = 0;
-	} else if ((st->efer & (1u << 10)) || ((st->cr0 >> 31) && (st->efer & (1u << 8)))) {
-		g.mode = HY_MODE_LONG;
-	} else {
-		g.mode = !(st->cr0 >> 31) ? HY_MODE_PROT :
-			 (st->cr4 & (1u << 5)) ? HY_MODE_PAE : HY_MODE_PAGED32;
-		g.code16 = !(st->seg[HYVM_CS].attrib & HYVM_SEG_DB);
-	}
-	return g;
-}
-
 static enum guest_mode stats_mode(const struct hy_guest *g)
 {
 	static const enum guest_mode m[] = {
@@ -319,8 +307,11 @@ static struct hy_decision consult(struct engine_vcpu *v, const struct hy_guest *
 		.guest = *g,
 		.last = v->last,
 		.since_switch_ns = now - v->last_switch_ns,
+		.current_refused = v->refused,
+		.came_forced = v->came_forced,
 	};
 
+	in.guest.a20_off = v->a20_off;	/* not in the CPU state: the VMM's line */
 	for (int s = 0; s < HY_SIDES; s++)
 		in.side[s] = v->vm->side[s].caps;
 	v->last_consult_ns = now;
@@ -333,7 +324,8 @@ static void count_switch(struct engine_vcpu *v, enum hy_reason r, uint64_t ns)
 {
 	v->counters[HC_SWITCHES]++;
 	v->counters[r == HY_R_FORCED ? HC_FORCED : r == HY_R_SOFTWARE_HW ? HC_SOFTWARE_HW :
-		    r == HY_R_PT_HEAVY ? HC_PT : r == HY_R_IO_HEAVY ? HC_IO : HC_CALM]++;
+		    r == HY_R_PT_HEAVY ? HC_PT : r == HY_R_IO_HEAVY ? HC_IO :
+		    r == HY_R_MODE_BACK ? HC_MODE_BACK : HC_CALM]++;
 	v->counters[HC_SWITCH_NS_TOTAL] += ns;
 	if (ns > v->counters[HC_SWITCH_NS_MAX])
 		v->counters[HC_SWITCH_NS_MAX] = ns;
@@ -369,10 +361,11 @@ static int move_to(struct engine_vcpu *v, enum hy_side to, const struct hy_decis
 	to_ops->request_irq_window(v->v[to], v->window);
 	v->counters[from == HY_BT ? HC_NS_BT : HC_NS_HW] += t1 - v->last_switch_ns;
 	v->current = to;
+	v->came_forced = d->reason == HY_R_FORCED;
 	v->last_switch_ns = t1;
 	count_switch(v, d->reason, t1 - t0);
 
-	struct hy_guest g = guest_of(&st);
+	struct hy_guest g = hy_guest_of(&st);
 	char why[96];
 	snprintf(why, sizeof(why), "%s->%s: %s", fo->name, to_ops->name, d->why);
 	stats_note_switch(v->stats, v->index, stats_mode(&g), stats_mode(&g), why);
@@ -439,13 +432,17 @@ static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 		v->iv_guest_ns += now - t0;
 		if (r < 0 || exit->kind != EXIT_MODE_UNSUPPORTED)
 			break;
-		/* bt stopped after entering a mode it cannot run; its state is
-		 * complete, so the other engine continues from it at once. */
+		/* The engine stopped after the guest entered a mode it cannot
+		 * run (bt: long mode; vmx without unrestricted guest: real
+		 * mode); its state is complete, so the other engine continues
+		 * from it at once. */
 		struct hyvm_cpu_state st;
 		if (cur_ops(v)->get_state(v->v[v->current], &st) < 0)
 			break;
-		struct hy_guest g = guest_of(&st);
+		struct hy_guest g = hy_guest_of(&st);
+		v->refused = true;
 		struct hy_decision d = consult(v, &g, now);
+		v->refused = false;
 		if (d.action == HY_STAY)
 			break;	/* nobody can: the VMM reports it */
 		v->run_end_ns = now;
@@ -460,7 +457,7 @@ static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 		struct hyvm_cpu_state st;
 		interval_tick(v, now);
 		if (cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
-			struct hy_guest g = guest_of(&st);
+			struct hy_guest g = hy_guest_of(&st);
 			struct hy_decision d = consult(v, &g, now);
 			if (d.action != HY_STAY) {
 				v->pending = true;
@@ -490,7 +487,7 @@ static int hybrid_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
 static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 			    char *err, size_t errlen)
 {
-	struct hy_guest g = guest_of(st);
+	struct hy_guest g = hy_guest_of(st);
 	uint64_t now = now_ns();
 	enum hy_side first;
 
@@ -503,6 +500,9 @@ static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *
 		enum hy_side s = i ? !first : first;
 		if (v->vm->side[s].ops->set_state(v->v[s], st, err, errlen) == 0) {
 			v->current = s;
+			/* starting on bt because hardware cannot run the mode
+			 * (real mode at the reset vector) counts as forced */
+			v->came_forced = s == HY_BT && d.reason == HY_R_FORCED;
 			v->last_switch_ns = now;
 			interval_start(v, now);
 			return 0;
@@ -589,6 +589,29 @@ static void hybrid_attach_stats(struct engine_vcpu *v, struct stats_writer *w, i
 	v->index = index;
 }
 
+/* Both sides get the gate that have one. A side without one cannot run
+ * the guest while A20 is off: if it is current, the move to bt is made
+ * before the next instruction (the write to port 0x92 or the i8042 was
+ * this exit; settle() runs no guest code). */
+static void hybrid_set_a20(struct engine_vcpu *v, bool enabled)
+{
+	v->a20_off = !enabled;
+	for (int s = 0; s < HY_SIDES; s++)
+		if (v->vm->side[s].ops->set_a20)
+			v->vm->side[s].ops->set_a20(v->v[s], enabled);
+	struct hyvm_cpu_state st;
+	if (!enabled && v->vm->side[v->current].caps.no_a20_gate &&
+	    cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
+		struct hy_guest g = hy_guest_of(&st);
+		struct hy_decision d = consult(v, &g, now_ns());
+		if (d.action != HY_STAY) {
+			v->pending = true;
+			v->pending_to = d.action == HY_GO_BT ? HY_BT : HY_HW;
+			v->pending_d = d;
+		}
+	}
+}
+
 static void hybrid_vcpu_destroy(struct engine_vcpu *v)
 {
 	if (!v)
@@ -667,6 +690,7 @@ const struct engine_ops hybrid_engine_ops = {
 	.ram_written = hybrid_ram_written,
 	.set_io_fast = hybrid_set_io_fast,
 	.set_guest_debug = hybrid_set_guest_debug,
+	.set_a20 = hybrid_set_a20,
 	.vcpu_destroy = hybrid_vcpu_destroy,
 	.vm_destroy = hybrid_vm_destroy,
 };

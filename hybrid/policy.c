@@ -8,6 +8,11 @@
  *    long mode emulated, ~6000x slower than native) loses to bt for every
  *    mode bt runs. kvm_pvm also turns a guest's CR0.PG in 32-bit mode into
  *    #GP instead of an exit, so staying there in a 32-bit mode is a risk.
+ * 3b. True hardware assist, and bt is current only because the guest was
+ *    in a mode the hardware cannot run (real mode on VT-x without
+ *    unrestricted guest): back to hardware once it runs the mode again,
+ *    as a mode-driven move (Adams & Agesen's hybrid: BT for what VT-x
+ *    cannot enter, hardware for the rest).
  * 4. True hardware assist: bt wins page-table-heavy phases when the
  *    hardware engine has no nested paging (each PTE write is a shadow
  *    fault, ~12.7k cycles on hardware vs ~0.4k under BT: Adams & Agesen
@@ -43,9 +48,12 @@ const char *hy_side_name(enum hy_side s)
 
 const char *hy_mode_name(const struct hy_guest *g)
 {
+	if (g->a20_off)
+		return "memory with A20 off";
 	switch (g->mode) {
 	case HY_MODE_REAL: return "real mode";
-	case HY_MODE_PROT: return g->code16 ? "16-bit protected mode" :
+	case HY_MODE_PROT: return g->real_segments ? "real-mode segments" :
+				  g->code16 ? "16-bit protected mode" :
 				  g->cpl == 3 ? "ring-3 protected mode" : "protected mode";
 	case HY_MODE_PAGED32: return g->cpl == 3 ? "ring-3 paged mode" : "32-bit paging";
 	case HY_MODE_PAE: return g->cpl == 3 ? "ring-3 PAE paging" : "PAE paging";
@@ -61,7 +69,7 @@ const char *hy_reason_name(enum hy_reason r)
 		[HY_R_SOFTWARE_HW] = "software-hw", [HY_R_PT_HEAVY] = "pt-heavy",
 		[HY_R_PT_CALM] = "pt-calm", [HY_R_NESTED] = "nested-paging",
 		[HY_R_IO_HEAVY] = "io-heavy", [HY_R_IO_CALM] = "io-calm",
-		[HY_R_RESIDENCY] = "residency",
+		[HY_R_RESIDENCY] = "residency", [HY_R_MODE_BACK] = "mode-back",
 	};
 	return r < HY_R_COUNT ? names[r] : "?";
 }
@@ -79,11 +87,11 @@ bool hy_side_can_run(const struct hy_side_caps *c, const struct hy_guest *g)
 	};
 	enum guest_need n = mode_need[g->mode];
 
-	if (!c->present)
+	if (!c->present || (g->a20_off && c->no_a20_gate))
 		return false;
 	if (n != NEED_COUNT && c->cannot[n])
 		return false;
-	if (g->code16 && c->cannot[NEED_REAL_MODE])
+	if ((g->code16 || g->real_segments) && c->cannot[NEED_REAL_MODE])
 		return false;
 	/* ring 3 outside long mode: kvm_pvm cannot IRET there or gate back */
 	if (g->cpl == 3 && g->mode != HY_MODE_LONG && c->cannot[NEED_USER_MODE])
@@ -110,12 +118,13 @@ struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *
 	enum hy_side cur = in->current, other = cur == HY_BT ? HY_HW : HY_BT;
 	const struct hy_side_caps *hw = &in->side[HY_HW];
 	const char *mode = hy_mode_name(&in->guest);
-	bool cur_ok = hy_side_can_run(&in->side[cur], &in->guest);
+	bool cur_caps_ok = hy_side_can_run(&in->side[cur], &in->guest);
+	bool cur_ok = cur_caps_ok && !in->current_refused;
 	bool other_ok = hy_side_can_run(&in->side[other], &in->guest);
 
 	if (!cur_ok && other_ok)
-		return decision(go_to(other), HY_R_FORCED, "%s cannot run %s", hy_side_name(cur),
-				mode);
+		return decision(go_to(other), HY_R_FORCED, cur_caps_ok ?
+				"%s refused %s" : "%s cannot run %s", hy_side_name(cur), mode);
 	if (!cur_ok)
 		return decision(HY_STAY, HY_R_NOBODY, "no engine runs %s%s", mode, "");
 	if (!other_ok)
@@ -132,6 +141,10 @@ struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *
 	if (!hw->hardware_assist) {
 		want = HY_BT;
 		why = HY_R_SOFTWARE_HW;
+		by_mode = true;
+	} else if (cur == HY_BT && in->came_forced) {
+		want = HY_HW;
+		why = HY_R_MODE_BACK;
 		by_mode = true;
 	} else if (cur == HY_HW && l->ns) {
 		if (!hw->nested_paging && pt > t->pt_high) {
@@ -166,6 +179,8 @@ struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *
 				mode, "");
 	case HY_R_IO_HEAVY:
 		return decision(go_to(want), why, "%s: exit-heavy%s", mode, "");
+	case HY_R_MODE_BACK:
+		return decision(go_to(want), why, "%s: hw runs it again%s", mode, "");
 	case HY_R_NESTED:
 		return decision(go_to(want), why, "%s: hw has nested paging%s", mode, "");
 	default:

@@ -21,6 +21,11 @@ struct hy_guest {
 	enum hy_mode mode;
 	unsigned cpl;
 	bool code16;	/* protected mode with a 16-bit code segment */
+	/* protected mode whose segment registers still hold what real mode
+	 * left, which VM entry without unrestricted guest refuses (SDM Vol.
+	 * 3C, 26.3.1.2; guest_mode.c) */
+	bool real_segments;
+	bool a20_off;	/* the A20 gate masks address bit 20 (engine.h set_a20) */
 };
 
 /* What one side can do (from engine_caps). */
@@ -29,6 +34,7 @@ struct hy_side_caps {
 	bool hardware_assist;	/* true VT-x/AMD-V underneath */
 	bool nested_paging;	/* EPT/NPT: guest page-table writes cost no exits */
 	bool cannot[NEED_COUNT];
+	bool no_a20_gate;	/* keeps A20 on whatever the guest asks (set_a20 NULL) */
 };
 
 /* The last interval, as rates, for the engine that was current. */
@@ -46,6 +52,12 @@ struct hy_input {
 	struct hy_side_caps side[HY_SIDES];
 	struct hy_interval last;
 	uint64_t since_switch_ns;
+	/* The current engine stopped with EXIT_MODE_UNSUPPORTED: whatever the
+	 * caps say, it cannot run this state (VT-x refusing a state at entry). */
+	bool current_refused;
+	/* The vCPU is on the current engine because the other could not run
+	 * the guest's mode then (the last move was forced). */
+	bool came_forced;
 };
 
 enum hy_action { HY_STAY, HY_GO_BT, HY_GO_HW };
@@ -61,6 +73,7 @@ enum hy_reason {
 	HY_R_IO_HEAVY,		/* exit-heavy on hardware: bt's callouts are cheaper */
 	HY_R_IO_CALM,
 	HY_R_RESIDENCY,		/* would move, but the minimum residency has not passed */
+	HY_R_MODE_BACK,		/* forced to bt by a mode, which hardware runs again */
 	HY_R_COUNT
 };
 

@@ -334,6 +334,14 @@ int hyvm_get_msr(struct hyvm_vcpu *vcpu, u32 msr, u64 *val)
 		*val = m->amd_nb_cfg;
 		return 0;
 	}
+	/* Interrupt Pending Message (family 0Fh/10h BKDG): Linux reads it on
+	 * CPUs with AMD erratum 400 to see whether C1E is enabled. 0: no
+	 * SMI/IO message on pending interrupts, so no C1E, as KVM answers
+	 * (kvm_get_msr_common reads it as 0); writes stay #GP. */
+	if (hyvm_guest_is_amd(vcpu) && msr == MSR_K8_INT_PENDING_MSG) {
+		*val = 0;
+		return 0;
+	}
 	return -EINVAL;
 }
 

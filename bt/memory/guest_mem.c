@@ -13,7 +13,7 @@ int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 		       uint32_t *phys, bool raise)
 {
 	if (!(cpu->arch.cr0 & CR0_PG)) {
-		*phys = lin;
+		*phys = (uint32_t)phys_a20(cpu->vm, lin);
 		return 0;
 	}
 	return mmu_translate(cpu, lin, write ? MMU_WRITE : 0, user, phys, raise);

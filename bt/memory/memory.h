@@ -15,6 +15,15 @@ int phys_add(struct bt_vm *vm, uint64_t gpa, uint64_t size, int memfd, off_t off
 	     bool readonly, char *err, size_t errlen);
 /* The slot holding all of [phys, phys + len); NULL: unbacked (MMIO). */
 const struct bt_phys_region *phys_region(const struct bt_vm *vm, uint64_t phys, uint64_t len);
+/* The A20 gate (PC AT; SDM Vol. 3A, 8.7.13.4 "A20M#"): with it off, the
+ * CPU drives physical address bit 20 low, so the megabyte above 1 MiB (and
+ * every odd megabyte) aliases the one below. Applied where a guest
+ * address becomes physical: mem_linear_to_phys (paging off), mmu_walk
+ * (page tables and the page it maps), and view_reset's flat view. */
+static inline uint64_t phys_a20(const struct bt_vm *vm, uint64_t phys)
+{
+	return vm->a20_off ? phys & ~(1ull << 20) : phys;
+}
 /* vm->ram + phys if those bytes are backed and, for write, writable. */
 uint8_t *phys_host(const struct bt_vm *vm, uint64_t phys, uint64_t len, bool write);
 off_t phys_memfd_offset(const struct bt_phys_region *r, uint64_t phys);

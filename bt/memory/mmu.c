@@ -17,12 +17,12 @@ static uint8_t *table_ptr(void *opaque, uint64_t gpa, unsigned len)
 {
 	struct bt_vm *vm = opaque;
 
-	return phys_host(vm, gpa, len, false);
+	return phys_host(vm, phys_a20(vm, gpa), len, false);
 }
 
 static bool table_readonly(void *opaque, uint64_t gpa)
 {
-	return !phys_host(opaque, gpa, 1, true);
+	return !phys_host(opaque, phys_a20(opaque, gpa), 1, true);
 }
 
 /* The peek's tables: every entry "read-only", so the walk sets no A or D
@@ -51,14 +51,14 @@ static int walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		w->error = r.error;
 		return -1;
 	}
-	w->phys = r.phys;
+	w->phys = phys_a20(cpu->vm, r.phys);
 	w->writable = r.writable;
 	w->dirty = r.dirty;
 	w->large = r.page_size > 4096;
 	/* the entries this translation depends on, for the shadow's write
 	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
 	for (unsigned i = 0; i < r.nentries && i < 3; i++)
-		w->entry[w->nentries++] = (uint32_t)r.entry[i];
+		w->entry[w->nentries++] = (uint32_t)phys_a20(cpu->vm, r.entry[i]);
 	return 0;
 }
 

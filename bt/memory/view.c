@@ -49,8 +49,54 @@ void view_clear_space(struct bt_vm *vm, unsigned space)
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
+#define MIB (1ull << 20)
+
+/* The odd megabyte [odd, odd + 1 MiB) of a flat view with A20 off: what
+ * the even one below holds (phys_a20), nothing where that is unbacked. */
+static void alias_odd_megabyte(struct bt_vm *vm, uint64_t odd)
+{
+	uint64_t even = odd - MIB;
+
+	mmap(vm->view + odd, MIB, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	for (unsigned i = 0; i < vm->nr_phys; i++) {
+		const struct bt_phys_region *r = &vm->phys[i];
+		uint64_t lo = r->gpa > even ? r->gpa : even;
+		uint64_t hi = r->gpa + r->size < odd ? r->gpa + r->size : odd;
+		if (lo >= hi)
+			continue;
+		mmap(vm->view + lo + MIB, hi - lo, PROT_READ | (r->readonly ? 0 : PROT_WRITE),
+		     MAP_SHARED | MAP_FIXED, vm->memfd, phys_memfd_offset(r, lo));
+		for (uint64_t p = lo >> 12; !r->readonly && p < hi >> 12; p++)
+			if (vm->code_pages[p])
+				mprotect(vm->view + (p << 12) + MIB, 4096, PROT_READ);
+	}
+}
+
+/* With A20 off, every odd megabyte that a slot touches (itself or the
+ * even one below) becomes the alias; the others stay unmapped. */
+static void view_apply_a20(struct bt_vm *vm)
+{
+	for (uint64_t odd = MIB; odd < VIEW_SIZE; odd += 2 * MIB) {
+		bool touched = false;
+		for (unsigned i = 0; i < vm->nr_phys && !touched; i++)
+			touched = vm->phys[i].gpa < odd + MIB &&
+				  vm->phys[i].gpa + vm->phys[i].size > odd - MIB;
+		if (touched)
+			alias_odd_megabyte(vm, odd);
+	}
+}
+
+/* The view page that aliases phys page `page` while A20 is off (pages of
+ * even megabytes only: phys_a20 clears bit 20). */
+static uint8_t *a20_alias(struct bt_vm *vm, uint32_t page)
+{
+	return vm->a20_off ? vm->view + ((uint64_t)page << 12) + MIB : NULL;
+}
+
 /* Paging off: each slot mapped at its guest-physical address (ROM
- * read-only), then code pages made read-only. */
+ * read-only), then code pages made read-only; with A20 off, the odd
+ * megabytes alias the even ones. */
 void view_reset(struct bt_vm *vm)
 {
 	if (!vm->view || vm->memfd < 0)
@@ -68,6 +114,8 @@ void view_reset(struct bt_vm *vm)
 				if (vm->code_pages[p])
 					mprotect(vm->view + (p << 12), 4096, PROT_READ);
 		}
+		if (vm->a20_off)
+			view_apply_a20(vm);
 	}
 }
 
@@ -76,9 +124,11 @@ void view_protect_code_page(struct bt_vm *vm, uint32_t page)
 	if (page >= vm->ram_size >> 12 || vm->code_pages[page])
 		return;
 	vm->code_pages[page] = 1;
-	if (vm->view_flat)
+	if (vm->view_flat) {
 		mprotect(vm->view + ((uint64_t)page << 12), 4096, PROT_READ);
-	else
+		if (a20_alias(vm, page))
+			mprotect(a20_alias(vm, page), 4096, PROT_READ);
+	} else
 		shadow_protect_phys_page(vm, page);
 }
 
@@ -86,8 +136,11 @@ void view_protect_code_page(struct bt_vm *vm, uint32_t page)
  * paging, the next write faults in a writable mapping. */
 void view_unprotect_code_page(struct bt_vm *vm, uint32_t page)
 {
-	if (vm->view_flat && phys_host(vm, (uint64_t)page << 12, 4096, true))
+	if (vm->view_flat && phys_host(vm, (uint64_t)page << 12, 4096, true)) {
 		mprotect(vm->view + ((uint64_t)page << 12), 4096, PROT_READ | PROT_WRITE);
+		if (a20_alias(vm, page))
+			mprotect(a20_alias(vm, page), 4096, PROT_READ | PROT_WRITE);
+	}
 }
 
 /* Signal context: true if the access will succeed when retried. */

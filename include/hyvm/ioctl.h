@@ -17,7 +17,8 @@
 #include "cpu_state.h"
 #include "cpuid_table.h"
 
-#define HYVM_API_VERSION	3	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY */
+#define HYVM_API_VERSION	4	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY;
+					 * 4: HYVM_EXIT_MODE */
 #define HYVM_IOCTL_TYPE		0xB7
 
 #define HYVM_CAP_VENDOR_INTEL	0x1
@@ -93,6 +94,12 @@ struct hyvm_ram_map {
 #define HYVM_EXIT_INTR		5	/* signal pending or immediate_exit */
 #define HYVM_EXIT_SHUTDOWN	6	/* triple fault */
 #define HYVM_EXIT_FAIL		7	/* entry failed or unhandled exit: fail */
+/* The guest entered a mode this CPU cannot run (VT-x without unrestricted
+ * guest: CR0.PE cleared, or a state VM entry refuses, SDM 26.3.1). The
+ * state (HYVM_GET_STATE) is complete and consistent: a MOV CR0 that did it
+ * is performed, RIP past it. HYVM_RUN returns this again, without
+ * entering, until HYVM_SET_STATE gives a state the CPU can run. */
+#define HYVM_EXIT_MODE		8
 
 /* io.flags: a string instruction (INS/OUTS) that user space emulates
  * from the instruction at rip (not yet advanced); io_data is unused. */

@@ -91,6 +91,7 @@ int vmx_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 u64 vmx_guest_cr0(struct vmx_vcpu *vv);
 u64 vmx_guest_cr3(struct vmx_vcpu *vv);
 int vmx_set_cr0(struct vmx_vcpu *vv, u64 val);
+bool vmx_cannot_enter(struct vmx_vcpu *vv);
 int vmx_set_cr4(struct vmx_vcpu *vv, u64 val);
 bool vmx_cr4_valid(u64 cr4);
 void vmx_set_cr3(struct vmx_vcpu *vv, u64 val);

@@ -9,7 +9,9 @@
  * 26.3.1.1). A guest in protected mode without paging then runs with
  * paging on through an identity map of 4 MiB pages at VMX_IDMAP_GPA
  * (KVM's method): linear = guest-physical, as with paging off. Real mode
- * needs unrestricted guest and is refused.
+ * needs unrestricted guest: a guest that clears CR0.PE there stops with
+ * HYVM_EXIT_MODE after the write, for user space to run it elsewhere (the
+ * hybrid engine moves it to bt).
  */
 #include <linux/highmem.h>
 #include <linux/kernel.h>
@@ -104,8 +106,34 @@ static bool pae_paging(struct vmx_vcpu *vv)
 	return (vv->cr0 & X86_CR0_PG) && (vv->cr4 & X86_CR4_PAE) && !(vv->efer & EFER_LMA);
 }
 
+/*
+ * Real mode without unrestricted guest: the write is done in the guest's
+ * view (CR0, EFER.LMA, CR3 already saved) but not in the VMCS, whose CR0
+ * must keep PE and PG (SDM 26.3.1.1), so the state user space reads is the
+ * real-mode one and the vCPU does not enter again until it is replaced
+ * (vmx_cannot_enter). The segment registers keep their protected-mode
+ * caches, as the CPU's do until each is loaded (SDM 9.9.2).
+ */
+static void enter_real_mode_unrunnable(struct vmx_vcpu *vv, u64 old, u64 val)
+{
+	if (old & X86_CR0_PG)
+		vv->efer &= ~(u64)EFER_LMA;
+	vv->cr0 = val;
+	/* TS lives in the VMCS (vmx_guest_cr0) */
+	vmcs_write(GUEST_CR0, (vmcs_read(GUEST_CR0) & ~(u64)X86_CR0_TS) | (val & X86_CR0_TS));
+	vv->flush = true;
+}
+
+/* True while the guest's state is real mode on a CPU without unrestricted
+ * guest: HYVM_RUN answers HYVM_EXIT_MODE without entering. */
+bool vmx_cannot_enter(struct vmx_vcpu *vv)
+{
+	return !vmx_cfg.unrestricted && !(vv->cr0 & X86_CR0_PE);
+}
+
 /* MOV to CR0 (SDM Vol. 2, MOV CR; Vol. 3A 9.8.5 for IA-32e activation).
- * -EINVAL: #GP; -EOPNOTSUPP: real mode without unrestricted guest. */
+ * -EINVAL: #GP; -EOPNOTSUPP: done, but the result is real mode, which
+ * needs unrestricted guest (user space continues elsewhere). */
 int vmx_set_cr0(struct vmx_vcpu *vv, u64 val)
 {
 	u64 old = vmx_guest_cr0(vv), old_efer = vv->efer;
@@ -116,8 +144,10 @@ int vmx_set_cr0(struct vmx_vcpu *vv, u64 val)
 	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
 		return -EINVAL;
-	if (!(val & X86_CR0_PE) && !vmx_cfg.unrestricted)
+	if (!(val & X86_CR0_PE) && !vmx_cfg.unrestricted) {
+		enter_real_mode_unrunnable(vv, old, val);
 		return -EOPNOTSUPP;
+	}
 	if (!(old & X86_CR0_PG) && (val & X86_CR0_PG) && (efer & EFER_LME)) {
 		if (!(vv->cr4 & X86_CR4_PAE))
 			return -EINVAL;

@@ -208,8 +208,12 @@ static int handle_cr(struct hyvm_vcpu *vcpu)
 		ret = vmx_set_cr0(vv, (vmx_guest_cr0(vv) & ~0xeULL) | val);
 		break;
 	}
-	if (ret == -EOPNOTSUPP)
-		return fail(vcpu);	/* real mode without unrestricted guest */
+	if (ret == -EOPNOTSUPP) {
+		/* real mode without unrestricted guest: done in the guest's
+		 * state, RIP past it, and user space continues elsewhere */
+		skip_insn();
+		return exit_to_user(vcpu, HYVM_EXIT_MODE);
+	}
 	if (ret)
 		return inject_gp();
 	skip_insn();
@@ -358,5 +362,15 @@ int vmx_handle_exit(struct hyvm_vcpu *vcpu, u32 reason)
 	if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
 	    reason < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](vcpu);
+	/* Without unrestricted guest, a state VM entry refuses (SDM 26.3.1:
+	 * e.g. segments still holding real-mode values after CR0.PE was set
+	 * elsewhere) is a mode this CPU cannot run, not a hyvm.ko bug: the
+	 * guest state is untouched by the failed entry (SDM 26.8), so user
+	 * space can run it elsewhere. fail() still records the reason. */
+	if ((reason & VMX_EXIT_REASONS_FAILED_VMENTRY) &&
+	    (reason & 0xffff) == EXIT_REASON_INVALID_STATE && !vmx_cfg.unrestricted) {
+		fail(vcpu);
+		return exit_to_user(vcpu, HYVM_EXIT_MODE);
+	}
 	return fail(vcpu);
 }

@@ -270,6 +270,10 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	ret = vmx_vcpu_load(vv);
 	if (ret)
 		goto out;
+	if (vmx_cannot_enter(vv)) {
+		run->exit_kind = HYVM_EXIT_MODE;
+		goto out;	/* ret 0: to user space, until SET_STATE */
+	}
 	if (vcpu->irq_window_wanted && vmx_irq_window_open(vv)) {
 		run->exit_kind = HYVM_EXIT_IRQ_WINDOW;
 		goto out;	/* ret 0: to user space */

@@ -21,6 +21,8 @@
 # reference. An engine that is absent, or cannot run the BIOS's real-mode
 # code (hyvm run says so in one line, status 77), is a SKIP with the
 # reason, never a failure.
+# BOOT_CHAIN_STDERR=FILE keeps hyvm's stderr there (the hybrid's
+# HYVM_HYBRID_STATS summary, for tests/kmod/run-vmx.sh --firmware).
 # Prints PASS/FAIL/SKIP lines and "N passed, N failed, N skipped".
 set -u
 hyvm=${1:?usage: $0 HYVM [--engine E|qemu] [--kind sector|linux] [--image IMG] [--bios FILE] [--limit SEC]}
@@ -141,6 +143,7 @@ kill $pid 2>/dev/null
 wait $pid
 status=$?
 pid=""
+[[ -z ${BOOT_CHAIN_STDERR:-} ]] || cp "$work/err" "$BOOT_CHAIN_STDERR"
 clean
 seen=0
 for w in "${want[@]}"; do grep -qF -- "$w" "$work/out" && seen=$((seen + 1)); done

@@ -6,6 +6,7 @@
  * hysteresis keeps rates that hover around a threshold from flapping.
  */
 #include <string.h>
+#include "hybrid/guest_mode.h"
 #include "hybrid/policy.h"
 #include "unit.h"
 
@@ -217,6 +218,7 @@ static int replay(const struct step *s, int n, enum hy_side start, struct hy_sid
 		CU_ASSERT(d.why[0] != 0);
 		if (d.action != HY_STAY) {
 			in.current = d.action == HY_GO_BT ? HY_BT : HY_HW;
+			in.came_forced = d.reason == HY_R_FORCED;	/* as move_to */
 			in.since_switch_ns = 0;
 			switches++;
 		}
@@ -277,8 +279,8 @@ static void test_trace_residency_caps(void)
 
 /* A guest that drops to real mode every 2 ms (BIOS calls from a 32-bit
  * kernel) on VT-x without unrestricted guest: the moves to bt for real
- * mode are forced, the moves back to hardware are statistics-driven and
- * wait for the minimum residency, so at most one round trip per 50 ms. */
+ * mode are forced, the moves back to hardware (rule 3b) are mode-driven
+ * and wait for the mode residency, so at most one round trip per 5 ms. */
 static void test_trace_mode_thrash(void)
 {
 	struct hy_tuning t = tuning();
@@ -288,8 +290,137 @@ static void test_trace_mode_thrash(void)
 	for (int i = 0; i < 1000; i++)
 		s[i] = (struct step)STEP(1 * MS, (i / 2) % 2 ? HY_MODE_REAL : HY_MODE_PROT);
 	int n = replay(s, 1000, HY_HW, old_vtx(), &end);
-	CU_ASSERT(n >= 1);
-	CU_ASSERT(n <= 2 * (int)(1000 * MS / t.min_residency_ns) + 2);
+	CU_ASSERT(n >= 2);
+	CU_ASSERT(n <= 2 * (int)(1000 * MS / t.mode_residency_ns) + 2);
+}
+
+/* tests/guests/realmode.elf on hybrid with VT-x without unrestricted guest
+ * (Bochs lynnfield): 32-bit code on hardware; the CR0.PE clear comes back
+ * as EXIT_MODE_UNSUPPORTED (current_refused) and moves to bt at once; bt
+ * runs real mode, the return to 16-bit protected mode, the far jump back
+ * to 32-bit code; once that has lasted the mode residency, back to
+ * hardware (rule 3b). Two switches, ending on hardware. */
+static void test_trace_realmode_old_vtx(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_REAL, old_vtx());
+
+	in.current_refused = true;
+	in.since_switch_ns = 0;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_BT);
+	CU_ASSERT_EQUAL(d.reason, HY_R_FORCED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "hw cannot run real mode"));
+	/* a state the caps allow but VM entry refused: forced all the same */
+	in.guest.mode = HY_MODE_PROT;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_BT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "hw refused protected mode"));
+	in.guest.mode = HY_MODE_REAL;
+
+	struct step s[] = {
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+		STEP(0, HY_MODE_REAL),				/* CR0.PE cleared: forced */
+		STEP(1 * MS, HY_MODE_REAL), STEP(1 * MS, HY_MODE_REAL),
+		STEP(1 * MS, HY_MODE_PROT, .code16 = true),	/* PE set, 16-bit CS */
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+		STEP(1 * MS, HY_MODE_PROT), STEP(1 * MS, HY_MODE_PROT),
+	};
+	enum hy_side end;
+	int n = replay(s, sizeof(s) / sizeof(s[0]), HY_HW, old_vtx(), &end);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(end, HY_HW);
+
+	/* on bt after the forced move: 16-bit code and real-mode segments
+	 * keep it there; 32-bit code goes back only after the residency */
+	in = input(HY_BT, HY_MODE_PROT, old_vtx());
+	in.came_forced = true;
+	in.guest.code16 = true;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	in.guest.code16 = false;
+	in.guest.real_segments = true;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hy_decide(&in, &t).why, "real-mode segments"));
+	in.guest.real_segments = false;
+	in.since_switch_ns = t.mode_residency_ns - 1;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_RESIDENCY);
+	in.since_switch_ns = t.mode_residency_ns;
+	d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_HW);
+	CU_ASSERT_EQUAL(d.reason, HY_R_MODE_BACK);
+	/* not forced there (bt chosen for exits): rule 4's band, not 3b */
+	in.came_forced = false;
+	CU_ASSERT_NOT_EQUAL(hy_decide(&in, &t).reason, HY_R_MODE_BACK);
+	/* hardware that runs real mode (unrestricted guest) never refuses */
+	in = input(HY_HW, HY_MODE_REAL, bt_caps());
+	in.side[HY_HW].hardware_assist = true;
+	in.side[HY_HW].cannot[NEED_LONG_MODE] = false;
+	CU_ASSERT_NOT_EQUAL(hy_decide(&in, &t).action, HY_GO_BT);
+}
+
+/* A20 off (engine.h set_a20): a side without the gate (every hardware
+ * engine) cannot run the guest then; bt can, so the vCPU moves there at
+ * once and comes back (rule 3b) when A20 is on again. */
+static void test_a20_off_forces_bt(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_PROT, old_vtx());
+
+	in.side[HY_HW].no_a20_gate = true;
+	in.guest.a20_off = true;
+	in.since_switch_ns = 0;
+	struct hy_decision d = hy_decide(&in, &t);
+	CU_ASSERT_EQUAL(d.action, HY_GO_BT);
+	CU_ASSERT_EQUAL(d.reason, HY_R_FORCED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.why, "A20 off"));
+	/* on bt: stays while A20 is off, back once it is on */
+	in.current = HY_BT;
+	in.came_forced = true;
+	in.since_switch_ns = 1000 * MS;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).action, HY_STAY);
+	in.guest.a20_off = false;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_MODE_BACK);
+	/* neither side has a gate: nobody, the VMM says so */
+	in.current = HY_HW;
+	in.guest.a20_off = true;
+	in.side[HY_BT].no_a20_gate = true;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_NOBODY);
+}
+
+/* The guest's mode from CPU states: right after CR0.PE is set from real
+ * mode (CS still a real-mode cache), and after the far jump to a flat
+ * 32-bit descriptor. SDM Vol. 3C 26.3.1.2. */
+static void test_guest_mode_segments(void)
+{
+	struct hyvm_cpu_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.cr0 = 0x11;	/* PE, ET */
+	for (int i = HYVM_ES; i <= HYVM_GS; i++) {
+		st.seg[i].selector = 0x1234;	/* RPL 0, a paragraph number */
+		st.seg[i].limit = 0xffff;
+		st.seg[i].attrib = 0x3 | HYVM_SEG_S | HYVM_SEG_P;
+	}
+	struct hy_guest g = hy_guest_of(&st);
+	CU_ASSERT_EQUAL(g.mode, HY_MODE_PROT);
+	CU_ASSERT(g.real_segments);		/* CS is a data segment */
+	CU_ASSERT(g.code16);
+	st.seg[HYVM_CS].attrib = 0xb | HYVM_SEG_S | HYVM_SEG_P | HYVM_SEG_DB;
+	st.seg[HYVM_CS].selector = 0x08;
+	CU_ASSERT_FALSE(hy_guest_of(&st).real_segments);
+	st.seg[HYVM_SS].selector = 0x9003;	/* RPL 3 != CS.RPL */
+	CU_ASSERT(hy_guest_of(&st).real_segments);
+	st.seg[HYVM_SS].attrib |= HYVM_SEG_UNUSABLE;
+	st.seg[HYVM_DS].attrib = 0x2 | HYVM_SEG_S | HYVM_SEG_P;	/* not accessed */
+	CU_ASSERT(hy_guest_of(&st).real_segments);
+	st.seg[HYVM_DS].attrib |= 1;
+	CU_ASSERT_FALSE(hy_guest_of(&st).real_segments);
+	st.rflags = 1u << 17;			/* virtual-8086: other rules */
+	st.seg[HYVM_CS].attrib = 0x3 | HYVM_SEG_S | HYVM_SEG_P;
+	CU_ASSERT_FALSE(hy_guest_of(&st).real_segments);
+	st.cr0 = 0x10;
+	CU_ASSERT_EQUAL(hy_guest_of(&st).mode, HY_MODE_REAL);
 }
 
 UNIT_SUITE(hybrid_policy, NULL, NULL,
@@ -301,4 +432,7 @@ UNIT_SUITE(hybrid_policy, NULL, NULL,
 	   UNIT_TEST(test_trace_realmode),
 	   UNIT_TEST(test_trace_no_flap_in_band),
 	   UNIT_TEST(test_trace_residency_caps),
-	   UNIT_TEST(test_trace_mode_thrash));
+	   UNIT_TEST(test_trace_mode_thrash),
+	   UNIT_TEST(test_trace_realmode_old_vtx),
+	   UNIT_TEST(test_guest_mode_segments),
+	   UNIT_TEST(test_a20_off_forces_bt));

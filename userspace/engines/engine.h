@@ -31,6 +31,7 @@ enum guest_need {
 	NEED_SYSENTER,
 	NEED_SSE,
 	NEED_VM86,		/* virtual-8086 mode with IOPL-sensitive I/O (TSS bitmap) */
+	NEED_A20,		/* the A20 gate masks address bit 20 (engine_ops.set_a20) */
 	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
 	 * above 3.5 GiB), which the engine must reach. */
 	NEED_HIGH_RAM,
@@ -215,6 +216,15 @@ struct engine_ops {
 	 * engine cannot do; NULL op: the engine cannot debug at all. */
 	int (*set_guest_debug)(struct engine_vcpu *vcpu, const struct engine_debug *dbg,
 			       char *err, size_t errlen);
+	/* Optional: the A20 gate (devices' A20 line: port 0x92, the i8042),
+	 * called on the vCPU thread between runs. Off: the vCPU drives
+	 * physical address bit 20 low (SDM Vol. 3A, 8.7.13.4, A20M#), so the
+	 * odd megabytes alias the even ones (the 1 MiB wrap of the 8086).
+	 * On at vcpu_create. NULL: the engine has no gate and keeps A20 on;
+	 * the hardware engines (kvm, svm, vmx) are such: VT-x and AMD-V have
+	 * no A20 masking, KVM offers none, and an alias would have to be
+	 * every odd megabyte remapped in the nested page tables. */
+	void (*set_a20)(struct engine_vcpu *vcpu, bool enabled);
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };

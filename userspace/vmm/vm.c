@@ -77,6 +77,24 @@ static void vm_ram_written(void *ctx, uint64_t gpa, uint64_t len)
 		vm->engine->ram_written(vm->evm, gpa, len);
 }
 
+/* The devices' A20 line (port 0x92, the i8042) to the engine's gate. An
+ * engine without one keeps A20 on, which a guest that wraps at 1 MiB on
+ * purpose would notice: said once on stderr. */
+static void vm_set_a20(void *ctx, bool enabled)
+{
+	struct vm *vm = ctx;
+
+	if (!vm->vcpu)
+		return;		/* before the engine: A20 is on at vcpu_create */
+	if (vm->engine->set_a20) {
+		vm->engine->set_a20(vm->vcpu, enabled);
+	} else if (!enabled && !vm->a20_ignored_noted) {
+		vm->a20_ignored_noted = true;
+		fprintf(stderr, "hyvm: the guest turned A20 off; engine %s has no A20 gate, "
+			"so addresses above 1 MiB do not wrap (bt has one)\n", vm->engine->name);
+	}
+}
+
 static int vm_watch_fd(void *ctx, int fd, void (*ready)(void *opaque), void *opaque)
 {
 	return fd_watch_add(&((struct vm *)ctx)->fd_watch, fd, ready, opaque);
@@ -123,6 +141,7 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 		.pio = &vm->pio, .mmio = &vm->mmio, .pci = vm->pci, .irq = &vm->irq,
 		.now_ns = monotonic_ns, .clock_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
+		.set_a20 = vm_set_a20, .a20_ctx = vm,
 		.ram_size = map->ram_below_4g + map->ram_above_4g,
 		.mem = { &vm->map, vm->backing, vm_ram_written, vm },
 		.watch_fd = vm_watch_fd, .unwatch_fd = vm_unwatch_fd, .watch_ctx = vm,

@@ -64,6 +64,7 @@ struct vm {
 	uint8_t *backing;		/* the memfd, memory_map.memfd_size bytes */
 	struct guest_ram ram;		/* low RAM, for the loaders */
 	uint64_t rom_writes_dropped;
+	bool a20_ignored_noted;		/* said once that the engine has no A20 gate */
 
 	struct bus pio, mmio;
 	struct pci_bus *pci;		/* devices/pci/pci.h */

@@ -79,6 +79,8 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	}
 	caps->present = true;
 	caps->hardware_assist = true;
+	/* engine.h set_a20: VT-x and AMD-V have no A20 masking */
+	caps->cannot[NEED_A20] = "hyvm.ko has no A20 gate (addresses above 1 MiB never wrap)";
 	v->describe(&hc, caps);
 	if (!(hc.guest_modes & HYVM_MODE_REAL)) {
 		snprintf(real_why, sizeof(real_why), "%s (hyvm.ko: %s)",
@@ -272,6 +274,15 @@ static void translate(const struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	case HYVM_EXIT_FAIL:
 		exit->kind = EXIT_ERROR;
 		v->fail_message(exit, run);
+		break;
+	case HYVM_EXIT_MODE:
+		/* The state is complete (the CR0 write done, RIP past it):
+		 * another engine can continue (engine.h). */
+		exit->kind = EXIT_MODE_UNSUPPORTED;
+		snprintf(exit->error.msg, sizeof(exit->error.msg), "%s at rip %#llx (%s)",
+			 run->raw_reason & 0x80000000u ?
+			 "a state its VM entry refuses (real-mode segments?)" : "real mode",
+			 (unsigned long long)run->rip, v->real_mode_why);
 		break;
 	default:
 		exit->kind = EXIT_ERROR;

@@ -92,6 +92,9 @@ static void kvm_probe(struct engine_caps *caps)
 		return;
 	}
 	caps->present = true;
+	/* engine.h set_a20: KVM has no A20 gate (it would be every odd
+	 * megabyte remapped in the memory slots) */
+	caps->cannot[NEED_A20] = "KVM has no A20 gate (addresses above 1 MiB never wrap)";
 	if (file_exists("/sys/module/kvm_pvm")) {
 		/* Measured limits of kvm_pvm: see docs/ARCHITECTURE.md. */
 		snprintf(caps->description, sizeof(caps->description),
