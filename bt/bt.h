@@ -210,6 +210,7 @@ struct bt_cpu {
 	const struct engine_io_fast *io_fast;
 	/* bt_io_call's answer to translated code (translate/io_call.c) */
 	uint32_t io_call_exit, io_call_unserved;
+	uint32_t io_call_eip;	/* the inline IN/OUT's EIP, for the VMM's exit sites */
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 

@@ -64,10 +64,11 @@ uint32_t flags_merge(const struct bt_cpu *cpu, uint32_t old, uint32_t v, unsigne
  * the bus answers now, the instruction completes here as it would on the
  * next vcpu_run, and the run goes on unless the VMM wants an exit, which
  * is then an EXIT_KICKED after the instruction. */
-static enum callout_result io_fast(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
-				   unsigned size, bool write)
+static enum callout_result io_fast(struct bt_cpu *cpu, struct vcpu_exit *exit, uint32_t at,
+				   uint16_t port, unsigned size, bool write)
 {
-	bool go_on = cpu->io_fast->io(cpu->io_fast->ctx, port, (uint8_t)size, write, cpu->io.data);
+	bool go_on = cpu->io_fast->io(cpu->io_fast->ctx, at, port, (uint8_t)size, write,
+				      cpu->io.data);
 
 	cpu->stats.callout_io++;
 	cpu->stats.io_fast++;
@@ -79,13 +80,14 @@ static enum callout_result io_fast(struct bt_cpu *cpu, struct vcpu_exit *exit, u
 	return CALLOUT_EXIT;
 }
 
-static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint16_t port,
-				   unsigned size, bool write, uint32_t value)
+/* at: the IN/OUT's EIP (cpu->eip may be past it already), its exit site */
+static enum callout_result io_exit(struct bt_cpu *cpu, struct vcpu_exit *exit, uint32_t at,
+				   uint16_t port, unsigned size, bool write, uint32_t value)
 {
 	if (write)
 		memcpy(cpu->io.data, &value, size);
 	if (cpu->io_fast)
-		return io_fast(cpu, exit, port, size, write);
+		return io_fast(cpu, exit, at, port, size, write);
 	exit->kind = EXIT_IO;
 	exit->io.port = port;
 	exit->io.size = (uint8_t)size;
@@ -102,7 +104,7 @@ static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d
 	bool out = d->insn.mnemonic == ZYDIS_MNEMONIC_OUT;
 	const ZydisDecodedOperand *port_op = &d->ops[out ? 0 : 1];
 	const ZydisDecodedOperand *data_op = &d->ops[out ? 1 : 0];
-	uint32_t port, value = 0;
+	uint32_t port, value = 0, at = cpu->eip;
 
 	operand_read(cpu, port_op, &port);
 	unsigned size = data_op->size / 8;
@@ -113,13 +115,13 @@ static enum callout_result do_in_out(struct bt_cpu *cpu, const struct bt_insn *d
 	if (out) {
 		operand_read(cpu, data_op, &value);
 		cpu->eip = next;
-		return io_exit(cpu, exit, (uint16_t)port, size, true, value);
+		return io_exit(cpu, exit, at, (uint16_t)port, size, true, value);
 	}
 	cpu->io.pending_in = true;
 	cpu->io.reg_is_string = 0;
 	cpu->io.size = (uint8_t)size;
 	cpu->io.next_eip = next;
-	return io_exit(cpu, exit, (uint16_t)port, size, false, 0);
+	return io_exit(cpu, exit, at, (uint16_t)port, size, false, 0);
 }
 
 /* *reg += delta within amask's bits (16-bit addressing wraps SI/DI/CX). */
@@ -137,6 +139,7 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 	bool rep = d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
 	unsigned size = d->insn.operand_width / 8;
 	uint16_t port = (uint16_t)cpu->gpr[HYVM_RDX];
+	uint32_t at = cpu->eip;
 	int step = (cpu->eflags & EFLAGS_DF) ? -(int)size : (int)size;
 
 	if (!io_permitted(cpu, port, size)) {
@@ -168,13 +171,13 @@ static enum callout_result do_string_io(struct bt_cpu *cpu, const struct bt_insn
 			reg_add_masked(&cpu->gpr[HYVM_RCX], -1, amask);
 		if (!rep || (cpu->gpr[HYVM_RCX] & amask) == 0)
 			cpu->eip = next;
-		return io_exit(cpu, exit, port, size, true, v);
+		return io_exit(cpu, exit, at, port, size, true, v);
 	}
 	cpu->io.pending_in = true;
 	cpu->io.reg_is_string = 1 | (rep ? 2 : 0) | (amask == 0xffff ? 4 : 0);
 	cpu->io.size = (uint8_t)size;
 	cpu->io.next_eip = next;
-	return io_exit(cpu, exit, port, size, false, 0);
+	return io_exit(cpu, exit, at, port, size, false, 0);
 }
 
 void callout_complete_io(struct bt_cpu *cpu)

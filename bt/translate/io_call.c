@@ -35,7 +35,8 @@ void bt_io_call(struct bt_cpu *cpu, uint32_t op)
 		return;
 	}
 	memcpy(data, &v, 4);
-	bool go_on = cpu->io_fast->io(cpu->io_fast->ctx, port, (uint8_t)size, write, data);
+	bool go_on = cpu->io_fast->io(cpu->io_fast->ctx, cpu->io_call_eip, port, (uint8_t)size,
+					 write, data);
 	cpu->stats.callout_io++;
 	cpu->stats.io_fast++;
 	cpu->stats.io_inline++;
@@ -57,7 +58,7 @@ static ZydisRegister port_operand(const struct bt_insn *d, bool out)
 }
 
 /*
- *	mov [r15+gpr0/1/2], eax/ecx/edx;  pushfq;  cld;  push rsi/rdi/r8
+ *	mov [r15+gpr0/1/2], eax/ecx/edx;  mov dword [r15+io_call_eip], eip;  pushfq;  cld;  push rsi/rdi/r8
  *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov esi, op;  call bt_io_call
  *	mov rsp, r13;  pop r8/rdi/rsi;  popfq;  mov eax/edx, [r15+gpr0/2]
  *	mov ecx, [r15+io_call_exit];  jrcxz ok
@@ -89,6 +90,7 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
 	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int64_t)eip)) &&
 	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&

@@ -12,7 +12,9 @@
 
 static struct tg g;
 
-struct access { uint16_t port; uint8_t size; bool write; uint32_t value; };
+struct access { uint16_t port; uint8_t size; bool write; uint32_t value; uint64_t off; };
+
+static uint32_t code_at;	/* where guest() put the code: rip - code_at is off */
 
 static struct {
 	struct access log[32];
@@ -20,9 +22,10 @@ static struct {
 	int stop_at;		/* the access after which io() says stop; -1: never */
 } rec;
 
-static bool record_io(void *ctx, uint16_t port, uint8_t size, bool write, uint8_t *data)
+static bool record_io(void *ctx, uint64_t rip, uint16_t port, uint8_t size, bool write,
+		      uint8_t *data)
 {
-	struct access a = { port, size, write, 0 };
+	struct access a = { port, size, write, 0, rip - code_at };
 
 	(void)ctx;
 	if (write)
@@ -70,6 +73,7 @@ static uint32_t guest(void)
 	};
 	uint32_t at = 0x30000;
 
+	code_at = at;
 	memcpy(g.ram + at, code, sizeof(code));
 	memcpy(g.ram + 0x40000, "abc", 3);
 	memset(g.ram + 0x41000, 0, 4);
@@ -83,10 +87,11 @@ static uint32_t guest(void)
 static void check_log(void)
 {
 	static const struct access want[] = {
-		{ 0x70, 1, true, 0x11 }, { 0x71, 1, false, 0 },
-		{ 0x3f8, 4, true, 0x12345678 }, { 0x3f8, 2, false, 0 },
-		{ 0x3f8, 1, true, 'a' }, { 0x3f8, 1, true, 'b' }, { 0x3f8, 1, true, 'c' },
-		{ 0x3f8, 1, false, 0 }, { 0x3f8, 1, false, 0 },
+		/* off: the instruction's offset in code[] (its site for hyvm top) */
+		{ 0x70, 1, true, 0x11, 2 }, { 0x71, 1, false, 0, 4 },
+		{ 0x3f8, 4, true, 0x12345678, 17 }, { 0x3f8, 2, false, 0, 18 },
+		{ 0x3f8, 1, true, 'a', 30 }, { 0x3f8, 1, true, 'b', 30 }, { 0x3f8, 1, true, 'c', 30 },
+		{ 0x3f8, 1, false, 0, 42 }, { 0x3f8, 1, false, 0, 42 },
 	};
 
 	CU_ASSERT_EQUAL_FATAL(rec.n, sizeof(want) / sizeof(want[0]));
@@ -95,6 +100,7 @@ static void check_log(void)
 		CU_ASSERT_EQUAL(rec.log[i].size, want[i].size);
 		CU_ASSERT_EQUAL(rec.log[i].write, want[i].write);
 		CU_ASSERT_EQUAL(rec.log[i].value, want[i].value);
+		CU_ASSERT_EQUAL(rec.log[i].off, want[i].off);
 	}
 	/* the INs completed as on the exit path */
 	CU_ASSERT_EQUAL(g.st.gpr[HYVM_RBX] & 0xff, 0xa1);

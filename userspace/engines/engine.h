@@ -152,10 +152,12 @@ struct engine_stats {
  * exit now (an interrupt became pending, a stop or pause was asked). The
  * engine then completes the instruction and returns EXIT_KICKED, which
  * the VMM answers as any other exit. The engine still knows no device:
- * it calls the VMM, the VMM's bus finds the device.
+ * it calls the VMM, the VMM's bus finds the device. rip: the IN/OUT's
+ * address, as vcpu_exit.rip would be (hyvm top's exit sites).
  */
 struct engine_io_fast {
-	bool (*io)(void *ctx, uint16_t port, uint8_t size, bool write, uint8_t *data);
+	bool (*io)(void *ctx, uint64_t rip, uint16_t port, uint8_t size, bool write,
+		   uint8_t *data);
 	void *ctx;
 };
 

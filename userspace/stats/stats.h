@@ -143,9 +143,13 @@ void stats_writer_attach(struct stats_writer *w, int index, const struct engine_
 void stats_before_run(struct stats_writer *w);
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit);
 /* An exit an engine's fast path served without returning from vcpu_run
- * (engine_io_fast): counted in its kind, its time left in guest time, and
- * no clock read, since the fast path exists to skip this. NULL w: no-op. */
-void stats_count_exit(struct stats_writer *w, enum exit_kind kind);
+ * (engine_io_fast): counted in its kind and at its site (rip), as any
+ * exit, so hyvm top's profile keeps it. The fast path exists to skip
+ * clock reads, so the caller times only a sample: weight 0 for an
+ * untimed one; a timed one's ns stands for weight accesses (VMM time of
+ * its kind, max_ns its own). NULL w: no-op. */
+void stats_count_fast_exit(struct stats_writer *w, enum exit_kind kind, uint64_t rip,
+			   uint64_t ns, unsigned weight);
 /* For engines or the hybrid layer: a switch they make themselves, recorded
  * in the same ring as guest mode switches (from/to are then what the caller
  * means, e.g. the mode at the time, and why names the move: "kvm -> bt:

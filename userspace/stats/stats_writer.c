@@ -284,28 +284,28 @@ static struct stats_raw_slot *raw_slot(struct writer_vcpu *v, const struct vcpu_
 	return slot;
 }
 
-static void count_rip(struct writer_vcpu *v, const struct vcpu_exit *exit)
+static void count_rip(struct writer_vcpu *v, uint32_t kind, uint32_t raw, uint64_t rip)
 {
 	struct stats_vcpu *s = v->s;
 	struct stats_rip_slot *r = &s->rips[v->last_rip];
 	uint32_t min = 0;
 
-	if (!exit->rip) {
+	if (!rip) {
 		STATS_ADD(s->rip_unknown, 1);
 		return;
 	}
 	STATS_ADD(s->rip_samples, 1);
-	if (r->rip == exit->rip && r->kind == (uint32_t)exit->kind && r->count) {
+	if (r->rip == rip && r->kind == kind && r->count) {
 		STATS_ADD(r->count, 1);
 		return;
 	}
 	for (uint32_t i = 0; i < STATS_TOP_RIPS; i++) {
 		r = &s->rips[i];
-		if (r->count == 0 || (r->rip == exit->rip && r->kind == (uint32_t)exit->kind)) {
+		if (r->count == 0 || (r->rip == rip && r->kind == kind)) {
 			if (r->count == 0) {
-				STATS_STORE(r->kind, exit->kind);
-				STATS_STORE(r->raw, exit->raw_reason);
-				STATS_STORE(r->rip, exit->rip);
+				STATS_STORE(r->kind, kind);
+				STATS_STORE(r->raw, raw);
+				STATS_STORE(r->rip, rip);
 			}
 			STATS_ADD(r->count, 1);
 			v->last_rip = i;
@@ -316,18 +316,30 @@ static void count_rip(struct writer_vcpu *v, const struct vcpu_exit *exit)
 	}
 	r = &s->rips[min];
 	STATS_ADD(s->rip_evictions, 1);
-	STATS_STORE(r->rip, exit->rip);
-	STATS_STORE(r->kind, exit->kind);
-	STATS_STORE(r->raw, exit->raw_reason);
+	STATS_STORE(r->rip, rip);
+	STATS_STORE(r->kind, kind);
+	STATS_STORE(r->raw, raw);
 	STATS_ADD(r->count, 1);
 	v->last_rip = min;
 }
 
-void stats_count_exit(struct stats_writer *w, enum exit_kind kind)
+void stats_count_fast_exit(struct stats_writer *w, enum exit_kind kind, uint64_t rip,
+			   uint64_t ns, unsigned weight)
 {
 	if (!w)
 		return;
-	STATS_ADD(w->v[0].s->kind[kind < STATS_MAX_KINDS ? kind : EXIT_ERROR].count, 1);
+	struct writer_vcpu *v = &w->v[0];
+	struct stats_counter *c = &v->s->kind[kind < STATS_MAX_KINDS ? kind : EXIT_ERROR];
+
+	STATS_ADD(c->count, 1);
+	count_rip(v, kind, 0, rip);
+	if (!weight)
+		return;
+	/* a timed sample stands for the weight - 1 untimed ones around it */
+	STATS_ADD(c->total_ns, ns * weight);
+	if (ns > STATS_LOAD(c->max_ns))
+		STATS_STORE(c->max_ns, ns);
+	STATS_ADD(v->s->vmm_ns, ns * weight);
 }
 
 void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit)
@@ -353,7 +365,7 @@ void stats_after_run(struct stats_writer *w, const struct vcpu_exit *exit)
 	}
 	/* A kick is the VMM's timer, not something the guest code did. */
 	if (exit->kind != EXIT_KICKED)
-		count_rip(v, exit);
+		count_rip(v, exit->kind, exit->raw_reason, exit->rip);
 	/* The engine told us CR0/CR4/EFER: a switch is seen at its first exit.
 	 * Three compares per exit, no call unless a mode bit changed. */
 	if (exit->ctl_valid && (((exit->cr0 ^ s->cr0) & CR0_MODE_BITS) ||
