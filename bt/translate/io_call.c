@@ -90,7 +90,7 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
 	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int64_t)eip)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int32_t)eip)) &&
 	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&

@@ -77,18 +77,29 @@ static void vm_ram_written(void *ctx, uint64_t gpa, uint64_t len)
 		vm->engine->ram_written(vm->evm, gpa, len);
 }
 
-/* The devices' A20 line (port 0x92, the i8042) to the engine's gate. An
- * engine without one keeps A20 on, which a guest that wraps at 1 MiB on
- * purpose would notice: said once on stderr. */
+/* The devices' A20 line (port 0x92, the i8042) to the engine's gate. A
+ * device drives it from a port access, which the engine's I/O fast path
+ * (engine_io_fast) makes inside vcpu_run, where bt cannot drop the
+ * translations it is running: so the change waits for the next exit
+ * (io_fast asks for one), and apply_a20 hands it over between runs. */
 static void vm_set_a20(void *ctx, bool enabled)
 {
 	struct vm *vm = ctx;
 
-	if (!vm->vcpu)
+	vm->a20_wanted = enabled;
+	vm->a20_pending = true;
+}
+
+/* Between runs. An engine without a gate keeps A20 on, which a guest that
+ * wraps at 1 MiB on purpose would notice: said once on stderr. */
+static void apply_a20(struct vm *vm)
+{
+	if (!vm->a20_pending || !vm->vcpu)
 		return;		/* before the engine: A20 is on at vcpu_create */
+	vm->a20_pending = false;
 	if (vm->engine->set_a20) {
-		vm->engine->set_a20(vm->vcpu, enabled);
-	} else if (!enabled && !vm->a20_ignored_noted) {
+		vm->engine->set_a20(vm->vcpu, vm->a20_wanted);
+	} else if (!vm->a20_wanted && !vm->a20_ignored_noted) {
 		vm->a20_ignored_noted = true;
 		fprintf(stderr, "hyvm: the guest turned A20 off; engine %s has no A20 gate, "
 			"so addresses above 1 MiB do not wrap (bt has one)\n", vm->engine->name);
@@ -327,7 +338,7 @@ static bool io_fast(void *ctx, uint64_t rip, uint16_t port, uint8_t size, bool w
 	vm->io_fast++;
 	if (vm->io_fast % IO_FAST_POLL_EVERY == 0)
 		return false;
-	return !vm->stop_requested && !vm_pause_wanted(vm) &&
+	return !vm->stop_requested && !vm_pause_wanted(vm) && !vm->a20_pending &&
 	       !irq_router_has_interrupt(&vm->irq, BOOT_VCPU);
 }
 
@@ -448,6 +459,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 			vm->pause.resume_in_hlt = false;
 		}
 		poll_devices(vm);
+		apply_a20(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
 			if (exit.irq_window_open) {
 				vm->engine->inject_irq(vm->vcpu,

@@ -65,6 +65,7 @@ struct vm {
 	struct guest_ram ram;		/* low RAM, for the loaders */
 	uint64_t rom_writes_dropped;
 	bool a20_ignored_noted;		/* said once that the engine has no A20 gate */
+	bool a20_pending, a20_wanted;	/* a change of the A20 line not yet given to the engine */
 
 	struct bus pio, mmio;
 	struct pci_bus *pci;		/* devices/pci/pci.h */
