@@ -10,7 +10,9 @@
 # --mem, filled as the guest touches it) and their difference, hyvm's own
 # memory; open descriptors, sockets apart (libslirp keeps a host socket
 # per guest TCP connection until the connection's close ends, so their
-# count follows the fetch rate). Pass when, the first quarter of the
+# count follows the fetch rate), the guest's rounds, and bt's translation
+# cache (bt.tc_bytes, bt.tc_flushes from hyvm top --json: not judged,
+# there to explain growth). Pass when, the first quarter of the
 # samples being the warm-up:
 #   own memory: the last quarter's maximum is within 5% of the second
 #     quarter's maximum (no growth after warm-up);
