@@ -229,14 +229,14 @@ test-linux-reboot: $(O)/hyvm
 # Not in make test (issue 15, crash safety and soak). test-linux-soak: the
 # i386 guest on bt under disk, network and timer load, hyvm's RSS and fds
 # sampled into $(O)/soak.csv, for SOAK_MINUTES (default 10; ~11 min in all).
-# test-linux-crash-long: SIGKILL during flushed writes, 50 x (plain,
-# snapshot), 100 kills (~30-50 min on a loaded 2-core machine).
+# test-linux-crash-long: SIGKILL during flushed writes, 25 x (plain,
+# snapshot), 50 kills (~10-15 min on a loaded 2-core machine).
 SOAK_MINUTES ?= 10
 .PHONY: test-linux-soak test-linux-crash-long
 test-linux-soak: $(O)/hyvm
 	tests/linux/soak.sh $(O)/hyvm --minutes $(SOAK_MINUTES)
 test-linux-crash-long: $(O)/hyvm
-	tests/linux/crash.sh $(O)/hyvm --runs 50 --limit 180
+	tests/linux/crash.sh $(O)/hyvm --runs 25 --limit 180
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:
