@@ -7,7 +7,7 @@
 # quits; restored, the guest still has its DHCP address and a new fetch
 # of another file works (slirp's own state is not in the checkpoint: its
 # connections are gone, new ones work). ~25 s, one boot. SKIP without the
-# kernel, the initramfs or python3.
+# kernel, the initramfs or an HTTP server (python3 or busybox httpd).
 #   tests/linux/ckpt-net.sh HYVM [--engine E] [--limit SEC]
 set -u
 hyvm=$1; shift
@@ -31,7 +31,8 @@ if [[ ! -r $kernel || ! -r $initrd ]]; then
 	echo "SKIP linux-ckpt-net: no $kernel or $initrd (tests/linux/fetch-kernels.sh)"
 	exit 0
 fi
-command -v python3 >/dev/null || { echo "SKIP linux-ckpt-net: no python3"; exit 0; }
+. "$(dirname "$0")/http-lib.sh"
+http_pick || { echo "SKIP linux-ckpt-net: no python3 or busybox httpd for the host's HTTP server"; exit 0; }
 wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
 	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
 	while ((SECONDS < end)); do
@@ -44,17 +45,7 @@ wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
 mkdir "$work/www"
 head -c 20000 /dev/urandom >"$work/www/before"
 head -c 30000 /dev/urandom >"$work/www/after"
-python3 -c '
-import functools, http.server, sys
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
-h = functools.partial(Quiet, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(s.server_address[1], flush=True)
-s.serve_forever()' "$work/www" >"$work/port" 2>"$work/server.err" &
-server=$!
-for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
-port=$(cat "$work/port")
+http_serve "$work/www" || { echo "FAIL linux-ckpt-net: the host's HTTP server did not start: $(tail -1 "$work/server.err")"; exit 1; }
 sum() { sha256sum "$work/www/$1" | cut -d' ' -f1; }
 fetch() { # the guest's command: the file's sha256 on a line of its own
 	echo "echo sum-$1=\$(wget -q -O - http://10.0.2.2:$port/$1 | sha256sum | cut -d' ' -f1)"

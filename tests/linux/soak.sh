@@ -59,22 +59,13 @@ if ! "$hyvm" engines | grep -q "^$engine present"; then
 	echo "SKIP linux-soak on $engine: engine absent"
 	exit 0
 fi
-command -v python3 >/dev/null || { echo "SKIP linux-soak: no python3 for the host's HTTP server"; exit 0; }
+. "$(dirname "$0")/http-lib.sh"
+http_pick || { echo "SKIP linux-soak: no python3 or busybox httpd for the host's HTTP server"; exit 0; }
 
 mkdir "$work/www"
 head -c 262144 /dev/urandom >"$work/www/host.bin"
 sum=$(sha256sum "$work/www/host.bin" | cut -d' ' -f1)
-python3 -c '
-import functools, http.server, sys
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
-h = functools.partial(Quiet, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(s.server_address[1], flush=True)
-s.serve_forever()' "$work/www" >"$work/port" 2>"$work/server.err" &
-server=$!
-for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
-port=$(cat "$work/port")
+http_serve "$work/www"
 [[ -n $port ]] || { echo "FAIL linux-soak: the host's HTTP server did not start: $(tail -1 "$work/server.err")"; exit 1; }
 
 truncate -s 4M "$work/disk.img"
