@@ -6,19 +6,9 @@
 ; with A20 on, so the STATE line's CRC does not change. a20_wrap.c copies
 ; the blob to RM_BASE and checks rm_results.
 bits 32
-RM_BASE    equ 0x7000
-RM_SEG     equ RM_BASE >> 4
-RM_STACK   equ 0x6ff0
-SEL_CODE32 equ 0x08
-SEL_CODE16 equ 0x18
-SEL_DATA16 equ 0x20
-SEL_DATA32 equ 0x10
+%include "lib/rm_blob.inc"
 LOW        equ 0x0500                   ; 0000:0500, physical 0x500
 HIGH       equ 0x0510                   ; FFFF:0510, physical 0x100500
-
-%define BLOB(label) (RM_BASE + (label) - rm_blob_start)
-%define OFS(label) ((label) - rm_blob_start)
-%define RES(n) (OFS(rm_results) + (n))
 
 %include "lib/pm16_call.inc"
 PM16_CALL run_a20_wrap, BLOB(pm16_entry)
