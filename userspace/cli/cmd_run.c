@@ -240,7 +240,9 @@ static int reboot(struct vm *vm, struct run_args *a, const struct engine_ops *en
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { 0 };
+	/* static: what the arguments point to (the --device copies) lives as
+	 * long as the process, whichever way the run ends; one run a process */
+	static struct run_args a;
 	const struct engine_ops *engine;
 	struct guest_image img;
 	struct hyvm_cpu_state st;

@@ -54,6 +54,7 @@ static int add_device(struct run_args *a, char *spec)
 	if (!device_model_find(spec)) {
 		fprintf(stderr, "hyvm run: --device: unknown device model '%s' "
 			"(--device help lists them)\n", spec);
+		free(spec);
 		return -1;
 	}
 	a->devices[a->nr_devices++] = (struct machine_device){ spec, comma ? comma + 1 : NULL };
