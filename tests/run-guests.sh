@@ -139,13 +139,6 @@ judge() { # index: prints the verdict line and counts it
 			return
 		fi
 		why="exit status 77 without a 'SKIP: reason' line on stderr"
-	elif ((rc == 124 || rc == 137)) && [[ ${task_kinds[$i]} == hyvm && ${label##* (} == "kvm)" ]] &&
-		grep -q '^kvm present.*kvm_pvm' <<<"$engine_table"; then
-		# ../shared/notes/this-host-kvm.md: kvm_pvm runs guest CPL0 code in
-		# KVM's instruction emulator, thousands of times slower than native
-		echo "SKIP ${label% (*} (kvm): not finished in ${timeout_secs}s on kvm_pvm, which emulates CPL0 code (~0.65 us an instruction)"
-		skipped=$((skipped + 1))
-		return
 	elif ((rc == 124 || rc == 137)); then
 		why="timed out after ${timeout_secs}s"
 	elif grep -q '^FAIL' "$work/$i.clean"; then

@@ -10,7 +10,7 @@
  * interrupts (ticks=0: the QMP tests). */
 #include "guest.h"
 
-GUEST("ckpt_mem", "");
+GUEST("ckpt_mem", "cpl0-compute");	/* 100 x 1 MiB rewritten at CPL0 */
 
 #define REGION		((volatile uint32_t *)0x800000)
 #define WORDS		(1u << 18)		/* 1 MiB */

@@ -32,6 +32,8 @@ enum guest_need {
 	NEED_SSE,
 	NEED_VM86,		/* virtual-8086 mode with IOPL-sensitive I/O (TSS bitmap) */
 	NEED_A20,		/* the A20 gate masks address bit 20 (engine_ops.set_a20) */
+	NEED_CPL0_COMPUTE,	/* 10^8 and more instructions at CPL0: an engine that
+				 * emulates CPL0 code takes minutes */
 	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
 	 * above 3.5 GiB), which the engine must reach. */
 	NEED_HIGH_RAM,

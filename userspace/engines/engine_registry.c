@@ -42,6 +42,7 @@ const struct engine_ops *engine_find(const char *name)
 static const char *const need_names[NEED_COUNT] = {
 	[NEED_REAL_MODE] = "real-mode",
 	[NEED_A20] = "a20",
+	[NEED_CPL0_COMPUTE] = "cpl0-compute",
 	[NEED_PAGING32] = "paging32",
 	[NEED_PAE] = "pae",
 	[NEED_LONG_MODE] = "long-mode",

@@ -107,6 +107,8 @@ static void kvm_probe(struct engine_caps *caps)
 		caps->cannot[NEED_SSE] = "kvm_pvm's emulator fails on SSE moves at CPL0";
 		/* tests/guests/v86: KVM_EXIT_INTERNAL_ERROR at the IRETD that sets VM */
 		caps->cannot[NEED_VM86] = "kvm_pvm's emulator fails on IRETD into virtual-8086 mode";
+		caps->cannot[NEED_CPL0_COMPUTE] = "kvm_pvm runs CPL0 code in KVM's instruction emulator "
+						  "(~0.65 us an instruction): minutes for this guest";
 		return;
 	}
 	caps->hardware_assist = host_has_cpu_flag("vmx") || host_has_cpu_flag("svm");
