@@ -6,7 +6,8 @@
 # machine where neither package is installed: dpkg -i both (hyvm-dkms's
 # postinst runs dkms for the kernels with headers), then as a throwaway
 # user in group kvm (useradd) /usr/bin/hyvm runs the demo guest on bt, and
-# on kvm, svm and vmx where their device is here (else SKIP); then the
+# on kvm, svm and vmx where their device is here and rw for group kvm
+# (else SKIP); then the
 # user and the packages are removed (dpkg --purge).
 # SKIP without dpkg-buildpackage, debhelper or dh_dkms. ~2 min to build.
 #   tests/pkg/deb.sh   (from the top of the tree)
@@ -104,6 +105,14 @@ else
 		line=$(/usr/bin/hyvm engines | awk -v e=$e '$1 == e')
 		if [[ $line != "$e present"* ]]; then
 			skip "$user: hyvm run --engine $e: ${line:-$e not listed}"
+			continue
+		fi
+		# the group's access is the host's udev (Debian: /dev/kvm 0660
+		# root:kvm) and, for /dev/hyvm, this package's rule; a host that
+		# keeps the node root's alone is not the package's doing
+		dev=/dev/kvm; [[ $e == kvm ]] || dev=/dev/hyvm
+		if [[ $(stat -c %G "$dev") != kvm || $(( 0$(stat -c %a "$dev") & 060 )) != $((060)) ]]; then
+			skip "$user: hyvm run --engine $e: $dev is $(stat -c '%A %U:%G' "$dev") on this host, not rw for group kvm"
 			continue
 		fi
 		out=$(asuser "timeout 60 /usr/bin/hyvm run --engine $e" 2>&1)
