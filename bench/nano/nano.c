@@ -271,16 +271,6 @@ static const struct nano nanos[] = {
 	{ "cr3", true, false, false, b_cr3 },
 };
 
-/* Finds "key=" as a word of the command line; returns what follows. */
-static const char *cmdline_value(const char *cmd, const char *key)
-{
-	size_t k = strlen(key);
-	for (const char *p = cmd; *p; p++)
-		if ((p == cmd || p[-1] == ' ') && !memcmp(p, key, k) && p[k] == '=')
-			return p + k + 1;
-	return NULL;
-}
-
 static bool selected(const char *only, const char *name)
 {
 	size_t k = strlen(name);

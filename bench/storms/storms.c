@@ -86,16 +86,6 @@ static const struct {
 	{ "smc", storm_smc },
 };
 
-/* Finds "key=" as a word of the command line; returns what follows. */
-static const char *cmdline_value(const char *cmd, const char *key)
-{
-	size_t k = strlen(key);
-	for (const char *p = cmd; *p; p++)
-		if ((p == cmd || p[-1] == ' ') && !memcmp(p, key, k) && p[k] == '=')
-			return p + k + 1;
-	return NULL;
-}
-
 static bool word_is(const char *p, const char *word)
 {
 	size_t k = strlen(word);

@@ -202,6 +202,11 @@ extern volatile uint32_t paging32_low_table[1024]; /* 4K pages of 0..4 MiB */
  * then sets CR4.PSE, CR3, and CR0.PG|WP. */
 void paging32_enable(void);
 
+/* --- cmdline.c: the Multiboot command line --- */
+/* Finds "key=" as a word of the command line; returns what follows it
+ * (up to the next space), or NULL. */
+const char *cmdline_value(const char *cmd, const char *key);
+
 /* --- libc bits that gcc may call on its own --- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
