@@ -12,18 +12,7 @@
 #define EAX ZYDIS_REGISTER_EAX
 #define ESP ZYDIS_REGISTER_ESP
 
-static struct tg g;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_FIXTURE(g)
 
 /* mov eax,5; add eax,7; out 0xf4,al: the first exit is the OUT. */
 static void test_alu_then_out(void)

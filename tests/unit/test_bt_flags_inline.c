@@ -10,18 +10,7 @@
 #include <hyvm/x86.h>
 #include "test_bt_harness.h"
 
-static struct tg g;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_FIXTURE(g)
 
 /* mov eax,0x7fffffff; add eax,1 (OF SF AF PF set, ZF CF clear); std;
  * pushfd; cli; pushfd; pop ebx; pop ecx; cld; hlt */

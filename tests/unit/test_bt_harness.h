@@ -107,6 +107,16 @@ static inline uint32_t tg_branch(struct tg *g, ZydisMnemonic m, uint32_t target)
 
 int tg_init(struct tg *g);
 void tg_fini(struct tg *g);
+
+/* A suite's CUnit setup and teardown around one struct tg named G. */
+#define TG_SUITE_SETUP(G)						\
+	static int setup(void) { return tg_init(&(G)); }		\
+	static int teardown(void) { tg_fini(&(G)); return 0; }
+
+/* The one struct tg of a bt suite (g), with its setup and teardown. */
+#define TG_SUITE_FIXTURE(G)						\
+	static struct tg G;						\
+	TG_SUITE_SETUP(G)
 /* Flat 32-bit CPL0 state entering at eip with ESP = 0x80000. */
 void tg_flat_state(struct tg *g, uint32_t eip);
 int tg_start(struct tg *g);

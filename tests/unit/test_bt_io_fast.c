@@ -40,16 +40,7 @@ static bool record_io(void *ctx, uint64_t rip, uint16_t port, uint8_t size, bool
 
 static const struct engine_io_fast fast = { .io = record_io, .ctx = NULL };
 
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_SETUP(g)
 
 /* Raw bytes: the encoder has no forms for the string and DX variants. */
 static uint32_t guest(void)

@@ -19,18 +19,7 @@
 #define PORT_HIGH	0xe1
 #define PORT_LOOP	0xe2	/* the main loop exits every round: runs stay bounded */
 
-static struct tg g;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_FIXTURE(g)
 
 /* handler: out PORT, al; iret (an interrupt gate: IF is clear inside) */
 static uint32_t handler(uint8_t port)

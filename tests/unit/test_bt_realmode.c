@@ -10,18 +10,7 @@
 #include "unit.h"
 #include "test_bt_harness.h"
 
-static struct tg g;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_FIXTURE(g)
 
 static void real_seg(struct hyvm_segment *s, uint16_t sel, bool code)
 {

@@ -7,18 +7,7 @@
 #include "unit.h"
 #include "test_bt_harness.h"
 
-static struct tg g;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
+TG_SUITE_FIXTURE(g)
 
 #define GDT 0x500u
 #define ACCESS(sel) (g.ram[GDT + (sel) + 5])

@@ -16,9 +16,7 @@
 
 struct engine_vcpu { struct bt_cpu *cpu; };	/* engine_bt.c's first field */
 
-static struct tg g;
-static int setup(void) { return tg_init(&g); }
-static int teardown(void) { tg_fini(&g); return 0; }
+TG_SUITE_FIXTURE(g)
 
 static void put32(uint32_t at, uint32_t v) { memcpy(g.ram + at, &v, 4); }
 static uint32_t get32(uint32_t at) { uint32_t v; memcpy(&v, g.ram + at, 4); return v; }

@@ -14,9 +14,7 @@
 
 struct engine_vcpu { struct bt_cpu *cpu; };	/* engine_bt.c's first field */
 
-static struct tg g;
-static int setup(void) { return tg_init(&g); }
-static int teardown(void) { tg_fini(&g); return 0; }
+TG_SUITE_FIXTURE(g)
 
 static struct bt_cpu *cpu_of(struct tg *t)
 {
