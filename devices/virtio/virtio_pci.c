@@ -6,6 +6,7 @@
 #include "devices/pci/pci.h"
 #include "devices/pci/pci_msix.h"
 #include "devices/virtio/virtio_pci.h"
+#include <hyvm/le.h>
 
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE_BASE	0x1040	/* 4.1.2.1: + the device ID */
@@ -44,21 +45,6 @@ struct virtio_pci {
 	uint64_t bad_accesses;
 };
 
-static uint64_t get_le(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, unsigned len, uint64_t v)
-{
-	for (unsigned i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void set_intx(struct virtio_pci *vp, bool level)
 {
 	if (vp->intx == level)
@@ -78,9 +64,9 @@ static void common_access(struct virtio_pci *vp, uint32_t off, uint8_t *data, un
 		return;
 	}
 	if (is_write)
-		virtio_dev_common_write(vp->vd, off, len, (uint32_t)get_le(data, len));
+		virtio_dev_common_write(vp->vd, off, len, (uint32_t)le_get(data, len));
 	else
-		put_le(data, len, virtio_dev_common_read(vp->vd, off, len));
+		le_put(data, virtio_dev_common_read(vp->vd, off, len), len);
 }
 
 static void device_access(struct virtio_pci *vp, uint32_t off, uint8_t *data, unsigned len,

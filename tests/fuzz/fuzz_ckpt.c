@@ -15,6 +15,7 @@
 #include "fuzz_input.h"
 #include "vmm/memory_map.h"
 #include "vmm/vm.h"
+#include <hyvm/le.h>
 
 #define RAM_BYTES (2u << 20)
 
@@ -28,21 +29,6 @@ static void bt_like_probe(struct engine_caps *caps)
 
 static const struct engine_ops fake_engine = { .name = "fake", .probe = bt_like_probe };
 
-static void put(uint8_t *b, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *b, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
 /* The checksums and sizes a real writer would have put there
  * (docs/checkpoint-format.md). */
 static void repair(uint8_t *f, size_t size)
@@ -51,13 +37,13 @@ static void repair(uint8_t *f, size_t size)
 
 	if (size < CKPT_HEADER_LEN)
 		return;
-	put(f + 16, size, 8);
-	put(f + 32, ckpt_fnv1a(CKPT_FNV_INIT, f, 32), 8);
+	le_put(f + 16, size, 8);
+	le_put(f + 32, ckpt_fnv1a(CKPT_FNV_INIT, f, 32), 8);
 	while (size - at >= CKPT_SECTION_HDR_LEN) {
-		uint64_t len = get(f + at + 8, 8);
+		uint64_t len = le_get(f + at + 8, 8);
 		if (len > size - at - CKPT_SECTION_HDR_LEN)
 			break;
-		put(f + at + 16, ckpt_fnv1a(CKPT_FNV_INIT, f + at + CKPT_SECTION_HDR_LEN, len), 8);
+		le_put(f + at + 16, ckpt_fnv1a(CKPT_FNV_INIT, f + at + CKPT_SECTION_HDR_LEN, len), 8);
 		at += CKPT_SECTION_HDR_LEN + len;
 	}
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <hyvm/le.h>
 
 #define MiB (1ull << 20)
 #define DESC 0x10000ull		/* where the tests put a DMA descriptor */
@@ -241,15 +242,6 @@ static void test_dma_hostile(void)
 	stop();
 }
 
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
 static uint8_t sum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -271,18 +263,18 @@ static void test_pc_items_and_acpi_loader(void)
 	CU_ASSERT_EQUAL_FATAL(memory_map_build_pc(&map, 128 * MiB, err, sizeof(err)), 0);
 	s = fw_cfg_pc_build(&map, &cfg, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL(le(s->item[FW_CFG_RAM_SIZE].data, 8), 128 * MiB);
-	CU_ASSERT_EQUAL(le(s->item[FW_CFG_NB_CPUS].data, 2), 1);
+	CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_RAM_SIZE].data, 8), 128 * MiB);
+	CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_NB_CPUS].data, 2), 1);
 	int k = fw_cfg_store_file_key(s, "etc/e820");
 	CU_ASSERT_FATAL(k >= 0);
 	/* one run of RAM from 0 to 128 MiB */
 	CU_ASSERT_EQUAL(s->item[k].len, FW_CFG_E820_ENTRY);
-	CU_ASSERT_EQUAL(le(s->item[k].data, 8), 0);
-	CU_ASSERT_EQUAL(le(s->item[k].data + 8, 8), 128 * MiB);
-	CU_ASSERT_EQUAL(le(s->item[k].data + 16, 4), E820_USABLE);
+	CU_ASSERT_EQUAL(le_get(s->item[k].data, 8), 0);
+	CU_ASSERT_EQUAL(le_get(s->item[k].data + 8, 8), 128 * MiB);
+	CU_ASSERT_EQUAL(le_get(s->item[k].data + 16, 4), E820_USABLE);
 	k = fw_cfg_store_file_key(s, "etc/sercon-port");
 	CU_ASSERT_FATAL(k >= 0);
-	CU_ASSERT_EQUAL(le(s->item[k].data, 2), 0x3f8);
+	CU_ASSERT_EQUAL(le_get(s->item[k].data, 2), 0x3f8);
 
 	static uint8_t mem[0x40000];
 	const uint64_t at[2] = { 0x10000, 0x30000 };	/* tables, rsdp */
@@ -298,24 +290,24 @@ static void test_pc_items_and_acpi_loader(void)
 		const uint8_t *c = s->item[kl].data + o;
 		const char *f1 = (const char *)c + 4, *f2 = (const char *)c + 4 + FW_LOADER_FILE_MAX;
 		int i1 = !strcmp(f1, names[1]);
-		switch (le(c, 4)) {
+		switch (le_get(c, 4)) {
 		case FW_LOADER_ALLOCATE:
 			CU_ASSERT(!strcmp(f1, names[0]) || i1);
 			allocs++;
 			break;
 		case FW_LOADER_ADD_POINTER: {
-			uint32_t off = (uint32_t)le(c + 4 + 2 * FW_LOADER_FILE_MAX, 4);
+			uint32_t off = (uint32_t)le_get(c + 4 + 2 * FW_LOADER_FILE_MAX, 4);
 			uint8_t size = c[4 + 2 * FW_LOADER_FILE_MAX + 4];
 			uint8_t *p = mem + at[i1] + off;
-			uint64_t v = le(p, size) + at[!strcmp(f2, names[1])];
+			uint64_t v = le_get(p, size) + at[!strcmp(f2, names[1])];
 			for (unsigned b = 0; b < size; b++)
 				p[b] = (uint8_t)(v >> (8 * b));
 			break;
 		}
 		case FW_LOADER_ADD_CHECKSUM: {
-			uint32_t off = (uint32_t)le(c + 4 + FW_LOADER_FILE_MAX, 4);
-			uint32_t start = (uint32_t)le(c + 4 + FW_LOADER_FILE_MAX + 4, 4);
-			uint32_t len = (uint32_t)le(c + 4 + FW_LOADER_FILE_MAX + 8, 4);
+			uint32_t off = (uint32_t)le_get(c + 4 + FW_LOADER_FILE_MAX, 4);
+			uint32_t start = (uint32_t)le_get(c + 4 + FW_LOADER_FILE_MAX + 4, 4);
+			uint32_t len = (uint32_t)le_get(c + 4 + FW_LOADER_FILE_MAX + 8, 4);
 			mem[at[i1] + off] -= sum(mem + at[i1] + start, len);
 			break;
 		}
@@ -329,25 +321,25 @@ static void test_pc_items_and_acpi_loader(void)
 	CU_ASSERT_EQUAL(memcmp(rsdp, "RSD PTR ", 8), 0);
 	CU_ASSERT_EQUAL(sum(rsdp, 20), 0);
 	CU_ASSERT_EQUAL(sum(rsdp, 36), 0);
-	uint64_t rsdt = le(rsdp + 16, 4), xsdt = le(rsdp + 24, 8);
+	uint64_t rsdt = le_get(rsdp + 16, 4), xsdt = le_get(rsdp + 24, 8);
 	CU_ASSERT_FATAL(rsdt > at[0] && rsdt < at[1] && xsdt > at[0] && xsdt < at[1]);
 	CU_ASSERT_EQUAL(memcmp(mem + rsdt, "RSDT", 4), 0);
 	CU_ASSERT_EQUAL(memcmp(mem + xsdt, "XSDT", 4), 0);
-	CU_ASSERT_EQUAL(sum(mem + rsdt, le(mem + rsdt + 4, 4)), 0);
-	CU_ASSERT_EQUAL(sum(mem + xsdt, le(mem + xsdt + 4, 4)), 0);
+	CU_ASSERT_EQUAL(sum(mem + rsdt, le_get(mem + rsdt + 4, 4)), 0);
+	CU_ASSERT_EQUAL(sum(mem + xsdt, le_get(mem + xsdt + 4, 4)), 0);
 	unsigned found = 0;
-	for (uint32_t e = 36; e < le(mem + rsdt + 4, 4); e += 4) {
-		uint64_t t = le(mem + rsdt + e, 4);
+	for (uint32_t e = 36; e < le_get(mem + rsdt + 4, 4); e += 4) {
+		uint64_t t = le_get(mem + rsdt + e, 4);
 		CU_ASSERT_FATAL(t >= at[0] && t < at[1]);
-		CU_ASSERT_EQUAL(t, le(mem + xsdt + 36 + (e - 36) * 2, 8));
-		CU_ASSERT_EQUAL(sum(mem + t, le(mem + t + 4, 4)), 0);
+		CU_ASSERT_EQUAL(t, le_get(mem + xsdt + 36 + (e - 36) * 2, 8));
+		CU_ASSERT_EQUAL(sum(mem + t, le_get(mem + t + 4, 4)), 0);
 		if (!memcmp(mem + t, "FACP", 4)) {
-			uint64_t facs = le(mem + t + 36, 4), dsdt = le(mem + t + 40, 4);
+			uint64_t facs = le_get(mem + t + 36, 4), dsdt = le_get(mem + t + 40, 4);
 			CU_ASSERT_EQUAL(memcmp(mem + facs, "FACS", 4), 0);
 			CU_ASSERT_EQUAL(facs % 64, 0);
 			CU_ASSERT_EQUAL(memcmp(mem + dsdt, "DSDT", 4), 0);
-			CU_ASSERT_EQUAL(le(mem + t + 140, 8), dsdt);
-			CU_ASSERT_EQUAL(sum(mem + dsdt, le(mem + dsdt + 4, 4)), 0);
+			CU_ASSERT_EQUAL(le_get(mem + t + 140, 8), dsdt);
+			CU_ASSERT_EQUAL(sum(mem + dsdt, le_get(mem + dsdt + 4, 4)), 0);
 			found++;
 		}
 		if (!memcmp(mem + t, "APIC", 4))
@@ -373,9 +365,9 @@ static void test_e820_split(void)
 	/* 4 GiB: 3 GiB below the hole, 1 GiB from 4 GiB */
 	CU_ASSERT_EQUAL_FATAL(memory_map_build_pc(&map, 4096 * MiB, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(fw_cfg_pc_e820(&map, e, MEMMAP_MAX_REGIONS), 2 * FW_CFG_E820_ENTRY);
-	CU_ASSERT_EQUAL(le(e + 8, 8), 3072 * MiB);
-	CU_ASSERT_EQUAL(le(e + 20, 8), 1ull << 32);
-	CU_ASSERT_EQUAL(le(e + 28, 8), 1024 * MiB);
+	CU_ASSERT_EQUAL(le_get(e + 8, 8), 3072 * MiB);
+	CU_ASSERT_EQUAL(le_get(e + 20, 8), 1ull << 32);
+	CU_ASSERT_EQUAL(le_get(e + 28, 8), 1024 * MiB);
 }
 
 /* --bios --kernel: the items QEMU's x86_load_linux gives linuxboot_dma.bin */
@@ -409,25 +401,25 @@ static void test_linux_items(void)
 		CU_ASSERT_EQUAL_FATAL(r, 0);
 		CU_ASSERT(fw_cfg_store_file_key(s, "genroms/linuxboot_dma.bin") >= 0);
 		size_t setup = (3 + 1) * 512;
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_SETUP_SIZE].data, 4), setup);
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_SETUP_ADDR].data, 4), FW_LINUX_REAL_ADDR);
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_KERNEL_ADDR].data, 4), FW_LINUX_PROT_ADDR);
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_KERNEL_SIZE].data, 4), spec.kernel_bytes);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_SETUP_SIZE].data, 4), setup);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_SETUP_ADDR].data, 4), FW_LINUX_REAL_ADDR);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_KERNEL_ADDR].data, 4), FW_LINUX_PROT_ADDR);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_KERNEL_SIZE].data, 4), spec.kernel_bytes);
 		CU_ASSERT_EQUAL(s->item[FW_CFG_KERNEL_DATA].len, spec.kernel_bytes);
 		CU_ASSERT_EQUAL(s->item[FW_CFG_KERNEL_DATA].data[5], bz_payload_byte(5));
 		const uint8_t *h = s->item[FW_CFG_SETUP_DATA].data;
 		CU_ASSERT_EQUAL(h[0x210], 0xff);		/* type_of_loader */
 		CU_ASSERT(h[0x211] & 0x80);			/* CAN_USE_HEAP */
-		CU_ASSERT_EQUAL(le(h + 0x228, 4), FW_LINUX_CMDLINE_ADDR);
-		CU_ASSERT_EQUAL(le(h + 0x224, 2), FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200);
-		uint64_t addr = le(h + 0x218, 4);
-		CU_ASSERT_EQUAL(le(h + 0x21c, 4), sizeof(rd));
+		CU_ASSERT_EQUAL(le_get(h + 0x228, 4), FW_LINUX_CMDLINE_ADDR);
+		CU_ASSERT_EQUAL(le_get(h + 0x224, 2), FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200);
+		uint64_t addr = le_get(h + 0x218, 4);
+		CU_ASSERT_EQUAL(le_get(h + 0x21c, 4), sizeof(rd));
 		CU_ASSERT_EQUAL(addr % 4096, 0);
 		CU_ASSERT(addr + sizeof(rd) <= 64 * MiB - 0x100000);
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_INITRD_ADDR].data, 4), addr);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_INITRD_ADDR].data, 4), addr);
 		CU_ASSERT_EQUAL(memcmp(s->item[FW_CFG_INITRD_DATA].data, rd, sizeof(rd)), 0);
 		CU_ASSERT_STRING_EQUAL((char *)s->item[FW_CFG_CMDLINE_DATA].data, "console=ttyS0");
-		CU_ASSERT_EQUAL(le(s->item[FW_CFG_CMDLINE_SIZE].data, 4), 14);
+		CU_ASSERT_EQUAL(le_get(s->item[FW_CFG_CMDLINE_SIZE].data, 4), 14);
 	}
 	fw_cfg_store_destroy(s);
 

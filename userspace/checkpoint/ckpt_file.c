@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "checkpoint/ckpt_file.h"
+#include <hyvm/le.h>
 
 uint64_t ckpt_fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -14,21 +15,6 @@ uint64_t ckpt_fnv1a(uint64_t h, const void *p, size_t n)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-static void le(uint8_t *b, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *b, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
 }
 
 static void wfail(struct ckpt_writer *w, const char *what)
@@ -69,7 +55,7 @@ void ckpt_section_begin(struct ckpt_writer *w, uint32_t type)
 	w->section_start = ftell(w->f);
 	w->section_len = 0;
 	w->section_sum = CKPT_FNV_INIT;
-	le(h, type, 4);
+	le_put(h, type, 4);
 	wput(w, h, sizeof(h));
 }
 
@@ -88,8 +74,8 @@ void ckpt_section_end(struct ckpt_writer *w)
 	if (w->failed)
 		return;
 	end = ftell(w->f);
-	le(h, w->section_len, 8);
-	le(h + 8, w->section_sum, 8);
+	le_put(h, w->section_len, 8);
+	le_put(h + 8, w->section_sum, 8);
 	if (fseek(w->f, w->section_start + 8, SEEK_SET) < 0 || fwrite(h, 1, 16, w->f) != 16 ||
 	    fseek(w->f, end, SEEK_SET) < 0)
 		wfail(w, "cannot write");
@@ -119,11 +105,11 @@ int ckpt_writer_close(struct ckpt_writer *w, char *err, size_t errlen)
 	if (!w->failed) {
 		size = ftell(w->f);
 		memcpy(h, CKPT_MAGIC, 8);
-		le(h + 8, CKPT_VERSION, 4);
-		le(h + 12, CKPT_HEADER_LEN, 4);
-		le(h + 16, (uint64_t)size, 8);
-		le(h + 24, w->nr_sections, 4);
-		le(h + 32, ckpt_fnv1a(CKPT_FNV_INIT, h, 32), 8);
+		le_put(h + 8, CKPT_VERSION, 4);
+		le_put(h + 12, CKPT_HEADER_LEN, 4);
+		le_put(h + 16, (uint64_t)size, 8);
+		le_put(h + 24, w->nr_sections, 4);
+		le_put(h + 32, ckpt_fnv1a(CKPT_FNV_INIT, h, 32), 8);
 		if (fflush(w->f) || fdatasync(fileno(w->f)) < 0 ||	/* sections before the header */
 		    fseek(w->f, 0, SEEK_SET) < 0 || fwrite(h, 1, sizeof(h), w->f) != sizeof(h) ||
 		    fflush(w->f) || fdatasync(fileno(w->f)) < 0)
@@ -167,24 +153,24 @@ int ckpt_reader_open(struct ckpt_reader *r, const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: not a hyvm checkpoint (no %s header)", path, CKPT_MAGIC);
 		goto fail;
 	}
-	if (get(h + 8, 4) != CKPT_VERSION) {
+	if (le_get(h + 8, 4) != CKPT_VERSION) {
 		snprintf(err, errlen, "%s: checkpoint format version %u, this hyvm reads version %u",
-			 path, (unsigned)get(h + 8, 4), CKPT_VERSION);
+			 path, (unsigned)le_get(h + 8, 4), CKPT_VERSION);
 		goto fail;
 	}
-	if (get(h + 32, 8) != ckpt_fnv1a(CKPT_FNV_INIT, h, 32) ||
-	    get(h + 12, 4) != CKPT_HEADER_LEN) {
+	if (le_get(h + 32, 8) != ckpt_fnv1a(CKPT_FNV_INIT, h, 32) ||
+	    le_get(h + 12, 4) != CKPT_HEADER_LEN) {
 		snprintf(err, errlen, "%s: the checkpoint's header is corrupted (checksum)", path);
 		goto fail;
 	}
-	r->file_size = get(h + 16, 8);
+	r->file_size = le_get(h + 16, 8);
 	if (r->file_size != (uint64_t)size) {
 		snprintf(err, errlen, "%s: the checkpoint is %s: %ld bytes, its header says %llu",
 			 path, (uint64_t)size < r->file_size ? "truncated" : "too long", size,
 			 (unsigned long long)r->file_size);
 		goto fail;
 	}
-	r->nr_sections = (uint32_t)get(h + 24, 4);
+	r->nr_sections = (uint32_t)le_get(h + 24, 4);
 	r->next_offset = CKPT_HEADER_LEN;
 	return 0;
 fail:
@@ -202,9 +188,9 @@ int ckpt_reader_next(struct ckpt_reader *r, struct ckpt_section_info *s)
 	long at = r->next_offset;
 	if (fseek(r->f, at, SEEK_SET) < 0 || fread(h, 1, sizeof(h), r->f) != sizeof(h))
 		return rfail(r, "the checkpoint is truncated in section %s", "header");
-	s->type = (uint32_t)get(h, 4);
-	s->length = get(h + 8, 8);
-	s->sum = get(h + 16, 8);
+	s->type = (uint32_t)le_get(h, 4);
+	s->length = le_get(h + 8, 8);
+	s->sum = le_get(h + 16, 8);
 	s->offset = at + CKPT_SECTION_HDR_LEN;
 	if (s->length > r->file_size - (uint64_t)s->offset)
 		return rfail(r, "the checkpoint is corrupted: a section runs past the end%s", "");

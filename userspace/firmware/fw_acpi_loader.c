@@ -13,6 +13,7 @@
 #include "cpu/cpu_model.h"
 #include "firmware/fw_acpi_loader.h"
 #include "firmware/fw_tables.h"
+#include <hyvm/le.h>
 
 #define TABLES_FILE	"etc/acpi/tables"
 #define RSDP_FILE	"etc/acpi/rsdp"
@@ -31,21 +32,6 @@ struct loader {
 	bool overflow;
 };
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
 static uint8_t *next(struct loader *l, uint32_t command)
 {
 	if (l->n == MAX_COMMANDS) {
@@ -54,7 +40,7 @@ static uint8_t *next(struct loader *l, uint32_t command)
 	}
 	uint8_t *c = l->cmd[l->n++];
 	memset(c, 0, FW_LOADER_ENTRY_SIZE);
-	put_le(c, command, 4);
+	le_put(c, command, 4);
 	return c;
 }
 
@@ -65,7 +51,7 @@ static void allocate(struct loader *l, const char *file, uint32_t align, uint8_t
 	if (!c)
 		return;
 	strncpy((char *)c + 4, file, FW_LOADER_FILE_MAX - 1);
-	put_le(c + 4 + FW_LOADER_FILE_MAX, align, 4);
+	le_put(c + 4 + FW_LOADER_FILE_MAX, align, 4);
 	c[4 + FW_LOADER_FILE_MAX + 4] = zone;
 }
 
@@ -76,12 +62,12 @@ static void pointer(struct loader *l, const char *dest, uint8_t *dest_bytes, uin
 {
 	uint8_t *c = next(l, FW_LOADER_ADD_POINTER);
 
-	put_le(dest_bytes + offset, get_le(dest_bytes + offset, size) - BUILD_BASE, size);
+	le_put(dest_bytes + offset, le_get(dest_bytes + offset, size) - BUILD_BASE, size);
 	if (!c)
 		return;
 	strncpy((char *)c + 4, dest, FW_LOADER_FILE_MAX - 1);
 	strncpy((char *)c + 4 + FW_LOADER_FILE_MAX, TABLES_FILE, FW_LOADER_FILE_MAX - 1);
-	put_le(c + 4 + 2 * FW_LOADER_FILE_MAX, offset, 4);
+	le_put(c + 4 + 2 * FW_LOADER_FILE_MAX, offset, 4);
 	c[4 + 2 * FW_LOADER_FILE_MAX + 4] = size;
 }
 
@@ -93,16 +79,16 @@ static void checksum(struct loader *l, const char *file, uint32_t at, uint32_t s
 	if (!c)
 		return;
 	strncpy((char *)c + 4, file, FW_LOADER_FILE_MAX - 1);
-	put_le(c + 4 + FW_LOADER_FILE_MAX, at, 4);
-	put_le(c + 4 + FW_LOADER_FILE_MAX + 4, start, 4);
-	put_le(c + 4 + FW_LOADER_FILE_MAX + 8, length, 4);
+	le_put(c + 4 + FW_LOADER_FILE_MAX, at, 4);
+	le_put(c + 4 + FW_LOADER_FILE_MAX + 4, start, 4);
+	le_put(c + 4 + FW_LOADER_FILE_MAX + 8, length, 4);
 }
 
 /* An RSDT (4-byte entries) or XSDT (8-byte): each entry points into the
  * tables file. */
 static void sdt_entries(struct loader *l, uint8_t *t, uint32_t off, unsigned width)
 {
-	uint32_t len = (uint32_t)get_le(t + off + SDT_LENGTH, 4);
+	uint32_t len = (uint32_t)le_get(t + off + SDT_LENGTH, 4);
 
 	for (uint32_t e = SDT_HEADER; e + width <= len; e += width)
 		pointer(l, TABLES_FILE, t, off + e, (uint8_t)width);
@@ -154,7 +140,7 @@ int fw_acpi_loader_add(struct fw_cfg_store *s, const struct memory_map *map,
 	for (unsigned i = 0; i < sizeof(sdts) / sizeof(sdts[0]); i++) {
 		uint32_t off = sdts[i] - BUILD_BASE;
 		checksum(l, TABLES_FILE, off + SDT_CHECKSUM, off,
-			 (uint32_t)get_le(area + off + SDT_LENGTH, 4));
+			 (uint32_t)le_get(area + off + SDT_LENGTH, 4));
 	}
 	/* RSDP: RsdtAddress (16), XsdtAddress (24); checksum over the first
 	 * 20 bytes (8), the extended one over all 36 (32), in that order */

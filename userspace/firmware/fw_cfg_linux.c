@@ -9,27 +9,13 @@
 #include "boot/linux_boot.h"
 #include "boot/loader.h"
 #include "firmware/fw_cfg_linux.h"
+#include <hyvm/le.h>
 
 #define TYPE_OF_LOADER_UNDEFINED	0xff	/* boot.rst: "0xff: undefined" */
 #define CAN_USE_HEAP		0x80
 /* The BIOS's own tables (SeaBIOS's high zone, the ACPI tables) take the
  * top of low RAM: the initrd stays 1 MiB below it. */
 #define INITRD_TOP_GAP		0x100000u
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned n)
-{
-	uint32_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static int add_rom(struct fw_cfg_store *s, char *err, size_t errlen)
 {
@@ -63,11 +49,11 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 		cmdline = "";
 	if (loader_read_file(kernel, kernel, LOADER_MAX_FILE_BYTES, NULL, NULL, &k, &klen, err, errlen) < 0)
 		return -1;
-	if (klen < 0x400 || get_le(k + 0x202, 4) != 0x53726448 /* "HdrS" */) {
+	if (klen < 0x400 || le_get(k + 0x202, 4) != 0x53726448 /* "HdrS" */) {
 		snprintf(err, errlen, "%s: --bios boots a Linux bzImage; this is not one", kernel);
 		goto out;
 	}
-	uint32_t version = get_le(k + 0x206, 2);
+	uint32_t version = le_get(k + 0x206, 2);
 	if (version < 0x202 || !(k[0x211] & LINUX_LOADED_HIGH)) {
 		snprintf(err, errlen, "%s: Linux boot protocol %u.%02u%s; --bios --kernel needs a "
 			 "bzImage of protocol 2.02 or later", kernel, version >> 8, version & 0xff,
@@ -80,7 +66,7 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 		goto out;
 	}
 	size_t cmdline_len = strlen(cmdline) + 1;
-	uint32_t cmdline_max = version >= 0x206 ? get_le(k + 0x238, 4) + 1 : 256;
+	uint32_t cmdline_max = version >= 0x206 ? le_get(k + 0x238, 4) + 1 : 256;
 	if (cmdline_len > cmdline_max || cmdline_len > FW_LINUX_PROT_ADDR - FW_LINUX_CMDLINE_ADDR) {
 		snprintf(err, errlen, "%s: the command line has %zu bytes, more than the kernel's %u",
 			 kernel, cmdline_len - 1, cmdline_max - 1);
@@ -88,13 +74,13 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 	}
 	k[0x210] = TYPE_OF_LOADER_UNDEFINED;
 	k[0x211] |= CAN_USE_HEAP;
-	put_le(k + 0x224, FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200, 2);
-	put_le(k + 0x228, FW_LINUX_CMDLINE_ADDR, 4);
+	le_put(k + 0x224, FW_LINUX_CMDLINE_ADDR - FW_LINUX_REAL_ADDR - 0x200, 2);
+	le_put(k + 0x228, FW_LINUX_CMDLINE_ADDR, 4);
 	if (initrd) {
 		if (loader_read_file(initrd, initrd, LOADER_MAX_FILE_BYTES, NULL, NULL, &rd, &rdlen, err,
 				     errlen) < 0)
 			goto out;
-		uint64_t max = version >= 0x203 ? get_le(k + 0x22c, 4) : 0x37ffffff;
+		uint64_t max = version >= 0x203 ? le_get(k + 0x22c, 4) : 0x37ffffff;
 		if (max > map->ram_below_4g - INITRD_TOP_GAP - 1)
 			max = map->ram_below_4g - INITRD_TOP_GAP - 1;
 		uint64_t kernel_end = FW_LINUX_PROT_ADDR + (klen - setup);
@@ -104,8 +90,8 @@ int fw_cfg_linux_add(struct fw_cfg_store *s, const struct memory_map *map, const
 			goto out;
 		}
 		uint32_t addr = (uint32_t)((max + 1 - rdlen) & ~0xfffull);
-		put_le(k + 0x218, addr, 4);
-		put_le(k + 0x21c, rdlen, 4);
+		le_put(k + 0x218, addr, 4);
+		le_put(k + 0x21c, rdlen, 4);
 		if (SET(FW_CFG_INITRD_ADDR, addr) < 0 || SET(FW_CFG_INITRD_SIZE, rdlen) < 0 ||
 		    fw_cfg_store_set(s, FW_CFG_INITRD_DATA, rd, rdlen, err, errlen) < 0)
 			goto out;

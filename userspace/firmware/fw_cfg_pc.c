@@ -6,12 +6,7 @@
 #include "firmware/fw_acpi_loader.h"
 #include "firmware/fw_cfg_linux.h"
 #include "firmware/fw_cfg_pc.h"
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+#include <hyvm/le.h>
 
 size_t fw_cfg_pc_e820(const struct memory_map *map, uint8_t *out, unsigned max)
 {
@@ -29,16 +24,16 @@ size_t fw_cfg_pc_e820(const struct memory_map *map, uint8_t *out, unsigned max)
 				l = l << 8 | prev[8 + b];
 			}
 			if (a + l == r->gpa) {	/* adjacent RAM: one run */
-				put_le(prev + 8, l + r->size, 8);
+				le_put(prev + 8, l + r->size, 8);
 				continue;
 			}
 		}
 		if (n == max)
 			break;
 		uint8_t *e = out + n++ * FW_CFG_E820_ENTRY;
-		put_le(e, r->gpa, 8);
-		put_le(e + 8, r->size, 8);
-		put_le(e + 16, E820_USABLE, 4);
+		le_put(e, r->gpa, 8);
+		le_put(e + 8, r->size, 8);
+		le_put(e + 16, E820_USABLE, 4);
 	}
 	return n * FW_CFG_E820_ENTRY;
 }
@@ -55,8 +50,8 @@ struct fw_cfg_store *fw_cfg_pc_build(const struct memory_map *map,
 		snprintf(err, errlen, "fw_cfg: out of memory");
 		return NULL;
 	}
-	put_le(sercon, FW_CFG_SERCON_PORT, 2);
-	put_le(wait, FW_CFG_BOOT_FAIL_WAIT, 4);
+	le_put(sercon, FW_CFG_SERCON_PORT, 2);
+	le_put(wait, FW_CFG_BOOT_FAIL_WAIT, 4);
 	if (fw_cfg_store_set_le(s, FW_CFG_RAM_SIZE, map->ram_below_4g + map->ram_above_4g, 8,
 				err, errlen) < 0 ||
 	    fw_cfg_store_set_le(s, FW_CFG_NB_CPUS, 1, 2, err, errlen) < 0 ||
