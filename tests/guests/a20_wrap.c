@@ -2,21 +2,16 @@
  * 0x92 and through the i8042's output port, for data and code fetch, and
  * two distinct megabytes with it on. a20_wrap.asm has the code and says
  * what each result is. */
-#include "guest.h"
+#include "rm_blob.h"
 
 GUEST("a20_wrap", "real-mode a20");
 
-#define RM_BASE 0x7000
-
-extern const char rm_blob_start[], rm_blob_end[], rm_results[];
 void run_a20_wrap(void);
 
 void guest_main(const struct mb_info *mbi)
 {
-	memcpy((void *)RM_BASE, rm_blob_start, rm_blob_end - rm_blob_start);
-	run_a20_wrap();
-	const volatile uint8_t *r = (const volatile uint8_t *)RM_BASE + (rm_results - rm_blob_start);
-#define R16(off) (r[off] | r[(off) + 1] << 8)
+	const volatile uint8_t *r = rm_blob_run(run_a20_wrap);
+#define R16(off) RM_R16(r, off)
 
 	check_begin("a20_on");
 	check_eq("0x500 with A20 on", R16(0), 0x1111);

@@ -2,22 +2,17 @@
  * checks made in real mode: CS, segment:offset arithmetic, 16-bit wrap of
  * effective addresses, operand-size prefixes, 16-bit stack calls, an
  * exception through the IVT, and port I/O. realmode.asm has the code. */
-#include "guest.h"
+#include "rm_blob.h"
 
 GUEST("realmode", "real-mode");
 
-#define RM_BASE 0x7000
-
-extern const char rm_blob_start[], rm_blob_end[], rm_results[];
 void run_real_mode(void);
 
 void guest_main(const struct mb_info *mbi)
 {
-	memcpy((void *)RM_BASE, rm_blob_start, rm_blob_end - rm_blob_start);
-	run_real_mode();
-	const volatile uint8_t *r = (const volatile uint8_t *)RM_BASE + (rm_results - rm_blob_start);
-#define R16(off) (r[off] | r[(off) + 1] << 8)
-#define R32(off) (R16(off) | (uint32_t)R16((off) + 2) << 16)
+	const volatile uint8_t *r = rm_blob_run(run_real_mode);
+#define R16(off) RM_R16(r, off)
+#define R32(off) RM_R32(r, off)
 
 	check_begin("round_trip");
 	check_eq("CR0.PE after the return", read_cr0() & CR0_PE, CR0_PE);

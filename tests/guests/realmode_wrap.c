@@ -2,23 +2,19 @@
  * 16 bits, XLAT, PUSHA/POPA, PUSHF/POPF, 0x66 pushes, near transfers
  * through memory, INT n and the timer's IRQ 0 through the IVT.
  * realmode_wrap.asm has the code and says what each result is. */
-#include "guest.h"
+#include "rm_blob.h"
 
 GUEST("realmode_wrap", "real-mode");
 
-#define RM_BASE 0x7000
 #define RM_STACK 0x6ff0
 
-extern const char rm_blob_start[], rm_blob_end[], rm_results[];
 void run_real_mode_wrap(void);
 
 void guest_main(const struct mb_info *mbi)
 {
-	memcpy((void *)RM_BASE, rm_blob_start, rm_blob_end - rm_blob_start);
-	run_real_mode_wrap();
-	const volatile uint8_t *r = (const volatile uint8_t *)RM_BASE + (rm_results - rm_blob_start);
-#define R16(off) (r[off] | r[(off) + 1] << 8)
-#define R32(off) (R16(off) | (uint32_t)R16((off) + 2) << 16)
+	const volatile uint8_t *r = rm_blob_run(run_real_mode_wrap);
+#define R16(off) RM_R16(r, off)
+#define R32(off) RM_R32(r, off)
 
 	check_begin("strings");
 	check_eq("rep movsb across SI = 0xffff", R16(0), 0x2211);

@@ -2,23 +2,19 @@
  * drop to real mode, 32-bit offsets above 1 MiB, a real-mode segment load
  * keeping the limit, 32-bit REP MOVSD there, A20 on, 32-bit operands in
  * 16-bit code. unreal.asm has the code. */
-#include "guest.h"
+#include "rm_blob.h"
 
 GUEST("unreal", "real-mode");
 
-#define RM_BASE 0x7000
 #define HIGH 0x00200000
 
-extern const char rm_blob_start[], rm_blob_end[], rm_results[];
 void run_unreal(void);
 
 void guest_main(const struct mb_info *mbi)
 {
-	memcpy((void *)RM_BASE, rm_blob_start, rm_blob_end - rm_blob_start);
-	run_unreal();
-	const volatile uint8_t *r = (const volatile uint8_t *)RM_BASE + (rm_results - rm_blob_start);
-#define R16(off) (r[off] | r[(off) + 1] << 8)
-#define R32(off) (R16(off) | (uint32_t)R16((off) + 2) << 16)
+	const volatile uint8_t *r = rm_blob_run(run_unreal);
+#define R16(off) RM_R16(r, off)
+#define R32(off) RM_R32(r, off)
 
 	check_begin("big_offsets");
 	check_eq("fs:[esi] above 1 MiB", R32(0), 0xcafef00d);
