@@ -34,6 +34,8 @@ enum guest_need {
 	NEED_A20,		/* the A20 gate masks address bit 20 (engine_ops.set_a20) */
 	NEED_CPL0_COMPUTE,	/* 10^8 and more instructions at CPL0: an engine that
 				 * emulates CPL0 code takes minutes */
+	NEED_STI_WINDOW,	/* an interrupt pending under IF=0 is taken right after
+				 * the one instruction STI shields, with no exit between */
 	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
 	 * above 3.5 GiB), which the engine must reach. */
 	NEED_HIGH_RAM,

@@ -43,6 +43,7 @@ static const char *const need_names[NEED_COUNT] = {
 	[NEED_REAL_MODE] = "real-mode",
 	[NEED_A20] = "a20",
 	[NEED_CPL0_COMPUTE] = "cpl0-compute",
+	[NEED_STI_WINDOW] = "sti-window",
 	[NEED_PAGING32] = "paging32",
 	[NEED_PAE] = "pae",
 	[NEED_LONG_MODE] = "long-mode",

@@ -109,6 +109,9 @@ static void kvm_probe(struct engine_caps *caps)
 		caps->cannot[NEED_VM86] = "kvm_pvm's emulator fails on IRETD into virtual-8086 mode";
 		caps->cannot[NEED_CPL0_COMPUTE] = "kvm_pvm runs CPL0 code in KVM's instruction emulator "
 						  "(~0.65 us an instruction): minutes for this guest";
+		/* tests/guests/sti_shadow: sti; nop; cli took no interrupt */
+		caps->cannot[NEED_STI_WINDOW] = "kvm_pvm opens no interrupt window after STI "
+						"until the guest's next exit";
 		return;
 	}
 	caps->hardware_assist = host_has_cpu_flag("vmx") || host_has_cpu_flag("svm");
