@@ -13,7 +13,13 @@
  * other clock (Linux with acpi=off and no usable TSC: clocksource pit,
  * jiffies) counts these edges as time and would fall behind the host. At
  * most MAX_OWED are owed; beyond that (a VM stopped for a long time) the
- * rest are dropped, so the guest is never stormed.
+ * rest are dropped, so the guest is never stormed. Nor does an owed edge
+ * go out while the last one still waits in a controller's IRR, where it
+ * would merge and be lost: once the interrupt controllers have sent an
+ * acknowledge notice for IRQ 0 (irq_router.h), the next edge waits for
+ * the notice of the last, as KVM's PIT waits for its ack notifier; a line
+ * with no notice for ACK_WAIT_NS (masked, or the guest polls the PIT) is
+ * paced by the clock alone again until a notice comes.
  *
  * Names follow the 8254 datasheet: control word SC1-SC0 / RW1-RW0 /
  * M2-M0 / BCD, counter latch command, read-back command, status byte.
@@ -52,6 +58,7 @@
  * merge them), and how many are kept owing (a second at HZ=250). */
 #define CATCHUP_NS	200000ull
 #define MAX_OWED	250u
+#define ACK_WAIT_NS	1000000000ull
 
 struct pit_channel {
 	unsigned mode;		/* 0-5; 6 and 7 alias 2 and 3 */
@@ -76,6 +83,8 @@ struct pit_channel {
 	uint64_t periods_signalled;	/* channel 0: periods whose edge was raised
 					   (or dropped as beyond MAX_OWED) */
 	uint64_t last_edge_ns;		/* channel 0: clock at the last edge */
+	bool acks_seen;			/* channel 0: IRQ 0's acknowledge notices come */
+	bool unacked;			/* channel 0: the last edge awaits its notice */
 };
 
 struct pit {
@@ -421,8 +430,14 @@ static void pit_poll(void *dev, uint64_t now)
 		c->periods_signalled += owed - MAX_OWED;
 	if (c->last_edge_ns && now < c->last_edge_ns + edge_gap_ns(c))
 		return;		/* catching up: not yet */
+	if (c->acks_seen && c->unacked) {
+		if (now < c->last_edge_ns + ACK_WAIT_NS)
+			return;	/* the last edge is still held: this one stays owed */
+		c->acks_seen = false;
+	}
 	c->periods_signalled++;
 	c->last_edge_ns = now;
+	c->unacked = true;
 	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
@@ -439,8 +454,12 @@ static uint64_t pit_next_deadline(void *dev)
 		uint64_t ns = ticks_to_ns(due - c->tick_base);
 		at = ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
 	}
-	/* behind: the next owed edge once the spacing has passed */
+	/* behind: the next owed edge once the spacing has passed, or once
+	 * the wait for the last edge's notice gives up (a notice polls the
+	 * devices anyway: it comes with a vCPU's exit) */
 	uint64_t spaced = c->last_edge_ns ? c->last_edge_ns + edge_gap_ns(c) : 0;
+	if (c->acks_seen && c->unacked)
+		spaced = c->last_edge_ns + ACK_WAIT_NS;
 	return spaced > at ? spaced : at;
 }
 
@@ -456,6 +475,15 @@ static void pit_reset(void *dev)
 	p->speaker_enable = false;
 }
 
+/* irq_router.h: a CPU accepted IRQ 0's interrupt. */
+static void pit_irq_acked(void *ctx, unsigned gsi)
+{
+	struct pit *p = ctx;
+
+	p->ch[0].acks_seen = true;
+	p->ch[0].unacked = false;
+}
+
 static void *pit_create(struct device_env *env, const char *config,
 			char *err, size_t errlen)
 {
@@ -467,7 +495,9 @@ static void *pit_create(struct device_env *env, const char *config,
 	p->env = env;
 	pit_reset(p);
 	if (bus_register(env->pio, PIT_BASE, 4, pit_io, p, "pit8254") ||
-	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61")) {
+	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61") ||
+	    device_listen_ack(env, PIT_IRQ, pit_irq_acked, p)) {
+		device_unlisten(env, p);
 		bus_unregister_owner(env->pio, p);
 		free(p);
 		return device_ports_taken(err, errlen, "pit8254", PIT_BASE);
@@ -549,6 +579,7 @@ static void pit_destroy(void *dev)
 {
 	struct pit *p = dev;
 
+	device_unlisten(p->env, p);
 	bus_unregister_owner(p->env->pio, p);
 	free(p);
 }
