@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "devices/device_util.h"
+#include "devices/isa/pit8254.h"
 
 #define PIT_BASE	0x40
 #define PIT_CONTROL	3
@@ -60,38 +61,6 @@
 #define MAX_OWED	250u
 #define ACK_WAIT_NS	1000000000ull
 
-struct pit_channel {
-	unsigned mode;		/* 0-5; 6 and 7 alias 2 and 3 */
-	unsigned rw;
-	bool bcd;
-	uint32_t reload;	/* 1..65536 (binary) or 1..10000 (BCD) */
-	bool loaded;		/* a count was written since the control word */
-	bool started;		/* counting (modes 1/5: after a gate trigger) */
-	bool gate;
-	bool running;		/* not frozen by a low gate */
-	uint64_t start_ns;	/* clock at tick_base */
-	uint64_t tick_base;	/* ticks elapsed before start_ns */
-
-	bool write_msb_next;	/* lohi write: LSB done, MSB next */
-	uint8_t write_lsb;
-	bool read_msb_next;	/* lohi read of the live count */
-	unsigned latched_bytes;	/* 0, 1 or 2 bytes of latched count left */
-	uint16_t latched_count;
-	bool status_latched;
-	uint8_t status;
-
-	uint64_t periods_signalled;	/* channel 0: periods whose edge was raised
-					   (or dropped as beyond MAX_OWED) */
-	uint64_t last_edge_ns;		/* channel 0: clock at the last edge */
-	bool acks_seen;			/* channel 0: IRQ 0's acknowledge notices come */
-	bool unacked;			/* channel 0: the last edge awaits its notice */
-};
-
-struct pit {
-	struct device_env *env;
-	struct pit_channel ch[3];
-	bool speaker_enable;
-};
 
 static uint64_t ns_to_ticks(uint64_t ns)
 {
@@ -505,76 +474,6 @@ static void *pit_create(struct device_env *env, const char *config,
 	return p;
 }
 
-/* Times are saved relative to the clock at save time, so a state loaded
- * later (or in another process) counts on from where it was. */
-static void pit_save(void *dev, struct ds_writer *w)
-{
-	struct pit *p = dev;
-	uint64_t now = device_now(p->env);
-
-	for (unsigned i = 0; i < 3; i++) {
-		const struct pit_channel *c = &p->ch[i];
-		ds_put_u32(w, c->mode);
-		ds_put_u32(w, c->rw);
-		ds_put_bool(w, c->bcd);
-		ds_put_u32(w, c->reload);
-		ds_put_bool(w, c->loaded);
-		ds_put_bool(w, c->started);
-		ds_put_bool(w, c->gate);
-		ds_put_bool(w, c->running);
-		ds_put_u64(w, c->started ? c->start_ns - now : 0);
-		ds_put_u64(w, c->tick_base);
-		ds_put_bool(w, c->write_msb_next);
-		ds_put_u8(w, c->write_lsb);
-		ds_put_bool(w, c->read_msb_next);
-		ds_put_u32(w, c->latched_bytes);
-		ds_put_u16(w, c->latched_count);
-		ds_put_bool(w, c->status_latched);
-		ds_put_u8(w, c->status);
-		ds_put_u64(w, c->periods_signalled);
-	}
-	ds_put_bool(w, p->speaker_enable);
-}
-
-static int pit_load(void *dev, struct ds_reader *r, unsigned version)
-{
-	struct pit *p = dev, t = *p;
-	uint64_t now = device_now(p->env);
-
-	for (unsigned i = 0; i < 3; i++) {
-		struct pit_channel *c = &t.ch[i];
-		c->mode = ds_get_below(r, 8, "counter mode");
-		c->rw = ds_get_below(r, 4, "read/write mode");
-		c->bcd = ds_get_bool(r);
-		c->reload = ds_get_u32(r);
-		if (c->reload > 65536)
-			ds_fail(r, "saved state is garbled (PIT count above 65536)");
-		c->loaded = ds_get_bool(r);
-		if (c->loaded && c->reload == 0)
-			ds_fail(r, "saved state is garbled (PIT count 0)");
-		c->started = ds_get_bool(r);
-		c->gate = ds_get_bool(r);
-		c->running = ds_get_bool(r);
-		c->start_ns = ds_get_u64(r);
-		c->start_ns = c->started ? now + c->start_ns : 0;
-		c->tick_base = ds_get_u64(r);
-		c->write_msb_next = ds_get_bool(r);
-		c->write_lsb = ds_get_u8(r);
-		c->read_msb_next = ds_get_bool(r);
-		c->latched_bytes = ds_get_below(r, 3, "latched bytes");
-		c->latched_count = ds_get_u16(r);
-		c->status_latched = ds_get_bool(r);
-		c->status = ds_get_u8(r);
-		c->periods_signalled = ds_get_u64(r);
-		c->last_edge_ns = 0;	/* a clock of this process only */
-	}
-	t.speaker_enable = ds_get_bool(r);
-	if (!ds_done(r))
-		return -1;
-	*p = t;
-	return 0;
-}
-
 static void pit_destroy(void *dev)
 {
 	struct pit *p = dev;
@@ -590,8 +489,8 @@ static struct device_model pit8254_model = {
 	.state_version = 1,
 	.create = pit_create,
 	.reset = pit_reset,
-	.save = pit_save,
-	.load = pit_load,
+	.save = pit_state_save,
+	.load = pit_state_load,
 	.poll = pit_poll,
 	.next_deadline = pit_next_deadline,
 	.destroy = pit_destroy,
