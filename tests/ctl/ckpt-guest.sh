@@ -82,9 +82,10 @@ verdict "restore of a migrate file" $([[ $st == 1 ]] && grep -q '^PASS ckpt_mem.
 	"status $st $(cat "$work/e2")"
 
 # a VM with a network card (virtio-net on slirp) saves and runs on; its
-# checkpoint restores
+# checkpoint restores. 300 rounds (~6 s): the default 100 (~2 s) could
+# end, and its control socket go, before a loaded host's ctl connects.
 "$hyvm" run --engine bt --control "$work/s.qmp" --netdev user,id=n0 --device virtio-net,netdev=n0 \
-	"$guest" >"$work/p1" 2>"$work/e1" </dev/null &
+	-p "rounds=300" "$guest" >"$work/p1" 2>"$work/e1" </dev/null &
 pid=$!
 wait_lines "$work/p1" 10
 "$hyvm" ctl "$work/s.qmp" save "$work/n.ckpt" >"$work/ctl" 2>"$work/ctl.err"
@@ -93,6 +94,7 @@ ctl=$?
 verdict "virtio-net: the save succeeds and the VM runs on" \
 	$([[ $ctl == 0 && -s $work/n.ckpt ]] && grep -q '"running"' "$work/status" && echo 1 || echo 0) \
 	"ctl $ctl $(cat "$work/ctl.err" "$work/status")"
+"$hyvm" ctl "$work/s.qmp" quit >/dev/null 2>&1
 wait $pid
 pid=
 timeout 120 "$hyvm" restore "$work/n.ckpt" --control none >"$work/p2" 2>"$work/e2" </dev/null
