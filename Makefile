@@ -159,6 +159,8 @@ test-host: all
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
+	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) kvm
+	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) kvm
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
