@@ -139,7 +139,8 @@ for ((h = 0; h < ${#hops[@]}; h++)); do
 	got=1
 	for l in $lines; do grep -q "^$l\$" "$out.txt" || got=0; done
 	verdict "$name: the file ($lines) and the background process survived" \
-		$([[ $ok == 0 && $got == 1 ]] && echo 1 || echo 0) "$(tail -n 5 "$out.txt")"
+		$([[ $ok == 0 && $got == 1 ]] && echo 1 || echo 0) \
+		"$(grep -m1 -A44 -E 'BUG:|Oops|general protection|Kernel panic' "$out.txt" || tail -n 5 "$out.txt")"
 	echo "linux-ckpt: $from -> $to: save $(awk -v a="$ts" -v b="$te" 'BEGIN { printf "%.2f", b - a }') s," \
 		"restore to shell $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.2f", b - a }') s"
 	if ((h + 1 < ${#hops[@]})); then
