@@ -159,6 +159,8 @@ test-host: all
 	tests/hybrid/run.sh $(O)/hyvm $(GUEST_DIR)
 	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) bt
 	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) bt
+	tests/gdb/run.sh $(O)/hyvm $(GUEST_DIR) kvm
+	tests/gdb/steps.sh $(O)/hyvm $(GUEST_DIR) kvm
 	tests/cpu/same-cpuid.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR)
 	tests/run-guests.sh --hyvm $(O)/hyvm --guests $(GUEST_DIR) --engines all
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine qemu --kind sector
@@ -197,7 +199,9 @@ test-guests-qemu: guests
 # breakpoint at the kernel's uname system call, registers (~35 s); then a
 # checkpoint of the interactive shell: a file and a background process,
 # hyvm ctl save --quit, hyvm restore, the shell answers with both (~30-70 s:
-# one boot, the restore ~2-3 s); then a checkpoint with a snapshot disk:
+# one boot, the restore ~2-3 s); the same with --cpu pentium3 restored on
+# hybrid, kvm and bt (~20 s: on kvm_pvm a SKIP at kvm, which cannot run
+# 32-bit paging); then a checkpoint with a snapshot disk:
 # the overlay travels in the checkpoint, three restores of one checkpoint
 # read the guest's write back after dropping its page cache (~35 s, one
 # boot); then a checkpoint with virtio-net on slirp: after the restore the
@@ -217,6 +221,7 @@ test-linux: $(O)/hyvm
 	tests/linux/net.sh $(O)/hyvm
 	tests/gdb/linux.sh $(O)/hyvm bt
 	tests/linux/ckpt.sh $(O)/hyvm
+	tests/linux/ckpt.sh $(O)/hyvm --cpu pentium3 --restore hybrid,kvm,bt
 	tests/linux/ckpt-disk.sh $(O)/hyvm
 	tests/linux/ckpt-net.sh $(O)/hyvm
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind linux
@@ -324,7 +329,14 @@ test-kmod-svm-firmware:
 # (53-90 s); in the last run (load 11-17) the shell restored on bt from svm
 # and from kvm met kernel faults (an oops, CR2 0xffffffd6, during the
 # file check) and bt -> svm then triple-faulted on svm; earlier kvm -> bt
-# -> svm passed every check but the final power-off. ~5-10 min.
+# -> svm passed every check but the final power-off. With bt's event fix
+# (bt/cpu/events.c) it still fails (two runs, load 12-14): svm -> bt 2 of 2
+# (an oops at EIP 0xffffffd6; a NULL read at 0 within 50 s of guest
+# time), kvm -> bt 2 of 2 (the shell answers, then a NULL read, CR2 8
+# and 0xc, during the file check; once a triple fault on bt after it);
+# the two full oopses show EFLAGS.DF set in kernel code (0x446, 0x612),
+# which Linux never runs with: a lead, not yet followed. bt -> bt here
+# passes 20 of 20. ~10-20 min (each failing hop waits out its bound).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 1500

@@ -163,6 +163,9 @@ struct bt_cpu {
 	uint8_t intr_shadow;	/* STI / MOV SS blocking for one instruction */
 	uint8_t single_pending;	/* dispatch.c's single_kind for the next block */
 	int pending_irq;	/* vector to deliver on next run, -1 none */
+	/* an exception or NMI another engine was delivering (set_state):
+	 * delivered before the next instruction (cpu/events.c) */
+	struct hyvm_pending_event pending_event;
 	uint8_t last_vector;
 	uint64_t tsc_offset;
 	/* the VM's CPU model (engine_ops.set_cpuid): CPUID is a lookup in

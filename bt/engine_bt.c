@@ -182,10 +182,10 @@ static int bt_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
 	 * the guest's TSC back to about zero (SDM Vol. 3B, 17.17) */
 	st->tsc = __rdtsc() + cpu->tsc_offset;
 	memcpy(st->fxsave, cpu->fx_guest, sizeof(st->fxsave));
-	if (cpu->pending_irq >= 0) {
-		st->event.type = HYVM_EVENT_EXTINT;
-		st->event.vector = (uint8_t)cpu->pending_irq;
-	}
+	/* from what bt still has to deliver, never arch.event: that is the
+	 * last set_state's, long delivered (a stale copy made the next
+	 * engine inject it a second time) */
+	bt_event_to_state(cpu, st);
 	return 0;
 }
 
@@ -206,7 +206,8 @@ static int bt_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 	cpu->halted = st->halted;
 	cpu->intr_shadow = (uint8_t)(st->interruptibility & 3);
 	cpu->shutdown = false;
-	cpu->pending_irq = st->event.type == HYVM_EVENT_EXTINT ? st->event.vector : -1;
+	bt_event_from_state(cpu, st);
+	memset(&cpu->arch.event, 0, sizeof(cpu->arch.event));
 	cpu->tsc_offset = st->tsc - __rdtsc();	/* the TSC goes on from st->tsc */
 	memcpy(cpu->fx_guest, st->fxsave, sizeof(cpu->fx_guest));
 	if (!cpu->fx_guest[0] && !cpu->fx_guest[1]) {

@@ -54,6 +54,15 @@ int bt_set_guest_debug(struct bt_cpu *cpu, const struct engine_debug *d, char *e
  * when a step is done or eip is at a breakpoint. */
 bool bt_debug_stop(struct bt_cpu *cpu, struct vcpu_exit *exit);
 
+/* --- events.c: the event in flight that crosses engines --- */
+/* set_state's event: EXTINT into pending_irq, a hardware exception or NMI
+ * into pending_event; a software one is left to run again at RIP. */
+void bt_event_from_state(struct bt_cpu *cpu, const struct hyvm_cpu_state *st);
+/* get_state's event: what bt still has to deliver, else NONE. */
+void bt_event_to_state(const struct bt_cpu *cpu, struct hyvm_cpu_state *st);
+/* Delivers pending_event if there is one (true), before any instruction. */
+bool bt_event_deliver(struct bt_cpu *cpu);
+
 /* --- dispatch.c --- */
 int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit);
 

@@ -279,6 +279,13 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			snprintf(exit->error.msg, sizeof(exit->error.msg), "%s", mode);
 			break;
 		}
+		/* An event another engine was delivering comes first, whatever
+		 * IF says, as on its next VM entry (cpu/events.c). */
+		if (bt_event_deliver(cpu)) {
+			chain_from = NULL;
+			jc_fill = false;
+			continue;
+		}
 		/* An injected vector is taken before a kick can end the run:
 		 * the VMM acknowledged it at the controller (IRR to ISR), so
 		 * it must reach the guest (see irq_window_open below). */

@@ -123,6 +123,14 @@ refused "another version" "version 9" restore "$work/v9.ckpt"
 refused "not a checkpoint" "not a hyvm checkpoint" restore "$guest"
 refused "another --mem" "memory map" run --engine bt --control none --mem 64 --incoming "file:$work/good.ckpt" "$guest"
 refused "missing file" "cannot open" restore "$work/none.ckpt"
+# bt's default model has no long mode; kvm's lists it wherever its
+# engine runs long mode (kvm_pvm and VT-x/AMD-V alike): CPUID differs
+if "$hyvm" engines 2>/dev/null | grep -q "^kvm present"; then
+	refused "a CPU model kvm cannot honour" "cannot honour the checkpoint's CPU model" \
+		restore "$work/good.ckpt" --engine kvm
+else
+	echo "SKIP refused: a CPU model kvm cannot honour: no kvm engine here"
+fi
 
 # a disk written after the checkpoint is refused
 truncate -s 1M "$work/disk.img"

@@ -22,7 +22,7 @@ wait_for() { # file, timeout s: until it exists
 	>"$work/out" 2>"$work/err" </dev/null &
 pid=$!
 wait_for "$work/s.qmp" 30
-python3 "$(dirname "$0")/qmp_client.py" "$work/s.qmp" "$work/out"
+HYVM_VM_PID=$pid python3 "$(dirname "$0")/qmp_client.py" "$work/s.qmp" "$work/out"
 py=$?
 wait $pid
 status=$?

@@ -120,6 +120,21 @@ names = {c["name"] for c in r["return"]}
 verdict("query-commands", {"stop", "cont", "quit", "migrate", "hyvm-save"} <= names, names)
 r = q.cmd("hyvm-stats")
 verdict("hyvm-stats", r["return"]["engine"] and r["return"]["exits"]["io"] > 0, r)
+# its "top": hyvm top --batch --json's document, the interval since the
+# last call; the first covers the run so far
+top1 = r["return"].get("top", {})
+v1 = (top1.get("vcpus") or [{}])[0]
+io1 = {c["name"]: c["total"] for c in v1.get("categories", [])}.get("io", 0)
+verdict("hyvm-stats top", top1.get("pid") == int(os.environ.get("HYVM_VM_PID", "0"))
+        and top1.get("state") == "running" and v1.get("engine") == "bt"
+        and io1 > 0 and abs(top1["interval_s"] - top1["uptime_s"]) < 0.01, top1)
+time.sleep(0.3)
+top2 = q.cmd("hyvm-stats")["return"].get("top", {})
+v2 = (top2.get("vcpus") or [{}])[0]
+io2 = {c["name"]: c for c in v2.get("categories", [])}.get("io", {})
+verdict("hyvm-stats top interval", 0.2 < top2.get("interval_s", 0) < top2.get("uptime_s", 0)
+        and io2.get("total", 0) >= io1 and io2.get("delta", -1) == io2.get("total", 0) - io1
+        and io2.get("rate", 0) > 0, top2)
 
 # a message above 1 MiB: the VM closes that connection and runs on
 big = QMP()

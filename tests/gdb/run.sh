@@ -26,9 +26,17 @@ if [[ $why != "$engine present"* ]]; then
 	exit 0
 fi
 
-# bt has no watchpoints: gdb watches by single steps when told
+# bt has no watchpoints: gdb watches by single steps when told. Neither
+# does kvm on kvm_pvm, as far as this test sees: the guest's CPL0 code
+# runs in KVM's instruction emulator there (../shared/notes/
+# this-host-kvm.md), and a data breakpoint in DR7 never stopped it, so
+# the watchpoint is checked by single steps and the hardware one SKIPs.
 watch=""
 [[ $engine == bt ]] && watch="set can-use-hw-watchpoints 0"
+if [[ $engine == kvm && -d /sys/module/kvm_pvm ]]; then
+	watch="set can-use-hw-watchpoints 0"
+	echo "SKIP gdb guest-hw-watch (kvm): kvm_pvm emulates this CPL0 guest and stops at no DR7 data breakpoint; watched by single steps instead"
+fi
 sed "s/@WATCH@/$watch/" "$here/guest.gdb" >"$work/guest.gdb"
 gdb_session guest "$work/guest.gdb" "$elf" --engine "$engine" "$elf"
 g=$work/guest.gdb

@@ -319,7 +319,9 @@ static void test_reader_forged_file(void)
 		else if ((unsigned char)json[i] >= 0x7f)
 			ascii = false;
 	CU_ASSERT(ascii);
-	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"/g\\u00ff\\u001b\""));
+	/* json-c escapes the control byte; a byte above 0x7f, which is no
+	 * UTF-8 of its own, is shown as '?' (top_json.c), as stats_shown does */
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"/g?\\u001b\""));
 	free(json);
 	char shown[16];
 	CU_ASSERT_STRING_EQUAL(stats_shown("a\x1b]0;x\x07", shown, sizeof(shown)), "a?]0;x?");

@@ -12,7 +12,8 @@ struct hyvm_cpu_state;
  * auto, the checkpoint's engine. 0, or EXIT_USAGE after one line. */
 int run_incoming_prepare(struct run_args *a);
 /* After vm_init, instead of the loader: the checkpoint into the VM and
- * st. 0, or EXIT_USAGE after one line. */
+ * st. 0, EXIT_USAGE after one line, or EXIT_SKIP after a SKIP: line
+ * when the engine cannot run the mode the saved vCPU is in. */
 int run_incoming_load(struct vm *vm, struct run_args *a, const struct engine_ops *engine,
 		      struct hyvm_cpu_state *st);
 

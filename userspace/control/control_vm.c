@@ -1,5 +1,6 @@
 /* QMP's commands on a running VM; see control_vm.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "checkpoint/checkpoint.h"
@@ -7,6 +8,8 @@
 #include "devices/device.h"
 #include "vmm/vm.h"
 #include "stats/stats.h"
+#include "top/symbols.h"
+#include "top/top_json.h"
 
 static const char *vm_status(void *t)
 {
@@ -66,6 +69,34 @@ static void vm_quit(void *t)
 	c->vm->env.request_stop(c->vm->env.stop_ctx, VM_STOP_CONTROL_QUIT, 0);
 }
 
+/* hyvm top --batch --json's document from the VM's own statistics (the
+ * writer is this thread, so the copy is whole): the first call's interval
+ * is the run so far, each later one's the time since the call before.
+ * NULL without statistics (hyvm run --no-stats) or memory. */
+static struct json_object *top_of(struct control_vm *c)
+{
+	struct stats_file *f = c->vm->stats ? stats_writer_file(c->vm->stats) : NULL;
+	uint64_t now = stats_now_ns();
+
+	if (!f)
+		return NULL;
+	if (!c->top) {
+		if (!(c->top = calloc(1, sizeof(*c->top))))
+			return NULL;
+		top_view_init(c->top, f, now);
+		memset(&c->top->prev, 0, sizeof(c->top->prev));
+		c->top->prev_ns = f->start_ns;
+	} else {
+		top_view_sample(c->top, f, now);
+	}
+	if (!c->syms_tried) {
+		char err[256];
+		c->syms = symtab_load(f->guest, err, sizeof(err));
+		c->syms_tried = true;
+	}
+	return top_json(c->top, c->syms);
+}
+
 static struct json_object *vm_stats(void *t)
 {
 	struct control_vm *c = t;
@@ -79,6 +110,9 @@ static struct json_object *vm_stats(void *t)
 			       json_object_new_int64((int64_t)c->vm->irqs_injected));
 	json_object_object_add(o, "rom-writes-dropped",
 			       json_object_new_int64((int64_t)c->vm->rom_writes_dropped));
+	struct json_object *top = top_of(c);
+	if (top)
+		json_object_object_add(o, "top", top);
 	return o;
 }
 
@@ -196,5 +230,9 @@ void control_vm_close(struct control_vm *c, bool guest_initiated)
 	}
 	c->vm->pause.changed = NULL;
 	control_close(&c->srv);
+	free(c->top);
+	c->top = NULL;
+	symtab_free(c->syms);
+	c->syms = NULL;
 	c->open = false;
 }

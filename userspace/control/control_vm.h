@@ -13,6 +13,9 @@ struct vm;
 
 enum control_migration { MIG_NONE, MIG_ACTIVE, MIG_COMPLETED, MIG_FAILED };
 
+struct top_view;
+struct symtab;
+
 struct control_vm {
 	struct vm *vm;
 	struct control_server srv;
@@ -22,6 +25,9 @@ struct control_vm {
 	bool postmigrate;	/* paused after a migrate, until cont */
 	enum control_migration mig;
 	char mig_error[512];		/* as long as checkpoint_save's error buffer */
+	struct top_view *top;	/* hyvm-stats' "top": the interval since the last call */
+	struct symtab *syms;	/* the guest's symbols for it, loaded once */
+	bool syms_tried;
 	struct {		/* the one save in progress */
 		bool busy;
 		char file[4096];

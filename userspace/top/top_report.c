@@ -1,134 +1,26 @@
 /*
- * hyvm top's batch output, text (kvm_stat -1 style) or JSON, and the final
+ * hyvm top's batch output, text (kvm_stat -1 style) or JSON (top_json.c), and the final
  * profile that hyvm run --stats-out writes: the same model as the screen,
  * for every vCPU, both categories and raw reasons.
  */
 #include <stdio.h>
 #include <string.h>
 #include "top/symbols.h"
+#include "top/top_json.h"
 #include "top/top_model.h"
 #include "top/top_report.h"
 
 #define REPORT_ADDRS 10
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)	/* control bytes and non-ASCII: JSON stays valid */
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static const char *state_name(uint32_t s)
 {
 	return s == STATS_ENDED ? "ended" : s == STATS_RUNNING ? "running" : "starting";
 }
 
-static void json_rows(FILE *f, struct top_view *v, bool raw)
-{
-	struct top_rows rows;
-
-	v->raw = raw;
-	top_build_rows(v, &rows);
-	fputc('[', f);
-	for (int i = 0; i < rows.n; i++) {
-		const struct top_row *r = &rows.row[i];
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_str(f, r->name);
-		if (raw)
-			fprintf(f, ",\"raw\":%u,\"category\":\"%s\"", r->raw,
-				r->kind < STATS_MAX_KINDS ? v->cur.kind_names[r->kind] : "?");
-		fprintf(f, ",\"total\":%llu,\"delta\":%llu,\"rate\":%.1f,\"pct_total\":%.2f,"
-			"\"pct_time\":%.2f,\"total_ns\":%llu,\"avg_ns\":%.0f,\"max_ns\":%llu}",
-			(unsigned long long)r->total, (unsigned long long)r->delta, r->rate,
-			r->pct_total, r->pct_time, (unsigned long long)r->total_ns, r->avg_ns,
-			(unsigned long long)r->max_ns);
-	}
-	fputc(']', f);
-}
-
-static void json_vcpu(FILE *f, struct top_view *v, const struct symtab *syms)
-{
-	const struct stats_vcpu *s = &v->cur.vcpu[v->vcpu];
-	struct top_header h;
-	struct top_addr addrs[STATS_TOP_RIPS];
-	char sym[128];
-
-	top_build_header(v, &h);
-	fprintf(f, "{\"index\":%d,\"engine\":", v->vcpu);
-	json_str(f, h.engine);
-	fprintf(f, ",\"mode\":\"%s\",\"runs\":%llu,\"exits\":%llu,\"exits_per_s\":%.1f,"
-		"\"guest_ns\":%llu,\"vmm_ns\":%llu,\"guest_pct\":%.1f,\"vmm_pct\":%.1f,",
-		h.mode, (unsigned long long)s->runs, (unsigned long long)h.exits_total,
-		h.exits_per_s, (unsigned long long)s->guest_ns, (unsigned long long)s->vmm_ns,
-		h.guest_pct, h.vmm_pct);
-	fprintf(f, "\"categories\":");
-	json_rows(f, v, false);
-	fprintf(f, ",\"reasons\":");
-	json_rows(f, v, true);
-	fprintf(f, ",\"counters\":{");
-	for (uint32_t i = 0; i < s->nr_counters; i++) {
-		fprintf(f, "%s", i ? "," : "");
-		json_str(f, s->counters[i].name);
-		fprintf(f, ":%llu", (unsigned long long)s->counters[i].value);
-	}
-	fprintf(f, "},\"mode_switches\":[");
-	uint64_t first = s->nr_switches > STATS_SWITCH_RING ? s->nr_switches - STATS_SWITCH_RING : 0;
-	for (uint64_t i = first; i < s->nr_switches; i++) {
-		const struct stats_mode_switch *m = &s->switches[i % STATS_SWITCH_RING];
-		fprintf(f, "%s{\"t_s\":%.3f,\"from\":\"%s\",\"to\":\"%s\",\"why\":", i > first ? "," : "",
-			(double)(m->t_ns - v->cur.start_ns) / 1e9, guest_mode_name(m->from),
-			guest_mode_name(m->to));
-		json_str(f, m->why);
-		fputc('}', f);
-	}
-	fprintf(f, "],\"mode_switch_count\":%llu,\"addr_samples\":%llu,\"addr_unknown\":%llu,"
-		"\"addr_evictions\":%llu,\"top_addresses\":[", (unsigned long long)s->nr_switches,
-		(unsigned long long)s->rip_samples, (unsigned long long)s->rip_unknown,
-		(unsigned long long)s->rip_evictions);
-	int n = top_build_addrs(v, addrs, STATS_TOP_RIPS);
-	for (int i = 0; i < n; i++) {
-		symtab_name(syms, addrs[i].rip, sym, sizeof(sym));
-		fprintf(f, "%s{\"rip\":\"0x%llx\",\"symbol\":", i ? "," : "",
-			(unsigned long long)addrs[i].rip);
-		json_str(f, sym);
-		fprintf(f, ",\"count\":%llu,\"pct\":%.2f,\"category\":\"%s\",\"reason\":",
-			(unsigned long long)addrs[i].count, addrs[i].pct, addrs[i].category);
-		json_str(f, addrs[i].reason);
-		fputc('}', f);
-	}
-	fprintf(f, "]}");
-}
-
+/* JSON through json-c: top_json.c */
 void top_report_json(FILE *f, struct top_view *v, const struct symtab *syms)
 {
-	int saved_vcpu = v->vcpu;
-	bool saved_raw = v->raw;
-
-	fprintf(f, "{\"format\":%d,\"pid\":%d,\"guest\":", STATS_VERSION, v->cur.pid);
-	json_str(f, v->cur.guest);
-	fprintf(f, ",\"state\":\"%s\"", state_name(v->cur.state));
-	if (v->cur.state == STATS_ENDED)
-		fprintf(f, ",\"exit_status\":%d", v->cur.exit_status);
-	fprintf(f, ",\"uptime_s\":%.3f,\"interval_s\":%.3f,\"vcpus\":[",
-		(double)((v->cur.state == STATS_ENDED ? v->cur.end_ns : v->cur_ns) -
-			 v->cur.start_ns) / 1e9,
-		(double)(v->cur_ns - v->prev_ns) / 1e9);
-	for (uint32_t i = 0; i < v->cur.nr_vcpus; i++) {
-		fprintf(f, "%s", i ? "," : "");
-		v->vcpu = i;
-		json_vcpu(f, v, syms);
-	}
-	fprintf(f, "]}\n");
-	v->vcpu = saved_vcpu;
-	v->raw = saved_raw;
+	top_json_print(f, v, syms);
 }
 
 static void text_vcpu(FILE *f, struct top_view *v, const struct symtab *syms)
