@@ -26,19 +26,8 @@
 #define PORT_AFTER	0xe6	/* the instruction after INT 0x40 ran */
 #define PORT_NMI	0xe7	/* the NMI handler ran */
 
-static struct tg g;
+TG_SUITE_FIXTURE(g)
 static uint32_t loop_start, int_at;
-
-static int setup(void)
-{
-	return tg_init(&g);
-}
-
-static int teardown(void)
-{
-	tg_fini(&g);
-	return 0;
-}
 
 /* handler: out PORT, al; iret */
 static uint32_t say_and_return(uint8_t port)
