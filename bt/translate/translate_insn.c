@@ -42,6 +42,7 @@ bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int
 static uint32_t seg_base_used(const struct tx *t, int seg)
 {
 	t->b->seg_used |= (uint8_t)(1u << seg);
+	t->b->seg_based |= (uint8_t)(1u << seg);
 	return t->b->seg_base[seg];
 }
 
@@ -187,6 +188,7 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	ZydisEncoderRequest req;
 	bool r14 = false, high8 = false, has_mem = false, has_addr = false;
 	bool a16 = d->insn.address_width == 16, ea_in_r11 = false;
+	int gs_op = -1;
 
 	for (unsigned i = 0; i < d->insn.operand_count_visible; i++) {
 		if (a16 && d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
@@ -225,10 +227,19 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			has_addr = true;
 			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				has_mem = true;
-				o->mem.displacement = disp_with_base(o->mem.displacement,
-								     seg_base(t, d->ops[i].mem.segment));
+				if (!a16 && d->ops[i].mem.segment == ZYDIS_REGISTER_GS)
+					gs_op = (int)i;	/* its base below */
+				else
+					o->mem.displacement = disp_with_base(o->mem.displacement,
+									     seg_base(t, d->ops[i].mem.segment));
 			}
 		}
+	}
+	if (gs_op >= 0 && high8) {
+		ZydisEncoderOperand *o = &req.operands[gs_op];
+		o->mem.displacement = disp_with_base(o->mem.displacement, seg_base_used(t, HYVM_GS));
+	} else if (gs_op >= 0 && !gs_base_at_run_time(t, &req.operands[gs_op])) {
+		return false;
 	}
 	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
 	if (has_mem)
