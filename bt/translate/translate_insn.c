@@ -312,6 +312,16 @@ ZydisEncoderOperand stack_mem(const struct tx *t, int64_t disp)
 	return gmem(ZYDIS_REGISTER_R14D, disp_with_base(disp, seg_base_used(t, HYVM_SS)), 4);
 }
 
+/* A memory operand addressed by 32-bit registers (or none): not 16-bit
+ * addressing, which 64-bit code cannot encode. */
+static bool addr32_regs(const ZydisDecodedOperand *o)
+{
+	return (o->mem.base == ZYDIS_REGISTER_NONE ||
+		ZydisRegisterGetClass(o->mem.base) == ZYDIS_REGCLASS_GPR32) &&
+	       (o->mem.index == ZYDIS_REGISTER_NONE ||
+		ZydisRegisterGetClass(o->mem.index) == ZYDIS_REGCLASS_GPR32);
+}
+
 /* Loads the value of operand o (32-bit register, immediate or memory) into r13d. */
 bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
 {
@@ -325,6 +335,14 @@ bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
 	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
 		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), op_imm((int32_t)o->imm.value.u));
 	case ZYDIS_OPERAND_TYPE_MEMORY:
+		/* glibc's syscalls are call gs:[0x10] (the TCB's vsyscall
+		 * pointer): GS's base at run time here too (gs_base.c) */
+		if (o->mem.segment == ZYDIS_REGISTER_GS && addr32_regs(o)) {
+			m = op_mem(map_reg(o->mem.base, &r14, &high8), map_reg(o->mem.index, &r14, &high8),
+				   o->mem.scale, o->mem.disp.value, o->size / 8);
+			return gs_base_at_run_time(t, &m) &&
+			       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
+		}
 		return guest_mem_operand(t, o, 0, &m) && abs_base(t, &m, ZYDIS_REGISTER_R13D) &&
 		       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
 	default:

@@ -184,10 +184,10 @@ static ZydisEncoderOperand mem_bis(ZydisRegister base, ZydisRegister index, uint
  * i386 Linux's TLS: each process has its own GS base, and its code reads
  * gs:0x14 (the stack protector's canary) everywhere. The guest loads GS
  * with 64 different bases in turn (rewriting the descriptor's base) and
- * calls one function that reads through GS in each addressing form and
- * writes through it: every read must see its base's bytes, the writes
- * land at base + 0x18, and the function must not be translated again
- * for each base.
+ * calls one function that reads through GS in each addressing form,
+ * pushes from it, calls through it and writes through it: every read must
+ * see its base's bytes, the writes land at base + 0x18, and the function
+ * must not be translated again for each base.
  */
 #define NBASES 64
 static void test_gs_code_shared_by_bases(void)
@@ -202,11 +202,14 @@ static void test_gs_code_shared_by_bases(void)
 	memcpy(g.ram + 0x530, desc, 8);
 	for (uint32_t i = 0; i < NBASES; i++) {
 		uint32_t v = i * 3 + 1;
+		uint32_t helper = 0x31000;
 		memcpy(g.ram + 0x200000 + i * 32 + 0x14, &v, 4);
-		want += 3 * v;
+		memcpy(g.ram + 0x200000 + i * 32 + 0x1c, &helper, 4);
+		want += 4 * v + 1;
 	}
 	g.pc = 0x30000;
-	/* the function: EDI += gs:[0x14] three ways; gs:[0x18] = EDI */
+	/* the function: EDI += gs:[0x14] four ways, + 1 by a call through
+	 * gs:[0x1c]; gs:[0x18] = EDI */
 	/* mov eax, gs:[0x14] as gcc writes it, 65 a1 14 00 00 00 (Zydis's
 	 * encoder would take the shorter 16-bit address form) */
 	uint32_t fn = g.pc;
@@ -217,8 +220,17 @@ static void test_gs_code_shared_by_bases(void)
 	asm_gs(&g, ZYDIS_MNEMONIC_MOV, REG(EAX), mem_bis(ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_ESI, 4, 0x10));
 	A2(&g, ADD, REG(EDI), REG(EAX));
 	asm_gs(&g, ZYDIS_MNEMONIC_ADD, REG(EDI), mem_bis(ZYDIS_REGISTER_EBX, ZYDIS_REGISTER_EBP, 2, 0x10));
+	/* push dword gs:[0x14]; pop eax; add edi, eax; call gs:[0x1c] (glibc's
+	 * syscall: call *%gs:0x10), which adds 1 */
+	static const uint8_t push_call[] = { 0x65, 0xff, 0x35, 0x14, 0x00, 0x00, 0x00, 0x58, 0x01, 0xc7,
+					     0x65, 0xff, 0x15, 0x1c, 0x00, 0x00, 0x00 };
+	memcpy(g.ram + g.pc, push_call, sizeof(push_call));
+	g.pc += sizeof(push_call);
 	asm_gs(&g, ZYDIS_MNEMONIC_MOV, mem_bis(ZYDIS_REGISTER_ESP, ZYDIS_REGISTER_NONE, 0, (int32_t)(0x18 - 0x7fffc)),
 	       REG(EDI));
+	A0(&g, RET);
+	g.pc = 0x31000;
+	A1(&g, INC, REG(EDI));
 	A0(&g, RET);
 
 	g.pc = 0x20000;
@@ -247,7 +259,7 @@ static void test_gs_code_shared_by_bases(void)
 	/* each base's write: the running sum after its call */
 	uint32_t run = 0, got;
 	for (uint32_t i = 0; i < NBASES; i++) {
-		run += 3 * (i * 3 + 1);
+		run += 4 * (i * 3 + 1) + 1;
 		memcpy(&got, g.ram + 0x200000 + i * 32 + 0x18, 4);
 		if (got != run) {
 			CU_FAIL("a write through GS missed its base");
