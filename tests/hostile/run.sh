@@ -14,6 +14,11 @@ overhead=32
 [[ $hyvm == *build-san* ]] && overhead=256
 overhead=${HYVM_HOSTILE_OVERHEAD_MIB:-$overhead}
 passed=0 failed=0 skipped=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# virtio_blk_rings' disk (sector 0 starts "disk") and its ROM
+{ printf disk; head -c 65532 /dev/zero; } >"$work/vblk.img"
+head -c 4096 /dev/zero >"$work/rom.bin"
 # How each guest may end; 1 (its own exit, all checks passed) unless
 # listed: a guest that wrecks itself ends with a triple fault (3) or one
 # engine error line (4).
@@ -24,12 +29,11 @@ declare -A ends=([cr3_outside_ram]="3 4" [pt_outside_ram]="1 3 4")
 # that cannot run the mode (bt: long mode) says SKIP, status 77.
 for elf in "$dir"/triple_*.elf; do [[ -e $elf ]] && ends[$(basename "$elf" .elf)]=3; done
 # options a guest needs beyond --engine bt --mem 16
-declare -A opts=([fw_cfg_dma]="--device fw_cfg")
+declare -A opts=([fw_cfg_dma]="--device fw_cfg"
+	[virtio_blk_rings]="--disk $work/vblk.img --rom $work/rom.bin@0xfffc0000")
 # random_pages is driven by tests/hostile/random-pages.sh (make test-hostile
 # runs it after this script)
 skip_names=" random_pages "
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 if [[ ! -x /usr/bin/time ]]; then
 	echo "SKIP hostile: no /usr/bin/time (GNU time) to measure the peak RSS"
