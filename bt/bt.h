@@ -90,8 +90,11 @@ struct bt_block {
 	uint32_t seg_base[6];	/* ES CS SS DS FS GS bases baked into the code */
 	uint32_t seg_limit[6];	/* limits checked in the code (0 if none) */
 	uint8_t seg_check[6];	/* BT_SEGCHK_* per segment */
-	uint8_t seg_used;	/* bit per segment keying the block: all but GS,
-				 * and GS if the code uses its base or limit */
+	uint8_t seg_used;	/* bit per segment keying the block by its limit
+				 * check: all but GS, and GS if the code uses it */
+	uint8_t seg_based;	/* ... and by its base too: those of seg_used whose
+				 * base is in the code; not GS in ordinary
+				 * instructions, which read it at run time */
 	uint8_t *check_entry;	/* poll of the kick page, then body */
 	uint8_t *body;
 	uint32_t host_len;

@@ -8,6 +8,8 @@
 	X(blocks_translated, "bt.blocks_translated")			\
 	X(tc_bytes, "bt.tc_bytes")					\
 	X(tc_flushes, "bt.tc_flushes")					\
+	X(tc_flushes_full, "bt.tc_flushes_full")			\
+	X(tc_flushes_dead, "bt.tc_flushes_dead")			\
 	X(chained, "bt.branches_chained")				\
 	X(unchained_exits, "bt.exits_unchained")			\
 	X(jc_misses, "bt.indirect_lookup_misses")			\

@@ -65,9 +65,12 @@ static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)
 		snprintf(err, errlen, "bt: Zydis decoder init failed");
 		goto fail;
 	}
-	evm->vm.tc = tc_create();
+	size_t limit = tc_limit_from_env(err, errlen);
+	if (!limit)
+		goto fail;
+	evm->vm.tc = tc_create(limit);
 	if (!evm->vm.tc) {
-		snprintf(err, errlen, "bt: cannot allocate the translation cache");
+		snprintf(err, errlen, "bt: cannot allocate the translation cache (%zu KiB)", limit >> 10);
 		goto fail;
 	}
 	if (phys_init(&evm->vm, err, errlen) || view_init(&evm->vm, err, errlen))

@@ -94,12 +94,12 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 		return false;
 	/* the target's key must hold whenever the source runs: every segment
 	 * it uses is one the source is keyed by too, with the same values */
-	if (to->seg_used & ~d->from->seg_used)
+	if ((to->seg_used & ~d->from->seg_used) || (to->seg_based & ~d->from->seg_based))
 		return false;
 	for (int s = 0; s < 6; s++)
 		if ((to->seg_used >> s & 1) &&
-		    (d->from->seg_base[s] != to->seg_base[s] || d->from->seg_limit[s] != to->seg_limit[s] ||
-		     d->from->seg_check[s] != to->seg_check[s]))
+		    (((to->seg_based >> s & 1) && d->from->seg_base[s] != to->seg_base[s]) ||
+		     d->from->seg_limit[s] != to->seg_limit[s] || d->from->seg_check[s] != to->seg_check[s]))
 			return false;
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
@@ -156,13 +156,20 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum singl
 
 	if (b)
 		return b;
+	/* the cache's bounds (translator.h): a full flush, then translate */
 	if (tc_too_many_dead(vm->tc)) {
 		tc_flush(vm, "too many dead blocks");
+		cpu->stats.tc_flushes_dead++;
+		*flushed = true;
+	} else if (!tc_has_room(vm->tc)) {
+		tc_flush(vm, "translation cache full");
+		cpu->stats.tc_flushes_full++;
 		*flushed = true;
 	}
 	b = translate_block(cpu, phys, mode);
 	if (!b) {
 		tc_flush(vm, "translation cache full");
+		cpu->stats.tc_flushes_full++;
 		*flushed = true;
 		b = translate_block(cpu, phys, mode);
 		if (!b)

@@ -1,11 +1,15 @@
 /*
  * The translation cache: one RWX region of host code, a hash of blocks by
  * (guest linear eip, guest physical address, mode), chaining of direct
- * branches, and the indirect-branch jump cache. Memory is never reclaimed
- * block by block: invalidated blocks stay dead until the next flush, which
- * empties everything (like QEMU's tb_flush) when the region fills up or
- * TC_MAX_DEAD blocks are dead.
+ * branches, and the indirect-branch jump cache. Everything a block owns
+ * is bump-allocated (code in the RWX region, the rest in the data arena),
+ * and the two together stay under tc->limit bytes (translator.h). Memory
+ * is never reclaimed block by block: invalidated blocks stay dead until
+ * the next flush, which empties everything (like QEMU's tb_flush) when the
+ * bound is reached or TC_MAX_DEAD blocks are dead, and gives the pages
+ * back to the host, so hyvm's resident memory follows what is cached.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +19,53 @@
 #include "bt/memory/mmu.h"
 
 #define TC_HASH_SIZE	(1u << 18)	/* a boot of Linux keeps ~150K blocks */
-#define TC_DATA_SIZE	(32u << 20)
 
-struct bt_tc *tc_create(void)
+size_t tc_limit_from_env(char *err, size_t errlen)
+{
+	const char *v = getenv("HYVM_BT_TC_KIB");
+	char *end;
+
+	if (!v)
+		return TC_LIMIT_DEFAULT;
+	errno = 0;
+	unsigned long long kib = strtoull(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || kib < TC_LIMIT_MIN / 1024 ||
+	    kib > TC_LIMIT_MAX / 1024) {
+		snprintf(err, errlen, "bt: HYVM_BT_TC_KIB must be a whole number of KiB from %u to %u, not '%.40s'",
+			 TC_LIMIT_MIN / 1024, TC_LIMIT_MAX / 1024, v);
+		return 0;
+	}
+	return (size_t)kib * 1024;
+}
+
+/* The poll page and the runtime routines at the start of the region. */
+static int tc_runtime(struct bt_tc *tc)
+{
+	struct bt_emitter e;
+
+	emit_init(&e, tc->mem + 4096, tc->size - 4096);
+	if (runtime_generate(&e, &tc->rt))
+		return -1;
+	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
+	tc->runtime_end = tc->used;
+	return 0;
+}
+
+struct bt_tc *tc_create(size_t limit)
 {
 	struct bt_tc *tc = calloc(1, sizeof(*tc));
-	struct bt_emitter e;
 
 	if (!tc)
 		return NULL;
-	tc->size = BT_TC_SIZE;
+	if (limit < TC_LIMIT_MIN || limit > TC_LIMIT_MAX)
+		goto fail;
+	tc->limit = limit;
+	/* each region could hold the whole bound; only what is written of
+	 * them is resident (the bound is on the sum: tc_alloc_data, tc_has_room) */
+	tc->size = limit + 65536;	/* + the poll page and the runtime */
 	tc->mem = mmap(NULL, tc->size, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	tc->data_size = TC_DATA_SIZE;
+	tc->data_size = limit;
 	tc->data_arena = mmap(NULL, tc->data_size, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	tc->hash_size = TC_HASH_SIZE;
@@ -36,26 +74,22 @@ struct bt_tc *tc_create(void)
 		goto fail;
 	/* the first page is the kick poll page, read by every block entry */
 	tc->poll = tc->mem;
-	if (mprotect(tc->poll, 4096, PROT_READ))
+	if (mprotect(tc->poll, 4096, PROT_READ) || tc_runtime(tc))
 		goto fail;
-	emit_init(&e, tc->mem + 4096, tc->size - 4096);
-	if (runtime_generate(&e, &tc->rt))
-		goto fail;
-	tc->used = (size_t)(e.pos - tc->mem);
-	tc->used = (tc->used + 63) & ~(size_t)63;
 	return tc;
 fail:
 	tc_destroy(tc);
 	return NULL;
 }
 
+bool tc_has_room(const struct bt_tc *tc)
+{
+	return tc_bytes_used(tc) + 2 * TC_BLOCK_ROOM <= tc->limit &&
+	       tc->size - tc->used >= TC_BLOCK_ROOM;
+}
+
 static void tc_free_blocks(struct bt_tc *tc)
 {
-	for (unsigned i = 0; i < tc->nr_blocks; i++) {
-		free(tc->blocks[i]->incoming);
-		free(tc->blocks[i]->callout);
-		free(tc->blocks[i]);
-	}
 	tc->nr_blocks = 0;
 	tc->nr_dead = 0;
 	memset(tc->page_head, 0, sizeof(tc->page_head));
@@ -66,7 +100,6 @@ void tc_destroy(struct bt_tc *tc)
 {
 	if (!tc)
 		return;
-	tc_free_blocks(tc);
 	free(tc->blocks);
 	free(tc->hash);
 	if (tc->mem && tc->mem != MAP_FAILED)
@@ -128,21 +161,29 @@ void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host)
 		cpu->nr_jc_dirty++;
 }
 
+/* Empties the cache. Its pages go back to the host (MADV_DONTNEED reads
+ * zeros next time), so resident memory is what the cache holds now, not
+ * the most it ever held. Never from inside translated code or a callout:
+ * the dispatcher and the engine's entry points call it. */
 void tc_flush(struct bt_vm *vm, const char *why)
 {
 	struct bt_tc *tc = vm->tc;
-	struct bt_emitter e;
+	size_t code_end = (tc->used + 4095) & ~(size_t)4095;
+	size_t data_end = (tc->data_used + 4095) & ~(size_t)4095;
 
 	(void)why;
 	tc_free_blocks(tc);
 	memset(tc->hash, 0, tc->hash_size * sizeof(*tc->hash));
-	emit_init(&e, tc->mem + 4096, tc->size - 4096);
-	runtime_generate(&e, &tc->rt);
-	tc->used = ((size_t)(e.pos - tc->mem) + 63) & ~(size_t)63;
+	if (code_end > 4096)	/* all but the poll page */
+		madvise(tc->mem + 4096, code_end - 4096, MADV_DONTNEED);
+	if (data_end)
+		madvise(tc->data_arena, data_end, MADV_DONTNEED);
+	tc_runtime(tc);	/* the same bytes at the same place as before */
 	tc->data_used = 0;
 	if (vm->cpu) {
 		jc_reset_all(vm->cpu);	/* the runtime was generated again */
 		vm->cpu->stats.tc_flushes++;
+		vm->cpu->stats.tc_bytes = tc_bytes_used(tc);
 	}
 	memset(vm->code_pages, 0, (vm->ram_size >> 12) + 1);
 	view_reset(vm);
@@ -171,8 +212,8 @@ bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 		const struct hyvm_segment *g = &cpu->arch.seg[s];
 		uint8_t kind = seg_check_kind(g);
 		uint32_t limit = kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit;
-		if (b->seg_base[s] != (uint32_t)g->base || b->seg_limit[s] != limit ||
-		    b->seg_check[s] != kind)
+		if (((b->seg_based >> s & 1) && b->seg_base[s] != (uint32_t)g->base) ||
+		    b->seg_limit[s] != limit || b->seg_check[s] != kind)
 			return false;
 	}
 	return true;
@@ -180,8 +221,9 @@ bool tc_same_segments(const struct bt_block *b, const struct bt_cpu *cpu)
 
 /* Segment bases and limit checks are part of the key: translated memory
  * operands add the bases as constants and compare with the limits. Only
- * the segments a block uses count (seg_used), so code that never names
- * GS is shared by processes whose TLS bases differ. */
+ * the segments a block uses count (seg_used, seg_based), so code that
+ * never names GS is shared by processes whose TLS bases differ, and so is
+ * code that reads GS's base at run time (gs_base.c). */
 struct bt_block *tc_lookup(struct bt_tc *tc, const struct bt_cpu *cpu, uint32_t eip,
 			   uint32_t phys, uint32_t mode)
 {
@@ -220,10 +262,11 @@ void tc_insert(struct bt_tc *tc, struct bt_block *b)
 	}
 }
 
+/* Zeroed bytes of the data arena, NULL past the cache's bound. */
 void *tc_alloc_data(struct bt_tc *tc, size_t size)
 {
 	size = (size + 15) & ~(size_t)15;
-	if (tc->data_used + size > tc->data_size)
+	if (tc->data_used + size > tc->data_size || tc_bytes_used(tc) + size > tc->limit)
 		return NULL;
 	void *p = tc->data_arena + tc->data_used;
 	tc->data_used += size;
@@ -275,9 +318,13 @@ void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to)
 		return;
 	if (to->nr_incoming == to->cap_incoming) {
 		uint32_t cap = to->cap_incoming ? 2 * to->cap_incoming : 4;
-		struct bt_exit_desc **n = realloc(to->incoming, cap * sizeof(*n));
+		/* from the arena: the old array stays there until the flush
+		 * (doubling: at most as many bytes again as the last one) */
+		struct bt_exit_desc **n = tc_alloc_data(cpu->vm->tc, cap * sizeof(*n));
 		if (!n)
-			return;
+			return;	/* the cache is full: not chained, still correct */
+		if (to->nr_incoming)
+			memcpy(n, to->incoming, to->nr_incoming * sizeof(*n));
 		to->incoming = n;
 		to->cap_incoming = cap;
 	}

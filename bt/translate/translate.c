@@ -187,9 +187,11 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	uint32_t ip_mask = bt_ip_mask(cpu), wrapped_len = 0;
 	bool ended = false;
 
-	if (tc->size - tc->used < 65536 || tc->data_size - tc->data_used < 65536)
+	if (!tc_has_room(tc))
 		return NULL;
-	struct bt_block *b = calloc(1, sizeof(*b));
+	/* a refused translation takes back what it allocated */
+	size_t data_mark = tc->data_used;
+	struct bt_block *b = tc_alloc_data(tc, sizeof(*b));
 	if (!b)
 		return NULL;
 	t.b = b;
@@ -205,8 +207,9 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	 * always key it, so a chain (dispatch.c: chain_allowed) is refused
 	 * only into a block using GS from one that does not. */
 	b->seg_used = (uint8_t)(0x3fu & ~(1u << HYVM_GS));
+	b->seg_based = b->seg_used;
 	b->debug_stop = cpu->dbg.nr_bp && bt_debug_is_bp(cpu, cs_linear(cpu, eip));
-	emit_init(&t.e, tc->mem + tc->used, tc->size - tc->used);
+	emit_init(&t.e, tc->mem + tc->used, TC_BLOCK_ROOM);	/* tc_has_room: there is that much */
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
 	b->body = t.e.pos;
@@ -255,7 +258,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		b->nr_insns++;
 		if (c == IC_CALLOUT || c == IC_UNSUPPORTED) {
 			/* keep the decoded instruction: the block dies with its bytes */
-			if (decoded && (b->callout = malloc(sizeof(d))))
+			if (decoded && (b->callout = tc_alloc_data(tc, sizeof(d))))
 				*b->callout = d;
 			b->pt_callout = ptw;
 			if (!decoded || ptw ||
@@ -303,7 +306,7 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 		emit_stubs(&t);
 	b->map = tc_alloc_data(tc, b->nr_insns * sizeof(*b->map));
 	if (t.failed || t.e.overflow || !b->map) {
-		free(b);
+		tc->data_used = data_mark;
 		return NULL;
 	}
 	memcpy(b->map, t.map, b->nr_insns * sizeof(*b->map));
@@ -314,6 +317,6 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	tc_insert(tc, b);
 	dump_block(cpu, b);
 	cpu->stats.blocks_translated++;
-	cpu->stats.tc_bytes = tc->used;
+	cpu->stats.tc_bytes = tc_bytes_used(tc);
 	return b;
 }

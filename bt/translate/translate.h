@@ -71,5 +71,10 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c, uin
 /* addr16.c: the offset of 16-bit memory operand o into r11d (*in_r11), or
  * a constant left in o's displacement (false: not encodable) */
 bool a16_offset(struct tx *t, const ZydisDecodedOperand *o, bool *in_r11);
+/* gs_base.c: the GS memory operand o (32-bit addressing, mapped
+ * registers, no segment base in its displacement) becomes gs:[r11d],
+ * with GS's base added at run time by the code emitted in front of it.
+ * Not next to AH..BH (REX). */
+bool gs_base_at_run_time(struct tx *t, ZydisEncoderOperand *o);
 
 #endif

@@ -42,6 +42,7 @@ bool emit_lea32(struct bt_emitter *e, ZydisRegister dst, ZydisRegister base, int
 static uint32_t seg_base_used(const struct tx *t, int seg)
 {
 	t->b->seg_used |= (uint8_t)(1u << seg);
+	t->b->seg_based |= (uint8_t)(1u << seg);
 	return t->b->seg_base[seg];
 }
 
@@ -187,6 +188,7 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	ZydisEncoderRequest req;
 	bool r14 = false, high8 = false, has_mem = false, has_addr = false;
 	bool a16 = d->insn.address_width == 16, ea_in_r11 = false;
+	int gs_op = -1;
 
 	for (unsigned i = 0; i < d->insn.operand_count_visible; i++) {
 		if (a16 && d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
@@ -225,10 +227,19 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			has_addr = true;
 			if (d->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				has_mem = true;
-				o->mem.displacement = disp_with_base(o->mem.displacement,
-								     seg_base(t, d->ops[i].mem.segment));
+				if (!a16 && d->ops[i].mem.segment == ZYDIS_REGISTER_GS)
+					gs_op = (int)i;	/* its base below */
+				else
+					o->mem.displacement = disp_with_base(o->mem.displacement,
+									     seg_base(t, d->ops[i].mem.segment));
 			}
 		}
+	}
+	if (gs_op >= 0 && high8) {
+		ZydisEncoderOperand *o = &req.operands[gs_op];
+		o->mem.displacement = disp_with_base(o->mem.displacement, seg_base_used(t, HYVM_GS));
+	} else if (gs_op >= 0 && !gs_base_at_run_time(t, &req.operands[gs_op])) {
+		return false;
 	}
 	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
 	if (has_mem)
@@ -301,6 +312,16 @@ ZydisEncoderOperand stack_mem(const struct tx *t, int64_t disp)
 	return gmem(ZYDIS_REGISTER_R14D, disp_with_base(disp, seg_base_used(t, HYVM_SS)), 4);
 }
 
+/* A memory operand addressed by 32-bit registers (or none): not 16-bit
+ * addressing, which 64-bit code cannot encode. */
+static bool addr32_regs(const ZydisDecodedOperand *o)
+{
+	return (o->mem.base == ZYDIS_REGISTER_NONE ||
+		ZydisRegisterGetClass(o->mem.base) == ZYDIS_REGCLASS_GPR32) &&
+	       (o->mem.index == ZYDIS_REGISTER_NONE ||
+		ZydisRegisterGetClass(o->mem.index) == ZYDIS_REGCLASS_GPR32);
+}
+
 /* Loads the value of operand o (32-bit register, immediate or memory) into r13d. */
 bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
 {
@@ -314,6 +335,14 @@ bool load_r13(struct tx *t, const ZydisDecodedOperand *o)
 	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
 		return emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), op_imm((int32_t)o->imm.value.u));
 	case ZYDIS_OPERAND_TYPE_MEMORY:
+		/* glibc's syscalls are call gs:[0x10] (the TCB's vsyscall
+		 * pointer): GS's base at run time here too (gs_base.c) */
+		if (o->mem.segment == ZYDIS_REGISTER_GS && addr32_regs(o)) {
+			m = op_mem(map_reg(o->mem.base, &r14, &high8), map_reg(o->mem.index, &r14, &high8),
+				   o->mem.scale, o->mem.disp.value, o->size / 8);
+			return gs_base_at_run_time(t, &m) &&
+			       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
+		}
 		return guest_mem_operand(t, o, 0, &m) && abs_base(t, &m, ZYDIS_REGISTER_R13D) &&
 		       emit_guest(&t->e, ZYDIS_MNEMONIC_MOV, R(R13D), m);
 	default:

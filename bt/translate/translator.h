@@ -29,10 +29,28 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
 /* --- tcache.c --- */
 #define TC_PAGE_BUCKETS 4096u	/* physical page mod this; neighbours differ */
+/*
+ * The translation cache's byte bound (QEMU's tb-size): host code plus
+ * everything kept per block (the block itself, its exit descriptors,
+ * instruction map, decoded callout, incoming-chain arrays) together stay
+ * under it; a translation that would pass it flushes the whole cache
+ * first (tc_flush, like QEMU's tb_flush when its code buffer is full).
+ * 32 MiB: QEMU's fixed code buffer before 5.0 (it holds its TBs too);
+ * Debian's i386 Linux boots and runs in ~20 MiB of it. HYVM_BT_TC_KIB
+ * sets another, between TC_LIMIT_MIN and TC_LIMIT_MAX.
+ */
+#define TC_LIMIT_DEFAULT	(32u << 20)
+#define TC_LIMIT_MIN		(256u << 10)
+#define TC_LIMIT_MAX		(1024u << 20)
+/* Room one block may take at most: a translation starts only with this
+ * much left of the bound, in the code and the data region each. */
+#define TC_BLOCK_ROOM		(64u << 10)
 struct bt_tc {
 	uint8_t *mem;
 	uint8_t *poll;		/* readable page; PROT_NONE asks translated code to stop */
-	size_t size, used;
+	size_t size, used;	/* code region: mapped size, bytes used */
+	size_t runtime_end;	/* where blocks start (after the poll page and runtime) */
+	size_t limit;		/* used + data_used never pass it (see above) */
 	struct bt_runtime rt;
 	struct bt_block **hash;
 	unsigned hash_size;
@@ -44,17 +62,31 @@ struct bt_tc {
 	struct bt_block *wide;
 	unsigned nr_blocks, cap_blocks;
 	unsigned nr_dead;		/* invalidated blocks kept until the next flush */
-	uint8_t *data_arena;		/* exit descriptors and insn maps */
+	/* blocks, exit descriptors, insn maps, callouts, incoming arrays:
+	 * bump-allocated, freed all at once by a flush */
+	uint8_t *data_arena;
 	size_t data_used, data_size;
 };
-struct bt_tc *tc_create(void);
+/* A cache of limit bytes (TC_LIMIT_MIN..TC_LIMIT_MAX), NULL if it cannot
+ * be mapped. */
+struct bt_tc *tc_create(size_t limit);
+/* The bound HYVM_BT_TC_KIB asks for (TC_LIMIT_DEFAULT without it); 0 and
+ * one line in err if it is not a whole number of KiB in range. */
+size_t tc_limit_from_env(char *err, size_t errlen);
 void tc_destroy(struct bt_tc *tc);
 void tc_flush(struct bt_vm *vm, const char *why);
+/* Room for one more block within the bound. */
+bool tc_has_room(const struct bt_tc *tc);
+/* Code and metadata bytes in use (bt.tc_bytes). */
+static inline size_t tc_bytes_used(const struct bt_tc *tc)
+{
+	return tc->used - tc->runtime_end + tc->data_used;
+}
 /* Dead blocks (self-modifying code, rewritten page tables) that make the
- * cache flush although it is not full: their code, descriptors and
- * metadata are only reclaimed by a flush, and a guest that rewrites its
- * code in a loop would otherwise grow hyvm's memory until the 64 MiB code
- * region fills (and scan ever more dead blocks at each invalidation). */
+ * cache flush although it is not full: a dead block's bytes are only
+ * reclaimed by a flush, and a page rewritten in a loop would otherwise
+ * fill the whole bound with them (and each invalidation would scan ever
+ * more dead blocks). */
 #define TC_MAX_DEAD	16384u
 static inline bool tc_too_many_dead(const struct bt_tc *tc)
 {

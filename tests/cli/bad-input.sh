@@ -46,6 +46,10 @@ expect mem-too-small-for-guest "outside guest RAM (2 MiB)" run --mem 2 "$work/ne
 expect mem-below-minimum "--mem 1 is out of range" run --mem 1 "$work/needs-3mib.elf"
 expect mem-absurd "--mem 999999999 is out of range" run --mem 999999999 "$work/needs-3mib.elf"
 expect mem-not-a-number "--mem takes a size in MiB" run --mem lots "$work/needs-3mib.elf"
+# bt's translation cache bound (bt/translate/translator.h), from the environment
+HYVM_BT_TC_KIB=lots expect bt-tc-kib-not-a-number "HYVM_BT_TC_KIB must be a whole number of KiB" \
+	run --engine bt "$work/needs-3mib.elf"
+HYVM_BT_TC_KIB=16 expect bt-tc-kib-too-small "from 256 to 1048576, not '16'" run --engine bt "$work/needs-3mib.elf"
 head -c 100 /dev/zero >"$work/rom-100b.bin"
 head -c 300000 /dev/zero >"$work/rom-too-big.bin"
 : >"$work/rom-empty.bin"

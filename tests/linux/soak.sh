@@ -11,7 +11,7 @@
 # memory; open descriptors, sockets apart (libslirp keeps a host socket
 # per guest TCP connection until the connection's close ends, so their
 # count follows the fetch rate), the guest's rounds, and bt's translation
-# cache (bt.tc_bytes, bt.tc_flushes from hyvm top --json: not judged,
+# cache (bt.tc_bytes: code and metadata, bt.tc_flushes; from hyvm top --json: not judged,
 # there to explain growth). Pass when, the first quarter of the
 # samples being the warm-up:
 #   own memory: the last quarter's maximum is within 5% of the second
