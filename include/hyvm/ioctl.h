@@ -101,6 +101,11 @@ struct hyvm_ram_map {
  * entering, until HYVM_SET_STATE gives a state the CPU can run. */
 #define HYVM_EXIT_MODE		8
 
+/* fail.flags: HYVM_FAIL_HOST_STATE: after #VMEXIT the VMCB held the
+ * host's own state, not the guest's (the SVM below hyvm.ko misbehaved:
+ * kmod/svm/svm_exit.c); the guest's state is lost. */
+#define HYVM_FAIL_HOST_STATE	0x1
+
 /* io.flags: a string instruction (INS/OUTS) that user space emulates
  * from the instruction at rip (not yet advanced); io_data is unused. */
 #define HYVM_IO_STRING		0x1
@@ -149,7 +154,7 @@ struct hyvm_run {
 			__u64 hw_reason;	/* raw exit code */
 			__u64 info1, info2;	/* EXITINFO1/2 or qualification */
 			__u32 exit_int_info;	/* event being delivered, raw */
-			__u32 pad;
+			__u32 flags;		/* HYVM_FAIL_* */
 		} fail;
 		__u8 raw[64];
 	};

@@ -13,6 +13,8 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <asm/msr.h>
+#include <asm/processor-flags.h>
+#include <asm/special_insns.h>
 #include "svm.h"
 
 #define X86_VEC_UD	6
@@ -62,6 +64,7 @@ static int fail(struct hyvm_vcpu *vcpu)
 	vcpu->run->fail.info1 = c->exit_info_1;
 	vcpu->run->fail.info2 = c->exit_info_2;
 	vcpu->run->fail.exit_int_info = c->exit_int_info;
+	vcpu->run->fail.flags = 0;
 	return exit_to_user(vcpu, HYVM_EXIT_FAIL);
 }
 
@@ -263,6 +266,34 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
 	[SVM_EXIT_XSETBV]	= handle_ud,
 	[SVM_EXIT_RDPRU]	= handle_ud,
 };
+
+/*
+ * APM 15.5.1: VMRUN writes the host's state to the host save area
+ * (VM_HSAVE_PA), its RIP being the instruction after VMRUN, and #VMEXIT
+ * writes the guest's to the VMCB. A VMCB that holds that RIP and this
+ * CPU's CR3 holds our own host state instead: the SVM below us wrote it
+ * there (seen once under QEMU 7.2 TCG, in make test-kmod-svm: the host's
+ * RIP in hyvm.ko and its paging reached user space as the guest's, whose
+ * state was lost). Entering it again would run the host's code as the
+ * guest, so the run fails here, saying so; the exit that came with it is
+ * logged to tell which #VMEXIT path did it.
+ */
+bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb *v = sv->vmcb;
+
+	if (likely(v->save.rip != (unsigned long)hyvm_svm_vmrun_return ||
+		   (v->save.cr3 & CR3_ADDR_MASK) != (__read_cr3() & CR3_ADDR_MASK)))
+		return false;
+	pr_err_ratelimited("hyvm: svm: the VMCB at %#llx holds the host's state after #VMEXIT %#x (info1 %#llx, info2 %#llx, exitintinfo %#x, cpu %d, entry %llu)\n",
+			   sv->vmcb_pa, v->control.exit_code, v->control.exit_info_1,
+			   v->control.exit_info_2, v->control.exit_int_info,
+			   raw_smp_processor_id(), vcpu->run->entries);
+	fail(vcpu);
+	vcpu->run->fail.flags = HYVM_FAIL_HOST_STATE;
+	return true;
+}
 
 int svm_handle_exit(struct hyvm_vcpu *vcpu)
 {

@@ -143,6 +143,8 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 		run->rip = sv->vmcb->save.rip;
 		run->exit_count[hyvm_counter_index(sv->vmcb->control.exit_code |
 			((u64)sv->vmcb->control.exit_code_hi << 32))]++;
+		if (unlikely(svm_vmcb_holds_host_state(vcpu)))
+			break;
 		sv->vmcb->control.int_ctl &= ~V_IRQ_MASK;
 		svm_requeue_event(sv);
 

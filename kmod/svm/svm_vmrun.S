@@ -29,6 +29,8 @@ SYM_FUNC_START(hyvm_svm_vmrun)
 
 	vmload	%rax
 	vmrun	%rax
+/* VMRUN's host RIP (APM 15.5.1): svm_vmcb_holds_host_state() knows it */
+SYM_INNER_LABEL(hyvm_svm_vmrun_return, SYM_L_GLOBAL)
 	vmsave	%rax
 
 	/* #VMEXIT: RSP, RAX (= vmcb pa) are the host's again */

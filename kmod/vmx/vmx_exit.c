@@ -74,6 +74,7 @@ static int fail(struct hyvm_vcpu *vcpu)
 	vcpu->run->fail.info1 = vmcs_read(EXIT_QUALIFICATION);
 	vcpu->run->fail.info2 = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	vcpu->run->fail.exit_int_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	vcpu->run->fail.flags = 0;
 	return exit_to_user(vcpu, HYVM_EXIT_FAIL);
 }
 

@@ -255,6 +255,7 @@ static void entry_failed(struct hyvm_vcpu *vcpu)
 	vcpu->run->fail.hw_reason = (1ULL << 32) | (u32)vmcs_read(VM_INSTRUCTION_ERROR);
 	vcpu->run->fail.info1 = vcpu->run->fail.info2 = 0;
 	vcpu->run->fail.exit_int_info = 0;
+	vcpu->run->fail.flags = 0;
 }
 
 /* One pass: enter, count, handle. <0 error, else a handler's result. */

@@ -11,7 +11,13 @@
 #                         [--no-linux] [--only-linux] [--linux32] [--only-linux32]
 #                         [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]
 #                         [--firmware] [--only-firmware] [--bench-firmware]
-#                         [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz]
+#                         [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz] [--only-guests]
+#
+# --only-guests (make test-kmod-svm-guests: that alone and hyvm.ko's insmod
+# and rmmod): the guest suite on --engine svm, as the normal run has it
+# (tests/run-guests.sh: two guests at once), GUESTS_REPEAT times (default
+# 1); GUESTS_ONLY="a b" runs only those guests (names without .elf). For
+# chasing an intermittent failure: each round prints its own summary line.
 #
 # --only-fuzz (make test-kmod-svm-fuzz: that alone, hyvm.ko's insmod and
 # rmmod): hyvm.ko's ioctl fuzzer (tests/kmod/hyvm_fuzz.c through
@@ -155,7 +161,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-ONLY_FUZZ=0 BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 CKPT_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+ONLY_FUZZ=0 ONLY_GUESTS=0 BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 CKPT_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -167,6 +173,7 @@ while [ $# -gt 0 ]; do
 	--firmware) FIRMWARE=1; shift ;;
 	--only-firmware) FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--only-fuzz) ONLY_FUZZ=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--only-guests) ONLY_GUESTS=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench-firmware) BENCH_FIRMWARE=1 FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--ckpt-linux) CKPT_LINUX=1; shift ;;
 	--only-ckpt-linux) CKPT_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
@@ -177,7 +184,7 @@ while [ $# -gt 0 ]; do
 	--linux-kvm) LINUX64_KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm] [--firmware] [--only-firmware] [--bench-firmware] [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm] [--firmware] [--only-firmware] [--bench-firmware] [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz] [--only-guests]" >&2; exit 2 ;;
 	esac
 done
 
@@ -423,6 +430,19 @@ fi
 
 # hyvm.ko
 if insmod /hyvm.ko; then echo "PASS insmod"; else echo "FAIL insmod: status \$?"; fi
+# where hyvm.ko's code is: a RIP in a failure message maps to objdump -d kmod/hyvm.ko
+echo "hyvm.ko .text at \$(cat /sys/module/hyvm/sections/.text 2>/dev/null)"
+if [ $ONLY_GUESTS = 1 ]; then
+	dir=/hyvm/guests
+	if [ -n "${GUESTS_ONLY:-}" ]; then
+		dir=/tmp/guests-only; mkdir -p \$dir
+		for g in ${GUESTS_ONLY:-}; do ln -s /hyvm/guests/\$g.elf \$dir/; done
+	fi
+	for r in \$(seq 1 ${GUESTS_REPEAT:-1}); do
+		echo "== guest suite on --engine svm, round \$r of ${GUESTS_REPEAT:-1}"
+		bash /hyvm/run-guests.sh --hyvm /hyvm/hyvm --guests \$dir --engines svm
+	done
+fi
 if [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine svm"
 	bash /hyvm/linux-boot64.sh /hyvm/hyvm svm $LINUX_LIMIT 256 "$LINUX_APPEND"

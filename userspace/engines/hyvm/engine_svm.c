@@ -27,7 +27,12 @@ static void svm_fail_message(struct vcpu_exit *exit, const struct hyvm_run *run)
 {
 	unsigned long long code = run->fail.hw_reason;
 
-	if ((uint32_t)code == 0xffffffffu)
+	if (run->fail.flags & HYVM_FAIL_HOST_STATE)
+		snprintf(exit->error.msg, sizeof(exit->error.msg),
+			 "svm: after #VMEXIT %#llx the VMCB held the host's own state, not the "
+			 "guest's (the SVM below hyvm.ko misbehaved; the guest's state is lost)",
+			 code);
+	else if ((uint32_t)code == 0xffffffffu)
 		snprintf(exit->error.msg, sizeof(exit->error.msg),
 			 "svm: VMRUN refused the guest state (VMEXIT_INVALID)");
 	else
