@@ -356,7 +356,12 @@ test-kmod-vmx: all
 test-kmod-vmx-fuzz: all
 	tests/kmod/run-vmx.sh --fuzz
 # Debian's amd64 kernel to its shell and power-off on vmx inside Bochs
-# (haswell), ~3 min
+# (haswell), after hyvm_run (the module's exits, the interrupt window
+# across a kick); the guest has 600 s of the emulated host's clock (a
+# pass: 82 s), Bochs 1800 s of this machine's, and a stall ends in DIAG
+# lines (hyvm's stop report: RIP, IF, HLT, recent exits, LAPIC/IOAPIC/8259
+# state; the guest's last console lines). 8.9 min at load 7-8 (Bochs
+# 515 s), 19.6 min at load 10-15 with six Bochs on the machine.
 .PHONY: test-kmod-vmx-linux
 test-kmod-vmx-linux: all
 	tests/kmod/run-vmx.sh --linux
@@ -372,12 +377,16 @@ test-kmod-vmx-linux-io: all
 # in Bochs (haswell) with three virtio disks (plain, snapshot, read-only)
 # and virtio-net on slirp: tests/linux/disk-net.sh through linux-io.sh
 # (mount, write, sync, read-only refused, HTTP from the emulated host's
-# busybox httpd with its sha256; debugfs and hyvm disk commit afterwards).
-# Not in make test: its first run (this machine at load 16-20, four Bochs
-# running) passed the boot and lspci checks and hit the 1500 s bound
-# (run-vmx.sh's default for it, now 2400 s) before the image checks; in
-# the second (load 4-7, 1598 s) the nested guest printed nothing of its
-# /init in its 1200 s limit: a stall, not yet understood.
+# busybox httpd with its sha256, no kernel oops, power-off; lspci's IDs;
+# debugfs, e2fsck and hyvm disk commit afterwards). After hyvm.ko's
+# interrupt-window fix it passed both runs (load 10-15, six Bochs on the
+# machine): with 64-80M images the guest powered off in 87 s and the stage
+# took 316 s of the emulated host's time (Bochs 1198 s, 20.4 min); with
+# the 16-24M images it has now (every byte is hashed twice there) 88 s and
+# 157 s (the emulated host powered off at 174 s; Bochs 1355 s, 22.8 min,
+# 4.0 CPU-minutes against 3.1 for test-kmod-vmx-linux). Before the fix: a
+# stall (load 4-7: nothing of /init within the guest's limit), as
+# test-kmod-vmx-linux's once in CI.
 .PHONY: test-kmod-vmx-linux-virtio
 test-kmod-vmx-linux-virtio: all
 	tests/kmod/run-vmx.sh --linux-virtio
