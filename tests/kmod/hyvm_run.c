@@ -190,6 +190,7 @@ static void test_irq(void)
 {
 	struct test_vm t;
 	struct hyvm_cpu_state st;
+	int ret;
 
 	if (test_vm_create(&t, 64 * 1024))
 		return check(0, "irq-setup", "%s", strerror(errno));
@@ -211,8 +212,9 @@ static void test_irq(void)
 	 * entering, and the window must read closed (the vector waits), or
 	 * user space would acknowledge another vector and lose it. */
 	t.run->immediate_exit = 1;
-	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_INTR && !t.run->irq_window_open,
-	      "irq-kicked-window-closed", "kind %u open %u", t.run->exit_kind,
+	ret = run_once(&t);	/* before check(): its arguments' order is unspecified */
+	check(ret == 0 && t.run->exit_kind == HYVM_EXIT_INTR && !t.run->irq_window_open,
+	      "irq-kicked-window-closed", "ret %d kind %u open %u", ret, t.run->exit_kind,
 	      t.run->irq_window_open);
 	t.run->immediate_exit = 0;
 	check_errno(ioctl(t.vcpu, HYVM_INJECT_IRQ, 0x21), EBUSY, "irq-inject-queued-busy");
