@@ -48,7 +48,8 @@
 # run: plain and snapshot) with the same kernel on --engine vmx
 # (tests/kmod/linux-io.sh, as run-svm.sh --linux-io on svm); LINUX_IO_TESTS
 # picks them. Bochs is slow: every guest boot there costs 1-2 minutes.
-# --linux-virtio: instead of --linux's boot, ONE boot of the same kernel on
+# --linux-virtio (make test's make test-kmod-vmx-linux): instead of
+# --linux's boot (make test-kmod-vmx-linux-plain), ONE boot of the same kernel on
 # --engine vmx with three virtio disks (plain, snapshot, read-only) and
 # virtio-net on slirp (tests/linux/disk-net.sh through linux-io.sh): the
 # guest mounts, writes and syncs, has the read-only write refused, fetches
