@@ -106,6 +106,10 @@ struct device_model {
 	void (*power_button)(void *dev);
 	/* Next time poll has work (UINT64_MAX: none). */
 	uint64_t (*next_deadline)(void *dev);
+	/* Optional: one line (no newline) of the state that decides the
+	 * guest's interrupts and timers at now_ns, for the report of a
+	 * stopped guest (vmm/vm_report.h: where a stalled guest was). */
+	void (*describe)(void *dev, uint64_t now_ns, char *buf, size_t len);
 	void (*destroy)(void *dev);
 	struct device_model *next;
 };

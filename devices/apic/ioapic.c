@@ -305,6 +305,23 @@ static void ioapic_destroy(void *dev)
 	free(io);
 }
 
+/* For the stop report: the asserted lines, and each unmasked pin's
+ * vector, trigger and Remote IRR (a level pin awaiting an EOI). */
+static void ioapic_describe(void *dev, uint64_t now_ns, char *buf, size_t len)
+{
+	const struct ioapic *io = dev;
+	int n = snprintf(buf, len, "ioapic: lines asserted 0x%06x; unmasked pins:", io->lines);
+
+	for (unsigned pin = 0; pin < IOAPIC_PINS && n > 0 && (size_t)n < len; pin++) {
+		uint64_t e = io->rte[pin];
+		if (e & RTE_MASKED)
+			continue;
+		n += snprintf(buf + n, len - n, " %u->0x%02x%s%s%s", pin, (unsigned)(e & RTE_VECTOR),
+			      e & RTE_LEVEL ? " level" : "", e & RTE_REMOTE_IRR ? " remote-irr" : "",
+			      pin_level(io, pin) ? " high" : "");
+	}
+}
+
 static struct device_model ioapic_model = {
 	.name = "ioapic",
 	.level = DEVICE_LEVEL_CORE,
@@ -313,6 +330,7 @@ static struct device_model ioapic_model = {
 	.reset = ioapic_reset,
 	.save = ioapic_save,
 	.load = ioapic_load,
+	.describe = ioapic_describe,
 	.destroy = ioapic_destroy,
 };
 DEVICE_REGISTER(ioapic_model)

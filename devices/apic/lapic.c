@@ -298,6 +298,40 @@ void lapic_counters(const struct lapic *a, struct lapic_counters *out)
 	*out = a->counters;
 }
 
+/* " 0x24 0xec" for the vectors set in bits, at most 8 of them. */
+static int vector_list(const uint32_t *bits, char *buf, size_t len)
+{
+	int n = 0, shown = 0;
+
+	buf[0] = 0;
+	for (int v = 255; v >= 0 && (size_t)n < len; v--) {
+		if (!vec_test(bits, (unsigned)v))
+			continue;
+		n += snprintf(buf + n, len - n, shown++ < 8 ? " 0x%02x" : " ...", v);
+		if (shown > 8)
+			break;
+	}
+	if (!shown)
+		snprintf(buf, len, " -");
+	return n;
+}
+
+/* Which vectors wait and which are in service, what gates them (TPR,
+ * PPR, the software enable), the timer and LINT0 (the 8259's way in). */
+static void lapic_describe(void *dev, uint64_t now_ns, char *buf, size_t len)
+{
+	const struct lapic *a = dev;
+	char irr[64], isr[64], timer[256];
+
+	vector_list(a->irr, irr, sizeof(irr));
+	vector_list(a->isr, isr, sizeof(isr));
+	lapic_timer_describe(a, now_ns, timer, sizeof(timer));
+	snprintf(buf, len, "lapic %u: svr 0x%03x tpr 0x%02x ppr 0x%02x irr%s isr%s; %s; "
+		 "lint0 0x%05x lint1 0x%05x",
+		 a->vcpu, a->svr, a->tpr, lapic_ppr(a), irr, isr, timer,
+		 a->lvt[LVT_LINT0], a->lvt[LVT_LINT1]);
+}
+
 static struct device_model lapic_model = {
 	.name = "lapic",
 	.level = DEVICE_LEVEL_CORE,
@@ -308,6 +342,7 @@ static struct device_model lapic_model = {
 	.load = lapic_load,
 	.poll = lapic_timer_poll,
 	.next_deadline = lapic_timer_deadline,
+	.describe = lapic_describe,
 	.destroy = lapic_destroy,
 };
 DEVICE_REGISTER(lapic_model)

@@ -117,6 +117,7 @@ void lapic_timer_write_dcr(struct lapic *a, uint32_t value, uint64_t now);
 uint32_t lapic_timer_current(const struct lapic *a, uint64_t now);
 void lapic_timer_poll(void *dev, uint64_t now);
 uint64_t lapic_timer_deadline(void *dev);
+void lapic_timer_describe(const struct lapic *a, uint64_t now, char *buf, size_t len);
 
 static inline bool vec_test(const uint32_t *bits, unsigned v)
 {

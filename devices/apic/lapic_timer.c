@@ -198,3 +198,28 @@ uint64_t lapic_tsc_deadline(const struct lapic *a)
 {
 	return tsc_deadline_mode(a) ? a->tsc_deadline_ns : 0;
 }
+
+/* For the stop report (device_model.describe): the timer's LVT and mode,
+ * its count and when it next fires, relative to now. */
+void lapic_timer_describe(const struct lapic *a, uint64_t now, char *buf, size_t len)
+{
+	static const char *const modes[] = { "one-shot", "periodic", "tsc-deadline", "reserved" };
+	uint32_t lvt = a->lvt[LVT_TIMER];
+	uint64_t next = lapic_timer_deadline((void *)a);
+	int n = snprintf(buf, len, "timer lvt 0x%05x (%s%s) initial %u divide-reg 0x%x current %u",
+			 lvt, modes[(lvt & LVT_TIMER_MODE) >> 17],
+			 lvt & LVT_MASKED ? ", masked" : "", a->initial_count, a->dcr,
+			 lapic_timer_current(a, now));
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (periodic(a) && a->load_count && vector_pending(a))
+		snprintf(buf + n, len - n, ", its vector waits in the IRR (periods owed: %.1f ms)",
+			 now > expiry(a) ? (now - expiry(a)) / 1e6 : 0.0);
+	else if (next == UINT64_MAX)
+		snprintf(buf + n, len - n, ", disarmed");
+	else if (next <= now)
+		snprintf(buf + n, len - n, ", due %.3f ms ago", (now - next) / 1e6);
+	else
+		snprintf(buf + n, len - n, ", fires in %.3f ms", (next - now) / 1e6);
+}

@@ -475,6 +475,16 @@ static void pic_destroy(void *dev)
 	free(p);
 }
 
+/* For the stop report: each chip's request, service and mask bits. */
+static void pic_describe(void *dev, uint64_t now_ns, char *buf, size_t len)
+{
+	const struct i8259 *m = &((struct pic *)dev)->chip[0], *s = m + 1;
+
+	snprintf(buf, len, "pic: master irr 0x%02x isr 0x%02x imr 0x%02x base 0x%02x; "
+		 "slave irr 0x%02x isr 0x%02x imr 0x%02x base 0x%02x", m->irr, m->isr, m->imr,
+		 m->vector_base, s->irr, s->isr, s->imr, s->vector_base);
+}
+
 static struct device_model pic8259_model = {
 	.name = "pic8259",
 	.level = DEVICE_LEVEL_CORE,
@@ -483,6 +493,7 @@ static struct device_model pic8259_model = {
 	.reset = pic_reset,
 	.save = pic_save,
 	.load = pic_load,
+	.describe = pic_describe,
 	.destroy = pic_destroy,
 };
 DEVICE_REGISTER(pic8259_model)

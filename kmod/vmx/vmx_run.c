@@ -309,6 +309,30 @@ out:
 	return ret;
 }
 
+/*
+ * run->irq_window_open for a run that returns without an exit of its own
+ * (immediate_exit or a signal before the first entry). The last exit's
+ * answer is stale then: an interrupt injected since it (HYVM_INJECT_IRQ)
+ * waits in the VM-entry interruption-information field, one event per
+ * entry (SDM 26.6), so the window is closed until it is delivered. Left
+ * stale, user space took a kick after an injection as an open window,
+ * acknowledged the next vector in its APIC and lost it to -EBUSY: the
+ * vector stayed in service, blocking every interrupt of its priority
+ * class and below (SDM 11.8.3.1), and a guest that then halted waited
+ * for good.
+ */
+static void vmx_report_window(struct hyvm_vcpu *vcpu)
+{
+	struct vmx_vcpu *vv = vcpu->backend;
+	bool open = false;
+
+	preempt_disable();
+	if (!vmx_vcpu_load(vv))
+		open = vmx_irq_window_open(vv);
+	preempt_enable();
+	vcpu->run->irq_window_open = open;
+}
+
 static int vmx_run(struct hyvm_vcpu *vcpu)
 {
 	struct hyvm_run *run = vcpu->run;
@@ -320,6 +344,7 @@ static int vmx_run(struct hyvm_vcpu *vcpu)
 	for (;;) {
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
 			run->exit_kind = HYVM_EXIT_INTR;
+			vmx_report_window(vcpu);
 			break;
 		}
 		cond_resched();

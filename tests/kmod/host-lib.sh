@@ -97,11 +97,12 @@ host_initramfs() {
 }
 
 # Judge a serial log: PASS/FAIL lines, kernel trouble, the end marker.
-# TIME lines (a stage's cost, tests/kmod/linux-io.sh) are shown too.
+# TIME lines (a stage's cost, tests/kmod/linux-io.sh) and DIAG lines (where
+# a nested guest was when it failed: linux-boot64.sh) are shown too.
 # Prints "N passed, N failed"; status 0 iff all is well.
 host_judge() {
 	local log=$1 what=$2 passed failed bad=0
-	grep -E '^(PASS|FAIL|SKIP|BENCH|TIME) ' "$log" || true
+	grep -E '^(PASS|FAIL|SKIP|BENCH|TIME|DIAG) ' "$log" || true
 	grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | sed 's/^/guest suite: /' || true
 	passed=$(grep -c '^PASS ' "$log" || true)
 	failed=$(grep -c '^FAIL ' "$log" || true)

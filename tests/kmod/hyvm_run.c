@@ -1,8 +1,9 @@
 /*
  * Runs tiny real-mode guests on /dev/hyvm and checks every exit kind the
  * module produces: port I/O both ways, CPUID and MSRs handled in the
- * kernel, HLT, MMIO outside RAM, interrupt window + injection, triple
- * fault, and a signal interrupting a guest that never exits.
+ * kernel, HLT, MMIO outside RAM, interrupt window + injection (kept
+ * across a kick before the entry that delivers it), triple fault, and a
+ * signal interrupting a guest that never exits.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -189,6 +190,7 @@ static void test_irq(void)
 {
 	struct test_vm t;
 	struct hyvm_cpu_state st;
+	int ret;
 
 	if (test_vm_create(&t, 64 * 1024))
 		return check(0, "irq-setup", "%s", strerror(errno));
@@ -206,6 +208,16 @@ static void test_irq(void)
 	      (unsigned long long)t.run->rip);
 	ioctl(t.vcpu, HYVM_SET_IRQ_WINDOW, 0);
 	check(ioctl(t.vcpu, HYVM_INJECT_IRQ, 0x20) == 0, "irq-inject", "%s", strerror(errno));
+	/* A kick before the entry that delivers it: the run returns without
+	 * entering, and the window must read closed (the vector waits), or
+	 * user space would acknowledge another vector and lose it. */
+	t.run->immediate_exit = 1;
+	ret = run_once(&t);	/* before check(): its arguments' order is unspecified */
+	check(ret == 0 && t.run->exit_kind == HYVM_EXIT_INTR && !t.run->irq_window_open,
+	      "irq-kicked-window-closed", "ret %d kind %u open %u", ret, t.run->exit_kind,
+	      t.run->irq_window_open);
+	t.run->immediate_exit = 0;
+	check_errno(ioctl(t.vcpu, HYVM_INJECT_IRQ, 0x21), EBUSY, "irq-inject-queued-busy");
 	check(run_once(&t) == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "irq-delivered-run",
 	      "kind %u", t.run->exit_kind);
 	ioctl(t.vcpu, HYVM_GET_STATE, &st);

@@ -3,7 +3,7 @@
  * guest drives it, on the fake machine's clock: reset state, the timer
  * (one-shot, periodic, divide, current count, TSC-deadline), TPR/PPR,
  * EOI order and broadcast, IPIs and destinations, ExtINT through LINT0,
- * the ESR, and accesses the SDM leaves undefined.
+ * the ESR, accesses the SDM leaves undefined, and the stop report's line.
  */
 #include "unit.h"
 #include "fake_device_env.h"
@@ -452,6 +452,41 @@ static void test_bad_accesses(void)
 	stop();
 }
 
+/* The stop report's line (device_model.describe): a vector acknowledged
+ * and never ended shows in service and holds a lower one back; the timer
+ * says when it fires, and that an owed period waits behind its vector. */
+static void test_describe(void)
+{
+	char line[1024];
+
+	start();
+	send(0xec, false);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0xec);		/* lost: never EOI'd */
+	send(0x31, false);
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
+	mmio_write32(&F, TIMER_DCR, 0xb);			/* divide by 1 */
+	mmio_write32(&F, LVT_TIMER, 0x40);
+	mmio_write32(&F, TIMER_ICR, 2000000);			/* 2 ms one-shot */
+	model->describe(apic, F.now, line, sizeof(line));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "lapic 0: svr 0x1ff tpr 0x00 ppr 0xe0 irr 0x31 isr 0xec;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "(one-shot) initial 2000000"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "fires in 2.000 ms"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "lint0 0x08700"));
+	advance(2000000);
+	model->describe(apic, F.now, line, sizeof(line));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "irr 0x40 0x31 isr 0xec;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "current 0, disarmed"));
+	/* periodic, its last vector not taken: the next period is owed */
+	mmio_write32(&F, LVT_TIMER, 0x20041);
+	mmio_write32(&F, TIMER_ICR, 1000);
+	advance(1000);
+	advance(1500);
+	model->describe(apic, F.now, line, sizeof(line));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "(periodic) initial 1000"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "its vector waits in the IRR (periods owed: 0.0 ms)"));
+	stop();
+}
+
 UNIT_SUITE(lapic, NULL, NULL,
 	   UNIT_TEST(test_reset_state),
 	   UNIT_TEST(test_timer_one_shot),
@@ -465,4 +500,5 @@ UNIT_SUITE(lapic, NULL, NULL,
 	   UNIT_TEST(test_extint),
 	   UNIT_TEST(test_ipi_destinations),
 	   UNIT_TEST(test_esr),
-	   UNIT_TEST(test_bad_accesses))
+	   UNIT_TEST(test_bad_accesses),
+	   UNIT_TEST(test_describe))

@@ -349,10 +349,14 @@ static bool wait_for_interrupt(struct vm *vm)
 	 * watching it then, or this loop would spin. */
 	bool watch_input = vm->env.input_fd >= 0 || vm->input_hook.pump;
 
+	vm_watch_halted(vm, true);
 	while (!vm->stop_requested && !vm_pause_any(vm)) {
 		uint64_t next = poll_devices(vm);
-		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU))
+		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
+			vm_watch_halted(vm, false);
 			return true;
+		}
+		vm_watch_halted(vm, true);	/* rolls the report's marks */
 		uint64_t now = monotonic_ns(vm);
 		int ms = HALT_SLEEP_MS;
 		if (next != UINT64_MAX)
@@ -441,6 +445,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 	if (vm->engine->set_io_fast)
 		vm->engine->set_io_fast(vm->vcpu, vm->trace_exits ? NULL : &vm->io_fast_path);
 	vm_pause_debug_point(vm, NULL);	/* --gdb-wait: before the first instruction */
+	vm_watch_start(vm);
 	for (;;) {
 		if (finish_stop(vm, out))
 			break;
@@ -462,9 +467,11 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		apply_a20(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
 			if (exit.irq_window_open) {
-				vm->engine->inject_irq(vm->vcpu,
-						       irq_router_acknowledge(&vm->irq, BOOT_VCPU));
-				vm->irqs_injected++;
+				int v = irq_router_acknowledge(&vm->irq, BOOT_VCPU);
+				if (vm->engine->inject_irq(vm->vcpu, (uint8_t)v) < 0)
+					vm_watch_irq_refused(vm, (uint8_t)v);
+				else
+					vm->irqs_injected++;
 				exit.irq_window_open = false;
 			} else if (!window_requested) {
 				vm->engine->request_irq_window(vm->vcpu, true);
@@ -479,6 +486,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		int r = vm->engine->vcpu_run(vm->vcpu, &exit);
 		stats_after_run(vm->stats, &exit);
 		vm->exits[exit.kind]++;
+		vm_watch_exit(vm, &exit);
 		if (vm->trace_exits)
 			trace_exit(vm, &exit);
 		out->rip = exit.rip;
@@ -537,6 +545,8 @@ done:
 	stop_signals(vm);
 	if (vm->engine->set_io_fast)
 		vm->engine->set_io_fast(vm->vcpu, NULL);
+	if (out->kind == VM_INTERRUPTED)
+		vm_report_stop(vm, stderr);
 	if (out->kind == VM_TRIPLE_FAULT || out->kind == VM_ENGINE_ERROR) {
 		struct hyvm_cpu_state st;
 		if (vm->engine->get_state(vm->vcpu, &st) == 0)

@@ -10,6 +10,7 @@
 #include "vmm/bus.h"
 #include "vmm/fd_watch.h"
 #include "vmm/vm_pause.h"
+#include "vmm/vm_report.h"
 #include "devices/device.h"
 #include "vmm/machine.h"
 #include "engines/engine.h"
@@ -87,6 +88,7 @@ struct vm {
 	uint64_t io_fast;		/* of exits[EXIT_IO]: served by io_fast_path */
 	struct engine_io_fast io_fast_path;	/* engine_ops.set_io_fast */
 	uint64_t irqs_injected;
+	struct vm_watch watch;		/* the stop report's history (vm_report.h) */
 	bool trace_exits;
 	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */
 	const char *cpu_model;		/* cpu/cpu_model.h name; NULL: "host" */
