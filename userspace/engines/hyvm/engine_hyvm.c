@@ -81,6 +81,10 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	caps->hardware_assist = true;
 	/* engine.h set_a20: VT-x and AMD-V have no A20 masking */
 	caps->cannot[NEED_A20] = "hyvm.ko has no A20 gate (addresses above 1 MiB never wrap)";
+	/* no msr_exits: hyvm.ko raises #GP for IA32_TSC_DEADLINE, so the
+	 * CPU model does not list TSC-deadline on svm and vmx */
+	caps->cannot[NEED_TSC_DEADLINE] = "hyvm.ko does not hand IA32_TSC_DEADLINE to the "
+					  "VMM's local APIC yet (no MSR exit to user space)";
 	v->describe(&hc, caps);
 	if (!(hc.guest_modes & HYVM_MODE_REAL)) {
 		snprintf(real_why, sizeof(real_why), "%s (hyvm.ko: %s)",

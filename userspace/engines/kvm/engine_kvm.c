@@ -46,6 +46,10 @@ struct engine_vcpu {
 	uint64_t apic_base;	/* the CPU model's IA32_APIC_BASE (set_cpuid) */
 	struct cpu_msrs msrs;	/* the MSRs answered in user space (set_cpuid) */
 	uint64_t msr_exits;
+	/* a device's MSR out to the VMM (EXIT_MSR), its answer given to KVM
+	 * on the next KVM_RUN */
+	bool msr_pending;
+	struct engine_msr msr_access;
 	struct engine_stats stats;
 	struct kvm_binary_stats kstats;
 	struct kvm_debug_slots debug;	/* kvm_debug.c */
@@ -92,6 +96,7 @@ static void kvm_probe(struct engine_caps *caps)
 		return;
 	}
 	caps->present = true;
+	caps->msr_exits = true;		/* the MSR filter (kvm_msr_filter) */
 	/* engine.h set_a20: KVM has no A20 gate (it would be every odd
 	 * megabyte remapped in the memory slots) */
 	caps->cannot[NEED_A20] = "KVM has no A20 gate (addresses above 1 MiB never wrap)";
@@ -252,10 +257,16 @@ static int kvm_msr_filter(struct engine_vcpu *vcpu, char *err, size_t errlen)
 		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
 		.nmsrs = 8, .base = MSR_RANGE_K7, .bitmap = b.k7 };
 	static uint8_t pat_deny[1];	/* PAT alone: its bit 0 clear */
+	static uint8_t vmm_deny[1];	/* IA32_TSC_DEADLINE: to the VMM */
 	if (!m->pat)
 		f.ranges[3] = (struct kvm_msr_filter_range){
 			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
 			.nmsrs = 1, .base = MSR_IA32_PAT, .bitmap = pat_deny };
+	/* KVM would keep IA32_TSC_DEADLINE for its in-kernel APIC, which the
+	 * VM has not (writes dropped, reads 0): the VMM's device answers */
+	f.ranges[4] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		.nmsrs = 1, .base = MSR_IA32_TSC_DEADLINE, .bitmap = vmm_deny };
 	if (ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0 ||
 	    !(ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) > 0)) {
 		snprintf(err, errlen, "kvm: this KVM cannot hand MSRs to user space (no "
@@ -328,6 +339,43 @@ static void kvm_msr_exit(struct engine_vcpu *vcpu)
 	run->msr.error = r == CPU_MSR_GP;
 }
 
+/* A device's MSR (engine_msr_to_vmm) leaves as EXIT_MSR with the guest's
+ * TSC now (a host-initiated read of IA32_TSC, which the filter does not
+ * see); false: not one. */
+static bool kvm_msr_to_vmm(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} tsc = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+
+	if (!engine_msr_to_vmm(run->msr.index))
+		return false;
+	vcpu->msr_pending = true;
+	vcpu->msr_access = (struct engine_msr){
+		.index = run->msr.index, .write = run->exit_reason == KVM_EXIT_X86_WRMSR,
+		.data = run->exit_reason == KVM_EXIT_X86_WRMSR ? run->msr.data : 0,
+	};
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &tsc) == 1)
+		vcpu->msr_access.tsc = tsc.e.data;
+	exit->kind = EXIT_MSR;
+	exit->msr = &vcpu->msr_access;
+	return true;
+}
+
+/* The VMM's answer to the last EXIT_MSR, for KVM to finish the RDMSR or
+ * WRMSR with (#GP on error) as the next KVM_RUN enters. */
+static void kvm_msr_complete(struct engine_vcpu *vcpu)
+{
+	if (!vcpu->msr_pending)
+		return;
+	vcpu->msr_pending = false;
+	vcpu->run->msr.error = vcpu->msr_access.gp;
+	if (!vcpu->msr_access.write)
+		vcpu->run->msr.data = vcpu->msr_access.gp ? 0 : vcpu->msr_access.data;
+}
+
 static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,
 			   char *err, size_t errlen)
 {
@@ -380,12 +428,15 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	kvm_msr_complete(vcpu);
 	memset(exit, 0, sizeof(*exit));
 	vcpu->stats.runs++;
 	for (;;) {
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
 		if (r < 0 || (run->exit_reason != KVM_EXIT_X86_RDMSR &&
 			      run->exit_reason != KVM_EXIT_X86_WRMSR))
+			break;
+		if (kvm_msr_to_vmm(vcpu, exit))
 			break;
 		kvm_msr_exit(vcpu);	/* KVM finishes the instruction on entry */
 	}
@@ -415,6 +466,8 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	}
 	exit->raw_reason = run->exit_reason;
 	switch (run->exit_reason) {
+	case KVM_EXIT_X86_RDMSR: case KVM_EXIT_X86_WRMSR:
+		break;		/* a device's MSR: kvm_msr_to_vmm filled exit */
 	case KVM_EXIT_IO:
 		exit->kind = EXIT_IO;
 		exit->io.port = run->io.port;
