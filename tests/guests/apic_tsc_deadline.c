@@ -77,8 +77,9 @@ static void calibrate(void)
 			least = per_ms;
 	}
 	tsc_per_ms = least;
-	/* 100 MHz to 10 GHz */
-	check(least >= 100000 && least <= 10000000, "TSC at %llu kHz", least);
+	/* 10 MHz to 10 GHz: Bochs (the vmx emulated host) counts the TSC at
+	 * its instruction rate, 99.5 MHz measured with ips=100000000 */
+	check(least >= 10000 && least <= 10000000, "TSC at %llu kHz", least);
 	check_end();
 }
 
