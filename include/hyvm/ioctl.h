@@ -103,7 +103,7 @@ struct hyvm_ram_map {
 /* (API 5) A guest RDMSR/WRMSR of an MSR that belongs to user space's
  * devices: IA32_TSC_DEADLINE (0x6e0, the local APIC's, SDM Vol. 3A
  * 11.5.4.1), when the vCPU's CPUID lists TSC-deadline (leaf 1 ECX[24])
- * and the backend hands it over (svm; vmx raises #GP). msr.data holds a
+ * (both backends hand it over). msr.data holds a
  * WRMSR's value; for a RDMSR user space writes the value there. User
  * space sets msr.error to refuse the access (#GP(0)). The next HYVM_RUN
  * completes the instruction; until then RIP is at it, and irq_window_open

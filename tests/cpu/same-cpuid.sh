@@ -20,7 +20,8 @@
 # run it, so its model lists neither LM nor SYSCALL (CPUID 0x80000001 EDX
 # bits 29 and 11), which the comparison masks, and says so. So is
 # TSC-deadline (leaf 1 ECX bit 24): listed only where the engine brings
-# IA32_TSC_DEADLINE to the VMM's local APIC (not yet vmx).
+# IA32_TSC_DEADLINE to the VMM's local APIC (every engine now; kept for
+# a hyvm.ko or KVM without it).
 set -u
 hyvm= dir= expect= save= xcpu=host
 while (($#)); do

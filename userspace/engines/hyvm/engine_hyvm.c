@@ -81,11 +81,9 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	caps->hardware_assist = true;
 	/* engine.h set_a20: VT-x and AMD-V have no A20 masking */
 	caps->cannot[NEED_A20] = "hyvm.ko has no A20 gate (addresses above 1 MiB never wrap)";
-	/* a backend without msr_exits (vmx: hyvm.ko raises #GP for
-	 * IA32_TSC_DEADLINE) gets no TSC-deadline in its CPU model; svm's
-	 * describe lifts this */
-	caps->cannot[NEED_TSC_DEADLINE] = "hyvm.ko's vmx does not hand IA32_TSC_DEADLINE to "
-					  "the VMM's local APIC yet (it raises #GP)";
+	/* both backends hand IA32_TSC_DEADLINE over (HYVM_EXIT_MSR, API 5;
+	 * kmod/hyvm_exit.c hyvm_msr_exit) */
+	caps->msr_exits = true;
 	v->describe(&hc, caps);
 	if (!(hc.guest_modes & HYVM_MODE_REAL)) {
 		snprintf(real_why, sizeof(real_why), "%s (hyvm.ko: %s)",

@@ -21,10 +21,6 @@ static void svm_describe(const struct hyvm_capabilities *hc, struct engine_caps 
 	snprintf(caps->description, sizeof(caps->description),
 		 "hyvm.ko AMD-V (NPT, %u ASIDs%s)", hc->nr_asids,
 		 hc->flags & HYVM_CAP_NRIPS ? ", next-RIP save" : "");
-	/* hyvm.ko's svm hands IA32_TSC_DEADLINE over (HYVM_EXIT_MSR, API 5;
-	 * kmod/hyvm_exit.c hyvm_msr_exit); its vmx does not yet */
-	caps->msr_exits = true;
-	caps->cannot[NEED_TSC_DEADLINE] = NULL;
 }
 
 static void svm_fail_message(struct vcpu_exit *exit, const struct hyvm_run *run)
