@@ -27,6 +27,7 @@
 #include <hyvm/x86.h>
 #include "bt/bt_stats.h"
 #include "cpu/cpu_msr.h"
+#include "engines/engine.h"
 
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
@@ -211,6 +212,13 @@ struct bt_cpu {
 		uint32_t next_eip;
 		uint8_t data[4096];
 	} io;
+	/* an RDMSR/WRMSR of a device's MSR, out to the VMM as EXIT_MSR and
+	 * completed at the next run (cpu/callouts_msr.c) */
+	struct {
+		bool pending;
+		uint32_t next_eip;
+		struct engine_msr access;
+	} msr;
 	/* the VMM's port-I/O fast path (engine_ops.set_io_fast); NULL: every
 	 * IN/OUT/INS/OUTS element is an EXIT_IO */
 	const struct engine_io_fast *io_fast;

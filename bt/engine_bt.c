@@ -31,6 +31,7 @@ static void bt_probe(struct engine_caps *caps)
 	memset(caps, 0, sizeof(*caps));
 #if defined(__x86_64__) && defined(__linux__)
 	caps->present = true;
+	caps->msr_exits = true;		/* cpu/callouts_msr.c */
 #else
 	snprintf(caps->absent_why, sizeof(caps->absent_why), "bt needs an x86-64 Linux host");
 #endif

@@ -29,6 +29,18 @@ struct device_env {
 	/* Monotonic nanoseconds; tests substitute a fake clock. */
 	uint64_t (*now_ns)(void *ctx);
 	void *clock_ctx;
+	/* The MSRs that belong to devices (engine_msr_to_vmm, engines/
+	 * engine.h): each MSR is 8 bytes of this bus at DEVICE_MSR_ADDR(vcpu,
+	 * index), which a device registers with length DEVICE_MSR_LEN; an
+	 * access is all 8, the value little-endian; the VMM raises #GP(0)
+	 * for one nobody claims. NULL: none routed. */
+	struct bus *msr;
+	/* A value of vCPU vcpu's TSC as a time of now_ns (the VMM knows the
+	 * TSC's rate and the guest's offset; SDM Vol. 3B, 18.17): valid
+	 * while the device answers an MSR access of that vCPU. A value in
+	 * the past gives a time at or before now; never 0. */
+	uint64_t (*tsc_to_ns)(void *ctx, unsigned vcpu, uint64_t tsc);
+	void *tsc_ctx;
 	/* Wall-clock time for the RTC; NULL means the host's CLOCK_REALTIME.
 	 * Tests set it to step across second boundaries deterministically. */
 	struct timespec (*wall_time)(void *ctx);
@@ -56,6 +68,10 @@ struct device_env {
 	int input_fd;		/* UART input (-1: none) */
 	int output_fd;		/* UART output */
 };
+
+#define DEVICE_MSR_LEN	8
+#define DEVICE_MSR_ADDR(vcpu, index) \
+	((((uint64_t)(vcpu) << 32) | (uint32_t)(index)) * DEVICE_MSR_LEN)
 
 enum stop_reason {
 	STOP_DEBUG_EXIT,	/* status = (value << 1) | 1 */

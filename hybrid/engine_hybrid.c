@@ -140,6 +140,9 @@ static void hybrid_probe(struct engine_caps *caps)
 	}
 	caps->present = true;
 	caps->hardware_assist = c[HY_HW].hardware_assist;
+	/* the vCPU runs on either side: the device MSRs must reach the VMM
+	 * from both */
+	caps->msr_exits = c[HY_BT].msr_exits && c[HY_HW].msr_exits;
 	snprintf(caps->description, sizeof(caps->description), "bt + %s, switched per guest mode",
 		 ops[HY_HW]->name);
 	/* A need is unmet only if neither engine meets it; the reason is bt's
@@ -156,6 +159,11 @@ static void hybrid_probe(struct engine_caps *caps)
 		caps->cannot[NEED_HIGH_RAM] = c[HY_BT].cannot[NEED_HIGH_RAM]
 					      ? c[HY_BT].cannot[NEED_HIGH_RAM]
 					      : c[HY_HW].cannot[NEED_HIGH_RAM];
+	/* So is IA32_TSC_DEADLINE: the vCPU may be on either side */
+	if (!caps->cannot[NEED_TSC_DEADLINE])
+		caps->cannot[NEED_TSC_DEADLINE] = c[HY_BT].cannot[NEED_TSC_DEADLINE]
+						  ? c[HY_BT].cannot[NEED_TSC_DEADLINE]
+						  : c[HY_HW].cannot[NEED_TSC_DEADLINE];
 }
 
 static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)
@@ -573,7 +581,7 @@ static const char *hybrid_raw_reason_name(uint32_t raw)
 {
 	static const char *const bt_names[EXIT_KIND_COUNT] = {
 		"bt:none", "bt:io", "bt:mmio", "bt:hlt", "bt:irq-window", "bt:kicked",
-		"bt:shutdown", "bt:error", "bt:mode-unsupported", "bt:debug",
+		"bt:shutdown", "bt:error", "bt:mode-unsupported", "bt:debug", "bt:msr",
 	};
 
 	if (raw >= RAW_BT_BASE && raw < RAW_BT_BASE + EXIT_KIND_COUNT)

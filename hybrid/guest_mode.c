@@ -8,13 +8,9 @@
  * one only bt runs, so the policy keeps the vCPU there until the guest
  * has loaded real descriptors.
  */
+#include <hyvm/x86.h>
 #include "hybrid/guest_mode.h"
 
-#define CR0_PE		(1u << 0)
-#define CR0_PG		(1u << 31)
-#define CR4_PAE		(1u << 5)
-#define EFER_LME	(1u << 8)
-#define EFER_LMA	(1u << 10)
 #define RFLAGS_VM	(1u << 17)
 
 static unsigned seg_type(const struct hyvm_segment *s)

@@ -21,6 +21,13 @@ struct hyvm_pending_in {
 	u8 size;
 };
 
+/* A RDMSR/WRMSR handed to user space (HYVM_EXIT_MSR), owed until the
+ * next run. */
+struct hyvm_pending_msr {
+	bool active;
+	bool write;
+};
+
 /* One guest RAM slot: user pages pinned for the VM's lifetime. */
 struct hyvm_slot {
 	u64 gpa;
@@ -111,6 +118,10 @@ long hyvm_set_cpuid(struct hyvm_vcpu *vcpu, const void __user *uarg);
 bool hyvm_io_exit(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u16 port,
 		  u8 size, bool in, bool string, bool rep, u64 rax);
 void hyvm_complete_in(struct hyvm_vcpu *vcpu, struct hyvm_pending_in *owed, u64 *rax);
+bool hyvm_msr_exit(struct hyvm_vcpu *vcpu, struct hyvm_pending_msr *owed, u32 msr,
+		   bool write, u64 val);
+bool hyvm_complete_msr(struct hyvm_vcpu *vcpu, struct hyvm_pending_msr *owed, bool *gp,
+		       u64 *val, bool *write);
 
 /* hyvm_state.c: state checks both backends share */
 bool hyvm_pat_valid(u64 pat);

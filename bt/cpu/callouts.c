@@ -207,39 +207,6 @@ void callout_complete_io(struct bt_cpu *cpu)
 		cpu->eip = cpu->io.next_eip;
 }
 
-/* RDMSR/WRMSR through the model's MSR file (cpu/cpu_msr.c); false: #GP(0). */
-static bool do_msr(struct bt_cpu *cpu, bool write)
-{
-	uint32_t idx = cpu->gpr[HYVM_RCX];
-	uint64_t v = ((uint64_t)cpu->gpr[HYVM_RDX] << 32) | cpu->gpr[HYVM_RAX];
-
-	if (!write) {
-		if (cpu_msr_read(&cpu->msrs, &cpu->arch, __rdtsc() + cpu->tsc_offset, idx, &v) ==
-		    CPU_MSR_GP)
-			return false;
-		cpu->gpr[HYVM_RAX] = (uint32_t)v;
-		cpu->gpr[HYVM_RDX] = (uint32_t)(v >> 32);
-		return true;
-	}
-	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, idx, v)) {
-	case CPU_MSR_GP:
-		return false;
-	case CPU_MSR_TSC_WRITTEN:
-		cpu->tsc_offset = v - __rdtsc();
-		break;
-	case CPU_MSR_EFER_CHANGED:
-		/* NXE, and LME: inert until CR0.PG, where bt stops with
-		 * EXIT_MODE_UNSUPPORTED (dispatch.c) for an engine that runs
-		 * long mode */
-		if (cpu->arch.cr0 & CR0_PG)
-			cpu_paging_changed(cpu);
-		break;
-	case CPU_MSR_OK:
-		break;
-	}
-	return true;
-}
-
 /* MOV to/from CR and DR. */
 static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 {
@@ -489,11 +456,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 		if (!need_cpl0(cpu))
 			break;
 		cpu->stats.callout_cr++;
-		if (!do_msr(cpu, d->insn.mnemonic == ZYDIS_MNEMONIC_WRMSR))
-			guest_exception(cpu, VEC_GP, true, 0);
-		else
-			cpu->eip = next;
-		break;
+		return callout_msr(cpu, d->insn.mnemonic == ZYDIS_MNEMONIC_WRMSR, next, exit);
 	case ZYDIS_MNEMONIC_INVLPG:
 		if (!need_cpl0(cpu))
 			break;

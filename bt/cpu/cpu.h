@@ -36,6 +36,11 @@ struct vcpu_exit;
 enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *d,
 				    struct vcpu_exit *exit);
 void callout_complete_io(struct bt_cpu *cpu);
+/* callouts_msr.c: RDMSR/WRMSR at CPL0; a device's MSR exits (EXIT_MSR)
+ * and is completed by callout_complete_msr at the next run. */
+enum callout_result callout_msr(struct bt_cpu *cpu, bool write, uint32_t next,
+				struct vcpu_exit *exit);
+void callout_complete_msr(struct bt_cpu *cpu);
 uint32_t cpu_mode_key(const struct bt_cpu *cpu);
 
 /* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */

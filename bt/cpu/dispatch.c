@@ -256,6 +256,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	enum single_kind single = cpu->single_pending;
 
 	callout_complete_io(cpu);
+	callout_complete_msr(cpu);
 	memset(exit, 0, sizeof(*exit));
 	exit->error.last_vector = 0xff;
 	if (bt_emulate_resume(cpu, exit))

@@ -16,6 +16,7 @@
  * only vCPU 0's APIC can own the page).
  */
 #include <stdlib.h>
+#include <hyvm/x86.h>
 #include "devices/apic/lapic_internal.h"
 
 /* Writable bits per LVT entry (Figure 11-8): vector, delivery mode,
@@ -148,6 +149,30 @@ static void lapic_mmio(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
 		data[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
 }
 
+/* IA32_TSC_DEADLINE (11.5.4.1), from the VMM's MSR bus. Expiries up to
+ * now come first: a deadline that passed before a read makes it read 0,
+ * and one that passed before a write fired before it. A deadline written
+ * in the past fires at once (its vector is in the IRR before the guest
+ * runs again). */
+static void lapic_msr(void *opaque, uint64_t addr, uint8_t *data, unsigned len,
+		      bool is_write)
+{
+	struct lapic *a = opaque;
+	uint64_t v;
+
+	lapic_timer_poll(a, now(a));
+	if (is_write) {
+		v = access_value(data, len);
+		lapic_timer_write_tsc_deadline(a, v, v ? a->env->tsc_to_ns(a->env->tsc_ctx,
+									 a->vcpu, v) : 0);
+		lapic_timer_poll(a, now(a));
+		return;
+	}
+	v = lapic_timer_read_tsc_deadline(a);
+	for (unsigned i = 0; i < len; i++)
+		data[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
+}
+
 /* The state firmware hands over, not the SDM's power-on state (11.4.7.1:
  * software-disabled, every LVT masked): with no BIOS to program it, that
  * would cut the 8259 off. So, as SeaBIOS leaves the BSP for QEMU (and the
@@ -178,6 +203,8 @@ static void lapic_disconnect(struct lapic *a)
 	irq_router_unlisten(a->env->irq, a);
 	irq_router_clear_controller(a->env->irq, a);
 	bus_unregister_owner(a->env->mmio, a);
+	if (a->env->msr)
+		bus_unregister_owner(a->env->msr, a);
 }
 
 static void *lapic_create(struct device_env *env, const char *config,
@@ -214,6 +241,17 @@ static void *lapic_create(struct device_env *env, const char *config,
 			 (unsigned long long)LAPIC_DEFAULT_BASE);
 		return NULL;
 	}
+	/* A machine whose VMM routes no MSRs leaves TSC-deadline mode
+	 * unreachable; the CPU model then does not list it either. */
+	if (env->msr && env->tsc_to_ns &&
+	    bus_register(env->msr, DEVICE_MSR_ADDR(a->vcpu, MSR_IA32_TSC_DEADLINE), DEVICE_MSR_LEN,
+			 lapic_msr, a, "lapic-tsc-deadline")) {
+		snprintf(err, errlen, "device lapic: vCPU %u's IA32_TSC_DEADLINE is taken",
+			 a->vcpu);
+		lapic_disconnect(a);
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -244,8 +282,9 @@ static void lapic_save(void *dev, struct ds_writer *w)
 	put_words(w, a->isr, 8);
 	put_words(w, a->tmr, 8);
 	ds_put_u64(w, a->load_count ? a->load_ns - t : 0);
-	ds_put_bool(w, a->tsc_deadline_ns != 0);
-	ds_put_u64(w, a->tsc_deadline_ns ? a->tsc_deadline_ns - t : 0);
+	ds_put_bool(w, a->tsc_deadline != 0);
+	ds_put_u64(w, a->tsc_deadline ? a->tsc_deadline_ns - t : 0);
+	ds_put_u64(w, a->tsc_deadline);		/* version 2 */
 }
 
 static int lapic_load(void *dev, struct ds_reader *r, unsigned version)
@@ -262,6 +301,9 @@ static int lapic_load(void *dev, struct ds_reader *r, unsigned version)
 	uint64_t load_rel = ds_get_u64(r);
 	bool deadline = ds_get_bool(r);
 	uint64_t rel = ds_get_u64(r);
+	/* Version 1 had no guest value: no guest could arm the deadline
+	 * then (IA32_TSC_DEADLINE was not routed), so it loads disarmed. */
+	uint64_t tsc_deadline = version >= 2 ? ds_get_u64(r) : 0;
 	if (!ds_done(r))
 		return -1;
 	/* What a guest could not have written is cut off, as a write would. */
@@ -280,7 +322,8 @@ static int lapic_load(void *dev, struct ds_reader *r, unsigned version)
 	n.load_ns = n.load_count ? t + load_rel : 0;
 	for (unsigned i = 0; i < LVT_COUNT; i++)
 		n.lvt[i] &= lvt_writable[i] | LVT_REMOTE_IRR;
-	n.tsc_deadline_ns = deadline ? t + rel : 0;
+	n.tsc_deadline = deadline ? tsc_deadline : 0;
+	n.tsc_deadline_ns = n.tsc_deadline ? t + rel : 0;
 	*a = n;
 	return 0;
 }
@@ -335,7 +378,7 @@ static void lapic_describe(void *dev, uint64_t now_ns, char *buf, size_t len)
 static struct device_model lapic_model = {
 	.name = "lapic",
 	.level = DEVICE_LEVEL_CORE,
-	.state_version = 1,
+	.state_version = 2,	/* 2: IA32_TSC_DEADLINE's value */
 	.create = lapic_create,
 	.reset = lapic_reset,
 	.save = lapic_save,

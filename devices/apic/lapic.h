@@ -23,14 +23,10 @@
 
 struct lapic;
 
-/* TSC-deadline mode (11.5.4.1): the deadline as a time of env->now_ns (the
- * caller converts from TSC units: the MSR file knows the TSC's rate); 0
- * disarms. Ignored unless the timer LVT is in TSC-deadline mode. Not
- * reachable by a guest yet: IA32_TSC_DEADLINE (0x6e0) is not routed from
- * the MSR file here, so the CPU model does not list CPUID.1:ECX.
- * TSC_DEADLINE[24]. */
-void lapic_set_tsc_deadline(struct lapic *a, uint64_t deadline_ns);
-uint64_t lapic_tsc_deadline(const struct lapic *a);
+/* TSC-deadline mode (11.5.4.1) is armed through IA32_TSC_DEADLINE, which
+ * the VMM's MSR bus (device_env.msr) brings here from every engine
+ * (EXIT_MSR); env->tsc_to_ns turns the guest's TSC value into a time of
+ * env->now_ns. */
 
 /* Counters of what the model accepts but does not carry out, for tests
  * and diagnostics. */

@@ -96,7 +96,9 @@ struct lapic {
 	uint32_t initial_count, dcr;
 	uint32_t load_count;
 	uint64_t load_ns;
-	uint64_t tsc_deadline_ns;	/* 0: disarmed */
+	/* TSC-deadline mode: IA32_TSC_DEADLINE as the guest wrote it (0:
+	 * disarmed), and when that TSC value comes, in env->now_ns */
+	uint64_t tsc_deadline, tsc_deadline_ns;
 	struct lapic_counters counters;
 };
 
@@ -118,6 +120,8 @@ uint32_t lapic_timer_current(const struct lapic *a, uint64_t now);
 void lapic_timer_poll(void *dev, uint64_t now);
 uint64_t lapic_timer_deadline(void *dev);
 void lapic_timer_describe(const struct lapic *a, uint64_t now, char *buf, size_t len);
+void lapic_timer_write_tsc_deadline(struct lapic *a, uint64_t tsc, uint64_t deadline_ns);
+uint64_t lapic_timer_read_tsc_deadline(const struct lapic *a);
 
 static inline bool vec_test(const uint32_t *bits, unsigned v)
 {

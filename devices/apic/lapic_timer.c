@@ -95,8 +95,9 @@ void lapic_timer_poll(void *dev, uint64_t now)
 	struct lapic *a = dev;
 
 	if (tsc_deadline_mode(a)) {
-		if (a->tsc_deadline_ns && now >= a->tsc_deadline_ns) {
-			a->tsc_deadline_ns = 0;
+		if (a->tsc_deadline && now >= a->tsc_deadline_ns) {
+			/* 11.5.4.1: the MSR reads 0 once the timer fired */
+			a->tsc_deadline = a->tsc_deadline_ns = 0;
 			fire(a);
 		}
 		return;
@@ -137,7 +138,7 @@ uint64_t lapic_timer_deadline(void *dev)
 	if (a->lvt[LVT_TIMER] & LVT_MASKED)
 		return UINT64_MAX;
 	if (tsc_deadline_mode(a))
-		return a->tsc_deadline_ns ? a->tsc_deadline_ns : UINT64_MAX;
+		return a->tsc_deadline ? a->tsc_deadline_ns : UINT64_MAX;
 	/* A period owed behind a request the guest has not taken yet is
 	 * raised at the first poll after it takes it (its EOI exits). */
 	if (periodic(a) && vector_pending(a))
@@ -159,7 +160,7 @@ void lapic_timer_write_lvt(struct lapic *a, uint32_t value, uint64_t now)
 	a->lvt[LVT_TIMER] = value;
 	if (was_deadline != tsc_deadline_mode(a)) {
 		a->initial_count = a->load_count = 0;
-		a->tsc_deadline_ns = 0;
+		a->tsc_deadline = a->tsc_deadline_ns = 0;
 	}
 }
 
@@ -186,17 +187,21 @@ void lapic_timer_write_dcr(struct lapic *a, uint32_t value, uint64_t now)
 	}
 }
 
-/* 11.5.4.1: in the other modes IA32_TSC_DEADLINE ignores writes and
- * reads 0. */
-void lapic_set_tsc_deadline(struct lapic *a, uint64_t deadline_ns)
+/* 11.5.4.1: in TSC-deadline mode a non-zero write arms the timer for when
+ * the TSC reaches tsc (at once if it has: the caller polls right after),
+ * and 0 disarms it; in the other modes writes are ignored and reads give
+ * 0. deadline_ns: tsc as a time of env->now_ns. */
+void lapic_timer_write_tsc_deadline(struct lapic *a, uint64_t tsc, uint64_t deadline_ns)
 {
-	if (tsc_deadline_mode(a))
-		a->tsc_deadline_ns = deadline_ns;
+	if (!tsc_deadline_mode(a))
+		return;
+	a->tsc_deadline = tsc;
+	a->tsc_deadline_ns = tsc ? deadline_ns : 0;
 }
 
-uint64_t lapic_tsc_deadline(const struct lapic *a)
+uint64_t lapic_timer_read_tsc_deadline(const struct lapic *a)
 {
-	return tsc_deadline_mode(a) ? a->tsc_deadline_ns : 0;
+	return tsc_deadline_mode(a) ? a->tsc_deadline : 0;
 }
 
 /* For the stop report (device_model.describe): the timer's LVT and mode,

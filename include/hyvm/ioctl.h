@@ -17,8 +17,8 @@
 #include "cpu_state.h"
 #include "cpuid_table.h"
 
-#define HYVM_API_VERSION	4	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY;
-					 * 4: HYVM_EXIT_MODE */
+#define HYVM_API_VERSION	5	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY;
+					 * 4: HYVM_EXIT_MODE; 5: HYVM_EXIT_MSR */
 #define HYVM_IOCTL_TYPE		0xB7
 
 #define HYVM_CAP_VENDOR_INTEL	0x1
@@ -100,6 +100,15 @@ struct hyvm_ram_map {
  * is performed, RIP past it. HYVM_RUN returns this again, without
  * entering, until HYVM_SET_STATE gives a state the CPU can run. */
 #define HYVM_EXIT_MODE		8
+/* (API 5) A guest RDMSR/WRMSR of an MSR that belongs to user space's
+ * devices: IA32_TSC_DEADLINE (0x6e0, the local APIC's, SDM Vol. 3A
+ * 11.5.4.1), when the vCPU's CPUID lists TSC-deadline (leaf 1 ECX[24])
+ * (both backends hand it over). msr.data holds a
+ * WRMSR's value; for a RDMSR user space writes the value there. User
+ * space sets msr.error to refuse the access (#GP(0)). The next HYVM_RUN
+ * completes the instruction; until then RIP is at it, and irq_window_open
+ * is 0 (an event injected now would be lost to the #GP). */
+#define HYVM_EXIT_MSR		9
 
 /* fail.flags: HYVM_FAIL_HOST_STATE: after #VMEXIT the VMCB held the
  * host's own state, not the guest's (the SVM below hyvm.ko misbehaved:
@@ -150,6 +159,14 @@ struct hyvm_run {
 			__u8 pad[6];
 			__u8 insn[16];		/* the faulting instruction, fetched */
 		} mmio;
+		struct {
+			__u32 index;		/* ECX */
+			__u8 write;		/* WRMSR */
+			__u8 error;		/* in: raise #GP(0) instead */
+			__u8 pad[2];
+			__u64 data;		/* WRMSR's value; in: RDMSR's */
+			__u64 tsc;		/* the guest's TSC at the exit */
+		} msr;
 		struct {
 			__u64 hw_reason;	/* raw exit code */
 			__u64 info1, info2;	/* EXITINFO1/2 or qualification */

@@ -28,6 +28,7 @@ struct svm_vcpu {
 	u64 gprs[HYVM_NR_GPRS];		/* RAX and RSP live in the VMCB */
 	unsigned long dr[4];		/* guest DR0-3: VMRUN does not switch them */
 	struct hyvm_pending_in pending_in;
+	struct hyvm_pending_msr pending_msr;	/* HYVM_EXIT_MSR owed */
 	u8 fxsave[512] __aligned(16);
 };
 
@@ -58,6 +59,7 @@ int svm_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 int svm_handle_exit(struct hyvm_vcpu *vcpu);
 bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu);
 void svm_complete_in(struct hyvm_vcpu *vcpu);
+void svm_complete_msr(struct hyvm_vcpu *vcpu);
 void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err);
 bool svm_irq_window_open(struct svm_vcpu *sv);
 

@@ -138,16 +138,41 @@ void svm_complete_in(struct hyvm_vcpu *vcpu)
 	hyvm_complete_in(vcpu, &sv->pending_in, &sv->vmcb->save.rax);
 }
 
+/* The RDMSR/WRMSR owed since the last HYVM_EXIT_MSR, as user space
+ * answered it: #GP(0) at the instruction, or done and skipped (2 bytes,
+ * as handle_msr: no next-RIP save under QEMU TCG). */
+void svm_complete_msr(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	bool gp, write;
+	u64 val;
+
+	if (!hyvm_complete_msr(vcpu, &sv->pending_msr, &gp, &val, &write))
+		return;
+	if (gp) {
+		svm_inject_exception(sv, X86_VEC_GP, true, 0);
+		return;
+	}
+	if (!write) {
+		sv->vmcb->save.rax = (u32)val;
+		sv->gprs[HYVM_RDX] = val >> 32;
+	}
+	skip_insn(sv, 2);
+}
+
 /* APM 15.11: EXITINFO1 is 0 for RDMSR, 1 for WRMSR. hyvm_msr.c decides;
- * an MSR the vCPU's model does not have raises #GP(0). */
+ * an MSR the vCPU's model does not have raises #GP(0). A device's MSR
+ * goes to user space (hyvm_msr_exit). */
 static int handle_msr(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
 	u32 msr = sv->gprs[HYVM_RCX];
-	u64 val;
+	bool write = sv->vmcb->control.exit_info_1;
+	u64 val = (u32)sv->vmcb->save.rax | (sv->gprs[HYVM_RDX] << 32);
 
-	if (sv->vmcb->control.exit_info_1) {
-		val = (u32)sv->vmcb->save.rax | (sv->gprs[HYVM_RDX] << 32);
+	if (hyvm_msr_exit(vcpu, &sv->pending_msr, msr, write, val))
+		return exit_to_user(vcpu, HYVM_EXIT_MSR);
+	if (write) {
 		if (hyvm_set_msr(vcpu, msr, val)) {
 			svm_inject_exception(sv, X86_VEC_GP, true, 0);
 			return 1;

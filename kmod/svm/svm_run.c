@@ -124,6 +124,7 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 	run->runs++;
 	run->exit_kind = HYVM_EXIT_NONE;
 	svm_complete_in(vcpu);
+	svm_complete_msr(vcpu);
 	for (;;) {
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
 			run->exit_kind = HYVM_EXIT_INTR;
@@ -154,6 +155,10 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 		run->handled_in_kernel++;
 	}
 	run->irq_window_open = svm_irq_window_open(sv);
+	/* an interrupt injected now would be overwritten by the owed
+	 * RDMSR/WRMSR's #GP (svm_complete_msr): none until it is done */
+	if (sv->pending_msr.active)
+		run->irq_window_open = 0;
 	/* Three stores let user space see mode switches at once. */
 	run->cr0 = sv->vmcb->save.cr0;
 	run->cr4 = sv->vmcb->save.cr4;

@@ -265,6 +265,7 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	c->int_state = (st->interruptibility & (HYVM_INTR_SHADOW_STI | HYVM_INTR_SHADOW_MOVSS)) ?
 		SVM_INTERRUPT_SHADOW_MASK : 0;
 	sv->pending_in.active = false;
+	sv->pending_msr.active = false;
 	memcpy(sv->fxsave, st->fxsave, sizeof(sv->fxsave));
 	sv->flush = true;
 	return 0;

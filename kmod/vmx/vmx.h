@@ -40,6 +40,8 @@ struct vmx_vcpu {
 	/* host values cached in the VMCS */
 	u64 host_cr3, host_cr4, host_fs_base;
 	struct hyvm_pending_in pending_in;
+	struct hyvm_pending_msr pending_msr;	/* HYVM_EXIT_MSR owed */
+	u8 msr_insn_len;		/* its RDMSR/WRMSR's length */
 	u64 ept_gpa;			/* the EPT violation's, for VMX_EXIT_EPT_MAP */
 	u8 fxsave[512] __aligned(16);
 };
@@ -103,6 +105,7 @@ int vmx_load_pdptrs(struct vmx_vcpu *vv);
 #define VMX_EXIT_EPT_MAP	2	/* handler: map run->mmio.gpa, re-enter */
 int vmx_handle_exit(struct hyvm_vcpu *vcpu, u32 reason);
 void vmx_complete_in(struct hyvm_vcpu *vcpu);
+void vmx_complete_msr(struct hyvm_vcpu *vcpu);
 bool vmx_irq_window_open(struct vmx_vcpu *vv);
 void vmx_inject_exception(u8 vector, bool has_err, u32 err);
 

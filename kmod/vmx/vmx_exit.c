@@ -21,14 +21,19 @@ static inline struct vmx_vcpu *to_vmx(struct hyvm_vcpu *vcpu)
 
 /* SDM 27.2.5: the exit's instruction length; a skipped instruction ends
  * blocking by STI or MOV SS. */
-static void skip_insn(void)
+static void skip_insn_len(u32 len)
 {
 	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 
-	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + len);
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
 			   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+static void skip_insn(void)
+{
+	skip_insn_len(vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
 /* Real mode pushes no error code (SDM 20.1.4), and VM entry refuses one
@@ -143,13 +148,50 @@ void vmx_complete_in(struct hyvm_vcpu *vcpu)
 	hyvm_complete_in(vcpu, &vv->pending_in, &vv->gprs[HYVM_RAX]);
 }
 
+/* The RDMSR/WRMSR owed since the last HYVM_EXIT_MSR, as user space
+ * answered it: #GP(0) at the instruction, or done and skipped by the
+ * length its exit gave. The VMCS is current (vmx_run_once). */
+void vmx_complete_msr(struct hyvm_vcpu *vcpu)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+	bool gp, write;
+	u64 val;
+
+	if (!hyvm_complete_msr(vcpu, &vv->pending_msr, &gp, &val, &write))
+		return;
+	if (gp) {
+		inject_gp();
+		return;
+	}
+	if (!write) {
+		vv->gprs[HYVM_RAX] = (u32)val;
+		vv->gprs[HYVM_RDX] = val >> 32;
+	}
+	skip_insn_len(vv->msr_insn_len);
+}
+
+/* A device's MSR for user space (hyvm_msr_exit): RIP stays until
+ * vmx_complete_msr. */
+static bool msr_to_user(struct hyvm_vcpu *vcpu, bool write, u64 val)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+
+	if (!hyvm_msr_exit(vcpu, &vv->pending_msr, vv->gprs[HYVM_RCX], write, val))
+		return false;
+	vv->msr_insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	return true;
+}
+
 /* All MSR accesses exit (no MSR bitmap). hyvm_msr.c decides; an MSR the
- * vCPU's model does not have raises #GP(0). */
+ * vCPU's model does not have raises #GP(0); a device's goes to user
+ * space. */
 static int handle_rdmsr(struct hyvm_vcpu *vcpu)
 {
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u64 val;
 
+	if (msr_to_user(vcpu, false, 0))
+		return exit_to_user(vcpu, HYVM_EXIT_MSR);
 	if (hyvm_get_msr(vcpu, vv->gprs[HYVM_RCX], &val))
 		return inject_gp();
 	vv->gprs[HYVM_RAX] = (u32)val;
@@ -163,6 +205,8 @@ static int handle_wrmsr(struct hyvm_vcpu *vcpu)
 	struct vmx_vcpu *vv = to_vmx(vcpu);
 	u64 val = (u32)vv->gprs[HYVM_RAX] | (vv->gprs[HYVM_RDX] << 32);
 
+	if (msr_to_user(vcpu, true, val))
+		return exit_to_user(vcpu, HYVM_EXIT_MSR);
 	if (hyvm_set_msr(vcpu, vv->gprs[HYVM_RCX], val))
 		return inject_gp();
 	skip_insn();

@@ -271,6 +271,7 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	ret = vmx_vcpu_load(vv);
 	if (ret)
 		goto out;
+	vmx_complete_msr(vcpu);	/* needs the VMCS current */
 	if (vmx_cannot_enter(vv)) {
 		run->exit_kind = HYVM_EXIT_MODE;
 		goto out;	/* ret 0: to user space, until SET_STATE */
@@ -299,6 +300,10 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 out:
 	if (ret >= 0) {		/* the VMCS is current */
 		run->irq_window_open = vmx_irq_window_open(vv);
+		/* an interrupt injected now would be overwritten by the owed
+		 * RDMSR/WRMSR's #GP (vmx_complete_msr): none until it is done */
+		if (vv->pending_msr.active)
+			run->irq_window_open = 0;
 		/* the guest's view, so user space sees mode switches at once */
 		run->cr0 = vmx_guest_cr0(vv);
 		run->cr4 = vv->cr4;

@@ -205,6 +205,7 @@ int vmx_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	vmcs_write(GUEST_ACTIVITY_STATE, 0);
 	vv->pending_in.active = false;
+	vv->pending_msr.active = false;
 	memcpy(vv->fxsave, st->fxsave, sizeof(vv->fxsave));
 	vv->flush = true;
 out:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential test: every guest runs under QEMU's software emulation (TCG,
+# Differential test: every guest runs under QEMU (tests/guests/qemu-oracle.sh: TCG,
 # the oracle) and on each of hyvm's engines present here that is bt, kvm,
 # hybrid, vmx or svm; each run must end like QEMU's: the same exit status,
 # the same serial output, and the same STATE line (registers and a CRC32 of
@@ -79,10 +79,14 @@ first_difference() {
 for elf in "$dir"/*.elf; do
 	name=$(basename "$elf" .elf)
 	[[ $name == demo ]] && continue
-	timeout "$timeout_secs" qemu-system-x86_64 -accel tcg -M pc -display none -serial stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot -kernel "$elf" \
-		>"$tmp/qemu" 2>/dev/null
+	timeout "$timeout_secs" "$(dirname "$0")/../guests/qemu-oracle.sh" "$elf" \
+		>"$tmp/qemu" 2>"$tmp/qemu.err"
 	qemu_status=$?
+	if ((qemu_status == 77)); then
+		echo "SKIP $name: no oracle: $(grep -m1 SKIP "$tmp/qemu.err")"
+		skipped=$((skipped + 1))
+		continue
+	fi
 	split_output "$tmp/qemu"
 	for engine in $engines; do
 		timeout "$timeout_secs" "$hyvm" run --engine "$engine" --no-stats "$elf" \

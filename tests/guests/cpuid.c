@@ -22,7 +22,7 @@ GUEST("cpuid", "");
 /* The model's answers: not part of the exit checksum (QEMU's differ). */
 static VOLATILE_STATE uint32_t leaf[4];
 static VOLATILE_STATE char vendor[13];
-static VOLATILE_STATE uint32_t family, max_basic, max_ext, ext1_edx, leaf1_edx;
+static VOLATILE_STATE uint32_t family, max_basic, max_ext, ext1_edx, leaf1_edx, leaf1_ecx;
 static VOLATILE_STATE bool on_hyvm;
 
 static const struct { uint32_t leaf, sub; } dump_list[] = {
@@ -56,6 +56,7 @@ static void identification(void)
 	vendor[12] = 0;
 	cpuid(1, 0, leaf);
 	leaf1_edx = leaf[3];
+	leaf1_ecx = leaf[2];
 	family = (leaf[0] >> 8) & 0xf;
 	if (family == 0xf)
 		family += (leaf[0] >> 20) & 0xff;
@@ -145,6 +146,18 @@ static void msrs(void)
 			check(rdmsr(MSR_K7_EVNTSEL0 + 1) == 0x430076, "PerfEvtSel1 round trip");
 			wrmsr(MSR_K7_EVNTSEL0 + 1, 0);
 		}
+	}
+	/* IA32_TSC_DEADLINE exists iff CPUID.1:ECX.TSC_Deadline[24] (SDM
+	 * Vol. 4, Table 2-2); outside TSC-deadline mode it reads 0 (SDM Vol.
+	 * 3A, 11.5.4.1), and the timer LVT is masked one-shot here */
+	if (leaf1_ecx & (1u << 24)) {
+		if (msr_faults(MSR_IA32_TSC_DEADLINE))
+			check(false, "IA32_TSC_DEADLINE raised #GP, though CPUID.1:ECX[24] lists it");
+		else
+			check(rdmsr(MSR_IA32_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE not 0 at reset");
+	} else if (on_hyvm) {
+		check(msr_faults(MSR_IA32_TSC_DEADLINE),
+		      "IA32_TSC_DEADLINE without CPUID.1:ECX[24] did not raise #GP");
 	}
 	if (on_hyvm)
 		check(msr_faults(MSR_UNKNOWN), "RDMSR of an unknown MSR did not raise #GP");

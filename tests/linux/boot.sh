@@ -11,6 +11,7 @@
 #                /proc/cpuinfo, a compute loop, pipes, fork/exec, a 10 s
 #                sleep timed against the host's clock (+-10%), dmesg free of
 #                errors hyvm causes, and the guest's own power-off (status 0)
+# HYVM_BOOT_KEEP=FILE keeps the guest's serial output (dmesg included) there.
 set -u
 hyvm=$1; shift
 mode=early engine=bt extra=""
@@ -38,7 +39,7 @@ if ! "$hyvm" engines | grep -q "^$engine present"; then
 	exit 0
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n ${HYVM_BOOT_KEEP:-} ]] && cp "$work/out" "$HYVM_BOOT_KEEP"; rm -rf "$work"' EXIT
 marker="hyvm.test=$$"
 append="console=ttyS0 earlyprintk=serial,ttyS0,115200 $extra $marker"
 append=${append//  / }

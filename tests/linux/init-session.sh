@@ -34,6 +34,9 @@ for d in /sys/bus/pci/devices/*; do
 	echo 1 >"$d/enable"
 	echo "hyvm-session: pci ${d##*/} enabled $(cat $d/enable) irq $(cat $d/irq)"
 done
+# what keeps time and raises the tick (tsc or acpi_pm; lapic-deadline or
+# lapic): for the reports, not compared
+echo "hyvm-session: clock $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
 # the guest's clock against the host's: boot.sh times the two lines
 echo "hyvm-session: sleep-start"
 sleep 10

@@ -64,6 +64,20 @@ static void fake_request_stop(void *ctx, int reason, int status)
 	f->stop_status = status;
 }
 
+/* The fake vCPUs' TSC counts FAKE_TSC_PER_NS ticks a nanosecond of the
+ * fake clock, from 0 at fake time 0 (fake_tsc). */
+static uint64_t fake_tsc_to_ns(void *ctx, unsigned vcpu, uint64_t tsc)
+{
+	uint64_t ns = tsc / FAKE_TSC_PER_NS;
+
+	return ns ? ns : 1;
+}
+
+uint64_t fake_tsc(const struct fake_env *f)
+{
+	return f->now * FAKE_TSC_PER_NS;
+}
+
 static void fake_set_a20(void *ctx, bool enabled)
 {
 	struct fake_env *f = ctx;
@@ -86,6 +100,7 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 	}
 	bus_init(&f->pio, "pio");
 	bus_init(&f->mmio, "mmio");
+	bus_init(&f->msr, "msr");
 	/* the smallest PC memory map is 2 MiB; env.ram_size stays as asked */
 	if (fake_guest_ram_init(&f->ram, ram_size < (2u << 20) ? 2u << 20 : ram_size, false) < 0) {
 		close(in[0]);
@@ -102,6 +117,7 @@ int fake_env_init(struct fake_env *f, uint64_t ram_size)
 		.pio = &f->pio, .mmio = &f->mmio, .pci = f->pci,
 		.irq = &f->irq,
 		.now_ns = fake_now, .clock_ctx = f,
+		.msr = &f->msr, .tsc_to_ns = fake_tsc_to_ns, .tsc_ctx = f,
 		.request_stop = fake_request_stop, .stop_ctx = f,
 		.set_a20 = fake_set_a20, .a20_ctx = f,
 		.ram_size = ram_size,
@@ -278,4 +294,25 @@ uint32_t mmio_read32(struct fake_env *f, uint64_t addr)
 void mmio_write32(struct fake_env *f, uint64_t addr, uint32_t v)
 {
 	mmio_write(f, addr, v, 4);
+}
+
+bool fake_msr_read(struct fake_env *f, uint32_t index, uint64_t *val)
+{
+	uint8_t b[8] = { 0 };
+
+	*val = 0;
+	if (!bus_access(&f->msr, DEVICE_MSR_ADDR(0, index), b, 8, false))
+		return false;
+	for (unsigned i = 0; i < 8; i++)
+		*val |= (uint64_t)b[i] << (8 * i);
+	return true;
+}
+
+bool fake_msr_write(struct fake_env *f, uint32_t index, uint64_t val)
+{
+	uint8_t b[8];
+
+	for (unsigned i = 0; i < 8; i++)
+		b[i] = (uint8_t)(val >> (8 * i));
+	return bus_access(&f->msr, DEVICE_MSR_ADDR(0, index), b, 8, true);
 }

@@ -25,6 +25,7 @@
 struct fake_env {
 	struct device_env env;
 	struct bus pio, mmio;
+	struct bus msr;			/* env.msr: DEVICE_MSR_ADDR(vcpu, index) */
 	struct irq_router irq;
 	struct pci_bus *pci;		/* no memory map: BARs anywhere free */
 	struct fake_guest_ram ram;	/* env.mem: at least 2 MiB (the PC map's least) */
@@ -72,6 +73,15 @@ void fake_set_irq(struct fake_env *f, unsigned gsi, bool level);
 /* What the VMM asks vCPU 0's interrupt controller. */
 bool fake_has_interrupt(struct fake_env *f);
 int fake_acknowledge(struct fake_env *f);
+
+/* vCPU 0's TSC: FAKE_TSC_PER_NS ticks a fake nanosecond, 0 at time 0
+ * (env.tsc_to_ns is its inverse). */
+#define FAKE_TSC_PER_NS 2
+uint64_t fake_tsc(const struct fake_env *f);
+/* vCPU 0's device MSR index as the VMM would access it (env.msr); false:
+ * no device claimed it (the VMM's #GP). */
+bool fake_msr_read(struct fake_env *f, uint32_t index, uint64_t *val);
+bool fake_msr_write(struct fake_env *f, uint32_t index, uint64_t val);
 
 uint8_t pio_in8(struct fake_env *f, uint16_t port);
 uint16_t pio_in16(struct fake_env *f, uint16_t port);

@@ -323,8 +323,38 @@ static void test_tsc_leaves(void)
 	CU_ASSERT_FALSE(hyvm_cpuid_find(&m.cpuid, 0x16, 0));
 }
 
+/* CPUID.1:ECX.TSC_Deadline[24]: the host model lists it exactly when the
+ * limits say the VM's local APIC gets IA32_TSC_DEADLINE (on an AMD host
+ * too: the APIC is hyvm's); the named models never (both predate it). */
+static void test_tsc_deadline_bit(void)
+{
+	struct cpu_model m;
+	struct cpu_model_limits lim = { .long_mode = true, .local_apic = true };
+	char err[128];
+	const char *named[] = { "pentium3", "core2duo" };
+
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_intel_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 1, CPUID_REG_ECX, CPUID_1_ECX_TSC_DEADLINE));
+	lim.tsc_deadline = true;
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_intel_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 1, CPUID_REG_ECX, CPUID_1_ECX_TSC_DEADLINE));
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 1, CPUID_REG_ECX, CPUID_1_ECX_HYPERVISOR));
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_amd_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 1, CPUID_REG_ECX, CPUID_1_ECX_TSC_DEADLINE));
+	for (unsigned i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(cpu_model_build_with(named[i], &lim, fake_intel_host, &m,
+							   err, sizeof(err)), 0);
+		CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 1, CPUID_REG_ECX,
+					      CPUID_1_ECX_TSC_DEADLINE));
+	}
+}
+
 UNIT_SUITE(cpu_model, NULL, NULL,
 	   UNIT_TEST(test_tsc_leaves),
+	   UNIT_TEST(test_tsc_deadline_bit),
 	   UNIT_TEST(test_named_identity),
 	   UNIT_TEST(test_host_filtered),
 	   UNIT_TEST(test_unknown_model),

@@ -5,7 +5,9 @@
  * EOI order and broadcast, IPIs and destinations, ExtINT through LINT0,
  * the ESR, accesses the SDM leaves undefined, and the stop report's line.
  */
+#include <stdlib.h>
 #include "unit.h"
+#include "devices/device_state.h"
 #include "fake_device_env.h"
 #include "devices/apic/lapic.h"
 
@@ -209,25 +211,115 @@ static void test_timer_divide(void)
 	stop();
 }
 
+#define MSR_TSC_DEADLINE 0x6e0
+
+/* IA32_TSC_DEADLINE through the VMM's MSR bus, in TSC units (the fake
+ * TSC counts FAKE_TSC_PER_NS a nanosecond): SDM Vol. 3A, 11.5.4.1. */
 static void test_timer_tsc_deadline(void)
 {
+	uint64_t v;
+
 	start();
-	lapic_set_tsc_deadline(apic, F.now + 10);		/* one-shot: ignored */
-	CU_ASSERT_EQUAL(lapic_tsc_deadline(apic), 0);
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, fake_tsc(&F) + 10)); /* one-shot: ignored */
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, 0);
 	mmio_write32(&F, TIMER_ICR, 500);
 	mmio_write32(&F, LVT_TIMER, 0x40042);			/* TSC-deadline: disarms */
 	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_ICR), 0);
 	mmio_write32(&F, TIMER_ICR, 500);			/* ignored there */
 	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_ICR), 0);
+	CU_ASSERT_EQUAL(mmio_read32(&F, TIMER_CCR), 0);
 	CU_ASSERT_EQUAL(model->next_deadline(apic), UINT64_MAX);
-	lapic_set_tsc_deadline(apic, F.now + 300);
+	uint64_t dl = fake_tsc(&F) + 300 * FAKE_TSC_PER_NS;
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, dl));
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, dl);					/* reads what was written */
 	CU_ASSERT_EQUAL(model->next_deadline(apic), F.now + 300);
 	advance(299);
-	CU_ASSERT_FALSE(fake_has_interrupt(&F));
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));		/* not before */
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, dl);
 	advance(1);
 	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x42);
-	CU_ASSERT_EQUAL(lapic_tsc_deadline(apic), 0);
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, 0);					/* 0 once fired */
 	mmio_write32(&F, EOI, 0);
+	advance(1000);
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
+	CU_ASSERT_EQUAL(model->next_deadline(apic), UINT64_MAX);
+	stop();
+}
+
+/* An armed deadline survives a checkpoint into a fresh machine whose clock
+ * is later (a restore, or a hybrid VM's state saved and loaded): it reads
+ * back the same TSC value and fires the same time after the load as it
+ * had left before the save. */
+static void test_timer_tsc_deadline_saved(void)
+{
+	uint8_t *blob;
+	size_t len;
+	char err[128];
+	uint64_t v;
+
+	start();
+	mmio_write32(&F, LVT_TIMER, 0x40044);
+	uint64_t dl = fake_tsc(&F) + 700 * FAKE_TSC_PER_NS;
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, dl));
+	advance(200);
+	CU_ASSERT_EQUAL_FATAL(device_state_save(model, apic, &blob, &len, err, sizeof(err)), 0);
+	stop();
+
+	start();
+	F.now += 5000000;
+	CU_ASSERT_EQUAL(device_state_load(model, apic, blob, len, err, sizeof(err)), 0);
+	free(blob);
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, dl);
+	CU_ASSERT_EQUAL(model->next_deadline(apic), F.now + 500);
+	advance(499);
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
+	advance(1);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x44);
+	stop();
+}
+
+/* Writing 0 disarms; a deadline already past fires at the write itself;
+ * a read after the deadline passed, before any poll, reads 0 (it fired);
+ * leaving TSC-deadline mode disarms. */
+static void test_timer_tsc_deadline_disarm_and_past(void)
+{
+	uint64_t v;
+
+	start();
+	mmio_write32(&F, LVT_TIMER, 0x40043);
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, fake_tsc(&F) + 1000));
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, 0));
+	CU_ASSERT_EQUAL(model->next_deadline(apic), UINT64_MAX);
+	advance(10000);
+	CU_ASSERT_FALSE(fake_has_interrupt(&F));
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, 0);
+
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, fake_tsc(&F) - 50));	/* past */
+	CU_ASSERT_TRUE(fake_has_interrupt(&F));			/* no time passed */
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x43);
+	mmio_write32(&F, EOI, 0);
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, 1));	/* long past */
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x43);
+	mmio_write32(&F, EOI, 0);
+
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, fake_tsc(&F) + 100));
+	F.now += 200;						/* no poll */
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(fake_acknowledge(&F), 0x43);
+	mmio_write32(&F, EOI, 0);
+
+	CU_ASSERT_TRUE(fake_msr_write(&F, MSR_TSC_DEADLINE, fake_tsc(&F) + 100));
+	mmio_write32(&F, LVT_TIMER, 0x00043);			/* one-shot: disarmed */
+	mmio_write32(&F, LVT_TIMER, 0x40043);
+	CU_ASSERT_TRUE(fake_msr_read(&F, MSR_TSC_DEADLINE, &v));
+	CU_ASSERT_EQUAL(v, 0);
 	advance(1000);
 	CU_ASSERT_FALSE(fake_has_interrupt(&F));
 	stop();
@@ -494,6 +586,8 @@ UNIT_SUITE(lapic, NULL, NULL,
 	   UNIT_TEST(test_timer_periodic_owed_bound),
 	   UNIT_TEST(test_timer_divide),
 	   UNIT_TEST(test_timer_tsc_deadline),
+	   UNIT_TEST(test_timer_tsc_deadline_disarm_and_past),
+	   UNIT_TEST(test_timer_tsc_deadline_saved),
 	   UNIT_TEST(test_priority),
 	   UNIT_TEST(test_level_eoi_broadcast),
 	   UNIT_TEST(test_software_disable),

@@ -178,7 +178,9 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	host(1, 0, l1);
 	/* EBX: brand index and CLFLUSH size; one logical CPU, APIC ID 0
 	 * (the engine puts the vCPU's in bits 31:24) */
-	put(t, 1, 0, false, l1[0], l1[1] & 0xffffu, (l1[2] & honoured_1_ecx) | BIT(31),
+	put(t, 1, 0, false, l1[0], l1[1] & 0xffffu,
+	    (l1[2] & honoured_1_ecx) | BIT(CPUID_1_ECX_HYPERVISOR) |
+	    (lim->tsc_deadline ? BIT(CPUID_1_ECX_TSC_DEADLINE) : 0),
 	    l1[3] & edx1_honoured(lim));
 	if (v == CPU_VENDOR_INTEL && max_basic >= 2) {
 		host(2, 0, r);

@@ -22,9 +22,15 @@ struct cpu_model_limits {
 	bool long_mode;		/* some engine of the VM runs long mode */
 	/* The machine gives the vCPU a local APIC (devices/apic/lapic.c): the
 	 * model lists CPUID.1:EDX.APIC, and IA32_APIC_BASE reads enabled
-	 * (hyvm_cpuid_apic_base). Not TSC-deadline (CPUID.1:ECX[24]):
-	 * IA32_TSC_DEADLINE does not reach the device yet (lapic.h). */
+	 * (hyvm_cpuid_apic_base). */
 	bool local_apic;
+	/* The local APIC has TSC-deadline mode and every engine of the VM
+	 * brings IA32_TSC_DEADLINE to it (engine_caps.msr_exits): the
+	 * "host" model lists CPUID.1:ECX.TSC_Deadline[24] (SDM Vol. 3A,
+	 * 11.5.4.1), whatever the host's own APIC has (the device is
+	 * hyvm's, as KVM lists it on AMD hosts); the named models, older
+	 * than the feature (Intel: Westmere-EP/Sandy Bridge on), never. */
+	bool tsc_deadline;
 };
 
 struct cpu_model {
@@ -73,6 +79,7 @@ bool cpu_model_has(const struct hyvm_cpuid_table *t, uint32_t leaf, int reg, int
 #define CPUID_1_EDX_FXSR	24
 #define CPUID_1_EDX_SSE		25
 #define CPUID_1_EDX_SSE2	26
+#define CPUID_1_ECX_TSC_DEADLINE	24
 #define CPUID_1_ECX_HYPERVISOR	31
 #define CPUID_X1_EDX_SYSCALL	11
 #define CPUID_X1_EDX_NX		20

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <hyvm/cpu_state.h>
 #include <hyvm/cpuid_table.h>
+#include <hyvm/x86.h>
 
 struct engine_vm;	/* engine-private */
 struct stats_writer;	/* stats.h */
@@ -39,11 +40,18 @@ enum guest_need {
 	/* Not from the guest: the memory map has RAM above 4 GiB (--mem
 	 * above 3.5 GiB), which the engine must reach. */
 	NEED_HIGH_RAM,
+	/* The local APIC's TSC-deadline mode: IA32_TSC_DEADLINE reaches the
+	 * VMM (caps.msr_exits), so the CPU model lists it. */
+	NEED_TSC_DEADLINE,
 	NEED_COUNT
 };
 
 struct engine_caps {
 	bool present;
+	/* Guest RDMSR/WRMSR of the MSRs engine_msr_to_vmm names come to the
+	 * VMM as EXIT_MSR; false: the engine raises #GP(0) for them, and the
+	 * CPU model leaves out the features they belong to. */
+	bool msr_exits;
 	char absent_why[160];		/* when !present: e.g. "/dev/kvm: No such file" */
 	char description[96];		/* e.g. "KVM (kvm_pvm, software)" */
 	bool hardware_assist;		/* true VT-x/AMD-V underneath */
@@ -97,7 +105,22 @@ enum exit_kind {
 	 * breakpoint reached (before its instruction runs), a watchpoint hit
 	 * (after the access); see debug. */
 	EXIT_DEBUG,
+	/* A guest RDMSR/WRMSR of an MSR that belongs to a device model, not
+	 * to the CPU (engine_msr_to_vmm): the VMM answers it, see msr. */
+	EXIT_MSR,
 	EXIT_KIND_COUNT
+};
+
+/* An EXIT_MSR's access. The engine completes the instruction on its next
+ * vcpu_run, as an IN: a read loads EDX:EAX from data; gp, set by the VMM,
+ * raises #GP(0) instead and changes nothing (KVM's KVM_EXIT_X86_RDMSR/
+ * WRMSR model). */
+struct engine_msr {
+	uint32_t index;		/* ECX */
+	bool write;
+	bool gp;		/* VMM: refuse with #GP(0) */
+	uint64_t data;		/* WRMSR: EDX:EAX; RDMSR: the VMM's answer */
+	uint64_t tsc;		/* the guest's TSC at the access */
 };
 
 struct vcpu_exit {
@@ -125,6 +148,7 @@ struct vcpu_exit {
 			bool write;
 			uint8_t *data;		/* size bytes, engine-owned, as io.data */
 		} mmio;
+		struct engine_msr *msr;	/* engine-owned, as io.data */
 		struct {
 			enum engine_debug_stop reason;
 			uint64_t addr;		/* the breakpoint's or watched address */
@@ -234,6 +258,15 @@ struct engine_ops {
 	void (*vcpu_destroy)(struct engine_vcpu *vcpu);
 	void (*vm_destroy)(struct engine_vm *vm);
 };
+
+/* The MSRs that belong to a device model rather than to the CPU, which
+ * an engine with caps.msr_exits hands to the VMM as EXIT_MSR whatever the
+ * CPU model says (the VMM raises #GP for one the model lacks): only the
+ * local APIC's IA32_TSC_DEADLINE (devices/apic/lapic_timer.c) so far. */
+static inline bool engine_msr_to_vmm(uint32_t index)
+{
+	return index == MSR_IA32_TSC_DEADLINE;
+}
 
 /* Engines register themselves; auto prefers higher preference (hardware
  * engines over bt). */

@@ -53,6 +53,7 @@ static const char *const need_names[NEED_COUNT] = {
 	[NEED_SSE] = "sse",
 	[NEED_VM86] = "vm86",
 	[NEED_HIGH_RAM] = "high-ram",
+	[NEED_TSC_DEADLINE] = "tsc-deadline",
 };
 
 const char *guest_need_name(enum guest_need n)

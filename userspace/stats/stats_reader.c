@@ -48,7 +48,7 @@ const char *exit_kind_name(enum exit_kind k)
 {
 	static const char *const names[EXIT_KIND_COUNT] = {
 		"none", "io", "mmio", "hlt", "irq-window", "kicked", "shutdown", "error",
-		"mode-unsupported", "debug",
+		"mode-unsupported", "debug", "msr",
 	};
 	return k < EXIT_KIND_COUNT ? names[k] : "unknown";
 }

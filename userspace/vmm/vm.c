@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "stats/stats.h"
 #include "vmm/vm.h"
+#include "vmm/vm_msr.h"
 #include "devices/pci/pci.h"
 #include "cpu/cpu_model.h"
 
@@ -141,6 +142,8 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 	vm->ram = (struct guest_ram){ vm->backing, map->ram_below_4g, &vm->map };
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	bus_init(&vm->msr, "msr");
+	guest_tsc_init(&vm->guest_tsc);
 	irq_router_init(&vm->irq);
 	vm->pci = pci_bus_create(&vm->pio, &vm->mmio, &vm->irq, &vm->map);
 	if (!vm->pci) {
@@ -151,6 +154,7 @@ int vm_init(struct vm *vm, const struct memory_map *map,
 	vm->env = (struct device_env){
 		.pio = &vm->pio, .mmio = &vm->mmio, .pci = vm->pci, .irq = &vm->irq,
 		.now_ns = monotonic_ns, .clock_ctx = vm,
+		.msr = &vm->msr, .tsc_to_ns = vm_msr_tsc_to_ns, .tsc_ctx = vm,
 		.request_stop = request_stop, .stop_ctx = vm,
 		.set_a20 = vm_set_a20, .a20_ctx = vm,
 		.ram_size = map->ram_below_4g + map->ram_above_4g,
@@ -187,6 +191,10 @@ int vm_cpu_model(const struct vm *vm, const struct engine_ops *engine,
 	lim.long_mode = !caps.cannot[NEED_LONG_MODE];
 	/* The local APICs are the router's message sinks (devices/apic/). */
 	lim.local_apic = irq_router_nr_sinks(&vm->irq) > 0;
+	/* TSC-deadline mode: a device has IA32_TSC_DEADLINE and the engine
+	 * brings the guest's accesses of it here (vm_msr.c) */
+	lim.tsc_deadline = lim.local_apic && caps.msr_exits &&
+			   bus_find(&vm->msr, DEVICE_MSR_ADDR(BOOT_VCPU, MSR_IA32_TSC_DEADLINE));
 	return cpu_model_build(name, &lim, model, err, errlen);
 }
 
@@ -196,6 +204,7 @@ static int vm_apply_cpu_model(struct vm *vm, char *err, size_t errlen)
 
 	if (vm_cpu_model(vm, vm->engine, &model, err, errlen) < 0)
 		return -1;
+	vm_msr_set_model(vm, &model.cpuid);
 	return vm->engine->set_cpuid(vm->vcpu, &model.cpuid, err, errlen);
 }
 
@@ -511,6 +520,9 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 				break;
 			bus_access(&vm->mmio, exit.mmio.gpa, exit.mmio.data, exit.mmio.size,
 				   exit.mmio.write);
+			break;
+		case EXIT_MSR:
+			vm_msr_exit(vm, &exit);
 			break;
 		case EXIT_IRQ_WINDOW:
 			window_requested = false;

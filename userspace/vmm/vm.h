@@ -9,6 +9,7 @@
 #include <time.h>
 #include "vmm/bus.h"
 #include "vmm/fd_watch.h"
+#include "vmm/guest_tsc.h"
 #include "vmm/vm_pause.h"
 #include "vmm/vm_report.h"
 #include "devices/device.h"
@@ -69,6 +70,9 @@ struct vm {
 	bool a20_pending, a20_wanted;	/* a change of the A20 line not yet given to the engine */
 
 	struct bus pio, mmio;
+	struct bus msr;			/* devices' MSRs (vm_msr.c) */
+	struct guest_tsc_clock guest_tsc;	/* for their TSC values */
+	bool tsc_deadline_listed;	/* the CPU model has IA32_TSC_DEADLINE */
 	struct pci_bus *pci;		/* devices/pci/pci.h */
 	struct device_env env;
 	struct device_instance devices[VM_MAX_DEVICES];

@@ -81,6 +81,9 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	caps->hardware_assist = true;
 	/* engine.h set_a20: VT-x and AMD-V have no A20 masking */
 	caps->cannot[NEED_A20] = "hyvm.ko has no A20 gate (addresses above 1 MiB never wrap)";
+	/* both backends hand IA32_TSC_DEADLINE over (HYVM_EXIT_MSR, API 5;
+	 * kmod/hyvm_exit.c hyvm_msr_exit) */
+	caps->msr_exits = true;
 	v->describe(&hc, caps);
 	if (!(hc.guest_modes & HYVM_MODE_REAL)) {
 		snprintf(real_why, sizeof(real_why), "%s (hyvm.ko: %s)",
@@ -237,8 +240,20 @@ static int emul_start(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 					  mmio ? run->mmio.insn_len : 0), exit);
 }
 
+/* The VMM's answer to the last EXIT_MSR, which hyvm.ko completes (or
+ * turns into #GP) as the next HYVM_RUN enters. */
+static void msr_complete(struct engine_vcpu *vcpu)
+{
+	if (!vcpu->msr_pending)
+		return;
+	vcpu->msr_pending = false;
+	vcpu->run->msr.error = vcpu->msr_access.gp;
+	if (!vcpu->msr_access.write)
+		vcpu->run->msr.data = vcpu->msr_access.gp ? 0 : vcpu->msr_access.data;
+}
+
 /* A plain exit of the module as the engine interface's exit. */
-static void translate(const struct engine_vcpu *vcpu, struct vcpu_exit *exit)
+static void translate(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 {
 	const struct hyvm_vendor *v = vcpu->vm->vendor;
 	const struct hyvm_run *run = vcpu->run;
@@ -260,6 +275,15 @@ static void translate(const struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		break;
 	case HYVM_EXIT_HLT:
 		exit->kind = EXIT_HLT;
+		break;
+	case HYVM_EXIT_MSR:
+		vcpu->msr_pending = true;
+		vcpu->msr_access = (struct engine_msr){
+			.index = run->msr.index, .write = run->msr.write,
+			.data = run->msr.write ? run->msr.data : 0, .tsc = run->msr.tsc,
+		};
+		exit->kind = EXIT_MSR;
+		exit->msr = &vcpu->msr_access;
 		break;
 	case HYVM_EXIT_IRQ_WINDOW:
 		exit->kind = EXIT_IRQ_WINDOW;
@@ -310,6 +334,7 @@ int hyvm_engine_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		memset(exit, 0, sizeof(*exit));
 		exit->error.last_vector = 0xff;
 	}
+	msr_complete(vcpu);
 again:
 	vcpu->stats.runs++;
 	r = ioctl(vcpu->fd, HYVM_RUN, 0);

@@ -54,6 +54,10 @@ struct engine_vcpu {
 	bool emulating;
 	uint64_t emulated;		/* instructions, for the console */
 	struct emul emul;
+	/* a HYVM_EXIT_MSR out to the VMM (EXIT_MSR), its answer written to
+	 * the run page before the next HYVM_RUN */
+	bool msr_pending;
+	struct engine_msr msr_access;
 };
 
 void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps);

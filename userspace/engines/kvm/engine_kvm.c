@@ -18,6 +18,7 @@
 #include "cpu/cpu_msr.h"
 #include "engines/engine.h"
 #include "engines/kvm/kvm_debug.h"
+#include "engines/kvm/kvm_msr.h"
 #include "engines/kvm/kvm_state.h"
 #include "engines/kvm/stats_kvm.h"
 
@@ -44,8 +45,7 @@ struct engine_vcpu {
 	bool io_pending;	/* an exit's IN data lives in the run page */
 	int index;
 	uint64_t apic_base;	/* the CPU model's IA32_APIC_BASE (set_cpuid) */
-	struct cpu_msrs msrs;	/* the MSRs answered in user space (set_cpuid) */
-	uint64_t msr_exits;
+	struct kvm_user_msrs umsr;	/* the MSRs answered in user space (kvm_msr.c) */
 	struct engine_stats stats;
 	struct kvm_binary_stats kstats;
 	struct kvm_debug_slots debug;	/* kvm_debug.c */
@@ -92,6 +92,7 @@ static void kvm_probe(struct engine_caps *caps)
 		return;
 	}
 	caps->present = true;
+	caps->msr_exits = true;		/* the MSR filter (kvm_msr.c) */
 	/* engine.h set_a20: KVM has no A20 gate (it would be every odd
 	 * megabyte remapped in the memory slots) */
 	caps->cannot[NEED_A20] = "KVM has no A20 gate (addresses above 1 MiB never wrap)";
@@ -178,103 +179,6 @@ static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t 
 	return 0;
 }
 
-/*
- * The MSRs KVM does not answer as the model says, handed to user space
- * (KVM_X86_SET_MSR_FILTER denies them, KVM_CAP_X86_USER_SPACE_MSR with
- * KVM_MSR_EXIT_REASON_FILTER makes a denied guest RDMSR/WRMSR an exit) and
- * answered from cpu_msr.c, the MSR file bt uses:
- *  - the performance counters (P6 PerfCtr0/1, PerfEvtSel0/1; K7
- *    PerfEvtSel0-3, PerfCtr0-3): the model stores them and they do not
- *    count (hyvm.ko does the same); KVM without a vPMU (nested, or
- *    enable_pmu=0) reads 0 and refuses writes, with one a PMU they count;
- *  - Intel's identity MSRs (PLATFORM_ID, BIOS_SIGN_ID, MISC_ENABLE), which
- *    an Intel model has on an AMD host too;
- *  - MSRs of features the model lacks, which KVM implements regardless of
- *    CPUID (EFER, SYSENTER, PAT, TSC, APIC base, the SYSCALL and long-mode
- *    MSRs): #GP(0), as the model's CPU would.
- * Host-initiated KVM_GET/SET_MSRS are not filtered, so set_state and
- * get_state are unchanged.
- */
-/* The filter's three ranges (a set bit allows, a clear one denies) */
-#define MSR_RANGE_LOW	0x00000000u	/* 0x000-0x1ff */
-#define MSR_RANGE_EXT	0xc0000080u	/* EFER .. KERNEL_GS_BASE */
-#define MSR_RANGE_K7	0xc0010000u	/* PerfEvtSel0-3, PerfCtr0-3 */
-
-struct msr_bitmaps {
-	uint8_t low[0x200 / 8], ext[0x90 / 8], k7[1];
-};
-
-static void msr_deny(struct msr_bitmaps *b, uint32_t msr)
-{
-	if (msr < 0x200)
-		b->low[msr / 8] &= ~(1u << (msr % 8));
-	else if (msr - MSR_RANGE_EXT < 0x90)
-		b->ext[(msr - MSR_RANGE_EXT) / 8] &= ~(1u << ((msr - MSR_RANGE_EXT) % 8));
-	else if (msr - MSR_RANGE_K7 < 8)
-		b->k7[0] &= ~(1u << (msr - MSR_RANGE_K7));
-}
-
-static int kvm_msr_filter(struct engine_vcpu *vcpu, char *err, size_t errlen)
-{
-	static const uint32_t always[] = {
-		MSR_IA32_PLATFORM_ID, MSR_IA32_BIOS_SIGN_ID, MSR_IA32_MISC_ENABLE,
-		MSR_P6_PERFCTR0, MSR_P6_PERFCTR0 + 1, MSR_P6_EVNTSEL0, MSR_P6_EVNTSEL0 + 1,
-	};
-	const struct cpu_msrs *m = &vcpu->msrs;
-	struct msr_bitmaps b;
-	struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
-
-	memset(&b, 0xff, sizeof(b));
-	for (unsigned i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-		msr_deny(&b, always[i]);
-	for (uint32_t i = 0; i < 8; i++)
-		msr_deny(&b, MSR_RANGE_K7 + i);
-	if (!m->tsc)
-		msr_deny(&b, MSR_IA32_TSC);
-	if (!m->apic_base_present)
-		msr_deny(&b, MSR_IA32_APIC_BASE);
-	if (!m->sep)
-		for (uint32_t i = MSR_IA32_SYSENTER_CS; i <= MSR_IA32_SYSENTER_EIP; i++)
-			msr_deny(&b, i);
-	/* PAT (0x277) is outside the low range: range 3 below */
-	if (!m->efer)
-		msr_deny(&b, MSR_EFER);
-	if (!(m->efer_writable & EFER_SCE))
-		msr_deny(&b, MSR_STAR);
-	if (!(m->efer_writable & EFER_LME))
-		for (uint32_t i = MSR_LSTAR; i <= MSR_KERNEL_GS_BASE; i++)
-			if (i <= MSR_SFMASK || i >= MSR_FS_BASE)
-				msr_deny(&b, i);
-	f.ranges[0] = (struct kvm_msr_filter_range){
-		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-		.nmsrs = 0x200, .base = MSR_RANGE_LOW, .bitmap = b.low };
-	f.ranges[1] = (struct kvm_msr_filter_range){
-		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-		.nmsrs = 0x90, .base = MSR_RANGE_EXT, .bitmap = b.ext };
-	f.ranges[2] = (struct kvm_msr_filter_range){
-		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-		.nmsrs = 8, .base = MSR_RANGE_K7, .bitmap = b.k7 };
-	static uint8_t pat_deny[1];	/* PAT alone: its bit 0 clear */
-	if (!m->pat)
-		f.ranges[3] = (struct kvm_msr_filter_range){
-			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-			.nmsrs = 1, .base = MSR_IA32_PAT, .bitmap = pat_deny };
-	if (ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0 ||
-	    !(ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) > 0)) {
-		snprintf(err, errlen, "kvm: this KVM cannot hand MSRs to user space (no "
-			 "KVM_CAP_X86_MSR_FILTER/USER_SPACE_MSR), so it cannot give the CPU model's "
-			 "performance-counter and identity MSRs");
-		return -1;
-	}
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
-				      .args = { KVM_MSR_EXIT_REASON_FILTER } };
-	if (ioctl(vcpu->vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
-		return kvm_err(err, errlen, "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)");
-	if (ioctl(vcpu->vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
-		return kvm_err(err, errlen, "KVM_X86_SET_MSR_FILTER");
-	return 0;
-}
-
 /* The VM's CPU model, as KVM_SET_CPUID2 takes it. KVM keeps some bits its
  * own (the OSXSAVE/OSPKE mirrors of CR4, the APIC ID in leaf 1 follows the
  * table); the model lists only features every engine honours, so there is
@@ -307,28 +211,8 @@ static int kvm_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table
 	vcpu->apic_base = hyvm_cpuid_apic_base(t, vcpu->index == 0);
 	if (r < 0)
 		return kvm_err(err, errlen, "KVM_SET_CPUID2");
-	cpu_msrs_init(&vcpu->msrs, t, vcpu->index == 0);
-	return kvm_msr_filter(vcpu, err, errlen);
-}
-
-/* A guest RDMSR/WRMSR the filter handed over: answered from the model's
- * MSR file; KVM raises #GP(0) when error is set (KVM API, KVM_EXIT_X86_RDMSR).
- * Only MSRs that need no architectural state come here (see above). */
-static void kvm_msr_exit(struct engine_vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-	struct hyvm_cpu_state none = { 0 };
-	uint64_t val = 0;
-	enum cpu_msr_result r;
-
-	vcpu->msr_exits++;
-	if (run->exit_reason == KVM_EXIT_X86_RDMSR) {
-		r = cpu_msr_read(&vcpu->msrs, &none, 0, run->msr.index, &val);
-		run->msr.data = r == CPU_MSR_GP ? 0 : val;
-	} else {
-		r = cpu_msr_write(&vcpu->msrs, &none, run->msr.index, run->msr.data);
-	}
-	run->msr.error = r == CPU_MSR_GP;
+	cpu_msrs_init(&vcpu->umsr.file, t, vcpu->index == 0);
+	return kvm_msr_filter(vcpu->vm->vm_fd, &vcpu->umsr.file, err, errlen);
 }
 
 static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,
@@ -383,6 +267,7 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	kvm_msr_complete(&vcpu->umsr, run);
 	memset(exit, 0, sizeof(*exit));
 	vcpu->stats.runs++;
 	for (;;) {
@@ -390,7 +275,8 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		if (r < 0 || (run->exit_reason != KVM_EXIT_X86_RDMSR &&
 			      run->exit_reason != KVM_EXIT_X86_WRMSR))
 			break;
-		kvm_msr_exit(vcpu);	/* KVM finishes the instruction on entry */
+		if (kvm_msr_exit(&vcpu->umsr, vcpu->fd, run, exit))
+			break;	/* a device's: the VMM answers it */
 	}
 	run->immediate_exit = 0;
 	exit->irq_window_open = run->ready_for_interrupt_injection && run->if_flag;
@@ -418,6 +304,8 @@ static int kvm_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 	}
 	exit->raw_reason = run->exit_reason;
 	switch (run->exit_reason) {
+	case KVM_EXIT_X86_RDMSR: case KVM_EXIT_X86_WRMSR:
+		break;		/* a device's MSR: kvm_msr_exit filled exit */
 	case KVM_EXIT_IO:
 		exit->kind = EXIT_IO;
 		exit->io.port = run->io.port;
@@ -579,7 +467,7 @@ static void kvm_read_stats(struct engine_vcpu *vcpu, struct engine_stats *st)
 {
 	*st = vcpu->stats;
 	st->counter[st->nr_counters].name = "kvm.user_msr_exits";
-	st->counter[st->nr_counters++].value = vcpu->msr_exits;
+	st->counter[st->nr_counters++].value = vcpu->umsr.exits;
 	kvm_binary_stats_read(&vcpu->kstats, st);
 }
 

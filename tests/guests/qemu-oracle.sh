@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs one guest of the suite in QEMU, the oracle, as tests/run-guests.sh
+# --qemu and tests/bt/differential.sh do: QEMU's software emulation (TCG)
+# with its default CPU, unless the guest needs what TCG lacks (its
+# .hyvm_requires): then the oracle that has it, or exit 77 with one
+# "SKIP: reason" line on stderr, as hyvm does for an engine.
+#
+#   tests/guests/qemu-oracle.sh GUEST.elf
+#
+# tsc-deadline: QEMU's TCG has no TSC-deadline timer (7.2 warns "TCG
+# doesn't support requested feature: CPUID.01H:ECX.tsc-deadline [bit 24]"
+# and leaves the bit clear); KVM's in-kernel local APIC has one, so the
+# guest runs under -accel kvm with it listed (-cpu qemu64: on kvm_pvm
+# QEMU aborts with -cpu host, ../shared/notes/this-host-kvm.md).
+
+set -u
+elf=${1:?usage: qemu-oracle.sh GUEST.elf}
+needs=" $(readelf -p .hyvm_requires "$elf" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *//p' | tr '\n' ' ') "
+accel=(-accel tcg)
+if [[ $needs == *" tsc-deadline "* ]]; then
+	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+		accel=(-accel kvm -cpu qemu64,+tsc-deadline)
+	else
+		echo "SKIP: QEMU's TCG has no TSC-deadline timer, and /dev/kvm (for KVM's local APIC) is not usable here" >&2
+		exit 77
+	fi
+fi
+exec qemu-system-x86_64 "${accel[@]}" -M pc -display none -serial stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot -kernel "$elf"
