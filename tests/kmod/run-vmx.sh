@@ -349,7 +349,7 @@ case "\$(hyvm engines | grep '^vmx ')" in
 esac
 for k in ${FIRMWARE_KINDS:-sector}; do
 	echo "== boot chain (\$k) through SeaBIOS on --engine \$e"
-	BOOT_CHAIN_STDERR=/tmp/bc-err HYVM_HYBRID_STATS=1 HYVM_HYBRID_TRACE=1 \
+	BOOT_CHAIN_POLL=1 BOOT_CHAIN_PROGRESS=60 BOOT_CHAIN_STDERR=/tmp/bc-err HYVM_HYBRID_STATS=1 HYVM_HYBRID_TRACE=1 \
 		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine \$e --kind \$k \
 		--image /firmware/\$k.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-1500}
 	[ \$e != hybrid ] || echo "HYBRID firmware-\$k \$(grep -E 'hybrid\.(switches|switch\.[a-z_]+|ns_on_bt|ns_on_hw|switch_ns_total) ' /tmp/bc-err |
