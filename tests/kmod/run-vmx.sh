@@ -352,9 +352,13 @@ for k in ${FIRMWARE_KINDS:-sector}; do
 	BOOT_CHAIN_POLL=1 BOOT_CHAIN_PROGRESS=60 BOOT_CHAIN_STDERR=/tmp/bc-err HYVM_HYBRID_STATS=1 HYVM_HYBRID_TRACE=1 \
 		bash /hyvm/firmware/boot-chain.sh /hyvm/hyvm --engine \$e --kind \$k \
 		--image /firmware/\$k.img --bios /firmware/bios.bin --limit ${FIRMWARE_LIMIT:-1500}
-	[ \$e != hybrid ] || echo "HYBRID firmware-\$k \$(grep -E 'hybrid\.(switches|switch\.[a-z_]+|ns_on_bt|ns_on_hw|switch_ns_total) ' /tmp/bc-err |
+	[ \$e != hybrid ] || echo "HYBRID firmware-\$k \$(grep -E 'hybrid\.(switches|switch\.[a-z_]+|bounces|ns_on_bt|ns_on_hw|switch_ns_total|switch_ns_max) ' /tmp/bc-err |
 		awk '{printf "%s=%s ", \$2, \$3}')"
 	grep '^hybrid: [a-z]*->' /tmp/bc-err | head -6 | sed "s/^/TRACE firmware-\$k /"
+	# per direction and reason: how many moves, their mean and largest cost
+	grep '^hybrid: [a-z]*->' /tmp/bc-err | sed -n 's/^hybrid: \([a-z]*->[a-z]*\):.*(\([a-z-]*\); \([0-9.]*\) us.*/\1 \2 \3/p' |
+		awk -v kind=\$k '{ key = \$1 " " \$2; n[key]++; s[key] += \$3; if (\$3 > m[key]) m[key] = \$3 }
+		END { for (key in n) printf "MOVES firmware-%s %s: %d, mean %.0f us, max %.0f us\\n", kind, key, n[key], s[key] / n[key], m[key] }'
 done
 if rmmod hyvm; then echo "PASS rmmod"; else echo "FAIL rmmod: status \$?"; fi
 EOF
@@ -477,7 +481,7 @@ EOF
 	END=$(date +%s)
 	tr -d '\r' < "$LOG" > "$LOG.txt"
 	echo "== $model (bochs, kernel $KVER, ran $((END - START)) s)"
-	grep -E '^(ENGINES|AUTO|UG0|KVM|HYBRID|TRACE) ' "$LOG.txt" || true
+	grep -E '^(ENGINES|AUTO|UG0|KVM|HYBRID|TRACE|MOVES|PROGRESS) ' "$LOG.txt" || true
 	if [ $BENCH = 0 ] && [ $LINUX = 0 ] && [ $FUZZ = 0 ] && [ $FIRMWARE = 0 ]; then
 		expect_model "$model" "$LOG.txt" || ok=1
 	fi
