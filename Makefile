@@ -397,8 +397,8 @@ bench-floor: $(O)/bench/floor/exit_floor
 # --kind sector) in Bochs: on vmx in haswell, on hybrid (bt for real mode,
 # vmx for the rest) in lynnfield; the hybrid's switches and time on each
 # side in build/kmod-host/firmware-hybrid.csv. FIRMWARE_KINDS="sector
-# linux" adds GRUB -> Debian's i386 kernel (haswell passes; lynnfield
-# stalls on bt in the session's end: run-vmx.sh's header). Not in make
+# linux" adds GRUB -> Debian's i386 kernel (one PASS each on haswell and
+# lynnfield; one earlier lynnfield run stalled: run-vmx.sh's header). Not in make
 # test: two Bochs boots, one after the other, ~8 min at load 15-19
 # (lynnfield 302 s, haswell 160 s).
 .PHONY: test-kmod-vmx-firmware test-kmod-vmx-firmware-linux

@@ -40,12 +40,15 @@
 # to the sector 19.4 s of emulated time, 162 switches), haswell 114-160 s
 # (4.6 s). The linux kind, one run each at load 11-15 (emulated time):
 # haswell vmx PASS, power-off after 97.6 s (the kernel at 11.7 s of its
-# clock 60 s in), Bochs 1692 s of wall time; lynnfield hybrid (before the
-# bounce backoff of hybrid/policy.c) loaded the kernel with 435 virtio
-# requests on vmx in ~80 s, reached the shell and the session (the kernel
-# at 12.6 s of its clock 180 s in, the dmesg dump after sleep 10 at
-# 240 s), then left vmx for bt at ~257 s and printed nothing more until
-# the 3000 s Bochs timeout: not yet passing (docs/ARCHITECTURE.md).
+# clock 60 s in), Bochs 1692 s of wall time; lynnfield hybrid with the
+# bounce backoff of hybrid/policy.c PASS, power-off after 187.1 s (the
+# kernel at 12.7 s of its clock 140 s in): 519 switches (259 vmx->bt
+# forced at CR0.PE clears, 13-16 ms each; 260 bt->vmx mode-back, 28 us),
+# 4.7 s in the moves, 81.0 s on bt, 102.5 s on vmx; Bochs 1841 s of wall
+# time. The one run before the backoff (GRUB's 435 virtio requests on
+# vmx, ~80 s) reached the session's final dmesg dump at 240 s, then left
+# vmx at ~257 s and printed nothing more until the 3000 s Bochs timeout:
+# not understood (docs/ARCHITECTURE.md).
 #
 # --linux runs no tests: it boots corei7_haswell_4770 once and boots
 # Debian's amd64 kernel (the emulated host's own) with a busybox /init on
