@@ -38,14 +38,14 @@ struct engine_vm {
 
 enum hy_counter {
 	HC_SWITCHES, HC_FORCED, HC_SOFTWARE_HW, HC_PT, HC_IO, HC_CALM, HC_MODE_BACK,
-	HC_SETTLE_DEFERRED,
+	HC_SETTLE_DEFERRED, HC_BOUNCES,
 	HC_SWITCH_NS_TOTAL, HC_SWITCH_NS_MAX, HC_NS_BT, HC_NS_HW, HC_COUNT
 };
 static const char *const hc_names[HC_COUNT] = {
 	"hybrid.switches", "hybrid.switch.forced", "hybrid.switch.software_hw",
 	"hybrid.switch.pt_heavy", "hybrid.switch.io_heavy", "hybrid.switch.calm",
 	"hybrid.switch.mode_back",
-	"hybrid.switch.settle_deferred", "hybrid.switch_ns_total", "hybrid.switch_ns_max",
+	"hybrid.switch.settle_deferred", "hybrid.bounces", "hybrid.switch_ns_total", "hybrid.switch_ns_max",
 	"hybrid.ns_on_bt", "hybrid.ns_on_hw",
 };
 
@@ -55,6 +55,8 @@ struct engine_vcpu {
 	volatile sig_atomic_t current;	/* enum hy_side; read by kick() */
 	bool window;			/* the VMM wants an interrupt window */
 	bool came_forced;		/* the last move was forced (policy rule 3b) */
+	bool came_back;			/* the last move was a mode-back */
+	unsigned bounces;		/* forced moves to bt in a row soon after a mode-back */
 	bool a20_off;			/* the guest's A20 gate (set_a20) */
 	bool refused;			/* the current engine just stopped with
 					 * EXIT_MODE_UNSUPPORTED */
@@ -317,6 +319,7 @@ static struct hy_decision consult(struct engine_vcpu *v, const struct hy_guest *
 		.since_switch_ns = now - v->last_switch_ns,
 		.current_refused = v->refused,
 		.came_forced = v->came_forced,
+		.bounces = v->bounces,
 	};
 
 	in.guest.a20_off = v->a20_off;	/* not in the CPU state: the VMM's line */
@@ -368,8 +371,16 @@ static int move_to(struct engine_vcpu *v, enum hy_side to, const struct hy_decis
 	fo->request_irq_window(v->v[from], false);
 	to_ops->request_irq_window(v->v[to], v->window);
 	v->counters[from == HY_BT ? HC_NS_BT : HC_NS_HW] += t1 - v->last_switch_ns;
+	/* A forced move to bt soon after a mode-back is a bounce: the next
+	 * mode-back waits longer (policy.c, rule 3b). */
+	if (to == HY_BT && d->reason == HY_R_FORCED) {
+		bool bounce = v->came_back && t0 - v->last_switch_ns < v->tune.bounce_ns;
+		v->bounces = bounce ? v->bounces + 1 : 0;
+		v->counters[HC_BOUNCES] += bounce;
+	}
 	v->current = to;
 	v->came_forced = d->reason == HY_R_FORCED;
+	v->came_back = d->reason == HY_R_MODE_BACK;
 	v->last_switch_ns = t1;
 	count_switch(v, d->reason, t1 - t0);
 
@@ -378,9 +389,9 @@ static int move_to(struct engine_vcpu *v, enum hy_side to, const struct hy_decis
 	snprintf(why, sizeof(why), "%s->%s: %s", fo->name, to_ops->name, d->why);
 	stats_note_switch(v->stats, v->index, stats_mode(&g), stats_mode(&g), why);
 	if (v->trace)
-		fprintf(stderr, "hybrid: %s at rip=%#llx (%s; %.1f us: get_state %.1f, set_state %.1f)\n",
+		fprintf(stderr, "hybrid: %s at rip=%#llx (%s; %.1f us: get_state %.1f, set_state %.1f; bounces %u)\n",
 			why, (unsigned long long)st.rip, hy_reason_name(d->reason), (t1 - t0) / 1e3,
-			(tg - t0) / 1e3, (t1 - tg) / 1e3);
+			(tg - t0) / 1e3, (t1 - tg) / 1e3, v->bounces);
 	interval_start(v, t1);
 	return 0;
 }

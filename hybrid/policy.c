@@ -12,7 +12,13 @@
  *    in a mode the hardware cannot run (real mode on VT-x without
  *    unrestricted guest): back to hardware once it runs the mode again,
  *    as a mode-driven move (Adams & Agesen's hybrid: BT for what VT-x
- *    cannot enter, hardware for the rest).
+ *    cannot enter, hardware for the rest). A guest that bounces, back in
+ *    real mode soon after each such move (GRUB: protected mode, then real
+ *    mode for every INT 13h disk read; SeaBIOS: 32-bit code for each
+ *    virtio request), would pay two moves per BIOS call, and a move to bt
+ *    flushes its translations; so the residency doubles with each bounce
+ *    in a row (up to mode_residency_ns << bounce_shift_max) and the
+ *    short protected-mode phases stay on bt, which runs them too.
  * 4. True hardware assist: bt wins page-table-heavy phases when the
  *    hardware engine has no nested paging (each PTE write is a shadow
  *    fault, ~12.7k cycles on hardware vs ~0.4k under BT: Adams & Agesen
@@ -33,6 +39,8 @@ void hy_policy_defaults(struct hy_tuning *t)
 {
 	t->min_residency_ns = 50000000ull;
 	t->mode_residency_ns = 5000000ull;
+	t->bounce_ns = 50000000ull;
+	t->bounce_shift_max = 6;	/* 5 ms .. 320 ms */
 	/* ~4-5 us per shadow fault or exit on hardware: 20k/s is ~10% of a
 	 * CPU; 5k/s (~2%) is calm. */
 	t->pt_high = 20000;
@@ -113,6 +121,11 @@ static enum hy_action go_to(enum hy_side s)
 	return s == HY_BT ? HY_GO_BT : HY_GO_HW;
 }
 
+uint64_t hy_mode_back_residency(const struct hy_tuning *t, unsigned bounces)
+{
+	return t->mode_residency_ns << (bounces < t->bounce_shift_max ? bounces : t->bounce_shift_max);
+}
+
 struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *t)
 {
 	enum hy_side cur = in->current, other = cur == HY_BT ? HY_HW : HY_BT;
@@ -167,7 +180,8 @@ struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *
 	if (want == cur)
 		return decision(HY_STAY, HY_R_FITS, "%s fits %s", hy_side_name(cur), mode);
 
-	uint64_t need = by_mode ? t->mode_residency_ns : t->min_residency_ns;
+	uint64_t need = why == HY_R_MODE_BACK ? hy_mode_back_residency(t, in->bounces) :
+			by_mode ? t->mode_residency_ns : t->min_residency_ns;
 	if (in->since_switch_ns < need)
 		return decision(HY_STAY, HY_R_RESIDENCY, "%s wants %s, residency not met",
 				mode, hy_side_name(want));

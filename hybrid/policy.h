@@ -58,6 +58,10 @@ struct hy_input {
 	/* The vCPU is on the current engine because the other could not run
 	 * the guest's mode then (the last move was forced). */
 	bool came_forced;
+	/* How many forced moves to bt in a row came within bounce_ns of the
+	 * mode-back before them: a guest that returns to real mode for each
+	 * BIOS call (GRUB's disk reads through INT 13h) bounces. */
+	unsigned bounces;
 };
 
 enum hy_action { HY_STAY, HY_GO_BT, HY_GO_HW };
@@ -87,6 +91,8 @@ struct hy_decision {
 struct hy_tuning {
 	uint64_t min_residency_ns;	/* statistics-driven moves */
 	uint64_t mode_residency_ns;	/* moves because of the guest's mode */
+	uint64_t bounce_ns;		/* a stay on hardware shorter than this was a bounce */
+	unsigned bounce_shift_max;	/* mode-back waits mode_residency_ns << min(bounces, this) */
 	double pt_high, pt_low;		/* (PT writes + shadow faults)/s band */
 	double io_high, io_low;		/* (IO + MMIO exits)/s band */
 };
@@ -98,5 +104,7 @@ const char *hy_reason_name(enum hy_reason r);
 /* The need a guest in this mode has of its engine (NEED_COUNT: none). */
 bool hy_side_can_run(const struct hy_side_caps *c, const struct hy_guest *g);
 struct hy_decision hy_decide(const struct hy_input *in, const struct hy_tuning *t);
+/* The residency a mode-back needs after `bounces` bounces. */
+uint64_t hy_mode_back_residency(const struct hy_tuning *t, unsigned bounces);
 
 #endif

@@ -359,6 +359,58 @@ static void test_trace_realmode_old_vtx(void)
 	CU_ASSERT_NOT_EQUAL(hy_decide(&in, &t).action, HY_GO_BT);
 }
 
+/* GRUB loading a kernel on VT-x without unrestricted guest: 32-bit code
+ * for 2 ms, then real mode for 3 ms (an INT 13h read through SeaBIOS),
+ * 300 times, then the kernel's protected mode for good. The simulator
+ * counts bounces as engine_hybrid.c's move_to does. Without the backoff
+ * each read costs two moves; with it the short protected-mode phases
+ * stay on bt after a few reads, and the kernel still goes back to
+ * hardware within the longest residency. */
+static void test_trace_grub_bounces(void)
+{
+	struct hy_tuning t = tuning();
+	struct hy_input in = input(HY_HW, HY_MODE_PROT, old_vtx());
+	uint64_t now = 0, last_switch = 0;
+	bool came_back = false;
+	int switches = 0;
+
+	for (int step = 0; step < 300 * 5 + 1000; step++, now += MS) {
+		bool real = step < 300 * 5 && step % 5 >= 2;
+		in.guest.mode = real ? HY_MODE_REAL : HY_MODE_PROT;
+		in.since_switch_ns = now - last_switch;
+		struct hy_decision d = hy_decide(&in, &t);
+		if (d.action == HY_STAY)
+			continue;
+		if (d.action == HY_GO_BT && d.reason == HY_R_FORCED) {
+			bool bounce = came_back && now - last_switch < t.bounce_ns;
+			in.bounces = bounce ? in.bounces + 1 : 0;
+		}
+		in.current = d.action == HY_GO_BT ? HY_BT : HY_HW;
+		in.came_forced = d.reason == HY_R_FORCED;
+		came_back = d.reason == HY_R_MODE_BACK;
+		last_switch = now;
+		switches++;
+		if (step >= 300 * 5)
+			break;	/* the kernel's move back */
+	}
+	CU_ASSERT_EQUAL(in.current, HY_HW);
+	CU_ASSERT(now - 300 * 5 * MS <= hy_mode_back_residency(&t, 99));
+	/* 1.5 s at most 320 ms apart: a handful of round trips, not 600 moves */
+	CU_ASSERT(switches >= 4);
+	CU_ASSERT(switches <= 40);
+	/* the residency doubles per bounce, capped */
+	CU_ASSERT_EQUAL(hy_mode_back_residency(&t, 0), t.mode_residency_ns);
+	CU_ASSERT_EQUAL(hy_mode_back_residency(&t, 2), 4 * t.mode_residency_ns);
+	CU_ASSERT_EQUAL(hy_mode_back_residency(&t, 99), t.mode_residency_ns << t.bounce_shift_max);
+	/* the first mode-back (no bounce yet) keeps the 5 ms of before */
+	in = input(HY_BT, HY_MODE_PROT, old_vtx());
+	in.came_forced = true;
+	in.since_switch_ns = t.mode_residency_ns;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_MODE_BACK);
+	in.bounces = 1;
+	CU_ASSERT_EQUAL(hy_decide(&in, &t).reason, HY_R_RESIDENCY);
+}
+
 /* A20 off (engine.h set_a20): a side without the gate (every hardware
  * engine) cannot run the guest then; bt can, so the vCPU moves there at
  * once and comes back (rule 3b) when A20 is on again. */
@@ -434,5 +486,6 @@ UNIT_SUITE(hybrid_policy, NULL, NULL,
 	   UNIT_TEST(test_trace_residency_caps),
 	   UNIT_TEST(test_trace_mode_thrash),
 	   UNIT_TEST(test_trace_realmode_old_vtx),
+	   UNIT_TEST(test_trace_grub_bounces),
 	   UNIT_TEST(test_guest_mode_segments),
 	   UNIT_TEST(test_a20_off_forces_bt));
