@@ -316,3 +316,14 @@ bool fake_msr_write(struct fake_env *f, uint32_t index, uint64_t val)
 		b[i] = (uint8_t)(val >> (8 * i));
 	return bus_access(&f->msr, DEVICE_MSR_ADDR(0, index), b, 8, true);
 }
+
+void fake_pic_init(struct fake_env *f)
+{
+	static const uint8_t seq[][2] = {
+		{ 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 },
+		{ 0xa0, 0x11 }, { 0xa1, 0x28 }, { 0xa1, 0x02 }, { 0xa1, 0x01 },
+		{ 0x21, 0x00 }, { 0xa1, 0x00 },
+	};
+	for (unsigned i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		pio_out8(f, seq[i][0], seq[i][1]);
+}

@@ -70,6 +70,9 @@ void fake_poll_all(struct fake_env *f);
 
 /* A test's own drive of line gsi (as one source, the test). */
 void fake_set_irq(struct fake_env *f, unsigned gsi, bool level);
+/* Programs the 8259 pair as Linux does: vectors 0x20 and 0x28, 8086
+ * mode, the slave on IR2, every input unmasked. */
+void fake_pic_init(struct fake_env *f);
 /* What the VMM asks vCPU 0's interrupt controller. */
 bool fake_has_interrupt(struct fake_env *f);
 int fake_acknowledge(struct fake_env *f);

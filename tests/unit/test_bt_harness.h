@@ -59,9 +59,10 @@ static inline ZydisEncoderOperand M_(ZydisRegister base, int64_t disp, int size)
 
 #define REG(x) R_(ZYDIS_REGISTER_##x)
 
-/* Assembles one 32-bit instruction at g->pc; returns its address. */
-static inline uint32_t tg_asm(struct tg *g, ZydisMnemonic m, int n, ZydisEncoderOperand a,
-			      ZydisEncoderOperand b)
+/* Assembles one 32-bit instruction with prefixes (ZYDIS_ATTRIB_HAS_*,
+ * e.g. a segment override) at g->pc; returns its address. */
+static inline uint32_t tg_asm_prefixed(struct tg *g, ZyanU64 prefixes, ZydisMnemonic m, int n,
+				       ZydisEncoderOperand a, ZydisEncoderOperand b)
 {
 	ZydisEncoderRequest r;
 	ZyanUSize len = 15;
@@ -73,10 +74,18 @@ static inline uint32_t tg_asm(struct tg *g, ZydisMnemonic m, int n, ZydisEncoder
 	r.operand_count = n;
 	r.operands[0] = a;
 	r.operands[1] = b;
+	r.prefixes = prefixes;
 	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&r, g->ram + g->pc, &len)))
 		return 0xffffffffu;
 	g->pc += (uint32_t)len;
 	return at;
+}
+
+/* Assembles one 32-bit instruction at g->pc; returns its address. */
+static inline uint32_t tg_asm(struct tg *g, ZydisMnemonic m, int n, ZydisEncoderOperand a,
+			      ZydisEncoderOperand b)
+{
+	return tg_asm_prefixed(g, 0, m, n, a, b);
 }
 
 #define A0(g, m) tg_asm(g, ZYDIS_MNEMONIC_##m, 0, I_(0), I_(0))

@@ -151,24 +151,10 @@ static void test_default_bound_no_flush(void)
 	tg_fini(&g);
 }
 
-/* One instruction with a GS segment override (tg_asm has no prefixes). */
+/* One instruction with a GS segment override. */
 static uint32_t asm_gs(struct tg *g, ZydisMnemonic m, ZydisEncoderOperand a, ZydisEncoderOperand b)
 {
-	ZydisEncoderRequest r;
-	ZyanUSize len = 15;
-	uint32_t at = g->pc;
-
-	memset(&r, 0, sizeof(r));
-	r.machine_mode = ZYDIS_MACHINE_MODE_LEGACY_32;
-	r.mnemonic = m;
-	r.operand_count = 2;
-	r.operands[0] = a;
-	r.operands[1] = b;
-	r.prefixes = ZYDIS_ATTRIB_HAS_SEGMENT_GS;
-	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&r, g->ram + g->pc, &len)))
-		return 0xffffffffu;
-	g->pc += (uint32_t)len;
-	return at;
+	return tg_asm_prefixed(g, ZYDIS_ATTRIB_HAS_SEGMENT_GS, m, 2, a, b);
 }
 
 static ZydisEncoderOperand mem_bis(ZydisRegister base, ZydisRegister index, uint8_t scale,

@@ -43,17 +43,6 @@ static void pulse(unsigned line)
 	fake_set_irq(&F, line, false);
 }
 
-static void pic_init_pair(void)
-{
-	static const uint8_t seq[][2] = {
-		{ 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 },
-		{ 0xa0, 0x11 }, { 0xa1, 0x28 }, { 0xa1, 0x02 }, { 0xa1, 0x01 },
-		{ 0x21, 0x00 }, { 0xa1, 0x00 },
-	};
-	for (unsigned i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
-		pio_out8(&F, seq[i][0], seq[i][1]);
-}
-
 /* IRQ 0 and the slave's IRQ 12: held when the edge enters IRR unmasked,
  * taken at INTA; the cascade line (2) never has one; a masked input's
  * edge is not held (it may wait in IRR for good). */
@@ -66,7 +55,7 @@ static void test_pic_notices(void)
 	listen(1);
 	listen(2);
 	listen(12);
-	pic_init_pair();
+	fake_pic_init(&F);
 	pulse(0);
 	CU_ASSERT_EQUAL(held[0], 1);
 	CU_ASSERT_EQUAL(taken[0], 0);

@@ -400,24 +400,13 @@ static void test_software_disable(void)
 	stop();
 }
 
-static void pic_init(void)
-{
-	static const uint8_t seq[][2] = {
-		{ 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 },
-		{ 0xa0, 0x11 }, { 0xa1, 0x28 }, { 0xa1, 0x02 }, { 0xa1, 0x01 },
-		{ 0x21, 0x00 }, { 0xa1, 0x00 },
-	};
-	for (unsigned i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
-		pio_out8(&F, seq[i][0], seq[i][1]);
-}
-
 /* LINT0 in ExtINT mode: the 8259's vector, not the APIC's; the APIC's own
  * requests first; masked LINT0 cuts it off. */
 static void test_extint(void)
 {
 	start();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pic);
-	pic_init();
+	fake_pic_init(&F);
 	fake_set_irq(&F, 1, true);
 	fake_set_irq(&F, 1, false);
 	CU_ASSERT_TRUE(fake_has_interrupt(&F));
