@@ -21,26 +21,8 @@
 #include "hybrid/guest_mode.h"
 #include "hybrid/policy.h"
 #include "stats/stats.h"
+#include "hybrid/hybrid_vcpu.h"
 
-#define CONSULT_NS	1000000ull	/* at most one policy call a millisecond */
-#define INTERVAL_NS	10000000ull	/* statistics intervals the policy sees */
-#define RAW_BT_BASE	0x10000u	/* raw reasons of bt's exits: base + kind */
-
-struct side {
-	const struct engine_ops *ops;
-	struct engine_vm *vm;
-	struct hy_side_caps caps;
-};
-
-struct engine_vm {
-	struct side side[HY_SIDES];
-};
-
-enum hy_counter {
-	HC_SWITCHES, HC_FORCED, HC_SOFTWARE_HW, HC_PT, HC_IO, HC_CALM, HC_MODE_BACK,
-	HC_SETTLE_DEFERRED, HC_BOUNCES,
-	HC_SWITCH_NS_TOTAL, HC_SWITCH_NS_MAX, HC_NS_BT, HC_NS_HW, HC_COUNT
-};
 static const char *const hc_names[HC_COUNT] = {
 	"hybrid.switches", "hybrid.switch.forced", "hybrid.switch.software_hw",
 	"hybrid.switch.pt_heavy", "hybrid.switch.io_heavy", "hybrid.switch.calm",
@@ -49,46 +31,8 @@ static const char *const hc_names[HC_COUNT] = {
 	"hybrid.ns_on_bt", "hybrid.ns_on_hw",
 };
 
-struct engine_vcpu {
-	struct engine_vm *vm;
-	struct engine_vcpu *v[HY_SIDES];
-	volatile sig_atomic_t current;	/* enum hy_side; read by kick() */
-	bool window;			/* the VMM wants an interrupt window */
-	bool came_forced;		/* the last move was forced (policy rule 3b) */
-	bool came_back;			/* the last move was a mode-back */
-	unsigned bounces;		/* forced moves to bt in a row soon after a mode-back */
-	bool a20_off;			/* the guest's A20 gate (set_a20) */
-	bool refused;			/* the current engine just stopped with
-					 * EXIT_MODE_UNSUPPORTED */
-	bool pending;			/* a move is decided, made on the next run */
-	enum hy_side pending_to;
-	struct hy_decision pending_d;
-	struct hy_tuning tune;
-
-	uint64_t last_switch_ns, last_consult_ns, run_end_ns;
-	uint64_t consult_cr0, consult_efer;	/* as of the last consult */
-	/* the current interval */
-	uint64_t iv_start_ns, iv_guest_ns, iv_vmm_ns, iv_exits[EXIT_KIND_COUNT];
-	uint64_t iv_pt0, iv_shadow0;	/* bt's counters at the interval's start */
-	struct hy_interval last;
-
-	uint64_t counters[HC_COUNT];
-	uint64_t runs, exits[EXIT_KIND_COUNT];
-	bool trace;
-	struct stats_writer *stats;
-	int index;
-};
-
 /* For raw_reason_name, which gets no vCPU: one hardware engine a process. */
 static const struct engine_ops *hw_ops_for_names;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void caps_to_side(const struct engine_caps *c, struct hy_side_caps *s)
 {
@@ -254,180 +198,12 @@ static int hybrid_vcpu_create(struct engine_vm *vm, int index, struct engine_vcp
 	return 0;
 }
 
-static const struct engine_ops *cur_ops(const struct engine_vcpu *v)
-{
-	return v->vm->side[v->current].ops;
-}
-
-static enum guest_mode stats_mode(const struct hy_guest *g)
-{
-	static const enum guest_mode m[] = {
-		[HY_MODE_REAL] = MODE_REAL, [HY_MODE_PROT] = MODE_PROTECTED,
-		[HY_MODE_PAGED32] = MODE_PAGED, [HY_MODE_PAE] = MODE_PAE, [HY_MODE_LONG] = MODE_LONG,
-	};
-	return m[g->mode];
-}
-
-static uint64_t bt_counter(struct engine_vcpu *v, const char *name)
-{
-	struct engine_stats st;
-
-	v->vm->side[HY_BT].ops->read_stats(v->v[HY_BT], &st);
-	for (unsigned i = 0; i < st.nr_counters; i++)
-		if (!strcmp(st.counter[i].name, name))
-			return st.counter[i].value;
-	return 0;
-}
-
-static void interval_start(struct engine_vcpu *v, uint64_t now)
-{
-	v->iv_start_ns = now;
-	v->iv_guest_ns = v->iv_vmm_ns = 0;
-	memset(v->iv_exits, 0, sizeof(v->iv_exits));
-	v->iv_pt0 = bt_counter(v, "bt.pt_write_traps");
-	v->iv_shadow0 = bt_counter(v, "bt.shadow_faults_hidden");
-}
-
-/* Closes the interval into v->last when it is long enough. A switch starts
- * a new one: rates of one engine say nothing about the other. */
-static void interval_tick(struct engine_vcpu *v, uint64_t now)
-{
-	uint64_t ns = now - v->iv_start_ns;
-
-	if (ns < INTERVAL_NS)
-		return;
-	double s = ns / 1e9;
-	memset(&v->last, 0, sizeof(v->last));
-	v->last.ns = ns;
-	for (int k = 0; k < EXIT_KIND_COUNT; k++)
-		v->last.exits_per_s[k] = v->iv_exits[k] / s;
-	if (v->current == HY_BT) {
-		v->last.pt_writes_per_s = (bt_counter(v, "bt.pt_write_traps") - v->iv_pt0) / s;
-		v->last.shadow_faults_per_s =
-			(bt_counter(v, "bt.shadow_faults_hidden") - v->iv_shadow0) / s;
-	}
-	v->last.vmm_share = (double)v->iv_vmm_ns / ns;
-	interval_start(v, now);
-}
-
-static struct hy_decision consult(struct engine_vcpu *v, const struct hy_guest *g, uint64_t now)
-{
-	struct hy_input in = {
-		.current = v->current,
-		.guest = *g,
-		.last = v->last,
-		.since_switch_ns = now - v->last_switch_ns,
-		.current_refused = v->refused,
-		.came_forced = v->came_forced,
-		.bounces = v->bounces,
-	};
-
-	in.guest.a20_off = v->a20_off;	/* not in the CPU state: the VMM's line */
-	for (int s = 0; s < HY_SIDES; s++)
-		in.side[s] = v->vm->side[s].caps;
-	v->last_consult_ns = now;
-	v->consult_cr0 = g->mode == HY_MODE_REAL ? 0 : 1;
-	v->consult_efer = g->mode == HY_MODE_LONG;
-	return hy_decide(&in, &v->tune);
-}
-
-static void count_switch(struct engine_vcpu *v, enum hy_reason r, uint64_t ns)
-{
-	v->counters[HC_SWITCHES]++;
-	v->counters[r == HY_R_FORCED ? HC_FORCED : r == HY_R_SOFTWARE_HW ? HC_SOFTWARE_HW :
-		    r == HY_R_PT_HEAVY ? HC_PT : r == HY_R_IO_HEAVY ? HC_IO :
-		    r == HY_R_MODE_BACK ? HC_MODE_BACK : HC_CALM]++;
-	v->counters[HC_SWITCH_NS_TOTAL] += ns;
-	if (ns > v->counters[HC_SWITCH_NS_MAX])
-		v->counters[HC_SWITCH_NS_MAX] = ns;
-}
-
-/* Moves the vCPU to side `to`: state, the interrupt-window request, and a
- * note in the live statistics. -1 + exit->error on failure. */
-static int move_to(struct engine_vcpu *v, enum hy_side to, const struct hy_decision *d,
-		   struct vcpu_exit *exit)
-{
-	enum hy_side from = v->current;
-	const struct engine_ops *fo = v->vm->side[from].ops, *to_ops = v->vm->side[to].ops;
-	struct hyvm_cpu_state st;
-	char err[160] = "";
-	uint64_t t0 = now_ns();
-
-	int got = fo->get_state(v->v[from], &st);
-	uint64_t tg = now_ns();
-	if (got < 0)
-		snprintf(err, sizeof(err), "get_state on %s failed", fo->name);
-	else if (to_ops->set_state(v->v[to], &st, err, sizeof(err)) < 0 && !err[0])
-		snprintf(err, sizeof(err), "set_state on %s failed", to_ops->name);
-	uint64_t t1 = now_ns();
-	if (err[0]) {
-		memset(exit, 0, sizeof(*exit));
-		exit->kind = EXIT_ERROR;
-		exit->error.last_vector = 0xff;
-		snprintf(exit->error.msg, sizeof(exit->error.msg), "hybrid: moving %s -> %s (%.40s): %.100s",
-			 fo->name, to_ops->name, d->why, err);
-		return -1;
-	}
-	fo->request_irq_window(v->v[from], false);
-	to_ops->request_irq_window(v->v[to], v->window);
-	v->counters[from == HY_BT ? HC_NS_BT : HC_NS_HW] += t1 - v->last_switch_ns;
-	/* A forced move to bt soon after a mode-back is a bounce: the next
-	 * mode-back waits longer (policy.c, rule 3b). */
-	if (to == HY_BT && d->reason == HY_R_FORCED) {
-		bool bounce = v->came_back && t0 - v->last_switch_ns < v->tune.bounce_ns;
-		v->bounces = bounce ? v->bounces + 1 : 0;
-		v->counters[HC_BOUNCES] += bounce;
-	}
-	v->current = to;
-	v->came_forced = d->reason == HY_R_FORCED;
-	v->came_back = d->reason == HY_R_MODE_BACK;
-	v->last_switch_ns = t1;
-	count_switch(v, d->reason, t1 - t0);
-
-	struct hy_guest g = hy_guest_of(&st);
-	char why[96];
-	snprintf(why, sizeof(why), "%s->%s: %s", fo->name, to_ops->name, d->why);
-	stats_note_switch(v->stats, v->index, stats_mode(&g), stats_mode(&g), why);
-	if (v->trace)
-		fprintf(stderr, "hybrid: %s at rip=%#llx (%s; %.1f us: get_state %.1f, set_state %.1f; bounces %u)\n",
-			why, (unsigned long long)st.rip, hy_reason_name(d->reason), (t1 - t0) / 1e3,
-			(tg - t0) / 1e3, (t1 - tg) / 1e3, v->bounces);
-	interval_start(v, t1);
-	return 0;
-}
-
-/* Completes what the last exit left for the next entry on the current
- * engine, without running guest code. Returns 1 when settled; 0 when the
- * engine stopped for something else first (exit is then the VMM's). */
-static int settle(struct engine_vcpu *v, struct vcpu_exit *exit, int *r)
-{
-	const struct engine_ops *o = cur_ops(v);
-
-	o->kick(v->v[v->current]);
-	*r = o->vcpu_run(v->v[v->current], exit);
-	return *r == 0 && exit->kind == EXIT_KICKED;
-}
-
-static bool safe_point(const struct vcpu_exit *e)
-{
-	switch (e->kind) {
-	case EXIT_IO:
-		return e->io.write;
-	case EXIT_MMIO:
-		return e->mmio.write;
-	case EXIT_HLT: case EXIT_KICKED: case EXIT_IRQ_WINDOW:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *st,
 			    char *err, size_t errlen);
 
 static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 {
-	uint64_t now = now_ns();
+	uint64_t now = hy_now_ns();
 	int r;
 
 	v->runs++;
@@ -435,19 +211,19 @@ static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 		v->iv_vmm_ns += now - v->run_end_ns;
 	if (v->pending) {
 		v->pending = false;
-		if (!settle(v, exit, &r)) {
+		if (!hy_settle(v, exit, &r)) {
 			/* the old engine had more to say: let the VMM answer it
 			 * and decide again later */
 			v->counters[HC_SETTLE_DEFERRED]++;
 			goto out;
 		}
-		if (move_to(v, v->pending_to, &v->pending_d, exit) < 0)
+		if (hy_move_to(v, v->pending_to, &v->pending_d, exit) < 0)
 			return -1;
 	}
 	for (;;) {
-		uint64_t t0 = now_ns();
-		r = cur_ops(v)->vcpu_run(v->v[v->current], exit);
-		now = now_ns();
+		uint64_t t0 = hy_now_ns();
+		r = hy_cur_ops(v)->vcpu_run(v->v[v->current], exit);
+		now = hy_now_ns();
 		v->iv_guest_ns += now - t0;
 		if (r < 0 || exit->kind != EXIT_MODE_UNSUPPORTED)
 			break;
@@ -456,28 +232,28 @@ static int hybrid_vcpu_run(struct engine_vcpu *v, struct vcpu_exit *exit)
 		 * mode); its state is complete, so the other engine continues
 		 * from it at once. */
 		struct hyvm_cpu_state st;
-		if (cur_ops(v)->get_state(v->v[v->current], &st) < 0)
+		if (hy_cur_ops(v)->get_state(v->v[v->current], &st) < 0)
 			break;
 		struct hy_guest g = hy_guest_of(&st);
 		v->refused = true;
-		struct hy_decision d = consult(v, &g, now);
+		struct hy_decision d = hy_consult(v, &g, now);
 		v->refused = false;
 		if (d.action == HY_STAY)
 			break;	/* nobody can: the VMM reports it */
 		v->run_end_ns = now;
-		if (move_to(v, d.action == HY_GO_BT ? HY_BT : HY_HW, &d, exit) < 0)
+		if (hy_move_to(v, d.action == HY_GO_BT ? HY_BT : HY_HW, &d, exit) < 0)
 			return -1;
 	}
 	/* A change of CR0.PE or long mode the exit shows is worth a consult
 	 * before the throttle allows one: that is when the best engine changes. */
 	bool mode_changed = exit->ctl_valid &&
 		((exit->cr0 & 1) != v->consult_cr0 || !!(exit->efer & (1u << 10)) != v->consult_efer);
-	if (r == 0 && safe_point(exit) && (mode_changed || now - v->last_consult_ns >= CONSULT_NS)) {
+	if (r == 0 && hy_safe_point(exit) && (mode_changed || now - v->last_consult_ns >= CONSULT_NS)) {
 		struct hyvm_cpu_state st;
-		interval_tick(v, now);
-		if (cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
+		hy_interval_tick(v, now);
+		if (hy_cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
 			struct hy_guest g = hy_guest_of(&st);
-			struct hy_decision d = consult(v, &g, now);
+			struct hy_decision d = hy_consult(v, &g, now);
 			if (d.action != HY_STAY) {
 				v->pending = true;
 				v->pending_to = d.action == HY_GO_BT ? HY_BT : HY_HW;
@@ -492,13 +268,13 @@ out:
 	}
 	if (v->current == HY_BT)
 		exit->raw_reason = RAW_BT_BASE + exit->kind;
-	v->run_end_ns = now_ns();
+	v->run_end_ns = hy_now_ns();
 	return r;
 }
 
 static int hybrid_get_state(struct engine_vcpu *v, struct hyvm_cpu_state *st)
 {
-	return cur_ops(v)->get_state(v->v[v->current], st);
+	return hy_cur_ops(v)->get_state(v->v[v->current], st);
 }
 
 /* The first state picks the engine: hardware if the policy would keep the
@@ -507,12 +283,12 @@ static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *
 			    char *err, size_t errlen)
 {
 	struct hy_guest g = hy_guest_of(st);
-	uint64_t now = now_ns();
+	uint64_t now = hy_now_ns();
 	enum hy_side first;
 
 	v->current = HY_HW;
 	v->last_switch_ns = 0;	/* no residency to respect */
-	struct hy_decision d = consult(v, &g, now);
+	struct hy_decision d = hy_consult(v, &g, now);
 	first = d.action == HY_GO_BT ? HY_BT : HY_HW;
 	v->pending = false;
 	for (int i = 0; i < HY_SIDES; i++) {
@@ -523,7 +299,7 @@ static int hybrid_set_state(struct engine_vcpu *v, const struct hyvm_cpu_state *
 			 * (real mode at the reset vector) counts as forced */
 			v->came_forced = s == HY_BT && d.reason == HY_R_FORCED;
 			v->last_switch_ns = now;
-			interval_start(v, now);
+			hy_interval_start(v, now);
 			return 0;
 		}
 	}
@@ -549,13 +325,13 @@ static int hybrid_set_cpuid(struct engine_vcpu *v, const struct hyvm_cpuid_table
 
 static int hybrid_inject_irq(struct engine_vcpu *v, uint8_t vector)
 {
-	return cur_ops(v)->inject_irq(v->v[v->current], vector);
+	return hy_cur_ops(v)->inject_irq(v->v[v->current], vector);
 }
 
 static void hybrid_request_irq_window(struct engine_vcpu *v, bool on)
 {
 	v->window = on;
-	cur_ops(v)->request_irq_window(v->v[v->current], on);
+	hy_cur_ops(v)->request_irq_window(v->v[v->current], on);
 }
 
 /* Async-signal-safe: current is a sig_atomic_t, and a kick that lands on
@@ -570,7 +346,7 @@ static void hybrid_kick(struct engine_vcpu *v)
 static void hybrid_read_stats(struct engine_vcpu *v, struct engine_stats *st)
 {
 	struct engine_stats b;
-	uint64_t now = now_ns();
+	uint64_t now = hy_now_ns();
 
 	memset(st, 0, sizeof(*st));
 	st->runs = v->runs;
@@ -611,7 +387,7 @@ static void hybrid_attach_stats(struct engine_vcpu *v, struct stats_writer *w, i
 /* Both sides get the gate that have one. A side without one cannot run
  * the guest while A20 is off: if it is current, the move to bt is made
  * before the next instruction (the write to port 0x92 or the i8042 was
- * this exit; settle() runs no guest code). */
+ * this exit; hy_settle() runs no guest code). */
 static void hybrid_set_a20(struct engine_vcpu *v, bool enabled)
 {
 	v->a20_off = !enabled;
@@ -620,9 +396,9 @@ static void hybrid_set_a20(struct engine_vcpu *v, bool enabled)
 			v->vm->side[s].ops->set_a20(v->v[s], enabled);
 	struct hyvm_cpu_state st;
 	if (!enabled && v->vm->side[v->current].caps.no_a20_gate &&
-	    cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
+	    hy_cur_ops(v)->get_state(v->v[v->current], &st) == 0) {
 		struct hy_guest g = hy_guest_of(&st);
-		struct hy_decision d = consult(v, &g, now_ns());
+		struct hy_decision d = hy_consult(v, &g, hy_now_ns());
 		if (d.action != HY_STAY) {
 			v->pending = true;
 			v->pending_to = d.action == HY_GO_BT ? HY_BT : HY_HW;
