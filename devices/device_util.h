@@ -39,13 +39,13 @@ static inline void device_pulse_irq(const struct device_env *env,
 	device_set_irq(env, source, gsi, false);
 }
 
-/* The device hears where the edges of its line gsi are (irq_router.h,
- * notices: held, taken); 0 also on a machine without interrupt lines,
- * where none ever comes. */
-static inline int device_listen_notices(const struct device_env *env, unsigned gsi,
-					irq_notice_fn fn, void *dev)
+/* The device hears when a CPU accepted the interrupt of its line gsi
+ * (irq_router.h, acknowledge notices); 0 also on a machine without
+ * interrupt lines, where none ever comes. */
+static inline int device_listen_ack(const struct device_env *env, unsigned gsi,
+				    irq_ack_fn fn, void *dev)
 {
-	return env->irq ? irq_router_listen_notices(env->irq, gsi, fn, dev) : 0;
+	return env->irq ? irq_router_listen_ack(env->irq, gsi, fn, dev) : 0;
 }
 
 /* Forgets every notice the device listened to. */

@@ -84,12 +84,10 @@ static void deliver(struct ioapic *io, unsigned pin)
 
 	if (!irq_router_send(io->env->irq, &m, NULL))
 		return;
-	if (e & RTE_LEVEL) {
+	if (e & RTE_LEVEL)
 		io->rte[pin] |= RTE_REMOTE_IRR;
-	} else {
+	else
 		io->edge_sent |= 1u << pin;
-		irq_router_notice(io->env->irq, pin == 2 ? 0 : pin, IRQ_NOTICE_HELD);
-	}
 }
 
 /* A local APIC took vector: the edge pins that sent it tell their line's
@@ -102,7 +100,7 @@ static void ioapic_taken(void *ctx, uint8_t vector)
 		if (!(io->edge_sent & (1u << pin)) || (io->rte[pin] & RTE_VECTOR) != vector)
 			continue;
 		io->edge_sent &= ~(1u << pin);
-		irq_router_notice(io->env->irq, pin == 2 ? 0 : pin, IRQ_NOTICE_TAKEN);
+		irq_router_line_acked(io->env->irq, pin == 2 ? 0 : pin);
 	}
 }
 

@@ -149,15 +149,8 @@ static void pic_line_changed(void *ctx, unsigned irq, bool level)
 
 	if (irq >= 16)
 		return;
-	struct i8259 *c = &p->chip[irq >> 3];
-	uint8_t bit = 1u << (irq & 7), held = c->irr & bit;
-	chip_set_input(c, irq & 7, level);
+	chip_set_input(&p->chip[irq >> 3], irq & 7, level);
 	update_cascade(p);
-	/* a new request in IRR that will reach the CPU: the source's edge is
-	 * held (irq_router.h notices); masked, it may wait there for good */
-	if (!held && (c->irr & bit) && !(c->imr & bit) &&
-	    (irq < 8 || !(p->chip[0].imr & (1u << PIC_CASCADE_IRQ))))
-		irq_router_notice(p->env->irq, irq, IRQ_NOTICE_HELD);
 }
 
 static bool pic_has_interrupt(void *ctx, unsigned vcpu)
@@ -185,13 +178,13 @@ static int pic_acknowledge(void *ctx, unsigned vcpu)
 		if (sirq >= 0) {
 			chip_intack(s, sirq);
 			vector = s->vector_base | sirq;
-			irq_router_notice(p->env->irq, 8 + (unsigned)sirq, IRQ_NOTICE_TAKEN);
+			irq_router_line_acked(p->env->irq, 8 + (unsigned)sirq);
 		} else {
 			vector = s->vector_base | 7;	/* spurious IRQ15 */
 		}
 	} else {
 		vector = m->vector_base | irq;
-		irq_router_notice(p->env->irq, (unsigned)irq, IRQ_NOTICE_TAKEN);
+		irq_router_line_acked(p->env->irq, (unsigned)irq);
 	}
 	update_cascade(p);
 	return vector;
@@ -213,9 +206,9 @@ static uint8_t chip_poll_read(struct pic *p, struct i8259 *c)
 		update_cascade(p);
 	}
 	if (!c->is_master)
-		irq_router_notice(p->env->irq, 8 + (unsigned)irq, IRQ_NOTICE_TAKEN);
+		irq_router_line_acked(p->env->irq, 8 + (unsigned)irq);
 	else if (irq != PIC_CASCADE_IRQ || c->single)
-		irq_router_notice(p->env->irq, (unsigned)irq, IRQ_NOTICE_TAKEN);
+		irq_router_line_acked(p->env->irq, (unsigned)irq);
 	return 0x80 | (uint8_t)irq;
 }
 

@@ -14,13 +14,12 @@
  * jiffies) counts these edges as time and would fall behind the host. At
  * most MAX_OWED are owed; beyond that (a VM stopped for a long time) the
  * rest are dropped, so the guest is never stormed. Nor does an owed edge
- * go out while the last one is held in a controller's IRR on its way to
- * the CPU, where it would merge and be lost: the next waits until a CPU
- * took it (irq_router.h notices: held, taken), as KVM's PIT waits for its
- * ack notifier, rechecked every HELD_RECHECK_NS, for at most
- * HELD_WAIT_NS (a guest that keeps IF clear that long loses the tick, as
- * on hardware). An edge no controller held (masked, or routed nowhere
- * while Linux probes the timer in check_timer) holds nothing up.
+ * go out while the last one still waits in a controller's IRR, where it
+ * would merge and be lost: once the interrupt controllers have sent an
+ * acknowledge notice for IRQ 0 (irq_router.h), the next edge waits for
+ * the notice of the last, as KVM's PIT waits for its ack notifier; a line
+ * with no notice for ACK_WAIT_NS (masked, or the guest polls the PIT) is
+ * paced by the clock alone again until a notice comes.
  *
  * Names follow the 8254 datasheet: control word SC1-SC0 / RW1-RW0 /
  * M2-M0 / BCD, counter latch command, read-back command, status byte.
@@ -60,8 +59,7 @@
  * merge them), and how many are kept owing (a second at HZ=250). */
 #define CATCHUP_NS	200000ull
 #define MAX_OWED	250u
-#define HELD_WAIT_NS	200000000ull
-#define HELD_RECHECK_NS	1000000ull
+#define ACK_WAIT_NS	1000000000ull
 
 
 static uint64_t ns_to_ticks(uint64_t ns)
@@ -401,13 +399,14 @@ static void pit_poll(void *dev, uint64_t now)
 		c->periods_signalled += owed - MAX_OWED;
 	if (c->last_edge_ns && now < c->last_edge_ns + edge_gap_ns(c))
 		return;		/* catching up: not yet */
-	if (c->held && now < c->last_edge_ns + HELD_WAIT_NS) {
-		c->held_recheck_ns = now + HELD_RECHECK_NS;
-		return;		/* the last edge is still held: this one stays owed */
+	if (c->acks_seen && c->unacked) {
+		if (now < c->last_edge_ns + ACK_WAIT_NS)
+			return;	/* the last edge is still held: this one stays owed */
+		c->acks_seen = false;
 	}
 	c->periods_signalled++;
 	c->last_edge_ns = now;
-	c->held = false;	/* until a controller says it holds this one */
+	c->unacked = true;
 	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
@@ -424,11 +423,12 @@ static uint64_t pit_next_deadline(void *dev)
 		uint64_t ns = ticks_to_ns(due - c->tick_base);
 		at = ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
 	}
-	/* behind: the next owed edge once the spacing has passed, and while
-	 * the last edge is held, the next recheck */
+	/* behind: the next owed edge once the spacing has passed, or once
+	 * the wait for the last edge's notice gives up (a notice polls the
+	 * devices anyway: it comes with a vCPU's exit) */
 	uint64_t spaced = c->last_edge_ns ? c->last_edge_ns + edge_gap_ns(c) : 0;
-	if (c->held && c->held_recheck_ns > spaced)
-		spaced = c->held_recheck_ns;
+	if (c->acks_seen && c->unacked)
+		spaced = c->last_edge_ns + ACK_WAIT_NS;
 	return spaced > at ? spaced : at;
 }
 
@@ -444,12 +444,13 @@ static void pit_reset(void *dev)
 	p->speaker_enable = false;
 }
 
-/* irq_router.h: IRQ 0's edge is held by a controller, or a CPU took it. */
-static void pit_irq_notice(void *ctx, unsigned gsi, enum irq_notice n)
+/* irq_router.h: a CPU accepted IRQ 0's interrupt. */
+static void pit_irq_acked(void *ctx, unsigned gsi)
 {
 	struct pit *p = ctx;
 
-	p->ch[0].held = n == IRQ_NOTICE_HELD;
+	p->ch[0].acks_seen = true;
+	p->ch[0].unacked = false;
 }
 
 static void *pit_create(struct device_env *env, const char *config,
@@ -464,7 +465,7 @@ static void *pit_create(struct device_env *env, const char *config,
 	pit_reset(p);
 	if (bus_register(env->pio, PIT_BASE, 4, pit_io, p, "pit8254") ||
 	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61") ||
-	    device_listen_notices(env, PIT_IRQ, pit_irq_notice, p)) {
+	    device_listen_ack(env, PIT_IRQ, pit_irq_acked, p)) {
 		device_unlisten(env, p);
 		bus_unregister_owner(env->pio, p);
 		free(p);

@@ -243,7 +243,7 @@ void irq_router_broadcast_eoi(struct irq_router *r, uint8_t vector)
 		r->eoi[i].fn(r->eoi[i].ctx, vector);
 }
 
-int irq_router_listen_notices(struct irq_router *r, unsigned gsi, irq_notice_fn fn, void *ctx)
+int irq_router_listen_ack(struct irq_router *r, unsigned gsi, irq_ack_fn fn, void *ctx)
 {
 	if (!fn || gsi >= IRQ_ROUTER_LINES || r->nr_ack == IRQ_ROUTER_MAX_ACK)
 		return -1;
@@ -254,11 +254,11 @@ int irq_router_listen_notices(struct irq_router *r, unsigned gsi, irq_notice_fn 
 	return 0;
 }
 
-void irq_router_notice(struct irq_router *r, unsigned gsi, enum irq_notice n)
+void irq_router_line_acked(struct irq_router *r, unsigned gsi)
 {
 	for (unsigned i = 0; i < r->nr_ack; i++)
 		if (r->ack[i].gsi == gsi)
-			r->ack[i].fn(r->ack[i].ctx, gsi, n);
+			r->ack[i].fn(r->ack[i].ctx, gsi);
 }
 
 int irq_router_listen_taken(struct irq_router *r, irq_taken_fn fn, void *ctx)

@@ -23,17 +23,13 @@
  *    its own (a machine without a local APIC) is interrupted by the ExtINT
  *    source directly if it is vCPU 0: the 8259's INT is the BSP's INTR.
  *
- * And back to the sources, notices about an edge: "held" when a
- * controller latched it where it will reach a CPU (the 8259's IRR with the
- * input unmasked; an IOAPIC's unmasked edge pin whose message a local APIC
- * took into its IRR), "taken" when a CPU accepted it (the 8259 at INTA; an
- * IOAPIC when a local APIC moved the pin's vector from IRR to ISR, which
- * the APIC announces as "vector taken"). A timer that owes periods raises
- * the next edge only once a held edge was taken, as KVM's PIT waits for
- * its ack notifier (kvm_pit_ack_irq): an edge raised while the last is
- * still held in an IRR merges with it and the guest loses a tick. An edge
- * no controller held (masked everywhere, or routed nowhere, as while
- * Linux probes the timer's routing in check_timer) holds nothing up.
+ * And back to the sources, acknowledge notices: the controller that took
+ * a line's edge tells the router when a CPU accepted it (the 8259 at
+ * INTA; an IOAPIC when a local APIC moved the pin's vector from IRR to
+ * ISR, which the APIC announces as "vector taken"). A timer that owes
+ * periods raises the next edge only then, as KVM's PIT does with its
+ * ack notifier (kvm_pit_ack_irq): an edge raised while the last is still
+ * held in an IRR merges with it and the guest loses a tick.
  */
 #ifndef HYVM_IRQ_ROUTER_H
 #define HYVM_IRQ_ROUTER_H
@@ -81,10 +77,8 @@ typedef void (*irq_eoi_fn)(void *ctx, uint8_t vector);
 /* A controller's input changed level. */
 typedef void (*irq_line_changed_fn)(void *ctx, unsigned gsi, bool level);
 
-/* A source hears about the edge it raised on line gsi: held in a
- * controller on its way to a CPU, or taken by a CPU. */
-enum irq_notice { IRQ_NOTICE_HELD, IRQ_NOTICE_TAKEN };
-typedef void (*irq_notice_fn)(void *ctx, unsigned gsi, enum irq_notice n);
+/* A source hears that a CPU accepted the interrupt of its line gsi. */
+typedef void (*irq_ack_fn)(void *ctx, unsigned gsi);
 
 /* An IOAPIC hears that a local APIC took an edge-triggered vector. */
 typedef void (*irq_taken_fn)(void *ctx, uint8_t vector);
@@ -116,7 +110,7 @@ struct irq_router {
 	unsigned nr_eoi;
 	struct {
 		unsigned gsi;
-		irq_notice_fn fn;
+		irq_ack_fn fn;
 		void *ctx;
 	} ack[IRQ_ROUTER_MAX_ACK];
 	unsigned nr_ack;
@@ -189,12 +183,11 @@ int irq_router_listen_eoi(struct irq_router *r, irq_eoi_fn fn, void *ctx);
 /* A local APIC's EOI of a level-triggered vector (11.8.5). */
 void irq_router_broadcast_eoi(struct irq_router *r, uint8_t vector);
 
-/* ctx (a source) hears the notices of line gsi; -1 when full or no such
- * line. */
-int irq_router_listen_notices(struct irq_router *r, unsigned gsi, irq_notice_fn fn, void *ctx);
-/* A controller: line gsi's edge is held on its way to a CPU (n = HELD),
- * or a CPU accepted it (n = TAKEN). */
-void irq_router_notice(struct irq_router *r, unsigned gsi, enum irq_notice n);
+/* ctx (a source) hears the acknowledge notices of line gsi; -1 when full
+ * or no such line. */
+int irq_router_listen_ack(struct irq_router *r, unsigned gsi, irq_ack_fn fn, void *ctx);
+/* A controller: a CPU accepted the interrupt that came from line gsi. */
+void irq_router_line_acked(struct irq_router *r, unsigned gsi);
 /* ctx (an IOAPIC) hears every "vector taken"; -1 when full. */
 int irq_router_listen_taken(struct irq_router *r, irq_taken_fn fn, void *ctx);
 /* A local APIC moved an edge-triggered vector from IRR to ISR. */
