@@ -39,22 +39,6 @@ static inline void device_pulse_irq(const struct device_env *env,
 	device_set_irq(env, source, gsi, false);
 }
 
-/* The device hears when a CPU accepted the interrupt of its line gsi
- * (irq_router.h, acknowledge notices); 0 also on a machine without
- * interrupt lines, where none ever comes. */
-static inline int device_listen_ack(const struct device_env *env, unsigned gsi,
-				    irq_ack_fn fn, void *dev)
-{
-	return env->irq ? irq_router_listen_ack(env->irq, gsi, fn, dev) : 0;
-}
-
-/* Forgets every notice the device listened to. */
-static inline void device_unlisten(const struct device_env *env, void *dev)
-{
-	if (env->irq)
-		irq_router_unlisten(env->irq, dev);
-}
-
 static inline void device_request_stop(const struct device_env *env,
 				       int reason, int status)
 {

@@ -50,7 +50,6 @@ struct ioapic {
 	uint8_t ioregsel;
 	uint32_t lines;			/* router line levels, bit per line */
 	uint64_t rte[IOAPIC_PINS];
-	uint32_t edge_sent;		/* edge pins whose message awaits a CPU */
 	unsigned long bad_access;
 };
 
@@ -82,26 +81,8 @@ static void deliver(struct ioapic *io, unsigned pin)
 		.dest = (uint8_t)(e >> 56),
 	};
 
-	if (!irq_router_send(io->env->irq, &m, NULL))
-		return;
-	if (e & RTE_LEVEL)
+	if (irq_router_send(io->env->irq, &m, NULL) && (e & RTE_LEVEL))
 		io->rte[pin] |= RTE_REMOTE_IRR;
-	else
-		io->edge_sent |= 1u << pin;
-}
-
-/* A local APIC took vector: the edge pins that sent it tell their line's
- * source (irq_router.h, acknowledge notices). Pin 2 is ISA IRQ 0's. */
-static void ioapic_taken(void *ctx, uint8_t vector)
-{
-	struct ioapic *io = ctx;
-
-	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
-		if (!(io->edge_sent & (1u << pin)) || (io->rte[pin] & RTE_VECTOR) != vector)
-			continue;
-		io->edge_sent &= ~(1u << pin);
-		irq_router_line_acked(io->env->irq, pin == 2 ? 0 : pin);
-	}
 }
 
 /* A level pin is delivered while asserted, unmasked and not awaiting its
@@ -227,7 +208,6 @@ static void ioapic_reset(void *dev)
 	io->id = io->config_id;
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
 		io->rte[pin] = RTE_MASKED;
-	io->edge_sent = 0;
 }
 
 static void ioapic_disconnect(struct ioapic *io)
@@ -255,7 +235,6 @@ static void *ioapic_create(struct device_env *env, const char *config,
 	ioapic_reset(io);
 	if (irq_router_listen(env->irq, 0, IOAPIC_PINS, ioapic_line_changed, io) ||
 	    irq_router_listen_eoi(env->irq, ioapic_eoi, io) ||
-	    irq_router_listen_taken(env->irq, ioapic_taken, io) ||
 	    bus_register(env->mmio, IOAPIC_BASE, IOAPIC_SIZE, ioapic_mmio, io, "ioapic")) {
 		ioapic_disconnect(io);
 		free(io);

@@ -93,11 +93,6 @@ static int lapic_acknowledge(void *ctx, unsigned vcpu)
 	if (v >= 0) {
 		vec_set(a->irr, (unsigned)v, false);
 		vec_set(a->isr, (unsigned)v, true);
-		/* an IOAPIC's edge pin learns its request was accepted (the
-		 * acknowledge notice of irq_router.h); level pins have
-		 * Remote IRR and the EOI broadcast */
-		if (!vec_test(a->tmr, (unsigned)v))
-			irq_router_vector_taken(a->env->irq, (uint8_t)v);
 		return v;
 	}
 	if (extint_open(a) && irq_router_extint_pending(a->env->irq))

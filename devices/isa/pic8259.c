@@ -178,13 +178,11 @@ static int pic_acknowledge(void *ctx, unsigned vcpu)
 		if (sirq >= 0) {
 			chip_intack(s, sirq);
 			vector = s->vector_base | sirq;
-			irq_router_line_acked(p->env->irq, 8 + (unsigned)sirq);
 		} else {
 			vector = s->vector_base | 7;	/* spurious IRQ15 */
 		}
 	} else {
 		vector = m->vector_base | irq;
-		irq_router_line_acked(p->env->irq, (unsigned)irq);
 	}
 	update_cascade(p);
 	return vector;
@@ -205,10 +203,6 @@ static uint8_t chip_poll_read(struct pic *p, struct i8259 *c)
 		m->isr &= ~(1u << PIC_CASCADE_IRQ);
 		update_cascade(p);
 	}
-	if (!c->is_master)
-		irq_router_line_acked(p->env->irq, 8 + (unsigned)irq);
-	else if (irq != PIC_CASCADE_IRQ || c->single)
-		irq_router_line_acked(p->env->irq, (unsigned)irq);
 	return 0x80 | (uint8_t)irq;
 }
 

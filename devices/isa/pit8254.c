@@ -13,13 +13,7 @@
  * other clock (Linux with acpi=off and no usable TSC: clocksource pit,
  * jiffies) counts these edges as time and would fall behind the host. At
  * most MAX_OWED are owed; beyond that (a VM stopped for a long time) the
- * rest are dropped, so the guest is never stormed. Nor does an owed edge
- * go out while the last one still waits in a controller's IRR, where it
- * would merge and be lost: once the interrupt controllers have sent an
- * acknowledge notice for IRQ 0 (irq_router.h), the next edge waits for
- * the notice of the last, as KVM's PIT waits for its ack notifier; a line
- * with no notice for ACK_WAIT_NS (masked, or the guest polls the PIT) is
- * paced by the clock alone again until a notice comes.
+ * rest are dropped, so the guest is never stormed.
  *
  * Names follow the 8254 datasheet: control word SC1-SC0 / RW1-RW0 /
  * M2-M0 / BCD, counter latch command, read-back command, status byte.
@@ -59,7 +53,6 @@
  * merge them), and how many are kept owing (a second at HZ=250). */
 #define CATCHUP_NS	200000ull
 #define MAX_OWED	250u
-#define ACK_WAIT_NS	1000000000ull
 
 
 static uint64_t ns_to_ticks(uint64_t ns)
@@ -399,14 +392,8 @@ static void pit_poll(void *dev, uint64_t now)
 		c->periods_signalled += owed - MAX_OWED;
 	if (c->last_edge_ns && now < c->last_edge_ns + edge_gap_ns(c))
 		return;		/* catching up: not yet */
-	if (c->acks_seen && c->unacked) {
-		if (now < c->last_edge_ns + ACK_WAIT_NS)
-			return;	/* the last edge is still held: this one stays owed */
-		c->acks_seen = false;
-	}
 	c->periods_signalled++;
 	c->last_edge_ns = now;
-	c->unacked = true;
 	device_pulse_irq(p->env, p, PIT_IRQ);
 }
 
@@ -423,12 +410,8 @@ static uint64_t pit_next_deadline(void *dev)
 		uint64_t ns = ticks_to_ns(due - c->tick_base);
 		at = ns > UINT64_MAX - c->start_ns ? UINT64_MAX : c->start_ns + ns;
 	}
-	/* behind: the next owed edge once the spacing has passed, or once
-	 * the wait for the last edge's notice gives up (a notice polls the
-	 * devices anyway: it comes with a vCPU's exit) */
+	/* behind: the next owed edge once the spacing has passed */
 	uint64_t spaced = c->last_edge_ns ? c->last_edge_ns + edge_gap_ns(c) : 0;
-	if (c->acks_seen && c->unacked)
-		spaced = c->last_edge_ns + ACK_WAIT_NS;
 	return spaced > at ? spaced : at;
 }
 
@@ -444,15 +427,6 @@ static void pit_reset(void *dev)
 	p->speaker_enable = false;
 }
 
-/* irq_router.h: a CPU accepted IRQ 0's interrupt. */
-static void pit_irq_acked(void *ctx, unsigned gsi)
-{
-	struct pit *p = ctx;
-
-	p->ch[0].acks_seen = true;
-	p->ch[0].unacked = false;
-}
-
 static void *pit_create(struct device_env *env, const char *config,
 			char *err, size_t errlen)
 {
@@ -464,9 +438,7 @@ static void *pit_create(struct device_env *env, const char *config,
 	p->env = env;
 	pit_reset(p);
 	if (bus_register(env->pio, PIT_BASE, 4, pit_io, p, "pit8254") ||
-	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61") ||
-	    device_listen_ack(env, PIT_IRQ, pit_irq_acked, p)) {
-		device_unlisten(env, p);
+	    bus_register(env->pio, PORT_B, 1, port_b_io, p, "port61")) {
 		bus_unregister_owner(env->pio, p);
 		free(p);
 		return device_ports_taken(err, errlen, "pit8254", PIT_BASE);
@@ -478,7 +450,6 @@ static void pit_destroy(void *dev)
 {
 	struct pit *p = dev;
 
-	device_unlisten(p->env, p);
 	bus_unregister_owner(p->env->pio, p);
 	free(p);
 }

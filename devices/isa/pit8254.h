@@ -33,8 +33,6 @@ struct pit_channel {
 	uint64_t periods_signalled;	/* channel 0: periods whose edge was raised
 					   (or dropped as beyond MAX_OWED) */
 	uint64_t last_edge_ns;		/* channel 0: clock at the last edge */
-	bool acks_seen;			/* channel 0: IRQ 0's acknowledge notices come */
-	bool unacked;			/* channel 0: the last edge awaits its notice */
 };
 
 struct pit {

@@ -92,16 +92,6 @@ void irq_router_unlisten(struct irq_router *r, void *ctx)
 		if (r->eoi[i].ctx != ctx)
 			r->eoi[kept++] = r->eoi[i];
 	r->nr_eoi = kept;
-	kept = 0;
-	for (unsigned i = 0; i < r->nr_ack; i++)
-		if (r->ack[i].ctx != ctx)
-			r->ack[kept++] = r->ack[i];
-	r->nr_ack = kept;
-	kept = 0;
-	for (unsigned i = 0; i < r->nr_taken; i++)
-		if (r->taken[i].ctx != ctx)
-			r->taken[kept++] = r->taken[i];
-	r->nr_taken = kept;
 	if (r->extint.ops && r->extint.ctx == ctx)
 		r->extint.ops = NULL, r->extint.ctx = NULL;
 }
@@ -241,38 +231,4 @@ void irq_router_broadcast_eoi(struct irq_router *r, uint8_t vector)
 {
 	for (unsigned i = 0; i < r->nr_eoi; i++)
 		r->eoi[i].fn(r->eoi[i].ctx, vector);
-}
-
-int irq_router_listen_ack(struct irq_router *r, unsigned gsi, irq_ack_fn fn, void *ctx)
-{
-	if (!fn || gsi >= IRQ_ROUTER_LINES || r->nr_ack == IRQ_ROUTER_MAX_ACK)
-		return -1;
-	r->ack[r->nr_ack].gsi = gsi;
-	r->ack[r->nr_ack].fn = fn;
-	r->ack[r->nr_ack].ctx = ctx;
-	r->nr_ack++;
-	return 0;
-}
-
-void irq_router_line_acked(struct irq_router *r, unsigned gsi)
-{
-	for (unsigned i = 0; i < r->nr_ack; i++)
-		if (r->ack[i].gsi == gsi)
-			r->ack[i].fn(r->ack[i].ctx, gsi);
-}
-
-int irq_router_listen_taken(struct irq_router *r, irq_taken_fn fn, void *ctx)
-{
-	if (!fn || r->nr_taken == IRQ_ROUTER_MAX_EOI)
-		return -1;
-	r->taken[r->nr_taken].fn = fn;
-	r->taken[r->nr_taken].ctx = ctx;
-	r->nr_taken++;
-	return 0;
-}
-
-void irq_router_vector_taken(struct irq_router *r, uint8_t vector)
-{
-	for (unsigned i = 0; i < r->nr_taken; i++)
-		r->taken[i].fn(r->taken[i].ctx, vector);
 }

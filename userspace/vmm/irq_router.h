@@ -22,14 +22,6 @@
  *    passes through (11.5.1, virtual wire). A vCPU without a controller of
  *    its own (a machine without a local APIC) is interrupted by the ExtINT
  *    source directly if it is vCPU 0: the 8259's INT is the BSP's INTR.
- *
- * And back to the sources, acknowledge notices: the controller that took
- * a line's edge tells the router when a CPU accepted it (the 8259 at
- * INTA; an IOAPIC when a local APIC moved the pin's vector from IRR to
- * ISR, which the APIC announces as "vector taken"). A timer that owes
- * periods raises the next edge only then, as KVM's PIT does with its
- * ack notifier (kvm_pit_ack_irq): an edge raised while the last is still
- * held in an IRR merges with it and the guest loses a tick.
  */
 #ifndef HYVM_IRQ_ROUTER_H
 #define HYVM_IRQ_ROUTER_H
@@ -44,7 +36,6 @@
 #define IRQ_ROUTER_MAX_VCPUS	 16
 #define IRQ_ROUTER_MAX_SINKS	 IRQ_ROUTER_MAX_VCPUS
 #define IRQ_ROUTER_MAX_EOI	 4
-#define IRQ_ROUTER_MAX_ACK	 4
 
 /* Delivery modes, as the ICR, the IOAPIC's redirection entries and MSI
  * data encode them (SDM Vol. 3A, 11.6.1 and 11.11.2). */
@@ -77,12 +68,6 @@ typedef void (*irq_eoi_fn)(void *ctx, uint8_t vector);
 /* A controller's input changed level. */
 typedef void (*irq_line_changed_fn)(void *ctx, unsigned gsi, bool level);
 
-/* A source hears that a CPU accepted the interrupt of its line gsi. */
-typedef void (*irq_ack_fn)(void *ctx, unsigned gsi);
-
-/* An IOAPIC hears that a local APIC took an edge-triggered vector. */
-typedef void (*irq_taken_fn)(void *ctx, uint8_t vector);
-
 struct irq_router {
 	struct {
 		const void *asserted_by[IRQ_LINE_MAX_SOURCES];
@@ -108,17 +93,6 @@ struct irq_router {
 		void *ctx;
 	} eoi[IRQ_ROUTER_MAX_EOI];
 	unsigned nr_eoi;
-	struct {
-		unsigned gsi;
-		irq_ack_fn fn;
-		void *ctx;
-	} ack[IRQ_ROUTER_MAX_ACK];
-	unsigned nr_ack;
-	struct {
-		irq_taken_fn fn;
-		void *ctx;
-	} taken[IRQ_ROUTER_MAX_EOI];
-	unsigned nr_taken;
 	struct {
 		const struct irq_controller_ops *ops;
 		void *ctx;
@@ -182,16 +156,6 @@ int irq_router_send_msi(struct irq_router *r, uint64_t addr, uint32_t data);
 int irq_router_listen_eoi(struct irq_router *r, irq_eoi_fn fn, void *ctx);
 /* A local APIC's EOI of a level-triggered vector (11.8.5). */
 void irq_router_broadcast_eoi(struct irq_router *r, uint8_t vector);
-
-/* ctx (a source) hears the acknowledge notices of line gsi; -1 when full
- * or no such line. */
-int irq_router_listen_ack(struct irq_router *r, unsigned gsi, irq_ack_fn fn, void *ctx);
-/* A controller: a CPU accepted the interrupt that came from line gsi. */
-void irq_router_line_acked(struct irq_router *r, unsigned gsi);
-/* ctx (an IOAPIC) hears every "vector taken"; -1 when full. */
-int irq_router_listen_taken(struct irq_router *r, irq_taken_fn fn, void *ctx);
-/* A local APIC moved an edge-triggered vector from IRR to ISR. */
-void irq_router_vector_taken(struct irq_router *r, uint8_t vector);
 
 /* What the VMM asks per vCPU. No controller: never an interrupt, and
  * acknowledge returns -1. */
