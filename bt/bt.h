@@ -235,6 +235,10 @@ struct bt_cpu {
 	uint64_t ud_other;
 	bool fpu_live;
 	uint8_t fx_guest[512] __attribute__((aligned(16)));
+	/* the guest's XMM0-7 and MXCSR while translated code calls C, and
+	 * the MXCSR that C runs on (translate/sse_spill.c) */
+	uint8_t sse_spill[8][16] __attribute__((aligned(16)));
+	uint32_t sse_spill_mxcsr, host_mxcsr;
 
 	/* indirect-branch jump cache, indexed by the low 16 bits of the eip */
 	uint32_t jc_eip[BT_JC_SIZE];

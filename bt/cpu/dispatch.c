@@ -122,6 +122,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	if (fpu) {
 		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(host_mxcsr), "=m"(host_fcw));
+		cpu->host_mxcsr = host_mxcsr;	/* for C called from the block */
 		fxrstor(cpu->fx_guest);
 	}
 	signals_enter(cpu);

@@ -59,8 +59,9 @@ static ZydisRegister port_operand(const struct bt_insn *d, bool out)
 
 /*
  *	mov [r15+gpr0/1/2], eax/ecx/edx;  mov dword [r15+io_call_eip], eip;  pushfq;  cld;  push rsi/rdi/r8
+ *	<guest XMM0-7, MXCSR aside: sse_spill.c>
  *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov esi, op;  call bt_io_call
- *	mov rsp, r13;  pop r8/rdi/rsi;  popfq;  mov eax/edx, [r15+gpr0/2]
+ *	mov rsp, r13;  <XMM0-7, MXCSR back>;  pop r8/rdi/rsi;  popfq;  mov eax/edx, [r15+gpr0/2]
  *	mov ecx, [r15+io_call_exit];  jrcxz ok
  *	mov ecx, [r15+io_call_unserved];  jrcxz stop
  *	mov ecx, [r15+gpr1];  jmp <callout stub: eip = the IN/OUT>
@@ -93,14 +94,14 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int32_t)eip)) &&
 	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
 	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ESI), op_imm((int64_t)op)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_io_call)) &&
 	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&

@@ -41,6 +41,12 @@ bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t targ
  * that kept raising #DE; emits nothing for any other instruction. */
 bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 
+/* sse_spill.c: the guest's XMM0-7 and MXCSR kept aside around a C call
+ * from translated code (clobbers the flags: emit between the flags' save
+ * and their return) */
+bool sse_spill_emit_save(struct bt_emitter *e);
+bool sse_spill_emit_restore(struct bt_emitter *e);
+
 /* io_call.c: IN/OUT at CPL0 as a call to the VMM's fast path, ending the
  * block; false (nothing emitted) where the callout must do it. */
 bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t next);

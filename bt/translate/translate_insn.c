@@ -503,13 +503,13 @@ static bool cpuid_call(struct bt_emitter *e)
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
 	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_cpuid)) &&
 	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI))))
 		return false;

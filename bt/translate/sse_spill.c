@@ -1,0 +1,57 @@
+/*
+ * The guest's SSE registers around a C call from translated code
+ * (io_call.c's bt_io_call, translate_insn.c's bt_cpuid). While a block
+ * runs, the guest's x87/SSE state is in the host's registers (dispatch.c
+ * run_block, once the guest has used the FPU: cpu->fpu_live), and the C
+ * ABI lets any function clobber XMM0-15 (System V AMD64 ABI 3.2.1: none
+ * is callee-saved): the VMM's device code and glibc's memcpy do. An IN
+ * or OUT must leave the guest's XMM registers and MXCSR as they were (SDM
+ * Vol. 1 10.2), so the call keeps XMM0-7 (all a 32-bit guest has) and
+ * MXCSR aside, and runs the C code on the host's MXCSR, not the guest's
+ * rounding and exception masks. Eight moves each way, not FXSAVE: a
+ * Linux guest's kernel does port I/O with the interrupted process's SSE
+ * state live, hundreds of times a second. tests/guests/sse_io fails
+ * without it. The x87 stack is left as the guest had it: hyvm's C code
+ * does no x87 arithmetic (no long double).
+ *
+ * Flags are clobbered (CMP): callers emit these after saving the guest's
+ * flags and before giving them back.
+ */
+#include "bt/translate/translate.h"
+
+#define SPILLED_XMM 8
+
+static bool emit_if_fpu_live(struct bt_emitter *e, bool save)
+{
+	uint8_t *skip;
+
+	if (!(emit2(e, ZYDIS_MNEMONIC_CMP, op_ctx(BT_OFF(fpu_live), 1), op_imm(0)) &&
+	      (skip = emit_branch8(e, ZYDIS_MNEMONIC_JZ, false))))
+		return false;
+	for (int i = 0; i < SPILLED_XMM; i++) {
+		ZydisEncoderOperand mem = op_ctx(BT_OFF(sse_spill) + 16 * i, 16);
+		ZydisEncoderOperand reg = op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + i));
+		if (!(save ? emit2(e, ZYDIS_MNEMONIC_MOVUPS, mem, reg)
+			   : emit2(e, ZYDIS_MNEMONIC_MOVUPS, reg, mem)))
+			return false;
+	}
+	if (save) {
+		if (!(emit1(e, ZYDIS_MNEMONIC_STMXCSR, op_ctx(BT_OFF(sse_spill_mxcsr), 4)) &&
+		      emit1(e, ZYDIS_MNEMONIC_LDMXCSR, op_ctx(BT_OFF(host_mxcsr), 4))))
+			return false;
+	} else if (!emit1(e, ZYDIS_MNEMONIC_LDMXCSR, op_ctx(BT_OFF(sse_spill_mxcsr), 4))) {
+		return false;
+	}
+	patch_rel8(skip, e->pos);
+	return true;
+}
+
+bool sse_spill_emit_save(struct bt_emitter *e)
+{
+	return emit_if_fpu_live(e, true);
+}
+
+bool sse_spill_emit_restore(struct bt_emitter *e)
+{
+	return emit_if_fpu_live(e, false);
+}
