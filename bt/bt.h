@@ -52,6 +52,9 @@ enum bt_exit_kind {
 				 * (translate/div_check.c) */
 	BT_EXIT_IO_STOP,	/* an inline IN/OUT is done and the VMM wants an exit
 				 * (translate/io_call.c); eip = target_eip, after it */
+	BT_EXIT_RESUME,		/* a callout done inside the block (translate/
+				 * callout_call.c) left work for the dispatcher; eip
+				 * stored: it goes on from there */
 };
 
 struct bt_block;
@@ -225,6 +228,11 @@ struct bt_cpu {
 	/* bt_io_call's answer to translated code (translate/io_call.c) */
 	uint32_t io_call_exit, io_call_unserved;
 	uint32_t io_call_eip;	/* the inline IN/OUT's EIP, for the VMM's exit sites */
+	/* a callout done inside its block (translate/callout_call.c): the
+	 * CPU layer's function, set by engine_bt.c, and its answer to the
+	 * block: 0 = not done (the callout stub), else where to go on */
+	void (*callout_in_block)(struct bt_cpu *cpu, struct bt_block *b);
+	uint64_t callout_target;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 
