@@ -108,6 +108,9 @@ struct bt_block {
 	bool debug_stop;	/* starts at a debugger's breakpoint: never chained into */
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
+	/* the block its in-block callout went on to last (cpu/callout_in_block.c),
+	 * checked against the full key before each use */
+	struct bt_block *callout_next;
 	struct bt_block *hash_next;
 	/* chains of the blocks on a physical page (tcache.c, tc_page_bucket):
 	 * [0] in its first page's, [1] in its last page's when it has two */

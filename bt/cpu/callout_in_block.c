@@ -39,10 +39,14 @@ static bool dispatcher_wanted(const struct bt_cpu *cpu)
 	       (irq_ok && (cpu->pending_irq >= 0 || cpu->irq_window_wanted));
 }
 
-/* The block the dispatcher would run next, if it is translated. */
-static struct bt_block *next_block(struct bt_cpu *cpu)
+/* The block the dispatcher would run next, if it is translated: the one
+ * this callout went on to last time when its key (eip, physical address,
+ * mode, segments) still holds, which spares the hash lookup (a SYSENTER
+ * goes to one place), else tc_lookup's. */
+static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
 {
 	uint32_t lin = cs_linear(cpu, cpu->eip), phys;
+	struct bt_block *b = from->callout_next;
 
 	if (dispatcher_wanted(cpu))
 		return NULL;
@@ -50,7 +54,10 @@ static struct bt_block *next_block(struct bt_cpu *cpu)
 	    ? mmu_translate(cpu, lin, MMU_FETCH, bt_cpl(cpu) == 3, &phys, false)
 	    : mem_linear_to_phys(cpu, lin, false, false, &phys, false))
 		return NULL;
-	struct bt_block *b = tc_lookup(cpu->vm->tc, cpu, cpu->eip, phys, cpu_mode_key(cpu));
+	uint32_t mode = cpu_mode_key(cpu);
+	if (!b || !b->valid || b->eip != cpu->eip || b->phys != phys || b->mode != mode ||
+	    !tc_same_segments(b, cpu))
+		from->callout_next = b = tc_lookup(cpu->vm->tc, cpu, cpu->eip, phys, mode);
 	return b && !b->debug_stop ? b : NULL;
 }
 
@@ -79,7 +86,7 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	(void)callout_emulate(cpu, b->callout, &exit);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
-	struct bt_block *next = next_block(cpu);
+	struct bt_block *next = next_block(cpu, b);
 	if (next) {
 		if (!jc_segments_same(cpu))
 			jc_reset(cpu);
