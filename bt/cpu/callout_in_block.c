@@ -90,7 +90,9 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	if (next) {
 		if (!jc_segments_same(cpu))
 			jc_reset(cpu);
-		bt_set_view(cpu);
+		/* the view changes with the CPL only under paging (dispatch.c) */
+		if (cpu->arch.cr0 & CR0_PG)
+			bt_set_view(cpu);
 		cpu->callout_target = (uintptr_t)next->check_entry;
 		cpu->stats.callouts_in_block_chained++;
 	}
