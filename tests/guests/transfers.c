@@ -19,6 +19,8 @@ GUEST("transfers", "user-mode sysenter soft-int-cpl0 sti-window");
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define PIT_CMD_CH0_LOHI_MODE0 0x30	/* interrupt on terminal count */
+#define PIT_READBACK_CH0_STATUS 0xe2	/* read-back: status of counter 0 only */
+#define PIT_STATUS_OUT 0x80
 #define PIC1_CMD 0x20
 #define OCW3_READ_IRR 0x0a
 #define IRQ_TIMER 0
@@ -105,16 +107,23 @@ static void timer_interrupt(struct trap_frame *tf)
 	pic_eoi(IRQ_TIMER);
 }
 
-/* IF=0: one PIT edge, then waits until the PIC holds it in IRR. */
+/* IF=0: one PIT edge, then waits until it happened (the read-back
+ * status's OUT bit, Intel 8254 data sheet, read-back command) and the PIC holds it in
+ * IRR. Waiting for IRR alone could return on an edge of the firmware's
+ * periodic timer still latched there, with ours yet to come while IF=1. */
 static bool make_pending(void)
 {
 	outb(PIT_CMD, PIT_CMD_CH0_LOHI_MODE0);
-	outb(PIT_CH0, 100);
+	outb(PIT_CH0, 100);	/* ~84 us */
 	outb(PIT_CH0, 0);
-	outb(PIC1_CMD, OCW3_READ_IRR);
-	for (uint32_t i = 0; i < IRR_BOUND; i++)
+	for (uint32_t i = 0; i < IRR_BOUND; i++) {
+		outb(PIT_CMD, PIT_READBACK_CH0_STATUS);
+		if (!(inb(PIT_CH0) & PIT_STATUS_OUT))
+			continue;
+		outb(PIC1_CMD, OCW3_READ_IRR);
 		if (inb(PIC1_CMD) & (1u << IRQ_TIMER))
 			return true;
+	}
 	return false;
 }
 
