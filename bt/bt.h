@@ -52,6 +52,9 @@ enum bt_exit_kind {
 				 * (translate/div_check.c) */
 	BT_EXIT_IO_STOP,	/* an inline IN/OUT is done and the VMM wants an exit
 				 * (translate/io_call.c); eip = target_eip, after it */
+	BT_EXIT_RESUME,		/* a callout done inside the block (translate/
+				 * callout_call.c) left work for the dispatcher; eip
+				 * stored: it goes on from there */
 };
 
 struct bt_block;
@@ -105,6 +108,9 @@ struct bt_block {
 	bool debug_stop;	/* starts at a debugger's breakpoint: never chained into */
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
+	/* the block its in-block callout went on to last (cpu/callout_in_block.c),
+	 * checked against the full key before each use */
+	struct bt_block *callout_next;
 	struct bt_block *hash_next;
 	/* chains of the blocks on a physical page (tcache.c, tc_page_bucket):
 	 * [0] in its first page's, [1] in its last page's when it has two */
@@ -225,6 +231,11 @@ struct bt_cpu {
 	/* bt_io_call's answer to translated code (translate/io_call.c) */
 	uint32_t io_call_exit, io_call_unserved;
 	uint32_t io_call_eip;	/* the inline IN/OUT's EIP, for the VMM's exit sites */
+	/* a callout done inside its block (translate/callout_call.c): the
+	 * CPU layer's function, set by engine_bt.c, and its answer to the
+	 * block: 0 = not done (the callout stub), else where to go on */
+	void (*callout_in_block)(struct bt_cpu *cpu, struct bt_block *b);
+	uint64_t callout_target;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 

@@ -17,6 +17,8 @@
 	X(callout_io, "bt.callout.io")					\
 	X(io_fast, "bt.callout.io_without_exit")			\
 	X(io_inline, "bt.io_inline_cpl0")				\
+	X(callouts_in_block, "bt.callout_in_block")			\
+	X(callouts_in_block_chained, "bt.callout_in_block_chained")	\
 	X(flags_inline_translated, "bt.pushfd_inline_translated")	\
 	X(callout_flags, "bt.callout.pushf_popf_cli_sti")		\
 	X(callout_int, "bt.callout.int_iret")				\

@@ -59,7 +59,7 @@ static void flat_segment(struct hyvm_segment *s, uint16_t sel, bool code, unsign
 static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 {
 	unsigned size = d->insn.operand_width / 8;
-	uint32_t eip, cs, fl, esp = 0, ss = 0;
+	uint32_t frame[3], outer[2] = { 0, 0 }, eip, cs, fl, esp, ss;
 	unsigned cpl = bt_cpl(cpu);
 
 	if (!(cpu->arch.cr0 & CR0_PE)) {
@@ -80,9 +80,11 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		return;
 	}
 	/* a 16-bit IRET pops 16-bit IP, CS, FLAGS (and SP, SS) */
-	if (stack_peek(cpu, 0, size, &eip) || stack_peek(cpu, 1, size, &cs) ||
-	    stack_peek(cpu, 2, size, &fl))
+	if (stack_peek_n(cpu, 0, 3, size, frame))
 		return;
+	eip = frame[0];
+	cs = frame[1];
+	fl = frame[2];
 	if (size == 2)
 		fl = (cpu->eflags & 0xffff0000u) | (fl & 0xffff);
 	cs &= 0xffff;
@@ -95,8 +97,10 @@ static void do_iret(struct bt_cpu *cpu, const struct bt_insn *d)
 		guest_exception(cpu, VEC_GP, true, cs & ~3u);
 		return;
 	}
-	if (rpl > cpl && (stack_peek(cpu, 3, size, &esp) || stack_peek(cpu, 4, size, &ss)))
+	if (rpl > cpl && stack_peek_n(cpu, 3, 2, size, outer))
 		return;
+	esp = outer[0];
+	ss = outer[1];
 	uint64_t desc;
 	struct hyvm_segment ncs;
 	if (!(cs & ~3u) || read_descriptor(cpu, (uint16_t)cs, &desc)) {

@@ -42,6 +42,14 @@ enum callout_result callout_msr(struct bt_cpu *cpu, bool write, uint32_t next,
 				struct vcpu_exit *exit);
 void callout_complete_msr(struct bt_cpu *cpu);
 uint32_t cpu_mode_key(const struct bt_cpu *cpu);
+/* dispatch.c: GS base = the view for the current CPL and paging */
+void bt_set_view(struct bt_cpu *cpu);
+/* dispatch.c: false (and the jump cache's key updated) when the segment
+ * bases, limit checks or code size changed: the caller resets the cache */
+bool jc_segments_same(struct bt_cpu *cpu);
+/* callout_in_block.c: SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF
+ * called from their block (translate/callout_call.c), cpu->callout_in_block */
+void callout_in_block(struct bt_cpu *cpu, struct bt_block *b);
 
 /* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
 void ud_note(struct bt_cpu *cpu);

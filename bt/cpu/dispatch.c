@@ -37,7 +37,7 @@ uint32_t cpu_mode_key(const struct bt_cpu *cpu)
 
 /* GS base = the view translated code uses: WRGSBASE where the kernel
  * allows it, else one arch_prctl, and only when it changes. */
-static void set_view(struct bt_cpu *cpu)
+void bt_set_view(struct bt_cpu *cpu)
 {
 	int idx = (cpu->arch.cr0 & CR0_PG) && bt_cpl(cpu) == 3 ? 1 : 0;
 	uint64_t base = (uintptr_t)view_base(cpu->vm, idx);
@@ -58,28 +58,30 @@ static void set_view(struct bt_cpu *cpu)
 
 /* The jump cache maps offsets to blocks translated for one set of segment
  * bases; a base change empties it. */
-static bool tc_same_segments_jc(struct bt_cpu *cpu)
+bool jc_segments_same(struct bt_cpu *cpu)
 {
 	bool same = true;
-	uint32_t limit[6];
-	uint8_t kind[6];
 
-	for (int s = 0; s < 6; s++)
-		if (cpu->jc_seg_base[s] != (uint32_t)cpu->arch.seg[s].base) {
-			cpu->jc_seg_base[s] = (uint32_t)cpu->arch.seg[s].base;
+	/* compared segment by segment in registers: a key built in byte
+	 * arrays and compared with memcmp stalled on store forwarding (a
+	 * fifth of a SYSENTER round trip, docs/perf/bt-exits.md) */
+	for (int s = 0; s < 6; s++) {
+		const struct hyvm_segment *g = &cpu->arch.seg[s];
+		uint8_t kind = seg_check_kind(g);
+		uint32_t limit = kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit;
+		if (cpu->jc_seg_base[s] != (uint32_t)g->base || cpu->jc_seg_limit[s] != limit ||
+		    cpu->jc_seg_check[s] != kind) {
+			cpu->jc_seg_base[s] = (uint32_t)g->base;
+			cpu->jc_seg_limit[s] = limit;
+			cpu->jc_seg_check[s] = kind;
 			same = false;
 		}
+	}
 	/* blocks for 16-bit and 32-bit code at one offset are different
 	 * blocks: a change of code or stack size empties the cache too */
 	uint32_t code_mode = cpu_mode_key(cpu) & (BT_MODE_CODE16 | BT_MODE_STACK16);
 	if (cpu->jc_code_mode != code_mode) {
 		cpu->jc_code_mode = code_mode;
-		same = false;
-	}
-	seg_check_key(cpu, limit, kind);
-	if (memcmp(cpu->jc_seg_limit, limit, sizeof(limit)) || memcmp(cpu->jc_seg_check, kind, sizeof(kind))) {
-		memcpy(cpu->jc_seg_limit, limit, sizeof(limit));
-		memcpy(cpu->jc_seg_check, kind, sizeof(kind));
 		same = false;
 	}
 	return same;
@@ -118,7 +120,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	uint32_t host_mxcsr = 0;
 	uint16_t host_fcw = 0;
 
-	set_view(cpu);
+	bt_set_view(cpu);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	if (fpu) {
 		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(host_mxcsr), "=m"(host_fcw));
@@ -344,7 +346,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (chain_from && !b->debug_stop && chain_allowed(cpu, chain_from, b))
 			tc_chain(cpu, chain_from, b);
-		if (!tc_same_segments_jc(cpu)) {
+		if (!jc_segments_same(cpu)) {
 			jc_reset(cpu);
 			jc_fill = false;
 		}
@@ -404,6 +406,10 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 				goto out;
 			if (single != RUN_BLOCKS)
 				cpu->dbg.step_done = false;	/* it runs again, alone */
+			break;
+		case BT_EXIT_RESUME:
+			/* a callout done in its block (callout_in_block.c);
+			 * cpu->eip is where to go on */
 			break;
 		case BT_EXIT_IO_STOP:
 			/* an inline IN/OUT done; the VMM has work (io_call.c) */

@@ -121,6 +121,24 @@ int stack_peek(struct bt_cpu *cpu, unsigned index, unsigned size, uint32_t *v)
 	return mem_read(cpu, (uint32_t)cpu->arch.seg[HYVM_SS].base + sp, v, size);
 }
 
+/* v[i] = stack_peek(index + i), i < n: one read when the values lie in one
+ * page of a 32-bit stack (the page's translation, and so a fault and its
+ * CR2, are those of the first value). IRET's three or five pops were one
+ * guest access each (docs/perf/bt-exits.md, 2026-12-04). */
+int stack_peek_n(struct bt_cpu *cpu, unsigned index, unsigned n, unsigned size, uint32_t *v)
+{
+	uint32_t sp = cpu->gpr[HYVM_RSP] + index * size, bytes = n * size;
+	uint32_t lin = (uint32_t)cpu->arch.seg[HYVM_SS].base + sp;
+
+	if (size == 4 && sp_mask(cpu) == 0xffffffffu && sp >= cpu->gpr[HYVM_RSP] &&
+	    sp + bytes > sp && lin + bytes > lin && (lin >> 12) == ((lin + bytes - 1) >> 12))
+		return mem_read(cpu, lin, v, bytes);
+	for (unsigned i = 0; i < n; i++)
+		if (stack_peek(cpu, index + i, size, &v[i]))
+			return -1;
+	return 0;
+}
+
 void stack_drop(struct bt_cpu *cpu, unsigned bytes)
 {
 	uint32_t mask = sp_mask(cpu);

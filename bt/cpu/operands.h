@@ -13,6 +13,7 @@ int operand_read(struct bt_cpu *cpu, const ZydisDecodedOperand *o, uint32_t *v);
 int operand_write(struct bt_cpu *cpu, const ZydisDecodedOperand *o, uint32_t v);
 int stack_push(struct bt_cpu *cpu, uint32_t v, unsigned size);
 int stack_peek(struct bt_cpu *cpu, unsigned index, unsigned size, uint32_t *v);
+int stack_peek_n(struct bt_cpu *cpu, unsigned index, unsigned n, unsigned size, uint32_t *v);
 void stack_drop(struct bt_cpu *cpu, unsigned bytes);
 
 #endif

@@ -32,6 +32,21 @@ void mem_note_phys_write(struct bt_vm *vm, uint64_t phys, unsigned len)
 	shadow_phys_written(vm, phys, len);
 }
 
+/* A copy of the sizes descriptor, gate and stack accesses have, by a
+ * fixed-size move: a variable-length memcpy compiled to REP MOVS, whose
+ * start-up was most of mem_access_as's samples on an INT 0x80 round trip
+ * (docs/perf/bt-exits.md, 2026-12-04). */
+static inline void copy_small(void *dst, const void *src, unsigned len)
+{
+	switch (len) {
+	case 1: memcpy(dst, src, 1); break;
+	case 2: memcpy(dst, src, 2); break;
+	case 4: memcpy(dst, src, 4); break;
+	case 8: memcpy(dst, src, 8); break;
+	default: memcpy(dst, src, len); break;
+	}
+}
+
 int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, bool write,
 		  bool user, bool raise)
 {
@@ -48,10 +63,10 @@ int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, boo
 			if (!write)
 				memset(buf, 0xff, chunk);
 		} else if (write) {
-			memcpy(host, buf, chunk);
+			copy_small(host, buf, chunk);
 			mem_note_phys_write(cpu->vm, phys, chunk);
 		} else {
-			memcpy(buf, host, chunk);
+			copy_small(buf, host, chunk);
 		}
 		lin += chunk;
 		buf = (uint8_t *)buf + chunk;

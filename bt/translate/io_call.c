@@ -41,8 +41,16 @@ void bt_io_call(struct bt_cpu *cpu, uint32_t op)
 	cpu->stats.io_fast++;
 	cpu->stats.io_inline++;
 	if (!write) {
-		uint32_t in = 0;
-		memcpy(&in, data, size);
+		/* read back at the size the device wrote: a variable-length
+		 * copy into a 4-byte word stalled on store forwarding (a third
+		 * of this function's samples, docs/perf/bt-exits.md) */
+		uint32_t in;
+		uint16_t half;
+		switch (size) {
+		case 1: in = data[0]; break;
+		case 2: memcpy(&half, data, 2); in = half; break;
+		default: memcpy(&in, data, 4); break;
+		}
 		uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 		cpu->gpr[HYVM_RAX] = (v & ~mask) | (in & mask);
 	}

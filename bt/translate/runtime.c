@@ -91,6 +91,9 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	rt->miss_desc.kind = BT_EXIT_INDIRECT;
 	rt->fault_desc.kind = BT_EXIT_FAULT;
 	rt->request_desc.kind = BT_EXIT_REQUEST;
+	rt->resume_desc.kind = BT_EXIT_RESUME;
+	rt->resume_exit = e->pos;
+	ok &= emit_exit_via(e, rt, &rt->resume_desc);
 	rt->jc_miss = e->pos;
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4), R(R13D));
 	ok &= emit_exit_via(e, rt, &rt->miss_desc);

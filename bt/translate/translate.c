@@ -262,7 +262,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 				*b->callout = d;
 			b->pt_callout = ptw;
 			if (!decoded || ptw ||
-			    !io_call_emit(&t, &d, eip, (eip + len) & bt_ip_mask(cpu)))
+			    (!io_call_emit(&t, &d, eip, (eip + len) & bt_ip_mask(cpu)) &&
+			     !callout_call_emit(&t, &d, eip)))
 				exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += len;

@@ -51,6 +51,11 @@ bool sse_spill_emit_restore(struct bt_emitter *e);
  * block; false (nothing emitted) where the callout must do it. */
 bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t next);
 
+/* callout_call.c: SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF in
+ * 32-bit code done by a call from the block, which goes on to the next
+ * block without the dispatcher; false (nothing emitted) for others. */
+bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
+
 /* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);

@@ -23,7 +23,8 @@ struct bt_runtime {
 	uint8_t *fault_exit;	/* registers already saved by the handler */
 	uint8_t *indirect;	/* r13 = target eip */
 	uint8_t *jc_miss;	/* initial jump-cache host target */
-	struct bt_exit_desc miss_desc, fault_desc, request_desc;
+	uint8_t *resume_exit;	/* BT_EXIT_RESUME, guest state in registers */
+	struct bt_exit_desc miss_desc, fault_desc, request_desc, resume_desc;
 };
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 

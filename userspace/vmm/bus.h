@@ -28,6 +28,10 @@ struct bus {
 	const char *name;
 	struct bus_range range[BUS_MAX_RANGES];
 	unsigned nr;
+	/* the range the last access found: ranges never overlap, so if it
+	 * holds the next address it is that address's range, whatever was
+	 * registered since (bus_access) */
+	unsigned last;
 	uint64_t unclaimed_reads, unclaimed_writes;
 };
 

@@ -153,8 +153,10 @@ static void handle_io(struct vm *vm, struct vcpu_exit *exit)
 
 /* One fast access in IO_FAST_TIME_EVERY is timed (two clock reads, about
  * as much as the access itself) and stands for the others in the I/O
- * category's VMM time; the first one is, so even a few are seen. */
-#define IO_FAST_TIME_EVERY	16
+ * category's VMM time; the first one is, so even a few are seen. One in
+ * 16 was a tenth of an inline IN's CPU time (docs/perf/bt-exits.md,
+ * 2026-12-04); one in 256, as often as the device polls, is ~1%. */
+#define IO_FAST_TIME_EVERY	256
 
 /* engine_io_fast.io: a port access the engine finishes without an exit
  * (engine.h). Counted as an I/O exit at its site (stats.h), timed by

@@ -1,0 +1,101 @@
+/*
+ * SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF in 32-bit code, called
+ * from their block (translate/callout_call.c) instead of leaving it: the
+ * instruction is emulated by the same callout the dispatcher would run,
+ * and then whatever the dispatcher does before the next block is done
+ * here too, or left to it:
+ *
+ * - its loop-top checks (shutdown, an unsupported mode, an event from
+ *   another engine, a deliverable interrupt or interrupt window, a kick,
+ *   HLT, the debugger): any of them, and the block leaves through
+ *   BT_EXIT_RESUME, so the dispatcher takes it from cpu->eip exactly as
+ *   after the callout's own exit;
+ * - the fetch translation (no exception raised here: a failure goes to
+ *   the dispatcher, which raises it) and the lookup; a block not
+ *   translated yet goes to the dispatcher as well;
+ * - the jump cache's segment key, and the view (the CPL picks it).
+ *
+ * So the guest sees what it saw through the dispatcher: the same
+ * emulation, the same interrupt boundaries (an STI shadow, an IF that a
+ * POPF or IRET sets with an interrupt waiting: the dispatcher gets it).
+ * The block was entered through its kick poll and the next one is entered
+ * through its own, so a kick meanwhile is seen at once.
+ */
+#include "bt/bt.h"
+#include "bt/cpu/cpu.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "bt/translate/translator.h"
+#include "engines/engine.h"
+
+/* Anything the dispatcher's loop would act on before running a block. */
+static bool dispatcher_wanted(const struct bt_cpu *cpu)
+{
+	bool irq_ok = (cpu->eflags & EFLAGS_IF) && !cpu->intr_shadow && !cpu->dbg.step;
+
+	return cpu->shutdown || cpu->halted || cpu->kicked || cpu->dbg.active || cpu->dbg.step ||
+	       ((cpu->arch.cr0 & CR0_PG) && (cpu->arch.efer & EFER_LME)) ||
+	       cpu->pending_event.type != HYVM_EVENT_NONE ||
+	       (irq_ok && (cpu->pending_irq >= 0 || cpu->irq_window_wanted));
+}
+
+/* The block the dispatcher would run next, if it is translated: the one
+ * this callout went on to last time when its key (eip, physical address,
+ * mode, segments) still holds, which spares the hash lookup (a SYSENTER
+ * goes to one place), else tc_lookup's. */
+static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
+{
+	uint32_t lin = cs_linear(cpu, cpu->eip), phys;
+	struct bt_block *b = from->callout_next;
+
+	if (dispatcher_wanted(cpu))
+		return NULL;
+	if ((cpu->arch.cr0 & CR0_PG)
+	    ? mmu_translate(cpu, lin, MMU_FETCH, bt_cpl(cpu) == 3, &phys, false)
+	    : mem_linear_to_phys(cpu, lin, false, false, &phys, false))
+		return NULL;
+	uint32_t mode = cpu_mode_key(cpu);
+	if (!b || !b->valid || b->eip != cpu->eip || b->phys != phys || b->mode != mode ||
+	    !tc_same_segments(b, cpu))
+		from->callout_next = b = tc_lookup(cpu->vm->tc, cpu, cpu->eip, phys, mode);
+	return b && !b->debug_stop ? b : NULL;
+}
+
+static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
+static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
+
+void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
+{
+	struct vcpu_exit exit;
+	bool fpu = cpu->fpu_live;
+
+	cpu->callout_target = 0;
+	/* a block whose bytes changed takes the callout stub, which
+	 * decodes again (dispatch.c: d->from->valid) */
+	if (!b->valid || cpu->dbg.active)
+		return;
+	/* the guest's x87/SSE registers are live here; C may use XMM */
+	if (fpu)
+		fxsave(cpu->fx_guest);
+	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
+	cpu->eip = b->eip;	/* a callout is the first instruction of its block */
+	cpu->intr_shadow = 0;	/* as after every block (dispatch.c) */
+	cpu->stats.callouts_in_block++;
+	/* none of these wants a VMM exit (callout_call.c), so exit stays
+	 * unused: the result is always CALLOUT_DONE */
+	(void)callout_emulate(cpu, b->callout, &exit);
+	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
+	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
+	struct bt_block *next = next_block(cpu, b);
+	if (next) {
+		if (!jc_segments_same(cpu))
+			jc_reset(cpu);
+		/* the view changes with the CPL only under paging (dispatch.c) */
+		if (cpu->arch.cr0 & CR0_PG)
+			bt_set_view(cpu);
+		cpu->callout_target = (uintptr_t)next->check_entry;
+		cpu->stats.callouts_in_block_chained++;
+	}
+	if (fpu)
+		fxrstor(cpu->fx_guest);
+}

@@ -1,0 +1,98 @@
+/*
+ * Control transfers that change privilege or flags (SYSENTER, SYSEXIT,
+ * INT n, IRET, far RET, POPF) without a trip through the dispatcher: the
+ * callout's block calls the CPU layer's cpu->callout_in_block
+ * (cpu/callout_in_block.c), which emulates the instruction as the
+ * callout would, does what the dispatcher would do before the next block
+ * (its checks, the lookup), and answers where the block goes on: the
+ * next block's kick poll, the dispatcher (BT_EXIT_RESUME: it has work, or
+ * the next block is not translated yet), or the callout stub (not done;
+ * nothing changed). Each was a block exit, a dispatcher round trip and a
+ * block entry: 70-80% of a SYSENTER round trip and half of an INT 0x80
+ * one (docs/perf/bt-exits.md). Part of translation, as io_call.c: the
+ * block calls through a pointer, nothing in bt/cpu/.
+ */
+#include "bt/translate/translate.h"
+
+/* The transfers whose callout can never want a VMM exit (callouts.c:
+ * no I/O, HLT, MSR or MMIO among them) and that end every block anyway. */
+static bool in_block_wanted(const struct tx *t, const struct bt_insn *d)
+{
+	if ((t->b->mode & (BT_MODE_SINGLE | BT_MODE_CODE16 | BT_MODE_STACK16)) ||
+	    !t->cpu->callout_in_block || !t->b->callout)
+		return false;
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_POPFD:
+		return true;
+	case ZYDIS_MNEMONIC_RET:
+		return d->insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
+	default:
+		return false;
+	}
+}
+
+static bool guest_regs(struct bt_emitter *e, bool store)
+{
+	bool ok = true;
+
+	for (int i = 0; i < 8; i++) {
+		ZydisEncoderOperand r = op_reg(i == 4 ? ZYDIS_REGISTER_R14D : reg32(i));
+		ok &= store ? emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(i), 4), r)
+			    : emit2(e, ZYDIS_MNEMONIC_MOV, r, op_ctx(BT_OFF_GPR(i), 4));
+	}
+	return ok;
+}
+
+/*
+ *	mov [r15+gpr], eax..edi, r14d;  pushfq;  pop [r15+host_flags];  cld
+ *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov rsi, block
+ *	mov r11, callout_in_block;  call r11;  mov rsp, r13
+ *	push [r15+host_flags];  popfq		(the flags the callout left)
+ *	mov r12, [r15+view_base];  mov r8, [r15+neg_view_base]	(CPL changes the view)
+ *	mov rcx, [r15+callout_target];  jrcxz stub
+ *	mov r13d, [r15+eip];  mov eax..edi, r14d, [r15+gpr];  jmp [r15+callout_target]
+ * stub: mov eax..edi, r14d, [r15+gpr];  jmp <callout stub>
+ * The C call may clobber rax-rdx, rsi, rdi, r8-r11; rbx, rbp, r12-r15
+ * survive it (as in io_call.c).
+ */
+bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
+{
+	struct bt_emitter *e = &t->e;
+	uint8_t *stub, *site;
+
+	if (!in_block_wanted(t, d))
+		return false;
+	if (!(guest_regs(e, true) &&
+	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
+	      emit1(e, ZYDIS_MNEMONIC_POP, op_ctx(BT_OFF(host_flags), 8)) &&
+	      emit0(e, ZYDIS_MNEMONIC_CLD) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
+	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSI), op_imm((int64_t)(uintptr_t)t->b)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11),
+		    op_imm((int64_t)(uintptr_t)t->cpu->callout_in_block)) &&
+	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, op_ctx(BT_OFF(host_flags), 8)) &&
+	      emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R12), op_ctx(BT_OFF(view_base), 8)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R8), op_ctx(BT_OFF(neg_view_base), 8)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), op_ctx(BT_OFF(callout_target), 8)) &&
+	      (stub = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13D), op_ctx(BT_OFF(eip), 4)) &&
+	      guest_regs(e, false) &&
+	      emit1(e, ZYDIS_MNEMONIC_JMP, op_ctx(BT_OFF(callout_target), 8))))
+		goto fail;
+	patch_rel8(stub, e->pos);
+	if (!(guest_regs(e, false) &&
+	      (site = emit_branch32(e, ZYDIS_MNEMONIC_JMP)) &&
+	      add_exit(t, site, BT_EXIT_CALLOUT, eip, false)))
+		goto fail;
+	return true;
+fail:
+	t->failed = true;
+	return true;
+}
