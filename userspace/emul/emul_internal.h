@@ -15,6 +15,13 @@
 enum step { STEP_OK, STEP_ACCESS, STEP_FAULT, STEP_ERROR };
 
 uint64_t emul_mask_bits(unsigned bits);
+
+/* SF, ZF, PF of a result (PF: even parity of the low byte). */
+static inline uint64_t emul_flags_szp(uint64_t r, unsigned bits)
+{
+	return (r == 0 ? EFLAGS_ZF : 0) | ((r >> (bits - 1)) & 1 ? EFLAGS_SF : 0) |
+	       (__builtin_popcount(r & 0xff) & 1 ? 0 : EFLAGS_PF);
+}
 enum step emul_fail(struct emul *e, const char *why);
 bool emul_gpr_ref(ZydisRegister r, unsigned *idx, unsigned *shift, unsigned *bits);
 uint64_t emul_reg_read(struct emul *e, ZydisRegister r);
@@ -33,5 +40,7 @@ enum step emul_exec_push(struct emul *e);
 enum step emul_exec_pop(struct emul *e);
 /* emul_rmw.c: CMPXCHG, XADD, INC, DEC, NOT, NEG, ADC, SBB on memory */
 enum step emul_exec_rmw(struct emul *e);
+/* emul_shift.c: group 2 shifts and rotates, SHLD/SHRD on memory */
+enum step emul_exec_shift(struct emul *e);
 
 #endif

@@ -159,13 +159,6 @@ static enum step exec_string(struct emul *e)
 	}
 }
 
-/* SF, ZF, PF of a result (PF: even parity of the low byte). */
-static uint64_t flags_szp(uint64_t r, unsigned bits)
-{
-	return (r == 0 ? EFLAGS_ZF : 0) | ((r >> (bits - 1)) & 1 ? EFLAGS_SF : 0) |
-	       (__builtin_popcount(r & 0xff) & 1 ? 0 : EFLAGS_PF);
-}
-
 /* AND/OR/XOR/ADD/SUB/CMP/TEST with a memory operand (APM Vol. 3). */
 static enum step exec_alu(struct emul *e)
 {
@@ -196,7 +189,7 @@ static enum step exec_alu(struct emul *e)
 	case ZYDIS_MNEMONIC_ADD: r = (a + b) & m; break;
 	default:		 r = (a - b) & m; break;	/* SUB, CMP */
 	}
-	f = flags_szp(r, bits);
+	f = emul_flags_szp(r, bits);
 	if (mn == ZYDIS_MNEMONIC_ADD)
 		f |= (r < a ? EFLAGS_CF : 0) |
 		     ((((a ^ r) & (b ^ r)) >> (bits - 1)) & 1 ? EFLAGS_OF : 0) |
@@ -272,6 +265,11 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NEG:
 	case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
 		return emul_exec_rmw(e);
+	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_RCL:
+	case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHL:
+	case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_SHLD:
+	case ZYDIS_MNEMONIC_SHRD:
+		return emul_exec_shift(e);
 	case ZYDIS_MNEMONIC_PUSH:
 		return emul_exec_push(e);
 	case ZYDIS_MNEMONIC_POP:
