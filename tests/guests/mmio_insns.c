@@ -1,8 +1,8 @@
 /* Instructions other than MOV aimed at memory outside RAM, as a driver or
  * a hostile guest may aim them: PUSH/POP, ADD/OR/AND, INC/DEC/NOT/NEG,
  * ADC/SBB, XCHG, CMPXCHG (both outcomes), XADD, shifts and rotates
- * (group 2, SHLD/SHRD) and REP MOVS/STOS (and dwords that cross a page),
- * on a
+ * (group 2, SHLD/SHRD), BT*, SETcc, CMOVcc, MUL/DIV, XLAT, REPE CMPS and
+ * REP MOVS/STOS (and dwords that cross a page), on a
  * device register (the local APIC's TPR, SDM Vol. 3A 11.8.3.1: bits 7:0
  * read back, 31:8 read 0) and on unbacked space in the PCI hole (reads all
  * ones on hyvm, 0 in QEMU; writes dropped). Hardware finishes every one of them; so must
@@ -133,6 +133,30 @@ static void on_hole(void)
 	c = 3;
 	f = MEM_OP("sarw %%cl, (%%edx)\n\tshldl %%cl, %%eax, (%%edx)", HOLE, a, c);
 	check_eq("sar/shld: dropped", *hole, v);
+	f = MEM_OP("btl $31, (%%edx)\n\tbtsl $3, (%%edx)", HOLE, a, c);
+	check_eq("bt: CF", f & EFLAGS_CF, v >> 31 ? EFLAGS_CF : 0);
+	c = 0;
+	MEM_OP("stc\n\tsetc (%%edx)\n\tcmovcl (%%edx), %%ecx", HOLE, a, c);
+	check_eq("setc: dropped", *hole, v);
+	check_eq("cmovc", c, v);
+	{
+		uint32_t lo = 3, hi;
+
+		asm volatile("mull (%[p])" : "+a"(lo), "=&d"(hi) : [p] "r"(HOLE) : "cc");
+		check_eq("mul", lo, v * 3);
+		a = 1;
+		asm volatile("xlatb" : "+a"(a) : "b"(HOLE) : "memory");
+	}
+	check_eq("xlat", a, v & 0xff);
+	{
+		uint8_t *s = (uint8_t *)HOLE, *d = buf;
+		uint32_t n = 4;
+
+		memset(buf, v & 0xff, 2);
+		buf[2] = (uint8_t)~v;
+		asm volatile("cld\n\trepe cmpsb" : "+S"(s), "+D"(d), "+c"(n) : : "memory", "cc");
+		check_eq("repe cmpsb: stops at the difference", n, 1);
+	}
 	a = 0x1234;
 	MEM_OP("xchgl %%eax, (%%edx)", HOLE, a, c);
 	check_eq("xchg", a, v);
