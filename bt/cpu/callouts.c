@@ -356,7 +356,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 	uint32_t next = (cpu->eip + d->insn.length) & bt_ip_mask(cpu);
 	enum callout_result r;
 	if (callout_system(cpu, d, next, &r) || callout_segments(cpu, d, next) ||
-	    callout_near(cpu, d, next) || callout_bcd(cpu, d, next))
+	    callout_near(cpu, d, next) || callout_legacy(cpu, d, next))
 		return CALLOUT_DONE;
 	switch (d->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_CLI:

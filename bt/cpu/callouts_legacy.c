@@ -1,9 +1,10 @@
 /*
- * The decimal-arithmetic adjustments and SALC, done in C: AAA, AAS, DAA,
- * DAS, AAM, AAD (SDM Vol. 2A, each instruction's page; all #UD in 64-bit
- * mode, which bt does not run) and SALC (D6: AL = CF ? FFh : 0, listed by
- * AMD and run by every x86 processor outside 64-bit mode). They are rare
- * enough that a block exit each costs nothing that matters. Flags the SDM
+ * Instructions 64-bit mode dropped, done in C: the decimal-arithmetic
+ * adjustments AAA, AAS, DAA, DAS, AAM, AAD, SALC (D6: AL = CF ? FFh : 0,
+ * run by every x86 processor outside 64-bit mode), ARPL and BOUND (SDM
+ * Vol. 2A, each instruction's page; all #UD in 64-bit mode, which bt does
+ * not run). They are rare enough that a block exit each costs nothing
+ * that matters. Flags the SDM
  * leaves undefined are set as QEMU TCG sets them (target/i386/tcg/
  * int_helper.c), so a guest ends the same on bt and in the oracle: AAA and
  * AAS leave OF, SF, ZF, PF alone; DAA and DAS clear OF; AAM and AAD clear
@@ -13,6 +14,7 @@
 #include "bt/cpu/callouts.h"
 #include "bt/cpu/cpu.h"
 #include "bt/cpu/operands.h"
+#include "bt/memory/memory.h"
 
 #define SZP (EFLAGS_SF | EFLAGS_ZF | EFLAGS_PF)
 
@@ -70,7 +72,66 @@ static void decimal_adjust(struct bt_cpu *cpu, bool sub)
 	set_flags(cpu, EFLAGS_ARITH, f | szp8(al));
 }
 
-bool callout_bcd(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
+/* ARPL r/m16, r16: raise the destination's RPL to the source's (ZF = 1)
+ * or leave it (ZF = 0). A memory destination is a read-modify-write:
+ * checked for writing first, as hardware does (its #PF has W set). */
+static bool arpl(struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0];
+	uint32_t v, src = reg_read(cpu, d->ops[1].reg.value), phys;
+	bool raise;
+
+	if (dst->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		if (mem_linear_to_phys(cpu, operand_linear(cpu, dst), true, bt_cpl(cpu) == 3, &phys,
+				       true) || operand_read(cpu, dst, &v))
+			return false;
+	} else {
+		v = reg_read(cpu, dst->reg.value);
+	}
+	raise = (v & 3) < (src & 3);
+	if (raise) {
+		v = (v & ~3u) | (src & 3);
+		if (dst->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			if (operand_write(cpu, dst, v))
+				return false;
+		} else {
+			reg_write(cpu, dst->reg.value, v);
+		}
+	}
+	set_flags(cpu, EFLAGS_ZF, raise ? EFLAGS_ZF : 0);
+	return true;
+}
+
+/* BOUND r, m: the signed index r must lie within [m, m + size], the
+ * bounds at the operand's size; else #BR, a fault (SDM Vol. 3A 6.15,
+ * interrupt 5). A register operand is #UD. */
+static bool bound(struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	unsigned size = d->insn.operand_width / 8;
+	const ZydisDecodedOperand *m = &d->ops[1];
+	uint32_t lin, lo = 0, hi = 0, idx = reg_read(cpu, d->ops[0].reg.value);
+	int32_t i, l, h;
+
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY) {
+		guest_exception(cpu, VEC_UD, false, 0);
+		return false;
+	}
+	lin = operand_linear(cpu, m);
+	if (mem_read(cpu, lin, &lo, size) || mem_read(cpu, lin + size, &hi, size))
+		return false;
+	if (size == 2) {
+		i = (int16_t)idx, l = (int16_t)lo, h = (int16_t)hi;
+	} else {
+		i = (int32_t)idx, l = (int32_t)lo, h = (int32_t)hi;
+	}
+	if (i < l || i > h) {
+		guest_exception(cpu, VEC_BR, false, 0);
+		return false;
+	}
+	return true;
+}
+
+bool callout_legacy(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 {
 	uint32_t ax = cpu->gpr[HYVM_RAX];
 	uint8_t al = (uint8_t)ax, ah = (uint8_t)(ax >> 8), base;
@@ -101,6 +162,19 @@ bool callout_bcd(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 		break;
 	case ZYDIS_MNEMONIC_SALC:
 		cpu->gpr[HYVM_RAX] = (ax & ~0xffu) | (cpu->eflags & EFLAGS_CF ? 0xff : 0);
+		break;
+	case ZYDIS_MNEMONIC_ARPL:
+		/* not recognised in real-address or virtual-8086 mode */
+		if (!(cpu->arch.cr0 & CR0_PE) || (cpu->eflags & EFLAGS_VM)) {
+			guest_exception(cpu, VEC_UD, false, 0);
+			return true;
+		}
+		if (!arpl(cpu, d))
+			return true;	/* the fault is raised */
+		break;
+	case ZYDIS_MNEMONIC_BOUND:
+		if (!bound(cpu, d))
+			return true;
 		break;
 	default:
 		return false;

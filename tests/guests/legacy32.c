@@ -1,5 +1,7 @@
-/* The decimal adjustments AAA, AAS, DAA, DAS, AAM (bases 10 and 16), AAD
- * (bases 10 and 7) and SALC (D6): known answers from SDM Vol. 2A's
+/* Instructions 64-bit mode dropped: ARPL (register and memory, ZF),
+ * BOUND (in range, #BR both sides, 16- and
+ * 32-bit), and the decimal adjustments AAA, AAS, DAA, DAS, AAM (bases 10
+ * and 16), AAD (bases 10 and 7) and SALC (D6): known answers from SDM Vol. 2A's
  * examples, AAM 0's #DE, and every AL with AH in {00, 7f, ff} and each
  * CF/AF combination stored in a bss table whose CRC the STATE line
  * carries, so tests/bt/differential.sh compares every result with QEMU's.
@@ -7,7 +9,7 @@
  * SF, ZF, PF; AAM/AAD SF, ZF, PF; SALC changes none (all kept). */
 #include "guest.h"
 
-GUEST("bcd", "bcd-cpl0");
+GUEST("legacy32", "bcd-cpl0");
 
 #define CF EFLAGS_CF
 #define AF EFLAGS_AF
@@ -90,9 +92,52 @@ static void known_answers(void)
 
 FAULTING_INSN(aam_zero, "", ".byte 0xd4, 0x00", "eax", "cc")
 
+int32_t bounds32[2] = { -5, 100 };	/* named by the asm below */
+int16_t bounds16[2] = { 10, 20 };
+FAULTING_INSN(bound_low, "movl $-6, %%eax", "boundl %%eax, bounds32", "eax")
+FAULTING_INSN(bound_high, "movl $101, %%eax", "boundl %%eax, bounds32", "eax")
+FAULTING_INSN(bound_high16, "movw $21, %%ax", "boundw %%ax, bounds16", "eax")
+
+static void arpl_bound(void)
+{
+	uint32_t f, v;
+	uint16_t m;
+
+	check_begin("arpl");
+	v = 0x1231;	/* RPL 1 raised to 3 */
+	asm volatile("movw $3, %%cx\n\tarpl %%cx, %w0\n\tpushfl\n\tpopl %1"
+		     : "+r"(v), "=r"(f) : : "ecx", "cc");
+	check_eq("arpl reg", v, 0x1233);
+	check_eq("arpl reg ZF", f & EFLAGS_ZF, EFLAGS_ZF);
+	v = 0x1232;	/* RPL 2 kept against 1 */
+	asm volatile("movw $1, %%cx\n\tarpl %%cx, %w0\n\tpushfl\n\tpopl %1"
+		     : "+r"(v), "=r"(f) : : "ecx", "cc");
+	check_eq("arpl reg kept", v, 0x1232);
+	check_eq("arpl reg kept ZF", f & EFLAGS_ZF, 0);
+	m = 0x0010;
+	asm volatile("movw $2, %%cx\n\tarpl %%cx, %0\n\tpushfl\n\tpopl %1"
+		     : "+m"(m), "=r"(f) : : "ecx", "cc");
+	check_eq("arpl mem", m, 0x0012);
+	check_eq("arpl mem ZF", f & EFLAGS_ZF, EFLAGS_ZF);
+	check_end();
+
+	check_begin("bound");
+	v = 7;
+	asm volatile("boundl %0, bounds32" : : "r"(v));
+	v = (uint32_t)-5;
+	asm volatile("boundl %0, bounds32" : : "r"(v));
+	v = 100;
+	asm volatile("boundl %0, bounds32" : : "r"(v));
+	expect_fault("bound below", bound_low_raise, VEC_BR, NO_ERROR_CODE, bound_low);
+	expect_fault("bound above", bound_high_raise, VEC_BR, NO_ERROR_CODE, bound_high);
+	expect_fault("bound16 above", bound_high16_raise, VEC_BR, NO_ERROR_CODE, bound_high16);
+	check_end();
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	(void)mbi;
+	arpl_bound();
 	known_answers();
 	check_begin("divide");
 	expect_fault("aam 0", aam_zero_raise, VEC_DE, NO_ERROR_CODE, aam_zero);
