@@ -92,6 +92,13 @@ enum device_level {
 struct ds_writer;
 struct ds_reader;
 
+/* One counter of device_model.counters: a name that lives as long as
+ * the model, and its value now. */
+struct device_counter {
+	const char *name;
+	uint64_t value;
+};
+
 /* A device model; the machine description creates instances of it, each
  * with its own configuration string. */
 struct device_model {
@@ -126,6 +133,10 @@ struct device_model {
 	 * guest's interrupts and timers at now_ns, for the report of a
 	 * stopped guest (vmm/vm_report.h: where a stalled guest was). */
 	void (*describe)(void *dev, uint64_t now_ns, char *buf, size_t len);
+	/* Optional: the model's own counters (e.g. a virtio device's
+	 * refusals of its driver), up to max into out; how many. The VMM
+	 * publishes them in the statistics file (stats.h). */
+	unsigned (*counters)(void *dev, struct device_counter *out, unsigned max);
 	void (*destroy)(void *dev);
 	struct device_model *next;
 };

@@ -356,7 +356,7 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 	uint32_t next = (cpu->eip + d->insn.length) & bt_ip_mask(cpu);
 	enum callout_result r;
 	if (callout_system(cpu, d, next, &r) || callout_segments(cpu, d, next) ||
-	    callout_near(cpu, d, next))
+	    callout_near(cpu, d, next) || callout_legacy(cpu, d, next))
 		return CALLOUT_DONE;
 	switch (d->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_CLI:
@@ -421,6 +421,14 @@ enum callout_result callout_emulate(struct bt_cpu *cpu, const struct bt_insn *ca
 						 * (AH..BH with an address >= 2 GiB) */
 		break;
 	}
+	case ZYDIS_MNEMONIC_XLAT:
+		/* AL = seg:[rBX + AL]: the translator cannot give its implicit
+		 * operand the segment's base (translate_insn.c rebases explicit
+		 * operands only), so the shared emulator does it, in RAM or
+		 * outside (it reads device registers through the bus) */
+		if (bt_emulate_insn(cpu, exit))
+			return CALLOUT_EXIT;
+		break;
 	case ZYDIS_MNEMONIC_CPUID:
 		bt_cpuid(cpu);
 		cpu->eip = next;

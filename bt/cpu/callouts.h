@@ -12,8 +12,10 @@ bool callout_system(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next,
 /* Segment loads and stores, far transfers, pusha/popa, enter. */
 bool callout_segments(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next);
 /* 16-bit near transfers, a 16-bit stack's CALL/RET/LEAVE, LOOP/JCXZ,
- * string instructions and XLAT under 16-bit addressing (callouts_near.c). */
+ * string instructions under 16-bit addressing (callouts_near.c). */
 bool callout_near(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next);
+/* AAA, AAS, DAA, DAS, AAM, AAD, SALC, ARPL, BOUND (callouts_legacy.c). */
+bool callout_legacy(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next);
 /* The address space changed (CR0.PG/WP, CR3, CR4, EFER): views, caches. */
 void cpu_paging_changed(struct bt_cpu *cpu);
 void cpu_cr3_loaded(struct bt_cpu *cpu);

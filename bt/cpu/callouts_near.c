@@ -3,8 +3,9 @@
  * where the translator's sequences assume 32-bit registers: 16-bit CALL,
  * RET and indirect JMP (IP wraps at 64 KiB), any of them on a 16-bit
  * stack (SS.B = 0, SP wraps), LEAVE there, LOOP/JCXZ counting CX, and the
- * string instructions and XLAT under 16-bit addressing (SI, DI, BX wrap at
- * 64 KiB; SDM Vol. 1, 3.6 and Vol. 2B, MOVS/STOS/LODS/CMPS/SCAS, REP).
+ * string instructions under 16-bit addressing (SI, DI wrap at 64 KiB; SDM
+ * Vol. 1, 3.6 and Vol. 2B, MOVS/STOS/LODS/CMPS/SCAS, REP). XLAT, at any
+ * address size, is the shared emulator's (callouts.c).
  */
 #include "bt/bt.h"
 #include "bt/cpu/callouts.h"
@@ -240,22 +241,6 @@ static void leave(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 	cpu->eip = next;
 }
 
-/* XLAT: AL = seg:[BX + AL] (EBX with 32-bit addressing). */
-static void xlat(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
-{
-	uint32_t amask = width_mask(d->insn.address_width), v = 0;
-	int seg = HYVM_DS;
-
-	for (unsigned i = 0; i < d->insn.operand_count; i++)
-		if (d->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
-			seg = x86_seg_index(d->ops[i].mem.segment);
-	uint32_t off = (cpu->gpr[HYVM_RBX] + (cpu->gpr[HYVM_RAX] & 0xff)) & amask;
-	if (mem_read(cpu, (uint32_t)cpu->arch.seg[seg].base + off, &v, 1))
-		return;
-	reg_write(cpu, ZYDIS_REGISTER_AL, v);
-	cpu->eip = next;
-}
-
 static bool near_op(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 {
 	switch (d->insn.mnemonic) {
@@ -270,9 +255,6 @@ static bool near_op(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next)
 	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
 	case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ:
 		loop_op(cpu, d, next);
-		return true;
-	case ZYDIS_MNEMONIC_XLAT:
-		xlat(cpu, d, next);
 		return true;
 	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
 	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:

@@ -3,11 +3,11 @@
  * address beyond RAM faults (nothing is mapped there), and the faulting
  * instruction is finished by the engine-agnostic instruction emulator
  * (userspace/emul/mmio_emulate.c), the same one the hardware engines use
- * for their MMIO exits: every form it knows (MOV, MOVZX/MOVSX, XCHG, ALU
- * on memory, PUSH/POP, STOS/LODS/MOVS with REP) works on bt too. Each bus
- * access becomes one EXIT_MMIO; the next vcpu_run resumes the emulator,
- * and the finished state is copied back into the vCPU. The few moves the
- * translator cannot encode (callouts.c) are finished the same way.
+ * for their MMIO exits: every form it knows (mmio_emulate.h lists them)
+ * works on bt too. Each bus access becomes one EXIT_MMIO; the next
+ * vcpu_run resumes the emulator, and the finished state is copied back
+ * into the vCPU. The few moves the translator cannot encode, and XLAT
+ * (callouts.c), are finished the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -63,7 +63,7 @@ static bool has_memory(const struct bt_insn *d, unsigned from, unsigned to)
  * 16-bit addressing ([bx+si+disp], 64 KiB wrap): an explicit memory operand
  * of an ordinary instruction gets its offset computed in front of it
  * (translate_insn.c); instructions whose addresses are implicit (string
- * instructions on SI/DI, XLAT) or whose count is CX (LOOP, JCXZ), and
+ * instructions on SI/DI) or whose count is CX (LOOP, JCXZ), and
  * stack and branch sequences through memory, are done in C (callouts_near.c).
  */
 static enum insn_class a16_class(const struct bt_insn *d, enum insn_class c)
@@ -144,6 +144,7 @@ static enum insn_class classify(const struct bt_insn *d)
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
 	case ZYDIS_MNEMONIC_MONITOR: case ZYDIS_MNEMONIC_MWAIT: case ZYDIS_MNEMONIC_XSETBV:
 	case ZYDIS_MNEMONIC_XGETBV: case ZYDIS_MNEMONIC_RSM:
+	case ZYDIS_MNEMONIC_XLAT:	/* its implicit [rBX + AL] takes no GS base */
 		return IC_CALLOUT;
 	case ZYDIS_MNEMONIC_PUSH:
 		return i->operand_width == 32 ? IC_PUSH : IC_CALLOUT;

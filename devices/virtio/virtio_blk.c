@@ -320,6 +320,11 @@ static void vblk_destroy(void *dev)
 	free(b);
 }
 
+static unsigned vblk_counters(void *dev, struct device_counter *out, unsigned max)
+{
+	return virtio_dev_counters(&((struct virtio_blk *)dev)->vd, out, max);
+}
+
 static struct device_model vblk_model = {
 	.name = "virtio-blk",
 	.level = DEVICE_LEVEL_VIRTIO,
@@ -329,6 +334,7 @@ static struct device_model vblk_model = {
 	.reset = vblk_reset,
 	.save = vblk_save,
 	.load = vblk_load,
+	.counters = vblk_counters,
 	.destroy = vblk_destroy,
 };
 DEVICE_REGISTER(vblk_model)

@@ -375,3 +375,18 @@ void virtio_dev_load(const struct virtio_dev *vd, struct ds_reader *r, struct vi
 	for (unsigned i = 0; i < s->nr_queues && !r->failed; i++)
 		load_queue(s, i, r);
 }
+
+unsigned virtio_dev_counters(const struct virtio_dev *vd, struct device_counter *out,
+			     unsigned max)
+{
+	const struct device_counter all[] = {
+		{ "needs_reset", vd->needs_reset },
+		{ "bad_queue_writes", vd->bad_queue_writes },
+		{ "bad_features", vd->bad_features },
+	};
+	unsigned n = 0;
+
+	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
+		out[n] = all[n];
+	return n;
+}

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "devices/device.h"
 #include "devices/virtio/virtqueue.h"
 
 #define VIRTIO_DEV_MAX_QUEUES	16
@@ -126,6 +127,10 @@ void virtio_dev_config_changed(struct virtio_dev *vd);
 void virtio_dev_set_needs_reset(struct virtio_dev *vd);
 /* Whether the driver set DRIVER_OK and the device is not broken. */
 bool virtio_dev_live(const struct virtio_dev *vd);
+/* The driver's refusals as device_model.counters reports them:
+ * needs_reset, bad_queue_writes, bad_features. */
+unsigned virtio_dev_counters(const struct virtio_dev *vd, struct device_counter *out,
+			     unsigned max);
 /* Device reset from the host side (machine reset). */
 void virtio_dev_reset(struct virtio_dev *vd);
 

@@ -280,6 +280,11 @@ static void vnet_destroy(void *dev)
 	free(p);
 }
 
+static unsigned vnet_counters(void *dev, struct device_counter *out, unsigned max)
+{
+	return virtio_dev_counters(&((struct virtio_net_pci *)dev)->vd, out, max);
+}
+
 static struct device_model vnet_model = {
 	.name = "virtio-net",
 	.level = DEVICE_LEVEL_VIRTIO,
@@ -289,6 +294,7 @@ static struct device_model vnet_model = {
 	.reset = vnet_reset,
 	.save = vnet_save,
 	.load = vnet_load,
+	.counters = vnet_counters,
 	.destroy = vnet_destroy,
 };
 DEVICE_REGISTER(vnet_model)

@@ -1,7 +1,8 @@
 /* Instructions other than MOV aimed at memory outside RAM, as a driver or
  * a hostile guest may aim them: PUSH/POP, ADD/OR/AND, INC/DEC/NOT/NEG,
- * ADC/SBB, XCHG, CMPXCHG (both outcomes), XADD and REP MOVS/STOS (and
- * dwords that cross a page), on a
+ * ADC/SBB, XCHG, CMPXCHG (both outcomes), XADD, shifts and rotates
+ * (group 2, SHLD/SHRD), BT*, SETcc, CMOVcc, MUL/DIV, XLAT, REPE CMPS and
+ * REP MOVS/STOS (and dwords that cross a page), on a
  * device register (the local APIC's TPR, SDM Vol. 3A 11.8.3.1: bits 7:0
  * read back, 31:8 read 0) and on unbacked space in the PCI hole (reads all
  * ones on hyvm, 0 in QEMU; writes dropped). Hardware finishes every one of them; so must
@@ -63,6 +64,22 @@ static void on_tpr(void)
 	MEM_OP("xaddl %%ecx, (%%edx)", TPR, a, c);
 	check_eq("xadd mem", *TPR, 0x58);
 	check_eq("xadd reg", c, 0x50);
+	tpr_set(0x03);
+	f = MEM_OP("shll $4, (%%edx)", TPR, a, c);
+	check_eq("shl imm", *TPR, 0x30);
+	check_eq("shl flags", f & (EFLAGS_CF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_PF), EFLAGS_PF);
+	c = 2;
+	f = MEM_OP("rorl %%cl, (%%edx)", TPR, a, c);
+	check_eq("ror cl", *TPR, 0x0c);
+	check_eq("ror CF", f & EFLAGS_CF, 0);
+	f = MEM_OP("stc\n\trcrl $1, (%%edx)", TPR, a, c);
+	check_eq("rcr CF in", *TPR, 0x06);	/* 0x80000006: bits 31:8 are not kept */
+	check_eq("rcr CF out", f & EFLAGS_CF, 0);
+	c = 0xf0000000;
+	f = MEM_OP("shldl $4, %%ecx, (%%edx)", TPR, a, c);
+	check_eq("shld", *TPR, 0x6f);
+	f = MEM_OP("shrdl $1, %%ecx, (%%edx)", TPR, a, c);
+	check_eq("shrd CF", f & EFLAGS_CF, EFLAGS_CF);
 	tpr_set(0x60);
 	MEM_OP("pushl (%%edx)\n\tmovl $0, (%%edx)\n\tpopl %%eax", TPR, a, c);
 	check_eq("push from tpr", a, 0x60);
@@ -110,6 +127,36 @@ static void on_hole(void)
 	check_eq("adc: CF", f & EFLAGS_CF, v == 0xffffffff ? EFLAGS_CF : 0);
 	f = MEM_OP("stc\n\tsbbl $0, (%%edx)", HOLE, a, c);
 	check_eq("sbb: SF", f & EFLAGS_SF, EFLAGS_SF);	/* v - 1 has bit 31 either way */
+	f = MEM_OP("rolb $1, (%%edx)", HOLE, a, c);
+	check_eq("rol: CF", f & EFLAGS_CF, v & 1 ? EFLAGS_CF : 0);
+	check_eq("rol: dropped", *hole, v);
+	c = 3;
+	f = MEM_OP("sarw %%cl, (%%edx)\n\tshldl %%cl, %%eax, (%%edx)", HOLE, a, c);
+	check_eq("sar/shld: dropped", *hole, v);
+	f = MEM_OP("btl $31, (%%edx)\n\tbtsl $3, (%%edx)", HOLE, a, c);
+	check_eq("bt: CF", f & EFLAGS_CF, v >> 31 ? EFLAGS_CF : 0);
+	c = 0;
+	MEM_OP("stc\n\tsetc (%%edx)\n\tcmovcl (%%edx), %%ecx", HOLE, a, c);
+	check_eq("setc: dropped", *hole, v);
+	check_eq("cmovc", c, v);
+	{
+		uint32_t lo = 3, hi;
+
+		asm volatile("mull (%[p])" : "+a"(lo), "=&d"(hi) : [p] "r"(HOLE) : "cc");
+		check_eq("mul", lo, v * 3);
+		a = 1;
+		asm volatile("xlatb" : "+a"(a) : "b"(HOLE) : "memory");
+	}
+	check_eq("xlat", a, v & 0xff);
+	{
+		uint8_t *s = (uint8_t *)HOLE, *d = buf;
+		uint32_t n = 4;
+
+		memset(buf, v & 0xff, 2);
+		buf[2] = (uint8_t)~v;
+		asm volatile("cld\n\trepe cmpsb" : "+S"(s), "+D"(d), "+c"(n) : : "memory", "cc");
+		check_eq("repe cmpsb: stops at the difference", n, 1);
+	}
 	a = 0x1234;
 	MEM_OP("xchgl %%eax, (%%edx)", HOLE, a, c);
 	check_eq("xchg", a, v);

@@ -16,7 +16,7 @@ $(HOSTILE_DIR)/obj/%.c.o: tests/hostile/%.c
 $(HOSTILE_DIR)/%.elf: $(HOSTILE_DIR)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDSCRIPT)
 	ld $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^) $(GUEST_LIBGCC)
 
-# About 2-4 minutes on a loaded 2-core machine (virtio_blk_rings: 1 s; each storm guest on bt:
+# About 2-4 minutes on a loaded 2-core machine (virtio_blk_rings, virtio_net_rings: 1 s; each storm guest on bt:
 # smc_storm ~70 s, irq_storm ~20-75 s, pt_storm's 2x10^5 page-table
 # rewrites 3 s of CPU, 10-30 s of wall time at load 10-19; the triple_*
 # guests ~1 s each on bt and in QEMU).

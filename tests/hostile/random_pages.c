@@ -101,10 +101,12 @@ static void pit_restart(void)
 	outb(0x40, 11932 & 0xff);		/* 1193182 Hz / 11932: 100 Hz */
 	outb(0x40, 11932 >> 8);
 	/* a tick already pending (the harness took 10 ms: a loaded host) is
-	 * taken here. By STI; HLT, not an STI; NOP; CLI window: bt does not
-	 * deliver a pending interrupt inside such a window (seen here: the
-	 * 8259's IRR bit 0 still set after it), hardware does (SDM Vol. 2B,
-	 * STI) */
+	 * taken here, by STI; HLT. An STI; NOP; CLI window would do as well
+	 * (SDM Vol. 2B, STI): bt missed the interrupt in one before e3800fa
+	 * made CLI a callout again (seen here: the 8259's IRR bit 0 still
+	 * set after it); sti_shadow's sti_nop_cli_one_read checks the case,
+	 * and with the window here and a 30M-iteration spin before this
+	 * read, bt took all 23 ticks it met in 60 ring-3 pages */
 	outb(0x20, 0x0a);			/* OCW3: read the IRR */
 	if (inb(0x20) & 1)
 		asm volatile("sti\n\thlt\n\tcli" ::: "memory");

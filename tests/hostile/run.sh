@@ -18,7 +18,7 @@ overhead=${HYVM_HOSTILE_OVERHEAD_MIB:-$overhead}
 passed=0 failed=0 skipped=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# virtio_blk_rings' disk (sector 0 starts "disk") and its ROM
+# virtio_blk_rings' disk (sector 0 starts "disk") and its ROM (virtio_net_rings' too)
 { printf disk; head -c 65532 /dev/zero; } >"$work/vblk.img"
 head -c 4096 /dev/zero >"$work/rom.bin"
 # How each guest may end; 1 (its own exit, all checks passed) unless
@@ -32,7 +32,8 @@ declare -A ends=([cr3_outside_ram]="3 4" [pt_outside_ram]="1 3 4")
 for elf in "$dir"/triple_*.elf; do [[ -e $elf ]] && ends[$(basename "$elf" .elf)]=3; done
 # options a guest needs beyond --engine bt --mem 16
 declare -A opts=([fw_cfg_dma]="--device fw_cfg"
-	[virtio_blk_rings]="--disk $work/vblk.img --rom $work/rom.bin@0xfffc0000")
+	[virtio_blk_rings]="--disk $work/vblk.img --rom $work/rom.bin@0xfffc0000"
+	[virtio_net_rings]="--net user --rom $work/rom.bin@0xfffc0000")
 # random_pages is driven by tests/hostile/random-pages.sh (make test-hostile
 # runs it after this script)
 skip_names=" random_pages "

@@ -338,6 +338,46 @@ static void test_reader_forged_file(void)
 	stats_writer_destroy(w);
 }
 
+/* The devices' counters: published all at once, read back, shown by the
+ * text report and the JSON; a forged count is clamped, forged names shown
+ * with '?'. */
+static void test_device_counters(void)
+{
+	struct stats_writer *w = new_writer();
+	struct stats_file *f = stats_writer_file(w);
+	static struct stats_file snap;
+	static struct top_view view;
+	const struct stats_device_counter c[2] = {
+		{ "virtio-net0", "needs_reset", 3 }, { "virtio-net0", "bad_queue_writes", 7 },
+	};
+	struct stats_map m;
+	char err[400], *text = NULL;
+	size_t len = 0;
+
+	stats_publish_devices(w, c, 2);
+	CU_ASSERT_EQUAL_FATAL(stats_open(getpid(), &m, err, sizeof(err)), 0);
+	stats_snapshot(&m, &snap);
+	CU_ASSERT_EQUAL(snap.nr_device_counters, 2);
+	CU_ASSERT_STRING_EQUAL(snap.device_counters[1].name, "bad_queue_writes");
+	CU_ASSERT_EQUAL(snap.device_counters[1].value, 7);
+	top_view_init(&view, &snap, stats_now_ns());
+	FILE *out = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	top_report_text(out, &view, NULL);
+	top_report_json(out, &view, NULL);
+	fclose(out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Device counters"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"virtio-net0.needs_reset\":3"));
+	free(text);
+	f->nr_device_counters = 1000;
+	memcpy(f->device_counters[0].device, "v\x1b[2J", 6);
+	stats_snapshot(&m, &snap);
+	CU_ASSERT_EQUAL(snap.nr_device_counters, STATS_MAX_DEVICE_COUNTERS);
+	CU_ASSERT_STRING_EQUAL(snap.device_counters[0].device, "v?[2J");
+	stats_close(&m);
+	stats_writer_destroy(w);
+}
+
 /* The exit path's cost: what stats_before_run + stats_after_run add to an
  * exit (two vDSO clock reads and single-writer counter updates). Printed,
  * and bounded far above the expected ~0.05 us so only a gross regression
@@ -382,4 +422,5 @@ UNIT_SUITE(stats, setup, teardown,
 	   UNIT_TEST(test_guest_modes),
 	   UNIT_TEST(test_reader_accepts_and_refuses),
 	   UNIT_TEST(test_reader_forged_file),
+	   UNIT_TEST(test_device_counters),
 	   UNIT_TEST(test_cost_per_exit))

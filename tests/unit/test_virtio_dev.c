@@ -190,6 +190,12 @@ static void test_out_of_range_and_widths(void)
 	CU_ASSERT_EQUAL(rd(VIRTIO_COMMON_STATUS, 4), 0u);	/* wrong width */
 	CU_ASSERT_EQUAL(rd(0x3f, 1), 0u);
 	CU_ASSERT(vd.bad_queue_writes >= 4);
+	/* what the statistics file shows (device_model.counters) */
+	struct device_counter c[4];
+	CU_ASSERT_EQUAL_FATAL(virtio_dev_counters(&vd, c, 4), 3);
+	CU_ASSERT_STRING_EQUAL(c[0].name, "needs_reset");
+	CU_ASSERT_EQUAL(c[0].value, vd.needs_reset);
+	CU_ASSERT_EQUAL(c[1].value, vd.bad_queue_writes);
 	wr(VIRTIO_COMMON_Q_SELECT, 2, 1);
 	CU_ASSERT_EQUAL(rd(VIRTIO_COMMON_Q_SIZE, 2), 64u);	/* the max offered */
 }

@@ -95,7 +95,7 @@ uint64_t emul_linear(struct emul *e, int seg, uint64_t off)
 	return (uint32_t)(e->st.seg[seg].base + off);
 }
 
-static uint64_t effective_address(struct emul *e, const ZydisDecodedOperand *o)
+uint64_t emul_effective_address(struct emul *e, const ZydisDecodedOperand *o)
 {
 	uint64_t a = o->mem.disp.has_displacement ? (uint64_t)o->mem.disp.value : 0;
 
@@ -236,7 +236,7 @@ enum step emul_mem_rw(struct emul *e, int seg, uint64_t off, unsigned size, bool
 enum step emul_operand_rw(struct emul *e, const ZydisDecodedOperand *o, bool write,
 			    uint64_t *val)
 {
-	return emul_mem_rw(e, x86_seg_index(o->mem.segment), effective_address(e, o), o->size / 8,
+	return emul_mem_rw(e, x86_seg_index(o->mem.segment), emul_effective_address(e, o), o->size / 8,
 		      write, val);
 }
 

@@ -16,8 +16,7 @@ static bool reg_operand(const ZydisDecodedOperand *o)
 	       emul_gpr_ref(o->reg.value, &idx, &shift, &bits);
 }
 
-/* SF, ZF, PF of r and CF/OF/AF of r = a + b + c (sub: a - b - c). */
-static uint64_t arith_flags(uint64_t a, uint64_t b, unsigned c, uint64_t r, unsigned bits,
+uint64_t emul_arith_flags(uint64_t a, uint64_t b, unsigned c, uint64_t r, unsigned bits,
 			    bool sub)
 {
 	uint64_t m = emul_mask_bits(bits), f;
@@ -63,7 +62,7 @@ static enum step cmpxchg(struct emul *e, const ZydisDecodedOperand *d,
 						      ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_RAX };
 		emul_reg_write(e, accs[bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3], old);
 	}
-	set_flags(e, EFLAGS_ARITH, arith_flags(acc, old, 0, (acc - old) & m, bits, true));
+	set_flags(e, EFLAGS_ARITH, emul_arith_flags(acc, old, 0, (acc - old) & m, bits, true));
 	return STEP_OK;
 }
 
@@ -96,12 +95,12 @@ enum step emul_exec_rmw(struct emul *e)
 	switch (mn) {
 	case ZYDIS_MNEMONIC_INC:
 		r = (a + 1) & m;
-		f = arith_flags(a, 1, 0, r, bits, false);
+		f = emul_arith_flags(a, 1, 0, r, bits, false);
 		mask &= ~(uint64_t)EFLAGS_CF;	/* INC/DEC leave CF alone */
 		break;
 	case ZYDIS_MNEMONIC_DEC:
 		r = (a - 1) & m;
-		f = arith_flags(a, 1, 0, r, bits, true);
+		f = emul_arith_flags(a, 1, 0, r, bits, true);
 		mask &= ~(uint64_t)EFLAGS_CF;
 		break;
 	case ZYDIS_MNEMONIC_NOT:
@@ -111,19 +110,19 @@ enum step emul_exec_rmw(struct emul *e)
 		break;
 	case ZYDIS_MNEMONIC_NEG:
 		r = (0 - a) & m;
-		f = arith_flags(0, a, 0, r, bits, true);	/* CF = (a != 0) */
+		f = emul_arith_flags(0, a, 0, r, bits, true);	/* CF = (a != 0) */
 		break;
 	case ZYDIS_MNEMONIC_ADC:
 		r = (a + b + cf) & m;
-		f = arith_flags(a, b, cf, r, bits, false);
+		f = emul_arith_flags(a, b, cf, r, bits, false);
 		break;
 	case ZYDIS_MNEMONIC_SBB:
 		r = (a - b - cf) & m;
-		f = arith_flags(a, b, cf, r, bits, true);
+		f = emul_arith_flags(a, b, cf, r, bits, true);
 		break;
 	case ZYDIS_MNEMONIC_XADD:
 		r = (a + b) & m;
-		f = arith_flags(a, b, 0, r, bits, false);
+		f = emul_arith_flags(a, b, 0, r, bits, false);
 		break;
 	default:
 		return emul_fail(e, "not an instruction the MMIO emulator handles");

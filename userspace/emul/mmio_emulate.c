@@ -70,11 +70,6 @@ static bool is_gpr(ZydisRegister r)
 	return emul_gpr_ref(r, &idx, &shift, &bits);
 }
 
-static bool is_string_op(const ZydisDecodedInstruction *in)
-{
-	return in->meta.category == ZYDIS_CATEGORY_STRINGOP;
-}
-
 static bool is_port_string_op(const ZydisDecodedInstruction *in)
 {
 	switch (in->mnemonic) {
@@ -84,86 +79,6 @@ static bool is_port_string_op(const ZydisDecodedInstruction *in)
 	default:
 		return false;
 	}
-}
-
-/* Element size of a string instruction, from its mnemonic's suffix. */
-static unsigned string_size(const ZydisDecodedInstruction *in)
-{
-	switch (in->mnemonic) {
-	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_MOVSB:
-	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_OUTSB:
-		return 1;
-	case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_MOVSW:
-	case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_OUTSW:
-		return 2;
-	case ZYDIS_MNEMONIC_STOSQ: case ZYDIS_MNEMONIC_LODSQ: case ZYDIS_MNEMONIC_MOVSQ:
-		return 8;
-	default:
-		return 4;
-	}
-}
-
-/* DS:SI's segment, with any override (Zydis resolved it). */
-static int source_segment(struct emul *e)
-{
-	for (unsigned i = 0; i < e->insn.operand_count; i++)
-		if (e->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		    ZydisRegisterGetId(e->op[i].mem.base) == HYVM_RSI &&
-		    ZydisRegisterGetClass(e->op[i].mem.base) != ZYDIS_REGCLASS_GPR8)
-			return x86_seg_index(e->op[i].mem.segment);
-	return HYVM_DS;
-}
-
-static int64_t string_delta(struct emul *e, unsigned size)
-{
-	return (e->st.rflags & EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
-}
-
-/* One element of STOS, LODS or MOVS. */
-static enum step exec_string(struct emul *e)
-{
-	unsigned size = string_size(&e->insn);
-	int64_t delta = string_delta(e, size);
-	static const ZydisRegister acc[9] = {
-		[1] = ZYDIS_REGISTER_AL, [2] = ZYDIS_REGISTER_AX,
-		[4] = ZYDIS_REGISTER_EAX, [8] = ZYDIS_REGISTER_RAX,
-	};
-	uint64_t v = 0;
-	enum step s;
-
-	switch (e->insn.mnemonic) {
-	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
-	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
-		v = emul_reg_read(e, acc[size]);
-		if ((s = emul_mem_rw(e, HYVM_ES, emul_areg(e, HYVM_RDI), size, true, &v)))
-			return s;
-		emul_areg_set(e, HYVM_RDI, emul_areg(e, HYVM_RDI) + delta);
-		return STEP_OK;
-	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
-	case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
-		if ((s = emul_mem_rw(e, source_segment(e), emul_areg(e, HYVM_RSI), size, false, &v)))
-			return s;
-		emul_reg_write(e, acc[size], v);
-		emul_areg_set(e, HYVM_RSI, emul_areg(e, HYVM_RSI) + delta);
-		return STEP_OK;
-	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
-	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
-		if ((s = emul_mem_rw(e, source_segment(e), emul_areg(e, HYVM_RSI), size, false, &v)) ||
-		    (s = emul_mem_rw(e, HYVM_ES, emul_areg(e, HYVM_RDI), size, true, &v)))
-			return s;
-		emul_areg_set(e, HYVM_RSI, emul_areg(e, HYVM_RSI) + delta);
-		emul_areg_set(e, HYVM_RDI, emul_areg(e, HYVM_RDI) + delta);
-		return STEP_OK;
-	default:
-		return emul_fail(e, "a string instruction the MMIO emulator does not handle");
-	}
-}
-
-/* SF, ZF, PF of a result (PF: even parity of the low byte). */
-static uint64_t flags_szp(uint64_t r, unsigned bits)
-{
-	return (r == 0 ? EFLAGS_ZF : 0) | ((r >> (bits - 1)) & 1 ? EFLAGS_SF : 0) |
-	       (__builtin_popcount(r & 0xff) & 1 ? 0 : EFLAGS_PF);
 }
 
 /* AND/OR/XOR/ADD/SUB/CMP/TEST with a memory operand (APM Vol. 3). */
@@ -196,7 +111,7 @@ static enum step exec_alu(struct emul *e)
 	case ZYDIS_MNEMONIC_ADD: r = (a + b) & m; break;
 	default:		 r = (a - b) & m; break;	/* SUB, CMP */
 	}
-	f = flags_szp(r, bits);
+	f = emul_flags_szp(r, bits);
 	if (mn == ZYDIS_MNEMONIC_ADD)
 		f |= (r < a ? EFLAGS_CF : 0) |
 		     ((((a ^ r) & (b ^ r)) >> (bits - 1)) & 1 ? EFLAGS_OF : 0) |
@@ -224,8 +139,8 @@ static enum step exec(struct emul *e)
 	uint64_t a = 0, b;
 	enum step s;
 
-	if (is_string_op(&e->insn))
-		return exec_string(e);
+	if (emul_is_string_op(&e->insn))
+		return emul_exec_string(e);
 	switch (e->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_MOV:
 		if (d->type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -272,11 +187,33 @@ static enum step exec(struct emul *e)
 	case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NEG:
 	case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
 		return emul_exec_rmw(e);
+	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_RCL:
+	case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHL:
+	case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_SHLD:
+	case ZYDIS_MNEMONIC_SHRD:
+		return emul_exec_shift(e);
+	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC: case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
+		return emul_exec_bits(e);
+	case ZYDIS_MNEMONIC_MUL: case ZYDIS_MNEMONIC_IMUL: case ZYDIS_MNEMONIC_DIV:
+	case ZYDIS_MNEMONIC_IDIV:
+		return emul_exec_muldiv(e);
+	case ZYDIS_MNEMONIC_XLAT:
+		/* AL = [rBX + zero-extended AL] (SDM Vol. 2B "XLAT") */
+		a = emul_areg(e, HYVM_RBX) + (e->st.gpr[HYVM_RAX] & 0xff);
+		if ((s = emul_mem_rw(e, x86_seg_index(d->mem.segment),
+				     a & emul_mask_bits(e->insn.address_width), 1, false, &b)))
+			return s;
+		emul_reg_write(e, ZYDIS_REGISTER_AL, b);
+		return STEP_OK;
 	case ZYDIS_MNEMONIC_PUSH:
 		return emul_exec_push(e);
 	case ZYDIS_MNEMONIC_POP:
 		return emul_exec_pop(e);
 	default:
+		if (e->insn.meta.category == ZYDIS_CATEGORY_SETCC ||
+		    e->insn.meta.category == ZYDIS_CATEGORY_CMOV)
+			return emul_exec_condition(e);
 		return emul_fail(e, "not an instruction the MMIO emulator handles");
 	}
 }
@@ -292,9 +229,9 @@ static enum emul_status string_io_begin(struct emul *e)
 		   e->insn.mnemonic <= ZYDIS_MNEMONIC_OUTSW;
 	bool rep = e->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 					 ZYDIS_ATTRIB_HAS_REPNE);
-	unsigned size = string_size(&e->insn);
-	int seg = out ? source_segment(e) : HYVM_ES, idx = out ? HYVM_RSI : HYVM_RDI;
-	int64_t delta = string_delta(e, size);
+	unsigned size = emul_string_size(&e->insn);
+	int seg = out ? emul_source_segment(e) : HYVM_ES, idx = out ? HYVM_RSI : HYVM_RDI;
+	int64_t delta = emul_string_delta(e, size);
 	uint64_t n = rep ? emul_areg(e, HYVM_RCX) : 1, i;
 
 	if (n == 0) {
@@ -334,7 +271,7 @@ static enum emul_status string_io_finish(struct emul *e)
 	bool out = e->acc.write;
 	unsigned size = e->acc.size, n = e->acc.count;
 	int idx = out ? HYVM_RSI : HYVM_RDI;
-	int64_t delta = string_delta(e, size);
+	int64_t delta = emul_string_delta(e, size);
 
 	e->acc.pio = false;
 	for (unsigned i = 0; !out && i < n; i++) {
@@ -359,7 +296,7 @@ static enum emul_status string_io_finish(struct emul *e)
 /* Runs elements until one needs the VMM or the instruction is done. */
 static enum emul_status run(struct emul *e)
 {
-	bool rep = is_string_op(&e->insn) &&
+	bool rep = emul_is_string_op(&e->insn) &&
 		   (e->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 					  ZYDIS_ATTRIB_HAS_REPNE));
 
@@ -385,7 +322,7 @@ static enum emul_status run(struct emul *e)
 			return EMUL_DONE;
 		}
 		emul_areg_set(e, HYVM_RCX, emul_areg(e, HYVM_RCX) - 1);
-		if (emul_areg(e, HYVM_RCX) == 0) {
+		if (emul_areg(e, HYVM_RCX) == 0 || emul_string_compare_ends(e)) {
 			finish_insn(e);
 			return EMUL_DONE;
 		}

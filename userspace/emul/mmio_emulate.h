@@ -11,9 +11,12 @@
  * next vcpu_run, and on EMUL_DONE writes e->st back with its set_state.
  *
  * Handled: MOV (all register/immediate forms), MOVZX, MOVSX, MOVSXD, XCHG,
- * AND/OR/XOR/ADD/SUB/CMP/TEST, CMPXCHG/XADD/INC/DEC/NOT/NEG/ADC/SBB
- * (emul_rmw.c), PUSH/POP (emul_stack.c); STOS/LODS/MOVS with or without REP; INS and
- * OUTS with or without REP (up to EMUL_BUF_SIZE bytes per exit; the rest by
+ * XLAT, AND/OR/XOR/ADD/SUB/CMP/TEST, CMPXCHG/XADD/INC/DEC/NOT/NEG/ADC/SBB
+ * (emul_rmw.c), shifts and rotates of group 2 and SHLD/SHRD (emul_shift.c),
+ * BT/BTS/BTR/BTC/BSF/BSR (emul_bits.c), SETcc/CMOVcc (emul_condition.c),
+ * MUL/IMUL/DIV/IDIV with #DE (emul_muldiv.c), PUSH/POP (emul_stack.c);
+ * STOS/LODS/MOVS/CMPS/SCAS with or without REP/REPE/REPNE (emul_string.c);
+ * INS and OUTS with or without REP (up to EMUL_BUF_SIZE bytes per exit; the rest by
  * re-executing, as the CPU does after an interrupt). Page faults during the
  * emulated accesses are injected into the guest.
  */

@@ -43,6 +43,9 @@ enum guest_need {
 	/* The local APIC's TSC-deadline mode: IA32_TSC_DEADLINE reaches the
 	 * VMM (caps.msr_exits), so the CPU model lists it. */
 	NEED_TSC_DEADLINE,
+	/* AAA, AAS, DAA, DAS, AAM, AAD, SALC executed at CPL0 (an engine
+	 * whose CPL0 code runs in an instruction emulator may lack them) */
+	NEED_BCD_CPL0,
 	NEED_COUNT
 };
 

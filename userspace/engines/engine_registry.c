@@ -54,6 +54,7 @@ static const char *const need_names[NEED_COUNT] = {
 	[NEED_VM86] = "vm86",
 	[NEED_HIGH_RAM] = "high-ram",
 	[NEED_TSC_DEADLINE] = "tsc-deadline",
+	[NEED_BCD_CPL0] = "bcd-cpl0",
 };
 
 const char *guest_need_name(enum guest_need n)

@@ -18,13 +18,14 @@
 #include "engines/engine.h"
 
 #define STATS_MAGIC		0x5441545356594848ull	/* "HHYVSTAT" */
-#define STATS_VERSION		1
+#define STATS_VERSION		2	/* 2: device counters */
 #define STATS_MAX_VCPUS		4
 #define STATS_MAX_KINDS		16
 #define STATS_MAX_RAW		48
 #define STATS_TOP_RIPS		32
 #define STATS_MAX_COUNTERS	48
 #define STATS_SWITCH_RING	16
+#define STATS_MAX_DEVICE_COUNTERS 32
 #define STATS_PUBLISH_NS	100000000ull	/* mode and engine counters: every 100 ms */
 #define STATS_MODE_HLT_NS	1000000ull	/* a HLT re-reads the mode at most every 1 ms */
 
@@ -70,6 +71,14 @@ struct stats_engine_counter {
 	uint64_t value;
 };
 
+/* A device model's own counter (device_model.counters), e.g. a virtio
+ * device's refusals of its driver: "virtio-net0" "needs_reset". */
+struct stats_device_counter {
+	char device[24];
+	char name[24];
+	uint64_t value;
+};
+
 struct stats_vcpu {
 	char engine[16];
 	uint32_t mode;		/* enum guest_mode */
@@ -110,6 +119,10 @@ struct stats_file {
 	char guest[256];	/* path a reader can open for symbols */
 	char kind_names[STATS_MAX_KINDS][16];
 	struct stats_vcpu vcpu[STATS_MAX_VCPUS];
+	uint64_t device_seq;	/* odd while device counters are written */
+	uint32_t nr_device_counters;
+	uint32_t pad2;
+	struct stats_device_counter device_counters[STATS_MAX_DEVICE_COUNTERS];
 };
 
 /* Single-writer counter updates: untorn for readers, no lock prefix. */
@@ -157,6 +170,10 @@ void stats_count_fast_exit(struct stats_writer *w, enum exit_kind kind, uint64_t
  * engines; it must run on the vCPU's thread, as the exit path does. */
 void stats_note_switch(struct stats_writer *w, int index, enum guest_mode from,
 		       enum guest_mode to, const char *why);
+/* The VMM's device counters, all of them at once (at most
+ * STATS_MAX_DEVICE_COUNTERS; the rest are left out). NULL w: no-op. */
+void stats_publish_devices(struct stats_writer *w, const struct stats_device_counter *c,
+			   unsigned n);
 /* Marks the VM ended; the file stays until stats_writer_destroy. */
 void stats_writer_end(struct stats_writer *w, int exit_status);
 /* Unlinks the file and frees w. */

@@ -247,6 +247,14 @@ void stats_snapshot(const struct stats_map *m, struct stats_file *out)
 		if (d->nr_counters > STATS_MAX_COUNTERS)
 			d->nr_counters = STATS_MAX_COUNTERS;
 	}
+	copy_guarded(&f->device_seq, &out->nr_device_counters, &f->nr_device_counters,
+		     sizeof(*f) - offsetof(struct stats_file, nr_device_counters));
+	if (out->nr_device_counters > STATS_MAX_DEVICE_COUNTERS)
+		out->nr_device_counters = STATS_MAX_DEVICE_COUNTERS;
+	for (int j = 0; j < STATS_MAX_DEVICE_COUNTERS; j++) {
+		SANITIZE(out->device_counters[j].device);
+		SANITIZE(out->device_counters[j].name);
+	}
 	if (out->nr_vcpus > STATS_MAX_VCPUS)
 		out->nr_vcpus = STATS_MAX_VCPUS;
 	if (out->nr_kinds > STATS_MAX_KINDS)

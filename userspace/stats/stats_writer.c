@@ -220,6 +220,29 @@ static void publish_engine_counters(struct writer_vcpu *v)
 	STATS_STORE(s->counter_seq, s->counter_seq + 1);
 }
 
+void stats_publish_devices(struct stats_writer *w, const struct stats_device_counter *c,
+			   unsigned n)
+{
+	struct stats_file *f;
+
+	if (!w)
+		return;
+	f = w->f;
+	if (n > STATS_MAX_DEVICE_COUNTERS)
+		n = STATS_MAX_DEVICE_COUNTERS;
+	STATS_STORE(f->device_seq, f->device_seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++) {
+		set_name(f->device_counters[i].device, sizeof(f->device_counters[i].device),
+			 c[i].device);
+		set_name(f->device_counters[i].name, sizeof(f->device_counters[i].name), c[i].name);
+		f->device_counters[i].value = c[i].value;
+	}
+	f->nr_device_counters = n;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(f->device_seq, f->device_seq + 1);
+}
+
 static void publish(struct stats_writer *w, struct writer_vcpu *v, uint64_t now,
 		    const char *seen_at)
 {

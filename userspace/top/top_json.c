@@ -171,6 +171,16 @@ struct json_object *top_json(struct top_view *v, const struct symtab *syms)
 		json_object_array_add(a, vcpu_json(v, syms));
 	}
 	add(o, "vcpus", a);
+	/* the devices' own counters, as "virtio-net0.needs_reset": 3 */
+	struct json_object *d = json_object_new_object();
+	for (uint32_t i = 0; i < v->cur.nr_device_counters; i++) {
+		char key[sizeof(v->cur.device_counters[i].device) + sizeof(v->cur.device_counters[i].name)];
+
+		snprintf(key, sizeof(key), "%s.%s", v->cur.device_counters[i].device,
+			 v->cur.device_counters[i].name);
+		add(d, key, u64(v->cur.device_counters[i].value));
+	}
+	add(o, "devices", d);
 	v->vcpu = saved_vcpu;
 	v->raw = saved_raw;
 	return o;

@@ -88,6 +88,13 @@ void top_report_text(FILE *f, struct top_view *v, const struct symtab *syms)
 		v->vcpu = i;
 		text_vcpu(f, v, syms);
 	}
+	if (v->cur.nr_device_counters) {
+		fprintf(f, "Device counters\n");
+		for (uint32_t i = 0; i < v->cur.nr_device_counters; i++)
+			fprintf(f, "  %-14s %-22s %14llu\n", v->cur.device_counters[i].device,
+				v->cur.device_counters[i].name,
+				(unsigned long long)v->cur.device_counters[i].value);
+	}
 	v->vcpu = saved_vcpu;
 	v->raw = saved_raw;
 }

@@ -216,7 +216,10 @@ static void draw_panels(struct top_ui *ui, int y, int rows_max, int cols)
 
 	snprintf(head, sizeof(head), "Mode switches (%llu)", (unsigned long long)s->nr_switches);
 	title(y, 0, half - 1, head);
-	snprintf(head, sizeof(head), "Engine counters (%u)", s->nr_counters);
+	/* the devices' own counters (virtio refusals) follow the engine's */
+	const struct stats_file *vm = &ui->view->cur;
+	snprintf(head, sizeof(head), "Engine counters (%u), devices (%u)", s->nr_counters,
+		 vm->nr_device_counters);
 	title(y, half, right, head);
 	y++;
 	uint64_t shown = s->nr_switches < (uint64_t)rows_max ? s->nr_switches : (uint64_t)rows_max;
@@ -232,10 +235,18 @@ static void draw_panels(struct top_ui *ui, int y, int rows_max, int cols)
 		} else if (i == 0 && !s->nr_switches) {
 			mvprintw(y, 0, "(none: %s since start)", guest_mode_name(s->mode));
 		}
-		if ((uint32_t)i < s->nr_counters)
+		uint32_t d = (uint32_t)i - s->nr_counters;
+		if ((uint32_t)i < s->nr_counters) {
 			mvprintw(y, half, "%-*.*s %12llu", right - 14, right - 14, s->counters[i].name,
 				 (unsigned long long)s->counters[i].value);
-		else if (i == 0 && !s->nr_counters)
+		} else if ((uint32_t)i >= s->nr_counters && d < vm->nr_device_counters) {
+			char name[sizeof(vm->device_counters[0].device) + sizeof(vm->device_counters[0].name)];
+
+			snprintf(name, sizeof(name), "%s.%s", vm->device_counters[d].device,
+				 vm->device_counters[d].name);
+			mvprintw(y, half, "%-*.*s %12llu", right - 14, right - 14, name,
+				 (unsigned long long)vm->device_counters[d].value);
+		} else if (i == 0 && !s->nr_counters && !vm->nr_device_counters)
 			mvprintw(y, half, "(the engine publishes none)");
 	}
 }

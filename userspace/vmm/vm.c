@@ -307,6 +307,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 			vm->pause.resume_in_hlt = false;
 		}
 		poll_devices(vm);
+		vm_publish_device_counters(vm, false);
 		apply_a20(vm);
 		if (irq_router_has_interrupt(&vm->irq, BOOT_VCPU)) {
 			if (exit.irq_window_open) {
@@ -388,6 +389,7 @@ void vm_run(struct vm *vm, struct vm_outcome *out)
 		vm_pause_debug_point(vm, &exit);
 	}
 done:
+	vm_publish_device_counters(vm, true);
 	stop_signals(vm);
 	if (vm->engine->set_io_fast)
 		vm->engine->set_io_fast(vm->vcpu, NULL);

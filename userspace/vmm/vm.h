@@ -95,6 +95,7 @@ struct vm {
 	struct vm_watch watch;		/* the stop report's history (vm_report.h) */
 	bool trace_exits;
 	struct stats_writer *stats;	/* live statistics (stats.h); NULL: none */
+	uint64_t next_device_stats_ns;	/* vm_device_stats.c */
 	const char *cpu_model;		/* cpu/cpu_model.h name; NULL: "host" */
 };
 

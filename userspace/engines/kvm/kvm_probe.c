@@ -85,6 +85,8 @@ void kvm_probe(struct engine_caps *caps)
 		/* tests/guests/sti_shadow: sti; nop; cli took no interrupt */
 		caps->cannot[NEED_STI_WINDOW] = "kvm_pvm opens no interrupt window after STI "
 						"until the guest's next exit";
+		/* tests/guests/legacy32: KVM_EXIT_INTERNAL_ERROR (emulation failed) at DAA */
+		caps->cannot[NEED_BCD_CPL0] = "kvm_pvm's emulator fails on DAA/AAA/AAM/SALC at CPL0";
 		return;
 	}
 	caps->hardware_assist = kvm_host_has_cpu_flag("vmx") || kvm_host_has_cpu_flag("svm");
