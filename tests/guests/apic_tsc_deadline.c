@@ -157,19 +157,39 @@ static void past(void)
 	check_end();
 }
 
-/* 11.5.4.1: a change of timer mode disarms the timer. */
+/* 11.5.4.1: a change of timer mode disarms the timer. The deadline is
+ * 20 ms ahead and the wait 40 ms; if the mode change itself came after
+ * the deadline (the guest's vCPU stalled that long on a loaded host: its
+ * MSR and LVT writes are exits), the timer had fired, as it would on
+ * hardware, and the round is taken again. Interrupts still owed by
+ * past() are taken first. */
 static void mode_change(void)
 {
 	check_begin("mode_change");
-	ticks = 0;
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 3 * tsc_per_ms);
-	apic_write(APIC_LVT_TIMER, VEC_TIMER);			/* one-shot */
-	apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
-	deadline_reads_0("IA32_TSC_DEADLINE after a mode change");
 	sti();
-	pm_wait_ms(10);
+	pm_wait_ms(2);
 	cli();
-	check_eq("interrupts after the mode change", ticks, 0);
+	int round;
+	for (round = 0; round < 5; round++) {
+		ticks = 0;
+		uint64_t deadline = rdtsc() + 20 * tsc_per_ms;
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+		apic_write(APIC_LVT_TIMER, VEC_TIMER);			/* one-shot */
+		apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
+		if (rdtsc() >= deadline) {
+			sti();
+			pm_wait_ms(2);
+			cli();
+			continue;
+		}
+		deadline_reads_0("IA32_TSC_DEADLINE after a mode change");
+		sti();
+		pm_wait_ms(40);
+		cli();
+		check_eq("interrupts after the mode change", ticks, 0);
+		break;
+	}
+	check(round < 5, "the mode change came after a 20 ms deadline 5 times");
 	check_end();
 }
 
