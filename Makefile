@@ -51,7 +51,7 @@ test-top: $(O)/hyvm $(TOP_GUESTS)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 
 .PHONY: all test test-host test-unit test-guests test-guests-qemu test-bt-diff kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) guests $(TOP_GUESTS) \
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(O)/slow_writes.so $(CLI_GUESTS) guests $(TOP_GUESTS) \
      $(O)/random16-gen
 
 $(O)/%.o: %.c
@@ -82,6 +82,11 @@ $(O)/random16-gen: $(O)/tests/bt/random16.o
 BLOCK_OBJS := $(filter $(O)/userspace/block/% $(O)/userspace/files/%,$(CORE_OBJS))
 $(O)/crash-driver: $(O)/tests/block/crash_driver.o $(BLOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# LD_PRELOAD of tests/linux/ckpt-disk-busy.sh: slower disk writes
+$(O)/slow_writes.so: tests/linux/slow_writes.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
 $(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
 	@mkdir -p $(dir $@)
@@ -204,14 +209,16 @@ test-guests-qemu: guests
 # 32-bit paging); then a checkpoint with a snapshot disk:
 # the overlay travels in the checkpoint, three restores of one checkpoint
 # read the guest's write back after dropping its page cache (~35 s, one
-# boot); then a checkpoint with virtio-net on slirp: after the restore the
+# boot); then a checkpoint taken while the guest writes to that disk
+# (slow_writes.so keeps requests in flight): the restored sync returns
+# (~40-60 s, one boot); then a checkpoint with virtio-net on slirp: after the restore the
 # DHCP address is kept and a new HTTP fetch from 127.0.0.1 works (~25 s,
 # one boot); then the PC boot chain on bt: SeaBIOS ->
 # GRUB 2 -> the i386 session from a virtio disk, and SeaBIOS -> --kernel
 # through fw_cfg (tests/firmware/boot-chain.sh, ~25 s each). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
-test-linux: $(O)/hyvm
+test-linux: $(O)/hyvm $(O)/slow_writes.so
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt --append-extra "acpi=off"
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
@@ -223,6 +230,7 @@ test-linux: $(O)/hyvm
 	tests/linux/ckpt.sh $(O)/hyvm
 	tests/linux/ckpt.sh $(O)/hyvm --cpu pentium3 --restore hybrid,kvm,bt
 	tests/linux/ckpt-disk.sh $(O)/hyvm
+	tests/linux/ckpt-disk-busy.sh $(O)/hyvm
 	tests/linux/ckpt-net.sh $(O)/hyvm
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind linux
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind kernel
