@@ -341,8 +341,10 @@ test-kmod-svm-firmware:
 
 # Checkpoints of Debian's i386 shell across engines inside the emulated
 # AMD host (tests/linux/ckpt.sh: booted on svm, restored on bt, kvm, svm;
-# booted on kvm, restored on bt, svm; the tmpfs file and a background
-# process checked at each hop), only those; kvm_amd beside hyvm.ko.
+# booted on kvm, restored on bt, svm; booted on bt on this machine,
+# restored on svm, kvm in the emulated host; the tmpfs file and a
+# background process checked at each hop), only those; kvm_amd beside
+# hyvm.ko.
 # Not yet reliable: svm:bt,kvm,svm passed in both runs that got that far
 # (53-90 s); in the last run (load 11-17) the shell restored on bt from svm
 # and from kvm met kernel faults (an oops, CR2 0xffffffd6, during the
@@ -354,10 +356,22 @@ test-kmod-svm-firmware:
 # and 0xc, during the file check; once a triple fault on bt after it);
 # the two full oopses show EFLAGS.DF set in kernel code (0x446, 0x612),
 # which Linux never runs with: a lead, not yet followed. bt -> bt here
-# passes 20 of 20. ~10-20 min (each failing hop waits out its bound).
+# passes 20 of 20. Issue 14 (one run, load 10-13, CKPT_LINUX_LIMIT=600):
+# bt -> svm -> kvm (booted on bt on the outer machine) passed every check
+# (14 s in the emulated host); kvm -> bt and svm -> bt oopsed again (the
+# shell answers, then a NULL read at 0x3c and at 0 during the file check;
+# both oopses stopped printing after their "*pde = 00000000" line), and
+# the hop after each lacked the background process the oops had killed.
+# CUnit bt_state_in finds bt's set_state/get_state right for RFLAGS (DF
+# too), the SYSENTER MSRs, PAT and the TSC. bt alone showed user-space
+# segfaults here too (busybox: init at boot, sh before a save, cat after
+# a bt -> bt restore whose file restored fine twice more; about 1 in 15
+# runs of tests/linux/ckpt-disk.sh), so the faults may be bt's own rather
+# than the state's crossing: not followed further. ~10-30 min (each
+# failing hop waits out its bound).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
-	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 1500
+	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
 
 # Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
 # svm, kvm and QEMU -accel kvm inside the emulated AMD host
