@@ -356,9 +356,10 @@ test-kmod-svm-firmware:
 # and 0xc, during the file check; once a triple fault on bt after it);
 # the two full oopses show EFLAGS.DF set in kernel code (0x446, 0x612),
 # which Linux never runs with: a lead, not yet followed. bt -> bt here
-# passes 20 of 20. Issue 14 (one run, load 10-13, CKPT_LINUX_LIMIT=600):
-# bt -> svm -> kvm (booted on bt on the outer machine) passed every check
-# (14 s in the emulated host); kvm -> bt and svm -> bt oopsed again (the
+# passes 20 of 20. Issue 14 (load 10-13, CKPT_LINUX_LIMIT=600): bt ->
+# svm -> kvm (booted on bt on the outer machine) passed every check in 3
+# of 3 runs (12-14 s in the emulated host); in the one run of all three
+# chains kvm -> bt and svm -> bt oopsed again (the
 # shell answers, then a NULL read at 0x3c and at 0 during the file check;
 # both oopses stopped printing after their "*pde = 00000000" line), and
 # the hop after each lacked the background process the oops had killed.
@@ -367,8 +368,9 @@ test-kmod-svm-firmware:
 # segfaults here too (busybox: init at boot, sh before a save, cat after
 # a bt -> bt restore whose file restored fine twice more; about 1 in 15
 # runs of tests/linux/ckpt-disk.sh), so the faults may be bt's own rather
-# than the state's crossing: not followed further. ~10-30 min (each
-# failing hop waits out its bound).
+# than the state's crossing (main's ef1b582, the guest's XMM0 clobbered
+# at bt's inline port I/O, may be their cause: not tried here). ~10-30
+# min (each failing hop waits out its bound; the bt chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
