@@ -51,7 +51,7 @@ test-top: $(O)/hyvm $(TOP_GUESTS)
 	tests/top/run.sh $(O)/hyvm $(O)/top
 
 .PHONY: all test test-host test-unit test-guests test-guests-qemu test-bt-diff kmod clean bench-bt
-all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(CLI_GUESTS) guests $(TOP_GUESTS) \
+all: $(O)/hyvm $(O)/unit-tests $(O)/mkbadelf $(O)/crash-driver $(O)/slow_writes.so $(CLI_GUESTS) guests $(TOP_GUESTS) \
      $(O)/random16-gen
 
 $(O)/%.o: %.c
@@ -82,6 +82,11 @@ $(O)/random16-gen: $(O)/tests/bt/random16.o
 BLOCK_OBJS := $(filter $(O)/userspace/block/% $(O)/userspace/files/%,$(CORE_OBJS))
 $(O)/crash-driver: $(O)/tests/block/crash_driver.o $(BLOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# LD_PRELOAD of tests/linux/ckpt-disk-busy.sh: slower disk writes
+$(O)/slow_writes.so: tests/linux/slow_writes.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
 $(O)/cli/%.bin: tests/cli/%.asm tests/cli/multiboot_flat.inc
 	@mkdir -p $(dir $@)
@@ -204,14 +209,16 @@ test-guests-qemu: guests
 # 32-bit paging); then a checkpoint with a snapshot disk:
 # the overlay travels in the checkpoint, three restores of one checkpoint
 # read the guest's write back after dropping its page cache (~35 s, one
-# boot); then a checkpoint with virtio-net on slirp: after the restore the
+# boot); then a checkpoint taken while the guest writes to that disk
+# (slow_writes.so keeps requests in flight): the restored sync returns
+# (~40-60 s, one boot); then a checkpoint with virtio-net on slirp: after the restore the
 # DHCP address is kept and a new HTTP fetch from 127.0.0.1 works (~25 s,
 # one boot); then the PC boot chain on bt: SeaBIOS ->
 # GRUB 2 -> the i386 session from a virtio disk, and SeaBIOS -> --kernel
 # through fw_cfg (tests/firmware/boot-chain.sh, ~25 s each). test-linux-full: the session
 # on bt with `nolapic noapic` too.
 .PHONY: test-linux test-linux-full test-linux-reboot
-test-linux: $(O)/hyvm
+test-linux: $(O)/hyvm $(O)/slow_writes.so
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt
 	tests/linux/boot.sh $(O)/hyvm --full --engine bt --append-extra "acpi=off"
 	tests/linux/boot.sh $(O)/hyvm --full --engine hybrid
@@ -223,6 +230,7 @@ test-linux: $(O)/hyvm
 	tests/linux/ckpt.sh $(O)/hyvm
 	tests/linux/ckpt.sh $(O)/hyvm --cpu pentium3 --restore hybrid,kvm,bt
 	tests/linux/ckpt-disk.sh $(O)/hyvm
+	tests/linux/ckpt-disk-busy.sh $(O)/hyvm
 	tests/linux/ckpt-net.sh $(O)/hyvm
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind linux
 	tests/firmware/boot-chain.sh $(O)/hyvm --engine bt --kind kernel
@@ -333,8 +341,10 @@ test-kmod-svm-firmware:
 
 # Checkpoints of Debian's i386 shell across engines inside the emulated
 # AMD host (tests/linux/ckpt.sh: booted on svm, restored on bt, kvm, svm;
-# booted on kvm, restored on bt, svm; the tmpfs file and a background
-# process checked at each hop), only those; kvm_amd beside hyvm.ko.
+# booted on kvm, restored on bt, svm; booted on bt on this machine,
+# restored on svm, kvm in the emulated host; the tmpfs file and a
+# background process checked at each hop), only those; kvm_amd beside
+# hyvm.ko.
 # Not yet reliable: svm:bt,kvm,svm passed in both runs that got that far
 # (53-90 s); in the last run (load 11-17) the shell restored on bt from svm
 # and from kvm met kernel faults (an oops, CR2 0xffffffd6, during the
@@ -346,10 +356,24 @@ test-kmod-svm-firmware:
 # and 0xc, during the file check; once a triple fault on bt after it);
 # the two full oopses show EFLAGS.DF set in kernel code (0x446, 0x612),
 # which Linux never runs with: a lead, not yet followed. bt -> bt here
-# passes 20 of 20. ~10-20 min (each failing hop waits out its bound).
+# passes 20 of 20. Issue 14 (load 10-13, CKPT_LINUX_LIMIT=600): bt ->
+# svm -> kvm (booted on bt on the outer machine) passed every check in 3
+# of 3 runs (12-14 s in the emulated host); in the one run of all three
+# chains kvm -> bt and svm -> bt oopsed again (the
+# shell answers, then a NULL read at 0x3c and at 0 during the file check;
+# both oopses stopped printing after their "*pde = 00000000" line), and
+# the hop after each lacked the background process the oops had killed.
+# CUnit bt_state_in finds bt's set_state/get_state right for RFLAGS (DF
+# too), the SYSENTER MSRs, PAT and the TSC. bt alone showed user-space
+# segfaults here too (busybox: init at boot, sh before a save, cat after
+# a bt -> bt restore whose file restored fine twice more; about 1 in 15
+# runs of tests/linux/ckpt-disk.sh), so the faults may be bt's own rather
+# than the state's crossing (main's ef1b582, the guest's XMM0 clobbered
+# at bt's inline port I/O, may be their cause: not tried here). ~10-30
+# min (each failing hop waits out its bound; the bt chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
-	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 1500
+	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
 
 # Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
 # svm, kvm and QEMU -accel kvm inside the emulated AMD host

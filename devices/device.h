@@ -121,6 +121,12 @@ struct device_model {
 	 * version up to state_version wrote, into a copy it keeps only when
 	 * the reader is good at the end (ds_done). */
 	void (*save)(void *dev, struct ds_writer *w);
+	/* Optional: finishes the work in flight, raising its interrupts as it
+	 * would have, so that save has nothing half-done to write. A
+	 * checkpoint quiesces every device before it saves any
+	 * (checkpoint/ckpt_devices.c): an interrupt raised here must reach
+	 * the controllers' saved state, and they are saved first. */
+	void (*quiesce)(void *dev);
 	int (*load)(void *dev, struct ds_reader *r, unsigned version);
 	/* Called by the VMM between guest runs: timers, pending input. */
 	void (*poll)(void *dev, uint64_t now_ns);

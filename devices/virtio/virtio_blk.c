@@ -11,7 +11,9 @@
  *
  * Saved state: the transport's (virtio_pci_save: the virtio_dev and the
  * PCI function) and nothing of our own, because a checkpoint never holds
- * a half-done request: save first drains the pool (block_aio_drain) and
+ * a half-done request: quiesce (which a checkpoint runs before it saves
+ * any device, so the interrupt reaches the LAPIC's saved IRR; save runs
+ * it again) drains the pool (block_aio_drain) and
  * returns every finished request on the used ring with its interrupt,
  * then takes the chains that waited for a free request, until nothing
  * is in flight; so every chain the device popped has been returned
@@ -281,6 +283,11 @@ static void vblk_reset(void *dev)
 	virtio_pci_reset(((struct virtio_blk *)dev)->vp);
 }
 
+static void vblk_quiesce(void *dev)
+{
+	quiesce(dev);
+}
+
 static void vblk_save(void *dev, struct ds_writer *w)
 {
 	struct virtio_blk *b = dev;
@@ -333,6 +340,7 @@ static struct device_model vblk_model = {
 	.create = vblk_create,
 	.reset = vblk_reset,
 	.save = vblk_save,
+	.quiesce = vblk_quiesce,
 	.load = vblk_load,
 	.counters = vblk_counters,
 	.destroy = vblk_destroy,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/ckpt_devices.h"
 #include "checkpoint/ckpt_disk.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/ckpt_ram.h"
@@ -82,17 +83,13 @@ int checkpoint_save(struct vm *vm, int argc, char **argv, const char *path, bool
 		return -1;
 	}
 	/* every device first: one that cannot be saved refuses the whole
-	 * checkpoint before a file exists (virtio-blk drains its requests) */
+	 * checkpoint before a file exists (virtio-blk drains its requests,
+	 * before any device is saved: ckpt_devices.c) */
 	uint8_t *blob[VM_MAX_DEVICES] = { 0 };
 	size_t blob_len[VM_MAX_DEVICES];
 	int ret = -1;
-	for (unsigned i = 0; i < vm->nr_devices; i++)
-		if (device_state_save(vm->devices[i].model, vm->devices[i].state, &blob[i],
-				      &blob_len[i], err, errlen) < 0) {
-			snprintf(err, errlen, "cannot checkpoint: device %s has no saved state yet",
-				 vm->devices[i].model->name);
-			goto out;
-		}
+	if (ckpt_devices_save(vm->devices, vm->nr_devices, blob, blob_len, err, errlen) < 0)
+		goto out;
 	if (ckpt_writer_open(&cw, path, err, errlen) < 0)
 		goto out;
 	put_meta(&cw, vm, argc, argv);
