@@ -29,6 +29,10 @@ unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, un
 /* Sizes the per-page index to the physical space (not in signal context). */
 void index_size(struct bt_vm *vm);
 
+/* --- shadow_stale.c --- */
+/* Marks a record stale: unmapped at the next TLB flush, not now. */
+void rec_drop_later(struct bt_vm *vm, uint32_t id);
+
 /* --- shadow.c --- */
 /* Maps lin_page of a view of the current space after walk w, replacing
  * its record; false if the mmap failed (nothing mapped then). */
