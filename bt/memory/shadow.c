@@ -268,6 +268,7 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 	if (write && (vm->code_pages[page] || vm->pt_pages[page]))
 		return false;			/* self-modifying code, page-table write */
 	if (!map_large_run(vm, (unsigned)view, lin, &w, region) &&
+	    !map_pte_run(vm, (unsigned)view, lin, &w, region) &&
 	    !map_walked(vm, (unsigned)view, lin >> 12, &w, region))
 		return false;
 	cpu->stats.hidden_faults++;

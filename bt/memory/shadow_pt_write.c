@@ -183,9 +183,14 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 		vm->pt_pages[page] = 0;
 		return false;
 	}
+	/* A store to a page only stale records were built from (a table
+	 * Linux freed without a flush: an exec's old mm is loaded nowhere)
+	 * is most likely to the page reused as data: it is traced, but does
+	 * not make its instruction (clear_page's) a callout for good. */
 	if (trapped) {
 		cpu->stats.pt_write_traps++;
-		note_trap(cpu);
+		if (!only_stale_from(vm, page))
+			note_trap(cpu);
 	}
 	if (t->active) {
 		/* one instruction writing two page tables: the second one is

@@ -73,7 +73,7 @@ static void unmap_run(struct bt_vm *vm, uint64_t key, uint32_t n)
  * same entries to the same page, granting the write it was mapped with
  * (D set). Linux's pgd_alloc takes a page that was a directory, zeroes it
  * and copies the kernel's entries back, which marks every mapping of the
- * kernel half stale; unmapping them cost ~500 refills per fork. */
+ * kernel half stale (~1,000 mappings kept per fork+exec). */
 static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r)
 {
 	const struct shadow_space *sp = &vm->shadow->space[s];
@@ -126,4 +126,23 @@ void shadow_flush_stale(struct bt_vm *vm)
 		unmap_run(vm, keys[k], run);
 		k += run;
 	}
+}
+
+bool only_stale_from(struct bt_vm *vm, uint32_t page)
+{
+	struct bt_shadow *sh = vm->shadow;
+	static uint32_t ids[BT_STALE_MAX];
+	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
+
+	if (!sh->nr_stale || !page_indexed(sh, page) || !sh->ent_count[page])
+		return false;
+	for (uint32_t e = page << 12; e < (page + 1) << 12; e += width) {
+		unsigned n = recs_from_entry(sh, e, ids, BT_STALE_MAX);
+		if (n > BT_STALE_MAX)
+			return false;
+		for (unsigned k = 0; k < n; k++)
+			if (!rec_of(sh, ids[k])->stale)
+				return false;
+	}
+	return true;
 }

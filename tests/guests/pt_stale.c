@@ -12,7 +12,9 @@
  *    reads without a fault; written back with A clear: the read sets A;
  *    with D clear: the next write sets D;
  *  - a 16-page run's PDE cleared and restored around a CR3 reload, as a
- *    directory page recycled for a new process: the run reads again.
+ *    directory page recycled for a new process: the run reads again;
+ *  - a group of 16 entries over contiguous frames with A set, which a
+ *    translator may map at the first touch (run_ahead).
  * The memory CRC compares every A and D bit with QEMU's. */
 #include "guest.h"
 
@@ -150,6 +152,44 @@ static void pde_recycled(void)
 	write_cr3(read_cr3());
 }
 
+/* 16 entries over contiguous frames, A set, D clear, as Linux maps its
+ * text: a translator may map the group at the first touch. Each page
+ * must still read its own frame, a write set D on its own entry only, a
+ * neighbour with A clear get A at its own read, a re-pointed neighbour
+ * read its new frame, and a cleared one fault after its INVLPG. */
+static void run_ahead(void)
+{
+	unsigned wrong = 0, early = 0;
+	map_run(PTE_P | PTE_W | PTE_A);
+	table[9] = (uint32_t)pages[9] | PTE_P | PTE_W;		/* A clear */
+	table[11] = (uint32_t)pages[3] | PTE_P | PTE_W | PTE_A;	/* breaks the frames */
+	invlpg((void *)alias(9, 0));
+	invlpg((void *)alias(11, 0));
+	(void)read_alias(5, 0);		/* the first touch */
+	for (unsigned i = 0; i < RUN; i++) {
+		if (i == 9 && (table[9] & PTE_A))
+			early++;
+		if (read_alias(i, 20) != (i == 11 ? 3u : i) * 0x1000 + 20)
+			wrong++;
+		if (table[i] & PTE_D)
+			early++;
+	}
+	check(wrong == 0, "%u of %u pages of the group read another frame", wrong, RUN);
+	check(early == 0, "%u A or D bits set before their access", early);
+	check(table[9] & PTE_A, "the read left A clear: 0x%x", table[9]);
+	*(volatile uint32_t *)alias(6, 20) = 0x6014;
+	unsigned d = 0;
+	for (unsigned i = 0; i < RUN; i++)
+		d += !!(table[i] & PTE_D);
+	check(d == 1 && (table[6] & PTE_D), "a write set %u D bits (entry 6: 0x%x)", d, table[6]);
+	table[7] = 0;
+	invlpg((void *)alias(7, 0));
+	check(read_faults(alias(7, 1), 0) == 0, "a cleared neighbour did not fault");
+	table[8] = (uint32_t)pages[0] | PTE_P | PTE_W | PTE_A;
+	invlpg((void *)alias(8, 0));
+	check_eq("a re-pointed neighbour", read_alias(8, 2), 0x0002);
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < RUN; p++)
@@ -172,5 +212,8 @@ void guest_main(const struct mb_info *mbi)
 	check_end();
 	check_begin("pde_recycled");
 	pde_recycled();
+	check_end();
+	check_begin("run_ahead");
+	run_ahead();
 	check_end();
 }
