@@ -8,16 +8,18 @@
  * the guest's help, so:
  *  - the views of the last BT_NR_SPACES CR3 values are kept: a CR3 load
  *    switches to a cached address space instead of starting empty;
- *  - a write to a page table drops only the mappings built from the
- *    entries it changed (a before/after diff of the page), or maps them
- *    again at once when their walk would set no A (shadow_pt_write.c);
- *    INVLPG then has nothing left to drop;
+ *  - a write to a page table concerns only the mappings built from the
+ *    entries it changed (a before/after diff of the page): it maps them
+ *    again at once when their walk would set no A (shadow_pt_write.c),
+ *    or marks them stale, unmapped at the next INVLPG or CR3 load
+ *    (shadow_stale.c); INVLPG has nothing else to drop;
  *  - an instruction that keeps trapping on page-table writes (Adams &
  *    Agesen) is retranslated as a callout that makes the page writable,
  *    runs it alone and diffs, without a host fault.
  * A and D bits are set at fill time; a clean page is mapped read-only so
  * the first write comes back here to set D. A fault inside a large page
- * maps 64 KiB of it (map_large_run).
+ * maps 64 KiB of it (map_large_run); one on a 4K page, the neighbours
+ * that would be mapped the same way (shadow_pte_run.c).
  *
  * Fills, drops and protections run in the SIGSEGV handler too: nothing
  * here allocates; records are fixed arrays, and a full one drops its
@@ -259,8 +261,14 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 
 	if (!sh->phys_head)
 		return false;			/* no index (out of memory): unresolvable */
-	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
-		return false;			/* the guest's #PF */
+	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w)) {
+		/* the guest's #PF, which invalidates the translations of
+		 * that address (SDM Vol. 3A 4.10.4.1): a stale one goes */
+		int64_t i = rec_find(&sh->space[sh->cur], lin >> 12, (unsigned)view);
+		if (i >= 0 && sh->space[sh->cur].rec[i].stale)
+			rec_drop(vm, sh->cur, (uint32_t)i);
+		return false;
+	}
 	uint32_t page = w.phys >> 12;
 	const struct bt_phys_region *region = phys_region(vm, w.phys, 1);
 	if (!region || (write && region->readonly))

@@ -14,7 +14,8 @@
  *  - a 16-page run's PDE cleared and restored around a CR3 reload, as a
  *    directory page recycled for a new process: the run reads again;
  *  - a group of 16 entries over contiguous frames with A set, which a
- *    translator may map at the first touch (run_ahead).
+ *    translator may map at the first touch (run_ahead);
+ *  - global entries cleared, then CR4.PGE turned off: every page faults.
  * The memory CRC compares every A and D bit with QEMU's. */
 #include "guest.h"
 
@@ -190,6 +191,28 @@ static void run_ahead(void)
 	check_eq("a re-pointed neighbour", read_alias(8, 2), 0x0002);
 }
 
+/* Global entries cleared, then CR4.PGE turned off: that flushes every
+ * translation, global ones too (SDM Vol. 3A 4.10.4.1; Linux's
+ * __flush_tlb_all), so each page faults. */
+static void global_flush(void)
+{
+	unsigned absent = 0;
+	uint32_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_PGE);
+	map_run(PTE_P | PTE_W | PTE_G);
+	for (unsigned i = 0; i < RUN; i++)
+		(void)read_alias(i, 0);
+	for (unsigned i = 0; i < RUN; i++)
+		table[i] = 0;
+	write_cr4(cr4 & ~CR4_PGE);
+	for (unsigned i = 0; i < RUN; i++)
+		if (read_faults(alias(i, 0), 0) != 0)
+			absent++;
+	write_cr4(cr4);
+	check(absent == 0, "%u of %u cleared global pages did not fault after CR4.PGE went off",
+	      absent, RUN);
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < RUN; p++)
@@ -215,5 +238,8 @@ void guest_main(const struct mb_info *mbi)
 	check_end();
 	check_begin("run_ahead");
 	run_ahead();
+	check_end();
+	check_begin("global_flush");
+	global_flush();
 	check_end();
 }
