@@ -45,7 +45,7 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 #define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
 #define BT_PTW_HOT	256	/* instructions watched for page-table writes */
 #define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */
-#define BT_STALE_MAX	4096	/* stale mappings kept until INVLPG or a CR3 load */
+#define BT_STALE_MAX	4096	/* stale mappings kept until a TLB flush */
 
 /* One shadow mapping: which guest entries it was built from. Records
  * are named by id = space * BT_SHADOW_RECS + index + 1 (0: none) and
@@ -125,7 +125,8 @@ void shadow_cr3_loaded(struct bt_cpu *cpu);
  * must see the fault (guest #PF, MMIO, SMC, page-table write). */
 bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write);
 void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin);
-/* shadow_stale.c: unmaps every stale mapping (a TLB flush: INVLPG, CR3). */
+/* shadow_stale.c: unmaps every stale mapping (a TLB flush: INVLPG, CR3,
+ * CR4.PGE). */
 void shadow_flush_stale(struct bt_vm *vm);
 /* A page now holds translated code: every mapping of it turns read-only. */
 void shadow_protect_phys_page(struct bt_vm *vm, uint32_t page);

@@ -11,8 +11,8 @@
  * processor may use the old translation"). Linux relies on no more: it
  * frees a page only after that flush (mmu_gather). So such a mapping is
  * marked stale and kept, and all stale mappings are unmapped at the next
- * INVLPG or CR3 load, neighbouring linear pages of one view with one
- * mmap. A stale record stays in every index until then: a write to its
+ * INVLPG, CR3 load or CR4.PGE change, neighbouring linear pages of one
+ * view with one mmap. A stale record stays in every index until then: a write to its
  * entry still finds it (and maps it again if the walk now succeeds), and
  * protecting its physical page (it became code or a page table) still
  * reaches it. QEMU's soft TLB keeps such translations until the flush
