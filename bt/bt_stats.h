@@ -34,6 +34,9 @@
 	X(pt_write_emulated, "bt.pt_write_emulated")			\
 	X(shadow_drops, "bt.shadow_mappings_dropped")			\
 	X(shadow_updates, "bt.shadow_mappings_updated")			\
+	X(shadow_stale_unmaps, "bt.shadow_stale_unmaps")		\
+	X(shadow_stale_kept, "bt.shadow_stale_kept")			\
+	X(shadow_pte_runs, "bt.shadow_pte_runs")			\
 	X(shadow_mapped_ahead, "bt.shadow_mapped_at_pte_write")		\
 	X(cr3_hits, "bt.cr3_cache_hits")				\
 	X(cr3_misses, "bt.cr3_cache_misses")				\

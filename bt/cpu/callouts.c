@@ -274,6 +274,10 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 		if ((v ^ cpu->arch.cr4) & (CR4_PSE | CR4_PAE)) {
 			cpu->arch.cr4 = v;
 			cpu_paging_changed(cpu);
+		} else if ((v ^ cpu->arch.cr4) & CR4_PGE) {
+			/* flushes every TLB entry, global ones too (SDM Vol. 3A
+			 * 4.10.4.1): Linux's __flush_tlb_all */
+			shadow_flush_stale(cpu->vm);
 		}
 		cpu->arch.cr4 = v;
 		break;

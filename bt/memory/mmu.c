@@ -32,11 +32,11 @@ static bool table_untouched(void *opaque, uint64_t gpa)
 	return true;
 }
 
-static int walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+static int walk(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, unsigned access, bool user,
 		struct mmu_walk *w, bool update)
 {
 	struct pw_context ctx = {
-		.cr0 = cpu->arch.cr0, .cr3 = cpu->arch.cr3, .cr4 = cpu->arch.cr4,
+		.cr0 = cpu->arch.cr0, .cr3 = cr3, .cr4 = cpu->arch.cr4,
 		.efer = cpu->arch.efer, .maxphyaddr = BT_MAXPHYADDR,
 		.table_ptr = table_ptr, .table_readonly = update ? table_readonly : table_untouched,
 		.opaque = cpu->vm,
@@ -64,7 +64,7 @@ static int walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 
 int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struct mmu_walk *w)
 {
-	return walk(cpu, lin, access, user, w, true);
+	return walk(cpu, cpu->arch.cr3, lin, access, user, w, true);
 }
 
 /* A (bit 5) in every entry the walk used but PAE's PDPTEs, which have
@@ -81,11 +81,17 @@ static bool all_accessed(struct bt_cpu *cpu, const struct mmu_walk *w)
 	return true;
 }
 
-int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_walk *w)
+int mmu_walk_accessed_in(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, bool user,
+			 struct mmu_walk *w)
 {
-	if (walk(cpu, lin, 0, user, w, false))
+	if (walk(cpu, cr3, lin, 0, user, w, false))
 		return -1;
 	return all_accessed(cpu, w) ? 0 : -1;
+}
+
+int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_walk *w)
+{
+	return mmu_walk_accessed_in(cpu, cpu->arch.cr3, lin, user, w);
 }
 
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,

@@ -31,6 +31,10 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
  * if it succeeds and every entry it used already has A set (an access
  * would change no entry, so mapping now is invisible to the guest). */
 int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_walk *w);
+/* The same in the tables of another CR3 (a cached address space's), the
+ * paging mode being the current one. */
+int mmu_walk_accessed_in(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, bool user,
+			 struct mmu_walk *w);
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		  uint32_t *phys, bool raise);
 
@@ -41,6 +45,7 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 #define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
 #define BT_PTW_HOT	256	/* instructions watched for page-table writes */
 #define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */
+#define BT_STALE_MAX	4096	/* stale mappings kept until a TLB flush */
 
 /* One shadow mapping: which guest entries it was built from. Records
  * are named by id = space * BT_SHADOW_RECS + index + 1 (0: none) and
@@ -62,6 +67,8 @@ struct shadow_rec {
 	uint8_t nentries;
 	uint8_t view;
 	bool live;
+	bool writable;		/* mapped with PROT_WRITE */
+	bool stale;		/* its entry changed: unmapped at the next flush (shadow_stale.c) */
 	uint32_t lin_next;		/* hash bucket (live), free list (dead); index + 1 */
 	uint32_t phys_next, phys_prev;	/* ids */
 	uint32_t ent_next[3], ent_prev[3];	/* nodes */
@@ -104,6 +111,8 @@ struct bt_shadow {
 	uint32_t *phys_head;
 	uint32_t *ent_count;
 	uint32_t ent_bucket[BT_ENT_HASH];	/* first node of each entry chain */
+	uint32_t nr_stale;
+	uint32_t stale[BT_STALE_MAX];	/* ids of records dropped at the next flush */
 };
 
 int shadow_init(struct bt_vm *vm, char *err, size_t errlen);
@@ -116,6 +125,9 @@ void shadow_cr3_loaded(struct bt_cpu *cpu);
  * must see the fault (guest #PF, MMIO, SMC, page-table write). */
 bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write);
 void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin);
+/* shadow_stale.c: unmaps every stale mapping (a TLB flush: INVLPG, CR3,
+ * CR4.PGE). */
+void shadow_flush_stale(struct bt_vm *vm);
 /* A page now holds translated code: every mapping of it turns read-only. */
 void shadow_protect_phys_page(struct bt_vm *vm, uint32_t page);
 /* Guest RAM changed by C (callouts, exception delivery). */

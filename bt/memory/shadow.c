@@ -8,16 +8,18 @@
  * the guest's help, so:
  *  - the views of the last BT_NR_SPACES CR3 values are kept: a CR3 load
  *    switches to a cached address space instead of starting empty;
- *  - a write to a page table drops only the mappings built from the
- *    entries it changed (a before/after diff of the page), or maps them
- *    again at once when their walk would set no A (shadow_pt_write.c);
- *    INVLPG then has nothing left to drop;
+ *  - a write to a page table concerns only the mappings built from the
+ *    entries it changed (a before/after diff of the page): it maps them
+ *    again at once when their walk would set no A (shadow_pt_write.c),
+ *    or marks them stale, unmapped at the next INVLPG or CR3 load
+ *    (shadow_stale.c); INVLPG has nothing else to drop;
  *  - an instruction that keeps trapping on page-table writes (Adams &
  *    Agesen) is retranslated as a callout that makes the page writable,
  *    runs it alone and diffs, without a host fault.
  * A and D bits are set at fill time; a clean page is mapped read-only so
  * the first write comes back here to set D. A fault inside a large page
- * maps 64 KiB of it (map_large_run).
+ * maps 64 KiB of it (map_large_run); one on a 4K page, the neighbours
+ * that would be mapped the same way (shadow_pte_run.c).
  *
  * Fills, drops and protections run in the SIGSEGV handler too: nothing
  * here allocates; records are fixed arrays, and a full one drops its
@@ -87,6 +89,7 @@ void shadow_reset(struct bt_vm *vm)
 	if (vm->pt_pages)
 		memset(vm->pt_pages, 0, vm->ram_size >> 12);
 	sh->trace.active = false;
+	sh->nr_stale = 0;	/* every record went with its space */
 	sh->cur = 0;
 	sh->space[0].used = true;
 	sh->space[0].cr3 = vm->cpu ? vm->cpu->arch.cr3 : 0;
@@ -100,6 +103,7 @@ void shadow_cr3_loaded(struct bt_cpu *cpu)
 	unsigned victim = 0;
 
 	shadow_trace_end(cpu);
+	shadow_flush_stale(vm);	/* a CR3 load flushes the TLB */
 	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
 		struct shadow_space *sp = &sh->space[s];
 		if (sp->used && sp->cr3 == cpu->arch.cr3) {
@@ -134,7 +138,8 @@ static void protect_everywhere(struct bt_vm *vm, uint32_t page)
 	if (!page_indexed(sh, page))
 		return;		/* above the indexed pages: never code or a page table */
 	for (uint32_t id = sh->phys_head[page]; id; id = rec_of(sh, id)->phys_next) {
-		const struct shadow_rec *r = rec_of(sh, id);
+		struct shadow_rec *r = rec_of(sh, id);
+		r->writable = false;
 		mprotect(view_space_base(vm, (id - 1) / BT_SHADOW_RECS, r->view) +
 			 ((uint64_t)r->lin_page << 12), 4096, PROT_READ);
 		if (vm->cpu)
@@ -184,7 +189,9 @@ bool map_walked(struct bt_vm *vm, unsigned view, uint32_t lin_page,
 		unmap_page(vm, sh->cur, view, lin_page);	/* no mapping without a record */
 		return false;
 	}
-	rec_add(sh, sh->cur, lin_page, view, page, w);
+	struct shadow_rec *r = rec_add(sh, sh->cur, lin_page, view, page, w);
+	if (r)
+		r->writable = prot & PROT_WRITE;
 	return true;
 }
 
@@ -235,8 +242,12 @@ static bool map_large_run(struct bt_vm *vm, unsigned view, uint32_t lin,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		return false;	/* nothing mapped, no record: the single page then */
 	}
-	for (uint32_t i = 0; i < BT_LARGE_RUN; i++)
-		rec_add(sh, sh->cur, lin0 + i, view, (uint32_t)(phys0 >> 12) + i, w);
+	for (uint32_t i = 0; i < BT_LARGE_RUN; i++) {
+		struct shadow_rec *r = rec_add(sh, sh->cur, lin0 + i, view,
+					       (uint32_t)(phys0 >> 12) + i, w);
+		if (r)
+			r->writable = writable;
+	}
 	return true;
 }
 
@@ -250,8 +261,14 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 
 	if (!sh->phys_head)
 		return false;			/* no index (out of memory): unresolvable */
-	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w))
-		return false;			/* the guest's #PF */
+	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w)) {
+		/* the guest's #PF, which invalidates the translations of
+		 * that address (SDM Vol. 3A 4.10.4.1): a stale one goes */
+		int64_t i = rec_find(&sh->space[sh->cur], lin >> 12, (unsigned)view);
+		if (i >= 0 && sh->space[sh->cur].rec[i].stale)
+			rec_drop(vm, sh->cur, (uint32_t)i);
+		return false;
+	}
 	uint32_t page = w.phys >> 12;
 	const struct bt_phys_region *region = phys_region(vm, w.phys, 1);
 	if (!region || (write && region->readonly))
@@ -259,6 +276,7 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 	if (write && (vm->code_pages[page] || vm->pt_pages[page]))
 		return false;			/* self-modifying code, page-table write */
 	if (!map_large_run(vm, (unsigned)view, lin, &w, region) &&
+	    !map_pte_run(vm, (unsigned)view, lin, &w, region) &&
 	    !map_walked(vm, (unsigned)view, lin >> 12, &w, region))
 		return false;
 	cpu->stats.hidden_faults++;
@@ -291,9 +309,11 @@ void drop_lin(struct bt_vm *vm, unsigned s, unsigned view, uint32_t lin_page)
 		rec_drop(vm, s, (uint32_t)i);
 }
 
-/* Every write to an entry a mapping was built from has already dropped
- * or updated that mapping (traced, emulated, or reported by C and DMA),
- * so a mapping is never stale and INVLPG has nothing to drop; dropping
+/* Every write to an entry a mapping was built from has already updated
+ * that mapping or marked it stale (traced, emulated, or reported by C and
+ * DMA), so INVLPG unmaps the stale ones (all of them, as neighbours are
+ * unmapped together: Linux clears a range's PTEs, then INVLPGs each page)
+ * and has nothing else to drop; dropping
  * anyway would undo an update made at the PTE write (set_pte, then
  * flush_tlb_page) and cost a host fault and a fill at the next touch.
  * The exception: entries outside the indexed RAM, whose writes nothing
@@ -304,6 +324,7 @@ void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin)
 	struct bt_shadow *sh = vm->shadow;
 	unsigned s = sh->cur;
 
+	shadow_flush_stale(vm);
 	for (unsigned v = 0; v < BT_NR_VIEWS; v++) {
 		int64_t i = rec_find(&sh->space[s], lin >> 12, v);
 		if (i < 0)

@@ -29,6 +29,19 @@ unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, un
 /* Sizes the per-page index to the physical space (not in signal context). */
 void index_size(struct bt_vm *vm);
 
+/* --- shadow_stale.c --- */
+/* Marks a record stale: unmapped at the next TLB flush, not now. */
+void rec_drop_later(struct bt_vm *vm, uint32_t id);
+/* Whether every record built from entries in page is stale. */
+bool only_stale_from(struct bt_vm *vm, uint32_t page);
+
+/* --- shadow_pte_run.c --- */
+/* After the walk w of a 4K page: maps it with the neighbours in its group
+ * of 16 entries that a fill would map the same way (A set, same bits,
+ * contiguous frames), one mmap; false if there are none (nothing mapped). */
+bool map_pte_run(struct bt_vm *vm, unsigned view, uint32_t lin, const struct mmu_walk *w,
+		 const struct bt_phys_region *region);
+
 /* --- shadow.c --- */
 /* Maps lin_page of a view of the current space after walk w, replacing
  * its record; false if the mmap failed (nothing mapped then). */

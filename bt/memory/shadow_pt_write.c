@@ -42,7 +42,7 @@ static void rec_update(struct bt_vm *vm, uint32_t id)
 		}
 		return;		/* map_walked unmapped it and dropped its record */
 	}
-	rec_drop(vm, s, i);
+	rec_drop_later(vm, id);	/* the old translation may serve until a flush */
 }
 
 #define BT_UPDATE_MAX 8	/* more mappings from one entry (a PDE): dropped */
@@ -93,10 +93,12 @@ static void map_new_entry(struct bt_vm *vm, uint32_t e, uint32_t width)
 /* Drops or (update) updates the mappings built from entries in [phys,
  * phys + len), which lies in one page: each entry it covers is looked up
  * in the entry index. The ids are taken first: an update adds a record
- * built from the same entry. Not update: the page stops being traced,
- * so nothing may be built from it again. */
+ * built from the same entry. Drops wait for the next TLB flush
+ * (shadow_stale.c). Not update: the page stops being traced, so nothing
+ * may be built from it again, and what was is dropped at once. */
 static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool update)
 {
+	static uint32_t many[BT_STALE_MAX];	/* one vCPU thread writes page tables */
 	struct bt_shadow *sh = vm->shadow;
 	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
 	uint32_t page = phys >> 12;
@@ -106,6 +108,12 @@ static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool 
 	for (uint32_t e = phys & ~(width - 1); e < phys + len && sh->ent_count[page]; e += width) {
 		uint32_t ids[BT_UPDATE_MAX];
 		unsigned n = recs_from_entry(sh, e, ids, BT_UPDATE_MAX);
+		if (n > BT_UPDATE_MAX && update &&
+		    (n = recs_from_entry(sh, e, many, BT_STALE_MAX)) <= BT_STALE_MAX) {
+			for (unsigned k = 0; k < n; k++)
+				rec_drop_later(vm, many[k]);
+			continue;
+		}
 		if (n > BT_UPDATE_MAX || !update) {
 			for (uint32_t id; (id = rec_from_entry(sh, e));)
 				rec_drop(vm, (id - 1) / BT_SHADOW_RECS, (id - 1) % BT_SHADOW_RECS);
@@ -175,9 +183,14 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 		vm->pt_pages[page] = 0;
 		return false;
 	}
+	/* A store to a page only stale records were built from (a table
+	 * Linux freed without a flush: an exec's old mm is loaded nowhere)
+	 * is most likely to the page reused as data: it is traced, but does
+	 * not make its instruction (clear_page's) a callout for good. */
 	if (trapped) {
 		cpu->stats.pt_write_traps++;
-		note_trap(cpu);
+		if (!only_stale_from(vm, page))
+			note_trap(cpu);
 	}
 	if (t->active) {
 		/* one instruction writing two page tables: the second one is

@@ -1,0 +1,148 @@
+/*
+ * The shadow MMU's deferred drops. A write to a guest entry that leaves a
+ * mapping without a successful A-set walk (cleared P, a new frame with A
+ * clear, rights taken away) used to unmap that page at once, one mmap per
+ * page: Linux's exit and exec clear every PTE of a process one after the
+ * other (zap_pte_range), ~1,300 unmaps per fork+exec of /bin/true.
+ *
+ * The processor may go on using a translation after the entry it came
+ * from changed, until the TLB entry is invalidated: INVLPG, a MOV to CR3
+ * (CR0/CR4 changes too), SDM Vol. 3A 4.10.4.2 and 4.10.4.3 ("the
+ * processor may use the old translation"). Linux relies on no more: it
+ * frees a page only after that flush (mmu_gather). So such a mapping is
+ * marked stale and kept, and all stale mappings are unmapped at the next
+ * INVLPG, CR3 load or CR4.PGE change, neighbouring linear pages of one
+ * view with one mmap. A stale record stays in every index until then: a write to its
+ * entry still finds it (and maps it again if the walk now succeeds), and
+ * protecting its physical page (it became code or a page table) still
+ * reaches it. QEMU's soft TLB keeps such translations until the flush
+ * too. At the flush a stale mapping that a fill would make again as it
+ * is (the entry was written back as it was) is kept. Not in signal
+ * context.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "bt/bt.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "bt/memory/shadow_index.h"
+
+void rec_drop_later(struct bt_vm *vm, uint32_t id)
+{
+	struct bt_shadow *sh = vm->shadow;
+	struct shadow_rec *r = rec_of(sh, id);
+
+	if (!r->live || r->stale)
+		return;
+	if (sh->nr_stale == BT_STALE_MAX)
+		shadow_flush_stale(vm);
+	r->stale = true;
+	sh->stale[sh->nr_stale++] = id;
+}
+
+/* (space, view, linear page) as one sortable key */
+static uint64_t stale_key(const struct bt_shadow *sh, uint32_t id)
+{
+	const struct shadow_rec *r = &sh->space[(id - 1) / BT_SHADOW_RECS].rec[(id - 1) % BT_SHADOW_RECS];
+
+	return ((uint64_t)((id - 1) / BT_SHADOW_RECS * BT_NR_VIEWS + r->view) << 32) | r->lin_page;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Unmaps [lin_page, lin_page + n) of one view of one space. */
+static void unmap_run(struct bt_vm *vm, uint64_t key, uint32_t n)
+{
+	unsigned sv = (unsigned)(key >> 32);
+
+	mmap(view_space_base(vm, sv / BT_NR_VIEWS, (int)(sv % BT_NR_VIEWS)) +
+	     ((key & 0xffffffffu) << 12), (uint64_t)n << 12, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (vm->cpu)
+		vm->cpu->stats.shadow_stale_unmaps++;
+}
+
+/* Whether a stale record's mapping is what a fill would make now: the
+ * walk in its space's tables succeeds with A set everywhere, through the
+ * same entries to the same page, granting the write it was mapped with
+ * (D set). Linux's pgd_alloc takes a page that was a directory, zeroes it
+ * and copies the kernel's entries back, which marks every mapping of the
+ * kernel half stale (~1,000 mappings kept per fork+exec). */
+static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r)
+{
+	const struct shadow_space *sp = &vm->shadow->space[s];
+	struct bt_cpu *cpu = vm->cpu;
+	struct mmu_walk w;
+
+	if (!cpu || !(cpu->arch.cr0 & CR0_PG) || !sp->used ||
+	    mmu_walk_accessed_in(cpu, sp->cr3, r->lin_page << 12, r->view == 1, &w))
+		return false;
+	return w.phys >> 12 == r->phys_page && w.nentries == r->nentries &&
+	       !memcmp(w.entry, r->entry, sizeof(w.entry[0]) * w.nentries) &&
+	       (!r->writable || (w.writable && w.dirty));
+}
+
+void shadow_flush_stale(struct bt_vm *vm)
+{
+	struct bt_shadow *sh = vm->shadow;
+	static uint64_t keys[BT_STALE_MAX];	/* one vCPU thread flushes */
+	uint32_t n = 0;
+
+	if (!sh || !sh->nr_stale)
+		return;
+	for (uint32_t k = 0; k < sh->nr_stale; k++) {
+		uint32_t id = sh->stale[k];
+		struct shadow_rec *r = rec_of(sh, id);
+		if (!r->live || !r->stale)
+			continue;	/* refilled, updated or forgotten since */
+		unsigned s = (id - 1) / BT_SHADOW_RECS;
+		r->stale = false;
+		if (still_exact(vm, s, r)) {
+			if (vm->cpu)
+				vm->cpu->stats.shadow_stale_kept++;
+			continue;
+		}
+		keys[n++] = stale_key(sh, id);
+		uint32_t lin = r->lin_page << 12;
+		rec_unlink(sh, s, (id - 1) % BT_SHADOW_RECS);
+		if (s == sh->cur && vm->cpu)
+			vm->hooks.mapping_dropped(vm->cpu, lin);
+		if (vm->cpu)
+			vm->cpu->stats.shadow_drops++;
+	}
+	sh->nr_stale = 0;
+	qsort(keys, n, sizeof(keys[0]), key_cmp);
+	for (uint32_t k = 0; k < n;) {
+		uint32_t run = 1;
+		while (k + run < n && keys[k + run] == keys[k] + run &&
+		       (keys[k + run] & 0xffffffffu) != 0)
+			run++;
+		unmap_run(vm, keys[k], run);
+		k += run;
+	}
+}
+
+bool only_stale_from(struct bt_vm *vm, uint32_t page)
+{
+	struct bt_shadow *sh = vm->shadow;
+	static uint32_t ids[BT_STALE_MAX];
+	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
+
+	if (!sh->nr_stale || !page_indexed(sh, page) || !sh->ent_count[page])
+		return false;
+	for (uint32_t e = page << 12; e < (page + 1) << 12; e += width) {
+		unsigned n = recs_from_entry(sh, e, ids, BT_STALE_MAX);
+		if (n > BT_STALE_MAX)
+			return false;
+		for (unsigned k = 0; k < n; k++)
+			if (!rec_of(sh, ids[k])->stale)
+				return false;
+	}
+	return true;
+}
