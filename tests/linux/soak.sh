@@ -2,7 +2,8 @@
 # Soak: Debian's i386 kernel on bt (by default) under disk, network and
 # timer load for --minutes (default 10), hyvm's resident memory and open
 # file descriptors sampled every --every seconds (default 5) into a CSV.
-# The guest (tests/linux/init-soak.sh) loops: 256 KiB written to a
+# The guest (tests/linux/init-soak.sh) loops, a round every 2 s of its
+# time (a steady load, so the quarters compare like with like): 256 KiB written to a
 # virtio-blk disk with fsync + sync and read back, a 256 KiB HTTP fetch
 # from a server this script starts on 127.0.0.1 (virtio-net over libslirp,
 # through the gateway 10.0.2.2), and a 1 ms sleep loop beside them.
