@@ -21,6 +21,7 @@ struct vmx_config {
 	bool unrestricted;		/* real mode and unpaged mode in hardware */
 	bool invept_single;		/* else INVEPT all-context */
 	u32 preempt_timer;		/* VMX-preemption timer value, 0: none */
+	bool mtf;			/* the monitor trap flag may be 1 */
 };
 extern struct vmx_config vmx_cfg;
 
@@ -100,6 +101,13 @@ void vmx_set_cr3(struct vmx_vcpu *vv, u64 val);
 int vmx_set_efer(struct vmx_vcpu *vv, u64 val);
 void vmx_apply_paging_mode(struct vmx_vcpu *vv);
 int vmx_load_pdptrs(struct vmx_vcpu *vv);
+
+/* vmx_debug.c */
+int vmx_set_guest_debug(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d);
+void vmx_debug_before_entry(struct hyvm_vcpu *vcpu);
+void vmx_debug_load_drs(struct hyvm_vcpu *vcpu);
+int vmx_handle_mtf(struct hyvm_vcpu *vcpu);
+int vmx_handle_db(struct hyvm_vcpu *vcpu);
 
 /* vmx_exit.c */
 #define VMX_EXIT_EPT_MAP	2	/* handler: map run->mmio.gpa, re-enter */
