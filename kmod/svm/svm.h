@@ -22,7 +22,8 @@
 /* HYVM_SET_GUEST_DEBUG's state (svm_debug.c) */
 struct svm_debug {
 	bool step, hw;
-	unsigned long dr[4], dr7;	/* the debugger's DR0-3, DR7 when hw */
+	unsigned long dr[4];		/* the debugger's DR0-3 when hw */
+	unsigned long host_dr7;		/* its lower-half slots (svm_cpu.c) */
 	bool tf_added;			/* TF is ours for this entry */
 	bool tf_was_added;		/* ... for the entry that just exited */
 	bool pushf_pending;		/* a PUSHF runs next under our TF */

@@ -89,17 +89,18 @@ void svm_enter_guest(struct svm_vcpu *sv)
 
 	svm_clgi();
 	/* The debugger's DR7 in the host register too, with GIF clear, just
-	 * before VMRUN loads the same from the VMCB: QEMU's TCG SVM (the
+	 * before VMRUN loads its own from the VMCB: QEMU's TCG SVM (the
 	 * emulated AMD host of tests/kmod/run-svm.sh) arms breakpoints only
 	 * on a MOV to DR7, not on VMRUN's load, so without this they never
-	 * fire there. On hardware it is redundant; host code between here
-	 * and VMRUN runs at hyvm.ko's addresses, not the guest's. */
-	if (sv->dbg.hw)
-		set_debugreg(sv->dbg.dr7, 7);
+	 * fire there. On hardware it is redundant. Only lower-half slots
+	 * (svm_debug.c): the host code between here and VMRUN runs and
+	 * touches kernel addresses only, so it cannot hit them. */
+	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
+		set_debugreg(sv->dbg.host_dr7, 7);
 	local_irq_enable();
 	hyvm_svm_vmrun(sv->gprs, sv->vmcb_pa, page_to_phys(c->host_save));
 	local_irq_disable();
-	if (sv->dbg.hw)
+	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
 		set_debugreg(0x400, 7);	/* disarmed; the host's own below */
 	svm_stgi();
 

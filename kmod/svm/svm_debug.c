@@ -14,7 +14,8 @@
  *
  * Hardware breakpoints: the debugger's DR0-3 in the hardware registers
  * and its DR7 in the VMCB for each entry (VMRUN loads DR7 and DR6 only,
- * APM 15.5.1), the guest's DR7 and DR6 put back after the exit. Not
+ * APM 15.5.1), the guest's DR7 and DR6 put back after the exit; for QEMU
+ * TCG also in the host's DR7 (svm_cpu.c), lower-half slots only. Not
  * supported: the guest's own DR0-3 meanwhile (not switched; its reads
  * see the debugger's, its writes are lost) and its DR7 writes.
  *
@@ -43,11 +44,17 @@ static bool hw_bp(struct hyvm_vcpu *vcpu)
 int svm_set_guest_debug(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d)
 {
 	struct svm_vcpu *sv = vcpu->backend;
+	int i;
 
 	sv->dbg.step = d->flags & HYVM_DEBUG_SINGLESTEP;
 	sv->dbg.hw = d->flags & HYVM_DEBUG_HW_BP;
 	memcpy(sv->dbg.dr, d->dr, sizeof(sv->dbg.dr));
-	sv->dbg.dr7 = d->dr7;
+	/* for the host's DR7 before VMRUN (svm_cpu.c): only slots in the
+	 * lower half, which host code never touches there */
+	sv->dbg.host_dr7 = d->dr7;
+	for (i = 0; i < 4; i++)
+		if (d->dr[i] >> 47)
+			sv->dbg.host_dr7 &= ~(3ULL << (2 * i));
 	if (!sv->dbg.step) {
 		sv->dbg.pushf_pending = false;
 		sv->dbg.flags_from_guest = false;
