@@ -40,7 +40,7 @@ fi
 # svm and vmx: the guest's own TF while gdb's hardware breakpoint is set
 # (hyvm.ko intercepts #DB then and must hand the guest its own)
 tf=""
-[[ $engine == svm || $engine == vmx ]] && tf="set var gdb_tf_wanted = 1"
+[[ $engine == svm || $engine == vmx ]] && tf="set var *(unsigned int *)\&gdb_tf_wanted = 1"
 sed -e "s/@WATCH@/$watch/" -e "s/@TF@/$tf/" "$here/guest.gdb" >"$work/guest.gdb"
 gdb_session guest "$work/guest.gdb" "$elf" --engine "$engine" "$elf"
 g=$work/guest.gdb
@@ -60,8 +60,8 @@ expect_line guest-unmapped "$g" 'Cannot access memory at address 0xfffff000' "un
 expect_line guest-watch "$g" '^WATCHED 1234$' "watchpoint on gdb_watched"
 expect_line guest-exit "$g" 'exited with code 01' "the guest's end and exit status 1 (its pass)"
 expect_line guest-pass "$work/guest.out" '^PASS gdb_target.run' "the guest's own checks passed"
-[[ -z $tf ]] || expect_line guest-own-tf "$work/guest.out" '^PASS gdb_target.run' \
-	"the guest's own TF trapped 3 times under gdb's hbreak (checked in gdb_target.run)"
+[[ -z $tf ]] || expect_line guest-own-tf "$work/guest.out" '^PASS gdb_target.guest_tf' \
+	"the guest's own TF trapped 3 times under gdb's watchpoint (#DB intercepted)"
 if ((hyvm_status == 1)); then
 	echo "PASS gdb guest-status: hyvm exit status 1"
 	passed=$((passed + 1))

@@ -49,19 +49,25 @@ void guest_main(const struct mb_info *mbi)
 	gdb_known_regs();
 	gdb_pushf();
 	check_eq("pushed TF", gdb_pushed_flags & EFLAGS_TF, 0);
+	for (uint32_t i = 1; i <= 3; i++)
+		gdb_marker(i);
+	check_eq("counter", gdb_counter, 6);
+	check_end();
 	if (gdb_tf_wanted) {
-		/* no trap after the POPF that sets TF; one after each NOP until
-		 * the handler clears it (SDM Vol. 3B 18.3.1.4) */
+		/* set by gdb before it ran; gdb's watchpoint on gdb_watched is
+		 * set now, so hyvm.ko intercepts #DB and must hand these back.
+		 * No trap after the POPF that sets TF; one after each NOP until
+		 * the handler clears it (SDM Vol. 3B 18.3.1.4). */
+		check_begin("guest_tf");
 		trap_set_handler(VEC_DB, count_tf);
 		asm volatile("pushfl\n\torl $0x100, (%%esp)\n\tpopfl\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop"
 			     : : : "memory", "cc");
 		check_eq("guest TF traps", tf_traps, 3);
+		check_end();
 	}
-	for (uint32_t i = 1; i <= 3; i++)
-		gdb_marker(i);
+	check_begin("watch");
 	gdb_watched = 0x1234;
 	gdb_watched += 1;
-	check_eq("counter", gdb_counter, 6);
 	check_eq("watched", gdb_watched, 0x1235);
 	check_end();
 	guest_exit();

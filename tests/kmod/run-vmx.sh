@@ -15,7 +15,7 @@
 # tests/gdb/run.sh on --engine vmx (Debian's gdb-minimal, fetched into
 # build/kmod-host by apt-get download; SKIP without it: a breakpoint at a
 # symbol, registers, single steps by the monitor trap flag, PUSHF
-# stepped, hbreak, a watchpoint, the guest's own TF under gdb's hbreak,
+# stepped, hbreak, a watchpoint, the guest's own TF under gdb's watchpoint,
 # the guest's end) and tests/ctl/ckpt-cross.sh vmx <-> bt (ckpt_mem
 # saved on vmx and restored on bt, and back; the default model refused
 # on bt). --gdb (make test-kmod-vmx-gdb) runs only those on haswell, with
