@@ -140,6 +140,8 @@ struct hyvm_paging {
 	u64 cr0, cr3, cr4, efer;
 };
 int hyvm_guest_clear_byte_bits(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, u8 bits);
+int hyvm_guest_read(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, void *buf,
+		    unsigned int len);
 
 /* hyvm_state.c: state checks both backends share */
 bool hyvm_pat_valid(u64 pat);

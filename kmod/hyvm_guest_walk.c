@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest's own page tables walked in software, for the rare write the
- * module makes into guest memory by linear address (svm's single step
- * hides the TF a PUSHF pushed: svm/svm_debug.c). A debugger's walk: no
+ * module makes into guest memory by linear address (the single step by
+ * TF hides the TF a PUSHF pushed: svm/svm_debug.c, vmx/vmx_step_tf.c),
+ * and the read of the instruction a step is about to run. A debugger's walk: no
  * accessed or dirty bit is set, no permission checked beyond presence.
  */
 #include <linux/highmem.h>
@@ -109,4 +110,20 @@ int hyvm_guest_clear_byte_bits(struct hyvm_vm *vm, const struct hyvm_paging *pg,
 	p[offset_in_page(gpa)] &= ~bits;
 	kunmap_local(p);
 	return 0;	/* the slot's pages are unpinned dirty (hyvm_vm.c) */
+}
+
+int hyvm_guest_read(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, void *buf,
+		    unsigned int len)
+{
+	while (len) {
+		unsigned int n = min_t(u64, len, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+		u64 gpa;
+
+		if (linear_to_gpa(vm, pg, la, &gpa) || read_gpa(vm, gpa, buf, n))
+			return -EFAULT;
+		la += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
 }

@@ -90,8 +90,8 @@ struct hyvm_ram_map {
  * off. HYVM_DEBUG_SINGLESTEP: HYVM_RUN returns HYVM_EXIT_DEBUG (debug.dr6
  * bit 14, BS) after each guest instruction or event delivery; interrupts
  * are held off meanwhile (irq_window_open is 0). VMX uses the monitor
- * trap flag and refuses the flag with EOPNOTSUPP where the CPU lacks it;
- * SVM sets RFLAGS.TF, which the guest does not see (PUSHF, HYVM_GET_STATE).
+ * trap flag where the CPU has it; elsewhere, and on SVM, RFLAGS.TF, which
+ * the guest does not see (PUSHF, HYVM_GET_STATE).
  * HYVM_DEBUG_HW_BP: dr[0-3] and dr7 (SDM Vol. 3B 18.2.4: L/G enables,
  * R/W 00 execute with LEN 00, 01 write, 11 read/write; LEN 1, 2, 4 or 8
  * bytes, an address aligned to it; canonical addresses) replace the
@@ -101,7 +101,8 @@ struct hyvm_ram_map {
  * data access. Not supported: I/O breakpoints (R/W 10), DR7.GD; on svm
  * the guest's own breakpoints while HW_BP is set (the guest's reads of
  * DR0-3 see the debugger's). Anything else, an unknown flag, or a nonzero
- * pad or dr/dr7 without HW_BP: EINVAL.
+ * pad or dr/dr7 without HW_BP: EINVAL. EOPNOTSUPP: HW_BP on VT-x
+ * without the "load debug controls" entry control.
  */
 #define HYVM_DEBUG_SINGLESTEP	0x1
 #define HYVM_DEBUG_HW_BP	0x2

@@ -5,7 +5,8 @@
  * Single step: the monitor trap flag (SDM Vol. 3C 25.5.2: a VM exit after
  * the next instruction, or after the delivery of an injected event, 26.7.2),
  * used only where IA32_VMX_(TRUE_)PROCBASED_CTLS allow it to be 1; the
- * guest sees nothing of it. Elsewhere the flag is refused (EOPNOTSUPP).
+ * guest sees nothing of it. Elsewhere RFLAGS.TF with #DB intercepted,
+ * hidden from the guest (vmx_step_tf.c).
  *
  * Hardware breakpoints: the debugger's DR7 in the VMCS (loaded on entry
  * with "load debug controls", SDM 26.3.2.1) and its DR0-3 in the
@@ -39,23 +40,30 @@ static bool hw_bp(struct hyvm_vcpu *vcpu)
 
 int vmx_set_guest_debug(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d)
 {
-	if ((d->flags & HYVM_DEBUG_SINGLESTEP) && !vmx_cfg.mtf)
-		return -EOPNOTSUPP;
 	if ((d->flags & HYVM_DEBUG_HW_BP) && !(vmx_cfg.entry & VM_ENTRY_LOAD_DEBUG_CONTROLS))
 		return -EOPNOTSUPP;
 	return 0;
 }
 
+static bool step_by_tf(struct hyvm_vcpu *vcpu)
+{
+	return stepping(vcpu) && !vmx_cfg.mtf;
+}
+
 /* VMCS current, before the entry: the controls and the debugger's DR7. */
 void vmx_debug_before_entry(struct hyvm_vcpu *vcpu)
 {
+	if (step_by_tf(vcpu))
+		vmx_step_tf_before_entry(vcpu);
+	else
+		vmx_step_tf_off(vcpu);
 	if (vmx_cfg.mtf) {
 		if (stepping(vcpu))
 			vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MONITOR_TRAP_FLAG);
 		else
 			vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MONITOR_TRAP_FLAG);
 	}
-	vmcs_write(EXCEPTION_BITMAP, hw_bp(vcpu) ? 1u << X86_VEC_DB : 0);
+	vmcs_write(EXCEPTION_BITMAP, hw_bp(vcpu) || step_by_tf(vcpu) ? 1u << X86_VEC_DB : 0);
 	vmcs_write(GUEST_DR7, hw_bp(vcpu) ? vcpu->debug.dr7 : 0x400);
 }
 
@@ -98,12 +106,21 @@ int vmx_handle_db(struct hyvm_vcpu *vcpu)
 		for (i = 0; i < 4; i++)
 			if ((qual >> i & 1) && (vcpu->debug.dr7 >> (2 * i) & 3))
 				hits |= 1ULL << i;
+	if (step_by_tf(vcpu) && (qual & DR6_BS)) {
+		hits |= DR6_BS;
+		vmx_step_tf_done(vcpu);
+	}
 	if (!hits) {
 		/* the guest's own: DR6 as the CPU would have set it (SDM
 		 * 18.2.3), then the exception */
 		vv->dr6 = (vv->dr6 & ~0xfULL) | (qual & (0xfULL | DR6_BD | DR6_BS));
 		vmx_inject_exception(X86_VEC_DB, false, 0);
 		return 1;
+	}
+	if ((hits & DR6_BS) && !vv->step_tf.tf_was_added) {
+		/* the guest's own TF was set too: its #DB as well */
+		vv->dr6 |= DR6_BS;
+		vmx_inject_exception(X86_VEC_DB, false, 0);
 	}
 	/* an execute breakpoint is a fault: RF lets its instruction run at
 	 * the next entry (SDM 18.3.1.1) */

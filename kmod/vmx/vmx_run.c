@@ -300,6 +300,7 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	}
 	run->entries++;
 	reason = vmcs_read(VM_EXIT_REASON);
+	vmx_step_tf_after_exit(vcpu, reason);
 	run->raw_reason = reason;
 	run->rip = vmcs_read(GUEST_RIP);
 	run->exit_count[hyvm_counter_index(reason & 0xffff)]++;
