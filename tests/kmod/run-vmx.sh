@@ -110,7 +110,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
-TIMEOUT=900	# haswell takes ~420 s beside another model; a loaded host, more
+TIMEOUT=1500	# haswell took 420 s beside another model; with gdb and ckpt-cross
+		# (~300 s more) 900 s was cut short at load 7-12
 JOBS=1
 BENCH=0 LINUX=0 LINUX_IO=0 LINUX_VIRTIO=0 FUZZ=0 FIRMWARE=0 GDB=0
 while [ $# -gt 0 ]; do
@@ -119,9 +120,9 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--jobs) JOBS=$2; shift 2 ;;
 	--bench) BENCH=1; shift ;;
-	--linux) LINUX=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=1800; shift ;;
-	--linux-io) LINUX=1 LINUX_IO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=3000; shift ;;
-	--linux-virtio) LINUX=1 LINUX_VIRTIO=1; [ "$TIMEOUT" != 900 ] || TIMEOUT=2400; shift ;;
+	--linux) LINUX=1; [ "$TIMEOUT" != 1500 ] || TIMEOUT=1800; shift ;;
+	--linux-io) LINUX=1 LINUX_IO=1; [ "$TIMEOUT" != 1500 ] || TIMEOUT=3000; shift ;;
+	--linux-virtio) LINUX=1 LINUX_VIRTIO=1; [ "$TIMEOUT" != 1500 ] || TIMEOUT=2400; shift ;;
 	--fuzz) FUZZ=1; shift ;;
 	--firmware) FIRMWARE=1; shift ;;
 	--gdb) GDB=1; shift ;;
@@ -405,7 +406,7 @@ if [ $FIRMWARE = 1 ]; then
 	[ "$MODELS" != corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600 ] ||
 		MODELS=corei7_haswell_4770,corei5_lynnfield_750
 	# GRUB -> Linux: haswell's Bochs ran 1692 s at load 11-15
-	case " ${FIRMWARE_KINDS:-sector} " in *" linux "*) [ "$TIMEOUT" != 900 ] || TIMEOUT=3600 ;; esac
+	case " ${FIRMWARE_KINDS:-sector} " in *" linux "*) [ "$TIMEOUT" != 1500 ] || TIMEOUT=3600 ;; esac
 	EXTRA=firmware_files
 	cat > "$BODY" <<EOF
 grep -m1 'model name' /proc/cpuinfo
