@@ -111,7 +111,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 MODELS=corei7_haswell_4770,corei5_lynnfield_750,core2_penryn_t9600
 TIMEOUT=1500	# haswell took 420 s beside another model; with gdb and ckpt-cross
-		# (~300 s more) 900 s was cut short at load 7-12
+		# (~300 s more) 900 s was cut short at load 7-12; 1015 s in a
+		# passing run beside QEMU's emulated AMD host
 JOBS=1
 BENCH=0 LINUX=0 LINUX_IO=0 LINUX_VIRTIO=0 FUZZ=0 FIRMWARE=0 GDB=0
 while [ $# -gt 0 ]; do
