@@ -312,6 +312,12 @@ test-kmod-svm-fuzz:
 test-kmod-svm-guests:
 	tests/kmod/run-svm.sh --only-guests --timeout $$((600 + 120 * $${GUESTS_REPEAT:-1}))
 
+# Only the gdb stub on --engine svm (tests/gdb/run.sh and steps.sh with
+# Debian's gdb-minimal in the emulated AMD host; make test-kmod-svm runs them).
+.PHONY: test-kmod-svm-gdb
+test-kmod-svm-gdb: all
+	tests/kmod/run-svm.sh --only-gdb
+
 # Only the 64-bit Linux guest on --engine svm (make test-kmod-svm runs it
 # too, with everything else); LINUX_KVM=1 adds --engine kvm first.
 test-kmod-svm-linux:
@@ -397,6 +403,11 @@ test-firmware: all
 .PHONY: test-kmod-vmx
 test-kmod-vmx: all
 	tests/kmod/run-vmx.sh --jobs 2
+# Only the gdb stub on --engine vmx and checkpoints across vmx and bt, in
+# Bochs haswell (make test-kmod-vmx runs them on haswell too).
+.PHONY: test-kmod-vmx-gdb
+test-kmod-vmx-gdb: all
+	tests/kmod/run-vmx.sh --gdb
 # The same in Bochs (haswell) for FUZZ_SECONDS (120) of the emulated
 # host's clock (60 s of it: 305 s of this machine's at load 15).
 test-kmod-vmx-fuzz: all

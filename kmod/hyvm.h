@@ -54,6 +54,8 @@ struct hyvm_vcpu {
 	bool irq_window_wanted;
 	struct hyvm_cpuid_table *cpuid;	/* HYVM_SET_CPUID's, NULL: filtered host */
 	struct hyvm_msrs msrs;		/* MSRs outside the VMCB/VMCS (hyvm_msr.c) */
+	struct hyvm_guest_debug debug;	/* HYVM_SET_GUEST_DEBUG's (hyvm_debug.c) */
+	bool step_owed;			/* a step done before returning to user space */
 	void *backend;			/* e.g. the VMCB */
 };
 
@@ -92,6 +94,9 @@ struct hyvm_backend {
 	 * gets values hyvm_msr.c has checked; nonzero: #GP. */
 	u64 (*get_reg)(struct hyvm_vcpu *vcpu, enum hyvm_reg reg);
 	int (*set_reg)(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
+	/* A debug setting hyvm_debug.c has checked, for the next entry;
+	 * nonzero: refused (e.g. -EOPNOTSUPP: no way to single-step). */
+	int (*set_guest_debug)(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d);
 	void (*exit)(void);		/* module unload */
 };
 
@@ -122,6 +127,21 @@ bool hyvm_msr_exit(struct hyvm_vcpu *vcpu, struct hyvm_pending_msr *owed, u32 ms
 		   bool write, u64 val);
 bool hyvm_complete_msr(struct hyvm_vcpu *vcpu, struct hyvm_pending_msr *owed, bool *gp,
 		       u64 *val, bool *write);
+
+/* hyvm_debug.c: HYVM_SET_GUEST_DEBUG */
+long hyvm_set_guest_debug(struct hyvm_vcpu *vcpu, const void __user *uarg);
+bool hyvm_step_completed(struct hyvm_vcpu *vcpu, u64 rip_before, u64 rip_now);
+bool hyvm_step_owed(struct hyvm_vcpu *vcpu, u64 rip_now);
+int hyvm_step_after_exit(struct hyvm_vcpu *vcpu, int ret, u64 rip_at_exit, u64 rip_now);
+
+/* hyvm_guest_walk.c: the guest's paging registers, and a write through
+ * them (-EFAULT: not mapped, or not RAM) */
+struct hyvm_paging {
+	u64 cr0, cr3, cr4, efer;
+};
+int hyvm_guest_clear_byte_bits(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, u8 bits);
+int hyvm_guest_read(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, void *buf,
+		    unsigned int len);
 
 /* hyvm_state.c: state checks both backends share */
 bool hyvm_pat_valid(u64 pat);

@@ -61,6 +61,9 @@ static long hyvm_vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	case HYVM_SET_CPUID:
 		ret = hyvm_set_cpuid(vcpu, (const void __user *)arg);
 		break;
+	case HYVM_SET_GUEST_DEBUG:
+		ret = hyvm_set_guest_debug(vcpu, (const void __user *)arg);
+		break;
 	case HYVM_SET_IRQ_WINDOW:
 		if (arg > 1) {
 			ret = -EINVAL;

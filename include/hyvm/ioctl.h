@@ -17,8 +17,9 @@
 #include "cpu_state.h"
 #include "cpuid_table.h"
 
-#define HYVM_API_VERSION	5	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY;
-					 * 4: HYVM_EXIT_MODE; 5: HYVM_EXIT_MSR */
+#define HYVM_API_VERSION	6	/* 2: HYVM_SET_CPUID; 3: HYVM_MEM_READONLY;
+					 * 4: HYVM_EXIT_MODE; 5: HYVM_EXIT_MSR;
+					 * 6: HYVM_SET_GUEST_DEBUG */
 #define HYVM_IOCTL_TYPE		0xB7
 
 #define HYVM_CAP_VENDOR_INTEL	0x1
@@ -84,6 +85,36 @@ struct hyvm_ram_map {
  * decides which MSRs exist (vendor, feature bits). */
 #define HYVM_SET_CPUID		_IOW(HYVM_IOCTL_TYPE, 0x25, struct hyvm_cpuid_table)
 
+/*
+ * (API 6) A debugger's control of the vCPU, until set again; all zero:
+ * off. HYVM_DEBUG_SINGLESTEP: HYVM_RUN returns HYVM_EXIT_DEBUG (debug.dr6
+ * bit 14, BS) after each guest instruction or event delivery; interrupts
+ * are held off meanwhile (irq_window_open is 0). VMX uses the monitor
+ * trap flag where the CPU has it; elsewhere, and on SVM, RFLAGS.TF, which
+ * the guest does not see (PUSHF, HYVM_GET_STATE).
+ * HYVM_DEBUG_HW_BP: dr[0-3] and dr7 (SDM Vol. 3B 18.2.4: L/G enables,
+ * R/W 00 execute with LEN 00, 01 write, 11 read/write; LEN 1, 2, 4 or 8
+ * bytes, an address aligned to it; canonical addresses) replace the
+ * guest's debug registers in hardware while set; a hit returns
+ * HYVM_EXIT_DEBUG with its B0-B3 bit in debug.dr6, before an execute
+ * breakpoint's instruction (the next HYVM_RUN runs it: RF) or after a
+ * data access. Not supported: I/O breakpoints (R/W 10), DR7.GD; on svm
+ * the guest's own breakpoints while HW_BP is set (the guest's reads of
+ * DR0-3 see the debugger's). Anything else, an unknown flag, or a nonzero
+ * pad or dr/dr7 without HW_BP: EINVAL. EOPNOTSUPP: HW_BP on VT-x
+ * without the "load debug controls" entry control.
+ */
+#define HYVM_DEBUG_SINGLESTEP	0x1
+#define HYVM_DEBUG_HW_BP	0x2
+#define HYVM_DEBUG_FLAGS	(HYVM_DEBUG_SINGLESTEP | HYVM_DEBUG_HW_BP)
+struct hyvm_guest_debug {
+	__u32 flags;		/* HYVM_DEBUG_* */
+	__u32 pad;		/* must be 0 */
+	__u64 dr[4];
+	__u64 dr7;
+};
+#define HYVM_SET_GUEST_DEBUG	_IOW(HYVM_IOCTL_TYPE, 0x26, struct hyvm_guest_debug)
+
 /* Why HYVM_RUN returned (struct hyvm_run.exit_kind). */
 #define HYVM_EXIT_NONE		0
 #define HYVM_EXIT_IO		1	/* port access: io */
@@ -109,6 +140,11 @@ struct hyvm_ram_map {
  * completes the instruction; until then RIP is at it, and irq_window_open
  * is 0 (an event injected now would be lost to the #GP). */
 #define HYVM_EXIT_MSR		9
+/* (API 6) A stop HYVM_SET_GUEST_DEBUG asked for: debug.dr6 says which
+ * (BS: a step; B0-B3: that slot's breakpoint); rip is where the guest
+ * stands. A #DB that is the guest's own (its TF, its breakpoints) is
+ * delivered to the guest, not reported. */
+#define HYVM_EXIT_DEBUG		10
 
 /* fail.flags: HYVM_FAIL_HOST_STATE: after #VMEXIT the VMCB held the
  * host's own state, not the guest's (the SVM below hyvm.ko misbehaved:
@@ -167,6 +203,9 @@ struct hyvm_run {
 			__u64 data;		/* WRMSR's value; in: RDMSR's */
 			__u64 tsc;		/* the guest's TSC at the exit */
 		} msr;
+		struct {
+			__u64 dr6;		/* B0-B3 (bits 0-3), BS (bit 14) */
+		} debug;
 		struct {
 			__u64 hw_reason;	/* raw exit code */
 			__u64 info1, info2;	/* EXITINFO1/2 or qualification */

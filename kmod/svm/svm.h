@@ -19,6 +19,19 @@
 #define NPT_D		(1ULL << 6)
 #define NPT_PS		(1ULL << 7)
 
+/* HYVM_SET_GUEST_DEBUG's state (svm_debug.c) */
+struct svm_debug {
+	bool step, hw;
+	unsigned long dr[4];		/* the debugger's DR0-3 when hw */
+	unsigned long host_dr7;		/* its lower-half slots (svm_cpu.c) */
+	bool tf_added;			/* TF is ours for this entry */
+	bool tf_was_added;		/* ... for the entry that just exited */
+	bool pushf_pending;		/* a PUSHF runs next under our TF */
+	bool flags_from_guest;		/* a POPF/IRET runs next: TF is popped */
+	u64 pushf_rsp;			/* RSP before that PUSHF */
+	u64 guest_dr6, guest_dr7;	/* the guest's, across an entry */
+};
+
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
@@ -29,6 +42,7 @@ struct svm_vcpu {
 	unsigned long dr[4];		/* guest DR0-3: VMRUN does not switch them */
 	struct hyvm_pending_in pending_in;
 	struct hyvm_pending_msr pending_msr;	/* HYVM_EXIT_MSR owed */
+	struct svm_debug dbg;
 	u8 fxsave[512] __aligned(16);
 };
 
@@ -62,6 +76,14 @@ void svm_complete_in(struct hyvm_vcpu *vcpu);
 void svm_complete_msr(struct hyvm_vcpu *vcpu);
 void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err);
 bool svm_irq_window_open(struct svm_vcpu *sv);
+
+/* svm_debug.c */
+int svm_set_guest_debug(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d);
+void svm_debug_before_entry(struct hyvm_vcpu *vcpu);
+void svm_debug_after_exit(struct hyvm_vcpu *vcpu);
+int svm_handle_db(struct hyvm_vcpu *vcpu);
+int svm_handle_pushf(struct hyvm_vcpu *vcpu);
+int svm_handle_popf_iret(struct hyvm_vcpu *vcpu);
 
 static inline void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
 {

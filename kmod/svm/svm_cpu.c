@@ -51,6 +51,7 @@ static inline void svm_stgi(void)
 void svm_enter_guest(struct svm_vcpu *sv)
 {
 	struct svm_cpu *c;
+	const unsigned long *dr;
 	unsigned long flags;
 	u64 efer, hsave_old;
 	int cpu;
@@ -78,22 +79,37 @@ void svm_enter_guest(struct svm_vcpu *sv)
 		wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
 
-	/* APM 15.5.1: VMRUN switches DR6/DR7 only; DR0-3 are ours to swap. */
-	set_debugreg(sv->dr[0], 0);
-	set_debugreg(sv->dr[1], 1);
-	set_debugreg(sv->dr[2], 2);
-	set_debugreg(sv->dr[3], 3);
+	/* APM 15.5.1: VMRUN switches DR6/DR7 only; DR0-3 are ours to swap
+	 * (the debugger's while it has breakpoints: svm_debug.c). */
+	dr = sv->dbg.hw ? sv->dbg.dr : sv->dr;
+	set_debugreg(dr[0], 0);
+	set_debugreg(dr[1], 1);
+	set_debugreg(dr[2], 2);
+	set_debugreg(dr[3], 3);
 
 	svm_clgi();
+	/* The debugger's DR7 in the host register too, with GIF clear, just
+	 * before VMRUN loads its own from the VMCB: QEMU's TCG SVM (the
+	 * emulated AMD host of tests/kmod/run-svm.sh) arms breakpoints only
+	 * on a MOV to DR7, not on VMRUN's load, so without this they never
+	 * fire there. On hardware it is redundant. Only lower-half slots
+	 * (svm_debug.c): the host code between here and VMRUN runs and
+	 * touches kernel addresses only, so it cannot hit them. */
+	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
+		set_debugreg(sv->dbg.host_dr7, 7);
 	local_irq_enable();
 	hyvm_svm_vmrun(sv->gprs, sv->vmcb_pa, page_to_phys(c->host_save));
 	local_irq_disable();
+	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
+		set_debugreg(0x400, 7);	/* disarmed; the host's own below */
 	svm_stgi();
 
-	get_debugreg(sv->dr[0], 0);
-	get_debugreg(sv->dr[1], 1);
-	get_debugreg(sv->dr[2], 2);
-	get_debugreg(sv->dr[3], 3);
+	if (!sv->dbg.hw) {
+		get_debugreg(sv->dr[0], 0);
+		get_debugreg(sv->dr[1], 1);
+		get_debugreg(sv->dr[2], 2);
+		get_debugreg(sv->dr[3], 3);
+	}
 	/* the host's breakpoints, if it has any armed (as KVM does) */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

@@ -45,7 +45,7 @@ bool svm_irq_window_open(struct svm_vcpu *sv)
 {
 	struct vmcb *v = sv->vmcb;
 
-	return (v->save.rflags & X86_EFLAGS_IF) &&
+	return !sv->dbg.step && (v->save.rflags & X86_EFLAGS_IF) &&
 	       !(v->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
 	       !(v->control.event_inj & SVM_EVTINJ_VALID);
 }
@@ -264,6 +264,10 @@ static int handle_shutdown(struct hyvm_vcpu *vcpu)
 }
 
 static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
+	[SVM_EXIT_EXCP_BASE + 1] = svm_handle_db,
+	[SVM_EXIT_PUSHF]	= svm_handle_pushf,
+	[SVM_EXIT_POPF]		= svm_handle_popf_iret,
+	[SVM_EXIT_IRET]		= svm_handle_popf_iret,
 	[SVM_EXIT_INTR]		= handle_in_host,
 	[SVM_EXIT_NMI]		= handle_in_host,
 	[SVM_EXIT_SMI]		= handle_in_host,

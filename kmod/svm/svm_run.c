@@ -86,7 +86,8 @@ static void svm_arm_irq_window(struct hyvm_vcpu *vcpu)
 {
 	struct vmcb *v = ((struct svm_vcpu *)vcpu->backend)->vmcb;
 
-	if (vcpu->irq_window_wanted) {
+	/* none while single-stepping: interrupts are held off */
+	if (vcpu->irq_window_wanted && !((struct svm_vcpu *)vcpu->backend)->dbg.step) {
 		v->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK | (0xf << V_INTR_PRIO_SHIFT);
 		svm_set_intercept(v, INTERCEPT_VINTR);
 	} else {
@@ -119,12 +120,17 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
 	struct hyvm_run *run = vcpu->run;
+	u64 rip;
 	int ret;
 
 	run->runs++;
 	run->exit_kind = HYVM_EXIT_NONE;
+	rip = sv->vmcb->save.rip;
 	svm_complete_in(vcpu);
 	svm_complete_msr(vcpu);
+	/* a step done by completing an instruction (hyvm_debug.c) */
+	if (hyvm_step_owed(vcpu, rip) || hyvm_step_completed(vcpu, rip, sv->vmcb->save.rip))
+		goto out;
 	for (;;) {
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
 			run->exit_kind = HYVM_EXIT_INTR;
@@ -136,6 +142,7 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 		}
 		cond_resched();
 		svm_arm_irq_window(vcpu);
+		svm_debug_before_entry(vcpu);
 
 		svm_enter_guest(sv);
 		run->entries++;
@@ -146,14 +153,17 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 			((u64)sv->vmcb->control.exit_code_hi << 32))]++;
 		if (unlikely(svm_vmcb_holds_host_state(vcpu)))
 			break;
+		svm_debug_after_exit(vcpu);
 		sv->vmcb->control.int_ctl &= ~V_IRQ_MASK;
 		svm_requeue_event(sv);
 
 		ret = svm_handle_exit(vcpu);
+		ret = hyvm_step_after_exit(vcpu, ret, run->rip, sv->vmcb->save.rip);
 		if (ret <= 0)
 			break;
 		run->handled_in_kernel++;
 	}
+out:
 	run->irq_window_open = svm_irq_window_open(sv);
 	/* an interrupt injected now would be overwritten by the owed
 	 * RDMSR/WRMSR's #GP (svm_complete_msr): none until it is done */
@@ -195,6 +205,7 @@ static const struct hyvm_backend svm_backend = {
 	.inject_irq = svm_inject_irq,
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
+	.set_guest_debug = svm_set_guest_debug,
 	.exit = svm_backend_exit,
 };
 

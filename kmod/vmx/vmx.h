@@ -21,8 +21,19 @@ struct vmx_config {
 	bool unrestricted;		/* real mode and unpaged mode in hardware */
 	bool invept_single;		/* else INVEPT all-context */
 	u32 preempt_timer;		/* VMX-preemption timer value, 0: none */
+	bool mtf;			/* the monitor trap flag may be 1 */
 };
 extern struct vmx_config vmx_cfg;
+
+/* Single step by RFLAGS.TF where the monitor trap flag is missing
+ * (vmx_step_tf.c) */
+struct vmx_step_tf {
+	bool tf_added;			/* TF is ours for this entry */
+	bool tf_was_added;		/* ... for the entry that just exited */
+	bool pushf, pops_flags;		/* the instruction stepped: PUSHF; POPF/IRET */
+	bool bs_pending_ours;		/* our trap pending across an exit */
+	u64 pushf_rsp, entry_rip;
+};
 
 struct vmx_vcpu {
 	struct hyvm_vcpu *vcpu;
@@ -43,6 +54,7 @@ struct vmx_vcpu {
 	struct hyvm_pending_msr pending_msr;	/* HYVM_EXIT_MSR owed */
 	u8 msr_insn_len;		/* its RDMSR/WRMSR's length */
 	u64 ept_gpa;			/* the EPT violation's, for VMX_EXIT_EPT_MAP */
+	struct vmx_step_tf step_tf;
 	u8 fxsave[512] __aligned(16);
 };
 
@@ -100,6 +112,19 @@ void vmx_set_cr3(struct vmx_vcpu *vv, u64 val);
 int vmx_set_efer(struct vmx_vcpu *vv, u64 val);
 void vmx_apply_paging_mode(struct vmx_vcpu *vv);
 int vmx_load_pdptrs(struct vmx_vcpu *vv);
+
+/* vmx_debug.c */
+int vmx_set_guest_debug(struct hyvm_vcpu *vcpu, const struct hyvm_guest_debug *d);
+void vmx_debug_before_entry(struct hyvm_vcpu *vcpu);
+void vmx_debug_load_drs(struct hyvm_vcpu *vcpu);
+int vmx_handle_mtf(struct hyvm_vcpu *vcpu);
+int vmx_handle_db(struct hyvm_vcpu *vcpu);
+
+/* vmx_step_tf.c */
+void vmx_step_tf_before_entry(struct hyvm_vcpu *vcpu);
+void vmx_step_tf_off(struct hyvm_vcpu *vcpu);
+void vmx_step_tf_after_exit(struct hyvm_vcpu *vcpu, u32 reason);
+void vmx_step_tf_done(struct hyvm_vcpu *vcpu);
 
 /* vmx_exit.c */
 #define VMX_EXIT_EPT_MAP	2	/* handler: map run->mmio.gpa, re-enter */

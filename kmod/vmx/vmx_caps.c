@@ -81,12 +81,23 @@ int vmx_setup_config(struct hyvm_capabilities *caps)
 		add_missing(caps, "VMX forces CR3/INVLPG exiting");
 		return -ENODEV;
 	}
+	/* SDM A.3.1: the monitor trap flag, used only while a debugger
+	 * single-steps (vmx_debug.c), where its allowed-1 bit says so */
+	{
+		u32 lo, hi;
+
+		rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+		      lo, hi);
+		c->mtf = hi & CPU_BASED_MONITOR_TRAP_FLAG;
+	}
+	/* debug controls: DR7 loaded on entry, for a debugger's breakpoints */
 	if (adjust(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
 		   VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_LOAD_IA32_EFER |
 		   VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_PAT,
-		   0, &c->exit) ||
+		   VM_EXIT_SAVE_DEBUG_CONTROLS, &c->exit) ||
 	    adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
-		   VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0, &c->entry)) {
+		   VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT,
+		   VM_ENTRY_LOAD_DEBUG_CONTROLS, &c->entry)) {
 		add_missing(caps, "VMX cannot load/save EFER and PAT on entry/exit");
 		return -ENODEV;
 	}

@@ -61,7 +61,9 @@ static int handle_gp(struct hyvm_vcpu *vcpu)
 /* SDM 6.8.1 and 24.4.2: IF set, no STI/MOV SS shadow, nothing queued. */
 bool vmx_irq_window_open(struct vmx_vcpu *vv)
 {
-	return (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_IF) &&
+	/* none while a debugger single-steps: interrupts are held off */
+	return !(vv->vcpu->debug.flags & HYVM_DEBUG_SINGLESTEP) &&
+	       (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_IF) &&
 	       !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
 		 (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) &&
 	       !(vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK);
@@ -323,14 +325,16 @@ static int handle_irq_window(struct hyvm_vcpu *vcpu)
 	return exit_to_user(vcpu, HYVM_EXIT_IRQ_WINDOW);
 }
 
-/* NMIs are taken in the run loop right after the exit; no exception is
- * intercepted (the exception bitmap is 0). */
+/* NMIs are taken in the run loop right after the exit; the only exception
+ * intercepted is #DB, while a debugger has breakpoints (vmx_debug.c). */
 static int handle_exception_nmi(struct hyvm_vcpu *vcpu)
 {
 	u32 info = vmcs_read(VM_EXIT_INTR_INFO);
 
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return 1;
+	if ((info & INTR_INFO_VECTOR_MASK) == 1)
+		return vmx_handle_db(vcpu);	/* a debugger's breakpoints */
 	return fail(vcpu);
 }
 
@@ -369,6 +373,7 @@ static int (*const vmx_exit_handlers[])(struct hyvm_vcpu *) = {
 	[EXIT_REASON_EXCEPTION_NMI]		= handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= handle_in_host,
 	[EXIT_REASON_TRIPLE_FAULT]		= handle_triple_fault,
+	[EXIT_REASON_MONITOR_TRAP_FLAG]		= vmx_handle_mtf,
 	[EXIT_REASON_INTERRUPT_WINDOW]		= handle_irq_window,
 	[EXIT_REASON_CPUID]			= handle_cpuid,
 	[EXIT_REASON_HLT]			= handle_hlt,

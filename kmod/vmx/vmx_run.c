@@ -214,6 +214,7 @@ static int vmx_enter_guest(struct vmx_vcpu *vv, u64 eptp)
 	asm volatile("fxrstorq %0" : : "m"(*(u8 (*)[512])vv->fxsave));
 	local_irq_disable();
 	swap_in(vv, &h);
+	vmx_debug_load_drs(vv->vcpu);
 	ret = hyvm_vmx_vmenter(vv->gprs, vv->launched);
 	swap_out(vv, &h);
 	if (!ret) {
@@ -265,13 +266,19 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	struct vmx_vm *v = vcpu->vm->backend;
 	struct hyvm_run *run = vcpu->run;
 	u32 reason;
+	u64 rip;
 	int ret;
 
 	kernel_fpu_begin();	/* also disables preemption */
 	ret = vmx_vcpu_load(vv);
 	if (ret)
 		goto out;
+	rip = vmcs_read(GUEST_RIP);
 	vmx_complete_msr(vcpu);	/* needs the VMCS current */
+	/* a step done by completing an instruction (hyvm_debug.c) */
+	if (hyvm_step_owed(vcpu, rip) ||
+	    hyvm_step_completed(vcpu, rip, vmcs_read(GUEST_RIP)))
+		goto out;	/* ret 0: to user space */
 	if (vmx_cannot_enter(vv)) {
 		run->exit_kind = HYVM_EXIT_MODE;
 		goto out;	/* ret 0: to user space, until SET_STATE */
@@ -281,10 +288,11 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 		goto out;	/* ret 0: to user space */
 	}
 	/* SDM 25.2: exits as soon as the guest can take an interrupt */
-	if (vcpu->irq_window_wanted)
+	if (vcpu->irq_window_wanted && !(vcpu->debug.flags & HYVM_DEBUG_SINGLESTEP))
 		vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_INTR_WINDOW_EXITING);
 	else
 		vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_INTR_WINDOW_EXITING);
+	vmx_debug_before_entry(vcpu);
 
 	if (vmx_enter_guest(vv, v->eptp)) {
 		entry_failed(vcpu);
@@ -292,11 +300,14 @@ static int vmx_run_once(struct hyvm_vcpu *vcpu)
 	}
 	run->entries++;
 	reason = vmcs_read(VM_EXIT_REASON);
+	vmx_step_tf_after_exit(vcpu, reason);
 	run->raw_reason = reason;
 	run->rip = vmcs_read(GUEST_RIP);
 	run->exit_count[hyvm_counter_index(reason & 0xffff)]++;
 	vmx_requeue_event();
 	ret = vmx_handle_exit(vcpu, reason);
+	if (ret != VMX_EXIT_EPT_MAP)
+		ret = hyvm_step_after_exit(vcpu, ret, run->rip, vmcs_read(GUEST_RIP));
 out:
 	if (ret >= 0) {		/* the VMCS is current */
 		run->irq_window_open = vmx_irq_window_open(vv);
@@ -410,6 +421,7 @@ static const struct hyvm_backend vmx_backend = {
 	.inject_irq = vmx_inject_irq,
 	.get_reg = vmx_get_reg,
 	.set_reg = vmx_set_reg,
+	.set_guest_debug = vmx_set_guest_debug,
 	.exit = vmx_backend_exit,
 };
 

@@ -1,6 +1,7 @@
 set pagination off
 set confirm off
 target remote 127.0.0.1:@PORT@
+@TF@
 
 break gdb_regs_set
 continue
@@ -13,6 +14,12 @@ printf "STEP2 eip=%x ecx=%x\n", $eip, $ecx
 printf "MEM %02x %02x %02x\n", *(unsigned char *)gdb_regs_set, *((unsigned char *)gdb_regs_set + 1), *((unsigned char *)gdb_regs_set + 2)
 set var $eax = 0x11111111
 printf "WROTE eax=%x\n", $eax
+break gdb_pushf
+continue
+stepi
+stepi
+printf "PUSHED tf=%u\n", (*(unsigned int *)&gdb_pushed_flags >> 8) & 1
+delete
 hbreak gdb_marker
 continue
 printf "MARKER n=%u\n", *(unsigned int *)($esp + 4)

@@ -37,7 +37,11 @@ if [[ $engine == kvm && -d /sys/module/kvm_pvm ]]; then
 	watch="set can-use-hw-watchpoints 0"
 	echo "SKIP gdb guest-hw-watch (kvm): kvm_pvm emulates this CPL0 guest and stops at no DR7 data breakpoint; watched by single steps instead"
 fi
-sed "s/@WATCH@/$watch/" "$here/guest.gdb" >"$work/guest.gdb"
+# svm and vmx: the guest's own TF while gdb's hardware breakpoint is set
+# (hyvm.ko intercepts #DB then and must hand the guest its own)
+tf=""
+[[ $engine == svm || $engine == vmx ]] && tf="set var *(unsigned int *)\&gdb_tf_wanted = 1"
+sed -e "s/@WATCH@/$watch/" -e "s/@TF@/$tf/" "$here/guest.gdb" >"$work/guest.gdb"
 gdb_session guest "$work/guest.gdb" "$elf" --engine "$engine" "$elf"
 g=$work/guest.gdb
 expect_line guest-break "$g" '^Breakpoint 1, 0x[0-9a-f]+ in gdb_regs_set' "breakpoint at gdb_regs_set"
@@ -48,13 +52,16 @@ expect_line guest-step1 "$g" '^STEP1 eip=[0-9a-f]+ eax=11111112$' "stepi ran add
 expect_line guest-step2 "$g" '^STEP2 eip=[0-9a-f]+ ecx=22222224$' "stepi ran add ecx,2"
 expect_line guest-mem "$g" '^MEM 83 c0 01$' "memory at gdb_regs_set: add eax,1"
 expect_line guest-write "$g" '^WROTE eax=11111111$' "register write"
-expect_line guest-hbreak "$g" '^Hardware assisted breakpoint 2 at 0x' "hbreak (Z1) at gdb_marker accepted"
+expect_line guest-pushf "$g" '^PUSHED tf=0$' "PUSHF single-stepped pushed no TF of the debugger's"
+expect_line guest-hbreak "$g" '^Hardware assisted breakpoint [0-9]+ at 0x' "hbreak (Z1) at gdb_marker accepted"
 expect_line guest-marker "$g" '^MARKER n=3$' "third stop at the hbreak at gdb_marker with its argument 3"
 expect_line guest-counter "$g" '^COUNTER 3$' "gdb_counter read from memory (1+2 so far)"
 expect_line guest-unmapped "$g" 'Cannot access memory at address 0xfffff000' "unmapped address refused"
 expect_line guest-watch "$g" '^WATCHED 1234$' "watchpoint on gdb_watched"
 expect_line guest-exit "$g" 'exited with code 01' "the guest's end and exit status 1 (its pass)"
 expect_line guest-pass "$work/guest.out" '^PASS gdb_target.run' "the guest's own checks passed"
+[[ -z $tf ]] || expect_line guest-own-tf "$work/guest.out" '^PASS gdb_target.guest_tf' \
+	"the guest's own TF trapped 3 times under gdb's watchpoint (#DB intercepted)"
 if ((hyvm_status == 1)); then
 	echo "PASS gdb guest-status: hyvm exit status 1"
 	passed=$((passed + 1))

@@ -119,3 +119,22 @@ host_judge() {
 	echo "$what: $passed passed, $failed failed"
 	[ "$failed" = 0 ] && [ "$bad" = 0 ] && [ "$passed" -gt 0 ]
 }
+
+# host_gdb_stage STAGE: Debian's gdb-minimal (no Python, whose library the
+# initramfs lacks), fetched once into $CACHE with apt-get download, and
+# tests/gdb's scripts; without gdb-minimal the gdb tests SKIP there (they
+# check for gdb themselves).
+host_gdb_stage() {
+	local stage=$1 dir=$CACHE/gdb-minimal
+	mkdir -p "$stage/hyvm/gdb"
+	cp "$ROOT"/tests/gdb/{run.sh,steps.sh,lib.sh,steps.gdb,guest.gdb} "$stage/hyvm/gdb/"
+	if [ ! -x "$dir/usr/bin/gdb" ]; then
+		mkdir -p "$dir"
+		if ! (cd "$dir" && apt-get download gdb-minimal >/dev/null 2>&1) ||
+			! dpkg-deb -x "$dir"/gdb-minimal_*.deb "$dir"; then
+			echo "host-lib: gdb-minimal could not be fetched: the gdb tests will SKIP" >&2
+			return 0
+		fi
+	fi
+	host_copy_with_libs "$stage" "$dir/usr/bin/gdb" /usr/local/bin/gdb
+}

@@ -176,6 +176,50 @@ static void test_vcpu_args(void)
 	test_vm_destroy(&t);
 }
 
+/* HYVM_SET_GUEST_DEBUG (API 6): settings the module must refuse. */
+static void test_guest_debug(void)
+{
+	struct test_vm t;
+	struct hyvm_guest_debug d;
+	int r;
+
+	if (test_vm_create(&t, 16 * PAGE))
+		return check(0, "debug-setup", "%s", strerror(errno));
+#define DEBUG_REFUSED(name, edit) \
+	do { memset(&d, 0, sizeof(d)); d.flags = HYVM_DEBUG_HW_BP; edit; \
+	     check_errno(ioctl(t.vcpu, HYVM_SET_GUEST_DEBUG, &d), EINVAL, name); } while (0)
+	memset(&d, 0, sizeof(d));
+	check(ioctl(t.vcpu, HYVM_SET_GUEST_DEBUG, &d) == 0, "debug-off", "%s", strerror(errno));
+	d.flags = HYVM_DEBUG_SINGLESTEP;
+	r = ioctl(t.vcpu, HYVM_SET_GUEST_DEBUG, &d);
+	/* VT-x without the monitor trap flag says so */
+	check(r == 0 || errno == EOPNOTSUPP, "debug-step", "%s", strerror(errno));
+	memset(&d, 0, sizeof(d));
+	d.flags = HYVM_DEBUG_HW_BP;
+	d.dr[0] = 0x1000;
+	d.dr[1] = 0x2000;
+	d.dr7 = 0x1 | 0x4 | (0xdULL << 20);	/* slot 0 execute, slot 1 4-byte r/w */
+	r = ioctl(t.vcpu, HYVM_SET_GUEST_DEBUG, &d);
+	check(r == 0 || errno == EOPNOTSUPP, "debug-hw-bp", "%s", strerror(errno));
+	DEBUG_REFUSED("debug-unknown-flag", d.flags |= 0x4);
+	DEBUG_REFUSED("debug-flags-high", d.flags = 0x80000000u);
+	DEBUG_REFUSED("debug-pad", d.pad = 1);
+	DEBUG_REFUSED("debug-dr7-without-hw", (d.flags = 0, d.dr7 = 1));
+	DEBUG_REFUSED("debug-dr-without-hw", (d.flags = HYVM_DEBUG_SINGLESTEP, d.dr[2] = 0x1000));
+	DEBUG_REFUSED("debug-dr7-gd", d.dr7 = 1ULL << 13);
+	DEBUG_REFUSED("debug-dr7-reserved", d.dr7 = 1ULL << 12);
+	DEBUG_REFUSED("debug-dr7-high", d.dr7 = 1ULL << 32);
+	DEBUG_REFUSED("debug-io-breakpoint", d.dr7 = 0x1 | (0x2ULL << 16));
+	DEBUG_REFUSED("debug-exec-len", d.dr7 = 0x1 | (0x1ULL << 18));
+	DEBUG_REFUSED("debug-unaligned", (d.dr[3] = 0x1002, d.dr7 = 0x40 | (0xdULL << 28)));
+	DEBUG_REFUSED("debug-non-canonical", (d.dr[0] = 0x0000800000000000ULL, d.dr7 = 1));
+	DEBUG_REFUSED("debug-non-canonical-unused", d.dr[1] = 0x8000000000000000ULL);
+#undef DEBUG_REFUSED
+	check_errno(ioctl(t.vcpu, HYVM_SET_GUEST_DEBUG, NULL), EFAULT, "debug-null");
+	check_errno(ioctl(t.vm, HYVM_SET_GUEST_DEBUG, &d), ENOTTY, "debug-on-vm-fd");
+	test_vm_destroy(&t);
+}
+
 /* HYVM_SET_CPUID with tables hyvm_cpuid_table_check() refuses. */
 static void test_set_cpuid(void)
 {
@@ -328,6 +372,7 @@ int main(void)
 	test_map_ram();
 	test_vcpu_args();
 	test_set_cpuid();
+	test_guest_debug();
 	test_unmap_while_alive();
 	test_close_mid_run();
 	test_many_vms();

@@ -47,6 +47,7 @@ static volatile int stop;
 #define OPS_EVENTS	4	/* HYVM_INJECT_IRQ, HYVM_SET_IRQ_WINDOW */
 #define OPS_RUNPAGE	8	/* a run page as guest RAM */
 #define OPS_CPUID	16	/* HYVM_SET_CPUID */
+#define OPS_DEBUG	32	/* HYVM_SET_GUEST_DEBUG */
 static unsigned ops = ~0u;
 /* --trace: each mutated state a vCPU accepted, and each HYVM_RUN of a
  * vCPU that has one, on stdout before the call (the last lines before a
@@ -307,7 +308,7 @@ static void op_vcpu(uint64_t *s)
 	int vcpu = pool_pick(fds.vcpu, s);
 	void *bad = below(s, 8) ? NULL : (void *)boundary(s);
 
-	switch (below(s, 8)) {
+	switch (below(s, 9)) {
 	case 0:
 	case 1: {
 		if (trace && vcpu >= 0 && vcpu < 4096 && mutated[vcpu])
@@ -357,6 +358,18 @@ static void op_vcpu(uint64_t *s)
 		CALL("HYVM_SET_IRQ_WINDOW", ioctl(vcpu, HYVM_SET_IRQ_WINDOW,
 						  below(s, 4) ? below(s, 2) : boundary(s)));
 		break;
+	case 7: {		/* mostly plausible settings, some boundary values */
+		static __thread struct hyvm_guest_debug dbg;
+		if (!(ops & OPS_DEBUG))
+			break;
+		dbg.flags = below(s, 8) ? below(s, 4) : boundary(s);
+		dbg.pad = below(s, 16) ? 0 : boundary(s);
+		for (int i = 0; i < 4; i++)
+			dbg.dr[i] = below(s, 2) ? below(s, 1u << 20) : boundary(s);
+		dbg.dr7 = below(s, 2) ? rnd(s) & 0xffff00ffULL : boundary(s);
+		CALL("HYVM_SET_GUEST_DEBUG", ioctl(vcpu, HYVM_SET_GUEST_DEBUG, bad ? bad : &dbg));
+		break;
+	}
 	default: {		/* the run page: map, look, scribble, unmap */
 		unsigned i = below(s, NR_RUNMAPS);
 		size_t len = below(s, 8) ? HYVM_RUN_SIZE : below(s, 3) * PAGE;

@@ -12,6 +12,14 @@
 #                         [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm]
 #                         [--firmware] [--only-firmware] [--bench-firmware]
 #                         [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz] [--only-guests]
+#                         [--only-gdb]
+#
+# The gdb stub on --engine svm (hyvm.ko's HYVM_SET_GUEST_DEBUG): Debian's
+# gdb-minimal (fetched into build/kmod-host by apt-get download; SKIP
+# without it) runs tests/gdb/run.sh (a breakpoint at a symbol, registers,
+# single steps, PUSHF stepped, hbreak, a watchpoint, the guest's own TF
+# under gdb's hbreak, the guest's end) and steps.sh, in every run but the
+# --only-* ones; --only-gdb (make test-kmod-svm-gdb) runs only those.
 #
 # --only-guests (make test-kmod-svm-guests: that alone and hyvm.ko's insmod
 # and rmmod): the guest suite on --engine svm, as the normal run has it
@@ -166,7 +174,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/build/kmod-host
 TIMEOUT=600
 LOG=$CACHE/serial-svm.log
-ONLY_FUZZ=0 ONLY_GUESTS=0 BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 CKPT_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
+ONLY_FUZZ=0 ONLY_GUESTS=0 ONLY_GDB=0 BENCH=0 HIGHRAM=0 KVM=0 LINUX64_KVM=0 MEM=1G LINUX=1 ONLY_LINUX=0 LINUX32=0 BENCH_LINUX=0 LINUX_IO=0 FIRMWARE=0 BENCH_FIRMWARE=0 CKPT_LINUX=0 LINUX_LIMIT=${LINUX_LIMIT:-300} LINUX_APPEND=${LINUX_APPEND:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-linux) LINUX=0; shift ;;
@@ -179,6 +187,7 @@ while [ $# -gt 0 ]; do
 	--only-firmware) FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--only-fuzz) ONLY_FUZZ=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--only-guests) ONLY_GUESTS=1 LINUX=0 ONLY_LINUX=1; shift ;;
+	--only-gdb) ONLY_GDB=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--bench-firmware) BENCH_FIRMWARE=1 FIRMWARE=1 LINUX=0 ONLY_LINUX=1; shift ;;
 	--ckpt-linux) CKPT_LINUX=1; shift ;;
 	--only-ckpt-linux) CKPT_LINUX=1 LINUX=0 ONLY_LINUX=1; shift ;;
@@ -189,7 +198,7 @@ while [ $# -gt 0 ]; do
 	--linux-kvm) LINUX64_KVM=1; shift ;;
 	--log) LOG=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm] [--firmware] [--only-firmware] [--bench-firmware] [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz] [--only-guests]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--log FILE] [--timeout SEC] [--bench] [--high-ram] [--kvm] [--no-linux] [--only-linux] [--linux32] [--only-linux32] [--linux-io] [--only-linux-io] [--bench-linux] [--linux-kvm] [--firmware] [--only-firmware] [--bench-firmware] [--ckpt-linux] [--only-ckpt-linux] [--only-fuzz] [--only-guests] [--only-gdb]" >&2; exit 2 ;;
 	esac
 done
 CKPT_CHAINS=${CKPT_LINUX_CHAINS:-svm:bt,kvm,svm kvm:bt,svm bt:svm,kvm}
@@ -276,30 +285,12 @@ svm_files() {
 				rm -f "$stage/ckptlinux/bt-$n.ckpt"
 		done
 	fi
-	[ $KVM = 0 ] || gdb_stage "$stage"
+	[ $KVM = 0 ] && [ $ONLY_LINUX = 1 ] && [ $ONLY_GDB = 0 ] || host_gdb_stage "$stage"
 	[ $FIRMWARE = 0 ] || firmware_stage "$stage"
 	[ $BENCH = 1 ] || return 0
 	cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" \
 		-o "$stage/tests/kmod_exitcost" "$ROOT/bench/kmod_exitcost.c" ||
 		die "building bench/kmod_exitcost.c failed"
-}
-
-# gdb for tests/gdb/steps.sh on kvm: Debian's gdb-minimal (no Python, whose
-# library the initramfs lacks), fetched once with apt-get download; without
-# it the test SKIPs there.
-gdb_stage() {
-	local stage=$1 dir=$CACHE/gdb-minimal
-	if [ ! -x "$dir/usr/bin/gdb" ]; then
-		mkdir -p "$dir"
-		if ! (cd "$dir" && apt-get download gdb-minimal >/dev/null 2>&1) ||
-			! dpkg-deb -x "$dir"/gdb-minimal_*.deb "$dir"; then
-			echo "run-svm: gdb-minimal could not be fetched: the gdb test will SKIP" >&2
-			return 0
-		fi
-	fi
-	host_copy_with_libs "$stage" "$dir/usr/bin/gdb" /usr/local/bin/gdb
-	mkdir -p "$stage/hyvm/gdb"
-	cp "$ROOT/tests/gdb/steps.sh" "$ROOT/tests/gdb/lib.sh" "$ROOT/tests/gdb/steps.gdb" "$stage/hyvm/gdb/"
 }
 
 # The BIOS, the boot-chain test and its disks, made here: the emulated
@@ -459,6 +450,12 @@ if [ $ONLY_GUESTS = 1 ]; then
 		echo "== guest suite on --engine svm, round \$r of ${GUESTS_REPEAT:-1}"
 		bash /hyvm/run-guests.sh --hyvm /hyvm/hyvm --guests \$dir --engines svm
 	done
+fi
+if [ $ONLY_LINUX = 0 ] || [ $ONLY_GDB = 1 ]; then
+	echo "== gdb on --engine svm (Debian's gdb-minimal)"
+	ip link set lo up
+	bash /hyvm/gdb/run.sh /hyvm/hyvm /hyvm/guests svm || echo "FAIL tests/gdb/run.sh on svm: exit status \$?"
+	bash /hyvm/gdb/steps.sh /hyvm/hyvm /hyvm/guests svm || echo "FAIL tests/gdb/steps.sh on svm: exit status \$?"
 fi
 if [ $LINUX = 1 ]; then
 	echo "== 64-bit Linux on --engine svm"

@@ -299,6 +299,9 @@ static void translate(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		exit->kind = EXIT_ERROR;
 		v->fail_message(exit, run);
 		break;
+	case HYVM_EXIT_DEBUG:
+		hyvm_engine_debug_exit(vcpu, exit);
+		break;
 	case HYVM_EXIT_MODE:
 		/* The state is complete (the CR0 write done, RIP past it):
 		 * another engine can continue (engine.h). */
@@ -327,6 +330,8 @@ int hyvm_engine_vcpu_run(struct engine_vcpu *vcpu, struct vcpu_exit *exit)
 		exit->raw_reason = run->raw_reason;
 		exit->rip = run->rip;
 		r = emul_step(vcpu, emul_resume(&vcpu->emul), exit);
+		if (r == 0 && hyvm_engine_step_after_emulation(vcpu, exit, vcpu->emul.st.rip))
+			r = 1;
 		if (r != 0) {
 			vcpu->stats.exits[exit->kind]++;
 			return r < 0 ? -1 : 0;
@@ -360,7 +365,9 @@ again:
 	if (run->exit_kind == HYVM_EXIT_MMIO ||
 	    (run->exit_kind == HYVM_EXIT_IO && (run->io.flags & HYVM_IO_STRING))) {
 		r = emul_start(vcpu, exit);
-		if (r == 0)
+		if (r == 0 && hyvm_engine_step_after_emulation(vcpu, exit, vcpu->emul.st.rip))
+			r = 1;
+		else if (r == 0)
 			goto again;	/* done without the VMM (a #PF, REP count 0) */
 	} else {
 		translate(vcpu, exit);

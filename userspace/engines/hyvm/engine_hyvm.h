@@ -58,6 +58,7 @@ struct engine_vcpu {
 	 * the run page before the next HYVM_RUN */
 	bool msr_pending;
 	struct engine_msr msr_access;
+	struct hyvm_guest_debug debug;	/* as last set (hyvm_debug.c) */
 };
 
 void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps);
@@ -80,6 +81,12 @@ void hyvm_engine_kick(struct engine_vcpu *vcpu);
 void hyvm_engine_read_stats(struct engine_vcpu *vcpu, struct engine_stats *st);
 void hyvm_engine_vcpu_destroy(struct engine_vcpu *vcpu);
 void hyvm_engine_vm_destroy(struct engine_vm *vm);
+/* hyvm_debug.c */
+int hyvm_engine_set_guest_debug(struct engine_vcpu *vcpu, const struct engine_debug *d,
+				char *err, size_t errlen);
+void hyvm_engine_debug_exit(struct engine_vcpu *vcpu, struct vcpu_exit *exit);
+bool hyvm_engine_step_after_emulation(struct engine_vcpu *vcpu, struct vcpu_exit *exit,
+				      uint64_t rip);
 
 /* The engine_ops members that are the same for every vendor. */
 #define HYVM_ENGINE_COMMON_OPS						\
@@ -94,6 +101,7 @@ void hyvm_engine_vm_destroy(struct engine_vm *vm);
 	.kick = hyvm_engine_kick,					\
 	.read_stats = hyvm_engine_read_stats,				\
 	.vcpu_destroy = hyvm_engine_vcpu_destroy,			\
-	.vm_destroy = hyvm_engine_vm_destroy
+	.vm_destroy = hyvm_engine_vm_destroy,				\
+	.set_guest_debug = hyvm_engine_set_guest_debug
 
 #endif
