@@ -27,20 +27,6 @@ static uint32_t after[8][4] __attribute__((aligned(16)));
 static volatile uint32_t mxcsr_in = MXCSR_SET, mxcsr_out;
 static uint32_t (*const after_at)[4] = after;
 
-static inline uint32_t get_cr0(void)
-{
-	uint32_t v;
-	asm volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint32_t get_cr4(void)
-{
-	uint32_t v;
-	asm volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 static void io_with_xmm_loaded(void)
 {
 	uint32_t n = ROUNDS;
@@ -84,10 +70,8 @@ void guest_main(const struct mb_info *mbi)
 		for (int w = 0; w < 4; w++)
 			pattern[r][w] = 0x01010101u * (uint32_t)(r + 1) ^ (0x10000000u << w) ^ 0x00c0ffeeu;
 
-	uint32_t cr0 = (get_cr0() & ~CR0_EM) | CR0_MP;
-	asm volatile("mov %0, %%cr0" : : "r"(cr0));
-	uint32_t cr4 = get_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	asm volatile("mov %0, %%cr4" : : "r"(cr4));
+	write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 
 	check_begin("xmm_across_port_io");
 	io_with_xmm_loaded();

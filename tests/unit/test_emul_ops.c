@@ -8,51 +8,11 @@
  * undefined are not compared (the emulator follows QEMU there).
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <hyvm/x86.h>
-#include "unit.h"
-#include "emul/mmio_emulate.h"
+#include "emul_fixture.h"
 
-#define RAM_SIZE	(1u << 20)
-#define CODE		0x1000u
-#define MMIO		0xe0000000u
 #define DEV_SIZE	0x100u
 
-static uint8_t *ram;
-static struct guest_mem mem;
-static struct hyvm_cpu_state st;
-static struct emul em;
 static uint8_t dev[DEV_SIZE];	/* what the "device" at MMIO holds */
-
-static int setup(void)
-{
-	ram = calloc(1, RAM_SIZE);
-	return ram ? 0 : -1;
-}
-
-static int teardown(void)
-{
-	free(ram);
-	return 0;
-}
-
-static void flat32(const uint8_t *code, unsigned len)
-{
-	memset(ram, 0, RAM_SIZE);
-	memset(&mem, 0, sizeof(mem));
-	guest_mem_add(&mem, 0, ram, RAM_SIZE);
-	memset(&st, 0, sizeof(st));
-	memcpy(ram + CODE, code, len);
-	st.rip = CODE;
-	st.rflags = 2;
-	st.cr0 = CR0_PE;
-	for (int i = 0; i < HYVM_LDTR; i++) {
-		st.seg[i].limit = 0xffffffff;
-		st.seg[i].attrib = HYVM_SEG_P | HYVM_SEG_S | HYVM_SEG_DB | HYVM_SEG_G | 3;
-	}
-	st.seg[HYVM_CS].attrib |= 0xb;
-}
 
 /* Runs the instruction to its end, answering MMIO from dev[]. */
 static enum emul_status run(void)

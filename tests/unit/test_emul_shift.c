@@ -9,37 +9,13 @@
  * and the host may differ).
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <hyvm/x86.h>
-#include "unit.h"
-#include "emul/mmio_emulate.h"
-
-#define RAM_SIZE	(1u << 20)
-#define CODE		0x1000u
-#define MMIO		0xe0000000u
+#include "emul_fixture.h"
 
 enum op { ROL, ROR, RCL, RCR, SHL, SHR, SAR, SHLD, SHRD, NR_OPS };
 static const char *const op_names[NR_OPS] = {
 	"rol", "ror", "rcl", "rcr", "shl", "shr", "sar", "shld", "shrd",
 };
 
-static uint8_t *ram;
-static struct guest_mem mem;
-static struct hyvm_cpu_state st;
-static struct emul em;
-
-static int setup(void)
-{
-	ram = calloc(1, RAM_SIZE);
-	return ram ? 0 : -1;
-}
-
-static int teardown(void)
-{
-	free(ram);
-	return 0;
-}
 
 /* The host's own instruction: v op= (cl, src), flags in and out. */
 #define HOST(insn, cons, val, source, count, fl_) \
@@ -109,18 +85,8 @@ static unsigned encode(enum op op, unsigned bits, uint8_t *b)
  * 0xc0000000 mapping MMIO by a 2 MiB page. */
 static void machine(const uint8_t *code, unsigned len, bool long_mode)
 {
-	memset(ram, 0, RAM_SIZE);
-	memset(&mem, 0, sizeof(mem));
-	guest_mem_add(&mem, 0, ram, RAM_SIZE);
-	memset(&st, 0, sizeof(st));
-	memcpy(ram + CODE, code, len);
-	st.rip = CODE;
-	st.cr0 = CR0_PE;
-	for (int i = 0; i < HYVM_LDTR; i++) {
-		st.seg[i].limit = 0xffffffff;
-		st.seg[i].attrib = HYVM_SEG_P | HYVM_SEG_S | HYVM_SEG_DB | HYVM_SEG_G | 3;
-	}
-	st.seg[HYVM_CS].attrib |= 0xb;
+	flat32(code, len);
+	st.rflags = 0;	/* each case sets the flags it starts from */
 	st.gpr[HYVM_RAX] = MMIO;
 	if (!long_mode)
 		return;
