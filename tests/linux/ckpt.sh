@@ -180,7 +180,7 @@ for ((h = 0; h < ${#hops[@]}; h++)); do
 	for l in $lines; do grep -q "^$l\$" "$out.txt" || got=0; done
 	verdict "$name: the file ($lines) and the background process survived" \
 		$([[ $ok == 0 && $got == 1 ]] && echo 1 || echo 0) \
-		"$( (grep -m1 -A44 -E 'BUG:|Oops|general protection|Kernel panic' "$out.txt" || tail -n 5 "$out.txt") | guest_lines)"
+		"$( (grep -m1 -A44 -E 'BUG:|Oops|general protection|Kernel panic' "$out.txt" || tail -n 5 "$out.txt"; tail -n 5 "$work/err") | guest_lines)"
 	echo "linux-ckpt: $from -> $to: save $(awk -v a="$ts" -v b="$te" 'BEGIN { printf "%.2f", b - a }') s," \
 		"restore to shell $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.2f", b - a }') s"
 	if ((h + 1 < ${#hops[@]})); then
