@@ -541,9 +541,12 @@ static bool cpuid_call(struct bt_emitter *e)
  *
  *	mov [r15+gpr1], ecx;  mov edx, eax;  bswap edx;  lea edx, [rax+rdx]
  *	movzx edx, dl;  mov ecx, [r15+rdx*4+neg_leaf];  lea ecx, [rax+rcx]
- *	jrcxz hit;  mov ecx, [r15+gpr1];  <cpuid_call>;  jmp done
- * hit:	mov eax/ebx/ecx/edx, [r15+rdx*4+eax/ebx/ecx/edx]  (edx last)
- * done: */
+ *	jrcxz hit;  jmp miss
+ * hit:	mov eax/ebx/ecx/edx, [r15+rdx*4+eax/ebx/ecx/edx]  (edx last);  jmp done
+ * miss: mov ecx, [r15+gpr1];  <cpuid_call>
+ * done:
+ * (JRCXZ reaches only 127 bytes; the miss path, with the guest's XMM
+ * registers kept aside around the call, is longer.) */
 static bool tx_cpuid(struct tx *t)
 {
 	struct bt_emitter *e = &t->e;
@@ -560,22 +563,21 @@ static bool tx_cpuid(struct tx *t)
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(neg_leaf)) &&
 	      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
 		    op_mem(ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, 1, 0, 8)) &&
-	      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false))))
+	      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+	      (miss = emit_branch32(e, ZYDIS_MNEMONIC_JMP))))
 		return false;
-	miss = e->pos;
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
-	      cpuid_call(e) && (done = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
-		return false;
-	if (e->pos - miss > 127)
-		return false;	/* not reachable by JRCXZ's rel8 */
 	patch_rel8(hit, e->pos);
 	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), FAST(eax)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), FAST(ebx)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(ecx)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), FAST(edx))))
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), FAST(edx)) &&
+	      (done = emit_branch32(e, ZYDIS_MNEMONIC_JMP))))
 		return false;
 #undef FAST
-	patch_rel8(done, e->pos);
+	patch_rel32(miss, e->pos);
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) && cpuid_call(e)))
+		return false;
+	patch_rel32(done, e->pos);
 	return true;
 }
 
