@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include "hyvm.h"
 
 static_assert(sizeof(struct hyvm_run) == HYVM_RUN_SIZE);
@@ -94,10 +95,26 @@ static const struct vm_operations_struct hyvm_run_vm_ops = {
 	.fault = hyvm_run_fault,
 };
 
+/*
+ * One page at offset 0. VM_DONTEXPAND keeps the mapping that: without it
+ * the core could merge a later mmap of this file at offset 4096 placed
+ * right after it into this VMA without asking hyvm_vcpu_mmap (6.1's
+ * mmap_region tries vma_merge first, and a VMA whose vm_ops has no close
+ * is mergeable), and mremap could grow it; an access past the first page
+ * then took SIGBUS from hyvm_run_fault (found by tests/kmod/hyvm_fuzz.c:
+ * BUS_ADRERR on a "run page" its mmap at offset 4096 had been given).
+ * A VMA with VM_DONTEXPAND differs in its flags from any new mapping, so
+ * nothing merges into it.
+ */
 static int hyvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != HYVM_RUN_SIZE)
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND);
+#else
+	vma->vm_flags |= VM_DONTEXPAND;
+#endif
 	vma->vm_ops = &hyvm_run_vm_ops;
 	return 0;
 }
