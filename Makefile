@@ -296,8 +296,8 @@ test-kmod-svm-kvm:
 # hyvm.ko's ioctl fuzzer alone (tests/kmod/hyvm_fuzz.c through
 # tests/kmod/fuzz-stage.sh) for FUZZ_SECONDS (180) in the emulated AMD
 # host, then dmesg, pinned pages and rmmod (~2-3 min of this machine's
-# time at load 15). It FAILs for now: hyvm_fuzz dies of SIGBUS, and its
-# mutated CPU states stop the emulated host's CPU, neither understood yet,
+# time at load 15). It FAILs for now: its mutated CPU states stop the
+# emulated host's CPU, not understood yet (the SIGBUS it found is fixed),
 # so make test-kmod-svm and test-kmod-vmx leave it out (a SKIP line). FUZZ_SEED=N repeats a
 # run's calls; FUZZ_ARGS="--ops MASK --trace 1" narrows a finding.
 .PHONY: test-kmod-svm-fuzz test-kmod-vmx-fuzz
