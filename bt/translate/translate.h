@@ -41,6 +41,9 @@ bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t targ
  * that kept raising #DE; emits nothing for any other instruction. */
 bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 
+/* cpuid_call.c: CPUID inline from the fast table, bt_cpuid on a miss */
+bool cpuid_emit(struct tx *t);
+
 /* sse_spill.c: the guest's XMM0-7 and MXCSR kept aside around a C call
  * from translated code (clobbers the flags: emit between the flags' save
  * and their return) */

@@ -10,7 +10,6 @@
  * (string-op rebasing, a spilled register). A fault therefore leaves the
  * guest exactly as at the start of its instruction.
  */
-#include <cpuid.h>
 #include "bt/translate/translate.h"
 
 /* A gs:[base + index*scale + disp] operand with 32-bit addressing. */
@@ -472,115 +471,6 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
 	return ok;
 }
-/* LAHF/SAHF in 64-bit mode: CPUID.80000001H:ECX[0] */
-static bool host_has_sahf(void)
-{
-	static int has = -1;
-	unsigned a, b, c, d;
-
-	if (has < 0)
-		has = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & 1);
-	return has;
-}
-
-/* CPUID through bt_cpuid, the model's table lookup, on the guest EAX/ECX
- * stored in the context. A callout would cost a block exit and a trip
- * through the dispatcher per CPUID. The C call may clobber rax-rdi (ESI,
- * EDI saved), r8 (saved) and r9-r11 (scratch) and wants DF clear and a
- * 16-byte aligned stack; r13 keeps RSP across it. The guest's live flags,
- * which CPUID does not change, wait in rbx (callee-saved; EBX is an output)
- * and come back without POPFQ, which is slow: DF by STD if it was set, OF
- * by ADD AL,0x7f on AL = OF, then SF ZF AF PF CF by SAHF. POPFQ only on a
- * host without SAHF in 64-bit mode. */
-static bool cpuid_call(struct bt_emitter *e)
-{
-	bool sahf = host_has_sahf();
-	uint8_t *df_clear;
-
-	if (!(emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
-	      (sahf ? emit1(e, ZYDIS_MNEMONIC_POP, R(RBX)) : true) &&
-	      emit0(e, ZYDIS_MNEMONIC_CLD) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
-	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_cpuid)) &&
-	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI))))
-		return false;
-	if (sahf) {
-		if (!(emit2(e, ZYDIS_MNEMONIC_BT, R(EBX), op_imm(10)) &&
-		      (df_clear = emit_branch8(e, ZYDIS_MNEMONIC_JNB, false)) &&
-		      emit0(e, ZYDIS_MNEMONIC_STD)))
-			return false;
-		patch_rel8(df_clear, e->pos);
-		if (!(emit2(e, ZYDIS_MNEMONIC_BT, R(EBX), op_imm(11)) &&
-		      emit1(e, ZYDIS_MNEMONIC_SETB, R(AL)) &&
-		      emit2(e, ZYDIS_MNEMONIC_ADD, R(AL), op_imm(0x7f)) &&
-		      emit2(e, ZYDIS_MNEMONIC_MOV, R(AH), R(BL)) &&
-		      emit0(e, ZYDIS_MNEMONIC_SAHF)))
-			return false;
-	}
-	return emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
-	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), op_ctx(BT_OFF_GPR(3), 4)) &&
-	       (sahf || emit0(e, ZYDIS_MNEMONIC_POPFQ));
-}
-
-/* CPUID without a call for the leaves in cpu->cpuid_fast (bt.h), and
- * without touching RFLAGS (CPUID changes no flag): the slot from the low
- * byte of EAX + bswap(EAX), a match by EAX - leaf = 0 in rcx for JRCXZ,
- * then four loads. A miss calls bt_cpuid. EBX and EDX are outputs, so
- * free; guest ECX waits in the context for the miss.
- *
- *	mov [r15+gpr1], ecx;  mov edx, eax;  bswap edx;  lea edx, [rax+rdx]
- *	movzx edx, dl;  mov ecx, [r15+rdx*4+neg_leaf];  lea ecx, [rax+rcx]
- *	jrcxz hit;  jmp miss
- * hit:	mov eax/ebx/ecx/edx, [r15+rdx*4+eax/ebx/ecx/edx]  (edx last);  jmp done
- * miss: mov ecx, [r15+gpr1];  <cpuid_call>
- * done:
- * (JRCXZ reaches only 127 bytes; the miss path, with the guest's XMM
- * registers kept aside around the call, is longer.) */
-static bool tx_cpuid(struct tx *t)
-{
-	struct bt_emitter *e = &t->e;
-	const ZydisRegister r15 = ZYDIS_REGISTER_R15, rdx = ZYDIS_REGISTER_RDX;
-	uint8_t *hit, *done, *miss;
-
-#define FAST(f) op_mem(r15, rdx, 4, BT_OFF(cpuid_fast.f), 4)
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), R(EAX)) &&
-	      emit1(e, ZYDIS_MNEMONIC_BSWAP, R(EDX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_LEA, R(EDX),
-		    op_mem(ZYDIS_REGISTER_RAX, rdx, 1, 0, 8)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOVZX, R(EDX), R(DL)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(neg_leaf)) &&
-	      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
-		    op_mem(ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, 1, 0, 8)) &&
-	      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
-	      (miss = emit_branch32(e, ZYDIS_MNEMONIC_JMP))))
-		return false;
-	patch_rel8(hit, e->pos);
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), FAST(eax)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EBX), FAST(ebx)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), FAST(ecx)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), FAST(edx)) &&
-	      (done = emit_branch32(e, ZYDIS_MNEMONIC_JMP))))
-		return false;
-#undef FAST
-	patch_rel32(miss, e->pos);
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) && cpuid_call(e)))
-		return false;
-	patch_rel32(done, e->pos);
-	return true;
-}
-
 bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 			  uint32_t eip, uint8_t *fixup)
 {
@@ -600,7 +490,7 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 	case IC_NOP:
 		return true;
 	case IC_CPUID:
-		return tx_cpuid(t);
+		return cpuid_emit(t);
 	case IC_FLAGS:
 		return flags_inline_emit(t, d);
 	default:
