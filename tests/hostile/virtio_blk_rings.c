@@ -21,29 +21,7 @@ GUEST("virtio_blk_rings", "");
 #define OUTSIDE 0x40000000u	/* neither RAM (16 MiB) nor a device */
 #define QSIZE 8
 
-/* 4.1.4.3 common configuration, at BAR 4 + 0 (hyvm lays the structures
- * out a page each, as QEMU: common 0, notify 0x3000, multiplier 4) */
-#define COMMON(off) (BAR_AT + (off))
-#define DFSELECT 0x00
-#define DF 0x04
-#define GFSELECT 0x08
-#define GF 0x0c
-#define STATUS 0x14
-#define Q_SELECT 0x16
-#define Q_SIZE 0x18
-#define Q_ENABLE 0x1c
-#define Q_NOFF 0x1e
-#define Q_DESC 0x20
-#define Q_AVAIL 0x28
-#define Q_USED 0x30
-#define NOTIFY (BAR_AT + 0x3000)
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
-#define F_NEXT 1
-#define F_WRITE 2
+#include "virtio_pci_regs.h"
 
 /* the queue and one request, in RAM the library leaves alone */
 #define DESC 0x400000u

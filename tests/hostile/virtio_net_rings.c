@@ -24,25 +24,7 @@ GUEST("virtio_net_rings", "");
 #define RXQ 0
 #define TXQ 1
 
-#define COMMON(off) (BAR_AT + (off))
-#define GFSELECT 0x08
-#define GF 0x0c
-#define STATUS 0x14
-#define Q_SELECT 0x16
-#define Q_SIZE 0x18
-#define Q_ENABLE 0x1c
-#define Q_NOFF 0x1e
-#define Q_DESC 0x20
-#define Q_AVAIL 0x28
-#define Q_USED 0x30
-#define NOTIFY (BAR_AT + 0x3000)
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
-#define F_NEXT 1
-#define F_WRITE 2
+#include "virtio_pci_regs.h"
 #define HDR_LEN 12		/* struct virtio_net_hdr with VERSION_1 (5.1.6) */
 
 /* each queue's rings (desc, avail, used a page each) and the buffers */
