@@ -275,7 +275,7 @@ svm_files() {
 	if [ $CKPT_LINUX = 1 ] && [ -z "$LINUX32_SKIP" ]; then
 		mkdir -p "$stage/ckptlinux" "$stage/hyvm/linux"
 		cp -L "$ROOT/build/linux/vmlinuz-686" "$ROOT/build/linux/initramfs-shell.cpio.gz" "$stage/ckptlinux/"
-		cp "$ROOT/tests/linux/ckpt.sh" "$stage/hyvm/linux/"
+		cp "$ROOT/tests/linux/ckpt.sh" "$ROOT/tests/linux/wait-lib.sh" "$stage/hyvm/linux/"
 		# a chain booted on bt: booted and saved here (--save-to), restored
 		# in the emulated host (--from); the kernel's path is relative
 		local n=0 c

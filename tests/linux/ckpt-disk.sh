@@ -35,15 +35,7 @@ if [[ ! -r $kernel || ! -r $initrd ]]; then
 	exit 0
 fi
 command -v mkfs.ext4 >/dev/null || { echo "SKIP linux-ckpt-disk: no mkfs.ext4 (e2fsprogs)"; exit 0; }
-wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
-	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
-	while ((SECONDS < end)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		[[ -z $vm ]] || kill -0 "$vm" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$2" "$1" 2>/dev/null
-}
+. "$(dirname "$0")/wait-lib.sh"
 img=$work/disk.img
 truncate -s 64M "$img"
 mkfs.ext4 -q -F "$img" || { echo "FAIL linux-ckpt-disk: mkfs.ext4"; exit 1; }

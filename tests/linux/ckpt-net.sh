@@ -33,15 +33,7 @@ if [[ ! -r $kernel || ! -r $initrd ]]; then
 fi
 . "$(dirname "$0")/http-lib.sh"
 http_pick || { echo "SKIP linux-ckpt-net: no python3 or busybox httpd for the host's HTTP server"; exit 0; }
-wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
-	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
-	while ((SECONDS < end)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		[[ -z $vm ]] || kill -0 "$vm" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$2" "$1" 2>/dev/null
-}
+. "$(dirname "$0")/wait-lib.sh"
 mkdir "$work/www"
 head -c 20000 /dev/urandom >"$work/www/before"
 head -c 30000 /dev/urandom >"$work/www/after"

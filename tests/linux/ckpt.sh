@@ -70,15 +70,7 @@ for e in "$engine" "${hops[@]}"; do
 	fi
 done
 now() { echo "${EPOCHREALTIME/,/.}"; }
-wait_for() { # file regex secs: until the line comes or the VM ($vm) ends
-	local end=$((SECONDS + $3))	# wall time: each poll is slow in an emulated host
-	while ((SECONDS < end)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		[[ -z $vm ]] || kill -0 "$vm" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$2" "$1" 2>/dev/null
-}
+. "$(dirname "$0")/wait-lib.sh"
 # the guest's console lines in a FAIL line: each on its own line, marked,
 # as host_judge (tests/kmod/host-lib.sh) knows them, so the harness never takes the
 # guest's "Kernel panic" for its own
