@@ -37,24 +37,8 @@ static volatile struct desc *const desc = (volatile struct desc *)DESC;
 static volatile uint16_t *const avail = (volatile uint16_t *)AVAIL;	/* flags, idx, ring[] */
 static volatile uint16_t *const used16 = (volatile uint16_t *)USED;	/* flags, idx */
 static volatile uint32_t *const used_ring = (volatile uint32_t *)(USED + 4);	/* id, len pairs */
-static unsigned dev_slot;
 static uint16_t last_used;
 
-static uint32_t cfg_read(unsigned reg)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
-	return inl(CONFIG_DATA);
-}
-
-static void cfg_write(unsigned reg, uint32_t v)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
-	outl(CONFIG_DATA, v);
-}
-
-static volatile uint8_t *c8(unsigned off) { return (volatile uint8_t *)COMMON(off); }
-static volatile uint16_t *c16(unsigned off) { return (volatile uint16_t *)COMMON(off); }
-static volatile uint32_t *c32(unsigned off) { return (volatile uint32_t *)COMMON(off); }
 
 static bool find_device(void)
 {

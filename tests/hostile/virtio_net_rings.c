@@ -35,25 +35,9 @@ GUEST("virtio_net_rings", "");
 struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; } __attribute__((packed));
 struct ring { uint32_t desc, avail, used; };
 
-static unsigned dev_slot;
 static uint16_t last_used[2];
 static struct ring rings[2];
 
-static uint32_t cfg_read(unsigned reg)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
-	return inl(CONFIG_DATA);
-}
-
-static void cfg_write(unsigned reg, uint32_t v)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
-	outl(CONFIG_DATA, v);
-}
-
-static volatile uint8_t *c8(unsigned off) { return (volatile uint8_t *)COMMON(off); }
-static volatile uint16_t *c16(unsigned off) { return (volatile uint16_t *)COMMON(off); }
-static volatile uint32_t *c32(unsigned off) { return (volatile uint32_t *)COMMON(off); }
 static volatile struct desc *descs(int q) { return (volatile struct desc *)RING(q, 0); }
 static volatile uint16_t *avail(int q) { return (volatile uint16_t *)RING(q, 1); }
 static volatile uint16_t *used(int q) { return (volatile uint16_t *)RING(q, 2); }

@@ -3,8 +3,10 @@
  * (virtio_blk_rings.c, virtio_net_rings.c): the common configuration at
  * BAR 4 + 0 (virtio 1.1, 4.1.4.3; hyvm lays the structures out a page
  * each, as QEMU: common 0, notify 0x3000, multiplier 4), the device
- * status bits (2.1) and the descriptor flags (2.6.5). The including file
- * defines BAR_AT, where it placed BAR 4.
+ * status bits (2.1) and the descriptor flags (2.6.5); configuration
+ * mechanism #1 on the device's slot (dev_slot, bus 0, function 0). The
+ * including file defines BAR_AT, where it placed BAR 4, CONFIG_ADDRESS
+ * and CONFIG_DATA.
  */
 #ifndef HYVM_HOSTILE_VIRTIO_PCI_REGS_H
 #define HYVM_HOSTILE_VIRTIO_PCI_REGS_H
@@ -30,5 +32,23 @@
 #define S_NEEDS_RESET 0x40
 #define F_NEXT 1
 #define F_WRITE 2
+
+static unsigned dev_slot;
+
+static inline uint32_t cfg_read(unsigned reg)
+{
+	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
+	return inl(CONFIG_DATA);
+}
+
+static inline void cfg_write(unsigned reg, uint32_t v)
+{
+	outl(CONFIG_ADDRESS, 0x80000000u | dev_slot << 11 | reg);
+	outl(CONFIG_DATA, v);
+}
+
+static inline volatile uint8_t *c8(unsigned off) { return (volatile uint8_t *)COMMON(off); }
+static inline volatile uint16_t *c16(unsigned off) { return (volatile uint16_t *)COMMON(off); }
+static inline volatile uint32_t *c32(unsigned off) { return (volatile uint32_t *)COMMON(off); }
 
 #endif
