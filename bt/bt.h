@@ -204,6 +204,7 @@ struct bt_cpu {
 	/* host fault captured by the signal handler */
 	int fault_signo;
 	int fault_code;
+	int fault_trapno;	/* the host's vector: SIGFPE is #DE, #MF or #XM */
 	uint64_t fault_addr;	/* host address */
 	bool fault_write;
 	uint32_t fault_eip;

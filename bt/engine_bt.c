@@ -39,6 +39,7 @@ static void bt_probe(struct engine_caps *caps)
 		 "binary translation (user space, no VT needed)");
 	caps->cannot[NEED_LONG_MODE] = "long mode needs hardware assist";
 	caps->cannot[NEED_HIGH_RAM] = BT_NO_HIGH_RAM;
+	host_fp_faults_limit(caps);
 }
 
 static int bt_vm_create(struct engine_vm **out, char *err, size_t errlen)

@@ -189,6 +189,19 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum singl
 	return b;
 }
 
+/* SIGFPE for a floating-point error: the host's trap number tells the
+ * x87's #MF from SSE's #XM (one signal, one si_code for both). The guest
+ * gets #MF as the host did (bt runs with the host's CR0.NE=1; a guest's
+ * NE=0 would ask for IRQ 13 instead, SDM Vol. 1 8.7, not modelled), and
+ * for SSE #XM, or #UD where its CR4.OSXMMEXCPT is clear (SDM Vol. 3A 2.5,
+ * Vol. 1 11.5.1). */
+static unsigned fp_fault_vector(const struct bt_cpu *cpu)
+{
+	if (cpu->fault_trapno != VEC_XM)
+		return VEC_MF;
+	return cpu->arch.cr4 & CR4_OSXMMEXCPT ? VEC_XM : VEC_UD;
+}
+
 /* A host fault the signal handler could not hide; *single asks for the
  * faulting instruction to run alone next, outside any protected page. */
 static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single_kind *single)
@@ -204,7 +217,7 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 		if (de && div_fault_note(vm, cs_linear(cpu, cpu->eip)) && cpu->fault_block &&
 		    cpu->fault_block->valid)
 			tc_invalidate_block(cpu, cpu->fault_block);
-		guest_exception(cpu, de ? VEC_DE : VEC_MF, false, 0);
+		guest_exception(cpu, de ? VEC_DE : fp_fault_vector(cpu), false, 0);
 		return false;
 	}
 	case SIGILL:

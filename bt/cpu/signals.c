@@ -93,6 +93,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 	cpu->eip = m->eip;
 	cpu->fault_signo = sig;
 	cpu->fault_code = si->si_code;
+	cpu->fault_trapno = (int)g[REG_TRAPNO];
 	cpu->fault_addr = addr;
 	cpu->fault_write = write;
 	cpu->fault_eip = m->eip;

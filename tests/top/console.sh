@@ -24,6 +24,10 @@ fi
 sock="hyvm-top-test-$$"
 tm() { tmux -L "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+# A session that outlives the tests' own: killing the last session ends
+# the tmux server, and a new-session right after can reach the server
+# still exiting and fail ("no server running": a FAIL at load 6).
+tm new-session -d -s keep "sleep 3600"
 
 start_vm "$engine" "$dir/busy.elf"
 for _ in $(seq 50); do [[ -e $work/hyvm-$vm_pid.stats ]] && break; sleep 0.1; done

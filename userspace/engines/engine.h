@@ -46,6 +46,10 @@ enum guest_need {
 	/* AAA, AAS, DAA, DAS, AAM, AAD, SALC executed at CPL0 (an engine
 	 * whose CPL0 code runs in an instruction emulator may lack them) */
 	NEED_BCD_CPL0,
+	/* x87 errors at the next waiting x87 instruction and SIMD exceptions
+	 * as #XM or #UD: every engine runs guest FP on the host's CPU, which
+	 * must do this itself (host_fp_faults.c) */
+	NEED_FP_EXCEPTIONS,
 	NEED_COUNT
 };
 
@@ -287,5 +291,11 @@ const struct engine_ops *engine_pick_auto(const bool needs[NEED_COUNT],
 					  char *why, size_t whylen);
 const char *guest_need_name(enum guest_need n);
 int guest_need_parse(const char *token);	/* -1 if unknown */
+
+/* host_fp_faults.c: whether the host CPU raises FP errors as the SDM
+ * says; each engine's probe calls the second, which marks
+ * NEED_FP_EXCEPTIONS when it does not. */
+bool host_fp_faults_exact(void);
+void host_fp_faults_limit(struct engine_caps *caps);
 
 #endif

@@ -14,7 +14,7 @@
 /* The requirements string lives in a non-allocated ELF section, so a VMM
  * can read it from the file without loading the guest. Tokens: real-mode
  * paging32 pae long-mode soft-int-cpl0 user-mode sysenter sse vm86 a20
- * cpl0-compute sti-window bcd-cpl0. */
+ * cpl0-compute sti-window tsc-deadline bcd-cpl0 fp-exceptions. */
 #define GUEST(name, requires) \
 	const char guest_name[] = name; \
 	asm(".pushsection .hyvm_requires,\"\",@progbits\n.asciz \"" requires "\"\n.popsection")

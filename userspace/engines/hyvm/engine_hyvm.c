@@ -84,6 +84,7 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	/* both backends hand IA32_TSC_DEADLINE over (HYVM_EXIT_MSR, API 5;
 	 * kmod/hyvm_exit.c hyvm_msr_exit) */
 	caps->msr_exits = true;
+	host_fp_faults_limit(caps);
 	v->describe(&hc, caps);
 	if (!(hc.guest_modes & HYVM_MODE_REAL)) {
 		snprintf(real_why, sizeof(real_why), "%s (hyvm.ko: %s)",

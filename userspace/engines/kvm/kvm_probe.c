@@ -65,6 +65,7 @@ void kvm_probe(struct engine_caps *caps)
 	}
 	caps->present = true;
 	caps->msr_exits = true;		/* the MSR filter (kvm_msr.c) */
+	host_fp_faults_limit(caps);
 	/* engine.h set_a20: KVM has no A20 gate (it would be every odd
 	 * megabyte remapped in the memory slots) */
 	caps->cannot[NEED_A20] = "KVM has no A20 gate (addresses above 1 MiB never wrap)";
