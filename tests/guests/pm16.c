@@ -13,6 +13,10 @@ void run_pm16(void);
 void guest_main(const struct mb_info *mbi)
 {
 	memcpy((void *)BASE, blob_start, blob_end - blob_start);
+	/* The INT 0x61 test runs with IF=1 under an IDT of three gates: an
+	 * IRQ there (QEMU's firmware leaves the PIT's IRQ 0 unmasked) would
+	 * meet an empty gate. QEMU under load took one: a FAIL in the oracle. */
+	pic_init(0);
 	run_pm16();
 	const volatile uint8_t *r = (const volatile uint8_t *)BASE + (pm16_results - blob_start);
 #define R16(off) (r[off] | r[(off) + 1] << 8)
