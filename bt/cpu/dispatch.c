@@ -431,14 +431,17 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		case BT_EXIT_SMC_STALE:
 		case BT_EXIT_SMC_QUIET:
 			/* a self-checking block left at its entry, before any
-			 * instruction: no step done, an STI or MOV SS shadow
-			 * still pending (translate/smc_check.c) */
+			 * instruction: if it is the block entered here (not one
+			 * chained to), no step was done and an STI or MOV SS
+			 * shadow is still pending (translate/smc_check.c) */
+			if (d->from == b) {
+				cpu->intr_shadow = shadow_before;
+				cpu->dbg.step_done = false;
+			}
 			if (d->kind == BT_EXIT_SMC_STALE)
 				smc_check_stale(cpu, d->from);
 			else
 				smc_check_quiet(cpu, d->from);
-			cpu->intr_shadow = shadow_before;
-			cpu->dbg.step_done = false;
 			break;
 		case BT_EXIT_LIMIT:
 			/* the stub stored the instruction's eip; nothing of it ran */

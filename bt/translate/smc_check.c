@@ -33,11 +33,12 @@
  * it is write-protected again, so ordinary code keeps zero overhead. A
  * page that comes back gets a longer count each round.
  *
- * The check runs with the guest's flags saved (PUSHFQ/POPFQ: they live in
- * RFLAGS) in r9-r11, scratch at a block entry. It sits after the block's
- * stubs, reached by a jump at the start of the body, since the block's
- * length is known only once it is translated.
+ * The check is one routine of the runtime (smc_runtime_generate), called
+ * at the start of the block's body with the block's record in r11; it
+ * runs with the guest's flags and EAX saved (PUSHFQ/POPFQ: the flags live
+ * in RFLAGS) and r9-r11, r13, scratch at a block entry.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bt/translate/translate.h"
@@ -109,68 +110,140 @@ bool smc_insn_writes_memory(const struct bt_insn *d)
 	return false;
 }
 
+/*
+ * What a self-checking block's entry hands the check routine in r11: where
+ * its guest bytes are (two runs at most: the last instruction may run onto
+ * another page), the copy taken at translation, the quiet counter, and
+ * the exits it leaves through.
+ */
+struct smc_record {
+	const uint8_t *host[2];
+	const uint8_t *copy;
+	uint32_t *quiet;
+	uint32_t len[2];
+	struct bt_exit_desc stale, quiet_exit;
+};
+#define REC(f) ((int64_t)offsetof(struct smc_record, f))
+
+/* len[part] bytes at host[part] against r10 (the copy, advanced): 8 at
+ * a time, then byte by byte; rax is the guest's EAX, saved. */
+static bool emit_compare_part(struct bt_emitter *e, int part, uint8_t **sites, unsigned *nr)
+{
+	const ZydisRegister R11 = ZYDIS_REGISTER_R11, R9 = ZYDIS_REGISTER_R9,
+			    R10 = ZYDIS_REGISTER_R10, NONE = ZYDIS_REGISTER_NONE;
+	bool ok = emit2(e, ZYDIS_MNEMONIC_MOV, R(R9), op_mem(R11, NONE, 0, REC(host[part]), 8)) &&
+		  emit2(e, ZYDIS_MNEMONIC_MOV, R(R13D), op_mem(R11, NONE, 0, REC(len[part]), 4));
+	uint8_t *loop8 = e->pos, *to_tail, *back8, *tail, *to_done, *back1;
+
+	ok = ok && emit2(e, ZYDIS_MNEMONIC_CMP, R(R13), op_imm(8)) &&
+	     (to_tail = emit_branch32(e, ZYDIS_MNEMONIC_JB)) &&
+	     emit2(e, ZYDIS_MNEMONIC_MOV, R(RAX), op_mem(R9, NONE, 0, 0, 8)) &&
+	     emit2(e, ZYDIS_MNEMONIC_CMP, R(RAX), op_mem(R10, NONE, 0, 0, 8)) &&
+	     (sites[(*nr)++] = emit_branch32(e, ZYDIS_MNEMONIC_JNZ)) &&
+	     emit2(e, ZYDIS_MNEMONIC_ADD, R(R9), op_imm(8)) &&
+	     emit2(e, ZYDIS_MNEMONIC_ADD, R(R10), op_imm(8)) &&
+	     emit2(e, ZYDIS_MNEMONIC_SUB, R(R13), op_imm(8)) &&
+	     (back8 = emit_branch32(e, ZYDIS_MNEMONIC_JMP));
+	if (!ok)
+		return false;
+	patch_rel32(back8, loop8);
+	tail = e->pos;
+	patch_rel32(to_tail, tail);
+	ok = emit2(e, ZYDIS_MNEMONIC_TEST, R(R13), R(R13)) &&
+	     (to_done = emit_branch32(e, ZYDIS_MNEMONIC_JZ)) &&
+	     emit2(e, ZYDIS_MNEMONIC_MOV, R(AL), op_mem(R9, NONE, 0, 0, 1)) &&
+	     emit2(e, ZYDIS_MNEMONIC_CMP, R(AL), op_mem(R10, NONE, 0, 0, 1)) &&
+	     (sites[(*nr)++] = emit_branch32(e, ZYDIS_MNEMONIC_JNZ)) &&
+	     emit2(e, ZYDIS_MNEMONIC_ADD, R(R9), op_imm(1)) &&
+	     emit2(e, ZYDIS_MNEMONIC_ADD, R(R10), op_imm(1)) &&
+	     emit2(e, ZYDIS_MNEMONIC_SUB, R(R13), op_imm(1)) &&
+	     (back1 = emit_branch32(e, ZYDIS_MNEMONIC_JMP));
+	if (!ok)
+		return false;
+	patch_rel32(back1, tail);
+	patch_rel32(to_done, e->pos);
+	return true;
+}
+
+/* Leaves through the record's exit at offset desc_off: the flags and
+ * EAX back, the call's return address dropped (LEA: no flags). */
+static bool emit_leave(struct bt_emitter *e, const struct bt_runtime *rt, int64_t desc_off)
+{
+	const ZydisRegister R11 = ZYDIS_REGISTER_R11, NONE = ZYDIS_REGISTER_NONE;
+	uint8_t *j = NULL;
+
+	if (emit1(e, ZYDIS_MNEMONIC_POP, R(RAX)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
+	    emit2(e, ZYDIS_MNEMONIC_LEA, R(RSP), op_mem(ZYDIS_REGISTER_RSP, NONE, 0, 8, 8)) &&
+	    emit2(e, ZYDIS_MNEMONIC_LEA, R(R11), op_mem(R11, NONE, 0, desc_off, 8)) &&
+	    emit2(e, ZYDIS_MNEMONIC_MOV, R(R9D),
+		  op_mem(R11, NONE, 0, (int64_t)offsetof(struct bt_exit_desc, target_eip), 4)) &&
+	    emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4), R(R9D)))
+		j = emit_branch32(e, ZYDIS_MNEMONIC_JMP);
+	if (!j)
+		return false;
+	patch_rel32(j, rt->common_exit);
+	return true;
+}
+
+/* The check every self-checking block calls at its entry (r11 = its
+ * record), generated once with the runtime: one routine rather than the
+ * compare inlined in each block, since such blocks are retranslated at
+ * every change and their translation was the storm's cost. */
+bool smc_runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
+{
+	const ZydisRegister R11 = ZYDIS_REGISTER_R11, NONE = ZYDIS_REGISTER_NONE;
+	uint8_t *sites[4], *quiet_site = NULL;
+	unsigned nr = 0;
+
+	rt->smc_check = e->pos;
+	bool ok = emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RAX)) &&
+		  emit2(e, ZYDIS_MNEMONIC_MOV, R(R10), op_mem(R11, NONE, 0, REC(copy), 8)) &&
+		  emit_compare_part(e, 0, sites, &nr) && emit_compare_part(e, 1, sites, &nr) &&
+		  emit2(e, ZYDIS_MNEMONIC_MOV, R(R9), op_mem(R11, NONE, 0, REC(quiet), 8)) &&
+		  emit1(e, ZYDIS_MNEMONIC_DEC, op_mem(ZYDIS_REGISTER_R9, NONE, 0, 0, 4)) &&
+		  (quiet_site = emit_branch32(e, ZYDIS_MNEMONIC_JZ)) &&
+		  emit1(e, ZYDIS_MNEMONIC_POP, R(RAX)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
+		  emit0(e, ZYDIS_MNEMONIC_RET);
+	if (!ok)
+		return false;
+	for (unsigned i = 0; i < nr; i++)
+		patch_rel32(sites[i], e->pos);
+	if (!emit_leave(e, rt, REC(stale)))
+		return false;
+	patch_rel32(quiet_site, e->pos);
+	return emit_leave(e, rt, REC(quiet_exit));
+}
+
+/* The block's entry: mov r11, record; call the check. The record is
+ * filled in once the block is translated (smc_check_emit). */
 bool smc_check_reserve(struct tx *t)
 {
-	t->smc_site = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
-	return t->smc_site != NULL;
-}
+	struct smc_record *r = tc_alloc_data(t->tc, sizeof(*r));
+	uint8_t *site = NULL;
 
-/* An exit stub after POPFQ: eip stays the block's (nothing of it ran). */
-static uint8_t *smc_exit_stub(struct tx *t, enum bt_exit_kind kind)
-{
-	struct bt_exit_desc *d = tc_alloc_data(t->tc, sizeof(*d));
-	uint8_t *stub = t->e.pos, *j = NULL;
-
-	if (!d)
-		return NULL;
-	d->kind = (uint8_t)kind;
-	d->target_eip = t->b->eip;
-	d->from = t->b;
-	d->stub = stub;
-	if (emit0(&t->e, ZYDIS_MNEMONIC_POPFQ) &&
-	    emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4), op_imm((int32_t)t->b->eip)) &&
-	    emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)d)))
-		j = emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP);
-	if (!j)
-		return NULL;
-	patch_rel32(j, t->tc->rt.common_exit);
-	return stub;
-}
-
-/* Compares n bytes at host (the guest's RAM) with copy: loads of 8, 4, 2
- * or 1 bytes, the last one overlapping the one before rather than reading
- * past the end. Each mismatch site goes into sites[]. */
-static bool emit_compare(struct tx *t, const uint8_t *host, const uint8_t *copy, uint32_t n,
-			 uint8_t **sites, unsigned *nr_sites, unsigned max_sites)
-{
-	static const ZydisRegister r9[] = { [1] = ZYDIS_REGISTER_R9B, [2] = ZYDIS_REGISTER_R9W,
-					    [4] = ZYDIS_REGISTER_R9D, [8] = ZYDIS_REGISTER_R9 };
-	unsigned size = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
-
-	if (!emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R10), op_imm((int64_t)(uintptr_t)host)) ||
-	    !emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)copy)))
+	if (r && emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)r)))
+		site = emit_branch32(&t->e, ZYDIS_MNEMONIC_CALL);
+	if (!site)
 		return false;
-	for (uint32_t off = 0; off < n; off += size) {
-		uint32_t at = off + size <= n ? off : n - size;
-		if (*nr_sites == max_sites ||
-		    !emit2(&t->e, ZYDIS_MNEMONIC_MOV, op_reg(r9[size]),
-			   op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_NONE, 0, at, (int)size)) ||
-		    !emit2(&t->e, ZYDIS_MNEMONIC_CMP, op_reg(r9[size]),
-			   op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, at, (int)size)) ||
-		    !(sites[(*nr_sites)++] = emit_branch32(&t->e, ZYDIS_MNEMONIC_JNZ)))
-			return false;
-	}
+	patch_rel32(site, t->tc->rt.smc_check);
+	t->smc_record = r;
 	return true;
+}
+
+static void smc_exit(struct bt_exit_desc *d, enum bt_exit_kind kind, struct bt_block *b)
+{
+	d->kind = (uint8_t)kind;
+	d->target_eip = b->eip;	/* nothing of the block ran */
+	d->from = b;
 }
 
 bool smc_check_emit(struct tx *t, uint32_t phys2)
 {
 	struct bt_block *b = t->b;
 	struct bt_vm *vm = t->cpu->vm;
+	struct smc_record *r = t->smc_record;
 	uint32_t lin = cs_linear(t->cpu, b->eip);
 	uint32_t n1 = 4096 - (lin & 4095);
-	uint8_t *sites[2 + 4096 / 8 + 2];
-	unsigned nr = 0;
 
 	if (n1 > b->guest_len)
 		n1 = b->guest_len;
@@ -182,31 +255,19 @@ bool smc_check_emit(struct tx *t, uint32_t phys2)
 	 * if both are) */
 	b->smc_page = smc_page_checking(vm, b->phys >> 12) || !n2 ? b->phys >> 12 : phys2 >> 12;
 	struct bt_smc_page *p = smc_page_checking(vm, b->smc_page) ? smc_page(vm, b->smc_page) : NULL;
-	if (!b->guest_len || !h1 || (n2 && !h2) || !copy || !p)
+	if (!r || !b->guest_len || !h1 || (n2 && !h2) || !copy || !p)
 		return false;
 	memcpy(copy, h1, n1);
 	if (n2)
 		memcpy(copy + n1, h2, n2);
-
-	uint8_t *check = t->e.pos, *quiet_site = NULL;
-	bool ok = emit0(&t->e, ZYDIS_MNEMONIC_PUSHFQ) &&
-		  emit_compare(t, h1, copy, n1, sites, &nr, sizeof(sites) / sizeof(sites[0])) &&
-		  (!n2 || emit_compare(t, h2, copy + n1, n2, sites, &nr, sizeof(sites) / sizeof(sites[0]))) &&
-		  emit2(&t->e, ZYDIS_MNEMONIC_MOV, R(R10), op_imm((int64_t)(uintptr_t)&p->quiet)) &&
-		  emit1(&t->e, ZYDIS_MNEMONIC_DEC,
-			op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_NONE, 0, 0, 4)) &&
-		  (quiet_site = emit_branch32(&t->e, ZYDIS_MNEMONIC_JZ)) &&
-		  emit0(&t->e, ZYDIS_MNEMONIC_POPFQ);
-	uint8_t *back = ok ? emit_branch32(&t->e, ZYDIS_MNEMONIC_JMP) : NULL;
-	uint8_t *stale = back ? smc_exit_stub(t, BT_EXIT_SMC_STALE) : NULL;
-	uint8_t *quiet = stale ? smc_exit_stub(t, BT_EXIT_SMC_QUIET) : NULL;
-	if (!quiet)
-		return false;
-	patch_rel32(back, t->smc_site + 4);	/* the body after the reserved jump */
-	patch_rel32(t->smc_site, check);
-	for (unsigned i = 0; i < nr; i++)
-		patch_rel32(sites[i], stale);
-	patch_rel32(quiet_site, quiet);
+	r->host[0] = h1;
+	r->host[1] = h2;
+	r->len[0] = n1;
+	r->len[1] = n2;
+	r->copy = copy;
+	r->quiet = &p->quiet;
+	smc_exit(&r->stale, BT_EXIT_SMC_STALE, b);
+	smc_exit(&r->quiet_exit, BT_EXIT_SMC_QUIET, b);
 	return true;
 }
 
@@ -215,7 +276,7 @@ bool smc_check_emit(struct tx *t, uint32_t phys2)
 void smc_check_stale(struct bt_cpu *cpu, struct bt_block *b)
 {
 	struct bt_vm *vm = cpu->vm;
-	struct bt_smc_page *p = smc_page(vm, b->phys >> 12);
+	struct bt_smc_page *p = smc_page(vm, b->smc_page);
 
 	cpu->stats.smc_check_stale++;
 	if (b->valid)

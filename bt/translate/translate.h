@@ -29,7 +29,7 @@ struct tx {
 	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
 	uint32_t eip;		/* of the instruction being translated */
 	bool failed;
-	uint8_t *smc_site;	/* a self-checking block's jump to its check */
+	struct smc_record *smc_record;	/* a self-checking block's (smc_check.c) */
 };
 
 #define R(x) op_reg(ZYDIS_REGISTER_##x)
@@ -64,10 +64,10 @@ bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);
 
-/* smc_check.c: a self-checking block (translate.c) reserves a jump at
+/* smc_check.c: a self-checking block (translate.c) calls the check at
  * the start of its body, ends after each instruction that writes memory,
- * and has its entry check emitted after its stubs (phys2: the physical
- * page of its bytes past the first page's end, if it has any) */
+ * and has its record filled once translated (phys2: the physical page of
+ * its bytes past the first page's end, if it has any) */
 bool smc_check_reserve(struct tx *t);
 bool smc_insn_writes_memory(const struct bt_insn *d);
 bool smc_check_emit(struct tx *t, uint32_t phys2);

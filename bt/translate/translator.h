@@ -24,9 +24,12 @@ struct bt_runtime {
 	uint8_t *indirect;	/* r13 = target eip */
 	uint8_t *jc_miss;	/* initial jump-cache host target */
 	uint8_t *resume_exit;	/* BT_EXIT_RESUME, guest state in registers */
+	uint8_t *smc_check;	/* a self-checking block's entry check (smc_check.c) */
 	struct bt_exit_desc miss_desc, fault_desc, request_desc, resume_desc;
 };
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
+/* smc_check.c: the routine behind rt->smc_check (after common_exit) */
+bool smc_runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
 /* --- tcache.c --- */
 #define TC_PAGE_BUCKETS 4096u	/* physical page mod this; neighbours differ */
