@@ -55,6 +55,11 @@ enum bt_exit_kind {
 	BT_EXIT_RESUME,		/* a callout done inside the block (translate/
 				 * callout_call.c) left work for the dispatcher; eip
 				 * stored: it goes on from there */
+	BT_EXIT_SMC_STALE,	/* a self-checking block's guest bytes changed since
+				 * its translation; nothing of it ran (translate/
+				 * smc_check.c) */
+	BT_EXIT_SMC_QUIET,	/* its page's quiet count ran out: protect it again;
+				 * nothing of the block ran */
 };
 
 struct bt_block;
@@ -106,6 +111,8 @@ struct bt_block {
 	bool valid;
 	bool pt_callout;	/* a page-table writer made a callout (shadow.c) */
 	bool debug_stop;	/* starts at a debugger's breakpoint: never chained into */
+	bool smc_checked;	/* self-checking (translate/smc_check.c) */
+	uint32_t smc_page;	/* ... counting down this physical page's quiet count */
 	struct bt_insn_map *map;
 	struct bt_insn *callout;	/* a callout block's instruction, decoded once */
 	/* the block its in-block callout went on to last (cpu/callout_in_block.c),
@@ -301,6 +308,14 @@ struct bt_div_site {
 	uint32_t count;
 };
 
+/* A RAM page's self-modifying-code state (translate/smc_check.c). */
+struct bt_smc_page {
+	uint32_t quiet;		/* block entries left before it is protected again */
+	uint16_t writes;	/* code-write faults since it was last protected */
+	uint8_t checking;	/* writable; its blocks check their bytes on entry */
+	uint8_t rounds;		/* times it became checking */
+};
+
 struct bt_vm {
 	int memfd;
 	uint8_t *ram;		/* guest-physical space [0, 4 GiB): phys.c */
@@ -312,6 +327,8 @@ struct bt_vm {
 	bool a20_off;		/* the A20 gate masks physical bit 20 (phys_a20) */
 	uint8_t *code_pages;	/* per physical page: translated code lives there */
 	uint8_t *pt_pages;	/* per physical page: a shadow mapping was built from it */
+	struct bt_smc_page *smc_pages;	/* per RAM page, from the first code write */
+	uint32_t nr_smc_pages, nr_smc_checking;
 	struct bt_shadow *shadow;
 	struct bt_tc *tc;
 	struct bt_cpu *cpu;

@@ -41,6 +41,9 @@
 	X(cr3_hits, "bt.cr3_cache_hits")				\
 	X(cr3_misses, "bt.cr3_cache_misses")				\
 	X(smc_invalidations, "bt.smc_invalidations")			\
+	X(smc_check_pages, "bt.smc_check_pages")			\
+	X(smc_check_stale, "bt.smc_check_stale")			\
+	X(smc_check_reverts, "bt.smc_check_reverts")			\
 	X(shadow_protects, "bt.shadow_write_protects")			\
 	X(ud_unsupported, "bt.ud_unsupported")				\
 	X(irqs_delivered, "bt.irqs_delivered")				\

@@ -310,6 +310,7 @@ static void bt_vm_destroy(struct engine_vm *evm)
 	phys_destroy(&evm->vm);
 	free(evm->vm.code_pages);
 	free(evm->vm.pt_pages);
+	free(evm->vm.smc_pages);
 	free(evm);
 }
 

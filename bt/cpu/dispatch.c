@@ -180,11 +180,14 @@ static struct bt_block *find_block(struct bt_cpu *cpu, uint32_t phys, enum singl
 	}
 	if (sk == RUN_SINGLE_SMC)
 		return b;	/* its page stays writable while it runs */
-	view_protect_code_page(vm, phys >> 12);
+	/* a self-checking page stays writable (translate/smc_check.c) */
+	if (!smc_page_checking(vm, phys >> 12))
+		view_protect_code_page(vm, phys >> 12);
 	uint32_t first = cs_linear(cpu, b->eip), last_phys;
 	uint32_t last = first + (b->guest_len ? b->guest_len - 1 : 0);
 	if ((last >> 12) != (first >> 12) &&
-	    !mem_linear_to_phys(cpu, last, false, bt_cpl(cpu) == 3, &last_phys, false))
+	    !mem_linear_to_phys(cpu, last, false, bt_cpl(cpu) == 3, &last_phys, false) &&
+	    !smc_page_checking(vm, last_phys >> 12))
 		view_protect_code_page(vm, last_phys >> 12);
 	return b;
 }
@@ -244,6 +247,9 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 		return bt_emulate_insn(cpu, exit);
 	uint32_t page = phys >> 12;
 	if (cpu->fault_write && vm->code_pages[page]) {
+		/* a page rewritten again and again becomes self-checking:
+		 * writable, so the next rewrite takes no fault */
+		smc_note_code_write(vm, page);
 		tc_invalidate_phys_page(vm, page);
 		view_unprotect_code_page(vm, page);
 		/* the write runs again alone: were it translated in a block of
@@ -368,6 +374,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		chain_from = NULL;
 		jc_fill = false;
 
+		uint8_t shadow_before = cpu->intr_shadow;
 		run_block(cpu, b);
 		cpu->dbg.step_done = cpu->dbg.step;
 		if (run_kind != RUN_BLOCKS) {
@@ -433,6 +440,21 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 			 * the DIV ran (SDM Vol. 3A 6.15: #DE is a fault) */
 			cpu->stats.div_checks_taken++;
 			guest_exception(cpu, VEC_DE, false, 0);
+			break;
+		case BT_EXIT_SMC_STALE:
+		case BT_EXIT_SMC_QUIET:
+			/* a self-checking block left at its entry, before any
+			 * instruction: if it is the block entered here (not one
+			 * chained to), no step was done and an STI or MOV SS
+			 * shadow is still pending (translate/smc_check.c) */
+			if (d->from == b) {
+				cpu->intr_shadow = shadow_before;
+				cpu->dbg.step_done = false;
+			}
+			if (d->kind == BT_EXIT_SMC_STALE)
+				smc_check_stale(cpu, d->from);
+			else
+				smc_check_quiet(cpu, d->from);
 			break;
 		case BT_EXIT_LIMIT:
 			/* the stub stored the instruction's eip; nothing of it ran */

@@ -402,6 +402,11 @@ void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page)
 	vm->cpu->stats.smc_invalidations++;
 }
 
+void tc_invalidate_phys_range(struct bt_cpu *cpu, uint32_t lo, uint32_t hi)
+{
+	blocks_kill(cpu, lo, hi, true);
+}
+
 void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys)
 {
 	blocks_kill(cpu, phys, phys + 1, false);

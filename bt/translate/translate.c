@@ -179,7 +179,32 @@ static void emit_check(struct tx *t, uint32_t eip)
 	patch_rel32(t->e.pos - 4, t->tc->poll);
 }
 
-struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode)
+/* An instruction at lin of len bytes that runs onto the next linear page,
+ * which holds self-checking code: its block must check itself too. */
+static bool straddles_into_checking(struct bt_cpu *cpu, uint32_t lin, unsigned len)
+{
+	uint32_t phys2;
+
+	return cpu->vm->nr_smc_checking && (lin & 4095) + len > 4096 &&
+	       !mem_linear_to_phys(cpu, lin + len - 1, false, bt_cpl(cpu) == 3, &phys2, false) &&
+	       smc_page_checking(cpu->vm, phys2 >> 12);
+}
+
+/* The physical address of the block's bytes past its first page (its last
+ * instruction may run onto the next one), 0 when it has none. */
+static uint32_t block_phys2(struct bt_cpu *cpu, const struct bt_block *b)
+{
+	uint32_t first = cs_linear(cpu, b->eip), last = first + b->guest_len - 1, phys2 = 0;
+
+	if (b->guest_len && (last >> 12) != (first >> 12))
+		mem_linear_to_phys(cpu, last & ~4095u, false, bt_cpl(cpu) == 3, &phys2, false);
+	return phys2;
+}
+
+/* *redo: it met an instruction running onto a self-checking page while
+ * not translating a self-checking block (smc_check.c) */
+static struct bt_block *translate_try(struct bt_cpu *cpu, uint32_t phys, uint32_t mode,
+				      bool self_check, bool *redo)
 {
 	struct bt_tc *tc = cpu->vm->tc;
 	struct tx t = { .cpu = cpu, .tc = tc };
@@ -213,6 +238,8 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	b->check_entry = t.e.pos;
 	emit_check(&t, eip);
 	b->body = t.e.pos;
+	if (self_check && !smc_check_reserve(&t))
+		t.failed = true;
 
 	while (!ended && !t.failed) {
 		uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
@@ -246,6 +273,11 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			c = IC_FLAGS;
 		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
 			break;	/* a callout starts its own block */
+		if (!self_check && straddles_into_checking(cpu, cs_linear(cpu, eip), len)) {
+			*redo = true;
+			t.failed = true;
+			break;
+		}
 
 		uint8_t *insn_start = t.e.pos;
 		int exits_before = t.nr_exits;
@@ -296,22 +328,27 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 			ended = true;
 			break;
 		}
+		/* a self-checking block ends after a store: what follows is
+		 * checked afresh at its own entry (smc_check.c) */
 		if (b->nr_insns == BT_MAX_BLOCK_INSNS ||
 		    (cs_linear(cpu, eip) >> 12) != (cs_linear(cpu, b->eip) >> 12) ||
-		    (mode & BT_MODE_SINGLE))
+		    (mode & BT_MODE_SINGLE) || (self_check && decoded && smc_insn_writes_memory(&d)))
 			break;
 	}
 	if (!ended && !t.failed)
 		exit_jump(&t, BT_EXIT_BRANCH, eip);
 	if (!t.failed)
 		emit_stubs(&t);
+	b->guest_len = wrapped_len ? wrapped_len : eip - b->eip;
+	b->smc_checked = self_check;
+	if (self_check && !t.failed && !smc_check_emit(&t, block_phys2(cpu, b)))
+		t.failed = true;
 	b->map = tc_alloc_data(tc, b->nr_insns * sizeof(*b->map));
 	if (t.failed || t.e.overflow || !b->map) {
 		tc->data_used = data_mark;
 		return NULL;
 	}
 	memcpy(b->map, t.map, b->nr_insns * sizeof(*b->map));
-	b->guest_len = wrapped_len ? wrapped_len : eip - b->eip;
 	b->host_len = (uint32_t)(t.e.pos - b->check_entry);
 	b->valid = true;
 	tc->used = ((size_t)(t.e.pos - tc->mem) + 15) & ~(size_t)15;
@@ -319,5 +356,16 @@ struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mod
 	dump_block(cpu, b);
 	cpu->stats.blocks_translated++;
 	cpu->stats.tc_bytes = tc_bytes_used(tc);
+	return b;
+}
+
+struct bt_block *translate_block(struct bt_cpu *cpu, uint32_t phys, uint32_t mode)
+{
+	bool redo = false;
+	struct bt_block *b = translate_try(cpu, phys, mode,
+					   smc_page_checking(cpu->vm, phys >> 12), &redo);
+
+	if (!b && redo)
+		b = translate_try(cpu, phys, mode, true, &redo);
 	return b;
 }

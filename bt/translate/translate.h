@@ -29,6 +29,7 @@ struct tx {
 	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
 	uint32_t eip;		/* of the instruction being translated */
 	bool failed;
+	struct smc_record *smc_record;	/* a self-checking block's (smc_check.c) */
 };
 
 #define R(x) op_reg(ZYDIS_REGISTER_##x)
@@ -62,6 +63,14 @@ bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 /* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);
+
+/* smc_check.c: a self-checking block (translate.c) calls the check at
+ * the start of its body, ends after each instruction that writes memory,
+ * and has its record filled once translated (phys2: the physical page of
+ * its bytes past the first page's end, if it has any) */
+bool smc_check_reserve(struct tx *t);
+bool smc_insn_writes_memory(const struct bt_insn *d);
+bool smc_check_emit(struct tx *t, uint32_t phys2);
 
 /* translate_insn.c */
 /* The limit check in front of an access of size bytes at seg:[base +

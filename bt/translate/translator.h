@@ -24,9 +24,12 @@ struct bt_runtime {
 	uint8_t *indirect;	/* r13 = target eip */
 	uint8_t *jc_miss;	/* initial jump-cache host target */
 	uint8_t *resume_exit;	/* BT_EXIT_RESUME, guest state in registers */
+	uint8_t *smc_check;	/* a self-checking block's entry check (smc_check.c) */
 	struct bt_exit_desc miss_desc, fault_desc, request_desc, resume_desc;
 };
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
+/* smc_check.c: the routine behind rt->smc_check (after common_exit) */
+bool smc_runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
 /* --- tcache.c --- */
 #define TC_PAGE_BUCKETS 4096u	/* physical page mod this; neighbours differ */
@@ -103,6 +106,17 @@ void *tc_alloc_data(struct bt_tc *tc, size_t size);
 void tc_chain(struct bt_cpu *cpu, struct bt_exit_desc *d, struct bt_block *to);
 void tc_invalidate_phys_page(struct bt_vm *vm, uint32_t page);
 void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b);
+/* Every block with bytes in [lo, hi) of physical memory dies. */
+void tc_invalidate_phys_range(struct bt_cpu *cpu, uint32_t lo, uint32_t hi);
+
+/* --- smc_check.c: self-checking blocks on pages whose code keeps changing --- */
+/* A write fault on a code page; true when it makes the page self-checking. */
+bool smc_note_code_write(struct bt_vm *vm, uint32_t page);
+/* The page is left writable and its blocks check their bytes on entry. */
+bool smc_page_checking(const struct bt_vm *vm, uint32_t page);
+/* The dispatcher's answers to BT_EXIT_SMC_STALE and BT_EXIT_SMC_QUIET. */
+void smc_check_stale(struct bt_cpu *cpu, struct bt_block *b);
+void smc_check_quiet(struct bt_cpu *cpu, struct bt_block *b);
 /* A host #DE at guest linear lin (translate/div_check.c): true when this
  * one makes BT_DIV_CHECK_AFTER, so its block should be retranslated. */
 bool div_fault_note(struct bt_vm *vm, uint32_t lin);
