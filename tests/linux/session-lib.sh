@@ -50,6 +50,11 @@ session_watch() {
 	local pid=$1 out=$2 deadline=$3 t w
 	seen=0 t_start="" t_end=""
 	for ((t = 0; t < deadline * 20; t++)); do
+		# whether PID still runs is asked before counting: asked after,
+		# the lines it wrote in between were never counted (a FAIL of
+		# "18 of 19 lines" with all 19 in OUT)
+		local alive=1
+		kill -0 "$pid" 2>/dev/null || alive=0
 		seen=0
 		for w in "${want[@]}"; do
 			grep -qF -- "$w" "$out" && seen=$((seen + 1))
@@ -62,7 +67,7 @@ session_watch() {
 			t_end=$(session_now)
 		fi
 		((seen == ${#want[@]})) && break
-		kill -0 "$pid" 2>/dev/null || break
+		((alive)) || break
 		sleep 0.05
 	done
 }
