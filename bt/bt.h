@@ -60,6 +60,26 @@ enum bt_exit_kind {
 				 * smc_check.c) */
 	BT_EXIT_SMC_QUIET,	/* its page's quiet count ran out: protect it again;
 				 * nothing of the block ran */
+	BT_EXIT_STLB,		/* a soft-TLB miss at target_eip (memory/soft_tlb.c):
+				 * the linear address in cpu->stlb_miss_lin, size and
+				 * write in vector (BT_STLB_INFO_*) */
+};
+
+/* The per-vCPU software TLB of the instructions that kept faulting on
+ * the views (memory/soft_tlb.c, translate/soft_tlb_emit.c): guest linear
+ * page -> host address in the RAM mapping, one tag per view (supervisor,
+ * user) and access (read, write), BT_STLB_NONE when empty. 32 bytes an
+ * entry, so translated code indexes it with a shift. */
+#define BT_STLB_BITS	8
+#define BT_STLB_SIZE	(1u << BT_STLB_BITS)
+#define BT_STLB_NONE	1u	/* never a page address */
+#define BT_ITLB_SIZE	16
+#define BT_STLB_INFO_SIZE	0x1f	/* a miss's exit: the access's bytes */
+#define BT_STLB_INFO_WRITE	0x80	/* ... and whether it writes */
+struct bt_stlb_entry {
+	uint32_t tag[2][2];	/* [view][0 read, 1 write]: the linear page */
+	uint64_t addend;	/* host address of the page minus its linear page */
+	uint64_t pad;
 };
 
 struct bt_block;
@@ -266,6 +286,25 @@ struct bt_cpu {
 	 * those, or every slot once more than BT_JC_DIRTY were filled */
 	uint32_t nr_jc_dirty;
 	uint16_t jc_dirty[BT_JC_DIRTY];
+
+	/* the soft TLB (memory/soft_tlb.c); the miss's address, stored by
+	 * translated code; an instruction (linear eip) whose shadow fills
+	 * reached the soft TLB's threshold in the signal handler: every
+	 * block holding it is translated again by dispatch.c */
+	struct bt_stlb_entry stlb[BT_STLB_SIZE] __attribute__((aligned(64)));
+	uint32_t stlb_miss_lin;
+	/* entries filled since the last flush, which clears only those
+	 * (a page-table write flushes: the ptwrite storm's one fill a
+	 * rewrite cleared all 256 entries, 12% of its time) */
+	uint32_t nr_stlb_filled;
+	uint8_t stlb_filled[BT_STLB_SIZE];
+	/* the dispatcher's code-fetch translations (soft_tlb_fetch): linear
+	 * page | 1 for a user fetch (0: empty) -> physical page, flushed
+	 * with the soft TLB */
+	uint32_t itlb_lin[BT_ITLB_SIZE], itlb_phys[BT_ITLB_SIZE];
+	bool itlb_used;
+	bool stlb_retranslate;
+	uint32_t stlb_retranslate_lin;
 };
 
 /* Offsets translated code uses. */
@@ -307,6 +346,11 @@ struct bt_div_site {
 	uint32_t lin;
 	uint32_t count;
 };
+/* Guest addresses of instructions whose view accesses kept faulting (a
+ * guest #PF or a shadow fill; memory/soft_tlb.c): after BT_STLB_AFTER
+ * such faults the instruction goes through the soft TLB instead. */
+#define BT_STLB_SITES		256
+#define BT_STLB_AFTER		16
 
 /* A RAM page's self-modifying-code state (translate/smc_check.c). */
 struct bt_smc_page {
@@ -336,6 +380,7 @@ struct bt_vm {
 	ZydisDecoder decoder16;	/* 16-bit code: real mode, CS.D = 0 */
 	struct bt_memory_hooks hooks;
 	struct bt_div_site div_sites[BT_DIV_SITES];
+	struct bt_div_site stlb_sites[BT_STLB_SITES];
 };
 
 /* Which part answers for what; each part's headers say what it offers:

@@ -50,7 +50,13 @@
 	X(exit_requests, "bt.exit_request_checks_taken")		\
 	X(limit_faults, "bt.segment_limit_faults")			\
 	X(div_checks_translated, "bt.div_checks_translated")		\
-	X(div_checks_taken, "bt.div_check_de_without_signal")
+	X(div_checks_taken, "bt.div_check_de_without_signal")		\
+	X(stlb_translated, "bt.soft_tlb_accesses_translated")		\
+	X(stlb_misses, "bt.soft_tlb_misses")				\
+	X(stlb_fills, "bt.soft_tlb_fills")				\
+	X(stlb_page_faults, "bt.soft_tlb_pf_without_signal")		\
+	X(stlb_to_view, "bt.soft_tlb_to_view")				\
+	X(stlb_flushes, "bt.soft_tlb_flushes")
 
 struct bt_stats {
 #define BT_STAT_FIELD(f, name) uint64_t f;

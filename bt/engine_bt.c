@@ -11,6 +11,7 @@
 #include "engines/engine.h"
 #include "bt/bt.h"
 #include "bt/cpu/cpu.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/memory/memory.h"
 #include "bt/cpu/mmio.h"
 #include "bt/memory/mmu.h"
@@ -156,6 +157,7 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 	cpu_msrs_init(&cpu->msrs, &cpu->cpuid, index == 0);
 	evm->vm.cpu = cpu;
 	jc_reset_all(cpu);
+	soft_tlb_init(cpu);	/* a zero tag would match linear page 0 */
 	v->cpu = cpu;
 	*out = v;
 	return 0;

@@ -11,6 +11,7 @@
 #include "bt/translate/translator.h"
 #include "bt/cpu/cpu.h"
 #include "bt/translate/decode.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/memory/memory.h"
 #include "bt/cpu/mmio.h"
 #include "bt/memory/mmu.h"
@@ -278,6 +279,7 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 			/* flushes every TLB entry, global ones too (SDM Vol. 3A
 			 * 4.10.4.1): Linux's __flush_tlb_all */
 			shadow_flush_stale(cpu->vm);
+			soft_tlb_flush(cpu);
 		}
 		cpu->arch.cr4 = v;
 		break;

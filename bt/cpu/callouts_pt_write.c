@@ -15,6 +15,7 @@
 #include "bt/memory/mmu.h"
 #include "bt/cpu/operands.h"
 #include "bt/cpu/mmio.h"
+#include "bt/translate/translator.h"
 
 static bool is_gpr_or_imm(const ZydisDecodedOperand *o)
 {
@@ -48,6 +49,31 @@ static bool emulable_store(const struct bt_insn *d)
 	}
 }
 
+/* The commonest form, set_pte's and pte_clear's MOV of a 32-bit
+ * register or immediate to the entry through a flat segment, is stored
+ * from here: the emulator would fetch and decode the instruction again
+ * (Zydis, then its own walk: a third of the ptwrite storm after the soft
+ * TLB, docs/perf/bt-shadow.md). The store goes through mem_write, which
+ * reports the bytes to the shadow as the emulator's does. Not under
+ * single-step (TF) or the debugger: those stay the emulator's. */
+static bool plain_mov_store(struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
+	uint32_t v;
+
+	if (d->insn.mnemonic != ZYDIS_MNEMONIC_MOV || d->insn.operand_count_visible != 2 ||
+	    dst->type != ZYDIS_OPERAND_TYPE_MEMORY || dst->size != 32 ||
+	    d->insn.address_width != 32 || !is_gpr_or_imm(src) ||
+	    (d->insn.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP)) ||
+	    (cpu->eflags & EFLAGS_TF) || cpu->dbg.active ||
+	    seg_check_kind(&cpu->arch.seg[x86_seg_index(dst->mem.segment)]) != BT_SEGCHK_NONE)
+		return false;
+	if (operand_read(cpu, src, &v) || mem_write(cpu, operand_linear(cpu, dst), &v, 4))
+		return true;	/* a #PF raised (the walk above found none) */
+	cpu->eip = (cpu->eip + d->insn.length) & bt_ip_mask(cpu);
+	return true;
+}
+
 enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
 				 struct vcpu_exit *exit)
 {
@@ -66,6 +92,8 @@ enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
 		    shadow_is_pt_page(vm, phys >> 12)) {
 			if (emulable_store(d)) {
 				cpu->stats.pt_write_emulated++;
+				if (plain_mov_store(cpu, d))
+					return PTW_DONE;
 				return bt_emulate_insn(cpu, exit) ? PTW_EXIT : PTW_DONE;
 			}
 			shadow_trace_begin(cpu, lin, phys, false);

@@ -17,6 +17,7 @@
 #include "bt/memory/memory.h"
 #include "bt/cpu/mmio.h"
 #include "bt/memory/mmu.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/translate/translator.h"
 #include "engines/engine.h"
 
@@ -146,6 +147,7 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
  */
 enum single_kind { RUN_BLOCKS, RUN_SINGLE_SMC, RUN_SINGLE_PTW,
 	RUN_SINGLE_STEP,	/* the debugger's single step (debug.c) */
+	RUN_SINGLE_VIEW,	/* a soft-TLB access the view must do (soft_tlb.c) */
 };
 
 /* *flushed: the cache was emptied, so descriptors held from before are gone. */
@@ -205,6 +207,18 @@ static unsigned fp_fault_vector(const struct bt_cpu *cpu)
 	return cpu->arch.cr4 & CR4_OSXMMEXCPT ? VEC_XM : VEC_UD;
 }
 
+/* An instruction whose view faults reached the soft TLB's threshold
+ * (memory/soft_tlb.c): every block holding it (the one it starts, the
+ * ones it is in the middle of) is translated again, with the lookup. */
+static void stlb_retranslate(struct bt_cpu *cpu)
+{
+	uint32_t phys;
+
+	cpu->stlb_retranslate = false;
+	if (!mem_linear_to_phys(cpu, cpu->stlb_retranslate_lin, false, bt_cpl(cpu) == 3, &phys, false))
+		tc_invalidate_blocks_at(cpu, phys);
+}
+
 /* A host fault the signal handler could not hide; *single asks for the
  * faulting instruction to run alone next, outside any protected page. */
 static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single_kind *single)
@@ -237,9 +251,18 @@ static bool handle_fault(struct bt_cpu *cpu, struct vcpu_exit *exit, enum single
 		return false;
 	}
 	uint32_t lin = (uint32_t)(addr - cpu->view_base), phys;
+	uint32_t insn_lin = cs_linear(cpu, cpu->eip);
 	bool user = bt_cpl(cpu) == 3;
-	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true))
-		return false;	/* #PF delivered */
+	if (mem_linear_to_phys(cpu, lin, cpu->fault_write, user, &phys, true)) {
+		/* #PF delivered; one that keeps coming from one instruction
+		 * makes it a soft-TLB access (memory/soft_tlb.c) */
+		if (!(cpu->fault_block && (cpu->fault_block->mode & BT_MODE_SINGLE)) &&
+		    soft_tlb_note(vm, insn_lin)) {
+			cpu->stlb_retranslate = true;
+			cpu->stlb_retranslate_lin = insn_lin;
+		}
+		return false;
+	}
 	/* unbacked, or a write to ROM: the VMM's MMIO path (it drops ROM
 	 * writes, so ROM keeps its bytes) */
 	const struct bt_phys_region *region = phys_region(vm, phys, 1);
@@ -344,9 +367,11 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (cpu->dbg.active && bt_debug_stop(cpu, exit))
 			break;
+		if (cpu->stlb_retranslate)
+			stlb_retranslate(cpu);
 		uint32_t phys;
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, bt_cpl(cpu) == 3, &phys, true)
+		    ? soft_tlb_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys)
 		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;
@@ -455,6 +480,13 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 				smc_check_stale(cpu, d->from);
 			else
 				smc_check_quiet(cpu, d->from);
+			break;
+		case BT_EXIT_STLB:
+			/* a soft-TLB miss: filled (the instruction runs again
+			 * and hits), #PF raised, or the view's turn, alone */
+			if (soft_tlb_miss(cpu, cpu->stlb_miss_lin, d->vector) == STLB_VIEW &&
+			    single == RUN_BLOCKS)
+				single = RUN_SINGLE_VIEW;
 			break;
 		case BT_EXIT_LIMIT:
 			/* the stub stored the instruction's eip; nothing of it ran */

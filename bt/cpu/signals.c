@@ -16,6 +16,7 @@
 #include "bt/bt.h"
 #include "bt/cpu/cpu.h"
 #include "bt/memory/memory.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/translate/translator.h"
 
 static __thread struct bt_cpu *running_cpu;
@@ -44,6 +45,20 @@ static void fall_back_to_default(int sig)
 	signal(sig, SIG_DFL);
 }
 
+/* A hidden shadow fill counts towards making its instruction a soft-TLB
+ * access (memory/soft_tlb.c); at the threshold the blocks holding it are
+ * translated again, by the dispatcher once the block has returned. */
+static void fill_seen(struct bt_cpu *cpu, uint64_t pc)
+{
+	struct bt_block *b = tc_block_at_host(cpu->vm->tc, (void *)pc);
+	const struct bt_insn_map *m = b ? tc_insn_at_host(b, (void *)pc) : NULL;
+
+	if (m && !(b->mode & BT_MODE_SINGLE) && soft_tlb_note(cpu->vm, cs_linear(cpu, m->eip))) {
+		cpu->stlb_retranslate = true;
+		cpu->stlb_retranslate_lin = cs_linear(cpu, m->eip);
+	}
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc_void)
 {
 	ucontext_t *uc = uc_void;
@@ -59,8 +74,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
 	bool write = (g[REG_ERR] & 2) != 0;
 	uint64_t view = cpu->view_base;
 	if (sig == SIGSEGV && addr >= view && addr - view < (1ull << 32) &&
-	    view_fault(cpu, (uint32_t)(addr - view), write))
+	    view_fault(cpu, (uint32_t)(addr - view), write)) {
+		fill_seen(cpu, pc);
 		return;
+	}
 
 	struct bt_block *b = tc_block_at_host(cpu->vm->tc, (void *)pc);
 	const struct bt_insn_map *m = b ? tc_insn_at_host(b, (void *)pc) : NULL;

@@ -8,6 +8,7 @@
 #include "bt/bt.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
+#include "bt/memory/soft_tlb.h"
 
 int mem_linear_to_phys(struct bt_cpu *cpu, uint32_t lin, bool write, bool user,
 		       uint32_t *phys, bool raise)
@@ -55,6 +56,24 @@ int mem_access_as(struct bt_cpu *cpu, uint32_t lin, void *buf, unsigned len, boo
 		uint32_t phys;
 		if (chunk > len)
 			chunk = len;
+		if (cpu->arch.cr0 & CR0_PG) {
+			/* plain RAM through the soft TLB (soft_tlb.c): no
+			 * code or page-table page is written this way */
+			bool fault;
+			uint8_t *fast = soft_tlb_host(cpu, lin, write, user, raise, &fault);
+			if (fault)
+				return -1;
+			if (fast) {
+				if (write)
+					copy_small(fast, buf, chunk);
+				else
+					copy_small(buf, fast, chunk);
+				lin += chunk;
+				buf = (uint8_t *)buf + chunk;
+				len -= chunk;
+				continue;
+			}
+		}
 		if (mem_linear_to_phys(cpu, lin, write, user, &phys, raise))
 			return -1;
 		/* unbacked: reads all-ones, writes dropped; ROM: writes dropped */

@@ -125,6 +125,8 @@ void shadow_cr3_loaded(struct bt_cpu *cpu);
  * must see the fault (guest #PF, MMIO, SMC, page-table write). */
 bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write);
 void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin);
+/* A guest #PF at lin: a stale mapping of it is dropped (4.10.4.1). */
+void shadow_pf_drop_stale(struct bt_cpu *cpu, uint32_t lin);
 /* shadow_stale.c: unmaps every stale mapping (a TLB flush: INVLPG, CR3,
  * CR4.PGE). */
 void shadow_flush_stale(struct bt_vm *vm);

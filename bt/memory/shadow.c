@@ -34,6 +34,7 @@
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
 #include "bt/memory/shadow_index.h"
+#include "bt/memory/soft_tlb.h"
 
 _Static_assert(BT_VIEW_BYTES == (1ull << 32) * BT_NR_VIEWS * BT_NR_SPACES,
 	       "bt.h's view reservation matches mmu.h's spaces");
@@ -90,6 +91,7 @@ void shadow_reset(struct bt_vm *vm)
 		memset(vm->pt_pages, 0, vm->ram_size >> 12);
 	sh->trace.active = false;
 	sh->nr_stale = 0;	/* every record went with its space */
+	soft_tlb_flush(vm->cpu);	/* CR0/CR4/EFER paging changes */
 	sh->cur = 0;
 	sh->space[0].used = true;
 	sh->space[0].cr3 = vm->cpu ? vm->cpu->arch.cr3 : 0;
@@ -104,6 +106,7 @@ void shadow_cr3_loaded(struct bt_cpu *cpu)
 
 	shadow_trace_end(cpu);
 	shadow_flush_stale(vm);	/* a CR3 load flushes the TLB */
+	soft_tlb_flush(cpu);
 	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
 		struct shadow_space *sp = &sh->space[s];
 		if (sp->used && sp->cr3 == cpu->arch.cr3) {
@@ -135,6 +138,8 @@ static void protect_everywhere(struct bt_vm *vm, uint32_t page)
 {
 	struct bt_shadow *sh = vm->shadow;
 
+	/* the soft TLB gives no write to such a page (soft_tlb.c) */
+	soft_tlb_flush(vm->cpu);
 	if (!page_indexed(sh, page))
 		return;		/* above the indexed pages: never code or a page table */
 	for (uint32_t id = sh->phys_head[page]; id; id = rec_of(sh, id)->phys_next) {
@@ -251,6 +256,20 @@ static bool map_large_run(struct bt_vm *vm, unsigned view, uint32_t lin,
 	return true;
 }
 
+/* The guest's #PF at lin, which invalidates the translations of that
+ * address (SDM Vol. 3A 4.10.4.1): a stale mapping of it goes. Signal
+ * context too. */
+void shadow_pf_drop_stale(struct bt_cpu *cpu, uint32_t lin)
+{
+	struct bt_vm *vm = cpu->vm;
+	struct bt_shadow *sh = vm->shadow;
+	unsigned view = bt_cpl(cpu) == 3 ? 1 : 0;
+	int64_t i = rec_find(&sh->space[sh->cur], lin >> 12, view);
+
+	if (i >= 0 && sh->space[sh->cur].rec[i].stale)
+		rec_drop(vm, sh->cur, (uint32_t)i);
+}
+
 /* Signal context (async-signal-safe: reads RAM, calls mmap). */
 bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 {
@@ -262,11 +281,7 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write)
 	if (!sh->phys_head)
 		return false;			/* no index (out of memory): unresolvable */
 	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w)) {
-		/* the guest's #PF, which invalidates the translations of
-		 * that address (SDM Vol. 3A 4.10.4.1): a stale one goes */
-		int64_t i = rec_find(&sh->space[sh->cur], lin >> 12, (unsigned)view);
-		if (i >= 0 && sh->space[sh->cur].rec[i].stale)
-			rec_drop(vm, sh->cur, (uint32_t)i);
+		shadow_pf_drop_stale(cpu, lin);
 		return false;
 	}
 	uint32_t page = w.phys >> 12;
@@ -325,6 +340,7 @@ void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin)
 	unsigned s = sh->cur;
 
 	shadow_flush_stale(vm);
+	soft_tlb_flush_page(cpu, lin);
 	for (unsigned v = 0; v < BT_NR_VIEWS; v++) {
 		int64_t i = rec_find(&sh->space[s], lin >> 12, v);
 		if (i < 0)

@@ -13,6 +13,7 @@
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
 #include "bt/memory/shadow_index.h"
+#include "bt/memory/soft_tlb.h"
 
 /* After a write to one of its entries: a mapping of the current space
  * whose walk now succeeds with A already set everywhere (Linux's PTEs
@@ -103,6 +104,7 @@ static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool 
 	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
 	uint32_t page = phys >> 12;
 
+	soft_tlb_flush(vm->cpu);	/* what the views drop, the soft TLB drops */
 	if (!page_indexed(sh, page))
 		return;
 	for (uint32_t e = phys & ~(width - 1); e < phys + len && sh->ent_count[page]; e += width) {

@@ -42,6 +42,12 @@ bool add_exit(struct tx *t, uint8_t *site, enum bt_exit_kind kind, uint32_t targ
  * that kept raising #DE; emits nothing for any other instruction. */
 bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 
+/* soft_tlb_emit.c: d's memory operand through the soft TLB (an
+ * instruction that kept faulting on the view); req is tx_native's, its
+ * registers mapped and segment base in the displacement. */
+bool soft_tlb_wanted(const struct tx *t, const struct bt_insn *d);
+bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *req);
+
 /* cpuid_call.c: CPUID inline from the fast table, bt_cpuid on a miss */
 bool cpuid_emit(struct tx *t);
 

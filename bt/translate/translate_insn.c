@@ -234,6 +234,9 @@ static bool tx_native(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 			}
 		}
 	}
+	/* an operand that kept faulting on the view: the soft TLB's lookup */
+	if (has_mem && !a16 && gs_op < 0 && !high8 && soft_tlb_wanted(t, d))
+		return soft_tlb_emit(t, d, &req);
 	if (gs_op >= 0 && high8) {
 		ZydisEncoderOperand *o = &req.operands[gs_op];
 		o->mem.displacement = disp_with_base(o->mem.displacement, seg_base_used(t, HYVM_GS));

@@ -1,0 +1,220 @@
+/*
+ * The soft TLB: adaptive translation of the memory accesses that keep
+ * faulting on the views (Adams & Agesen 2006; QEMU's softmmu TLB is the
+ * model of the lookup). Every view fault costs a host SIGSEGV and a
+ * sigreturn (~15,000 cycles here), and a fill an mmap besides: a demand
+ * fault (not present, the guest handler sets P, the retry) is two signals
+ * and an mmap, a PTE rewritten with A clear and read again one signal and
+ * two mmaps (docs/perf/bt-shadow.md). So an instruction whose accesses
+ * ended BT_STLB_AFTER times as a guest #PF or a shadow fill is translated
+ * again (translate/soft_tlb_emit.c) with its one memory operand checked
+ * in a small per-vCPU TLB in front of it: a hit addresses guest RAM
+ * through the VMM's RAM mapping; a miss leaves the block (BT_EXIT_STLB)
+ * and comes here, where the walk either fills the entry or raises the
+ * guest's #PF, with no host fault either way.
+ *
+ * What an entry may hold, so that a hit is what the view would have done:
+ *  - the rights the guest's tables give for this view (supervisor or
+ *    user: CPL, CR0.WP and U/S as page_walk applies them, SDM Vol. 3A
+ *    4.6); the read tag after any successful walk, the write tag only
+ *    once D is set (a write walk sets it, SDM 4.8), so the first write
+ *    to a clean page misses and walks;
+ *  - RAM only: MMIO and ROM writes go through the view as before, and so
+ *    do writes to a page holding translated code or a page table (the
+ *    SMC and page-table-write paths must see them): such a page never
+ *    gets a write tag, and a page that becomes one flushes the TLB
+ *    (shadow.c, protect_everywhere).
+ * Flushed (soft_tlb_flush*) where the processor's TLB must be: MOV CR3,
+ * INVLPG (the one page), CR0/CR4 paging changes (shadow_reset), a #PF at
+ * the address (SDM Vol. 3A 4.10.4.1); and where the shadow sees a guest
+ * page-table write (shadow_pt_write.c), which the processor need not
+ * honour before an INVLPG (4.10.4.2) but bt's views do at once.
+ */
+#include <string.h>
+#include "bt/bt.h"
+#include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
+#include "bt/memory/soft_tlb.h"
+
+static unsigned site_slot(uint32_t lin)
+{
+	return (lin ^ (lin >> 8) ^ (lin >> 16)) % BT_STLB_SITES;
+}
+
+/* Counts a view fault at the instruction at linear lin; true once, when
+ * it reaches the threshold (its block is to be translated again). A
+ * colliding instruction takes the slot over and starts from 0. */
+bool soft_tlb_note(struct bt_vm *vm, uint32_t lin)
+{
+	struct bt_div_site *s = &vm->stlb_sites[site_slot(lin)];
+
+	if (s->lin != lin || !s->count) {
+		s->lin = lin;
+		s->count = 0;
+	}
+	if (s->count >= BT_STLB_AFTER)
+		return false;
+	return ++s->count == BT_STLB_AFTER;
+}
+
+bool soft_tlb_site(const struct bt_vm *vm, uint32_t lin)
+{
+	const struct bt_div_site *s = &vm->stlb_sites[site_slot(lin)];
+
+	return s->lin == lin && s->count >= BT_STLB_AFTER;
+}
+
+static void entry_clear(struct bt_stlb_entry *e)
+{
+	e->tag[0][0] = e->tag[0][1] = e->tag[1][0] = e->tag[1][1] = BT_STLB_NONE;
+}
+
+/* Clears the entries filled since the last flush (all of them once more
+ * than BT_STLB_SIZE fills were listed). */
+void soft_tlb_flush(struct bt_cpu *cpu)
+{
+	if (cpu && cpu->itlb_used) {
+		memset(cpu->itlb_lin, 0, sizeof(cpu->itlb_lin));
+		cpu->itlb_used = false;
+	}
+	if (!cpu || !cpu->nr_stlb_filled)
+		return;
+	if (cpu->nr_stlb_filled > BT_STLB_SIZE)
+		for (unsigned i = 0; i < BT_STLB_SIZE; i++)
+			entry_clear(&cpu->stlb[i]);
+	else
+		for (unsigned i = 0; i < cpu->nr_stlb_filled; i++)
+			entry_clear(&cpu->stlb[cpu->stlb_filled[i]]);
+	cpu->nr_stlb_filled = 0;
+	cpu->stats.stlb_flushes++;
+}
+
+/* The entry of linear page lin in both views (INVLPG invalidates the
+ * translations of the page for every PCID and privilege, 4.10.4.1). */
+void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin)
+{
+	if (cpu && cpu->nr_stlb_filled)
+		entry_clear(&cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)]);
+	if (cpu && cpu->itlb_used)
+		cpu->itlb_lin[(lin >> 12) % BT_ITLB_SIZE] = 0;
+}
+
+/* The dispatcher's translation of the code address lin (a fetch, SDM
+ * 4.6), remembered like an instruction TLB until the flushes above:
+ * a walk per block entry from the dispatcher was a fifth of the
+ * ptwrite storm's time (three or four per rewrite). Only successful
+ * walks are kept (a fetch #PF is raised as before); the walk set A. */
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys)
+{
+	unsigned i = (lin >> 12) % BT_ITLB_SIZE;
+	uint32_t key = (lin & ~0xfffu) | (user ? 1 : 0) | 2;
+
+	if (cpu->itlb_lin[i] == key) {
+		*phys = cpu->itlb_phys[i] | (lin & 0xfff);
+		return 0;
+	}
+	if (mmu_translate(cpu, lin, MMU_FETCH, user, phys, true))
+		return -1;
+	cpu->itlb_lin[i] = key;
+	cpu->itlb_phys[i] = *phys & ~0xfffu;
+	cpu->itlb_used = true;
+	return 0;
+}
+
+void soft_tlb_init(struct bt_cpu *cpu)
+{
+	cpu->nr_stlb_filled = BT_STLB_SIZE + 1;
+	cpu->itlb_used = true;
+	soft_tlb_flush(cpu);
+	cpu->stats.stlb_flushes = 0;
+}
+
+/* Walks lin for an access from view (0 supervisor, 1 user) and fills
+ * its entry; the #PF raised (if raise) when the walk fails. */
+static enum stlb_result fill(struct bt_cpu *cpu, uint32_t lin, bool write, unsigned view,
+			     bool raise)
+{
+	struct bt_vm *vm = cpu->vm;
+	struct mmu_walk w;
+
+	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w)) {
+		/* the same #PF the view's fault path raises (dispatch.c,
+		 * handle_fault: mem_linear_to_phys on the faulting address,
+		 * the access's W and the CPL's U/S), and like a #PF there it
+		 * invalidates the address's translations (4.10.4.1) */
+		if (raise) {
+			shadow_pf_drop_stale(cpu, lin);
+			soft_tlb_flush_page(cpu, lin);
+			vm->hooks.page_fault(cpu, lin, w.error);
+		}
+		return STLB_FAULT;
+	}
+	uint64_t page = w.phys & ~0xfffull;
+	const struct bt_phys_region *region = phys_region(vm, page, 4096);
+	uint32_t pfn = (uint32_t)(page >> 12);
+	bool special = page >= vm->ram_size || vm->code_pages[pfn] || shadow_is_pt_page(vm, pfn);
+	if (!region || w.phys > UINT32_MAX || (write && (region->readonly || special)))
+		return STLB_VIEW;	/* MMIO, ROM, SMC, a page-table write: the view's paths */
+	uint8_t *host = phys_host(vm, page, 4096, false);
+	if (!host)
+		return STLB_VIEW;
+	unsigned idx = (lin >> 12) & (BT_STLB_SIZE - 1);
+	struct bt_stlb_entry *e = &cpu->stlb[idx];
+	uint32_t lpage = lin & ~0xfffu;
+	if (e->addend != (uint64_t)(uintptr_t)host - lpage)
+		entry_clear(e);
+	if (cpu->nr_stlb_filled < BT_STLB_SIZE)
+		cpu->stlb_filled[cpu->nr_stlb_filled] = (uint8_t)idx;
+	if (cpu->nr_stlb_filled <= BT_STLB_SIZE)
+		cpu->nr_stlb_filled++;	/* past the list: the next flush clears all */
+	e->addend = (uint64_t)(uintptr_t)host - lpage;
+	e->tag[view][0] = lpage;
+	/* D is set (this walk wrote it, or it was) and nothing watches the
+	 * page's writes: writes may hit too */
+	e->tag[view][1] = w.writable && (w.dirty || write) && !region->readonly && !special ?
+			  lpage : BT_STLB_NONE;
+	cpu->stats.stlb_fills++;
+	return STLB_FILLED;
+}
+
+enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info)
+{
+	unsigned size = info & BT_STLB_INFO_SIZE;
+	bool write = info & BT_STLB_INFO_WRITE;
+	enum stlb_result r = STLB_VIEW;
+
+	cpu->stats.stlb_misses++;
+	/* across a page: which page faults first, and with which address,
+	 * is the view's (the host's) business */
+	if ((cpu->arch.cr0 & CR0_PG) && size && (lin & 0xfff) + size <= 4096)
+		r = fill(cpu, lin, write, bt_cpl(cpu) == 3 ? 1 : 0, true);
+	if (r == STLB_FAULT)
+		cpu->stats.stlb_page_faults++;
+	if (r == STLB_VIEW)
+		cpu->stats.stlb_to_view++;
+	return r;
+}
+
+/* Guest memory from C (mem_access_as: exception delivery, callouts) on
+ * the same entries: exception delivery and the callouts of a #PF round
+ * trip read the IDT, GDT and stack through a walk each (most of the
+ * pgfault nano's time once its faults took no host signal). */
+uint8_t *soft_tlb_host(struct bt_cpu *cpu, uint32_t lin, bool write, bool user, bool raise,
+		       bool *fault)
+{
+	const struct bt_stlb_entry *e = &cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)];
+	unsigned view = user ? 1 : 0;
+
+	*fault = false;
+	if (e->tag[view][write] == (lin & ~0xfffu))
+		return (uint8_t *)(uintptr_t)(e->addend + lin);
+	switch (fill(cpu, lin, write, view, raise)) {
+	case STLB_FILLED:
+		return (uint8_t *)(uintptr_t)(e->addend + lin);
+	case STLB_FAULT:
+		*fault = true;
+		return NULL;
+	default:
+		return NULL;
+	}
+}

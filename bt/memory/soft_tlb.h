@@ -1,0 +1,43 @@
+/* The soft TLB of the accesses that kept faulting on the views
+ * (soft_tlb.c): part of memory; the translator emits its lookup
+ * (translate/soft_tlb_emit.c), the dispatcher takes its misses. */
+#ifndef HYVM_BT_SOFT_TLB_H
+#define HYVM_BT_SOFT_TLB_H
+
+#include "bt/bt.h"
+
+/* A view fault (guest #PF or shadow fill) at the instruction at linear
+ * lin; true once, at the threshold: translate its block again. */
+bool soft_tlb_note(struct bt_vm *vm, uint32_t lin);
+/* The instruction at lin goes through the soft TLB. */
+bool soft_tlb_site(const struct bt_vm *vm, uint32_t lin);
+
+void soft_tlb_init(struct bt_cpu *cpu);
+/* Every entry (MOV CR3, CR0/CR4, a page-table write, a page becoming
+ * code or a page table); one linear page's (INVLPG, a #PF there). */
+void soft_tlb_flush(struct bt_cpu *cpu);
+void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin);
+
+/* The dispatcher's code-fetch translation (paging on), cached until the
+ * soft TLB's flushes; 0, or -1 with the #PF raised. */
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys);
+
+enum stlb_result {
+	STLB_FILLED,	/* run the instruction again: it hits */
+	STLB_FAULT,	/* the guest's #PF was raised */
+	STLB_VIEW,	/* run it alone through the view (MMIO, ROM, SMC,
+			 * page-table write, across a page) */
+};
+/* A miss of an access of info (BT_STLB_INFO_*) at linear lin by the
+ * instruction at cpu->eip. */
+enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info);
+
+/* C's access to one page's bytes at lin (paging on): the host address
+ * from the soft TLB, walked and filled on a miss; NULL with *fault when
+ * the walk failed (the #PF raised if raise), NULL otherwise when the
+ * access is not plain RAM (MMIO, ROM, a code or page-table page written):
+ * the caller's own path. */
+uint8_t *soft_tlb_host(struct bt_cpu *cpu, uint32_t lin, bool write, bool user, bool raise,
+		       bool *fault);
+
+#endif
