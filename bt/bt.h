@@ -278,7 +278,10 @@ struct bt_sys_fast {
 	uint64_t epoch;		/* 0: never filled (xfer_epoch starts at 1) */
 	uint64_t target;	/* the next block's kick poll */
 	uint32_t eip;		/* SYSEXIT: the EDX the target is for */
-	uint32_t pad;
+	/* SYSEXIT: the CS selector it ran with (CPL 0). The block's key
+	 * has its CPL, but the jump cache, which holds one set of segment
+	 * bases and limits, not a CPL, can hand ring 3 a ring-0 block */
+	uint32_t cs_before;
 	struct hyvm_segment cs_ss[2];	/* CS and SS as loaded (SDM Vol. 2B) */
 };
 

@@ -70,7 +70,8 @@ static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
  * wanted: SYSEXIT keeps IF; the debugger), protected mode without paging.
  * The epoch is read after jc_segments_same's reset, which bumps it.
  */
-static void sys_fast_fill(struct bt_cpu *cpu, struct bt_block *b, const struct bt_block *next)
+static void sys_fast_fill(struct bt_cpu *cpu, struct bt_block *b, const struct bt_block *next,
+			  uint16_t cs_before)
 {
 	struct bt_sys_fast *rec = b->sys_fast;
 
@@ -82,6 +83,7 @@ static void sys_fast_fill(struct bt_cpu *cpu, struct bt_block *b, const struct b
 		return;
 	rec->target = (uintptr_t)next->check_entry;
 	rec->eip = cpu->eip;
+	rec->cs_before = cs_before;
 	rec->cs_ss[0] = cpu->arch.seg[HYVM_CS];
 	rec->cs_ss[1] = cpu->arch.seg[HYVM_SS];
 	rec->epoch = cpu->xfer_epoch;
@@ -95,6 +97,7 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	struct vcpu_exit exit;
 	bool fpu = cpu->fpu_live;
 	uint64_t faults = cpu->stats.guest_faults;
+	uint16_t cs_before = cpu->arch.seg[HYVM_CS].selector;
 
 	cpu->callout_target = 0;
 	/* a block whose bytes changed takes the callout stub, which
@@ -123,7 +126,7 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 		cpu->callout_target = (uintptr_t)next->check_entry;
 		cpu->stats.callouts_in_block_chained++;
 		if (cpu->stats.guest_faults == faults)
-			sys_fast_fill(cpu, b, next);
+			sys_fast_fill(cpu, b, next, cs_before);
 	} else if (b->sys_fast) {
 		b->sys_fast->epoch = 0;
 	}

@@ -28,8 +28,12 @@
  *
  * Emitted only where the block's key makes the rest hold: 32-bit code on
  * a 32-bit stack (not virtual-8086 mode, which keys CODE16), no paging,
- * and for SYSEXIT CPL 0. Anything else, or a stale record, falls through
- * to the callout as before.
+ * and for SYSEXIT CPL 0. The jump cache is keyed by segment bases and
+ * limits, not by CPL, so with flat segments ring 3 can reach a ring-0
+ * block through an indirect branch: SYSEXIT also compares the CS
+ * selector with the one it was filled under (SYSENTER works at any CPL).
+ * Anything else, or a stale record, falls through to the callout, which
+ * checks the CPL in C.
  */
 #include "bt/translate/translate.h"
 
@@ -96,7 +100,9 @@ static bool emit_flags_byte(struct bt_emitter *e, const uint8_t *tab, int32_t of
  *	mov rcx, [r15+xfer_epoch];  not rcx;  mov r10, [r11+epoch]
  *	lea rcx, [rcx+r10+1];  jrcxz next_check	(record.epoch == xfer_epoch)
  * miss: mov rcx, r9;  jmp callout
- * SYSEXIT, next_check: mov ecx, edx;  not ecx;  mov r10d, [r11+eip]
+ * SYSEXIT, next_check: movzx ecx, word [r15+CS.selector];  mov r10d, [r11+cs_before]
+ *	not ecx;  lea ecx, [rcx+r10+1];  jrcxz cs_ok;  jmp miss	(still CPL 0: see below)
+ * cs_ok: mov ecx, edx;  mov r10d, [r11+eip];  not ecx
  *	lea ecx, [rcx+r10+1];  jrcxz hit;  jmp miss	(EDX == record.eip)
  * hit: (SYSENTER) eflags bytes 1, 2 through the tables;  r14d = SYSENTER_ESP
  *	(SYSEXIT) r14d = ECX
@@ -129,6 +135,18 @@ bool sys_fast_emit(struct tx *t, const struct bt_insn *d)
 		return false;
 	patch_rel8(next_check, e->pos);
 	if (sysexit) {
+		uint8_t *cs_ok, *cs_bad;
+		if (!(emit2(e, ZYDIS_MNEMONIC_MOVZX, R(ECX), op_ctx(BT_OFF(arch.seg[HYVM_CS].selector), 2)) &&
+		      emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D),
+			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0,
+				   offsetof(struct bt_sys_fast, cs_before), 4)) &&
+		      emit1(e, ZYDIS_MNEMONIC_NOT, R(ECX)) &&
+		      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX), op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8)) &&
+		      (cs_ok = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+		      (cs_bad = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
+			return false;
+		patch_rel8(cs_bad, miss);
+		patch_rel8(cs_ok, e->pos);
 		if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), R(EDX)) &&
 		      emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D),
 			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0,

@@ -17,7 +17,11 @@
  *                (STI's shadow covers only the SYSEXIT, SDM Vol. 3A 6.8.3);
  *   cs_zero_gp   SYSENTER_CS written 0 by the kernel (which returns by
  *                IRET): the same SYSENTER raises #GP(0) at itself;
- *   sysexit_cpl3 the kernel's SYSEXIT reached from ring 3: #GP(0). */
+ *   sysexit_cpl3 the kernel's SYSEXIT reached from ring 3: #GP(0);
+ *   sysexit_jc   a SYSEXIT the kernel reaches by an indirect jump, 50
+ *                round trips, then the same indirect jump from ring 3:
+ *                #GP(0) (bt's jump cache, keyed by segment bases and
+ *                limits, not by CPL, hands ring 3 the ring-0 block). */
 #include "guest.h"
 
 GUEST("sysenter_fast", "user-mode sysenter sti-window");
@@ -53,8 +57,9 @@ volatile uint16_t u_cs_log[ROUNDS], u_ss_log[ROUNDS];
 volatile uint32_t probe[2] = { 0x11111111, 0x22222222 };
 volatile uint32_t taken, taken_eip[PENDING_ROUNDS], taken_cs[PENDING_ROUNDS];
 
-void k_entry(void), u_loop(void), u_jump_sysexit(void);
-extern const char k_sysexit[], u_sysenter[], u_ret[];
+void k_entry(void), u_loop(void), u_jump_sysexit(void), k_entry2(void), u_loop2(void);
+extern const char k_sysexit[], u_sysenter[], u_ret[], k_sysexit2[];
+volatile uint32_t k2_calls;
 bool make_pending(void);
 
 asm(".text\n"
@@ -111,7 +116,24 @@ asm(".text\n"
     "incl %ss:u_i\n\t"
     "jmp u_loop\n"
     ".globl u_jump_sysexit\nu_jump_sysexit:\n\t"
-    "jmp k_sysexit\n");
+    "jmp k_sysexit\n"
+    /* sysexit_jc: the kernel's SYSEXIT through an indirect jump, then
+     * ring 3's */
+    ".globl k_entry2\nk_entry2:\n\t"
+    "incl %ss:k2_calls\n\t"
+    "movl $k_sysexit2, %esi\n\t"
+    "jmp *%esi\n"
+    ".globl k_sysexit2\nk_sysexit2:\n\t"
+    "sysexit\n"
+    ".globl u_loop2\nu_loop2:\n\t"
+    "movl $50, %ebx\n"
+    "1:\tmovl %esp, %ecx\n\t"
+    "movl $2f, %edx\n\t"
+    "sysenter\n"
+    "2:\tdecl %ebx\n\t"
+    "jnz 1b\n\t"
+    "movl $k_sysexit2, %esi\n\t"
+    "jmp *%esi\n");
 
 static void timer_interrupt(struct trap_frame *tf)
 {
@@ -249,6 +271,19 @@ void guest_main(const struct mb_info *mbi)
 	check_eq("vector", f.vector, VEC_GP);
 	check_eq("error code", f.error, 0);
 	check_eq("at the kernel's SYSEXIT", f.eip, (uint32_t)k_sysexit);
+	check_eq("from ring 3", f.cs, SEL_SE_UCODE);
+	check_end();
+
+	check_begin("sysexit_jc");
+	set_msrs();
+	wrmsr(MSR_IA32_SYSENTER_EIP, (uint32_t)k_entry2);
+	f = (struct fault){ .vector = ~0u };
+	unwound = catch_fault(enter_user, (void *)u_loop2, &f);
+	check(unwound, "no fault");
+	check_eq("kernel calls", k2_calls, 50);
+	check_eq("vector", f.vector, VEC_GP);
+	check_eq("error code", f.error, 0);
+	check_eq("at the kernel's SYSEXIT", f.eip, (uint32_t)k_sysexit2);
 	check_eq("from ring 3", f.cs, SEL_SE_UCODE);
 	check_end();
 }
