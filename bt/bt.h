@@ -83,6 +83,7 @@ struct bt_stlb_entry {
 };
 
 struct bt_block;
+struct bt_sys_fast;
 struct bt_mmio;
 struct engine_io_fast;
 struct bt_insn;
@@ -138,6 +139,9 @@ struct bt_block {
 	/* the block its in-block callout went on to last (cpu/callout_in_block.c),
 	 * checked against the full key before each use */
 	struct bt_block *callout_next;
+	/* a SYSENTER/SYSEXIT block's translated transfer (translate/sys_fast.c):
+	 * what it does without C while xfer_epoch holds; NULL: none */
+	struct bt_sys_fast *sys_fast;
 	struct bt_block *hash_next;
 	/* chains of the blocks on a physical page (tcache.c, tc_page_bucket):
 	 * [0] in its first page's, [1] in its last page's when it has two */
@@ -264,6 +268,8 @@ struct bt_cpu {
 	 * block: 0 = not done (the callout stub), else where to go on */
 	void (*callout_in_block)(struct bt_cpu *cpu, struct bt_block *b);
 	uint64_t callout_target;
+	/* bumped when a bt_sys_fast may be stale (bt_xfer_changed) */
+	uint64_t xfer_epoch;
 	/* an instruction outside RAM the emulator is finishing (mmio.c) */
 	struct bt_mmio *mmio;
 
@@ -306,6 +312,33 @@ struct bt_cpu {
 	bool stlb_retranslate;
 	uint32_t stlb_retranslate_lin;
 };
+
+/*
+ * What a SYSENTER or SYSEXIT block does without C (translate/sys_fast.c),
+ * filled by its in-block callout after a transfer done in C
+ * (cpu/callout_in_block.c, sys_fast_fill). Valid while cpu->xfer_epoch
+ * equals epoch (and, for SYSEXIT, EDX equals eip): then the transfer's
+ * result is the same as at the fill but for ESP and the virtual IF/RF,
+ * which the translated code takes from the live state.
+ */
+struct bt_sys_fast {
+	uint64_t epoch;		/* 0: never filled (xfer_epoch starts at 1) */
+	uint64_t target;	/* the next block's kick poll */
+	uint32_t eip;		/* SYSEXIT: the EDX the target is for */
+	/* SYSEXIT: the CS selector it ran with (CPL 0). The block's key
+	 * has its CPL, but the jump cache, which holds one set of segment
+	 * bases and limits, not a CPL, can hand ring 3 a ring-0 block */
+	uint32_t cs_before;
+	struct hyvm_segment cs_ss[2];	/* CS and SS as loaded (SDM Vol. 2B) */
+};
+
+/* Something a translated SYSENTER/SYSEXIT relies on may have changed (an
+ * MSR, CR0, the address space, a segment's base or limit, a block, the
+ * VMM's state between runs): every bt_sys_fast filled before is stale. */
+static inline void bt_xfer_changed(struct bt_cpu *cpu)
+{
+	cpu->xfer_epoch++;
+}
 
 /* Offsets translated code uses. */
 #define BT_OFF(f) ((int32_t)offsetof(struct bt_cpu, f))

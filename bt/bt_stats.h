@@ -19,6 +19,7 @@
 	X(io_inline, "bt.io_inline_cpl0")				\
 	X(callouts_in_block, "bt.callout_in_block")			\
 	X(callouts_in_block_chained, "bt.callout_in_block_chained")	\
+	X(sys_fast, "bt.sysenter_sysexit_translated")			\
 	X(flags_inline_translated, "bt.pushfd_inline_translated")	\
 	X(callout_flags, "bt.callout.pushf_popf_cli_sti")		\
 	X(callout_int, "bt.callout.int_iret")				\

@@ -61,6 +61,34 @@ static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
 	return b && !b->debug_stop ? b : NULL;
 }
 
+/*
+ * A SYSENTER/SYSEXIT block's record of the transfer just done in C, for
+ * its translated transfer (translate/sys_fast.c), when what that relies
+ * on holds: the instruction did its transfer (no exception: guest_faults
+ * unchanged), to a block entered without the dispatcher, nothing the
+ * dispatcher must see at a later one (an interrupt pending or a window
+ * wanted: SYSEXIT keeps IF; the debugger), protected mode without paging.
+ * The epoch is read after jc_segments_same's reset, which bumps it.
+ */
+static void sys_fast_fill(struct bt_cpu *cpu, struct bt_block *b, const struct bt_block *next,
+			  uint16_t cs_before)
+{
+	struct bt_sys_fast *rec = b->sys_fast;
+
+	if (!rec)
+		return;
+	rec->epoch = 0;
+	if (cpu->pending_irq >= 0 || cpu->irq_window_wanted || cpu->dbg.active || cpu->dbg.step ||
+	    !(cpu->arch.cr0 & CR0_PE) || (cpu->arch.cr0 & CR0_PG) || (cpu->eflags & EFLAGS_VM))
+		return;
+	rec->target = (uintptr_t)next->check_entry;
+	rec->eip = cpu->eip;
+	rec->cs_before = cs_before;
+	rec->cs_ss[0] = cpu->arch.seg[HYVM_CS];
+	rec->cs_ss[1] = cpu->arch.seg[HYVM_SS];
+	rec->epoch = cpu->xfer_epoch;
+}
+
 static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
 static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
 
@@ -68,6 +96,8 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 {
 	struct vcpu_exit exit;
 	bool fpu = cpu->fpu_live;
+	uint64_t faults = cpu->stats.guest_faults;
+	uint16_t cs_before = cpu->arch.seg[HYVM_CS].selector;
 
 	cpu->callout_target = 0;
 	/* a block whose bytes changed takes the callout stub, which
@@ -95,6 +125,10 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 			bt_set_view(cpu);
 		cpu->callout_target = (uintptr_t)next->check_entry;
 		cpu->stats.callouts_in_block_chained++;
+		if (cpu->stats.guest_faults == faults)
+			sys_fast_fill(cpu, b, next, cs_before);
+	} else if (b->sys_fast) {
+		b->sys_fast->epoch = 0;
 	}
 	if (fpu)
 		fxrstor(cpu->fx_guest);

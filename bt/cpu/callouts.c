@@ -247,6 +247,7 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 	}
 	int n = ZydisRegisterGetId(dst->reg.value);
 	uint32_t v = reg_read(cpu, src->reg.value);
+	bt_xfer_changed(cpu);	/* CR0.PE decides whether SYSENTER #GPs */
 	switch (n) {
 	case 0:
 		if ((v & CR0_PG) && !(v & CR0_PE)) {

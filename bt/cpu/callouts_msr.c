@@ -24,6 +24,7 @@ static bool msr_file(struct bt_cpu *cpu, bool write)
 		cpu->gpr[HYVM_RDX] = (uint32_t)(v >> 32);
 		return true;
 	}
+	bt_xfer_changed(cpu);	/* IA32_SYSENTER_CS/ESP/EIP among them */
 	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, idx, v)) {
 	case CPU_MSR_GP:
 		return false;

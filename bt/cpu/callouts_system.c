@@ -257,6 +257,7 @@ bool callout_system(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next,
 		if (!cpl0(cpu) || operand_read(cpu, &d->ops[0], &v))
 			break;
 		/* LMSW sets PE but never clears it, and touches only MP/EM/TS */
+		bt_xfer_changed(cpu);
 		cpu->arch.cr0 = (cpu->arch.cr0 & ~0xeull) | (v & 0xe) | (cpu->arch.cr0 & 1) | (v & 1);
 		cpu->eip = next;
 		break;

@@ -300,6 +300,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	 * single-instruction rerun would otherwise lose the rerun */
 	enum single_kind single = cpu->single_pending;
 
+	/* the VMM may have changed anything since the last run (set_state, an
+	 * injected interrupt, an interrupt window, the debugger) */
+	bt_xfer_changed(cpu);
 	callout_complete_io(cpu);
 	callout_complete_msr(cpu);
 	memset(exit, 0, sizeof(*exit));

@@ -64,6 +64,9 @@ bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
 
 	if (!in_block_wanted(t, d))
 		return false;
+	/* SYSENTER/SYSEXIT: the transfer without C when it can be */
+	if (!sys_fast_emit(t, d))
+		goto fail;
 	if (!(guest_regs(e, true) &&
 	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, op_ctx(BT_OFF(host_flags), 8)) &&

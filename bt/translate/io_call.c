@@ -6,8 +6,9 @@
  * trip through the dispatcher per access (~500 cycles here, see
  * docs/perf/bt-exits.md). At CPL0 every port is permitted (CPL <= IOPL;
  * virtual-8086 code runs at CPL3: SDM Vol. 1, 18.5.1), so no check is
- * needed; other CPLs, INS/OUTS and a VM without the fast path take the
- * callout (bt/cpu/callouts.c). Part of translation, as cpuid_call.c, so
+ * needed but that the CPL is still 0 (bt_io_call: the jump cache can
+ * hand ring 3 this block); other CPLs, INS/OUTS and a VM without the
+ * fast path take the callout (bt/cpu/callouts.c). Part of translation, as cpuid_call.c, so
  * translated code calls nothing in bt/cpu/.
  */
 #include <string.h>
@@ -29,7 +30,11 @@ void bt_io_call(struct bt_cpu *cpu, uint32_t op)
 	uint8_t data[4];
 	uint32_t v = cpu->gpr[HYVM_RAX];
 
-	if (!cpu->io_fast) {
+	/* A block translated at CPL0 can run at CPL3: the jump cache holds
+	 * one set of segment bases and limits but no CPL, so with flat
+	 * segments ring 3's indirect jump finds the ring-0 block. The
+	 * callout checks IOPL and the TSS bitmap (SDM Vol. 1, 18.5.1). */
+	if (!cpu->io_fast || bt_cpl(cpu) != 0) {
 		cpu->io_call_exit = 1;
 		cpu->io_call_unserved = 1;
 		return;

@@ -129,6 +129,9 @@ void jc_reset(struct bt_cpu *cpu)
 {
 	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
 
+	/* every reset is a change of segments, address space or cache: what
+	 * a translated SYSENTER/SYSEXIT remembered may be wrong now */
+	bt_xfer_changed(cpu);
 	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
 		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
 			cpu->jc_eip[cpu->jc_dirty[i]] = 0;
@@ -361,6 +364,7 @@ void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b)
 	}
 	b->valid = false;
 	tc->nr_dead++;
+	bt_xfer_changed(cpu);	/* it may be a translated SYSENTER/SYSEXIT's target */
 }
 
 /* Calls kill on every valid block of one page's chain (or of the wide
@@ -420,6 +424,7 @@ void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
 {
 	uint32_t page = lin & ~0xfffu;
 
+	bt_xfer_changed(cpu);	/* a remembered target may lie there */
 	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
 		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
 			uint32_t slot = cpu->jc_dirty[i];

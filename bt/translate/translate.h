@@ -66,6 +66,11 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
  * block without the dispatcher; false (nothing emitted) for others. */
 bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 
+/* sys_fast.c: in front of a SYSENTER/SYSEXIT's in-block callout, the
+ * transfer done by translated code while its record holds; nothing for
+ * other instructions or blocks. false: the emitter failed. */
+bool sys_fast_emit(struct tx *t, const struct bt_insn *d);
+
 /* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);
