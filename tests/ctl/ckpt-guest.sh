@@ -65,7 +65,7 @@ ctl=$?
 "$hyvm" ctl "$work/s.qmp" query-status >"$work/status" 2>&1
 verdict "migrate file: completed, status postmigrate" \
 	$([[ $ctl == 0 ]] && grep -q '"completed"' "$work/ctl" && grep -q '"postmigrate"' "$work/status" && echo 1 || echo 0) \
-	"ctl $ctl $(cat "$work/ctl" "$work/status")"
+	"ctl $ctl $(cat "$work/ctl" "$work/status"); guest lines $(wc -l <"$work/p1"), run: $(cat "$work/e1")"
 # a save that continues: the guest finishes as if nothing happened (a
 # relative FILE is ctl's directory's, not the VM's)
 "$hyvm" ctl "$work/s.qmp" cont >/dev/null
