@@ -31,6 +31,7 @@ verdict "uninterrupted run" $([[ $st == 1 ]] && grep -q '^PASS ckpt_mem.recomput
 # save --quit mid-run, restore in a new process, twice (early and late)
 for at in 20 70; do
 	rm -f "$work/c.ckpt"
+	rm -f "$work/p1"	# the shell truncates it in the child: wait_lines could read the last run's
 	"$hyvm" run --engine bt --control "$work/s.qmp" "$guest" >"$work/p1" 2>"$work/e1" </dev/null &
 	pid=$!
 	wait_lines "$work/p1" $at
@@ -57,6 +58,7 @@ verdict "run --incoming file:FILE" $([[ $st == 1 ]] && cmp -s <(cat "$work/p1" "
 	"status $st $(cat "$work/e3")"
 
 # QMP migrate to a file: completed, the VM stays paused (postmigrate)
+rm -f "$work/p1"	# the shell truncates it in the child: wait_lines could read the last run's
 "$hyvm" run --engine bt --control "$work/s.qmp" "$guest" >"$work/p1" 2>"$work/e1" </dev/null &
 pid=$!
 wait_lines "$work/p1" 10
@@ -84,6 +86,7 @@ verdict "restore of a migrate file" $([[ $st == 1 ]] && grep -q '^PASS ckpt_mem.
 # a VM with a network card (virtio-net on slirp) saves and runs on; its
 # checkpoint restores. 300 rounds (~6 s): the default 100 (~2 s) could
 # end, and its control socket go, before a loaded host's ctl connects.
+rm -f "$work/p1"	# the shell truncates it in the child: wait_lines could read the last run's
 "$hyvm" run --engine bt --control "$work/s.qmp" --netdev user,id=n0 --device virtio-net,netdev=n0 \
 	-p "rounds=300" "$guest" >"$work/p1" 2>"$work/e1" </dev/null &
 pid=$!
@@ -134,6 +137,7 @@ fi
 
 # a disk written after the checkpoint is refused
 truncate -s 1M "$work/disk.img"
+rm -f "$work/p1"	# the shell truncates it in the child: wait_lines could read the last run's
 "$hyvm" run --engine bt --control "$work/s.qmp" --disk "$work/disk.img" "$guest" >"$work/p1" 2>"$work/e1" </dev/null &
 pid=$!
 wait_lines "$work/p1" 5
