@@ -88,8 +88,7 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
 	struct bt_block *next = next_block(cpu, b);
 	if (next) {
-		if (!jc_segments_same(cpu))
-			jc_reset(cpu);
+		jc_segments_same(cpu);	/* the set of the segments now */
 		/* the view changes with the CPL only under paging (dispatch.c) */
 		if (cpu->arch.cr0 & CR0_PG)
 			bt_set_view(cpu);

@@ -56,37 +56,6 @@ void bt_set_view(struct bt_cpu *cpu)
 	thread_gs_base = base;
 }
 
-/* The jump cache maps offsets to blocks translated for one set of segment
- * bases; a base change empties it. */
-bool jc_segments_same(struct bt_cpu *cpu)
-{
-	bool same = true;
-
-	/* compared segment by segment in registers: a key built in byte
-	 * arrays and compared with memcmp stalled on store forwarding (a
-	 * fifth of a SYSENTER round trip, docs/perf/bt-exits.md) */
-	for (int s = 0; s < 6; s++) {
-		const struct hyvm_segment *g = &cpu->arch.seg[s];
-		uint8_t kind = seg_check_kind(g);
-		uint32_t limit = kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit;
-		if (cpu->jc_seg_base[s] != (uint32_t)g->base || cpu->jc_seg_limit[s] != limit ||
-		    cpu->jc_seg_check[s] != kind) {
-			cpu->jc_seg_base[s] = (uint32_t)g->base;
-			cpu->jc_seg_limit[s] = limit;
-			cpu->jc_seg_check[s] = kind;
-			same = false;
-		}
-	}
-	/* blocks for 16-bit and 32-bit code at one offset are different
-	 * blocks: a change of code or stack size empties the cache too */
-	uint32_t code_mode = cpu_mode_key(cpu) & (BT_MODE_CODE16 | BT_MODE_STACK16);
-	if (cpu->jc_code_mode != code_mode) {
-		cpu->jc_code_mode = code_mode;
-		same = false;
-	}
-	return same;
-}
-
 static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d,
 			  const struct bt_block *to)
 {
@@ -326,8 +295,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		if (cpu->dbg.active && bt_debug_stop(cpu, exit))
 			break;
 		uint32_t phys;
+		bool global = false;	/* a CR3 load keeps its jump-cache slot */
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? mmu_translate(cpu, cs_linear(cpu, cpu->eip), MMU_FETCH, bt_cpl(cpu) == 3, &phys, true)
+		    ? mmu_translate_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys, &global)
 		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;
@@ -346,12 +316,14 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (chain_from && !b->debug_stop && chain_allowed(cpu, chain_from, b))
 			tc_chain(cpu, chain_from, b);
-		if (!jc_segments_same(cpu)) {
-			jc_reset(cpu);
-			jc_fill = false;
-		}
+		/* the set of the current segments; b was looked up under
+		 * them, so a pending fill goes in that set */
+		jc_segments_same(cpu);
 		if (jc_fill && !b->debug_stop)
-			jc_set(cpu, cpu->eip, b->check_entry);
+			/* global only if all of the block is on that page: the
+			 * next page's translation may not be */
+			jc_set(cpu, b, global &&
+			       (cs_linear(cpu, cpu->eip) & 0xfff) + b->guest_len <= 4096);
 		chain_from = NULL;
 		jc_fill = false;
 
