@@ -1,5 +1,6 @@
 /*
- * SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF in 32-bit code, called
+ * SYSENTER, SYSEXIT, INT n, IRET, far RET, PUSHF, POPF, CLI and the
+ * segment-register loads but SS's in 32-bit code, called
  * from their block (translate/callout_call.c) instead of leaving it: the
  * instruction is emulated by the same callout the dispatcher would run,
  * and then whatever the dispatcher does before the next block is done

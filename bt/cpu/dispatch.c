@@ -78,11 +78,29 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
 static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
 
+/* Whether the guest left the x87/SSE environment as the host's C wants
+ * it: the host's control word and MXCSR, every x87 register empty, no
+ * exception flag (FXSAVE image: FCW at byte 0, FSW at 2, the abridged tag
+ * word at 4, MXCSR at 24; SDM Vol. 1 10.5.1). Linux's kernel and busybox
+ * leave it so nearly always, and FNINIT, FLDCW and LDMXCSR after every
+ * block were a quarter of the dispatcher's own time (docs/perf/bt-shadow.md). */
+static bool host_fpu_env(const uint8_t *fx, uint16_t fcw, uint32_t mxcsr)
+{
+	uint16_t gfcw, gfsw;
+	uint32_t gmxcsr;
+
+	memcpy(&gfcw, fx, 2);
+	memcpy(&gfsw, fx + 2, 2);
+	memcpy(&gmxcsr, fx + 24, 4);
+	/* TOP (FSW bits 11-13) may be anything with every register empty */
+	return gfcw == fcw && !(gfsw & ~0x3800u) && !fx[4] && gmxcsr == mxcsr;
+}
+
 /* The guest's x87/SSE state is in the registers only while translated
  * code runs. The host's needs no full save: the C ABI keeps no values in
  * x87 or XMM registers across this call, only MXCSR and the x87 control
  * word, and wants the x87 stack empty, which FNINIT gives back (two
- * FXSAVE/FXRSTOR per block run instead of four). */
+ * FXSAVE/FXRSTOR per block run instead of four), unless it is already. */
 static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 {
 	bool fpu = cpu->fpu_live;
@@ -101,7 +119,8 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	signals_leave();
 	if (fpu) {
 		fxsave(cpu->fx_guest);
-		__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
+		if (!host_fpu_env(cpu->fx_guest, host_fcw, host_mxcsr))
+			__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
 	}
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 }
