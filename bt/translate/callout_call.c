@@ -27,6 +27,8 @@ static bool in_block_wanted(const struct tx *t, const struct bt_insn *d)
 	if ((t->b->mode & (BT_MODE_SINGLE | BT_MODE_CODE16 | BT_MODE_STACK16)) ||
 	    !t->cpu->callout_in_block || !t->b->callout)
 		return false;
+	if (t->b->pt_callout)
+		return true;	/* callout_pt_write_in_block picks what it does */
 	switch (d->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
 	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_IRETD:
