@@ -225,6 +225,8 @@ struct bt_cpu {
 	/* linear pages (hashed) that may have a slot in some set: a page
 	 * dropped from the shadow with no bit here costs no scan */
 	uint64_t jc_pages[BT_JC_PAGE_BITS / 64];
+	/* a slot per bit, all clear between uses: jc_cr3_loaded's dedup */
+	uint64_t jc_listed[BT_JC_SIZE / 64];
 	/* the debugger's requests (engine_ops.set_guest_debug, cpu/debug.c) */
 	struct {
 		bool active;		/* stepping or breakpoints: checked at block starts */
