@@ -32,6 +32,9 @@
 #define BT_JC_BITS	16
 #define BT_JC_SIZE	(1u << BT_JC_BITS)
 #define BT_JC_DIRTY	4096	/* fills a reset clears one by one (jc_reset) */
+#define BT_JC_PAGE_BITS	4096	/* jc_pages: the filter of jc_drop_page */
+#define BT_JC_SETS	4	/* jump caches kept, one per segment key (jump_cache.c):
+				 * the kernel's, and a few processes' TLS bases */
 #define BT_MAX_BLOCK_INSNS 64
 #define BT_UD_KINDS	6	/* opcodes counted apart in #UD statistics */
 #define BT_TC_SIZE	(64u << 20)
@@ -183,6 +186,36 @@ static inline unsigned bt_cpuid_slot(uint32_t leaf)
  * The vCPU context. Translated code reaches the first fields at fixed
  * offsets from r15; the rest is for C.
  */
+/* What a jump-cache set is valid for: the segment bases, limit checks
+ * (seg_check_kind) and code/stack size its slots were filled under. */
+struct bt_jc_key {
+	uint32_t base[6];
+	uint32_t limit[6];
+	uint8_t check[6];
+	uint32_t code_mode;	/* BT_MODE_CODE16|STACK16 */
+};
+
+/* One indirect-branch jump-cache set, indexed by the low 16 bits of the
+ * eip; eip and host at the offsets runtime.c's lookup uses. */
+struct bt_jc {
+	uint32_t eip[BT_JC_SIZE];
+	uint64_t host[BT_JC_SIZE];
+	/* slots filled since the last reset: a reset clears those, or
+	 * every slot once more than BT_JC_DIRTY were filled */
+	uint32_t nr_dirty;
+	uint16_t dirty[BT_JC_DIRTY];
+	/* slots filled from a translation that was not global: what a CR3
+	 * load clears (jc_cr3_loaded); all of them past BT_JC_DIRTY */
+	uint32_t nr_local;
+	uint16_t local[BT_JC_DIRTY];
+	struct bt_jc_key key;
+	/* what of the key its blocks depend on (the union of their seg_used
+	 * and seg_based): only those must match for the set to be reused */
+	uint8_t used_mask, based_mask;
+	bool keyed;
+	uint64_t last_use;
+};
+
 struct bt_cpu {
 	uint64_t host_rsp;	/* host stack at entry, for exits and faults */
 	uint64_t exit_desc;	/* r11 at the last exit */
@@ -216,10 +249,15 @@ struct bt_cpu {
 	struct cpu_msrs msrs;
 	uint32_t dr[8];
 	uint32_t fault_depth;	/* exceptions while delivering one */
-	uint32_t jc_seg_base[6];	/* segment bases the jump cache is valid for */
-	uint32_t jc_seg_limit[6];	/* ... and the limit checks (seg_check_key) */
-	uint8_t jc_seg_check[6];
-	uint32_t jc_code_mode;	/* BT_MODE_CODE16|STACK16 the jump cache was filled in */
+	/* the jump-cache set translated code looks up (runtime.c), the one
+	 * keyed by the current segments (translate/jump_cache.c) */
+	struct bt_jc *jc;
+	uint64_t jc_clock;	/* for choosing the least recently used set */
+	/* linear pages (hashed) that may have a slot in some set: a page
+	 * dropped from the shadow with no bit here costs no scan */
+	uint64_t jc_pages[BT_JC_PAGE_BITS / 64];
+	/* a slot per bit, all clear between uses: jc_cr3_loaded's dedup */
+	uint64_t jc_listed[BT_JC_SIZE / 64];
 	/* the debugger's requests (engine_ops.set_guest_debug, cpu/debug.c) */
 	struct {
 		bool active;		/* stepping or breakpoints: checked at block starts */
@@ -285,13 +323,7 @@ struct bt_cpu {
 	uint8_t sse_spill[8][16] __attribute__((aligned(16)));
 	uint32_t sse_spill_mxcsr, host_mxcsr;
 
-	/* indirect-branch jump cache, indexed by the low 16 bits of the eip */
-	uint32_t jc_eip[BT_JC_SIZE];
-	uint64_t jc_host[BT_JC_SIZE];
-	/* slots filled since the last reset: a reset (every CR3 load) clears
-	 * those, or every slot once more than BT_JC_DIRTY were filled */
-	uint32_t nr_jc_dirty;
-	uint16_t jc_dirty[BT_JC_DIRTY];
+	struct bt_jc jc_sets[BT_JC_SETS];
 
 	/* the soft TLB (memory/soft_tlb.c); the miss's address, stored by
 	 * translated code; an instruction (linear eip) whose shadow fills

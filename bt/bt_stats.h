@@ -13,6 +13,8 @@
 	X(chained, "bt.branches_chained")				\
 	X(unchained_exits, "bt.exits_unchained")			\
 	X(jc_misses, "bt.indirect_lookup_misses")			\
+	X(jc_resets_cr3, "bt.jump_cache_resets_cr3")			\
+	X(jc_resets_seg, "bt.jump_cache_resets_segments")		\
 	X(callouts, "bt.callouts")					\
 	X(callout_io, "bt.callout.io")					\
 	X(io_fast, "bt.callout.io_without_exit")			\

@@ -1,5 +1,7 @@
 /*
- * SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF in 32-bit code, called
+ * SYSENTER, SYSEXIT, INT n, IRET, far RET, PUSHF, POPF, CLI, the
+ * segment-register loads but SS's and the emulated page-table stores
+ * (callouts_pt_write.c) in 32-bit code, called
  * from their block (translate/callout_call.c) instead of leaving it: the
  * instruction is emulated by the same callout the dispatcher would run,
  * and then whatever the dispatcher does before the next block is done
@@ -22,6 +24,7 @@
  * through its own, so a kick meanwhile is seen at once.
  */
 #include "bt/bt.h"
+#include "bt/cpu/callouts.h"
 #include "bt/cpu/cpu.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
@@ -110,16 +113,25 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 	cpu->eip = b->eip;	/* a callout is the first instruction of its block */
 	cpu->intr_shadow = 0;	/* as after every block (dispatch.c) */
+	if (b->pt_callout) {
+		/* a page-table store: emulated here, or left to the
+		 * dispatcher's callout_pt_write with nothing done */
+		if (!callout_pt_write_in_block(cpu, b->callout)) {
+			if (fpu)
+				fxrstor(cpu->fx_guest);
+			return;
+		}
+	} else {
+		/* none of these wants a VMM exit (callout_call.c), so exit
+		 * stays unused: the result is always CALLOUT_DONE */
+		(void)callout_emulate(cpu, b->callout, &exit);
+	}
 	cpu->stats.callouts_in_block++;
-	/* none of these wants a VMM exit (callout_call.c), so exit stays
-	 * unused: the result is always CALLOUT_DONE */
-	(void)callout_emulate(cpu, b->callout, &exit);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
 	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
 	struct bt_block *next = next_block(cpu, b);
 	if (next) {
-		if (!jc_segments_same(cpu))
-			jc_reset(cpu);
+		jc_segments_same(cpu);	/* the set of the segments now */
 		/* the view changes with the CPL only under paging (dispatch.c) */
 		if (cpu->arch.cr0 & CR0_PG)
 			bt_set_view(cpu);

@@ -278,9 +278,11 @@ static void do_mov_cr(struct bt_cpu *cpu, const struct bt_insn *d, uint32_t next
 			cpu_paging_changed(cpu);
 		} else if ((v ^ cpu->arch.cr4) & CR4_PGE) {
 			/* flushes every TLB entry, global ones too (SDM Vol. 3A
-			 * 4.10.4.1): Linux's __flush_tlb_all */
+			 * 4.10.4.1): Linux's __flush_tlb_all; the jump cache
+			 * keeps global translations across CR3 loads, not this */
 			shadow_flush_stale(cpu->vm);
 			soft_tlb_flush(cpu);
+			jc_reset(cpu);
 		}
 		cpu->arch.cr4 = v;
 		break;

@@ -31,5 +31,8 @@ enum ptw_result {
 struct vcpu_exit;
 enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
 				 struct vcpu_exit *exit);
+/* The emulated case of callout_pt_write from the callout's block: false,
+ * nothing done, when it is not that case. */
+bool callout_pt_write_in_block(struct bt_cpu *cpu, const struct bt_insn *d);
 
 #endif

@@ -102,3 +102,40 @@ enum ptw_result callout_pt_write(struct bt_cpu *cpu, const struct bt_insn *d,
 	}
 	return PTW_RUN_SINGLE;
 }
+
+/*
+ * The same from the callout's own block (cpu/callout_in_block.c), for the
+ * one case that needs neither the dispatcher nor the VMM: a plain store,
+ * not repeated, within one page, to a page table in RAM. Emulated, true;
+ * otherwise nothing is done (the walk raises nothing) and false: the block
+ * leaves through its callout exit and callout_pt_write decides. Linux's
+ * set_pte, pte_clear and the clearing of a table at exit are such stores
+ * (~960 per fork+exec, each a dispatcher round trip before).
+ */
+bool callout_pt_write_in_block(struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	struct bt_vm *vm = cpu->vm;
+
+	if (!d || !emulable_store(d) || (d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+								ZYDIS_ATTRIB_HAS_REPNE)))
+		return false;
+	for (unsigned i = 0; i < d->insn.operand_count_visible; i++) {
+		const ZydisDecodedOperand *o = &d->ops[i];
+		uint32_t phys;
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		uint32_t lin = operand_linear(cpu, o);
+		/* an MMIO page next to it would want the VMM: not here */
+		if ((lin & 0xfff) + o->size / 8 > 4096 ||
+		    mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, false) ||
+		    !phys_host(vm, phys, 1, true) || vm->code_pages[phys >> 12] ||
+		    !shadow_is_pt_page(vm, phys >> 12))
+			return false;
+		struct vcpu_exit exit;
+		cpu->stats.pt_write_callouts++;
+		cpu->stats.pt_write_emulated++;
+		/* RAM only, so the emulator wants no exit */
+		return !bt_emulate_insn(cpu, &exit);
+	}
+	return false;
+}

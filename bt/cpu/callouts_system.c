@@ -31,11 +31,14 @@ void cpu_paging_changed(struct bt_cpu *cpu)
 	jc_reset(cpu);
 }
 
-/* Page-table writes are traced, so a cached address space is still exact. */
+/* Page-table writes are traced, so a cached address space is still exact.
+ * The jump cache keeps what came from global translations (SDM Vol. 3A
+ * 4.10.4.1: MOV to CR3 leaves global TLB entries). */
 void cpu_cr3_loaded(struct bt_cpu *cpu)
 {
 	shadow_cr3_loaded(cpu);
-	jc_reset(cpu);
+	jc_cr3_loaded(cpu);
+	cpu->stats.jc_resets_cr3++;
 }
 
 void cpu_invlpg(struct bt_cpu *cpu, uint32_t lin)

@@ -46,6 +46,8 @@ uint32_t cpu_mode_key(const struct bt_cpu *cpu);
 void bt_set_view(struct bt_cpu *cpu);
 /* dispatch.c: false (and the jump cache's key updated) when the segment
  * bases, limit checks or code size changed: the caller resets the cache */
+/* Selects the jump-cache set of the current segments (translate/jump_cache.c);
+ * false when it was not the one in use. */
 bool jc_segments_same(struct bt_cpu *cpu);
 /* callout_in_block.c: SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF
  * called from their block (translate/callout_call.c), cpu->callout_in_block */

@@ -57,37 +57,6 @@ void bt_set_view(struct bt_cpu *cpu)
 	thread_gs_base = base;
 }
 
-/* The jump cache maps offsets to blocks translated for one set of segment
- * bases; a base change empties it. */
-bool jc_segments_same(struct bt_cpu *cpu)
-{
-	bool same = true;
-
-	/* compared segment by segment in registers: a key built in byte
-	 * arrays and compared with memcmp stalled on store forwarding (a
-	 * fifth of a SYSENTER round trip, docs/perf/bt-exits.md) */
-	for (int s = 0; s < 6; s++) {
-		const struct hyvm_segment *g = &cpu->arch.seg[s];
-		uint8_t kind = seg_check_kind(g);
-		uint32_t limit = kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit;
-		if (cpu->jc_seg_base[s] != (uint32_t)g->base || cpu->jc_seg_limit[s] != limit ||
-		    cpu->jc_seg_check[s] != kind) {
-			cpu->jc_seg_base[s] = (uint32_t)g->base;
-			cpu->jc_seg_limit[s] = limit;
-			cpu->jc_seg_check[s] = kind;
-			same = false;
-		}
-	}
-	/* blocks for 16-bit and 32-bit code at one offset are different
-	 * blocks: a change of code or stack size empties the cache too */
-	uint32_t code_mode = cpu_mode_key(cpu) & (BT_MODE_CODE16 | BT_MODE_STACK16);
-	if (cpu->jc_code_mode != code_mode) {
-		cpu->jc_code_mode = code_mode;
-		same = false;
-	}
-	return same;
-}
-
 static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d,
 			  const struct bt_block *to)
 {
@@ -110,11 +79,29 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
 static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
 
+/* Whether the guest left the x87/SSE environment as the host's C wants
+ * it: the host's control word and MXCSR, every x87 register empty, no
+ * exception flag (FXSAVE image: FCW at byte 0, FSW at 2, the abridged tag
+ * word at 4, MXCSR at 24; SDM Vol. 1 10.5.1). Linux's kernel and busybox
+ * leave it so nearly always, and FNINIT, FLDCW and LDMXCSR after every
+ * block were a quarter of the dispatcher's own time (docs/perf/bt-shadow.md). */
+static bool host_fpu_env(const uint8_t *fx, uint16_t fcw, uint32_t mxcsr)
+{
+	uint16_t gfcw, gfsw;
+	uint32_t gmxcsr;
+
+	memcpy(&gfcw, fx, 2);
+	memcpy(&gfsw, fx + 2, 2);
+	memcpy(&gmxcsr, fx + 24, 4);
+	/* TOP (FSW bits 11-13) may be anything with every register empty */
+	return gfcw == fcw && !(gfsw & ~0x3800u) && !fx[4] && gmxcsr == mxcsr;
+}
+
 /* The guest's x87/SSE state is in the registers only while translated
  * code runs. The host's needs no full save: the C ABI keeps no values in
  * x87 or XMM registers across this call, only MXCSR and the x87 control
  * word, and wants the x87 stack empty, which FNINIT gives back (two
- * FXSAVE/FXRSTOR per block run instead of four). */
+ * FXSAVE/FXRSTOR per block run instead of four), unless it is already. */
 static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 {
 	bool fpu = cpu->fpu_live;
@@ -133,7 +120,8 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 	signals_leave();
 	if (fpu) {
 		fxsave(cpu->fx_guest);
-		__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
+		if (!host_fpu_env(cpu->fx_guest, host_fcw, host_mxcsr))
+			__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
 	}
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 }
@@ -373,8 +361,9 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		if (cpu->stlb_retranslate)
 			stlb_retranslate(cpu);
 		uint32_t phys;
+		bool global = false;	/* a CR3 load keeps its jump-cache slot */
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? soft_tlb_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys)
+		    ? soft_tlb_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys, &global)
 		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;
@@ -393,12 +382,14 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (chain_from && !b->debug_stop && chain_allowed(cpu, chain_from, b))
 			tc_chain(cpu, chain_from, b);
-		if (!jc_segments_same(cpu)) {
-			jc_reset(cpu);
-			jc_fill = false;
-		}
+		/* the set of the current segments; b was looked up under
+		 * them, so a pending fill goes in that set */
+		jc_segments_same(cpu);
 		if (jc_fill && !b->debug_stop)
-			jc_set(cpu, cpu->eip, b->check_entry);
+			/* global only if all of the block is on that page: the
+			 * next page's translation may not be */
+			jc_set(cpu, b, global &&
+			       (cs_linear(cpu, cpu->eip) & 0xfff) + b->guest_len <= 4096);
 		chain_from = NULL;
 		jc_fill = false;
 

@@ -55,6 +55,13 @@ static int walk(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, unsigned access,
 	w->writable = r.writable;
 	w->dirty = r.dirty;
 	w->large = r.page_size > 4096;
+	/* G (bit 8) of the entry that maps the page, in the low dword of a
+	 * PAE entry too; it counts only with CR4.PGE set (SDM Vol. 3A
+	 * 4.10.2.4). Without paging no entry was used. */
+	if ((cpu->arch.cr4 & CR4_PGE) && r.nentries) {
+		const uint8_t *leaf = table_ptr(cpu->vm, r.entry[r.nentries - 1], 4);
+		w->global = leaf && (leaf[1] & 1);
+	}
 	/* the entries this translation depends on, for the shadow's write
 	 * tracing; RAM is below 4 GiB, so they fit in 32 bits */
 	for (unsigned i = 0; i < r.nentries && i < 3; i++)
@@ -94,8 +101,8 @@ int mmu_walk_accessed(struct bt_cpu *cpu, uint32_t lin, bool user, struct mmu_wa
 	return mmu_walk_accessed_in(cpu, cpu->arch.cr3, lin, user, w);
 }
 
-int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
-		  uint32_t *phys, bool raise)
+static int translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		     uint32_t *phys, bool raise, bool *global)
 {
 	struct mmu_walk w;
 
@@ -104,9 +111,23 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 			cpu->vm->hooks.page_fault(cpu, lin, w.error);
 		return -1;
 	}
+	if (global)
+		*global = w.global;
 	/* Above 4 GiB (PSE-36, PAE) is never RAM or a device here: give
 	 * the top page, which reads as open bus, rather than a wrapped
 	 * address that would alias RAM. */
 	*phys = w.phys > UINT32_MAX ? 0xfffff000u | (uint32_t)(w.phys & 0xfff) : (uint32_t)w.phys;
 	return 0;
+}
+
+int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  uint32_t *phys, bool raise)
+{
+	return translate(cpu, lin, access, user, phys, raise, NULL);
+}
+
+int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
+			bool *global)
+{
+	return translate(cpu, lin, MMU_FETCH, user, phys, true, global);
 }

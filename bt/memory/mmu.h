@@ -17,6 +17,8 @@ struct mmu_walk {
 	bool writable;		/* the guest tables allow writes for this access */
 	bool dirty;		/* D already set */
 	bool large;		/* a 2M or 4M page */
+	bool global;		/* G in the leaf with CR4.PGE set: kept across CR3 loads
+				 * (SDM Vol. 3A 4.10.2.4, 4.10.4.1) */
 	uint32_t error;		/* #PF error code if it failed */
 	uint32_t entry[3];	/* physical addresses of the entries used (PDPTE, PDE, PTE) */
 	unsigned nentries;
@@ -37,6 +39,10 @@ int mmu_walk_accessed_in(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, bool us
 			 struct mmu_walk *w);
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		  uint32_t *phys, bool raise);
+/* mmu_translate for an instruction fetch (raising #PF), and whether the
+ * translation is global (the dispatcher's jump-cache fills). */
+int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
+			bool *global);
 
 /* --- shadow.c: views as shadow page tables, cached per CR3 --- */
 #define BT_NR_SPACES	8	/* address spaces (CR3 values) kept at once: the Linux

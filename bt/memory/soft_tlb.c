@@ -104,19 +104,22 @@ void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin)
  * a walk per block entry from the dispatcher was a fifth of the
  * ptwrite storm's time (three or four per rewrite). Only successful
  * walks are kept (a fetch #PF is raised as before); the walk set A. */
-int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys)
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global)
 {
 	unsigned i = (lin >> 12) % BT_ITLB_SIZE;
 	uint32_t key = (lin & ~0xfffu) | (user ? 1 : 0) | 2;
 
+	/* itlb_phys: the physical page, bit 0 whether the translation is
+	 * global (the jump cache keeps such slots across CR3 loads) */
 	if (cpu->itlb_lin[i] == key) {
-		*phys = cpu->itlb_phys[i] | (lin & 0xfff);
+		*phys = (cpu->itlb_phys[i] & ~0xfffu) | (lin & 0xfff);
+		*global = cpu->itlb_phys[i] & 1;
 		return 0;
 	}
-	if (mmu_translate(cpu, lin, MMU_FETCH, user, phys, true))
+	if (mmu_translate_fetch(cpu, lin, user, phys, global))
 		return -1;
 	cpu->itlb_lin[i] = key;
-	cpu->itlb_phys[i] = *phys & ~0xfffu;
+	cpu->itlb_phys[i] = (*phys & ~0xfffu) | (*global ? 1 : 0);
 	cpu->itlb_used = true;
 	return 0;
 }

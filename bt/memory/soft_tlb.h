@@ -20,7 +20,7 @@ void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin);
 
 /* The dispatcher's code-fetch translation (paging on), cached until the
  * soft TLB's flushes; 0, or -1 with the #PF raised. */
-int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys);
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global);
 
 enum stlb_result {
 	STLB_FILLED,	/* run the instruction again: it hits */

@@ -14,18 +14,35 @@
  */
 #include "bt/translate/translate.h"
 
-/* The transfers whose callout can never want a VMM exit (callouts.c:
- * no I/O, HLT, MSR or MMIO among them) and that end every block anyway. */
+/* The callouts that can never want a VMM exit (callouts.c: no I/O, HLT,
+ * MSR or MMIO among them): the transfers, and the flag and segment-register
+ * instructions Linux runs at every kernel entry and exit (CLI and PUSHFD
+ * around its locks, DS/ES/FS loads: ~1,200 per fork+exec, each a
+ * dispatcher round trip before). Not STI, MOV SS, POP SS or LSS: the
+ * interrupt shadow they open covers the next instruction (SDM Vol. 3A
+ * 6.8.3), and the next block is entered at its kick poll, where an exit
+ * would come before that instruction (tests/guests/sti_shadow.c). */
 static bool in_block_wanted(const struct tx *t, const struct bt_insn *d)
 {
 	if ((t->b->mode & (BT_MODE_SINGLE | BT_MODE_CODE16 | BT_MODE_STACK16)) ||
 	    !t->cpu->callout_in_block || !t->b->callout)
 		return false;
+	if (t->b->pt_callout)
+		return true;	/* callout_pt_write_in_block picks what it does */
 	switch (d->insn.mnemonic) {
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
 	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_IRETD:
-	case ZYDIS_MNEMONIC_POPFD:
+	case ZYDIS_MNEMONIC_POPFD: case ZYDIS_MNEMONIC_PUSHFD:
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS:
+	case ZYDIS_MNEMONIC_LGS:
 		return true;
+	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_POP:
+		/* to a segment register but SS (MOV to CS is #UD, raised
+		 * there too) */
+		return d->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		       ZydisRegisterGetClass(d->ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT &&
+		       d->ops[0].reg.value != ZYDIS_REGISTER_SS;
 	case ZYDIS_MNEMONIC_RET:
 		return d->insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
 	default:

@@ -99,10 +99,15 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	ok &= emit_exit_via(e, rt, &rt->miss_desc);
 
 	rt->indirect = e->pos;
+	/* r10 = the jump-cache set in use (jump_cache.c); r11 = the slot's
+	 * host pointer's address, kept for the hit's jump */
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R9), R(RCX));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOVZX, R(R11D), R(R13W));
+	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R10), op_ctx(BT_OFF(jc), 8));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX),
-		    op_mem(ZYDIS_REGISTER_R15, ZYDIS_REGISTER_R11, 4, BT_OFF(jc_eip), 4));
+		    op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, 4, offsetof(struct bt_jc, eip), 4));
+	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11),
+		    op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, 8, offsetof(struct bt_jc, host), 8));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D), R(R13D));
 	ok &= emit1(e, ZYDIS_MNEMONIC_NOT, R(R10D));
 	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
@@ -115,8 +120,7 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	if (hit)
 		patch_rel8(hit, e->pos);
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
-	ok &= emit1(e, ZYDIS_MNEMONIC_JMP,
-		    op_mem(ZYDIS_REGISTER_R15, ZYDIS_REGISTER_R11, 8, BT_OFF(jc_host), 8));
+	ok &= emit1(e, ZYDIS_MNEMONIC_JMP, op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, 0, 8));
 	ok &= smc_runtime_generate(e, rt);
 	return ok && !e->overflow ? 0 : -1;
 }

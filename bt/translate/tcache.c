@@ -1,7 +1,7 @@
 /*
  * The translation cache: one RWX region of host code, a hash of blocks by
  * (guest linear eip, guest physical address, mode), chaining of direct
- * branches, and the indirect-branch jump cache. Everything a block owns
+ * branches (the indirect-branch jump cache is jump_cache.c's). Everything a block owns
  * is bump-allocated (code in the RWX region, the rest in the data arena),
  * and the two together stay under tc->limit bytes (translator.h). Memory
  * is never reclaimed block by block: invalidated blocks stay dead until
@@ -123,45 +123,6 @@ void tc_kick(struct bt_tc *tc)
 void tc_unkick(struct bt_tc *tc)
 {
 	mprotect(tc->poll, 4096, PROT_READ);
-}
-
-void jc_reset(struct bt_cpu *cpu)
-{
-	uint64_t miss = (uintptr_t)cpu->vm->tc->rt.jc_miss;
-
-	/* every reset is a change of segments, address space or cache: what
-	 * a translated SYSENTER/SYSEXIT remembered may be wrong now */
-	bt_xfer_changed(cpu);
-	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
-		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
-			cpu->jc_eip[cpu->jc_dirty[i]] = 0;
-			cpu->jc_host[cpu->jc_dirty[i]] = miss;
-		}
-	} else {
-		for (unsigned i = 0; i < BT_JC_SIZE; i++) {
-			cpu->jc_eip[i] = 0;
-			cpu->jc_host[i] = miss;
-		}
-	}
-	cpu->nr_jc_dirty = 0;
-}
-
-void jc_reset_all(struct bt_cpu *cpu)
-{
-	cpu->nr_jc_dirty = BT_JC_DIRTY + 1;
-	jc_reset(cpu);
-}
-
-void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host)
-{
-	unsigned slot = eip & (BT_JC_SIZE - 1);
-
-	cpu->jc_eip[slot] = eip;
-	cpu->jc_host[slot] = (uintptr_t)host;
-	if (cpu->nr_jc_dirty < BT_JC_DIRTY)
-		cpu->jc_dirty[cpu->nr_jc_dirty] = (uint16_t)slot;
-	if (cpu->nr_jc_dirty <= BT_JC_DIRTY)
-		cpu->nr_jc_dirty++;
 }
 
 /* Empties the cache. Its pages go back to the host (MADV_DONTNEED reads
@@ -357,11 +318,7 @@ void tc_invalidate_block(struct bt_cpu *cpu, struct bt_block *b)
 		if (b->incoming[i]->chained)
 			tc_unchain(b->incoming[i]);
 	b->nr_incoming = 0;
-	unsigned slot = b->eip & (BT_JC_SIZE - 1);
-	if (cpu->jc_host[slot] == (uintptr_t)b->check_entry) {
-		cpu->jc_eip[slot] = 0;
-		cpu->jc_host[slot] = (uintptr_t)tc->rt.jc_miss;
-	}
+	jc_drop_block(cpu, b->eip, b->check_entry);
 	b->valid = false;
 	tc->nr_dead++;
 	bt_xfer_changed(cpu);	/* it may be a translated SYSENTER/SYSEXIT's target */
@@ -414,32 +371,4 @@ void tc_invalidate_phys_range(struct bt_cpu *cpu, uint32_t lo, uint32_t hi)
 void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys)
 {
 	blocks_kill(cpu, phys, phys + 1, false);
-}
-
-/* Jump-cache slots of a linear page: the index is the low 16 bits. While
- * the fills since the last reset are all remembered (jc_dirty), only
- * those can hold the page: scanning the page's 4096 slots instead was
- * 18% of an INVLPG's time (ptemod). */
-void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
-{
-	uint32_t page = lin & ~0xfffu;
-
-	bt_xfer_changed(cpu);	/* a remembered target may lie there */
-	if (cpu->nr_jc_dirty <= BT_JC_DIRTY) {
-		for (uint32_t i = 0; i < cpu->nr_jc_dirty; i++) {
-			uint32_t slot = cpu->jc_dirty[i];
-			if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
-				cpu->jc_eip[slot] = 0;
-				cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
-			}
-		}
-		return;
-	}
-	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
-		if ((cpu->jc_eip[slot] & ~0xfffu) == page) {
-			cpu->jc_eip[slot] = 0;
-			cpu->jc_host[slot] = (uintptr_t)cpu->vm->tc->rt.jc_miss;
-		}
-	}
 }

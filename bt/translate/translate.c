@@ -293,9 +293,10 @@ static struct bt_block *translate_try(struct bt_cpu *cpu, uint32_t phys, uint32_
 			if (decoded && (b->callout = tc_alloc_data(tc, sizeof(d))))
 				*b->callout = d;
 			b->pt_callout = ptw;
-			if (!decoded || ptw ||
-			    (!io_call_emit(&t, &d, eip, (eip + len) & bt_ip_mask(cpu)) &&
-			     !callout_call_emit(&t, &d, eip)))
+			if (!decoded ||
+			    (ptw ? !callout_call_emit(&t, &d, eip) :
+			     (!io_call_emit(&t, &d, eip, (eip + len) & bt_ip_mask(cpu)) &&
+			      !callout_call_emit(&t, &d, eip))))
 				exit_jump(&t, BT_EXIT_CALLOUT, eip);
 			ended = true;
 			eip += len;

@@ -120,13 +120,20 @@ void smc_check_quiet(struct bt_cpu *cpu, struct bt_block *b);
 /* A host #DE at guest linear lin (translate/div_check.c): true when this
  * one makes BT_DIV_CHECK_AFTER, so its block should be retranslated. */
 bool div_fault_note(struct bt_vm *vm, uint32_t lin);
+/* jump_cache.c: every set's filled slots (a change of paging mode or PGE) */
 void jc_reset(struct bt_cpu *cpu);
+/* Every set's slots of non-global translations (a CR3 load). */
+void jc_cr3_loaded(struct bt_cpu *cpu);
 /* Every slot, filled or not (a new vCPU, a new runtime). */
 void jc_reset_all(struct bt_cpu *cpu);
-/* Fills the slot of eip (remembered, so jc_reset clears only filled slots). */
-void jc_set(struct bt_cpu *cpu, uint32_t eip, const void *host);
+/* Fills the slot of b's eip in the set in use (remembered, so jc_reset
+ * clears only filled slots); global: its translation was global
+ * (mmu_translate_fetch). */
+void jc_set(struct bt_cpu *cpu, const struct bt_block *b, bool global);
 /* Forgets the jump-cache slots of the linear page holding lin (INVLPG). */
 void jc_drop_page(struct bt_cpu *cpu, uint32_t lin);
+/* Forgets the slots holding a block's host entry, in every set. */
+void jc_drop_block(struct bt_cpu *cpu, uint32_t eip, const void *host);
 /* Drops every block holding the instruction at phys (memory's
  * retranslate_at hook). */
 void tc_invalidate_blocks_at(struct bt_cpu *cpu, uint32_t phys);
