@@ -69,6 +69,12 @@ static void test_map_ram(void)
 	check_errno(map_ram(vm, mem, HYVM_MAX_GPA, PAGE, 0), EINVAL, "map-gpa-out-of-range");
 	check_errno(map_ram(vm, mem, HYVM_MAX_GPA - PAGE, 2 * PAGE, 0), EINVAL, "map-gpa-end-out-of-range");
 	check_errno(map_ram(vm, mem, 0, -PAGE, 0), EINVAL, "map-size-huge");
+	/* more than the host has: refused before its page array is sized */
+	if (sysconf(_SC_PHYS_PAGES) < (long)(HYVM_MAX_GPA / PAGE))
+		check_errno(map_ram(vm, mem, 0, HYVM_MAX_GPA, 0), ENOMEM, "map-more-than-host-ram");
+	else
+		printf("SKIP map-more-than-host-ram: this host has %lld GiB or more\n",
+		       HYVM_MAX_GPA >> 30);
 	check_errno(map_ram(vm, (void *)0xffff888000000000UL, 0, PAGE, 0), EINVAL, "map-kernel-addr");
 	check_errno(map_ram(vm, (void *)(-(long)PAGE), 0, 2 * PAGE, 0), EINVAL, "map-addr-wraps");
 	check_errno(map_ram(vm, hole, 0, 4 * PAGE, 0), EFAULT, "map-unmapped-user");
