@@ -145,7 +145,7 @@ int hyvm_guest_read(struct hyvm_vm *vm, const struct hyvm_paging *pg, u64 la, vo
 
 /* hyvm_state.c: state checks both backends share */
 bool hyvm_pat_valid(u64 pat);
-bool hyvm_state_valid(const struct hyvm_cpu_state *st);
+bool hyvm_state_valid(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st);
 
 /* The backend chosen at load time; NULL if the CPU cannot run guests. */
 extern const struct hyvm_backend *hyvm_backend;

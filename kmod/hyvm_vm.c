@@ -90,6 +90,13 @@ static int hyvm_map_ram(struct hyvm_vm *vm, const struct hyvm_ram_map __user *ua
 
 	ro = m.flags & HYVM_MEM_READONLY;
 	nr = m.size >> PAGE_SHIFT;
+	/* More than the host's RAM can never be pinned, and the page array
+	 * is sized before the range is known to be mapped: up to 64 GiB of
+	 * guest-physical space asked for a 128 MiB array, and hyvm_fuzz's
+	 * threads doing that at once ran a 512 MiB emulated host out of
+	 * memory (Bochs, make test-kmod-vmx-fuzz). */
+	if (nr > totalram_pages())
+		return -ENOMEM;
 	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;

@@ -43,6 +43,9 @@ struct svm_vcpu {
 	struct hyvm_pending_in pending_in;
 	struct hyvm_pending_msr pending_msr;	/* HYVM_EXIT_MSR owed */
 	struct svm_debug dbg;
+	/* the VMCB's save area holds the host's registers, not the guest's
+	 * (svm_vmcb_holds_host_state): no VMRUN until HYVM_SET_STATE */
+	bool state_lost;
 	u8 fxsave[512] __aligned(16);
 };
 
@@ -61,6 +64,7 @@ void svm_cpu_exit(void);
 /* svm_vmrun.S: VMSAVE host, VMLOAD/VMRUN/VMSAVE guest, VMLOAD host. */
 void hyvm_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_save_pa);
 extern const char hyvm_svm_vmrun_return[];	/* the instruction after VMRUN */
+extern const char hyvm_svm_vmrun_insn[];	/* VMRUN */
 
 /* svm_state.c */
 void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3);
@@ -72,6 +76,7 @@ int svm_set_reg(struct hyvm_vcpu *vcpu, enum hyvm_reg reg, u64 val);
 /* svm_exit.c */
 int svm_handle_exit(struct hyvm_vcpu *vcpu);
 bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu);
+void svm_fail_host_state(struct hyvm_vcpu *vcpu);
 void svm_complete_in(struct hyvm_vcpu *vcpu);
 void svm_complete_msr(struct hyvm_vcpu *vcpu);
 void svm_inject_exception(struct svm_vcpu *sv, u8 vector, bool has_err, u32 err);

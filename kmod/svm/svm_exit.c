@@ -296,6 +296,14 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
 	[SVM_EXIT_RDPRU]	= handle_ud,
 };
 
+/* HYVM_EXIT_FAIL for a VMCB that holds the host's state: now, and at
+ * every HYVM_RUN until HYVM_SET_STATE replaces it (svm_run). */
+void svm_fail_host_state(struct hyvm_vcpu *vcpu)
+{
+	fail(vcpu);
+	vcpu->run->fail.flags = HYVM_FAIL_HOST_STATE;
+}
+
 /*
  * APM 15.5.1: VMRUN writes the host's state to the host save area
  * (VM_HSAVE_PA), its RIP being the instruction after VMRUN, and #VMEXIT
@@ -305,22 +313,29 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
  * RIP in hyvm.ko and its paging reached user space as the guest's, whose
  * state was lost). Entering it again would run the host's code as the
  * guest, so the run fails here, saying so; the exit that came with it is
- * logged to tell which #VMEXIT path did it.
+ * logged to tell which #VMEXIT path did it. QEMU's VMRUN does this when
+ * its consistency checks fail (it checks after saving the host, and its
+ * #VMEXIT stores what it holds then, RIP at the VMRUN itself, and its
+ * own int_ctl: svm_run sets V_INTR_MASKING again); hyvm_state_valid
+ * refuses those states. Run again, that state is the host's kernel at
+ * CPL 0 with the host's CR3 as the guest's: the vCPU stays failed until
+ * HYVM_SET_STATE.
  */
 bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->backend;
 	struct vmcb *v = sv->vmcb;
 
-	if (likely(v->save.rip != (unsigned long)hyvm_svm_vmrun_return ||
+	if (likely((v->save.rip != (unsigned long)hyvm_svm_vmrun_return &&
+		    v->save.rip != (unsigned long)hyvm_svm_vmrun_insn) ||
 		   (v->save.cr3 & CR3_ADDR_MASK) != (__read_cr3() & CR3_ADDR_MASK)))
 		return false;
 	pr_err_ratelimited("hyvm: svm: the VMCB at %#llx holds the host's state after #VMEXIT %#x (info1 %#llx, info2 %#llx, exitintinfo %#x, cpu %d, entry %llu)\n",
 			   sv->vmcb_pa, v->control.exit_code, v->control.exit_info_1,
 			   v->control.exit_info_2, v->control.exit_int_info,
 			   raw_smp_processor_id(), vcpu->run->entries);
-	fail(vcpu);
-	vcpu->run->fail.flags = HYVM_FAIL_HOST_STATE;
+	sv->state_lost = true;
+	svm_fail_host_state(vcpu);
 	return true;
 }
 

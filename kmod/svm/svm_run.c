@@ -125,6 +125,10 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 
 	run->runs++;
 	run->exit_kind = HYVM_EXIT_NONE;
+	if (sv->state_lost) {		/* never enter the host's own state */
+		svm_fail_host_state(vcpu);
+		goto out;
+	}
 	rip = sv->vmcb->save.rip;
 	svm_complete_in(vcpu);
 	svm_complete_msr(vcpu);
@@ -141,6 +145,17 @@ static int svm_run(struct hyvm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		/*
+		 * APM 15.21.1: without V_INTR_MASKING the guest's RFLAGS.IF
+		 * masks the host's interrupts too, and a guest at IF=0 in a
+		 * loop keeps this CPU forever (no INTR exit, no tick: an RCU
+		 * stall). svm_vmcb_init sets it, but a #VMEXIT may write the
+		 * whole field: QEMU's TCG SVM, refusing a VMRUN, stored its
+		 * host's int_ctl (0) there, and the vCPU's next valid state
+		 * with IF=0 stopped the emulated host (hyvm_fuzz, 2026-12-04).
+		 * So it is set again before every entry.
+		 */
+		sv->vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
 		svm_arm_irq_window(vcpu);
 		svm_debug_before_entry(vcpu);
 

@@ -217,7 +217,7 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 	u32 inj = 0, inj_err = 0;
 	int i;
 
-	if (!hyvm_state_valid(st))
+	if (!hyvm_state_valid(vcpu, st))
 		return -EINVAL;
 	if (event_in(&inj, &inj_err, &st->event))
 		return -EINVAL;
@@ -266,6 +266,7 @@ int svm_set_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st)
 		SVM_INTERRUPT_SHADOW_MASK : 0;
 	sv->pending_in.active = false;
 	sv->pending_msr.active = false;
+	sv->state_lost = false;
 	memcpy(sv->fxsave, st->fxsave, sizeof(sv->fxsave));
 	sv->flush = true;
 	return 0;

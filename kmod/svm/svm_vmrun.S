@@ -28,6 +28,8 @@ SYM_FUNC_START(hyvm_svm_vmrun)
 	HYVM_LOAD_GPRS
 
 	vmload	%rax
+/* VMRUN itself: QEMU's #VMEXIT for a VMRUN it refuses stores this RIP */
+SYM_INNER_LABEL(hyvm_svm_vmrun_insn, SYM_L_GLOBAL)
 	vmrun	%rax
 /* VMRUN's host RIP (APM 15.5.1): svm_vmcb_holds_host_state() knows it */
 SYM_INNER_LABEL(hyvm_svm_vmrun_return, SYM_L_GLOBAL)

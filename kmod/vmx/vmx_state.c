@@ -122,12 +122,11 @@ static int event_in(u32 *info, const struct hyvm_pending_event *e, bool pe)
 
 static int check_state(struct hyvm_vcpu *vcpu, const struct hyvm_cpu_state *st, u32 *ev)
 {
-	bool pg = st->cr0 & X86_CR0_PG, lma = st->efer & EFER_LMA;
+	bool pg = st->cr0 & X86_CR0_PG;
 
-	if (!hyvm_state_valid(st) || !vmx_cr4_valid(st->cr4) ||
-	    (pg && !(st->cr0 & X86_CR0_PE)) ||
-	    /* SDM 26.3.1.1: LMA = LME with paging, and long mode needs PAE */
-	    lma != (pg && (st->efer & EFER_LME)) || (lma && !(st->cr4 & X86_CR4_PAE)) ||
+	/* hyvm_state_valid: reserved bits, PG without PE, LMA = LME with
+	 * paging, long mode with PAE (SDM 26.3.1.1); here VMX's own CR4 */
+	if (!hyvm_state_valid(vcpu, st) || !vmx_cr4_valid(st->cr4) ||
 	    ((st->interruptibility & HYVM_INTR_SHADOW_STI) && !(st->rflags & X86_EFLAGS_IF)))
 		return -EINVAL;
 	if (!(st->cr0 & X86_CR0_PE) && !vmx_cfg.unrestricted)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "hyvm_test.h"
+#include "hyvm_fuzz_stats.h"
 
 #define PAGE		4096UL
 #define NR_FDS		48
@@ -55,7 +56,6 @@ static unsigned ops = ~0u;
 static int trace;
 static __thread char state_desc[256];
 static unsigned char mutated[4096];	/* by fd: its last accepted state was mutated */
-static unsigned long long seed;
 
 /* fd numbers of each kind; -1 free. A number may be stale (another
  * thread closed it, and it may since name another object): that is the
@@ -74,11 +74,6 @@ static struct {
 	int prot[NR_REGIONS];
 	void *run[NR_RUNMAPS];
 } mem = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static struct {
-	pthread_mutex_t lock;
-	unsigned long ops, ok, runs, runs_entered, exits[16], unexpected;
-} stats = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -148,28 +143,6 @@ static void pool_close(uint64_t *s)
 		close(fd);
 }
 
-/* The errnos hyvm.ko's ioctls, mmap and close may give. */
-static void result(const char *what, long ret, int err)
-{
-	static const int allowed[] = {
-		EINVAL, EFAULT, ENOTTY, EEXIST, ENOSPC, ENOMEM, EINTR, EBADF, EBUSY, EIO,
-		EAGAIN, ENODEV, EPERM, EOPNOTSUPP,
-	};
-	int ok = ret >= 0;
-
-	for (unsigned i = 0; !ok && i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		ok = err == allowed[i];
-	pthread_mutex_lock(&stats.lock);
-	stats.ops++;
-	stats.ok += ret >= 0;
-	if (!ok && stats.unexpected++ < 5)
-		printf("FAIL hyvm_fuzz-errno: %s returned %ld errno %d (%s) (seed %llu)\n", what,
-		       ret, err, strerror(err), seed);
-	pthread_mutex_unlock(&stats.lock);
-}
-
-#define CALL(what, expr) do { long r_ = (expr); result(what, r_, errno); } while (0)
-
 /* Guest code for a region: loops, HLT, port and MMIO accesses, or noise. */
 static void fill_code(unsigned char *p, size_t n, uint64_t *s)
 {
@@ -188,9 +161,13 @@ static void fill_code(unsigned char *p, size_t n, uint64_t *s)
 	if ((ops & OPS_CODE) && below(s, 4) == 0) {
 		for (size_t i = 0; i < 256 && at + i < n; i++)
 			p[at + i] = rnd(s);
-		return;
+	} else {
+		memcpy(p + at, snippets[below(s, 8)], at + 8 <= n ? 8 : n - at);
 	}
-	memcpy(p + at, snippets[below(s, 8)], at + 8 <= n ? 8 : n - at);
+	if (trace > 1 && at + 8 <= n)
+		printf("TRACE2 code %p+%#zx: %02x %02x %02x %02x %02x %02x %02x %02x\n", (void *)p,
+		       at, p[at], p[at + 1], p[at + 2], p[at + 3], p[at + 4], p[at + 5],
+		       p[at + 6], p[at + 7]);
 }
 
 static void op_map_region(uint64_t *s)
@@ -211,6 +188,8 @@ static void op_map_region(uint64_t *s)
 	mem.addr[i] = p;
 	mem.size[i] = size;
 	mem.prot[i] = prot;
+	if (trace > 1)
+		printf("TRACE2 region %u %p size %#zx prot %d\n", i, (void *)p, size, prot);
 	pthread_mutex_unlock(&mem.lock);
 }
 
@@ -249,7 +228,11 @@ static void op_map_ram(uint64_t *s)
 		m.pad = rnd(s);
 	if (how == 4)
 		m.user_addr += below(s, 2) ? 1 : PAGE * below(s, 8);
-	CALL("HYVM_MAP_RAM", ioctl(vm, HYVM_MAP_RAM, how == 5 ? (void *)boundary(s) : &m));
+	long r = ioctl(vm, HYVM_MAP_RAM, how == 5 ? (void *)boundary(s) : &m);
+	result("HYVM_MAP_RAM", r, errno);
+	if (trace > 1 && r == 0)
+		printf("TRACE2 map vm fd %d gpa %#llx size %#llx flags %#x region %u how %u\n", vm,
+		       (unsigned long long)m.gpa, (unsigned long long)m.size, m.flags, i, how);
 }
 
 static void random_state(struct hyvm_cpu_state *st, uint64_t *s)
@@ -284,6 +267,26 @@ static void random_state(struct hyvm_cpu_state *st, uint64_t *s)
 	}
 }
 
+/* --trace 2: a state HYVM_SET_STATE accepted, every field that decides
+ * how the guest starts */
+static void trace_state(int fd, const struct hyvm_cpu_state *st)
+{
+	printf("TRACE2 state fd %d rip %#llx rsp %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx"
+	       " rflags %#llx dr7 %#llx cr8 %llu event %u/%u/%u intr %#x halted %u"
+	       " gdtr %#llx/%#x idtr %#llx/%#x", fd, (unsigned long long)st->rip,
+	       (unsigned long long)st->gpr[HYVM_RSP], (unsigned long long)st->cr0,
+	       (unsigned long long)st->cr3, (unsigned long long)st->cr4,
+	       (unsigned long long)st->efer, (unsigned long long)st->rflags,
+	       (unsigned long long)st->dr7, (unsigned long long)st->cr8, st->event.type,
+	       st->event.vector, st->event.has_error_code, st->interruptibility, st->halted,
+	       (unsigned long long)st->gdtr.base, st->gdtr.limit,
+	       (unsigned long long)st->idtr.base, st->idtr.limit);
+	for (int i = 0; i < HYVM_NR_SEGS; i++)
+		printf(" s%d %#x/%#llx/%#x/%#x", i, st->seg[i].selector,
+		       (unsigned long long)st->seg[i].base, st->seg[i].limit, st->seg[i].attrib);
+	printf("\n");
+}
+
 static void random_cpuid(struct hyvm_cpuid_table *t, uint64_t *s)
 {
 	memset(t, 0, sizeof(*t));
@@ -311,14 +314,23 @@ static void op_vcpu(uint64_t *s)
 	switch (below(s, 9)) {
 	case 0:
 	case 1: {
-		if (trace && vcpu >= 0 && vcpu < 4096 && mutated[vcpu])
+		if ((trace && vcpu >= 0 && vcpu < 4096 && mutated[vcpu]) || trace > 1)
 			printf("TRACE run fd %d\n", vcpu);
 		long r = ioctl(vcpu, HYVM_RUN, below(s, 16) ? 0 : rnd(s));
 		int err = errno;
+		/* how it ended: the run page, if the fd still names a vCPU */
+		struct hyvm_run *run = r ? MAP_FAILED : mmap(NULL, HYVM_RUN_SIZE, PROT_READ,
+							     MAP_SHARED, vcpu, 0);
 		pthread_mutex_lock(&stats.lock);
 		stats.runs++;
 		stats.runs_entered += r == 0;
+		if (run != MAP_FAILED)
+			stats.run_kinds[run->exit_kind & 15]++;
+		else if (r == 0)
+			stats.run_unread++;
 		pthread_mutex_unlock(&stats.lock);
+		if (run != MAP_FAILED)
+			munmap(run, HYVM_RUN_SIZE);
 		result("HYVM_RUN", r, err);
 		break;
 	}
@@ -327,8 +339,16 @@ static void op_vcpu(uint64_t *s)
 		random_state(&st, s);
 		long r = ioctl(vcpu, HYVM_SET_STATE, bad ? bad : &st);
 		result("HYVM_SET_STATE", r, errno);
+		if (!bad && state_desc[0]) {
+			pthread_mutex_lock(&stats.lock);
+			stats.states_mutated++;
+			stats.states_mutated_ok += r == 0;
+			pthread_mutex_unlock(&stats.lock);
+		}
 		if (r == 0 && vcpu >= 0 && vcpu < 4096) {
 			mutated[vcpu] = state_desc[0] != 0;
+			if (trace > 1)
+				trace_state(vcpu, &st);
 			if (trace && state_desc[0])
 				printf("TRACE state fd %d cr0 %#llx cr4 %#llx efer %#llx rflags %#llx"
 				       " mutations%s\n", vcpu, (unsigned long long)st.cr0,
@@ -419,6 +439,8 @@ static void op_fds(uint64_t *s)
 			   below(s, 4) ? below(s, 2) : below(s, 2) ? below(s, HYVM_MAX_VCPUS + 2)
 								    : boundary(s));
 		result("HYVM_CREATE_VCPU", fd, errno);
+		if (trace > 1 && fd >= 0)
+			printf("TRACE2 vcpu fd %d\n", fd);
 		pool_put(fds.vcpu, fd);
 		break;
 	case 5: {
@@ -521,7 +543,7 @@ int main(int argc, char **argv)
 				     strcmp(argv[i], "--seed") && strcmp(argv[i], "--ops") &&
 				     strcmp(argv[i], "--trace"))) {
 			fprintf(stderr, "usage: hyvm_fuzz [--seconds N] [--threads N] [--seed N] "
-				"[--ops MASK] [--trace 0|1]\n");
+				"[--ops MASK] [--trace 0|1|2]\n");
 			return 2;
 		}
 		if (!strcmp(argv[i], "--seconds"))
@@ -574,12 +596,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NR_RUNMAPS; i++)
 		if (mem.run[i])
 			munmap(mem.run[i], HYVM_RUN_SIZE);
-	printf("STATS hyvm_fuzz: %lu calls (%lu succeeded), %lu HYVM_RUN (%lu ran the guest); "
-	       "exit kinds seen in run pages:", stats.ops, stats.ok, stats.runs, stats.runs_entered);
-	for (int k = 0; k < 16; k++)
-		if (stats.exits[k])
-			printf(" %d:%lu", k, stats.exits[k]);
-	printf("\n");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	stats_report(now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9);
 	check(stats.unexpected == 0 && stats.runs_entered > 0, "hyvm_fuzz",
 	      "%lu calls with an errno outside the ABI's, %lu HYVM_RUN that ran the guest (seed %llu)",
 	      stats.unexpected, stats.runs_entered, seed);
