@@ -374,9 +374,20 @@ test-kmod-svm-firmware:
 # segfaults here too (busybox: init at boot, sh before a save, cat after
 # a bt -> bt restore whose file restored fine twice more; about 1 in 15
 # runs of tests/linux/ckpt-disk.sh), so the faults may be bt's own rather
-# than the state's crossing (main's ef1b582, the guest's XMM0 clobbered
-# at bt's inline port I/O, may be their cause: not tried here). ~10-30
-# min (each failing hop waits out its bound; the bt chain alone ~5 min).
+# than the state's crossing. The DF lead followed (2026-12-05, with
+# CKPT_LINUX_LIMIT=300, a trace of the blocks after which DF went from 0
+# to 1 at CPL 0, not committed): kvm -> bt still fails with main's bt
+# (5 of 8 runs; 0cfce55 2 of 2 and 1 of 1 with ef1b582 on it), so ef1b582 is
+# not the fix. In all three traced failures DF first went to 1 in the
+# block ending in SLUB's `cmpxchg8b %fs:(%esi)` (this_cpu_cmpxchg_double,
+# slab_alloc_node and kmem_cache_alloc), entered with DF=0 and left with
+# DF=1; a later memset in blake2s_final then ran downwards over its
+# return address (the oops "EIP: 0x0", EFLAGS 0x446), or others freed
+# and allocated through corrupt lists. The instruction and that block's
+# bytes run right on bt in CUnit bt_fs_cmpxchg8b, so it is not their
+# translation: next, what runs between (host signals, shadow faults on
+# the per-CPU page). ~10-30 min (each failing hop waits out its bound;
+# the bt chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
