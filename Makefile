@@ -378,9 +378,25 @@ test-kmod-svm-firmware:
 # segfaults here too (busybox: init at boot, sh before a save, cat after
 # a bt -> bt restore whose file restored fine twice more; about 1 in 15
 # runs of tests/linux/ckpt-disk.sh), so the faults may be bt's own rather
-# than the state's crossing (main's ef1b582, the guest's XMM0 clobbered
-# at bt's inline port I/O, may be their cause: not tried here). ~10-30
-# min (each failing hop waits out its bound; the bt chain alone ~5 min).
+# than the state's crossing. The DF lead followed (2026-12-05,
+# CKPT_LINUX_LIMIT=300, a trace of the blocks after which DF went from 0
+# to 1 at CPL 0, not committed): kvm -> bt fails with main's bt too (5 of
+# 8 runs; 0cfce55 2 of 2, 1 of 1 with ef1b582), so ef1b582 is not the
+# fix. In every traced failure (5) DF first went to 1 in the block ending
+# in SLUB's `cmpxchg8b %fs:(%esi)` (this_cpu_cmpxchg_double), entered with
+# DF=0, left with DF=1 and OF=1; a memset in blake2s_final then ran
+# downwards over its return address (the oops "EIP: 0x0", EFLAGS 0x446),
+# or slab lists went bad. That block's host code, dumped there, is a right
+# translation (gs-prefixed, addr32 cmpxchg8b; CUnit bt_fs_cmpxchg8b runs it
+# right), and no host signal reached bt inside it. The same DF flip shows
+# after bt -> bt (a checkpoint booted and saved by bt on this machine,
+# restored on bt in the emulated host: both runs, which passed their
+# checks): so it is bt under QEMU 7.2's TCG, the emulated host's CPU, not
+# the kvm or svm state; the same traced hyvm on this machine (ckpt.sh
+# --restore bt,bt) showed no DF flip. A plain page-faulting cmpxchg8b in
+# an emulated-host process kept DF (20480 of 20480): the TCG case is not
+# pinned down. ~10-30 min (each failing hop waits out its bound; the bt
+# chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400

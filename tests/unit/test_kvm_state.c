@@ -132,7 +132,44 @@ static void test_event_kinds(void)
 	}
 }
 
+/* An NMI KVM has latched but not begun to deliver (nmi.pending, as after
+ * KVM_NMI) is state too: a save that dropped it lost the NMI. */
+static void test_nmi_pending_is_saved(void)
+{
+	struct hyvm_cpu_state st;
+	struct kvm_vcpu_events ev = { .flags = KVM_VCPUEVENT_VALID_NMI_PENDING };
+
+	memset(&st, 0, sizeof(st));
+	ev.nmi.pending = 1;
+	state_from_kvm_events(&st, &ev);
+	CU_ASSERT_EQUAL(st.event.type, HYVM_EVENT_NMI);
+	CU_ASSERT_EQUAL(st.event.vector, 2);
+	/* given back, the next entry delivers it */
+	kvm_events_from_state(&ev, &st);
+	CU_ASSERT(ev.flags & KVM_VCPUEVENT_VALID_NMI_PENDING);
+	CU_ASSERT_EQUAL(ev.nmi.injected + ev.nmi.pending, 1);
+	CU_ASSERT_EQUAL(ev.exception.injected, 0);
+	CU_ASSERT_EQUAL(ev.interrupt.injected, 0);
+
+	/* an exception in delivery keeps the one slot */
+	memset(&ev, 0, sizeof(ev));
+	ev.nmi.pending = 1;
+	ev.exception.injected = 1;
+	ev.exception.nr = 14;
+	ev.exception.has_error_code = 1;
+	ev.exception.error_code = 2;
+	state_from_kvm_events(&st, &ev);
+	CU_ASSERT_EQUAL(st.event.type, HYVM_EVENT_EXCEPTION);
+	CU_ASSERT_EQUAL(st.event.vector, 14);
+
+	/* nothing pending: no event */
+	memset(&ev, 0, sizeof(ev));
+	state_from_kvm_events(&st, &ev);
+	CU_ASSERT_EQUAL(st.event.type, HYVM_EVENT_NONE);
+}
+
 UNIT_SUITE(kvm_state, NULL, NULL,
+	UNIT_TEST(test_nmi_pending_is_saved),
 	UNIT_TEST(test_segment_attributes_unpack),
 	UNIT_TEST(test_segment_round_trip_all_attribute_values),
 	UNIT_TEST(test_full_state_round_trip),

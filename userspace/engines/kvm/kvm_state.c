@@ -194,7 +194,13 @@ void state_from_kvm_events(struct hyvm_cpu_state *st, const struct kvm_vcpu_even
 	} else if (e->interrupt.injected) {
 		ev->type = e->interrupt.soft ? HYVM_EVENT_SOFTINT : HYVM_EVENT_EXTINT;
 		ev->vector = e->interrupt.nr;
-	} else if (e->nmi.injected) {
+	} else if (e->nmi.injected || e->nmi.pending) {
+		/* An NMI KVM latched but has not begun to deliver (KVM_NMI,
+		 * or one that came while NMIs were blocked) is one the next
+		 * entry delivers: hyvm's pending event. With an exception or
+		 * interrupt in delivery the one slot is theirs, delivered
+		 * first as the CPU would (SDM Vol. 3A 6.9), and the latched
+		 * NMI is not carried. */
 		ev->type = HYVM_EVENT_NMI;
 		ev->vector = 2;
 	}
