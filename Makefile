@@ -394,8 +394,11 @@ test-kmod-svm-firmware:
 # checks): so it is bt under QEMU 7.2's TCG, the emulated host's CPU, not
 # the kvm or svm state; the same traced hyvm on this machine (ckpt.sh
 # --restore bt,bt) showed no DF flip. A plain page-faulting cmpxchg8b in
-# an emulated-host process kept DF (20480 of 20480): the TCG case is not
-# pinned down. ~10-30 min (each failing hop waits out its bound; the bt
+# an emulated-host process kept DF (20480 of 20480); bt's own block does
+# not: QEMU 7.2 TCG's CMPXCHG8B takes its flags from the lazy-flags state
+# stored at the block's POPFQ, so the block's ADD source operand lands in
+# RFLAGS (make test-kmod-tcg-cmpxchg8b: src 0xc00 -> rflags 0xe42, as the
+# trace's 0x86 -> 0xc42). ~10-30 min (each failing hop waits out its bound; the bt
 # chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
