@@ -115,6 +115,13 @@ __asm__(
 	"3: cmpxchg8b (%r9)\n"
 	"jmp common_exit\n"
 
+	/* the add, then LOCK CMPXCHG8B (QEMU's atomic helper with 2 CPUs) */
+	".globl blk_add_lock\nblk_add_lock:\n"
+	"add %esi, %eax\n"
+	"mov %ebp, %eax\n"
+	"lock cmpxchg8b (%r9)\n"
+	"jmp common_exit\n"
+
 	/* GS + 0x67 kept, the add gone: only the popfq's flags before */
 	".globl blk_nothing\nblk_nothing:\n"
 	".byte 0x65,0x67,0x0f,0xc7,0x0f\n"		/* cmpxchg8b %gs:(%edi) */
@@ -128,7 +135,7 @@ __asm__(
 	"jmp common_exit\n"
 );
 void run(struct ctx *c);
-extern char blk_bt[], blk_add[], blk_nothing[], blk_xor[], blk_add_jmp[];
+extern char blk_bt[], blk_add[], blk_nothing[], blk_xor[], blk_add_jmp[], blk_add_lock[];
 
 #define REGION	(64ul << 20)	/* the GS view: covers disp 0x2eb8000 */
 static uint8_t *gsb;
@@ -138,9 +145,9 @@ static void put32(uint32_t off, uint32_t v) { memcpy(gsb + off, &v, 4); }
 
 static int parity_even(uint32_t v) { return !__builtin_parity(v & 0xff); }
 
-enum kind { K_BT, K_ADD, K_NOTHING, K_XOR, K_ADD_JMP };
+enum kind { K_BT, K_ADD, K_NOTHING, K_XOR, K_ADD_JMP, K_ADD_LOCK };
 static const char *const kind_name[] = { "bt-block(gs,67,add,xor,bswap)", "add;cmpxchg8b(no prefix)",
-	"gs67-cmpxchg8b-only", "xor;cmpxchg8b(no prefix)", "add;jmp;cmpxchg8b(no prefix)" };
+	"gs67-cmpxchg8b-only", "xor;cmpxchg8b(no prefix)", "add;jmp;cmpxchg8b(no prefix)", "add;lock cmpxchg8b" };
 
 /* one run; returns 0 if the flags are as the SDM says */
 static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, uint64_t *want_out)
@@ -177,7 +184,8 @@ static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, u
 		break;
 	}
 	case K_ADD:
-	case K_ADD_JMP: {
+	case K_ADD_JMP:
+	case K_ADD_LOCK: {
 		/* eax = 0x40000000, esi = src: add result and flags in C */
 		uint32_t a = 0x40000000, r = a + src;
 		uint64_t of = (~(a ^ src) & (a ^ r) & 0x80000000u) ? F_OF : 0;
@@ -185,7 +193,7 @@ static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, u
 		c.r9 = (uintptr_t)(gsb + target);
 		expect = (r < a ? F_CF : 0) | of | (r == 0 ? F_ZF : 0) | (r & 0x80000000u ? F_SF : 0) |
 			 (parity_even(r) ? F_PF : 0);
-		c.block = (uintptr_t)(k == K_ADD ? blk_add : blk_add_jmp);
+		c.block = (uintptr_t)(k == K_ADD ? blk_add : k == K_ADD_JMP ? blk_add_jmp : blk_add_lock);
 		break;
 	}
 	case K_XOR: {
@@ -225,7 +233,7 @@ int main(int argc, char **argv)
 	gsb = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (gsb == MAP_FAILED) { perror("mmap"); return 2; }
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)gsb) != 0) { perror("arch_prctl"); return 2; }
-	for (int k = K_BT; k <= K_ADD_JMP; k++)
+	for (int k = K_BT; k <= K_ADD_LOCK; k++)
 		for (unsigned s = 0; s < sizeof(srcs) / sizeof(srcs[0]); s++)
 			for (int equal = 0; equal < 2; equal++)
 				for (int fresh = 0; fresh < 2; fresh++) {
