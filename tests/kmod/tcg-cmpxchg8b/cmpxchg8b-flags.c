@@ -99,6 +99,25 @@ __asm__(
 	"movabs $0x7f7d3ee0a970, %r11\n"
 	"jmp common_exit\n"
 
+	/* the same block with a jump to the next instruction (eb 00) before
+	 * the cmpxchg8b: a workaround candidate for bt under QEMU TCG */
+	".globl blk_bt_jmp\nblk_bt_jmp:\n"
+	".byte 0x65,0x67,0x8b,0x75,0xf0\n"
+	".byte 0x65,0x67,0x8b,0x47,0x1c\n"
+	".byte 0x01,0xf0\n"
+	".byte 0x89,0xc1\n"
+	".byte 0x65,0x67,0x8b,0x00\n"
+	".byte 0x65,0x67,0x33,0x47,0x78\n"
+	".byte 0x0f,0xc9\n"
+	".byte 0x31,0xc8\n"
+	".byte 0x67,0x8d,0x4a,0x20\n"
+	".byte 0x89,0xc3\n"
+	".byte 0x89,0xf0\n"
+	".byte 0x65,0x67,0x8b,0x37\n"
+	".byte 0xeb,0x00\n"				/* jmp .+2 */
+	".byte 0x65,0x67,0x0f,0xc7,0x8e,0x00,0x80,0xeb,0x02\n"
+	"jmp common_exit\n"
+
 	/* no prefixes: add, then cmpxchg8b (%r9) as the TB's second insn */
 	".globl blk_add\nblk_add:\n"
 	"add %esi, %eax\n"
@@ -135,7 +154,7 @@ __asm__(
 	"jmp common_exit\n"
 );
 void run(struct ctx *c);
-extern char blk_bt[], blk_add[], blk_nothing[], blk_xor[], blk_add_jmp[], blk_add_lock[];
+extern char blk_bt_jmp[], blk_bt[], blk_add[], blk_nothing[], blk_xor[], blk_add_jmp[], blk_add_lock[];
 
 #define REGION	(64ul << 20)	/* the GS view: covers disp 0x2eb8000 */
 static uint8_t *gsb;
@@ -145,9 +164,9 @@ static void put32(uint32_t off, uint32_t v) { memcpy(gsb + off, &v, 4); }
 
 static int parity_even(uint32_t v) { return !__builtin_parity(v & 0xff); }
 
-enum kind { K_BT, K_ADD, K_NOTHING, K_XOR, K_ADD_JMP, K_ADD_LOCK };
+enum kind { K_BT, K_ADD, K_NOTHING, K_XOR, K_ADD_JMP, K_ADD_LOCK, K_BT_JMP };
 static const char *const kind_name[] = { "bt-block(gs,67,add,xor,bswap)", "add;cmpxchg8b(no prefix)",
-	"gs67-cmpxchg8b-only", "xor;cmpxchg8b(no prefix)", "add;jmp;cmpxchg8b(no prefix)", "add;lock cmpxchg8b" };
+	"gs67-cmpxchg8b-only", "xor;cmpxchg8b(no prefix)", "add;jmp;cmpxchg8b(no prefix)", "add;lock cmpxchg8b", "bt-block+jmp(eb 00) before cmpxchg8b" };
 
 /* one run; returns 0 if the flags are as the SDM says */
 static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, uint64_t *want_out)
@@ -165,7 +184,8 @@ static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, u
 		exit(2);
 	}
 	switch (k) {
-	case K_BT: {
+	case K_BT:
+	case K_BT_JMP: {
 		/* ebp: gs:(ebp-0x10) = src (esi, the add's source);
 		 * edi: gs:(edi+0x1c) = w, gs:(edi) = target_esi, gs:(edi+0x78) = x;
 		 * eax = w + src, a cell holding y; eax = y ^ x ^ bswap(w + src) */
@@ -180,7 +200,7 @@ static int one(enum kind k, int equal, int fresh, uint32_t src, uint64_t *got, u
 		c.rbp = ebp; c.rdi = edi; c.rdx = edx;
 		eax = src;			/* mov %esi,%eax */
 		expect = (r == 0 ? F_ZF : 0) | (r & 0x80000000u ? F_SF : 0) | (parity_even(r) ? F_PF : 0);
-		c.block = (uintptr_t)blk_bt;
+		c.block = (uintptr_t)(k == K_BT ? blk_bt : blk_bt_jmp);
 		break;
 	}
 	case K_ADD:
@@ -233,13 +253,13 @@ int main(int argc, char **argv)
 	gsb = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (gsb == MAP_FAILED) { perror("mmap"); return 2; }
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)gsb) != 0) { perror("arch_prctl"); return 2; }
-	for (int k = K_BT; k <= K_ADD_LOCK; k++)
+	for (int k = K_BT; k <= K_BT_JMP; k++)
 		for (unsigned s = 0; s < sizeof(srcs) / sizeof(srcs[0]); s++)
 			for (int equal = 0; equal < 2; equal++)
 				for (int fresh = 0; fresh < 2; fresh++) {
 					int bad = 0, leak = 0;
 					uint64_t got = 0, want = 0, bad_got = 0, bad_want = 0;
-					if (k == K_BT && (srcs[s] > 0x100000))
+					if ((k == K_BT || k == K_BT_JMP) && (srcs[s] > 0x100000))
 						continue;	/* w + src must stay in the view */
 					for (int i = 0; i < iters; i++)
 						if (one(k, equal, fresh, srcs[s], &got, &want)) {
