@@ -405,9 +405,10 @@ test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
 
 # Issue 14's cause: CMPXCHG8B's flags on this machine's CPU and in the
-# emulated AMD host (QEMU 7.2 TCG, a busybox initramfs of its own, ~30 s);
-# FAIL there: TCG's CMPXCHG8B computes the flags from the lazy-flags state
-# last stored, not from the instructions before it in the same translation
+# emulated AMD host (QEMU 7.2 TCG, a busybox initramfs of its own, 10-30
+# s). Not in make test: it fails (status 1) while that QEMU is the emulated
+# host, whose CMPXCHG8B computes the flags from the lazy-flags state last
+# stored, not from the instructions before it in the same translation
 # block, so bt's SLUB block gets its ADD's source operand ORed into RFLAGS
 # (DF, OF) (tests/kmod/tcg-cmpxchg8b/).
 .PHONY: test-kmod-tcg-cmpxchg8b

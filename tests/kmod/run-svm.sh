@@ -158,7 +158,7 @@
 # alone before it leaves the POPFQ's SF/PF instead of its own (DF, OF
 # clear); CMPXCHG8B right after the POPFQ is right; the GS and 0x67 prefixes and page faults do not matter; this machine's
 # EPYC is right. tests/kmod/tcg-cmpxchg8b/run.sh (make
-# test-kmod-tcg-cmpxchg8b) shows it in ~30 s.
+# test-kmod-tcg-cmpxchg8b) shows it in 10-30 s.
 #
 # --high-ram gives the emulated host 6 GiB and also runs five guests with
 # --mem 5000 (a second slot at 4 GiB; hyvm.ko pins all 5000 MiB): 25-50 s
