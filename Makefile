@@ -394,12 +394,26 @@ test-kmod-svm-firmware:
 # checks): so it is bt under QEMU 7.2's TCG, the emulated host's CPU, not
 # the kvm or svm state; the same traced hyvm on this machine (ckpt.sh
 # --restore bt,bt) showed no DF flip. A plain page-faulting cmpxchg8b in
-# an emulated-host process kept DF (20480 of 20480): the TCG case is not
-# pinned down. ~10-30 min (each failing hop waits out its bound; the bt
+# an emulated-host process kept DF (20480 of 20480); bt's own block does
+# not: QEMU 7.2 TCG's CMPXCHG8B takes its flags from the lazy-flags state
+# stored at the block's POPFQ, so the block's ADD source operand lands in
+# RFLAGS (make test-kmod-tcg-cmpxchg8b: src 0xc00 -> rflags 0xe42, as the
+# trace's 0x86 -> 0xc42). ~10-30 min (each failing hop waits out its bound; the bt
 # chain alone ~5 min).
 .PHONY: test-kmod-svm-ckpt-linux
 test-kmod-svm-ckpt-linux:
 	tests/kmod/run-svm.sh --only-ckpt-linux --timeout 2400
+
+# Issue 14's cause: CMPXCHG8B's flags on this machine's CPU and in the
+# emulated AMD host (QEMU 7.2 TCG, a busybox initramfs of its own, 10-30
+# s). Not in make test: it fails (status 1) while that QEMU is the emulated
+# host, whose CMPXCHG8B computes the flags from the lazy-flags state last
+# stored, not from the instructions before it in the same translation
+# block, so bt's SLUB block gets its ADD's source operand ORed into RFLAGS
+# (DF, OF) (tests/kmod/tcg-cmpxchg8b/).
+.PHONY: test-kmod-tcg-cmpxchg8b
+test-kmod-tcg-cmpxchg8b:
+	tests/kmod/tcg-cmpxchg8b/run.sh
 
 # Not a test: SeaBIOS to the boot sector and to the Linux shell on hyvm
 # svm, kvm and QEMU -accel kvm inside the emulated AMD host
