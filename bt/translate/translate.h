@@ -74,6 +74,8 @@ bool sys_fast_emit(struct tx *t, const struct bt_insn *d);
 /* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);
+/* tcg_flags_barrier.c: a jmp to the next instruction before CMPXCHG8B */
+bool tcg_flags_barrier(struct tx *t, const struct bt_insn *d);
 
 /* smc_check.c: a self-checking block (translate.c) calls the check at
  * the start of its body, ends after each instruction that writes memory,

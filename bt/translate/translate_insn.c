@@ -481,7 +481,7 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 	case IC_NATIVE:
 		if (insn_uses_fpu(d))
 			t->cpu->fpu_live = true;
-		return tx_native(t, d, fixup);
+		return tcg_flags_barrier(t, d) && tx_native(t, d, fixup);
 	case IC_PUSH:
 		return tx_push(t, d);
 	case IC_POP:
