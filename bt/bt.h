@@ -79,6 +79,8 @@ enum bt_exit_kind {
 #define BT_ITLB_SIZE	16
 #define BT_STLB_INFO_SIZE	0x1f	/* a miss's exit: the access's bytes */
 #define BT_STLB_INFO_WRITE	0x80	/* ... and whether it writes */
+#define BT_STLB_INFO_USER	0x100	/* the block's view is the user one
+					 * (soft_tlb_fill_in_block's op only) */
 struct bt_stlb_entry {
 	uint32_t tag[2][2];	/* [view][0 read, 1 write]: the linear page */
 	uint64_t addend;	/* host address of the page minus its linear page */
@@ -331,6 +333,9 @@ struct bt_cpu {
 	 * block holding it is translated again by dispatch.c */
 	struct bt_stlb_entry stlb[BT_STLB_SIZE] __attribute__((aligned(64)));
 	uint32_t stlb_miss_lin;
+	/* the miss's fill done from the block (soft_tlb_fill_in_block):
+	 * 1 when the entry now hits, so the block looks it up again */
+	uint32_t stlb_call_ok;
 	/* entries filled since the last flush, which clears only those
 	 * (a page-table write flushes: the ptwrite storm's one fill a
 	 * rewrite cleared all 256 entries, 12% of its time) */

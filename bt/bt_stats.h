@@ -57,6 +57,7 @@
 	X(stlb_translated, "bt.soft_tlb_accesses_translated")		\
 	X(stlb_misses, "bt.soft_tlb_misses")				\
 	X(stlb_fills, "bt.soft_tlb_fills")				\
+	X(stlb_fills_in_block, "bt.soft_tlb_fills_in_block")		\
 	X(stlb_page_faults, "bt.soft_tlb_pf_without_signal")		\
 	X(stlb_to_view, "bt.soft_tlb_to_view")				\
 	X(stlb_flushes, "bt.soft_tlb_flushes")

@@ -1,6 +1,7 @@
 /*
  * SYSENTER, SYSEXIT, INT n, IRET, far RET, PUSHF, POPF, CLI, the
- * segment-register loads but SS's and the emulated page-table stores
+ * segment-register loads but SS's, INVLPG, MOV from CRn and the emulated
+ * page-table stores
  * (callouts_pt_write.c) in 32-bit code, called
  * from their block (translate/callout_call.c) instead of leaving it: the
  * instruction is emulated by the same callout the dispatcher would run,
@@ -28,6 +29,7 @@
 #include "bt/cpu/cpu.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/translate/translator.h"
 #include "engines/engine.h"
 
@@ -53,8 +55,13 @@ static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
 
 	if (dispatcher_wanted(cpu))
 		return NULL;
+	/* the dispatcher's fetch translations first (soft_tlb_fetch): a walk
+	 * here was a third of pgfault's walks (its handler's POPF and far
+	 * RET, each followed by the next block's fetch) */
+	bool user = bt_cpl(cpu) == 3;
 	if ((cpu->arch.cr0 & CR0_PG)
-	    ? mmu_translate(cpu, lin, MMU_FETCH, bt_cpl(cpu) == 3, &phys, false)
+	    ? !soft_tlb_fetch_cached(cpu, lin, user, &phys, NULL) &&
+	      mmu_translate(cpu, lin, MMU_FETCH, user, &phys, false)
 	    : mem_linear_to_phys(cpu, lin, false, false, &phys, false))
 		return NULL;
 	uint32_t mode = cpu_mode_key(cpu);

@@ -9,6 +9,7 @@
  * the shadow drops what they changed with no view remapped and no host
  * fault; anything else has its page table opened for one traced run.
  */
+#include <string.h>
 #include "bt/bt.h"
 #include "bt/cpu/callouts.h"
 #include "bt/memory/memory.h"
@@ -56,17 +57,78 @@ static bool emulable_store(const struct bt_insn *d)
  * TLB, docs/perf/bt-shadow.md). The store goes through mem_write, which
  * reports the bytes to the shadow as the emulator's does. Not under
  * single-step (TF) or the debugger: those stay the emulator's. */
+static bool plain_form(const struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
+
+	return d->insn.operand_count_visible == 2 &&
+	       dst->type == ZYDIS_OPERAND_TYPE_MEMORY && dst->size == 32 &&
+	       d->insn.address_width == 32 && is_gpr_or_imm(src) &&
+	       !(d->insn.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP)) &&
+	       !(cpu->eflags & EFLAGS_TF) && !cpu->dbg.active &&
+	       seg_check_kind(&cpu->arch.seg[x86_seg_index(dst->mem.segment)]) == BT_SEGCHK_NONE;
+}
+
+static bool plain_mov_form(const struct bt_cpu *cpu, const struct bt_insn *d)
+{
+	return d->insn.mnemonic == ZYDIS_MNEMONIC_MOV && plain_form(cpu, d);
+}
+
+/* host: the entry's 4 bytes, phys their address (the walk's). */
+static void store_at(struct bt_cpu *cpu, const struct bt_insn *d, uint8_t *host, uint32_t phys,
+		     uint32_t v)
+{
+	memcpy(host, &v, 4);
+	mem_note_phys_write(cpu->vm, phys, 4);
+	cpu->eip = (cpu->eip + d->insn.length) & bt_ip_mask(cpu);
+}
+
+/* OR, AND, XOR, ADD or SUB of a 32-bit register or immediate to the
+ * dword at host, done by the host's own instruction so the arithmetic
+ * flags are the processor's (AF too, SDM Vol. 1 3.4.3.1): a #PF
+ * handler's "or $1, pte" (pgfault) without the emulator's decode. */
+/* PUSHFQ below the red zone the compiler may keep locals in */
+#define RZ_IN	"leaq -128(%%rsp), %%rsp\n\t"
+#define RZ_OUT	"\n\tleaq 128(%%rsp), %%rsp"
+
+static bool alu_store(struct bt_cpu *cpu, const struct bt_insn *d, uint8_t *host, uint32_t phys)
+{
+	uint32_t v, r;
+	uint64_t fl;
+
+	if (!plain_form(cpu, d) || operand_read(cpu, &d->ops[1], &v))
+		return false;
+	memcpy(&r, host, 4);
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_OR:
+		__asm__(RZ_IN "orl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
+		break;
+	case ZYDIS_MNEMONIC_AND:
+		__asm__(RZ_IN "andl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
+		break;
+	case ZYDIS_MNEMONIC_XOR:
+		__asm__(RZ_IN "xorl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
+		break;
+	case ZYDIS_MNEMONIC_ADD:
+		__asm__(RZ_IN "addl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
+		break;
+	case ZYDIS_MNEMONIC_SUB:
+		__asm__(RZ_IN "subl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
+		break;
+	default:
+		return false;
+	}
+	cpu->eflags = (cpu->eflags & ~EFLAGS_ARITH) | ((uint32_t)fl & EFLAGS_ARITH);
+	store_at(cpu, d, host, phys, r);
+	return true;
+}
+
 static bool plain_mov_store(struct bt_cpu *cpu, const struct bt_insn *d)
 {
 	const ZydisDecodedOperand *dst = &d->ops[0], *src = &d->ops[1];
 	uint32_t v;
 
-	if (d->insn.mnemonic != ZYDIS_MNEMONIC_MOV || d->insn.operand_count_visible != 2 ||
-	    dst->type != ZYDIS_OPERAND_TYPE_MEMORY || dst->size != 32 ||
-	    d->insn.address_width != 32 || !is_gpr_or_imm(src) ||
-	    (d->insn.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP)) ||
-	    (cpu->eflags & EFLAGS_TF) || cpu->dbg.active ||
-	    seg_check_kind(&cpu->arch.seg[x86_seg_index(dst->mem.segment)]) != BT_SEGCHK_NONE)
+	if (!plain_mov_form(cpu, d))
 		return false;
 	if (operand_read(cpu, src, &v) || mem_write(cpu, operand_linear(cpu, dst), &v, 4))
 		return true;	/* a #PF raised (the walk above found none) */
@@ -125,15 +187,30 @@ bool callout_pt_write_in_block(struct bt_cpu *cpu, const struct bt_insn *d)
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
 			continue;
 		uint32_t lin = operand_linear(cpu, o);
-		/* an MMIO page next to it would want the VMM: not here */
+		uint8_t *host;
+		uint32_t v;
+		/* an MMIO page next to it would want the VMM: not here. A
+		 * page that is no longer a page table (the shadow stopped
+		 * tracing it) is plain RAM: stored here as well, where the
+		 * dispatcher would run the instruction alone through the
+		 * view (pgfault's OR to a PTE: a round trip a fault) */
 		if ((lin & 0xfff) + o->size / 8 > 4096 ||
 		    mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, false) ||
-		    !phys_host(vm, phys, 1, true) || vm->code_pages[phys >> 12] ||
-		    !shadow_is_pt_page(vm, phys >> 12))
+		    !(host = phys_host(vm, phys, o->size / 8, true)) || vm->code_pages[phys >> 12])
 			return false;
 		struct vcpu_exit exit;
 		cpu->stats.pt_write_callouts++;
 		cpu->stats.pt_write_emulated++;
+		/* set_pte's MOV, stored at the address the walk just gave
+		 * (phys: it set D, SDM Vol. 3A 4.8) instead of mem_write's
+		 * second walk and the emulator's decode (~40% of the ptwrite
+		 * storm); the bytes reported to the shadow as mem_write does */
+		if (plain_mov_form(cpu, d) && !operand_read(cpu, &d->ops[1], &v)) {
+			store_at(cpu, d, host, phys, v);
+			return true;
+		}
+		if (alu_store(cpu, d, host, phys))
+			return true;
 		/* RAM only, so the emulator wants no exit */
 		return !bt_emulate_insn(cpu, &exit);
 	}

@@ -104,18 +104,29 @@ void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin)
  * a walk per block entry from the dispatcher was a fifth of the
  * ptwrite storm's time (three or four per rewrite). Only successful
  * walks are kept (a fetch #PF is raised as before); the walk set A. */
-int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global)
+bool soft_tlb_fetch_cached(const struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
+			   bool *global)
 {
 	unsigned i = (lin >> 12) % BT_ITLB_SIZE;
 	uint32_t key = (lin & ~0xfffu) | (user ? 1 : 0) | 2;
 
 	/* itlb_phys: the physical page, bit 0 whether the translation is
 	 * global (the jump cache keeps such slots across CR3 loads) */
-	if (cpu->itlb_lin[i] == key) {
-		*phys = (cpu->itlb_phys[i] & ~0xfffu) | (lin & 0xfff);
+	if (cpu->itlb_lin[i] != key)
+		return false;
+	*phys = (cpu->itlb_phys[i] & ~0xfffu) | (lin & 0xfff);
+	if (global)
 		*global = cpu->itlb_phys[i] & 1;
+	return true;
+}
+
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global)
+{
+	unsigned i = (lin >> 12) % BT_ITLB_SIZE;
+	uint32_t key = (lin & ~0xfffu) | (user ? 1 : 0) | 2;
+
+	if (soft_tlb_fetch_cached(cpu, lin, user, phys, global))
 		return 0;
-	}
 	if (mmu_translate_fetch(cpu, lin, user, phys, global))
 		return -1;
 	cpu->itlb_lin[i] = key;
@@ -196,6 +207,38 @@ enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info)
 	if (r == STLB_VIEW)
 		cpu->stats.stlb_to_view++;
 	return r;
+}
+
+/*
+ * A miss filled from its block (translate/soft_tlb_emit.c calls this and
+ * looks the entry up again when stlb_call_ok says it now hits), op the
+ * access's BT_STLB_INFO_* with the block's view: the dispatcher round
+ * trip a miss cost (a block exit, the dispatcher's lookup with its
+ * segment keys, a block entry) was a third of a soft-TLB miss that fills.
+ * Only a walk that fills takes this path: a #PF, an access across a page
+ * or one for the view's paths leaves through the BT_EXIT_STLB stub as
+ * before, nothing done (the walk's A and D bits aside, which the
+ * processor sets even when it then faults on a later check, SDM Vol. 3A
+ * 4.8), and soft_tlb_miss walks again there. A block translated for one
+ * view that runs at the other CPL (the jump cache does not key on the
+ * CPL) leaves too, so the retried lookup always hits: no loop.
+ */
+void soft_tlb_fill_in_block(struct bt_cpu *cpu, uint32_t op)
+{
+	uint32_t lin = cpu->stlb_miss_lin, lpage = lin & ~0xfffu;
+	unsigned size = op & BT_STLB_INFO_SIZE, view = (op & BT_STLB_INFO_USER) ? 1 : 0;
+	bool write = op & BT_STLB_INFO_WRITE;
+
+	cpu->stlb_call_ok = 0;
+	if (!(cpu->arch.cr0 & CR0_PG) || !size || (lin & 0xfff) + size > 4096 ||
+	    (bt_cpl(cpu) == 3) != (view == 1))
+		return;
+	if (fill(cpu, lin, write, view, false) != STLB_FILLED ||
+	    cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)].tag[view][write] != lpage)
+		return;
+	cpu->stats.stlb_misses++;
+	cpu->stats.stlb_fills_in_block++;
+	cpu->stlb_call_ok = 1;
 }
 
 /* Guest memory from C (mem_access_as: exception delivery, callouts) on

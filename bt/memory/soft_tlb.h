@@ -21,6 +21,10 @@ void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin);
 /* The dispatcher's code-fetch translation (paging on), cached until the
  * soft TLB's flushes; 0, or -1 with the #PF raised. */
 int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global);
+/* The same translation when it is cached (true), with no walk and no
+ * fault: callout_in_block.c's next block, where a miss walks quietly. */
+bool soft_tlb_fetch_cached(const struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
+			   bool *global);
 
 enum stlb_result {
 	STLB_FILLED,	/* run the instruction again: it hits */
@@ -31,6 +35,10 @@ enum stlb_result {
 /* A miss of an access of info (BT_STLB_INFO_*) at linear lin by the
  * instruction at cpu->eip. */
 enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info);
+/* The same miss from translated code (cpu->stlb_miss_lin, op: its
+ * BT_STLB_INFO_* and the block's view): cpu->stlb_call_ok = 1 when the
+ * entry was filled and now hits, 0 with nothing done otherwise. */
+void soft_tlb_fill_in_block(struct bt_cpu *cpu, uint32_t op);
 
 /* C's access to one page's bytes at lin (paging on): the host address
  * from the soft TLB, walked and filled on a miss; NULL with *fault when

@@ -1,6 +1,6 @@
 /*
  * Control transfers that change privilege or flags (SYSENTER, SYSEXIT,
- * INT n, IRET, far RET, POPF) without a trip through the dispatcher: the
+ * INT n, IRET, far RET, POPF), INVLPG and MOV from CRn without a trip through the dispatcher: the
  * callout's block calls the CPU layer's cpu->callout_in_block
  * (cpu/callout_in_block.c), which emulates the instruction as the
  * callout would, does what the dispatcher would do before the next block
@@ -37,7 +37,20 @@ static bool in_block_wanted(const struct tx *t, const struct bt_insn *d)
 	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS:
 	case ZYDIS_MNEMONIC_LGS:
 		return true;
+	case ZYDIS_MNEMONIC_INVLPG:
+		/* a shadow and soft-TLB drop of one page (cpu_invlpg): no
+		 * VMM exit, and no block dies of it, so the next block is
+		 * looked up as after any callout; half the dispatcher round
+		 * trips of a page-table rewrite (the ptwrite storm, Linux's
+		 * flush_tlb_one) */
+		return true;
 	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_POP:
+		/* MOV from a control register (a #PF handler's MOV from
+		 * CR2: one of the four round trips of a demand fault) */
+		if (d->insn.mnemonic == ZYDIS_MNEMONIC_MOV &&
+		    d->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(d->ops[1].reg.value) == ZYDIS_REGCLASS_CONTROL)
+			return true;
 		/* to a segment register but SS (MOV to CS is #UD, raised
 		 * there too) */
 		return d->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&

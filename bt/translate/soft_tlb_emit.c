@@ -5,7 +5,7 @@
  * operand's linear address looked up in cpu->stlb in front of it, and
  * runs on the host address a hit gives:
  *
- *	lea  r11d, [base + index*scale + disp]	; linear (segment base in disp)
+ * start: lea r11d, [base + index*scale + disp]	; linear (segment base in disp)
  *	pushfq					; the guest's flags (host stack)
  *	lea  r10d, [r11 + size - 1]		; the access's last byte ...
  *	and  r10d, ~0xfff			; ... its page: across a page misses
@@ -16,6 +16,7 @@
  *	je   hit
  *	popfq
  *	mov  [r15 + stlb_miss_lin], r11d
+ *	<fill from the block: fill_call below; back to start when it hit>
  *	jmp  <stub: BT_EXIT_STLB at the instruction, size and write in vector>
  * hit:	add  r11, [r15 + r13 + stlb.addend]
  *	popfq
@@ -58,6 +59,54 @@ bool soft_tlb_wanted(const struct tx *t, const struct bt_insn *d)
 	return stlb_operand(t, d) >= 0;
 }
 
+/*
+ * A miss's fill from the block (soft_tlb_fill_in_block, memory/soft_tlb.c),
+ * as io_call.c calls C:
+ *	mov [r15+gpr0/1/2], eax/ecx/edx;  pushfq;  cld;  push rsi/rdi/r8
+ *	<guest XMM0-7, MXCSR aside: sse_spill.c>
+ *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov esi, op;  call
+ *	mov rsp, r13;  <XMM0-7, MXCSR back>;  pop r8/rdi/rsi;  popfq
+ *	mov eax/edx, [r15+gpr0/2];  mov ecx, [r15+stlb_call_ok];  jrcxz out
+ *	mov ecx, [r15+gpr1];  jmp start	(the entry hits now)
+ * out:	mov ecx, [r15+gpr1]		(on to the BT_EXIT_STLB stub)
+ * Nothing guest-visible changes on either way out (the flags and
+ * registers are put back), so the exit stub's state is the one the
+ * dispatcher always saw at a miss. The C call may clobber rax-rdx, rsi,
+ * rdi, r8-r11; r10, r11 and r13 are the lookup's own scratch, computed
+ * again from start.
+ */
+static bool fill_call(struct bt_emitter *e, uint32_t op, const uint8_t *start)
+{
+	uint8_t *out, *back;
+
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
+	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
+	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
+	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ESI), op_imm((int64_t)op)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11),
+		    op_imm((int64_t)(uintptr_t)soft_tlb_fill_in_block)) &&
+	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
+	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
+	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(stlb_call_ok), 4)) &&
+	      (out = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&
+	      (back = emit_branch32(e, ZYDIS_MNEMONIC_JMP))))
+		return false;
+	patch_rel32(back, start);
+	patch_rel8(out, e->pos);
+	return emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4));
+}
+
 bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *req)
 {
 	struct bt_emitter *e = &t->e;
@@ -68,7 +117,8 @@ bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *r
 	unsigned view = (t->b->mode & BT_MODE_CPL_MASK) == 3 ? 1 : 0;
 	int32_t tag = BT_OFF(stlb) + (int32_t)offsetof(struct bt_stlb_entry, tag[view][write]);
 	int32_t addend = BT_OFF(stlb) + (int32_t)offsetof(struct bt_stlb_entry, addend);
-	uint8_t *hit, *site;
+	uint8_t *hit, *site, *start = e->pos;
+	uint32_t op = size | (write ? BT_STLB_INFO_WRITE : 0) | (view ? BT_STLB_INFO_USER : 0);
 	bool ok;
 
 	if (m->mem.base == ZYDIS_REGISTER_NONE && m->mem.index == ZYDIS_REGISTER_NONE) {
@@ -92,14 +142,15 @@ bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *r
 	      emit2(e, ZYDIS_MNEMONIC_AND, R(R13D), op_imm((BT_STLB_SIZE - 1) << 5)) &&
 	      emit2(e, ZYDIS_MNEMONIC_CMP, R(R10D),
 		    op_mem(ZYDIS_REGISTER_R15, ZYDIS_REGISTER_R13, 1, tag, 4)) &&
-	      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JZ, false)) &&
+	      (hit = emit_branch32(e, ZYDIS_MNEMONIC_JZ)) &&
 	      emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(stlb_miss_lin), 4), R(R11D)) &&
+	      fill_call(e, op, start) &&
 	      (site = emit_branch32(e, ZYDIS_MNEMONIC_JMP)) &&
 	      add_exit(t, site, BT_EXIT_STLB, t->eip, false)))
 		return false;
 	t->exits[t->nr_exits - 1].desc->vector = (uint8_t)(size | (write ? BT_STLB_INFO_WRITE : 0));
-	patch_rel8(hit, e->pos);
+	patch_rel32(hit, e->pos);	/* the fill's call is past rel8's reach */
 	if (!(emit2(e, ZYDIS_MNEMONIC_ADD, R(R11),
 		    op_mem(ZYDIS_REGISTER_R15, ZYDIS_REGISTER_R13, 1, addend, 8)) &&
 	      emit0(e, ZYDIS_MNEMONIC_POPFQ)))

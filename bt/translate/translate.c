@@ -273,7 +273,16 @@ static struct bt_block *translate_try(struct bt_cpu *cpu, uint32_t phys, uint32_
 			c = IC_FLAGS;
 		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
 			break;	/* a callout starts its own block */
+		/* an instruction running onto a self-checking page: a block
+		 * of its own, translated self-checking. Not the whole block
+		 * again self-checking: that pass ends after its first store
+		 * (below), so it could end before this instruction with no
+		 * byte on a checking page, which smc_check_emit refuses, on
+		 * every retry ("cannot translate the block", seen in Linux's
+		 * /init at a page end) */
 		if (!self_check && straddles_into_checking(cpu, cs_linear(cpu, eip), len)) {
+			if (!first)
+				break;
 			*redo = true;
 			t.failed = true;
 			break;

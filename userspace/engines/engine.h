@@ -172,7 +172,7 @@ struct engine_stats {
 	uint64_t exits[EXIT_KIND_COUNT];
 	/* engine-specific counters, name/value pairs for the console */
 	unsigned nr_counters;
-	struct { const char *name; uint64_t value; } counter[56];	/* STATS_MAX_COUNTERS */
+	struct { const char *name; uint64_t value; } counter[64];	/* STATS_MAX_COUNTERS */
 };
 
 #define ENGINE_MAP_READONLY	0x1u

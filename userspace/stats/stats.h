@@ -23,7 +23,7 @@
 #define STATS_MAX_KINDS		16
 #define STATS_MAX_RAW		48
 #define STATS_TOP_RIPS		32
-#define STATS_MAX_COUNTERS	56
+#define STATS_MAX_COUNTERS	64
 #define STATS_SWITCH_RING	16
 #define STATS_MAX_DEVICE_COUNTERS 32
 #define STATS_PUBLISH_NS	100000000ull	/* mode and engine counters: every 100 ms */

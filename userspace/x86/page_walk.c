@@ -50,6 +50,12 @@ static void set_accessed_dirty(struct walker *w, bool write)
 
 		if (!bits || w->readonly[i])
 			continue;
+		/* "if it is not already set" (SDM Vol. 3A 4.8): a plain load
+		 * spares the locked OR, ~half of a walk's cost, on the usual
+		 * walk, where A (and D) are set already */
+		if (w->wide[i] ? (__atomic_load_n((uint64_t *)w->host[i], __ATOMIC_RELAXED) & bits) == bits
+			       : (__atomic_load_n((uint32_t *)w->host[i], __ATOMIC_RELAXED) & bits) == bits)
+			continue;
 		if (w->wide[i])
 			__atomic_fetch_or((uint64_t *)w->host[i], bits, __ATOMIC_RELAXED);
 		else
