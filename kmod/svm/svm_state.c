@@ -36,6 +36,11 @@ void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3)
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_MONITOR, INTERCEPT_MWAIT,
 		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		/* MOV to a debug register: done in svm_exit.c, never by
+		 * the guest (QEMU's breakpoints, handle_dr_write says) */
+		INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE, INTERCEPT_DR2_WRITE,
+		INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE, INTERCEPT_DR5_WRITE,
+		INTERCEPT_DR6_WRITE, INTERCEPT_DR7_WRITE,
 	};
 	unsigned int i;
 
