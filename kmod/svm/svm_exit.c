@@ -437,6 +437,7 @@ bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu)
 			   v->control.exit_info_2, v->control.exit_int_info,
 			   raw_smp_processor_id(), vcpu->run->entries);
 	sv->state_lost = true;
+	vcpu->run->rip = 0;	/* the host's, stored by svm_run: not for user space */
 	svm_fail_host_state(vcpu);
 	return true;
 }
