@@ -16,8 +16,8 @@
  * and its DR7 in the VMCB for each entry (VMRUN loads DR7 and DR6 only,
  * APM 15.5.1), the guest's DR7 and DR6 put back after the exit; for QEMU
  * TCG also in the host's DR7 (svm_cpu.c), lower-half slots only. Not
- * supported: the guest's own DR0-3 meanwhile (not switched; its reads
- * see the debugger's, its writes are lost) and its DR7 writes.
+ * supported: the guest's own DR0-3 and DR7 meanwhile (its reads see the
+ * debugger's; its writes, intercepted, are kept for after: handle_dr_write).
  *
  * A #DB that is not the debugger's is the guest's: delivered to it.
  * Interrupts are held off while stepping (no VINTR, window closed).

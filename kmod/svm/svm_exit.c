@@ -249,6 +249,107 @@ static int handle_ud(struct hyvm_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * MOV to DR0-DR7 (0F 23 /r), intercepted (svm_vmcb_init) and done here:
+ * DR0-3 into sv->dr (svm_enter_guest loads them before VMRUN), DR6 and
+ * DR7 into the VMCB, which VMRUN loads (APM 15.5.1). The guest never
+ * runs one itself because QEMU's TCG SVM, the emulated AMD host of
+ * tests/kmod/run-svm.sh, arms its own breakpoints only on MOV DR7 and
+ * MOV DRn, keyed by the DR7 it holds then, while VMRUN and #VMEXIT
+ * overwrite that DR7 without re-arming (target/i386 svm_helper.c,
+ * bpt_helper.c, read in QEMU's source). A guest's MOV DR7 armed
+ * breakpoints at its DR0-3 that stayed armed in the host after #VMEXIT:
+ * an instruction breakpoint raises #DB in the host whatever the host's
+ * DR7 says (breakpoint_handler), and the next MOV DR7 (another vCPU's
+ * guest, or ours for HYVM_SET_GUEST_DEBUG) removed them by the types of
+ * a DR7 that did not arm them, through storage breakpoints and
+ * watchpoints share. hyvm_fuzz's random guest code stopped the emulated
+ * host that way (issue 15: host triple faults and RCU stalls with every
+ * kind of call, none without random code). On hardware, where #VMEXIT
+ * disables the host's breakpoints (APM 15.6), this costs an exit per
+ * MOV DR, which guests do rarely.
+ *
+ * SDM Vol. 2B "MOV - Move to/from Debug Registers": the register form
+ * whatever MOD says; 64-bit operands in 64-bit mode (bits 63:32 of DR6
+ * and DR7 set: #GP(0)), 32-bit elsewhere; DR4/DR5 alias DR6/DR7 unless
+ * CR4.DE (then #UD); REX.R (DR8-15) #UD; CPL > 0 (V86 included) was
+ * refused with #GP by the CPU before the intercept (APM 15.7.1), checked
+ * again here. DR7.GD (general detect) is not emulated.
+ */
+#define DR6_FIXED_1	0xffff0ff0ULL
+#define DR7_FIXED_1	0x400ULL
+
+static int handle_dr_write(struct hyvm_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->backend;
+	struct vmcb *v = sv->vmcb;
+	struct vmcb_save_area *s = &v->save;
+	struct hyvm_paging pg = { s->cr0, s->cr3, s->cr4, s->efer };
+	bool wide = (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK);
+	unsigned int dr = v->control.exit_code - SVM_EXIT_WRITE_DR0;
+	unsigned int len = 0, gpr;
+	u8 b = 0, rex = 0;
+	u64 val;
+
+	/* prefixes, REX, then 0F 23 and ModRM, at most 15 bytes */
+	for (;;) {
+		u64 la = wide ? s->rip + len : (u32)(s->cs.base + (u32)(s->rip + len));
+
+		if (len >= 15 || hyvm_guest_read(vcpu->vm, &pg, la, &b, 1))
+			return fail(vcpu);	/* not RAM now: rewritten meanwhile */
+		len++;
+		if (wide && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		if (b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 ||
+		    b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65) {
+			rex = 0;	/* a REX counts only right before the opcode */
+			continue;
+		}
+		break;
+	}
+	if (b != 0x0f)
+		return fail(vcpu);
+	if (len > 13 || hyvm_guest_read(vcpu->vm, &pg,
+					wide ? s->rip + len : (u32)(s->cs.base + (u32)(s->rip + len)),
+					&b, 1) || b != 0x23)
+		return fail(vcpu);
+	len++;
+	if (hyvm_guest_read(vcpu->vm, &pg,
+			    wide ? s->rip + len : (u32)(s->cs.base + (u32)(s->rip + len)), &b, 1) ||
+	    ((b >> 3) & 7) != dr)
+		return fail(vcpu);
+	len++;
+	gpr = (b & 7) | (rex & 1 ? 8 : 0);
+
+	if (s->cpl || (s->rflags & X86_EFLAGS_VM)) {
+		svm_inject_exception(sv, X86_VEC_GP, true, 0);
+		return 1;
+	}
+	if ((rex & 4) || ((dr == 4 || dr == 5) && (s->cr4 & X86_CR4_DE))) {
+		svm_inject_exception(sv, X86_VEC_UD, false, 0);
+		return 1;
+	}
+	val = gpr == HYVM_RAX ? s->rax : gpr == HYVM_RSP ? s->rsp : sv->gprs[gpr];
+	if (!wide)
+		val = (u32)val;
+	if (dr >= 4) {
+		if (val >> 32) {
+			svm_inject_exception(sv, X86_VEC_GP, true, 0);
+			return 1;
+		}
+		if (dr == 4 || dr == 6)
+			s->dr6 = val | DR6_FIXED_1;
+		else
+			s->dr7 = val | DR7_FIXED_1;
+	} else {
+		sv->dr[dr] = val;
+	}
+	skip_insn(sv, len);
+	return 1;
+}
+
 /* PAUSE (F3 90) in a spin loop: let the host run something else, since
  * the vCPU the guest waits for may be waiting for this host CPU. */
 static int handle_pause(struct hyvm_vcpu *vcpu)
@@ -280,6 +381,7 @@ static int (*const svm_exit_handlers[])(struct hyvm_vcpu *) = {
 	[SVM_EXIT_RDPMC]	= handle_rdpmc,
 	[SVM_EXIT_SHUTDOWN]	= handle_shutdown,
 	[SVM_EXIT_PAUSE]	= handle_pause,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = handle_dr_write,
 	[SVM_EXIT_RSM]		= handle_ud,
 	[SVM_EXIT_INVD]		= handle_invd,
 	[SVM_EXIT_INVLPGA]	= handle_ud,
@@ -335,6 +437,7 @@ bool svm_vmcb_holds_host_state(struct hyvm_vcpu *vcpu)
 			   v->control.exit_info_2, v->control.exit_int_info,
 			   raw_smp_processor_id(), vcpu->run->entries);
 	sv->state_lost = true;
+	vcpu->run->rip = 0;	/* the host's, stored by svm_run: not for user space */
 	svm_fail_host_state(vcpu);
 	return true;
 }

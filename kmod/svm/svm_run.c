@@ -184,10 +184,11 @@ out:
 	 * RDMSR/WRMSR's #GP (svm_complete_msr): none until it is done */
 	if (sv->pending_msr.active)
 		run->irq_window_open = 0;
-	/* Three stores let user space see mode switches at once. */
-	run->cr0 = sv->vmcb->save.cr0;
-	run->cr4 = sv->vmcb->save.cr4;
-	run->efer = sv->vmcb->save.efer & ~EFER_SVME;
+	/* Three stores let user space see mode switches at once; none of
+	 * the host's (svm_get_state says why). */
+	run->cr0 = sv->state_lost ? 0 : sv->vmcb->save.cr0;
+	run->cr4 = sv->state_lost ? 0 : sv->vmcb->save.cr4;
+	run->efer = sv->state_lost ? 0 : sv->vmcb->save.efer & ~EFER_SVME;
 	run->ctl_valid = 1;
 	return 0;
 }

@@ -36,6 +36,11 @@ void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3)
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_MONITOR, INTERCEPT_MWAIT,
 		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		/* MOV to a debug register: done in svm_exit.c, never by
+		 * the guest (QEMU's breakpoints, handle_dr_write says) */
+		INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE, INTERCEPT_DR2_WRITE,
+		INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE, INTERCEPT_DR5_WRITE,
+		INTERCEPT_DR6_WRITE, INTERCEPT_DR7_WRITE,
 	};
 	unsigned int i;
 
@@ -128,6 +133,13 @@ void svm_get_state(struct hyvm_vcpu *vcpu, struct hyvm_cpu_state *st)
 	int i;
 
 	memset(st, 0, sizeof(*st));
+	/* A VMCB holding the host's own registers (svm_exit.c,
+	 * svm_vmcb_holds_host_state) gives none of them to user space: they
+	 * are kernel addresses (RIP in hyvm.ko, RSP, GDT/IDT bases, CR3),
+	 * and a SET_STATE of them on another vCPU would make its VMCB hold
+	 * the host's state with no failed VMRUN behind it. All zero. */
+	if (sv->state_lost)
+		return;
 	memcpy(st->gpr, sv->gprs, sizeof(st->gpr));
 	st->gpr[HYVM_RAX] = s->rax;
 	st->gpr[HYVM_RSP] = s->rsp;

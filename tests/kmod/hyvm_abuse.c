@@ -3,8 +3,11 @@
  * errno. The harness then requires a clean dmesg and a successful rmmod
  * (no reference leaked by any error path).
  */
+#define _GNU_SOURCE	/* sched_setaffinity */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <time.h>
 #include "hyvm_test.h"
@@ -352,6 +355,97 @@ static void test_guest_debug(void)
 	test_vm_destroy(&t);
 }
 
+/*
+ * A guest's MOV DR0/MOV DR7 must not arm a breakpoint in the host. Under
+ * QEMU's TCG SVM (tests/kmod/run-svm.sh) a guest's MOV DR7 armed QEMU's
+ * breakpoint at the guest's DR0, and #VMEXIT, which only overwrites
+ * QEMU's DR7, left it armed: the host's next execution of that address
+ * took #DB whatever the host's DR7 said (kmod/svm/svm_exit.c,
+ * handle_dr_write, which now does the guest's MOV DR instead). The guest
+ * sets DR0 to a page of this process holding RET and enables it as an
+ * execute breakpoint; this thread, on the CPU the guest ran on, then
+ * calls that page. Before the fix: SIGTRAP there. svm only: VT-x is run
+ * under Bochs, whose VM exit disables the host's breakpoints as hardware
+ * does (SDM 27.5.1), and whose MOV DR handling is not this case's.
+ */
+static void test_guest_dr7_host(void)
+{
+	struct test_vm t;
+	struct hyvm_cpu_state st;
+	unsigned char *page = MAP_FAILED;
+	unsigned long want;
+	int r, status = 0;
+	pid_t child;
+	cpu_set_t cpus, was;
+	unsigned i;
+	unsigned char code[] = {
+		0x66, 0xb8, 0, 0, 0, 0,		/* mov eax, page */
+		0x0f, 0x23, 0xc0,		/* mov dr0, eax */
+		0x66, 0xb8, 0x01, 0x04, 0, 0,	/* mov eax, 0x401: L0, execute */
+		0x0f, 0x23, 0xf8,		/* mov dr7, eax */
+		0xf4,				/* hlt */
+	};
+
+	if (is_vmx()) {
+		printf("SKIP guest-dr7-no-host-breakpoint: QEMU's TCG SVM only (svm)\n");
+		return;
+	}
+	/* below 4 GiB: the real-mode guest's MOV DR0 takes 32 bits */
+	for (want = 0x10000000; want < 0xf0000000 && page == MAP_FAILED; want += 0x10000000)
+		page = mmap((void *)want, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (page == MAP_FAILED)
+		return check(0, "guest-dr7-setup", "no page below 4 GiB: %s", strerror(errno));
+	page[0] = 0xc3;			/* ret */
+	mprotect(page, PAGE, PROT_READ | PROT_EXEC);
+	for (i = 0; i < 4; i++)
+		code[2 + i] = (unsigned long)page >> (8 * i);
+	/* QEMU's breakpoints are per CPU: the guest and the call on one */
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
+		munmap(page, PAGE);
+		return check(0, "guest-dr7-setup", "sched_setaffinity: %s", strerror(errno));
+	}
+	if (test_vm_create(&t, 16 * PAGE)) {
+		sched_setaffinity(0, sizeof(was), &was);
+		munmap(page, PAGE);
+		return check(0, "guest-dr7-setup", "%s", strerror(errno));
+	}
+	memcpy(t.ram + 0x1000, code, sizeof(code));
+	real_mode_state(&st, 0x1000, 0);
+	ioctl(t.vcpu, HYVM_SET_STATE, &st);
+	r = ioctl(t.vcpu, HYVM_RUN, 0);
+	check(r == 0 && t.run->exit_kind == HYVM_EXIT_HLT, "guest-dr7-runs",
+	      "returned %d (%s), kind %u raw %#x rip %#llx", r, r ? strerror(errno) : "",
+	      t.run->exit_kind, t.run->raw_reason, (unsigned long long)t.run->rip);
+	ioctl(t.vcpu, HYVM_GET_STATE, &st);
+	check(st.dr7 == 0x401, "guest-dr7-kept", "dr7 %#llx, wanted 0x401",
+	      (unsigned long long)st.dr7);
+	/* in a child, on CPU 0 too: a breakpoint left armed makes the call
+	 * a #DB storm that never returns (Linux, knowing no breakpoint of
+	 * its own there, sends no signal and returns to the same RIP; seen
+	 * before the fix), or SIGTRAP */
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		alarm(5);
+		((void (*)(void))page)();
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		status = -1;
+	check(status == 0, "guest-dr7-no-host-breakpoint",
+	      "the call of %p, the guest's DR0, after its HYVM_RUN on this CPU: %s %d "
+	      "(SIGALRM: a #DB storm there)", page,
+	      status == -1 ? "fork/wait failed" : WIFSIGNALED(status) ? "killed by signal" : "exit status",
+	      status == -1 ? errno : WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	test_vm_destroy(&t);
+	sched_setaffinity(0, sizeof(was), &was);
+	munmap(page, PAGE);
+}
+
 /* HYVM_SET_CPUID with tables hyvm_cpuid_table_check() refuses. */
 static void test_set_cpuid(void)
 {
@@ -502,6 +596,7 @@ int main(void)
 	test_state_checks();
 	test_set_cpuid();
 	test_guest_debug();
+	test_guest_dr7_host();
 	test_unmap_while_alive();
 	test_close_mid_run();
 	test_many_vms();
