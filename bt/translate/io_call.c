@@ -101,24 +101,8 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
 		op |= (uint32_t)port->imm.value.u & 0xff;
 	else
 		return false;
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int32_t)eip)) &&
-	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
-	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ESI), op_imm((int64_t)op)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)(uintptr_t)bt_io_call)) &&
-	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(io_call_eip), 4), op_imm((int32_t)eip)) &&
+	      sse_spill_emit_c_call(e, (uintptr_t)bt_io_call, op) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(io_call_exit), 4)) &&
 	      (ok = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(io_call_unserved), 4)) &&

@@ -79,24 +79,7 @@ static bool fill_call(struct bt_emitter *e, uint32_t op, const uint8_t *start)
 {
 	uint8_t *out, *back;
 
-	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
-	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
-	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ESI), op_imm((int64_t)op)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11),
-		    op_imm((int64_t)(uintptr_t)soft_tlb_fill_in_block)) &&
-	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
-	      emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4)) &&
+	if (!(sse_spill_emit_c_call(e, (uintptr_t)soft_tlb_fill_in_block, op) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF(stlb_call_ok), 4)) &&
 	      (out = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4)) &&

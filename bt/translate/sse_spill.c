@@ -55,3 +55,30 @@ bool sse_spill_emit_restore(struct bt_emitter *e)
 {
 	return emit_if_fpu_live(e, false);
 }
+
+/* fn(cpu, arg) called from translated code (io_call.c, soft_tlb_emit.c):
+ * EAX, ECX and EDX go to the context first (the C may read them there
+ * and may change them), the guest's flags, RSI, RDI, R8 and XMM0-7 are
+ * kept around the call, DF is clear and the stack 16-byte aligned in it
+ * (the ABI); EAX and EDX are read back after. ECX is the caller's: it
+ * picks the way on from the context before reloading it. */
+bool sse_spill_emit_c_call(struct bt_emitter *e, uintptr_t fn, uint32_t arg)
+{
+	return emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(0), 4), R(EAX)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(1), 4), R(ECX)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF_GPR(2), 4), R(EDX)) &&
+	       emit0(e, ZYDIS_MNEMONIC_PUSHFQ) && emit0(e, ZYDIS_MNEMONIC_CLD) &&
+	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(RSI)) && emit1(e, ZYDIS_MNEMONIC_PUSH, R(RDI)) &&
+	       emit1(e, ZYDIS_MNEMONIC_PUSH, R(R8)) && sse_spill_emit_save(e) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R13), R(RSP)) &&
+	       emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(ESI), op_imm((int64_t)arg)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)fn)) &&
+	       emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) && sse_spill_emit_restore(e) &&
+	       emit1(e, ZYDIS_MNEMONIC_POP, R(R8)) && emit1(e, ZYDIS_MNEMONIC_POP, R(RDI)) &&
+	       emit1(e, ZYDIS_MNEMONIC_POP, R(RSI)) && emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EAX), op_ctx(BT_OFF_GPR(0), 4)) &&
+	       emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_ctx(BT_OFF_GPR(2), 4));
+}

@@ -56,6 +56,7 @@ bool cpuid_emit(struct tx *t);
  * and their return) */
 bool sse_spill_emit_save(struct bt_emitter *e);
 bool sse_spill_emit_restore(struct bt_emitter *e);
+bool sse_spill_emit_c_call(struct bt_emitter *e, uintptr_t fn, uint32_t arg);
 
 /* io_call.c: IN/OUT at CPL0 as a call to the VMM's fast path, ending the
  * block; false (nothing emitted) where the callout must do it. */
