@@ -78,6 +78,23 @@ static bool emit_diff(struct bt_emitter *e, ZydisRegister b)
 	       emit2(e, ZYDIS_MNEMONIC_LEA, R(RCX), op_mem(ZYDIS_REGISTER_RCX, b, 1, 1, 8));
 }
 
+/* ECX holds a 32-bit value now: on to what follows when it equals the
+ * record's field at offset off (through r11), else a jump to miss. */
+static bool emit_same_or_miss(struct bt_emitter *e, size_t off, const uint8_t *miss)
+{
+	uint8_t *same, *other;
+
+	if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D), op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, (int64_t)off, 4)) &&
+	      emit1(e, ZYDIS_MNEMONIC_NOT, R(ECX)) &&
+	      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX), op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8)) &&
+	      (same = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+	      (other = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
+		return false;
+	patch_rel8(other, miss);
+	patch_rel8(same, e->pos);
+	return true;
+}
+
 static bool emit_stat_inc(struct bt_emitter *e)
 {
 	return emit2(e, ZYDIS_MNEMONIC_MOV, R(R10), op_ctx(BT_OFF(stats.sys_fast), 8)) &&
@@ -116,7 +133,7 @@ bool sys_fast_emit(struct tx *t, const struct bt_insn *d)
 	struct bt_emitter *e = &t->e;
 	bool sysexit = d->insn.mnemonic == ZYDIS_MNEMONIC_SYSEXIT;
 	struct bt_sys_fast *rec;
-	uint8_t *next_check, *miss, *to_callout, *hit = NULL, *back = NULL;
+	uint8_t *next_check, *miss, *to_callout;
 
 	if (!sys_fast_wanted(t, d) || !(rec = tc_alloc_data(t->tc, sizeof(*rec))))
 		return true;
@@ -135,30 +152,11 @@ bool sys_fast_emit(struct tx *t, const struct bt_insn *d)
 		return false;
 	patch_rel8(next_check, e->pos);
 	if (sysexit) {
-		uint8_t *cs_ok, *cs_bad;
 		if (!(emit2(e, ZYDIS_MNEMONIC_MOVZX, R(ECX), op_ctx(BT_OFF(arch.seg[HYVM_CS].selector), 2)) &&
-		      emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D),
-			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0,
-				   offsetof(struct bt_sys_fast, cs_before), 4)) &&
-		      emit1(e, ZYDIS_MNEMONIC_NOT, R(ECX)) &&
-		      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX), op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8)) &&
-		      (cs_ok = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
-		      (cs_bad = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
-			return false;
-		patch_rel8(cs_bad, miss);
-		patch_rel8(cs_ok, e->pos);
-		if (!(emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), R(EDX)) &&
-		      emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D),
-			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0,
-				   offsetof(struct bt_sys_fast, eip), 4)) &&
-		      emit1(e, ZYDIS_MNEMONIC_NOT, R(ECX)) &&
-		      emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX), op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8)) &&
-		      (hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
-		      (back = emit_branch8(e, ZYDIS_MNEMONIC_JMP, false))))
-			return false;
-		patch_rel8(back, miss);
-		patch_rel8(hit, e->pos);
-		if (!emit2(e, ZYDIS_MNEMONIC_MOV, R(R14D), R(R9D)))
+		      emit_same_or_miss(e, offsetof(struct bt_sys_fast, cs_before), miss) &&
+		      emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), R(EDX)) &&
+		      emit_same_or_miss(e, offsetof(struct bt_sys_fast, eip), miss) &&
+		      emit2(e, ZYDIS_MNEMONIC_MOV, R(R14D), R(R9D))))
 			return false;
 	} else if (!(emit_flags_byte(e, clear_if, 1) && emit_flags_byte(e, clear_rf_vm, 2) &&
 		     emit2(e, ZYDIS_MNEMONIC_MOV, R(R14D), op_ctx(BT_OFF(arch.sysenter_esp), 4)))) {
