@@ -99,22 +99,16 @@ static bool alu_store(struct bt_cpu *cpu, const struct bt_insn *d, uint8_t *host
 	if (!plain_form(cpu, d) || operand_read(cpu, &d->ops[1], &v))
 		return false;
 	memcpy(&r, host, 4);
+	/* the host's own instruction gives the result and its flags */
+#define ALU_FLAGS(insn) \
+	__asm__(RZ_IN insn " %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc")
 	switch (d->insn.mnemonic) {
-	case ZYDIS_MNEMONIC_OR:
-		__asm__(RZ_IN "orl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
-		break;
-	case ZYDIS_MNEMONIC_AND:
-		__asm__(RZ_IN "andl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
-		break;
-	case ZYDIS_MNEMONIC_XOR:
-		__asm__(RZ_IN "xorl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
-		break;
-	case ZYDIS_MNEMONIC_ADD:
-		__asm__(RZ_IN "addl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
-		break;
-	case ZYDIS_MNEMONIC_SUB:
-		__asm__(RZ_IN "subl %2, %0\n\tpushfq\n\tpopq %1" RZ_OUT : "+r"(r), "=r"(fl) : "r"(v) : "cc");
-		break;
+	case ZYDIS_MNEMONIC_OR:  ALU_FLAGS("orl");  break;
+	case ZYDIS_MNEMONIC_AND: ALU_FLAGS("andl"); break;
+	case ZYDIS_MNEMONIC_XOR: ALU_FLAGS("xorl"); break;
+	case ZYDIS_MNEMONIC_ADD: ALU_FLAGS("addl"); break;
+	case ZYDIS_MNEMONIC_SUB: ALU_FLAGS("subl"); break;
+#undef ALU_FLAGS
 	default:
 		return false;
 	}
