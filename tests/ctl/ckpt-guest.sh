@@ -118,7 +118,9 @@ size=$(stat -c %s "$work/good.ckpt")
 head -c $((size - 100)) "$work/good.ckpt" >"$work/trunc.ckpt"
 refused truncated "truncated" restore "$work/trunc.ckpt"
 cp "$work/good.ckpt" "$work/bad.ckpt"
-printf '\xff' | dd of="$work/bad.ckpt" bs=1 seek=$((size - 50)) conv=notrunc 2>/dev/null
+# Flip the byte's bits (a fixed value is already there 1 time in 256)
+byte=$(od -An -tu1 -j $((size - 50)) -N1 "$work/good.ckpt")
+printf "\\x$(printf %02x $((255 - byte)))" | dd of="$work/bad.ckpt" bs=1 seek=$((size - 50)) conv=notrunc 2>/dev/null
 refused corrupted "checksum" restore "$work/bad.ckpt"
 cp "$work/good.ckpt" "$work/v9.ckpt"
 printf '\x09' | dd of="$work/v9.ckpt" bs=1 seek=8 conv=notrunc 2>/dev/null
