@@ -307,6 +307,9 @@ struct bt_cpu {
 	 * CPU layer's function, set by engine_bt.c, and its answer to the
 	 * block: 0 = not done (the callout stub), else where to go on */
 	void (*callout_in_block)(struct bt_cpu *cpu, struct bt_block *b);
+	/* the soft TLB's #PF raised from its block (cpu/pf_in_block.c),
+	 * eip the faulting instruction's; the same answer */
+	void (*stlb_fault_in_block)(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip);
 	uint64_t callout_target;
 	/* bumped when a bt_sys_fast may be stale (bt_xfer_changed) */
 	uint64_t xfer_epoch;
@@ -336,6 +339,10 @@ struct bt_cpu {
 	/* the miss's fill done from the block (soft_tlb_fill_in_block):
 	 * 1 when the entry now hits, so the block looks it up again */
 	uint32_t stlb_call_ok;
+	/* that fill's walk failed: the #PF's error code, kept for the
+	 * in-block raise that follows at once (one walk, not two) */
+	bool stlb_fault_ready;
+	uint32_t stlb_fault_error;
 	/* entries filled since the last flush, which clears only those
 	 * (a page-table write flushes: the ptwrite storm's one fill a
 	 * rewrite cleared all 256 entries, 12% of its time) */

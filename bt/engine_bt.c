@@ -136,6 +136,7 @@ static int bt_vcpu_create(struct engine_vm *evm, int index, struct engine_vcpu *
 	cpu->vm = &evm->vm;
 	cpu->pending_irq = -1;
 	cpu->callout_in_block = callout_in_block;
+	cpu->stlb_fault_in_block = stlb_fault_in_block;
 	cpu->xfer_epoch = 1;	/* a bt_sys_fast's 0 never matches */
 	cpu->last_vector = 0xff;
 	cpu->eflags = 0x2;

@@ -55,13 +55,13 @@ static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
 
 	if (dispatcher_wanted(cpu))
 		return NULL;
-	/* the dispatcher's fetch translations first (soft_tlb_fetch): a walk
-	 * here was a third of pgfault's walks (its handler's POPF and far
-	 * RET, each followed by the next block's fetch) */
-	bool user = bt_cpl(cpu) == 3;
+	/* the dispatcher's fetch translations (soft_tlb_fetch), filled here
+	 * too: a walk here was a third of pgfault's walks (its handler's POPF
+	 * and far RET, each followed by the next block's fetch), and once the
+	 * #PF came from the block as well (stlb_fault_in_block) no dispatcher
+	 * filled them between two CR3 loads: a walk at every callout */
 	if ((cpu->arch.cr0 & CR0_PG)
-	    ? !soft_tlb_fetch_cached(cpu, lin, user, &phys, NULL) &&
-	      mmu_translate(cpu, lin, MMU_FETCH, user, &phys, false)
+	    ? soft_tlb_fetch(cpu, lin, bt_cpl(cpu) == 3, &phys, NULL, false)
 	    : mem_linear_to_phys(cpu, lin, false, false, &phys, false))
 		return NULL;
 	uint32_t mode = cpu_mode_key(cpu);
@@ -99,6 +99,25 @@ static void sys_fast_fill(struct bt_cpu *cpu, struct bt_block *b, const struct b
 	rec->epoch = cpu->xfer_epoch;
 }
 
+/* After the work done in the block: cpu->callout_target the next block's
+ * entry, with the jump cache's set and the view for the state now, or
+ * BT_EXIT_RESUME to the dispatcher (it has work, or the block is not
+ * translated); that block, or NULL. */
+static struct bt_block *go_on(struct bt_cpu *cpu, struct bt_block *b)
+{
+	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
+	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
+	struct bt_block *next = next_block(cpu, b);
+	if (!next)
+		return NULL;
+	jc_segments_same(cpu);	/* the set of the segments now */
+	/* the view changes with the CPL only under paging (dispatch.c) */
+	if (cpu->arch.cr0 & CR0_PG)
+		bt_set_view(cpu);
+	cpu->callout_target = (uintptr_t)next->check_entry;
+	return next;
+}
+
 static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
 static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
 
@@ -134,21 +153,49 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 		(void)callout_emulate(cpu, b->callout, &exit);
 	}
 	cpu->stats.callouts_in_block++;
-	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
-	cpu->callout_target = (uintptr_t)cpu->vm->tc->rt.resume_exit;
-	struct bt_block *next = next_block(cpu, b);
+	struct bt_block *next = go_on(cpu, b);
 	if (next) {
-		jc_segments_same(cpu);	/* the set of the segments now */
-		/* the view changes with the CPL only under paging (dispatch.c) */
-		if (cpu->arch.cr0 & CR0_PG)
-			bt_set_view(cpu);
-		cpu->callout_target = (uintptr_t)next->check_entry;
 		cpu->stats.callouts_in_block_chained++;
 		if (cpu->stats.guest_faults == faults)
 			sys_fast_fill(cpu, b, next, cs_before);
 	} else if (b->sys_fast) {
 		b->sys_fast->epoch = 0;
 	}
+	if (fpu)
+		fxrstor(cpu->fx_guest);
+}
+
+/*
+ * A soft-TLB miss whose in-block fill found the page not present (or the
+ * access not allowed): the #PF raised here with that walk's error code
+ * (memory/soft_tlb.c, soft_tlb_fault_from_fill) and delivered through the
+ * IDT by the same guest_page_fault as the dispatcher's path, and the
+ * block goes on at the handler's block as after a callout. Before, the
+ * block left through its BT_EXIT_STLB stub and the dispatcher walked
+ * again, raised the same #PF and looked the handler up: a block exit, a
+ * walk, a dispatcher round trip and a block entry of the pgfault nano's
+ * round trip. The faulting instruction did nothing (SDM Vol. 3A 6.15: a
+ * #PF is a fault): its eip is the frame's return address. When the fill
+ * did not fault, nothing is done: the exit stub's path as before.
+ */
+void stlb_fault_in_block(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip)
+{
+	bool fpu = cpu->fpu_live;
+
+	cpu->callout_target = 0;
+	if (!b->valid || cpu->dbg.active) {
+		cpu->stlb_fault_ready = false;
+		return;
+	}
+	if (fpu)
+		fxsave(cpu->fx_guest);
+	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
+	cpu->eip = eip;
+	/* as the dispatcher does after every block: this one ran an
+	 * instruction at least (its entry poll came first) */
+	cpu->intr_shadow = 0;
+	if (soft_tlb_fault_from_fill(cpu))
+		go_on(cpu, b);
 	if (fpu)
 		fxrstor(cpu->fx_guest);
 }

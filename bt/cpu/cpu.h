@@ -52,6 +52,9 @@ bool jc_segments_same(struct bt_cpu *cpu);
 /* callout_in_block.c: SYSENTER, SYSEXIT, INT n, IRET, far RET and POPF
  * called from their block (translate/callout_call.c), cpu->callout_in_block */
 void callout_in_block(struct bt_cpu *cpu, struct bt_block *b);
+/* The soft TLB's #PF from its block (translate/soft_tlb_emit.c),
+ * cpu->stlb_fault_in_block */
+void stlb_fault_in_block(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip);
 
 /* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
 void ud_note(struct bt_cpu *cpu);

@@ -363,7 +363,8 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 		uint32_t phys;
 		bool global = false;	/* a CR3 load keeps its jump-cache slot */
 		if ((cpu->arch.cr0 & CR0_PG)
-		    ? soft_tlb_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys, &global)
+		    ? soft_tlb_fetch(cpu, cs_linear(cpu, cpu->eip), bt_cpl(cpu) == 3, &phys, &global,
+				     true)
 		    : mem_linear_to_phys(cpu, cs_linear(cpu, cpu->eip), false, false, &phys, true)) {
 			chain_from = NULL;
 			jc_fill = false;

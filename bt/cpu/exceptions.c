@@ -10,6 +10,7 @@
 #include "bt/bt.h"
 #include "bt/cpu/cpu.h"
 #include "bt/memory/memory.h"
+#include "bt/memory/mmu.h"
 
 #define GATE_TASK	0x5
 #define GATE_INT16	0x6
@@ -129,17 +130,52 @@ gp:
 	return -1;
 }
 
-struct fail { int vector; uint32_t err; };
+/* The exception a delivery attempt met; a #PF's CR2 in cr2 if has_cr2. */
+struct fail { int vector; uint32_t err; bool has_cr2; uint32_t cr2; };
+
+/*
+ * After a stack write of the frame failed, bytes at lin: was it a #PF?
+ * Then f is that #PF: its error code from the walk (the write's own:
+ * supervisor, as sys_write does it) and CR2 the first byte the walk
+ * refuses from first, the push that met it (pushes go down, the first at
+ * the highest address). The processor delivers it, or #DF, with CR2 set
+ * (SDM Vol. 3A 6.15, Interrupt 14: CR2 holds the address that caused
+ * the fault), as QEMU does; bt left CR2 at the first fault's address and
+ * called a push into a not-present page of a new stack #SS
+ * (tests/guests/pf_in_block.c, the #DF case).
+ */
+static void stack_fault(struct bt_cpu *cpu, uint32_t lin, unsigned bytes, uint32_t first,
+			struct fail *f)
+{
+	struct mmu_walk w;
+
+	if (!(cpu->arch.cr0 & CR0_PG))
+		return;
+	for (uint32_t a = first; a - lin < bytes; a = (a | 0xfff) + 1)
+		if (mmu_walk_peek(cpu, a, MMU_WRITE, false, &w)) {
+			f->vector = VEC_PF;
+			f->err = w.error;
+			f->has_cr2 = true;
+			f->cr2 = a;
+			return;
+		}
+}
 
 /* Pushes size bytes (the gate's size: 2 for a 16-bit gate, SDM Vol. 3A
  * 6.12.1) on the stack of the SS in force, SP or ESP by its B bit. */
-static int push_gate(struct bt_cpu *cpu, uint32_t *esp, unsigned size, uint32_t v)
+static int push_gate(struct bt_cpu *cpu, uint32_t *esp, unsigned size, uint32_t v,
+		     struct fail *f)
 {
 	const struct hyvm_segment *ss = &cpu->arch.seg[HYVM_SS];
 	uint32_t mask = (ss->attrib & HYVM_SEG_DB) ? 0xffffffffu : 0xffffu;
+	uint32_t lin;
 
 	*esp = (*esp & ~mask) | ((*esp - size) & mask);
-	return sys_write(cpu, (uint32_t)ss->base + (*esp & mask), &v, size);
+	lin = (uint32_t)ss->base + (*esp & mask);
+	if (sys_write(cpu, lin, &v, size) == 0)
+		return 0;
+	stack_fault(cpu, lin, size, lin, f);
+	return -1;
 }
 
 /* Pushes n values (v[0] first, so at the highest address) as push_gate
@@ -149,7 +185,7 @@ static int push_gate(struct bt_cpu *cpu, uint32_t *esp, unsigned size, uint32_t 
  * memory behind. One access instead of up to nine: the stack writes were
  * a third of bt's INT 0x80 delivery (docs/perf/bt-exits.md, 2026-12-04). */
 static int push_frame(struct bt_cpu *cpu, uint32_t *esp, unsigned size, const uint32_t *v,
-		      unsigned n)
+		      unsigned n, struct fail *f)
 {
 	const struct hyvm_segment *ss = &cpu->arch.seg[HYVM_SS];
 	uint32_t top = (uint32_t)ss->base + *esp, bytes = size * n;
@@ -159,13 +195,15 @@ static int push_frame(struct bt_cpu *cpu, uint32_t *esp, unsigned size, const ui
 	    top >= bytes && ((top - 1) >> 12) == ((top - bytes) >> 12)) {
 		for (unsigned i = 0; i < n; i++)
 			frame[n - 1 - i] = v[i];
-		if (sys_write(cpu, top - bytes, frame, bytes))
+		if (sys_write(cpu, top - bytes, frame, bytes)) {
+			stack_fault(cpu, top - bytes, bytes, top - size, f);
 			return -1;
+		}
 		*esp -= bytes;
 		return 0;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (push_gate(cpu, esp, size, v[i]))
+		if (push_gate(cpu, esp, size, v[i], f))
 			return -1;
 	return 0;
 }
@@ -179,6 +217,7 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 
 	f->vector = VEC_GP;
 	f->err = idt_err;
+	f->has_cr2 = false;
 	if (!(cpu->arch.cr0 & CR0_PE)) {
 		int fv;
 		if (real_deliver(cpu, vector, ret_eip, &fv) == 0)
@@ -259,12 +298,12 @@ static int deliver(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err,
 		}
 		outer[n++] = old_ss.selector;
 		outer[n++] = old_esp;
-		if (push_frame(cpu, &esp, size, outer, n))
+		if (push_frame(cpu, &esp, size, outer, n, f))
 			goto undo;
 	}
 	f->vector = VEC_PF;	/* what a real CPU would meet on the stack */
 	uint32_t inner[4] = { eflags, old_cs.selector, ret_eip, err };
-	if (push_frame(cpu, &esp, size, inner, has_err ? 4 : 3))
+	if (push_frame(cpu, &esp, size, inner, has_err ? 4 : 3, f))
 		goto undo;
 	cs.selector = (sel & ~3u) | new_cpl;
 	cpu->arch.seg[HYVM_CS] = cs;
@@ -328,6 +367,8 @@ void guest_exception(struct bt_cpu *cpu, int vector, bool has_err, uint32_t err)
 		cpu->shutdown = true;
 		return;
 	}
+	if (f.has_cr2)
+		cpu->arch.cr2 = f.cr2;	/* the second fault's, #DF or not */
 	bool df = (contributory(vector) && contributory(f.vector)) ||
 		  (vector == VEC_PF && (contributory(f.vector) || f.vector == VEC_PF));
 	if (!df && ++cpu->fault_depth < 3) {

@@ -74,6 +74,12 @@ int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user, struc
 	return walk(cpu, cpu->arch.cr3, lin, access, user, w, true);
 }
 
+int mmu_walk_peek(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  struct mmu_walk *w)
+{
+	return walk(cpu, cpu->arch.cr3, lin, access, user, w, false);
+}
+
 /* A (bit 5) in every entry the walk used but PAE's PDPTEs, which have
  * none (SDM Vol. 3A, 4.4.1, Table 4-8). */
 static bool all_accessed(struct bt_cpu *cpu, const struct mmu_walk *w)
@@ -127,7 +133,7 @@ int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 }
 
 int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
-			bool *global)
+			bool *global, bool raise)
 {
-	return translate(cpu, lin, MMU_FETCH, user, phys, true, global);
+	return translate(cpu, lin, MMU_FETCH, user, phys, raise, global);
 }

@@ -29,6 +29,10 @@ struct mmu_walk {
  * hardware would. 0 on success; -1 with w->error on a #PF, not raised. */
 int mmu_walk(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 	     struct mmu_walk *w);
+/* mmu_walk that sets no A or D bit: the verdict and error code of an
+ * access that was already tried and failed (exceptions.c's stack pushes). */
+int mmu_walk_peek(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
+		  struct mmu_walk *w);
 /* A read walk that sets nothing, for mapping ahead of an access: 0 only
  * if it succeeds and every entry it used already has A set (an access
  * would change no entry, so mapping now is invisible to the guest). */
@@ -39,10 +43,10 @@ int mmu_walk_accessed_in(struct bt_cpu *cpu, uint64_t cr3, uint32_t lin, bool us
 			 struct mmu_walk *w);
 int mmu_translate(struct bt_cpu *cpu, uint32_t lin, unsigned access, bool user,
 		  uint32_t *phys, bool raise);
-/* mmu_translate for an instruction fetch (raising #PF), and whether the
- * translation is global (the dispatcher's jump-cache fills). */
+/* mmu_translate for an instruction fetch (raising #PF if raise), and
+ * whether the translation is global (the dispatcher's jump-cache fills). */
 int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
-			bool *global);
+			bool *global, bool raise);
 
 /* --- shadow.c: views as shadow page tables, cached per CR3 --- */
 #define BT_NR_SPACES	8	/* address spaces (CR3 values) kept at once: the Linux

@@ -120,17 +120,21 @@ bool soft_tlb_fetch_cached(const struct bt_cpu *cpu, uint32_t lin, bool user, ui
 	return true;
 }
 
-int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global)
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global,
+		   bool raise)
 {
 	unsigned i = (lin >> 12) % BT_ITLB_SIZE;
 	uint32_t key = (lin & ~0xfffu) | (user ? 1 : 0) | 2;
+	bool g = false;
 
 	if (soft_tlb_fetch_cached(cpu, lin, user, phys, global))
 		return 0;
-	if (mmu_translate_fetch(cpu, lin, user, phys, global))
+	if (mmu_translate_fetch(cpu, lin, user, phys, &g, raise))
 		return -1;
+	if (global)
+		*global = g;
 	cpu->itlb_lin[i] = key;
-	cpu->itlb_phys[i] = (*phys & ~0xfffu) | (*global ? 1 : 0);
+	cpu->itlb_phys[i] = (*phys & ~0xfffu) | (g ? 1 : 0);
 	cpu->itlb_used = true;
 	return 0;
 }
@@ -143,24 +147,31 @@ void soft_tlb_init(struct bt_cpu *cpu)
 	cpu->stats.stlb_flushes = 0;
 }
 
+/* The same #PF the view's fault path raises (dispatch.c, handle_fault:
+ * mem_linear_to_phys on the faulting address, the access's W and the
+ * CPL's U/S), and like a #PF there it invalidates the address's
+ * translations (4.10.4.1). */
+static void raise_pf(struct bt_cpu *cpu, uint32_t lin, uint32_t error)
+{
+	shadow_pf_drop_stale(cpu, lin);
+	soft_tlb_flush_page(cpu, lin);
+	cpu->vm->hooks.page_fault(cpu, lin, error);
+}
+
 /* Walks lin for an access from view (0 supervisor, 1 user) and fills
- * its entry; the #PF raised (if raise) when the walk fails. */
+ * its entry; the #PF raised (if raise) when the walk fails, its error
+ * code in *error. */
 static enum stlb_result fill(struct bt_cpu *cpu, uint32_t lin, bool write, unsigned view,
-			     bool raise)
+			     bool raise, uint32_t *error)
 {
 	struct bt_vm *vm = cpu->vm;
 	struct mmu_walk w;
 
 	if (mmu_walk(cpu, lin, write ? MMU_WRITE : 0, view == 1, &w)) {
-		/* the same #PF the view's fault path raises (dispatch.c,
-		 * handle_fault: mem_linear_to_phys on the faulting address,
-		 * the access's W and the CPL's U/S), and like a #PF there it
-		 * invalidates the address's translations (4.10.4.1) */
-		if (raise) {
-			shadow_pf_drop_stale(cpu, lin);
-			soft_tlb_flush_page(cpu, lin);
-			vm->hooks.page_fault(cpu, lin, w.error);
-		}
+		if (raise)
+			raise_pf(cpu, lin, w.error);
+		if (error)
+			*error = w.error;
 		return STLB_FAULT;
 	}
 	uint64_t page = w.phys & ~0xfffull;
@@ -201,7 +212,7 @@ enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info)
 	/* across a page: which page faults first, and with which address,
 	 * is the view's (the host's) business */
 	if ((cpu->arch.cr0 & CR0_PG) && size && (lin & 0xfff) + size <= 4096)
-		r = fill(cpu, lin, write, bt_cpl(cpu) == 3 ? 1 : 0, true);
+		r = fill(cpu, lin, write, bt_cpl(cpu) == 3 ? 1 : 0, true, NULL);
 	if (r == STLB_FAULT)
 		cpu->stats.stlb_page_faults++;
 	if (r == STLB_VIEW)
@@ -230,15 +241,39 @@ void soft_tlb_fill_in_block(struct bt_cpu *cpu, uint32_t op)
 	bool write = op & BT_STLB_INFO_WRITE;
 
 	cpu->stlb_call_ok = 0;
+	cpu->stlb_fault_ready = false;
 	if (!(cpu->arch.cr0 & CR0_PG) || !size || (lin & 0xfff) + size > 4096 ||
 	    (bt_cpl(cpu) == 3) != (view == 1))
 		return;
-	if (fill(cpu, lin, write, view, false) != STLB_FILLED ||
-	    cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)].tag[view][write] != lpage)
+	enum stlb_result r = fill(cpu, lin, write, view, false, &cpu->stlb_fault_error);
+	/* the walk's verdict, for soft_tlb_fault_in_block next */
+	cpu->stlb_fault_ready = r == STLB_FAULT;
+	if (r != STLB_FILLED || cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)].tag[view][write] != lpage)
 		return;
 	cpu->stats.stlb_misses++;
 	cpu->stats.stlb_fills_in_block++;
 	cpu->stlb_call_ok = 1;
+}
+
+/*
+ * The #PF of the in-block fill that just failed its walk
+ * (soft_tlb_fill_in_block, at cpu->stlb_miss_lin), raised with that
+ * walk's error code: nothing ran between the two, so a second walk (the
+ * dispatcher's soft_tlb_miss) would find the same tables, set the same A
+ * bits and give the same code. False, nothing done, when that fill did
+ * not fault (across a page, the other view, MMIO...): the exit stub's
+ * path, as before.
+ */
+bool soft_tlb_fault_from_fill(struct bt_cpu *cpu)
+{
+	if (!cpu->stlb_fault_ready)
+		return false;
+	cpu->stlb_fault_ready = false;
+	cpu->stats.stlb_misses++;
+	cpu->stats.stlb_page_faults++;
+	cpu->stats.stlb_page_faults_in_block++;
+	raise_pf(cpu, cpu->stlb_miss_lin, cpu->stlb_fault_error);
+	return true;
 }
 
 /* Guest memory from C (mem_access_as: exception delivery, callouts) on
@@ -254,7 +289,7 @@ uint8_t *soft_tlb_host(struct bt_cpu *cpu, uint32_t lin, bool write, bool user, 
 	*fault = false;
 	if (e->tag[view][write] == (lin & ~0xfffu))
 		return (uint8_t *)(uintptr_t)(e->addend + lin);
-	switch (fill(cpu, lin, write, view, raise)) {
+	switch (fill(cpu, lin, write, view, raise, NULL)) {
 	case STLB_FILLED:
 		return (uint8_t *)(uintptr_t)(e->addend + lin);
 	case STLB_FAULT:

@@ -19,8 +19,11 @@ void soft_tlb_flush(struct bt_cpu *cpu);
 void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin);
 
 /* The dispatcher's code-fetch translation (paging on), cached until the
- * soft TLB's flushes; 0, or -1 with the #PF raised. */
-int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global);
+ * soft TLB's flushes; 0, or -1 with the #PF raised if raise (the
+ * in-block callouts' next block does not raise: the dispatcher will).
+ * global may be NULL. */
+int soft_tlb_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys, bool *global,
+		   bool raise);
 /* The same translation when it is cached (true), with no walk and no
  * fault: callout_in_block.c's next block, where a miss walks quietly. */
 bool soft_tlb_fetch_cached(const struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys,
@@ -39,6 +42,9 @@ enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info);
  * BT_STLB_INFO_* and the block's view): cpu->stlb_call_ok = 1 when the
  * entry was filled and now hits, 0 with nothing done otherwise. */
 void soft_tlb_fill_in_block(struct bt_cpu *cpu, uint32_t op);
+/* Right after a soft_tlb_fill_in_block whose walk failed: that #PF
+ * raised (true); false with nothing done after any other outcome. */
+bool soft_tlb_fault_from_fill(struct bt_cpu *cpu);
 
 /* C's access to one page's bytes at lin (paging on): the host address
  * from the soft TLB, walked and filled on a miss; NULL with *fault when

@@ -76,27 +76,25 @@ static bool guest_regs(struct bt_emitter *e, bool store)
 }
 
 /*
+ * The call to C that may go on elsewhere, shared by the in-block callouts
+ * and the soft TLB's in-block #PF (soft_tlb_emit.c):
  *	mov [r15+gpr], eax..edi, r14d;  pushfq;  pop [r15+host_flags];  cld
- *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov rsi, block
- *	mov r11, callout_in_block;  call r11;  mov rsp, r13
+ *	mov r13, rsp;  and rsp, -16;  mov rdi, r15;  mov rsi, block;  mov edx, arg
+ *	mov r11, fn;  call r11;  mov rsp, r13
  *	push [r15+host_flags];  popfq		(the flags the callout left)
  *	mov r12, [r15+view_base];  mov r8, [r15+neg_view_base]	(CPL changes the view)
- *	mov rcx, [r15+callout_target];  jrcxz stub
+ *	mov rcx, [r15+callout_target];  jrcxz not_done
  *	mov r13d, [r15+eip];  mov eax..edi, r14d, [r15+gpr];  jmp [r15+callout_target]
- * stub: mov eax..edi, r14d, [r15+gpr];  jmp <callout stub>
- * The C call may clobber rax-rdx, rsi, rdi, r8-r11; rbx, rbp, r12-r15
+ * not_done: mov eax..edi, r14d, [r15+gpr]	(the caller's stub follows)
+ * fn answers in cpu->callout_target: 0 = nothing done, else where to go
+ * on. The C call may clobber rax-rdx, rsi, rdi, r8-r11; rbx, rbp, r12-r15
  * survive it (as in io_call.c).
  */
-bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
+bool callout_call_emit_transfer(struct tx *t, uintptr_t fn, uint32_t arg)
 {
 	struct bt_emitter *e = &t->e;
-	uint8_t *stub, *site;
+	uint8_t *not_done;
 
-	if (!in_block_wanted(t, d))
-		return false;
-	/* SYSENTER/SYSEXIT: the transfer without C when it can be */
-	if (!sys_fast_emit(t, d))
-		goto fail;
 	if (!(guest_regs(e, true) &&
 	      emit0(e, ZYDIS_MNEMONIC_PUSHFQ) &&
 	      emit1(e, ZYDIS_MNEMONIC_POP, op_ctx(BT_OFF(host_flags), 8)) &&
@@ -105,8 +103,8 @@ bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
 	      emit2(e, ZYDIS_MNEMONIC_AND, R(RSP), op_imm(-16)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RDI), R(R15)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSI), op_imm((int64_t)(uintptr_t)t->b)) &&
-	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11),
-		    op_imm((int64_t)(uintptr_t)t->cpu->callout_in_block)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(EDX), op_imm((int32_t)arg)) &&
+	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R11), op_imm((int64_t)fn)) &&
 	      emit1(e, ZYDIS_MNEMONIC_CALL, R(R11)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RSP), R(R13)) &&
 	      emit1(e, ZYDIS_MNEMONIC_PUSH, op_ctx(BT_OFF(host_flags), 8)) &&
@@ -114,14 +112,28 @@ bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R12), op_ctx(BT_OFF(view_base), 8)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R8), op_ctx(BT_OFF(neg_view_base), 8)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), op_ctx(BT_OFF(callout_target), 8)) &&
-	      (stub = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
+	      (not_done = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false)) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, R(R13D), op_ctx(BT_OFF(eip), 4)) &&
 	      guest_regs(e, false) &&
 	      emit1(e, ZYDIS_MNEMONIC_JMP, op_ctx(BT_OFF(callout_target), 8))))
+		return false;
+	patch_rel8(not_done, e->pos);
+	return guest_regs(e, false);
+}
+
+bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip)
+{
+	struct bt_emitter *e = &t->e;
+	uint8_t *site;
+
+	if (!in_block_wanted(t, d))
+		return false;
+	/* SYSENTER/SYSEXIT: the transfer without C when it can be */
+	if (!sys_fast_emit(t, d))
 		goto fail;
-	patch_rel8(stub, e->pos);
-	if (!(guest_regs(e, false) &&
-	      (site = emit_branch32(e, ZYDIS_MNEMONIC_JMP)) &&
+	if (!callout_call_emit_transfer(t, (uintptr_t)t->cpu->callout_in_block, 0))
+		goto fail;
+	if (!((site = emit_branch32(e, ZYDIS_MNEMONIC_JMP)) &&
 	      add_exit(t, site, BT_EXIT_CALLOUT, eip, false)))
 		goto fail;
 	return true;

@@ -215,6 +215,22 @@ static bool key_fits(const struct bt_jc *jc, const struct bt_jc_key *k)
 	return a->code_mode == k->code_mode;
 }
 
+/* Whether key a is the current segments' key (key_now's, compared field
+ * by field without building it: the memset, the stores and a memcmp
+ * that stalled on forwarding them were a sixth of the pgfault nano, whose
+ * five in-block callouts a fault each ask with the segments unchanged). */
+static bool key_is_now(const struct bt_jc_key *a, const struct bt_cpu *cpu)
+{
+	for (int s = 0; s < 6; s++) {
+		const struct hyvm_segment *g = &cpu->arch.seg[s];
+		uint8_t kind = seg_check_kind(g);
+		if (a->base[s] != (uint32_t)g->base || a->check[s] != kind ||
+		    a->limit[s] != (kind == BT_SEGCHK_NONE ? 0 : (uint32_t)g->limit))
+			return false;
+	}
+	return a->code_mode == (cpu_mode_key(cpu) & (BT_MODE_CODE16 | BT_MODE_STACK16));
+}
+
 /*
  * Makes cpu->jc the set for the current segments: the one in use when its
  * key still holds (the common case, no change), another set of that key,
@@ -227,6 +243,10 @@ bool jc_segments_same(struct bt_cpu *cpu)
 	struct bt_jc_key k;
 	struct bt_jc *jc = cpu->jc;
 
+	/* the common case, nothing changed: what the memcmp and key_fits
+	 * below would find, a set that fits a key equal to its own */
+	if (jc->keyed && key_is_now(&jc->key, cpu))
+		return true;
 	key_now(cpu, &k);
 	/* any change of segments, used by this set's blocks or not: a
 	 * translated SYSENTER/SYSEXIT's target block was looked up under

@@ -17,6 +17,7 @@
  *	popfq
  *	mov  [r15 + stlb_miss_lin], r11d
  *	<fill from the block: fill_call below; back to start when it hit>
+ *	<its #PF raised from the block: fault_call below; on at the handler>
  *	jmp  <stub: BT_EXIT_STLB at the instruction, size and write in vector>
  * hit:	add  r11, [r15 + r13 + stlb.addend]
  *	popfq
@@ -90,6 +91,21 @@ static bool fill_call(struct bt_emitter *e, uint32_t op, const uint8_t *start)
 	return emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX), op_ctx(BT_OFF_GPR(1), 4));
 }
 
+/*
+ * A fill that did not fill: when its walk failed, the #PF is raised and
+ * delivered from the block and the block goes on at the handler's
+ * (cpu/callout_in_block.c, stlb_fault_in_block; callout_call.c emits the
+ * call and the jump), else on to the BT_EXIT_STLB stub with the
+ * registers and flags as at the miss. Not in 16-bit stack code, as the
+ * in-block callouts (callout_call.c).
+ */
+static bool fault_call(struct tx *t)
+{
+	if ((t->b->mode & BT_MODE_STACK16) || !t->cpu->stlb_fault_in_block)
+		return true;
+	return callout_call_emit_transfer(t, (uintptr_t)t->cpu->stlb_fault_in_block, t->eip);
+}
+
 bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *req)
 {
 	struct bt_emitter *e = &t->e;
@@ -129,6 +145,7 @@ bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *r
 	      emit0(e, ZYDIS_MNEMONIC_POPFQ) &&
 	      emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(stlb_miss_lin), 4), R(R11D)) &&
 	      fill_call(e, op, start) &&
+	      fault_call(t) &&
 	      (site = emit_branch32(e, ZYDIS_MNEMONIC_JMP)) &&
 	      add_exit(t, site, BT_EXIT_STLB, t->eip, false)))
 		return false;

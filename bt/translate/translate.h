@@ -66,6 +66,10 @@ bool io_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip, uint32_t 
  * 32-bit code done by a call from the block, which goes on to the next
  * block without the dispatcher; false (nothing emitted) for others. */
 bool callout_call_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
+/* The guest's registers and flags stored, fn(cpu, block, arg) called, and
+ * on to cpu->callout_target when fn set it; else on past the emitted code
+ * with the registers and flags as they were (the caller's exit stub). */
+bool callout_call_emit_transfer(struct tx *t, uintptr_t fn, uint32_t arg);
 
 /* sys_fast.c: in front of a SYSENTER/SYSEXIT's in-block callout, the
  * transfer done by translated code while its record holds; nothing for
