@@ -144,6 +144,9 @@ struct bt_block {
 	/* the block its in-block callout went on to last (cpu/callout_in_block.c),
 	 * checked against the full key before each use */
 	struct bt_block *callout_next;
+	/* cpu->xfer_epoch when callout_next was last checked: the same epoch
+	 * means the same segments (jc_segments_same bumps it at any change) */
+	uint64_t callout_next_epoch;
 	/* a SYSENTER/SYSEXIT block's translated transfer (translate/sys_fast.c):
 	 * what it does without C while xfer_epoch holds; NULL: none */
 	struct bt_sys_fast *sys_fast;

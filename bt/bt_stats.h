@@ -60,6 +60,7 @@
 	X(stlb_fills_in_block, "bt.soft_tlb_fills_in_block")		\
 	X(stlb_page_faults, "bt.soft_tlb_pf_without_signal")		\
 	X(stlb_page_faults_in_block, "bt.soft_tlb_pf_in_block")		\
+	X(cr_read_inline_translated, "bt.cr_read_inline_translated")	\
 	X(stlb_to_view, "bt.soft_tlb_to_view")				\
 	X(stlb_flushes, "bt.soft_tlb_flushes")
 

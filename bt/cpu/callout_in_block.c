@@ -65,9 +65,14 @@ static struct bt_block *next_block(struct bt_cpu *cpu, struct bt_block *from)
 	    : mem_linear_to_phys(cpu, lin, false, false, &phys, false))
 		return NULL;
 	uint32_t mode = cpu_mode_key(cpu);
+	/* the set of the segments now, and the epoch: unchanged since the
+	 * last check, the segments are the same and tc_same_segments would
+	 * say so again (a fifth of pgfault's continuations, each doing both) */
+	jc_segments_same(cpu);
 	if (!b || !b->valid || b->eip != cpu->eip || b->phys != phys || b->mode != mode ||
-	    !tc_same_segments(b, cpu))
+	    (from->callout_next_epoch != cpu->xfer_epoch && !tc_same_segments(b, cpu)))
 		from->callout_next = b = tc_lookup(cpu->vm->tc, cpu, cpu->eip, phys, mode);
+	from->callout_next_epoch = cpu->xfer_epoch;
 	return b && !b->debug_stop ? b : NULL;
 }
 
@@ -110,7 +115,6 @@ static struct bt_block *go_on(struct bt_cpu *cpu, struct bt_block *b)
 	struct bt_block *next = next_block(cpu, b);
 	if (!next)
 		return NULL;
-	jc_segments_same(cpu);	/* the set of the segments now */
 	/* the view changes with the CPL only under paging (dispatch.c) */
 	if (cpu->arch.cr0 & CR0_PG)
 		bt_set_view(cpu);

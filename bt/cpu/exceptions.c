@@ -394,6 +394,8 @@ int guest_interrupt(struct bt_cpu *cpu, int vector, bool soft, uint32_t next_eip
 
 	if (deliver(cpu, vector, false, 0, next_eip, soft, &f) == 0)
 		return 0;
+	if (f.has_cr2)
+		cpu->arch.cr2 = f.cr2;	/* its frame met a #PF */
 	guest_exception(cpu, f.vector, true, f.err);
 	return -1;
 }

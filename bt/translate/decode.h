@@ -22,6 +22,7 @@ enum insn_class {
 	IC_NOP,		/* nothing to emit */
 	IC_CPUID,	/* a table lookup called from the block (bt_cpuid) */
 	IC_FLAGS,	/* CLI/PUSHFD at CPL0 on the virtual EFLAGS (flags_inline.c) */
+	IC_CR_READ,	/* MOV from CR0/2/3/4 at CPL0 (cr_read.c) */
 };
 
 int decode_insn(const ZydisDecoder *dec, const uint8_t *bytes, unsigned len,

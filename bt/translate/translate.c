@@ -271,6 +271,8 @@ static struct bt_block *translate_try(struct bt_cpu *cpu, uint32_t phys, uint32_
 			c = IC_CALLOUT;	/* kept trapping on page-table writes */
 		else if (c == IC_CALLOUT && decoded && flags_inline_wanted(&t, &d))
 			c = IC_FLAGS;
+		else if (c == IC_CALLOUT && decoded && cr_read_inline_wanted(&t, &d))
+			c = IC_CR_READ;
 		if ((c == IC_CALLOUT || c == IC_UNSUPPORTED) && !first)
 			break;	/* a callout starts its own block */
 		/* an instruction running onto a self-checking page: a block

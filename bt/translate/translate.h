@@ -76,6 +76,10 @@ bool callout_call_emit_transfer(struct tx *t, uintptr_t fn, uint32_t arg);
  * other instructions or blocks. false: the emitter failed. */
 bool sys_fast_emit(struct tx *t, const struct bt_insn *d);
 
+/* cr_read.c: MOV from CR0/2/3/4 at CPL0 in 32-bit code without a callout
+ * (the CPL checked at run time: #GP(0) above 0) */
+bool cr_read_inline_wanted(const struct tx *t, const struct bt_insn *d);
+bool cr_read_inline_emit(struct tx *t, const struct bt_insn *d);
 /* flags_inline.c: CLI and PUSHFD at CPL0 in 32-bit code without a callout */
 bool flags_inline_wanted(const struct tx *t, const struct bt_insn *d);
 bool flags_inline_emit(struct tx *t, const struct bt_insn *d);

@@ -496,6 +496,8 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 		return cpuid_emit(t);
 	case IC_FLAGS:
 		return flags_inline_emit(t, d);
+	case IC_CR_READ:
+		return cr_read_inline_emit(t, d);
 	default:
 		return false;
 	}

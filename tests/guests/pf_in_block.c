@@ -18,7 +18,9 @@
  *  - CPL3 read of a not-present page with the TSS stack (ESP0) not
  *    present either: the #PF's frame faults, so #DF (Table 6-5), taken
  *    through a gate to a conforming code segment, so on the user's stack
- *    at CPL3: error code 0, and CR2 the stack address that faulted.
+ *    at CPL3: error code 0, and CR2 the stack address that faulted;
+ *  - INT 0x80 from CPL3 with that stack not present: a #PF (not #DF) with
+ *    CR2 the push's address and error code 2.
  * The memory CRC (A and D bits included) and the STATE line go to the
  * differential test against QEMU. */
 #include "guest.h"
@@ -164,14 +166,15 @@ static void run_form(const char *what, form_fn form, bool write, bool pde, uint3
 #define SYS_EXIT 0
 #define SYS_ARM 1
 #define SYS_DF 2
-static volatile uint32_t user_write, user_df, df_seen, df_cr2;
+#define SYS_PF3 3
+static volatile uint32_t user_write, user_df, user_int, df_seen, df_cr2;
 volatile uint32_t df_err, df_cs, df_pte;	/* df_entry's */
 static volatile uint32_t user_results[ROUNDS];
 static volatile uint32_t user_esp_at[ROUNDS];
 
 static void syscall_handler(struct trap_frame *tf)
 {
-	if (tf->eax == SYS_DF) {
+	if (tf->eax == SYS_DF || tf->eax == SYS_PF3) {
 		df_seen++;
 		df_cr2 = read_cr2();
 		catch_unwind(tf);
@@ -197,6 +200,8 @@ static void user_program(void)
 {
 	for (uint32_t i = 0; i < ROUNDS; i++) {
 		uint32_t addr = page_addr(i % NPAGES, 20), eax = 0x77, edx = 0xbeef0000 + i, esp;
+		if (user_int)
+			user_syscall(SYS_ARM, i);	/* its frame faults */
 		if (!user_df)
 			user_syscall(SYS_ARM, i);
 		if (user_write)
@@ -266,6 +271,16 @@ asm(".text\n.globl df_entry\ndf_entry:\n\t"
     "movl df_pte, %eax\n\torl $1, (%eax)\n\t"
     "movl $" STR(SYS_DF) ", %eax\n\tint $0x80\n");
 
+/* #PF at CPL3 through the conforming segment, for an INT whose frame met
+ * the not-present ESP0 page: records the error code, makes the page
+ * present again and reports as df_entry does. */
+void pf3_entry(void);
+asm(".text\n.globl pf3_entry\npf3_entry:\n\t"
+    "movl (%esp), %eax\n\tmovl %eax, df_err\n\t"
+    "movl %cs, %eax\n\tmovl %eax, df_cs\n\t"
+    "movl df_pte, %eax\n\torl $1, (%eax)\n\t"
+    "movl $" STR(SYS_PF3) ", %eax\n\tint $0x80\n");
+
 /* The gate of vector v pointed at selector sel (idt_set_raw uses
  * SEL_CODE32). */
 static void gate_selector(uint8_t v, uint16_t sel)
@@ -313,6 +328,42 @@ static void run_df(void)
 	idt_set_type(VEC_DF, GATE_INT);
 }
 
+/* INT 0x80 from CPL3 with ESP0's page not present: the frame's first push
+ * (SS, at ESP0 - 4) meets a #PF, which a software interrupt does not turn
+ * into #DF (SDM Vol. 3A Table 6-4: benign): #PF with CR2 = ESP0 - 4 and the
+ * write's error code (supervisor, not present: 2), taken here through the
+ * conforming segment on the user's stack. */
+static void run_int_pf(void)
+{
+	struct fault f = { .vector = ~0u };
+	uint32_t stack_page = (uint32_t)kernel_stack;
+	unsigned idx = (stack_page >> 12) & 0x3ff;
+	uint32_t before = faults;
+
+	gdt_set(SEL_CONFORMING, 0, 0xfffff, SEG_CODE_RX | DESC_TYPE_EC, SEG_FLAG_G | SEG_FLAG_DB);
+	idt_set_raw(VEC_PF, pf3_entry, GATE_INT);
+	gate_selector(VEC_PF, SEL_CONFORMING);
+	df_pte = (uint32_t)&paging32_low_table[idx];
+	paging32_low_table[idx] &= ~PTE_P;
+	invlpg((void *)stack_page);
+	user_write = false;
+	user_int = true;
+	df_seen = 0;
+	df_err = ~0u;
+	bool unwound = catch_fault(enter_user, (void *)user_program, &f);
+	user_int = false;
+	idt_set_type(VEC_PF, GATE_INT);
+	paging32_low_table[idx] |= PTE_P;
+	check(unwound && f.vector == VEC_SYSCALL && df_seen == 1,
+	      "int: the user program did not end through the #PF handler (vector %x, %u)", f.vector,
+	      df_seen);
+	check(faults == before, "int: the ring-0 #PF handler ran %u times", faults - before);
+	check(df_err == 2 && (df_cs & 0xffff) == (SEL_CONFORMING | 3) &&
+	      df_cr2 == stack_page + sizeof(kernel_stack) - 4,
+	      "int: #PF error %x cs %x cr2 %x (want 2, %x, %x)", df_err, df_cs & 0xffff, df_cr2,
+	      SEL_CONFORMING | 3, stack_page + (uint32_t)sizeof(kernel_stack) - 4);
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	paging32_enable();
@@ -338,6 +389,11 @@ void guest_main(const struct mb_info *mbi)
 	check_begin("cpl3");
 	run_user("user read, not present", false, 4);
 	run_user("user write, not present", true, 6);
+	check_end();
+
+	/* before df, whose CR2 is the same stack address */
+	check_begin("int_frame_pf");
+	run_int_pf();
 	check_end();
 
 	check_begin("df");
