@@ -96,6 +96,9 @@ struct shadow_space {
 	uint32_t free;		/* dead records below nr, linked by lin_next; index + 1 */
 	uint32_t lin_head[BT_SHADOW_HASH];	/* index + 1 */
 	struct shadow_rec rec[BT_SHADOW_RECS];
+	/* ids of this space's records dropped at its next flush (shadow_stale.c) */
+	uint32_t nr_stale;
+	uint32_t stale[BT_STALE_MAX];
 };
 
 /* A page-table write in flight: the page is writable at one linear
@@ -121,8 +124,6 @@ struct bt_shadow {
 	uint32_t *phys_head;
 	uint32_t *ent_count;
 	uint32_t ent_bucket[BT_ENT_HASH];	/* first node of each entry chain */
-	uint32_t nr_stale;
-	uint32_t stale[BT_STALE_MAX];	/* ids of records dropped at the next flush */
 };
 
 int shadow_init(struct bt_vm *vm, char *err, size_t errlen);
@@ -137,8 +138,8 @@ bool shadow_fill(struct bt_cpu *cpu, uint32_t lin, bool write);
 void shadow_invlpg(struct bt_cpu *cpu, uint32_t lin);
 /* A guest #PF at lin: a stale mapping of it is dropped (4.10.4.1). */
 void shadow_pf_drop_stale(struct bt_cpu *cpu, uint32_t lin);
-/* shadow_stale.c: unmaps every stale mapping (a TLB flush: INVLPG, CR3,
- * CR4.PGE). */
+/* shadow_stale.c: unmaps the current space's stale mappings (a TLB flush:
+ * INVLPG, CR3, CR4.PGE); other spaces' wait for their own CR3 load. */
 void shadow_flush_stale(struct bt_vm *vm);
 /* A page now holds translated code: every mapping of it turns read-only. */
 void shadow_protect_phys_page(struct bt_vm *vm, uint32_t page);

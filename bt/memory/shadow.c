@@ -90,7 +90,6 @@ void shadow_reset(struct bt_vm *vm)
 	if (vm->pt_pages)
 		memset(vm->pt_pages, 0, vm->ram_size >> 12);
 	sh->trace.active = false;
-	sh->nr_stale = 0;	/* every record went with its space */
 	soft_tlb_flush(vm->cpu);	/* CR0/CR4/EFER paging changes */
 	sh->cur = 0;
 	sh->space[0].used = true;
@@ -105,7 +104,6 @@ void shadow_cr3_loaded(struct bt_cpu *cpu)
 	unsigned victim = 0;
 
 	shadow_trace_end(cpu);
-	shadow_flush_stale(vm);	/* a CR3 load flushes the TLB */
 	soft_tlb_flush(cpu);
 	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
 		struct shadow_space *sp = &sh->space[s];
@@ -113,6 +111,9 @@ void shadow_cr3_loaded(struct bt_cpu *cpu)
 			sh->cur = s;
 			sp->last_use = ++sh->tick;
 			cpu->stats.cr3_hits++;
+			/* a CR3 load flushes the TLB: the space's stale
+			 * mappings, kept while it was not loaded, go now */
+			shadow_flush_stale(vm);
 			return;
 		}
 		if (!sp->used)
@@ -157,6 +158,17 @@ void shadow_protect_phys_page(struct bt_vm *vm, uint32_t page)
 	protect_everywhere(vm, page);
 }
 
+void trace_entry_pages(struct bt_vm *vm, const uint32_t *entry, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t pt = entry[i] >> 12;
+		if (pt < (vm->ram_size >> 12) && !vm->pt_pages[pt]) {
+			vm->pt_pages[pt] = 1;
+			protect_everywhere(vm, pt);
+		}
+	}
+}
+
 /* Maps linear page lin_page of a view of the current space after walk w,
  * with the rights the walk grants (read-only while D is clear, or the
  * page holds code or a page table), replacing the page's record (a
@@ -177,13 +189,7 @@ bool map_walked(struct bt_vm *vm, unsigned view, uint32_t lin_page,
 		space_forget(sh, sh->cur);
 	}
 	/* the entries behind this mapping become traced page-table pages */
-	for (unsigned i = 0; i < w->nentries; i++) {
-		uint32_t pt = w->entry[i] >> 12;
-		if (pt < (vm->ram_size >> 12) && !vm->pt_pages[pt]) {
-			vm->pt_pages[pt] = 1;
-			protect_everywhere(vm, pt);
-		}
-	}
+	trace_entry_pages(vm, w->entry, w->nentries);
 	int prot = PROT_READ;
 	if (w->writable && w->dirty && !vm->code_pages[page] && !vm->pt_pages[page] &&
 	    !region->readonly)
@@ -225,13 +231,7 @@ static bool map_large_run(struct bt_vm *vm, unsigned view, uint32_t lin,
 	    (phys0 >> 12) + BT_LARGE_RUN > sh->npages ||
 	    phys_region(vm, phys0, BT_LARGE_RUN * 4096) != region)
 		return false;
-	for (unsigned i = 0; i < w->nentries; i++) {
-		uint32_t pt = w->entry[i] >> 12;
-		if (pt < (vm->ram_size >> 12) && !vm->pt_pages[pt]) {
-			vm->pt_pages[pt] = 1;
-			protect_everywhere(vm, pt);
-		}
-	}
+	trace_entry_pages(vm, w->entry, w->nentries);
 	for (uint32_t p = (uint32_t)(phys0 >> 12); writable && p < (phys0 >> 12) + BT_LARGE_RUN; p++)
 		if (vm->code_pages[p] || vm->pt_pages[p])
 			return false;

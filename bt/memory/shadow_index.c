@@ -178,6 +178,7 @@ void space_forget(struct bt_shadow *sh, unsigned s)
 		}
 	sp->nr = 0;
 	sp->free = 0;
+	sp->nr_stale = 0;	/* every record went */
 }
 
 /* From view_reset, when memory is mapped or the paging mode changes,

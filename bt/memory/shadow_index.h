@@ -47,6 +47,9 @@ bool map_pte_run(struct bt_vm *vm, unsigned view, uint32_t lin, const struct mmu
  * its record; false if the mmap failed (nothing mapped then). */
 bool map_walked(struct bt_vm *vm, unsigned view, uint32_t lin_page,
 		const struct mmu_walk *w, const struct bt_phys_region *region);
+/* Makes the guest pages holding entries [0, n) traced page tables (read-only
+ * in every view, writes diffed): what a mapping built from them needs. */
+void trace_entry_pages(struct bt_vm *vm, const uint32_t *entry, unsigned n);
 /* Unmaps record i of space s and forgets it. */
 void rec_drop(struct bt_vm *vm, unsigned s, uint32_t i);
 /* rec_drop of the record of one linear page of a view, if any. */

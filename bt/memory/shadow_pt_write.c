@@ -180,19 +180,20 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	 * at this write, which the retry makes through a writable refill. Not
 	 * when its last mapping went: a table rewritten and walked again in
 	 * turn (a fresh PTE, touched) was untraced at each write and traced
-	 * again at each walk, an mprotect of each mapping of it every time. */
-	if (trapped && page_indexed(vm->shadow, page) && !vm->shadow->ent_count[page]) {
+	 * again at each walk, an mprotect of each mapping of it every time.
+	 * Nor while some are stale only: a table Linux freed and reused as
+	 * data (a directory: its space's stale list waits for that space's
+	 * next CR3 load, shadow_stale.c), written again and again. A stale
+	 * mapping needs no tracing: the flush that ends it walks it afresh,
+	 * and traces its tables again if it is kept. */
+	if (trapped && page_indexed(vm->shadow, page) &&
+	    (!vm->shadow->ent_count[page] || only_stale_from(vm, page))) {
 		vm->pt_pages[page] = 0;
 		return false;
 	}
-	/* A store to a page only stale records were built from (a table
-	 * Linux freed without a flush: an exec's old mm is loaded nowhere)
-	 * is most likely to the page reused as data: it is traced, but does
-	 * not make its instruction (clear_page's) a callout for good. */
 	if (trapped) {
 		cpu->stats.pt_write_traps++;
-		if (!only_stale_from(vm, page))
-			note_trap(cpu);
+		note_trap(cpu);
 	}
 	if (t->active) {
 		/* one instruction writing two page tables: the second one is

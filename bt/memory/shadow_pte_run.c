@@ -79,17 +79,14 @@ bool map_pte_run(struct bt_vm *vm, unsigned view, uint32_t lin, const struct mmu
 		return false;
 	if (t->active && t->space == sh->cur && t->view == view && (t->lin >> 12) - lin0 < n)
 		return false;	/* the traced page's writable window stays */
+	/* the walk's own tables first: the run's frames may hold its own
+	 * page table (a table mapping itself among contiguous frames), which
+	 * must then not be mapped writable */
+	trace_entry_pages(vm, w->entry, w->nentries);
 	bool writable = w->writable && w->dirty && !region->readonly;
 	for (uint32_t p = (uint32_t)(phys0 >> 12); writable && p < (phys0 >> 12) + n; p++)
 		if (vm->code_pages[p] || vm->pt_pages[p])
 			return false;	/* those stay read-only: the single page then */
-	for (unsigned i = 0; i < w->nentries; i++) {
-		uint32_t pt = w->entry[i] >> 12;
-		if (pt < (vm->ram_size >> 12) && !vm->pt_pages[pt]) {
-			vm->pt_pages[pt] = 1;
-			shadow_protect_phys_page(vm, pt);
-		}
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		int64_t old = rec_find(sp, lin0 + i, view);
 		if (old >= 0)

@@ -19,6 +19,20 @@
  * too. At the flush a stale mapping that a fill would make again as it
  * is (the entry was written back as it was) is kept. Not in signal
  * context.
+ *
+ * Each address space keeps its own stale list, and a flush (INVLPG, a
+ * CR4.PGE change) looks at the current space's only; a CR3 load looks at
+ * the list of the space it loads. A space that is not loaded is used by
+ * nothing (translated code runs in the current space's views), so its
+ * stale mappings wait for its next CR3 load, whose flush comes first:
+ * the processor could not use them before that either. This matters for
+ * a directory Linux frees at exit: the page is soon handed out zeroed
+ * (a page table, a process's data), which marks that space's whole
+ * kernel half stale, and a flush then found every kernel entry clear and
+ * unmapped it all (~1,100 mappings per fork+exec of /bin/true), to fault
+ * back in after the page became a directory again (pgd_ctor copies the
+ * kernel entries back). Judged at the load instead, the kernel half is
+ * whole again and kept.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +42,21 @@
 #include "bt/memory/mmu.h"
 #include "bt/memory/shadow_index.h"
 
+static void flush_space(struct bt_vm *vm, unsigned s);
+
 void rec_drop_later(struct bt_vm *vm, uint32_t id)
 {
 	struct bt_shadow *sh = vm->shadow;
 	struct shadow_rec *r = rec_of(sh, id);
+	unsigned s = (id - 1) / BT_SHADOW_RECS;
+	struct shadow_space *sp = &sh->space[s];
 
 	if (!r->live || r->stale)
 		return;
-	if (sh->nr_stale == BT_STALE_MAX)
-		shadow_flush_stale(vm);
+	if (sp->nr_stale == BT_STALE_MAX)
+		flush_space(vm, s);
 	r->stale = true;
-	sh->stale[sh->nr_stale++] = id;
+	sp->stale[sp->nr_stale++] = id;
 }
 
 /* (space, view, linear page) as one sortable key */
@@ -88,22 +106,24 @@ static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r
 	       (!r->writable || (w.writable && w.dirty));
 }
 
-void shadow_flush_stale(struct bt_vm *vm)
+/* Unmaps space s's stale mappings (those a fill would not make again). */
+static void flush_space(struct bt_vm *vm, unsigned s)
 {
 	struct bt_shadow *sh = vm->shadow;
+	struct shadow_space *sp = &sh->space[s];
 	static uint64_t keys[BT_STALE_MAX];	/* one vCPU thread flushes */
 	uint32_t n = 0;
 
-	if (!sh || !sh->nr_stale)
-		return;
-	for (uint32_t k = 0; k < sh->nr_stale; k++) {
-		uint32_t id = sh->stale[k];
+	for (uint32_t k = 0; k < sp->nr_stale; k++) {
+		uint32_t id = sp->stale[k];
 		struct shadow_rec *r = rec_of(sh, id);
 		if (!r->live || !r->stale)
 			continue;	/* refilled, updated or forgotten since */
-		unsigned s = (id - 1) / BT_SHADOW_RECS;
 		r->stale = false;
 		if (still_exact(vm, s, r)) {
+			/* a page only stale mappings came from may have
+			 * stopped being traced (shadow_trace_begin) */
+			trace_entry_pages(vm, r->entry, r->nentries);
 			if (vm->cpu)
 				vm->cpu->stats.shadow_stale_kept++;
 			continue;
@@ -116,7 +136,7 @@ void shadow_flush_stale(struct bt_vm *vm)
 		if (vm->cpu)
 			vm->cpu->stats.shadow_drops++;
 	}
-	sh->nr_stale = 0;
+	sp->nr_stale = 0;
 	qsort(keys, n, sizeof(keys[0]), key_cmp);
 	for (uint32_t k = 0; k < n;) {
 		uint32_t run = 1;
@@ -128,13 +148,19 @@ void shadow_flush_stale(struct bt_vm *vm)
 	}
 }
 
+void shadow_flush_stale(struct bt_vm *vm)
+{
+	if (vm->shadow && vm->shadow->space[vm->shadow->cur].nr_stale)
+		flush_space(vm, vm->shadow->cur);
+}
+
 bool only_stale_from(struct bt_vm *vm, uint32_t page)
 {
 	struct bt_shadow *sh = vm->shadow;
 	static uint32_t ids[BT_STALE_MAX];
 	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
 
-	if (!sh->nr_stale || !page_indexed(sh, page) || !sh->ent_count[page])
+	if (!page_indexed(sh, page) || !sh->ent_count[page])
 		return false;
 	for (uint32_t e = page << 12; e < (page + 1) << 12; e += width) {
 		unsigned n = recs_from_entry(sh, e, ids, BT_STALE_MAX);

@@ -15,7 +15,10 @@
  *    directory page recycled for a new process: the run reads again;
  *  - a group of 16 entries over contiguous frames with A set, which a
  *    translator may map at the first touch (run_ahead);
- *  - global entries cleared, then CR4.PGE turned off: every page faults.
+ *  - global entries cleared, then CR4.PGE turned off: every page faults;
+ *  - a group of 16 entries over contiguous frames, one of which is the
+ *    table itself (self_table): written through that page, the table's
+ *    change is seen, and a cleared entry faults after its INVLPG.
  * The memory CRC compares every A and D bit with QEMU's. */
 #include "guest.h"
 
@@ -27,9 +30,15 @@ GUEST("pt_stale", "paging32");
 static volatile uint32_t table[1024] __attribute__((aligned(4096)));
 static volatile uint32_t pages[RUN][1024] __attribute__((aligned(4096)));
 static volatile uint32_t target;	/* the address the raisers use */
+#define ALIAS2 0x40400000u	/* PDE 257 -> self[SELF] */
+#define SELF 5
+static volatile uint32_t self[RUN][1024] __attribute__((aligned(RUN * 4096)));
 
 FAULTING_INSN(read_target, "movl target, %%ecx", "movl (%%ecx), %%eax", "eax", "ecx")
 FAULTING_INSN(write_target, "movl target, %%ecx", "movl %%eax, (%%ecx)", "ecx", "memory")
+/* run once: an instruction that faults often may be given a software TLB,
+ * which walks the tables itself; this one reads through the views */
+FAULTING_INSN(read_self, "movl target, %%ecx", "movl (%%ecx), %%eax", "eax", "ecx")
 
 static uint32_t alias(unsigned page, unsigned word)
 {
@@ -213,6 +222,31 @@ static void global_flush(void)
 	      absent, RUN);
 }
 
+/* The group's frames include the table's own: a translator that maps the
+ * group ahead must not leave the table writable through it unwatched. */
+static void self_table(void)
+{
+	volatile uint32_t *t = self[SELF];
+	for (unsigned i = 0; i < RUN; i++)
+		t[i] = (uint32_t)self[i] | PTE_P | PTE_W | PTE_A | PTE_D;
+	paging32_directory[ALIAS2 >> 22] = (uint32_t)t | PTE_P | PTE_W | PTE_A;
+	write_cr3(read_cr3());
+	*(volatile uint32_t *)(ALIAS2 + 4) = 0x1234;	/* the first touch: a write */
+	/* entry 0 cleared through the table's own linear page */
+	*(volatile uint32_t *)(ALIAS2 + SELF * 4096) = 0;
+	check_eq("the table read directly after a write through its alias", t[0], 0);
+	invlpg((void *)ALIAS2);
+	struct fault f;
+	target = ALIAS2 + 4;
+	bool faulted = catch_fault(read_self_raise, NULL, &f);
+	check(faulted && f.vector == VEC_PF && f.error == 0 && f.cr2 == ALIAS2 + 4,
+	      "a read through an entry cleared via the table's alias: fault %u vector %u error 0x%x cr2 %x",
+	      faulted, f.vector, f.error, f.cr2);
+	check_eq("a neighbour of the group", *(volatile uint32_t *)(ALIAS2 + 2 * 4096 + 8), self[2][2]);
+	paging32_directory[ALIAS2 >> 22] = 0;
+	write_cr3(read_cr3());
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < RUN; p++)
@@ -241,5 +275,8 @@ void guest_main(const struct mb_info *mbi)
 	check_end();
 	check_begin("global_flush");
 	global_flush();
+	check_end();
+	check_begin("self_table");
+	self_table();
 	check_end();
 }
