@@ -110,6 +110,11 @@ static void hybrid_probe(struct engine_caps *caps)
 		caps->cannot[NEED_TSC_DEADLINE] = c[HY_BT].cannot[NEED_TSC_DEADLINE]
 						  ? c[HY_BT].cannot[NEED_TSC_DEADLINE]
 						  : c[HY_HW].cannot[NEED_TSC_DEADLINE];
+	/* and IA32_TSC_ADJUST, which a switch must carry across */
+	if (!caps->cannot[NEED_TSC_ADJUST])
+		caps->cannot[NEED_TSC_ADJUST] = c[HY_BT].cannot[NEED_TSC_ADJUST]
+						? c[HY_BT].cannot[NEED_TSC_ADJUST]
+						: c[HY_HW].cannot[NEED_TSC_ADJUST];
 }
 
 static int hybrid_vm_create(struct engine_vm **out, char *err, size_t errlen)

@@ -25,11 +25,12 @@ static bool msr_file(struct bt_cpu *cpu, bool write)
 		return true;
 	}
 	bt_xfer_changed(cpu);	/* IA32_SYSENTER_CS/ESP/EIP among them */
-	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, idx, v)) {
+	uint64_t host = __rdtsc(), tsc = host + cpu->tsc_offset;
+	switch (cpu_msr_write(&cpu->msrs, &cpu->arch, &tsc, idx, v)) {
 	case CPU_MSR_GP:
 		return false;
-	case CPU_MSR_TSC_WRITTEN:
-		cpu->tsc_offset = v - __rdtsc();
+	case CPU_MSR_TSC_WRITTEN:	/* IA32_TSC or IA32_TSC_ADJUST */
+		cpu->tsc_offset = tsc - host;
 		break;
 	case CPU_MSR_EFER_CHANGED:
 		/* NXE, and LME: inert until CR0.PG, where bt stops with

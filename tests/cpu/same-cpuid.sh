@@ -21,7 +21,9 @@
 # bits 29 and 11), which the comparison masks, and says so. So is
 # TSC-deadline (leaf 1 ECX bit 24): listed only where the engine brings
 # IA32_TSC_DEADLINE to the VMM's local APIC (every engine now; kept for
-# a hyvm.ko or KVM without it).
+# a hyvm.ko or KVM without it). And TSC_ADJUST (leaf 7 EBX bit 1): listed
+# only where every engine of the VM keeps IA32_TSC_ADJUST (bt; not kvm,
+# svm, vmx or hybrid, whose CPU state does not carry it).
 set -u
 hyvm= dir= expect= save= xcpu=host
 while (($#)); do
@@ -48,6 +50,7 @@ leaves() {
 	tr -d '\r' <"$1" | grep '^cpuid: [0-9a-f]\{8\}\.' | while read -r tag leaf a b c d; do
 		[[ $leaf == 80000001.0 ]] && d=$(printf '%08x' $((0x$d & ~0x20000800)))
 		[[ $leaf == 00000001.0 ]] && c=$(printf '%08x' $((0x$c & ~0x01000000)))
+		[[ $leaf == 00000007.0 ]] && b=$(printf '%08x' $((0x$b & ~0x2)))
 		echo "$tag $leaf $a $b $c $d"
 	done
 }
@@ -107,6 +110,8 @@ done
 	echo "note: CPUID 0x80000001 EDX LM/SYSCALL masked: they depend on whether the VM's engines run long mode"
 [[ -n $ref ]] &&
 	echo "note: CPUID 1 ECX TSC-deadline masked: it depends on whether the engine routes IA32_TSC_DEADLINE"
+[[ -n $ref ]] &&
+	echo "note: CPUID 7 EBX TSC_ADJUST masked: it depends on whether every engine of the VM keeps IA32_TSC_ADJUST"
 if [[ -n $expect && -n $ref ]]; then
 	if [[ ! -f $expect ]]; then
 		fail "--expect $expect: no such file"

@@ -18,11 +18,13 @@ GUEST("cpuid", "");
 #define EXT1_EDX_LM (1u << 29)
 #define MSR_UNKNOWN 0x1badd00du		/* no CPU defines it */
 #define PAT_RESET 0x0007040600070406ull	/* SDM Vol. 3A, 13.12.4 */
+#define MSR_TSC_ADJUST 0x3bu
+#define LEAF7_EBX_TSC_ADJUST (1u << 1)
 
 /* The model's answers: not part of the exit checksum (QEMU's differ). */
 static VOLATILE_STATE uint32_t leaf[4];
 static VOLATILE_STATE char vendor[13];
-static VOLATILE_STATE uint32_t family, max_basic, max_ext, ext1_edx, leaf1_edx, leaf1_ecx;
+static VOLATILE_STATE uint32_t family, max_basic, max_ext, ext1_edx, leaf1_edx, leaf1_ecx, leaf7_ebx;
 static VOLATILE_STATE bool on_hyvm;
 
 static const struct { uint32_t leaf, sub; } dump_list[] = {
@@ -65,6 +67,10 @@ static void identification(void)
 	check(leaf1_edx & LEAF1_EDX_MSR, "leaf 1 EDX lacks MSR");
 	check((leaf[1] >> 24) == 0, "CPUID.1:EBX APIC ID %u on the only CPU", leaf[1] >> 24);
 	check(leaf[2] & (1u << 31), "leaf 1 ECX lacks the hypervisor bit");
+	if (max_basic >= 7) {
+		cpuid(7, 0, leaf);
+		leaf7_ebx = leaf[1];
+	}
 	cpuid(0x40000000, 0, leaf);
 	on_hyvm = leaf[1] == 0x6d767968 && leaf[2] == 0x6d767968 && leaf[3] == 0x6d767968;
 	cpuid(0x80000000, 0, leaf);
@@ -158,6 +164,18 @@ static void msrs(void)
 	} else if (on_hyvm) {
 		check(msr_faults(MSR_IA32_TSC_DEADLINE),
 		      "IA32_TSC_DEADLINE without CPUID.1:ECX[24] did not raise #GP");
+	}
+	/* IA32_TSC_ADJUST exists iff CPUID.(7,0):EBX.TSC_ADJUST[1] (SDM
+	 * Vol. 4, Table 2-2) and is 0 after reset (SDM Vol. 3B, 17.17.3);
+	 * tests/guests/tsc_adjust checks what its writes do */
+	if (leaf7_ebx & LEAF7_EBX_TSC_ADJUST) {
+		if (msr_faults(MSR_TSC_ADJUST))
+			check(false, "IA32_TSC_ADJUST raised #GP, though CPUID.(7,0):EBX[1] lists it");
+		else
+			check(rdmsr(MSR_TSC_ADJUST) == 0, "IA32_TSC_ADJUST not 0 at reset");
+	} else if (on_hyvm) {
+		check(msr_faults(MSR_TSC_ADJUST),
+		      "IA32_TSC_ADJUST without CPUID.(7,0):EBX[1] did not raise #GP");
 	}
 	if (on_hyvm)
 		check(msr_faults(MSR_UNKNOWN), "RDMSR of an unknown MSR did not raise #GP");

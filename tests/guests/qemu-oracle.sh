@@ -12,6 +12,11 @@
 # and leaves the bit clear); KVM's in-kernel local APIC has one, so the
 # guest runs under -accel kvm with it listed (-cpu qemu64: on kvm_pvm
 # QEMU aborts with -cpu host, ../shared/notes/this-host-kvm.md).
+# tsc-adjust: QEMU's TCG keeps IA32_TSC_ADJUST but its writes do not move
+# the TSC (nor TSC writes it); KVM's do (SDM Vol. 3B, 17.17.3): -accel kvm
+# with +tsc-adjust, as for tsc-deadline; but not kvm_pvm, whose guest TSC
+# is the host's (tests/guests/tsc_adjust fails there: the MSR reads back,
+# the TSC does not move), so no oracle on this project's machines.
 
 # fp-exceptions: QEMU 7.2's TCG raises no #XM for an unmasked SIMD
 # exception and reports an x87 error only at FWAIT, not at the next
@@ -21,11 +26,20 @@ set -u
 elf=${1:?usage: qemu-oracle.sh GUEST.elf}
 needs=" $(readelf -p .hyvm_requires "$elf" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *//p' | tr '\n' ' ') "
 accel=(-accel tcg)
-if [[ $needs == *" tsc-deadline "* ]]; then
+kvm_flags=
+[[ $needs == *" tsc-deadline "* ]] && kvm_flags+=,+tsc-deadline
+if [[ $needs == *" tsc-adjust "* ]]; then
+	kvm_flags+=,+tsc-adjust
+	if [[ -d /sys/module/kvm_pvm ]]; then
+		echo "SKIP: QEMU's TCG lacks tsc-adjust, and kvm_pvm runs the guest on the host's TSC: its IA32_TSC_ADJUST reads back but writes do not move the TSC" >&2
+		exit 77
+	fi
+fi
+if [[ -n $kvm_flags ]]; then
 	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
-		accel=(-accel kvm -cpu qemu64,+tsc-deadline)
+		accel=(-accel kvm -cpu "qemu64$kvm_flags")
 	else
-		echo "SKIP: QEMU's TCG has no TSC-deadline timer, and /dev/kvm (for KVM's local APIC) is not usable here" >&2
+		echo "SKIP: QEMU's TCG lacks ${kvm_flags//,+/ } (needs KVM), and /dev/kvm is not usable here" >&2
 		exit 77
 	fi
 fi

@@ -66,9 +66,13 @@ if [[ $mode == full ]]; then
 	)
 fi
 start=$(session_now)
+# the console through session_stamp, which times the sleep's lines as they come
+exec 4> >(session_stamp "$work/out")
+stamper=$!
 "$hyvm" run --engine "$engine" --mem 128 --device pci_testdev -k "$out/vmlinuz-686" \
-	-i "$out/initramfs.cpio.gz" -p "$append" >"$work/out" 2>"$work/err" </dev/null &
+	-i "$out/initramfs.cpio.gz" -p "$append" >&4 2>"$work/err" </dev/null &
 pid=$!
+exec 4>&-	# the stamper ends when hyvm does
 session_watch "$pid" "$work/out" "$deadline"
 if [[ $mode == full ]] && ((seen == ${#want[@]})); then
 	wait "$pid"; status=$?	# /init ends with poweroff -f
@@ -76,6 +80,10 @@ else
 	kill -INT "$pid" 2>/dev/null; wait "$pid"; status=$?
 fi
 secs=$(session_sub "$(session_now)" "$start")
+for ((i = 0; i < 100; i++)); do	# its last lines written
+	kill -0 "$stamper" 2>/dev/null || break
+	sleep 0.05
+done
 problems=()
 if [[ $mode == full ]] && ((seen == ${#want[@]})); then
 	session_judge "$work/out" "$status" "$marker"

@@ -10,7 +10,7 @@ mount -t devtmpfs dev /dev
 echo "hyvm-linux-init: hello from /init, kernel $(uname -r)"
 echo "hyvm-session: uname $(uname -sm)"
 echo "hyvm-session: cpus $(grep -c ^processor /proc/cpuinfo)"
-grep -m1 -E '^(model name|flags)' /proc/cpuinfo | sed 's/^/hyvm-session: cpuinfo /'
+grep -m2 -E '^(model name|flags)' /proc/cpuinfo | sed 's/^/hyvm-session: cpuinfo /'
 # a compute loop in the shell (boot.sh computes the same in bash)
 i=0 s=0
 while [ $i -lt 3000 ]; do s=$(((s * 31 + i) % 1000003)); i=$((i + 1)); done
@@ -37,10 +37,14 @@ done
 # what keeps time and raises the tick (tsc or acpi_pm; lapic-deadline or
 # lapic): for the reports, not compared
 echo "hyvm-session: clock $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
-# the guest's clock against the host's: boot.sh times the two lines
-echo "hyvm-session: sleep-start"
+# the guest's clock against the host's: boot.sh times the two lines; each
+# carries the guest's uptime (read by the shell, no fork), so the report
+# says how long the sleep took on the guest's clock too
+read up rest </proc/uptime
+echo "hyvm-session: sleep-start $up"
 sleep 10
-echo "hyvm-session: sleep-end"
+read up rest </proc/uptime
+echo "hyvm-session: sleep-end $up"
 dmesg | sed 's/^/hyvm-dmesg: /'
 echo "hyvm-session: done"
 poweroff -f

@@ -159,6 +159,7 @@ static void test_lookup_semantics(void)
 }
 
 static struct hyvm_cpu_state arch;
+static uint64_t tsc;	/* the guest TSC cpu_msr_write is given and moves */
 
 static struct hyvm_cpuid_table m_model_cpuid;	/* msrs_of's model */
 
@@ -182,7 +183,7 @@ static void test_msr_amd(void)
 	for (uint32_t i = MSR_K7_EVNTSEL0; i < MSR_K7_EVNTSEL0 + 8; i++) {
 		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, i, &v), CPU_MSR_OK);
 		CU_ASSERT_EQUAL(v, 0);
-		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, i, 0x430000 + i), CPU_MSR_OK);
+		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, i, 0x430000 + i), CPU_MSR_OK);
 	}
 	for (uint32_t i = MSR_K7_EVNTSEL0; i < MSR_K7_EVNTSEL0 + 8; i++) {
 		cpu_msr_read(&m, &arch, 0, i, &v);
@@ -195,20 +196,20 @@ static void test_msr_amd(void)
 	 * (0) and other bits #GP, as hyvm.ko */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, cpu_model_family(&m_model_cpuid) >= 0x10 ? 1u << 24 : 0);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, (1u << 18) | (1u << 8)), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_K7_HWCR, (1u << 18) | (1u << 8)), CPU_MSR_OK);
 	cpu_msr_read(&m, &arch, 0, MSR_K7_HWCR, &v);
 	CU_ASSERT_EQUAL(v, 1u << 18);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_HWCR, 1u), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_K7_HWCR, 1u), CPU_MSR_GP);
 	/* NB_CFG from family 10h: what Linux writes reads back */
 	if (m.amd_nb) {
-		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_AMD64_NB_CFG, 1ull << 46), CPU_MSR_OK);
+		CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_AMD64_NB_CFG, 1ull << 46), CPU_MSR_OK);
 		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_AMD64_NB_CFG, &v), CPU_MSR_OK);
 		CU_ASSERT_EQUAL(v, 1ull << 46);
 	} else {
 		CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_AMD64_NB_CFG, &v), CPU_MSR_GP);
 	}
 	/* RDPMC reads PerfCtr0-3 to 48 bits; no counter 4 */
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_K7_PERFCTR0 + 1, 0xffff123456789abcull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_K7_PERFCTR0 + 1, 0xffff123456789abcull), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(cpu_pmc_read(&m, 1, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, 0x123456789abcull);
 	CU_ASSERT_EQUAL(cpu_pmc_read(&m, 4, &v), CPU_MSR_GP);
@@ -216,20 +217,20 @@ static void test_msr_amd(void)
 	CU_ASSERT_EQUAL(v, 0xfee00100u);	/* BSP, disabled: the model lists no APIC */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 1234, MSR_IA32_TSC, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, 1234);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_TSC, 99), CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_TSC, 99), CPU_MSR_TSC_WRITTEN);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, 0x1badd00d, &v), CPU_MSR_GP);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, 0x1badd00d, 0), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, 0x1badd00d, 0), CPU_MSR_GP);
 	/* EFER: NXE yes; LME not without long mode; LMA ignored */
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 11), CPU_MSR_EFER_CHANGED);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, 1u << 11), CPU_MSR_EFER_CHANGED);
 	CU_ASSERT_EQUAL(arch.efer, 1u << 11);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 8), CPU_MSR_GP);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u << 0), CPU_MSR_GP);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, (1u << 11) | (1u << 10)), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, 1u << 8), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, 1u << 0), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, (1u << 11) | (1u << 10)), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(arch.efer, 1u << 11);
 	msrs_of("host", true, &m);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, (1u << 8) | 1u), CPU_MSR_EFER_CHANGED);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, (1u << 8) | 1u), CPU_MSR_EFER_CHANGED);
 	arch.cr0 = 0x80000001u;		/* LME frozen while paging is on */
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_EFER, 1u), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_EFER, 1u), CPU_MSR_GP);
 }
 
 static void test_msr_intel_p3(void)
@@ -242,26 +243,26 @@ static void test_msr_intel_p3(void)
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_K7_EVNTSEL0, &v), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_MISC_ENABLE, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, CPU_MISC_ENABLE_RESET);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_MISC_ENABLE, v & ~1ull), CPU_MSR_OK);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_MISC_ENABLE, v | (1ull << 22)), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_MISC_ENABLE, v & ~1ull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_MISC_ENABLE, v | (1ull << 22)), CPU_MSR_GP);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_PLATFORM_ID, &v), CPU_MSR_OK);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_BIOS_SIGN_ID, 0), CPU_MSR_OK);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_P6_EVNTSEL0 + 1, 0x4300c0), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_BIOS_SIGN_ID, 0), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_P6_EVNTSEL0 + 1, 0x4300c0), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_P6_EVNTSEL0 + 1, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, 0x4300c0);
 	/* PAT: a reserved memory type (2) raises #GP */
 	CU_ASSERT_EQUAL(cpu_msr_read(&m, &arch, 0, MSR_IA32_PAT, &v), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(v, CPU_PAT_RESET);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_PAT, 0x0007040600070402ull), CPU_MSR_GP);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_PAT, 0x0007040600070401ull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_PAT, 0x0007040600070402ull), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_PAT, 0x0007040600070401ull), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(arch.pat, 0x0007040600070401ull);
 	/* APIC base: relocatable and disabled, BSP kept, reserved bits #GP */
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_APIC_BASE, 0xfed00000ull), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_APIC_BASE, 0xfed00000ull), CPU_MSR_OK);
 	cpu_msr_read(&m, &arch, 0, MSR_IA32_APIC_BASE, &v);
 	CU_ASSERT_EQUAL(v, 0xfed00100ull);
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_APIC_BASE, 0xfee00c00ull), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_APIC_BASE, 0xfee00c00ull), CPU_MSR_GP);
 	/* SYSENTER: the CPU has SEP */
-	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, MSR_IA32_SYSENTER_EIP, 0x1234), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(cpu_msr_write(&m, &arch, &tsc, MSR_IA32_SYSENTER_EIP, 0x1234), CPU_MSR_OK);
 	CU_ASSERT_EQUAL(arch.sysenter_eip, 0x1234);
 }
 
@@ -352,8 +353,75 @@ static void test_tsc_deadline_bit(void)
 	}
 }
 
+/* CPUID.(7,0):EBX.TSC_ADJUST[1] exactly when the limits say every engine
+ * keeps IA32_TSC_ADJUST, never in the named models (no leaf 7); and the
+ * MSR as SDM Vol. 3B, 17.17.3 has it: 0 at reset, a write of it moves
+ * the TSC by the change, a write of IA32_TSC moves it by the TSC's
+ * change, #GP(0) where the model does not list it. */
+static void test_tsc_adjust(void)
+{
+	struct cpu_model m;
+	struct cpu_model_limits lim = { .long_mode = false, .local_apic = true };
+	struct cpu_msrs f;
+	char err[128];
+	uint64_t v = 1;
+
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_amd_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 7, CPUID_REG_EBX, CPUID_7_EBX_TSC_ADJUST));
+	cpu_msrs_init(&f, &m.cpuid, true);
+	CU_ASSERT_EQUAL(cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v), CPU_MSR_GP);
+	tsc = 1000;
+	CU_ASSERT_EQUAL(cpu_msr_write(&f, &arch, &tsc, MSR_IA32_TSC_ADJUST, 5), CPU_MSR_GP);
+	CU_ASSERT_EQUAL(tsc, 1000);
+	CU_ASSERT_EQUAL(cpu_msr_write(&f, &arch, &tsc, MSR_IA32_TSC, 300), CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(tsc, 300);
+
+	lim.tsc_adjust = true;
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_amd_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 7, CPUID_REG_EBX, CPUID_7_EBX_TSC_ADJUST));
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 7, CPUID_REG_EBX, 3));	/* BMI1 kept */
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_intel_host, &m, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_TRUE(cpu_model_has(&m.cpuid, 7, CPUID_REG_EBX, CPUID_7_EBX_TSC_ADJUST));
+	/* the MSR file of the AMD one (the fake Intel host lists no TSC) */
+	CU_ASSERT_EQUAL_FATAL(cpu_model_build_with("host", &lim, fake_amd_host, &m, err,
+						   sizeof(err)), 0);
+	cpu_msrs_init(&f, &m.cpuid, true);
+	CU_ASSERT_EQUAL(cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v), CPU_MSR_OK);
+	CU_ASSERT_EQUAL(v, 0);
+	tsc = 1000;		/* +500: the TSC 500 ahead */
+	CU_ASSERT_EQUAL(cpu_msr_write(&f, &arch, &tsc, MSR_IA32_TSC_ADJUST, 500),
+			CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(tsc, 1500);
+	cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v);
+	CU_ASSERT_EQUAL(v, 500);
+	tsc = 2000;		/* the TSC set 1800 back: so is the adjustment */
+	CU_ASSERT_EQUAL(cpu_msr_write(&f, &arch, &tsc, MSR_IA32_TSC, 200), CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(tsc, 200);
+	cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v);
+	CU_ASSERT_EQUAL(v, (uint64_t)-1300);
+	tsc = 10000;		/* back to 0: the TSC 1300 ahead, wrapping as 64 bits */
+	CU_ASSERT_EQUAL(cpu_msr_write(&f, &arch, &tsc, MSR_IA32_TSC_ADJUST, 0), CPU_MSR_TSC_WRITTEN);
+	CU_ASSERT_EQUAL(tsc, 11300);
+	cpu_msrs_init(&f, &m.cpuid, true);	/* RESET: 0 again */
+	cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v);
+	CU_ASSERT_EQUAL(v, 0);
+
+	for (unsigned i = 0; i < 2; i++) {
+		const char *named[] = { "pentium3", "core2duo" };
+		CU_ASSERT_EQUAL_FATAL(cpu_model_build_with(named[i], &lim, fake_intel_host, &m,
+							   err, sizeof(err)), 0);
+		CU_ASSERT_FALSE(cpu_model_has(&m.cpuid, 7, CPUID_REG_EBX, CPUID_7_EBX_TSC_ADJUST));
+		cpu_msrs_init(&f, &m.cpuid, true);
+		CU_ASSERT_EQUAL(cpu_msr_read(&f, &arch, 0, MSR_IA32_TSC_ADJUST, &v), CPU_MSR_GP);
+	}
+}
+
 UNIT_SUITE(cpu_model, NULL, NULL,
 	   UNIT_TEST(test_tsc_leaves),
+	   UNIT_TEST(test_tsc_adjust),
 	   UNIT_TEST(test_tsc_deadline_bit),
 	   UNIT_TEST(test_named_identity),
 	   UNIT_TEST(test_host_filtered),

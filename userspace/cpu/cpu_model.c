@@ -198,7 +198,8 @@ static void build_host(const struct cpu_model_limits *lim, cpu_model_host_fn hos
 	}
 	if (max_basic >= 7) {
 		host(7, 0, r);
-		put(t, 7, 0, true, 0, r[1] & honoured_7_ebx, 0, 0);
+		put(t, 7, 0, true, 0, (r[1] & honoured_7_ebx) |
+		    (lim->tsc_adjust ? BIT(CPUID_7_EBX_TSC_ADJUST) : 0), 0, 0);
 	}
 	if (max_basic >= 0x15) {
 		/* TSC/crystal ratio and crystal Hz (SDM Vol. 2A, CPUID 15H) */

@@ -31,6 +31,15 @@ struct cpu_model_limits {
 	 * hyvm's, as KVM lists it on AMD hosts); the named models, older
 	 * than the feature (Intel: Westmere-EP/Sandy Bridge on), never. */
 	bool tsc_deadline;
+	/* Every engine of the VM keeps IA32_TSC_ADJUST (SDM Vol. 3B,
+	 * 17.17.3) as the guest's TSC offset moves (!engine_caps.
+	 * cannot[NEED_TSC_ADJUST]): the "host" model lists CPUID.(7,0):
+	 * EBX.TSC_ADJUST[1] where it has leaf 7. With the invariant TSC
+	 * (0x80000007 EDX[8], the host's) Linux (since 5.17, tsc.c
+	 * check_system_tsc_reliable) then trusts the TSC without the
+	 * clocksource watchdog, which on a loaded host compares it with
+	 * jiffies or a PM timer that lose time while the vCPU thread waits. */
+	bool tsc_adjust;
 };
 
 struct cpu_model {
@@ -81,6 +90,7 @@ bool cpu_model_has(const struct hyvm_cpuid_table *t, uint32_t leaf, int reg, int
 #define CPUID_1_EDX_SSE2	26
 #define CPUID_1_ECX_TSC_DEADLINE	24
 #define CPUID_1_ECX_HYPERVISOR	31
+#define CPUID_7_EBX_TSC_ADJUST	1
 #define CPUID_X1_EDX_SYSCALL	11
 #define CPUID_X1_EDX_NX		20
 #define CPUID_X1_EDX_PAGE1GB	26

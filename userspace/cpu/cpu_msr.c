@@ -1,7 +1,8 @@
 /*
  * The MSR file of a CPU model (cpu_msr.h). Only what the model's vendor and
  * family always have, or what an advertised feature implies, exists:
- *   IA32_TSC (CPUID.1:EDX.TSC), IA32_APIC_BASE (P6 and K7 onwards),
+ *   IA32_TSC (CPUID.1:EDX.TSC), IA32_TSC_ADJUST (CPUID.(7,0):EBX[1]),
+ *   IA32_APIC_BASE (P6 and K7 onwards),
  *   SYSENTER_CS/ESP/EIP (SEP), IA32_PAT (PAT), EFER (SYSCALL, NX or LM:
  *   SDM Vol. 4, Table 2-2, "IA32_EFER ... If CPUID.80000001H:EDX.[20] ||
  *   CPUID.80000001H:EDX.[29]"), Intel family 6: PLATFORM_ID, BIOS_SIGN_ID,
@@ -38,6 +39,7 @@ void cpu_msrs_init(struct cpu_msrs *m, const struct hyvm_cpuid_table *t, bool bs
 	m->tsc = cpu_model_has(t, 1, CPUID_REG_EDX, CPUID_1_EDX_TSC);
 	m->sep = cpu_model_has(t, 1, CPUID_REG_EDX, CPUID_1_EDX_SEP);
 	m->pat = cpu_model_has(t, 1, CPUID_REG_EDX, CPUID_1_EDX_PAT);
+	m->tsc_adjust_present = cpu_model_has(t, 7, CPUID_REG_EBX, CPUID_7_EBX_TSC_ADJUST);
 	if (cpu_model_has(t, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_SYSCALL))
 		m->efer_writable |= EFER_SCE;
 	if (cpu_model_has(t, 0x80000001, CPUID_REG_EDX, CPUID_X1_EDX_LM))
@@ -114,6 +116,11 @@ enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu
 			return CPU_MSR_GP;
 		*val = tsc;
 		return CPU_MSR_OK;
+	case MSR_IA32_TSC_ADJUST:
+		if (!m->tsc_adjust_present)
+			return CPU_MSR_GP;
+		*val = m->tsc_adjust;
+		return CPU_MSR_OK;
 	case MSR_IA32_APIC_BASE:
 		if (!apic_base_exists(m))
 			return CPU_MSR_GP;
@@ -162,7 +169,7 @@ enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu
 }
 
 enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arch,
-				  uint32_t index, uint64_t val)
+				  uint64_t *tsc, uint32_t index, uint64_t val)
 {
 	uint64_t *perf = perf_slot(m, index);
 
@@ -172,7 +179,24 @@ enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arc
 	}
 	switch (index) {
 	case MSR_IA32_TSC:
-		return m->tsc ? CPU_MSR_TSC_WRITTEN : CPU_MSR_GP;
+		if (!m->tsc)
+			return CPU_MSR_GP;
+		/* "If an execution of WRMSR to the IA32_TIME_STAMP_COUNTER MSR
+		 * adds (or subtracts) value X from the TSC, the logical
+		 * processor also adds (or subtracts) value X from the
+		 * IA32_TSC_ADJUST MSR" (SDM Vol. 3B, 17.17.3) */
+		if (m->tsc_adjust_present)
+			m->tsc_adjust += val - *tsc;
+		*tsc = val;
+		return CPU_MSR_TSC_WRITTEN;
+	case MSR_IA32_TSC_ADJUST:
+		/* and a WRMSR of IA32_TSC_ADJUST that adds X to it adds X to
+		 * the TSC (ibid.) */
+		if (!m->tsc_adjust_present)
+			return CPU_MSR_GP;
+		*tsc += val - m->tsc_adjust;
+		m->tsc_adjust = val;
+		return CPU_MSR_TSC_WRITTEN;
 	case MSR_IA32_APIC_BASE:
 		/* base (below 4 GiB here: no MAXPHYADDR above 36 is promised for
 		 * it) and the global enable; BSP is the hardware's; x2APIC mode

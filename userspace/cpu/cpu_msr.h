@@ -31,6 +31,8 @@ struct cpu_msrs {
 	uint64_t k7_hwcr;	/* HWCR: the bits a guest may keep (cpu_msr.c) */
 	bool amd_nb;		/* AMD family 10h onwards: NB_CFG exists */
 	uint64_t nb_cfg;	/* NB_CFG as the guest wrote it; no effect */
+	bool tsc_adjust_present;	/* CPUID.(7,0):EBX.TSC_ADJUST[1] */
+	uint64_t tsc_adjust;	/* IA32_TSC_ADJUST: 0 at reset (SDM Vol. 3B, 17.17.3) */
 };
 
 /* What the model has, from its CPUID table; bsp: the bootstrap vCPU. */
@@ -40,7 +42,7 @@ void cpu_msrs_init(struct cpu_msrs *m, const struct hyvm_cpuid_table *t, bool bs
 enum cpu_msr_result {
 	CPU_MSR_GP = -1,	/* raise #GP(0); nothing changed */
 	CPU_MSR_OK = 0,
-	CPU_MSR_TSC_WRITTEN,	/* *val is the new guest TSC: re-base the offset */
+	CPU_MSR_TSC_WRITTEN,	/* *tsc is the new guest TSC: re-base the offset */
 	CPU_MSR_EFER_CHANGED,	/* arch->efer changed: paging may have */
 };
 
@@ -53,7 +55,10 @@ enum cpu_msr_result {
 enum cpu_msr_result cpu_pmc_read(const struct cpu_msrs *m, uint32_t ecx, uint64_t *val);
 enum cpu_msr_result cpu_msr_read(const struct cpu_msrs *m, const struct hyvm_cpu_state *arch,
 				 uint64_t tsc, uint32_t index, uint64_t *val);
+/* tsc: the guest's TSC now; a WRMSR of IA32_TSC or IA32_TSC_ADJUST
+ * returns CPU_MSR_TSC_WRITTEN with the TSC the guest has from now there
+ * (each moves the other by the same amount, SDM Vol. 3B, 17.17.3). */
 enum cpu_msr_result cpu_msr_write(struct cpu_msrs *m, struct hyvm_cpu_state *arch,
-				  uint32_t index, uint64_t val);
+				  uint64_t *tsc, uint32_t index, uint64_t val);
 
 #endif

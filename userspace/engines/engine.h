@@ -50,6 +50,9 @@ enum guest_need {
 	 * as #XM or #UD: every engine runs guest FP on the host's CPU, which
 	 * must do this itself (host_fp_faults.c) */
 	NEED_FP_EXCEPTIONS,
+	/* IA32_TSC_ADJUST (SDM Vol. 3B, 17.17.3), kept by the engine as the
+	 * guest's TSC moves, so the CPU model lists it (cpu_model.h) */
+	NEED_TSC_ADJUST,
 	NEED_COUNT
 };
 

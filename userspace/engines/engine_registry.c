@@ -56,6 +56,7 @@ static const char *const need_names[NEED_COUNT] = {
 	[NEED_TSC_DEADLINE] = "tsc-deadline",
 	[NEED_BCD_CPL0] = "bcd-cpl0",
 	[NEED_FP_EXCEPTIONS] = "fp-exceptions",
+	[NEED_TSC_ADJUST] = "tsc-adjust",
 };
 
 const char *guest_need_name(enum guest_need n)

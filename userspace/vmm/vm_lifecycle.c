@@ -149,6 +149,7 @@ int vm_cpu_model(const struct vm *vm, const struct engine_ops *engine,
 	 * brings the guest's accesses of it here (vm_msr.c) */
 	lim.tsc_deadline = lim.local_apic && caps.msr_exits &&
 			   bus_find(&vm->msr, DEVICE_MSR_ADDR(BOOT_VCPU, MSR_IA32_TSC_DEADLINE));
+	lim.tsc_adjust = !caps.cannot[NEED_TSC_ADJUST];
 	return cpu_model_build(name, &lim, model, err, errlen);
 }
 

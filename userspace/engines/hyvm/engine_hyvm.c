@@ -81,6 +81,7 @@ void hyvm_engine_probe(const struct hyvm_vendor *v, struct engine_caps *caps)
 	caps->hardware_assist = true;
 	/* engine.h set_a20: VT-x and AMD-V have no A20 masking */
 	caps->cannot[NEED_A20] = "hyvm.ko has no A20 gate (addresses above 1 MiB never wrap)";
+	caps->cannot[NEED_TSC_ADJUST] = "hyvm.ko has no IA32_TSC_ADJUST";
 	/* both backends hand IA32_TSC_DEADLINE over (HYVM_EXIT_MSR, API 5;
 	 * kmod/hyvm_exit.c hyvm_msr_exit) */
 	caps->msr_exits = true;

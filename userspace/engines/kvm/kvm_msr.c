@@ -132,7 +132,10 @@ static void answer_here(struct kvm_user_msrs *u, struct kvm_run *run)
 		r = cpu_msr_read(&u->file, &none, 0, run->msr.index, &val);
 		run->msr.data = r == CPU_MSR_GP ? 0 : val;
 	} else {
-		r = cpu_msr_write(&u->file, &none, run->msr.index, run->msr.data);
+		/* no TSC here: KVM keeps IA32_TSC, and the kvm engine's
+		 * model lists no IA32_TSC_ADJUST (kvm_probe.c) */
+		uint64_t tsc = 0;
+		r = cpu_msr_write(&u->file, &none, &tsc, run->msr.index, run->msr.data);
 	}
 	run->msr.error = r == CPU_MSR_GP;
 }

@@ -69,6 +69,9 @@ void kvm_probe(struct engine_caps *caps)
 	/* engine.h set_a20: KVM has no A20 gate (it would be every odd
 	 * megabyte remapped in the memory slots) */
 	caps->cannot[NEED_A20] = "KVM has no A20 gate (addresses above 1 MiB never wrap)";
+	/* KVM keeps IA32_TSC_ADJUST, but struct hyvm_cpu_state has no field
+	 * for it: a hybrid switch or a checkpoint would lose it */
+	caps->cannot[NEED_TSC_ADJUST] = "the kvm engine does not carry IA32_TSC_ADJUST in the CPU state";
 	if (kvm_is_pvm()) {
 		/* Measured limits of kvm_pvm: see docs/ARCHITECTURE.md. */
 		snprintf(caps->description, sizeof(caps->description),
