@@ -301,9 +301,9 @@ test-kmod-svm-kvm:
 # mutated CPU states (--ops 1): the emulated AMD host's stall they caused
 # is fixed (tests/kmod/run-svm.sh says what it was); with every kind of
 # call (this target's default) the emulated host still stops now and
-# then (docs/SECURITY.md). FUZZ_SEED=N repeats a run's calls;
-# FUZZ_ARGS="--ops MASK --trace 1" (or 2: every state, run and mapping)
-# narrows a finding.
+# then, an RCU stall (docs/SECURITY.md). FUZZ_SEED=N repeats a run's
+# calls; FUZZ_ARGS="--ops MASK --trace 1" (or 2: every state, run and
+# mapping) narrows a finding; FUZZ_ABUSE=1 runs hyvm_abuse first.
 .PHONY: test-kmod-svm-fuzz test-kmod-vmx-fuzz
 test-kmod-svm-fuzz:
 	tests/kmod/run-svm.sh --only-fuzz
