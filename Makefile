@@ -296,14 +296,13 @@ test-kmod-svm-kvm:
 # hyvm.ko's ioctl fuzzer alone (tests/kmod/hyvm_fuzz.c through
 # tests/kmod/fuzz-stage.sh) for FUZZ_SECONDS (180) in the emulated AMD
 # host, then dmesg, pinned pages and rmmod (~2-3 min of this machine's
-# time at load 15). make test-kmod-svm runs it for 45 s and make
-# test-kmod-vmx (haswell) for 30 s of the emulated host's clock with
-# mutated CPU states (--ops 1): the emulated AMD host's stall they caused
-# is fixed (tests/kmod/run-svm.sh says what it was); with every kind of
-# call (this target's default) the emulated host still stops now and
-# then (docs/SECURITY.md). FUZZ_SEED=N repeats a run's calls;
-# FUZZ_ARGS="--ops MASK --trace 1" (or 2: every state, run and mapping)
-# narrows a finding.
+# time at load 15). make test-kmod-svm runs it for 45 s of the emulated
+# host's clock with every kind of call, make test-kmod-vmx (haswell) for
+# 30 s with mutated CPU states (--ops 1); the ways they stopped the
+# emulated AMD host are closed (docs/SECURITY.md, tests/kmod/run-svm.sh).
+# FUZZ_SEED=N repeats a run's calls; FUZZ_ARGS="--ops MASK --trace 1" (or
+# 2: every state, run and mapping) narrows a finding; FUZZ_ABUSE=1 runs
+# hyvm_abuse first.
 .PHONY: test-kmod-svm-fuzz test-kmod-vmx-fuzz
 test-kmod-svm-fuzz:
 	tests/kmod/run-svm.sh --only-fuzz

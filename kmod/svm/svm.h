@@ -65,6 +65,7 @@ void svm_cpu_exit(void);
 void hyvm_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_save_pa);
 extern const char hyvm_svm_vmrun_return[];	/* the instruction after VMRUN */
 extern const char hyvm_svm_vmrun_insn[];	/* VMRUN */
+extern const char hyvm_svm_db_iret[];	/* #DB gate: IRET (svm_cpu.c) */
 
 /* svm_state.c */
 void svm_vmcb_init(struct svm_vcpu *sv, u64 nested_cr3);

@@ -13,6 +13,8 @@
 #include <linux/io.h>
 #include <linux/percpu.h>
 #include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/trapnr.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
 #include "svm.h"
@@ -28,6 +30,55 @@ bool svm_has_nrips;
 u64 svm_iopm_pa, svm_msrpm_pa;
 u32 svm_asid;
 static struct page *iopm_pages, *msrpm_pages;
+
+/*
+ * The host's IDT with one change, #DB to hyvm_svm_db_iret without IST,
+ * loaded around VMRUN while the debugger's breakpoints are armed in the
+ * host's DR7 for QEMU (svm_enter_guest). QEMU 7.2's TCG keeps a data
+ * watchpoint's hit as a pending debug request until the end of the
+ * instruction; when the same instruction then exits (a MOVS reading a
+ * watched word and writing outside RAM: a nested page fault), the request
+ * survives the #VMEXIT, and QEMU takes it before the host's first
+ * instruction, checking it against the host's DR7, which holds the same
+ * slot. Its #DB then came through Linux's IST gate while TR still held
+ * the guest's TSS (the host's comes with the VMLOAD after VMSAVE), so the
+ * IST stack pointer was read from a guest address: the emulated host
+ * triple-faulted (hyvm_fuzz, hyvm_abuse's watchpoint-then-exit). A real
+ * CPU reports a data breakpoint as a trap once its instruction completes
+ * (Intel SDM Vol. 3B 18.3.1.2), which an exiting one does not, and the
+ * host never touches the lower-half slots armed here: on hardware this
+ * IDT is never used.
+ */
+static gate_desc *db_idt;
+static struct desc_ptr db_idt_ptr;
+
+static int svm_db_idt_init(void)
+{
+	unsigned long fn = (unsigned long)hyvm_svm_db_iret;
+	struct desc_ptr host;
+	gate_desc *g;
+
+	asm volatile("sidt %0" : "=m"(host));
+	if (host.size >= PAGE_SIZE)
+		return -EINVAL;
+	db_idt = (gate_desc *)get_zeroed_page(GFP_KERNEL);
+	if (!db_idt)
+		return -ENOMEM;
+	memcpy(db_idt, (void *)host.address, host.size + 1);
+	g = &db_idt[X86_TRAP_DB];
+	g->offset_low = (u16)fn;
+	g->offset_middle = (u16)(fn >> 16);
+	g->offset_high = (u32)(fn >> 32);
+	g->segment = __KERNEL_CS;
+	g->bits.ist = 0;
+	g->bits.zero = 0;
+	g->bits.type = GATE_INTERRUPT;
+	g->bits.dpl = 0;
+	g->bits.p = 1;
+	db_idt_ptr.address = (unsigned long)db_idt;
+	db_idt_ptr.size = host.size;
+	return 0;
+}
 
 #define IOPM_ORDER	2	/* 12 KiB used (APM 15.10.1) */
 #define MSRPM_ORDER	1	/* 8 KiB (APM 15.11) */
@@ -52,6 +103,9 @@ void svm_enter_guest(struct svm_vcpu *sv)
 {
 	struct svm_cpu *c;
 	const unsigned long *dr;
+	/* the debugger's slots in the host's DR7 (below), db_idt with them */
+	bool armed = sv->dbg.hw && (sv->dbg.host_dr7 & 0xff);
+	struct desc_ptr host_idt;
 	unsigned long flags;
 	u64 efer, hsave_old;
 	int cpu;
@@ -95,13 +149,19 @@ void svm_enter_guest(struct svm_vcpu *sv)
 	 * fire there. On hardware it is redundant. Only lower-half slots
 	 * (svm_debug.c): the host code between here and VMRUN runs and
 	 * touches kernel addresses only, so it cannot hit them. */
-	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
+	if (armed) {
+		/* GIF is clear: no interrupt or NMI comes through it */
+		asm volatile("sidt %0" : "=m"(host_idt));
+		asm volatile("lidt %0" : : "m"(db_idt_ptr));
 		set_debugreg(sv->dbg.host_dr7, 7);
+	}
 	local_irq_enable();
 	hyvm_svm_vmrun(sv->gprs, sv->vmcb_pa, page_to_phys(c->host_save));
 	local_irq_disable();
-	if (sv->dbg.hw && (sv->dbg.host_dr7 & 0xff))
+	if (armed) {
 		set_debugreg(0x400, 7);	/* disarmed; the host's own below */
+		asm volatile("lidt %0" : : "m"(host_idt));
+	}
 	svm_stgi();
 
 	if (!sv->dbg.hw) {
@@ -136,6 +196,9 @@ void svm_cpu_exit(void)
 			__free_page(c->host_save);
 		c->hsave = c->host_save = NULL;
 	}
+	if (db_idt)
+		free_page((unsigned long)db_idt);
+	db_idt = NULL;
 	if (iopm_pages)
 		__free_pages(iopm_pages, IOPM_ORDER);
 	if (msrpm_pages)
@@ -164,6 +227,8 @@ int svm_cpu_init(void)
 		if (!c->hsave || !c->host_save)
 			goto nomem;
 	}
+	if (svm_db_idt_init())
+		goto nomem;
 	/* Every port and every MSR intercepted: all bits set. */
 	iopm_pages = alloc_pages(GFP_KERNEL, IOPM_ORDER);
 	msrpm_pages = alloc_pages(GFP_KERNEL, MSRPM_ORDER);

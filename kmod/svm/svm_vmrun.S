@@ -11,6 +11,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/unwind_hints.h>
 #include "../hyvm_gprs.h"
 
 
@@ -46,3 +47,15 @@ SYM_INNER_LABEL(hyvm_svm_vmrun_return, SYM_L_GLOBAL)
 	HYVM_POP_CALLEE_SAVED
 	RET
 SYM_FUNC_END(hyvm_svm_vmrun)
+
+/*
+ * The #DB gate of svm_cpu.c's private IDT, used from just before VMRUN
+ * to just after the host's VMLOAD while QEMU's breakpoints are armed for
+ * the guest: a #DB that QEMU's TCG SVM holds across #VMEXIT (svm_cpu.c
+ * says when) is taken here, on the current stack (no IST: TR may still
+ * be the guest's), and dropped. Nothing else can reach it.
+ */
+SYM_CODE_START(hyvm_svm_db_iret)
+	UNWIND_HINT_IRET_REGS
+	iretq
+SYM_CODE_END(hyvm_svm_db_iret)
