@@ -5,6 +5,7 @@
  * No in-kernel irqchip: the VMM's own PIC decides, and we inject with
  * KVM_INTERRUPT when KVM says the guest can take it.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -103,6 +104,22 @@ static int kvm_map_ram(struct engine_vm *vm, uint64_t gpa, void *host, uint64_t 
 	return 0;
 }
 
+/* Whether the guest reads the host's CPUID leaf 7 instead of the model's:
+ * kvm_pvm shows leaves 1 (ECX/EDX), 7 and 0xd of the host to a model of
+ * the host's vendor, whatever KVM_SET_CPUID2 said (measured by
+ * tests/cpu/same-cpuid.sh; other vendors' models are applied as given). */
+static bool leaf7_is_hosts(const struct hyvm_cpuid_table *t)
+{
+	const struct hyvm_cpuid_entry *e = hyvm_cpuid_find(t, 0, 0);
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!kvm_is_pvm() || !e)
+		return false;
+	__cpuid(0, eax, ebx, ecx, edx);
+	(void)eax;
+	return e->ebx == ebx && e->ecx == ecx && e->edx == edx;
+}
+
 /* The VM's CPU model, as KVM_SET_CPUID2 takes it. KVM keeps some bits its
  * own (the OSXSAVE/OSPKE mirrors of CR4, the APIC ID in leaf 1 follows the
  * table); the model lists only features every engine honours, so there is
@@ -136,7 +153,7 @@ static int kvm_set_cpuid(struct engine_vcpu *vcpu, const struct hyvm_cpuid_table
 	if (r < 0)
 		return kvm_err(err, errlen, "KVM_SET_CPUID2");
 	cpu_msrs_init(&vcpu->umsr.file, t, vcpu->index == 0);
-	return kvm_msr_filter(vcpu->vm->vm_fd, &vcpu->umsr.file, err, errlen);
+	return kvm_msr_filter(vcpu->vm->vm_fd, &vcpu->umsr.file, leaf7_is_hosts(t), err, errlen);
 }
 
 static int kvm_vcpu_create(struct engine_vm *vm, int index, struct engine_vcpu **out,

@@ -52,7 +52,8 @@ static void msr_deny(struct msr_bitmaps *b, uint32_t msr)
 		b->k7[0] &= ~(1u << (msr - MSR_RANGE_K7));
 }
 
-int kvm_msr_filter(int vm_fd, const struct cpu_msrs *m, char *err, size_t errlen)
+int kvm_msr_filter(int vm_fd, const struct cpu_msrs *m, bool leaf7_is_hosts,
+		   char *err, size_t errlen)
 {
 	static const uint32_t always[] = {
 		MSR_IA32_PLATFORM_ID, MSR_IA32_BIOS_SIGN_ID, MSR_IA32_MISC_ENABLE,
@@ -73,6 +74,11 @@ int kvm_msr_filter(int vm_fd, const struct cpu_msrs *m, char *err, size_t errlen
 	if (!m->sep)
 		for (uint32_t i = MSR_IA32_SYSENTER_CS; i <= MSR_IA32_SYSENTER_EIP; i++)
 			msr_deny(&b, i);
+	/* KVM keeps IA32_TSC_ADJUST for every guest, whatever CPUID lists:
+	 * without it in the model a guest's RDMSR/WRMSR must #GP (SDM Vol. 4,
+	 * Table 2-2), which answer_here gives */
+	if (!m->tsc_adjust_present && !leaf7_is_hosts)
+		msr_deny(&b, MSR_IA32_TSC_ADJUST);
 	/* PAT (0x277) is outside the low range: range 3 below */
 	if (!m->efer)
 		msr_deny(&b, MSR_EFER);

@@ -24,7 +24,11 @@ struct kvm_user_msrs {
 
 /* The filter for model m on the VM: -1 and one line in err when this KVM
  * cannot hand MSRs to user space. */
-int kvm_msr_filter(int vm_fd, const struct cpu_msrs *m, char *err, size_t errlen);
+/* leaf7_is_hosts: the guest reads the host's CPUID leaf 7, not the
+ * model's (kvm_pvm with the host's vendor: engine_kvm.c), so KVM's own
+ * IA32_TSC_ADJUST is what its CPUID promises */
+int kvm_msr_filter(int vm_fd, const struct cpu_msrs *m, bool leaf7_is_hosts,
+		   char *err, size_t errlen);
 /* A KVM_EXIT_X86_RDMSR/WRMSR in run: answered from the file (false: KVM
  * finishes it on the next KVM_RUN), or made an EXIT_MSR in exit (true). */
 bool kvm_msr_exit(struct kvm_user_msrs *u, int vcpu_fd, struct kvm_run *run,
