@@ -50,10 +50,12 @@ leaves() {
 	tr -d '\r' <"$1" | grep '^cpuid: [0-9a-f]\{8\}\.' | while read -r tag leaf a b c d; do
 		[[ $leaf == 80000001.0 ]] && d=$(printf '%08x' $((0x$d & ~0x20000800)))
 		[[ $leaf == 00000001.0 ]] && c=$(printf '%08x' $((0x$c & ~0x01000000)))
-		# leaf 7's TSC_ADJUST, and the basic leaves past the model's
-		# last, which read as that leaf 7 on an Intel model (SDM Vol. 2A,
-		# CPUID: "the data for the highest basic information leaf")
-		((0x${leaf%%.*} >= 7 && 0x${leaf%%.*} < 0x40000000)) && b=$(printf '%08x' $((0x$b & ~0x2)))
+		# leaf 7's TSC_ADJUST, and every leaf past the model's last
+		# basic, hypervisor or extended leaf, which reads as that leaf 7
+		# on an Intel model (SDM Vol. 2A, CPUID: "the data for the
+		# highest basic information leaf"; seen in Bochs: 0xa-0xd,
+		# 0x40000001, 0x8000000a, 0x8000001d)
+		((0x${leaf%%.*} >= 7)) && b=$(printf '%08x' $((0x$b & ~0x2)))
 		echo "$tag $leaf $a $b $c $d"
 	done
 }
