@@ -18,6 +18,7 @@
  * The memory CRC (A and D bits included) and the STATE line go to the
  * differential test against QEMU. */
 #include "guest.h"
+#include "mem_form.h"
 
 GUEST("pf_adaptive", "paging32 user-mode");
 
@@ -35,7 +36,7 @@ static uint8_t user_stack[4096] __attribute__((aligned(16)));
 /* what the #PF handler saw, and what it does to the faulting entry */
 static volatile uint32_t seen_err, seen_cr2, seen_eip, seen_flags, seen_cs, faults;
 static volatile uint32_t seen_eax, seen_ebx, seen_ecx, seen_edx;
-static volatile uint32_t fix_bits, form_flags;
+static volatile uint32_t fix_bits, form_flags, form_esp;	/* form_esp: mem_form.h */
 
 static void on_pf(struct trap_frame *tf)
 {
@@ -68,35 +69,11 @@ static void arm(unsigned k, uint32_t flags)
 	invlpg((void *)page_addr(k, 0));
 }
 
-/* One memory form at label NAME_at: CMP sets the flags from a and b, and
- * PUSHF/POP records them unchanged; EBX is a witness the handler must
- * see as it was; EDX the value written, EAX the value read. */
-#define MEM_FORM(name, insn)								\
-	__attribute__((noinline, noclone))						\
-	static uint32_t name(uint32_t addr, uint32_t a, uint32_t b, uint32_t v,	\
-			     uint32_t *flags, uint32_t *at)				\
-	{										\
-		uint32_t eax = 0x5a5a0000 + a, ebx = a ^ b, ecx = addr, edx = v;	\
-		asm volatile("cmpl %[b], %[a]\n\t"					\
-			     "pushfl\n\tpopl form_flags\n\t"				\
-			     ".globl " #name "_at\n" #name "_at:\n\t"			\
-			     insn							\
-			     : "+a"(eax), "+b"(ebx), "+c"(ecx), "+d"(edx)		\
-			     : [a] "r"(a), [b] "r"(b)					\
-			     : "memory", "cc");						\
-		*flags = form_flags;							\
-		extern char name##_at[];						\
-		*at = (uint32_t)name##_at;						\
-		return eax;								\
-	}
-
 MEM_FORM(form_read, "movl (%%ecx), %%eax")
 MEM_FORM(form_write, "movl %%edx, (%%ecx)")
 MEM_FORM(form_add, "addl %%edx, (%%ecx)")
 MEM_FORM(form_wp, "movl %%edx, (%%ecx)")
 MEM_FORM(form_cross, "movl (%%ecx), %%eax")
-
-typedef uint32_t (*form_fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t *, uint32_t *);
 
 /* ROUNDS rounds of form at page (i % NPAGES) + off, each armed with
  * armed and fixed by the handler with fix: exactly one #PF with error

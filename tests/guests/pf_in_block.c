@@ -24,6 +24,7 @@
  * The memory CRC (A and D bits included) and the STATE line go to the
  * differential test against QEMU. */
 #include "guest.h"
+#include "mem_form.h"
 
 GUEST("pf_in_block", "paging32 user-mode");
 
@@ -82,37 +83,11 @@ static uint32_t page_addr(unsigned k, unsigned off)
 	return BASE + k * 4096 + off;
 }
 
-/* One memory form at label NAME_at: CMP sets the flags from a and b, and
- * PUSHF/POP records them unchanged, and the ESP the instruction runs
- * with; EBX is a witness the handler must see as it was; EDX the value
- * written, EAX the value read. */
-#define MEM_FORM(name, insn)								\
-	__attribute__((noinline, noclone))						\
-	static uint32_t name(uint32_t addr, uint32_t a, uint32_t b, uint32_t v,	\
-			     uint32_t *flags, uint32_t *at)				\
-	{										\
-		uint32_t eax = 0x5a5a0000 + a, ebx = a ^ b, ecx = addr, edx = v;	\
-		asm volatile("movl %%esp, form_esp\n\t"					\
-			     "cmpl %[b], %[a]\n\t"					\
-			     "pushfl\n\tpopl form_flags\n\t"				\
-			     ".globl " #name "_at\n" #name "_at:\n\t"			\
-			     insn							\
-			     : "+a"(eax), "+b"(ebx), "+c"(ecx), "+d"(edx)		\
-			     : [a] "r"(a), [b] "r"(b)					\
-			     : "memory", "cc");						\
-		*flags = form_flags;							\
-		extern char name##_at[];						\
-		*at = (uint32_t)name##_at;						\
-		return eax;								\
-	}
-
 MEM_FORM(form_read, "movl (%%ecx), %%eax")
 MEM_FORM(form_write, "movl %%edx, (%%ecx)")
 MEM_FORM(form_pde_read, "movl (%%ecx), %%eax")
 MEM_FORM(form_pde_write, "movl %%edx, (%%ecx)")
 MEM_FORM(form_twice, "movl (%%ecx), %%eax")
-
-typedef uint32_t (*form_fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t *, uint32_t *);
 
 /* ROUNDS rounds of form at page (i % NPAGES) + off of the PTE-level
  * window (or at pde ? a page of the PDE-level one), each armed not
