@@ -298,7 +298,7 @@ test-kmod-svm-kvm:
 # host, then dmesg, pinned pages and rmmod (~2-3 min of this machine's
 # time at load 15). make test-kmod-svm runs it for 45 s of the emulated
 # host's clock with every kind of call, make test-kmod-vmx (haswell) for
-# 30 s with mutated CPU states (--ops 1); the ways they stopped the
+# 30 s with every kind of call too; the ways they stopped the
 # emulated AMD host are closed (docs/SECURITY.md, tests/kmod/run-svm.sh).
 # FUZZ_SEED=N repeats a run's calls; FUZZ_ARGS="--ops MASK --trace 1" (or
 # 2: every state, run and mapping) narrows a finding; FUZZ_ABUSE=1 runs
