@@ -97,23 +97,14 @@ static uint64_t user_elapsed(void)
 	return (((uint64_t)nano_t1[1] << 32) | nano_t1[0]) - (((uint64_t)nano_t0[1] << 32) | nano_t0[0]);
 }
 
-static void enter_user_iret(void *unused)
+static void int80_user(void *unused)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-	             "movw %w0, %%es\n\t"
-	             "pushl %0\n\tpushl %1\n\tpushl $0x2\n\tpushl %2\n\tpushl %3\n\t"
-	             "iret"
-	             : : "r"((uint32_t)SEL_UDATA32), "r"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "r"((uint32_t)SEL_UCODE32), "r"(user_int80_loop) : "memory");
+	enter_user_iret(user_int80_loop, user_stack + sizeof(user_stack));
 }
 
-static void enter_user_sysexit(void *unused)
+static void sysenter_user(void *unused)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-	             "movw %w0, %%es\n\t"
-	             "sysexit"
-	             : : "r"((uint32_t)SEL_SE_UDATA), "c"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "d"((uint32_t)user_sysenter_loop) : "memory");
+	enter_user_sysexit(user_sysenter_loop, user_stack + sizeof(user_stack));
 }
 
 /* Each returns the number of operations timed between t0() and t1()
@@ -123,7 +114,7 @@ static uint32_t b_syscall_int80(uint32_t n)
 	struct fault f = { .vector = ~0u };
 	idt_set_raw(0x80, int80_entry, GATE_INT | GATE_DPL3);
 	nano_iters = n;
-	bool unwound = catch_fault(enter_user_iret, NULL, &f);
+	bool unwound = catch_fault(int80_user, NULL, &f);
 	if (!check(unwound && f.vector == ~0u, "int80: trap %u at %x", f.vector, f.eip))
 		return 0;
 	t_start = 0, t_end = user_elapsed();
@@ -134,7 +125,7 @@ static uint32_t b_syscall_sysenter(uint32_t n)
 {
 	struct fault f = { .vector = ~0u };
 	nano_iters = n;
-	bool unwound = catch_fault(enter_user_sysexit, NULL, &f);
+	bool unwound = catch_fault(sysenter_user, NULL, &f);
 	if (!check(unwound && f.vector == ~0u, "sysenter: trap %u at %x", f.vector, f.eip))
 		return 0;
 	t_start = 0, t_end = user_elapsed();

@@ -39,9 +39,7 @@ asm(".text\n"
     "jmp *%esi\n");
 static void enter_user(void *entry)
 {
-	asm volatile("movw %w0, %%ds\n\tmovw %w0, %%es\n\tsysexit"
-	             : : "r"((uint32_t)SEL_SE_UDATA), "c"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "d"((uint32_t)entry) : "memory");
+	enter_user_sysexit(entry, user_stack + sizeof(user_stack));
 }
 void guest_main(const struct mb_info *mbi)
 {

@@ -167,16 +167,7 @@ static void user_program(void)
 
 static void enter_user(void *user_code)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-		     "movw %w0, %%es\n\t"
-		     "pushl %0\n\t"
-		     "pushl %1\n\t"
-		     "pushl $0x2\n\t"
-		     "pushl %2\n\t"
-		     "pushl %3\n\t"
-		     "iret"
-		     : : "r"((uint32_t)SEL_UDATA32), "r"((uint32_t)user_stack + sizeof(user_stack)),
-			 "r"((uint32_t)SEL_UCODE32), "r"(user_code) : "memory");
+	enter_user_iret(user_code, user_stack + sizeof(user_stack));
 }
 
 static void run_user(const char *what, bool write, uint32_t armed, uint32_t fix, uint32_t err)

@@ -53,16 +53,7 @@ static void user_program(void)
 /* IRET to user_code at CPL3 on user_stack, with user data segments. */
 static void enter_user(void *user_code)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-	             "movw %w0, %%es\n\t"
-	             "pushl %0\n\t"  /* SS */
-	             "pushl %1\n\t"  /* ESP */
-	             "pushl $0x2\n\t" /* EFLAGS: IF=0, IOPL=0 */
-	             "pushl %2\n\t"  /* CS */
-	             "pushl %3\n\t"  /* EIP */
-	             "iret"
-	             : : "r"((uint32_t)SEL_UDATA32), "r"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "r"((uint32_t)SEL_UCODE32), "r"(user_code) : "memory");
+	enter_user_iret(user_code, user_stack + sizeof(user_stack));
 }
 
 #define USER_FAULTING(name, insn) \

@@ -177,11 +177,7 @@ static void quiet_timer(void)
 
 static void enter_user(void *entry)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-	             "movw %w0, %%es\n\t"
-	             "sysexit"
-	             : : "r"((uint32_t)SEL_SE_UDATA), "c"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "d"((uint32_t)entry) : "memory");
+	enter_user_sysexit(entry, user_stack + sizeof(user_stack));
 }
 
 static void set_msrs(void)

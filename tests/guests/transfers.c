@@ -93,11 +93,7 @@ static void user_program(void)
 
 static void enter_user(void *unused)
 {
-	asm volatile("movw %w0, %%ds\n\t"
-	             "movw %w0, %%es\n\t"
-	             "sysexit"
-	             : : "r"((uint32_t)SEL_SE_UDATA), "c"((uint32_t)user_stack + sizeof(user_stack)),
-	                 "d"((uint32_t)user_program) : "memory");
+	enter_user_sysexit((void *)user_program, user_stack + sizeof(user_stack));
 }
 
 static void timer_interrupt(struct trap_frame *tf)

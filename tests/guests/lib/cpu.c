@@ -129,3 +129,26 @@ void guest_start(uint32_t magic, const struct mb_info *mbi)
 	guest_main(mbi);
 	guest_exit();
 }
+
+void enter_user_iret(void *entry, void *stack_top)
+{
+	asm volatile("movw %w0, %%ds\n\t"
+		     "movw %w0, %%es\n\t"
+		     "pushl %0\n\t"
+		     "pushl %1\n\t"
+		     "pushl $0x2\n\t"
+		     "pushl %2\n\t"
+		     "pushl %3\n\t"
+		     "iret"
+		     : : "r"((uint32_t)SEL_UDATA32), "r"((uint32_t)stack_top),
+			 "r"((uint32_t)SEL_UCODE32), "r"(entry) : "memory");
+	__builtin_unreachable();
+}
+
+void enter_user_sysexit(void *entry, void *stack_top)
+{
+	asm volatile("movw %w0, %%ds\n\tmovw %w0, %%es\n\tsysexit"
+		     : : "r"((uint32_t)SEL_SE_UDATA), "c"((uint32_t)stack_top),
+			 "d"((uint32_t)entry) : "memory");
+	__builtin_unreachable();
+}

@@ -125,6 +125,12 @@ bool catch_fault(void (*fn)(void *), void *arg, struct fault *f);
 /* For a handler that wants to end the current catch_fault itself
  * (e.g. the "exit" system call of a ring 3 test). */
 void catch_unwind(struct trap_frame *tf) __attribute__((noreturn));
+/* Ring 3 at entry with ESP = stack_top and DS/ES the user data selector,
+ * by IRET with EFLAGS 0x2 (SEL_UCODE32, SEL_UDATA32) or by SYSEXIT
+ * (SEL_SE_UDATA; the guest has set the SYSENTER MSRs). They do not return:
+ * the user code ends through a trap and catch_unwind. */
+void enter_user_iret(void *entry, void *stack_top) __attribute__((noreturn));
+void enter_user_sysexit(void *entry, void *stack_top) __attribute__((noreturn));
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
