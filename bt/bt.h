@@ -324,7 +324,13 @@ struct bt_cpu {
 	/* #UD by opcode (ud_stats.c) */
 	struct { char name[24]; uint64_t count; } ud[BT_UD_KINDS];
 	uint64_t ud_other;
-	bool fpu_live;
+	/* the guest's x87/SSE image; in the host's registers instead while
+	 * fpu_loaded, from a block's first FPU instruction to the return to
+	 * the dispatcher (cpu/fpu_lazy.c); translated code calls fpu_enter
+	 * there: the runtime's load routine, or a bare RET once loaded */
+	uint8_t fpu_loaded;
+	uint16_t host_fcw;
+	uintptr_t fpu_enter;
 	uint8_t fx_guest[512] __attribute__((aligned(16)));
 	/* the guest's XMM0-7 and MXCSR while translated code calls C, and
 	 * the MXCSR that C runs on (translate/sse_spill.c) */

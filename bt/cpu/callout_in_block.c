@@ -122,13 +122,15 @@ static struct bt_block *go_on(struct bt_cpu *cpu, struct bt_block *b)
 	return next;
 }
 
-static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
-static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
-
 void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 {
+	/* first, as C may use XMM: a loaded x87/SSE image goes back to
+	 * memory, and the next block loads it again if it uses it
+	 * (fpu_lazy.c); the callout's block has nothing after the callout
+	 * but its exit */
+	fpu_unload(cpu);
+
 	struct vcpu_exit exit;
-	bool fpu = cpu->fpu_live;
 	uint64_t faults = cpu->stats.guest_faults;
 	uint16_t cs_before = cpu->arch.seg[HYVM_CS].selector;
 
@@ -137,20 +139,14 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	 * decodes again (dispatch.c: d->from->valid) */
 	if (!b->valid || cpu->dbg.active)
 		return;
-	/* the guest's x87/SSE registers are live here; C may use XMM */
-	if (fpu)
-		fxsave(cpu->fx_guest);
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 	cpu->eip = b->eip;	/* a callout is the first instruction of its block */
 	cpu->intr_shadow = 0;	/* as after every block (dispatch.c) */
 	if (b->pt_callout) {
 		/* a page-table store: emulated here, or left to the
 		 * dispatcher's callout_pt_write with nothing done */
-		if (!callout_pt_write_in_block(cpu, b->callout)) {
-			if (fpu)
-				fxrstor(cpu->fx_guest);
+		if (!callout_pt_write_in_block(cpu, b->callout))
 			return;
-		}
 	} else {
 		/* none of these wants a VMM exit (callout_call.c), so exit
 		 * stays unused: the result is always CALLOUT_DONE */
@@ -165,8 +161,6 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
 	} else if (b->sys_fast) {
 		b->sys_fast->epoch = 0;
 	}
-	if (fpu)
-		fxrstor(cpu->fx_guest);
 }
 
 /*
@@ -184,22 +178,23 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b)
  */
 void stlb_fault_in_block(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip)
 {
-	bool fpu = cpu->fpu_live;
+	/* first, before C may use XMM; the block goes on after a fill
+	 * that did not fault, with the registers it had (fpu_lazy.c) */
+	bool aside = fpu_set_aside(cpu);
 
 	cpu->callout_target = 0;
 	if (!b->valid || cpu->dbg.active) {
 		cpu->stlb_fault_ready = false;
+		fpu_put_back(cpu, aside, true);
 		return;
 	}
-	if (fpu)
-		fxsave(cpu->fx_guest);
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 	cpu->eip = eip;
 	/* as the dispatcher does after every block: this one ran an
 	 * instruction at least (its entry poll came first) */
 	cpu->intr_shadow = 0;
-	if (soft_tlb_fault_from_fill(cpu))
+	bool raised = soft_tlb_fault_from_fill(cpu);
+	if (raised)
 		go_on(cpu, b);
-	if (fpu)
-		fxrstor(cpu->fx_guest);
+	fpu_put_back(cpu, aside, !raised);
 }

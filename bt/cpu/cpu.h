@@ -56,6 +56,20 @@ void callout_in_block(struct bt_cpu *cpu, struct bt_block *b);
  * cpu->stlb_fault_in_block */
 void stlb_fault_in_block(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip);
 
+/* --- fpu_lazy.c: the guest's x87/SSE registers, loaded by the first
+ * block that uses them --- */
+/* Before translated code runs: the host's environment noted, the guest's
+ * image in cpu->fx_guest (not loaded). */
+void fpu_enter_blocks(struct bt_cpu *cpu);
+/* Back in the dispatcher's C: the image saved if a block loaded it, the
+ * registers the host's again. */
+void fpu_unload(struct bt_cpu *cpu);
+/* C called from the middle of a block that may go on: the loaded image
+ * saved (true) for fpu_put_back, which loads it again if the block goes
+ * on, else leaves the registers to the host. */
+bool fpu_set_aside(struct bt_cpu *cpu);
+void fpu_put_back(struct bt_cpu *cpu, bool aside, bool block_goes_on);
+
 /* --- ud_stats.c: a #UD at cpu->eip, counted by its opcode --- */
 void ud_note(struct bt_cpu *cpu);
 

@@ -76,53 +76,17 @@ static bool chain_allowed(const struct bt_cpu *cpu, const struct bt_exit_desc *d
 	return !(cpu->arch.cr0 & CR0_PG) || (d->from->eip >> 12) == (to->eip >> 12);
 }
 
-static void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory"); }
-static void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" : : "r"(p) : "memory"); }
-
-/* Whether the guest left the x87/SSE environment as the host's C wants
- * it: the host's control word and MXCSR, every x87 register empty, no
- * exception flag (FXSAVE image: FCW at byte 0, FSW at 2, the abridged tag
- * word at 4, MXCSR at 24; SDM Vol. 1 10.5.1). Linux's kernel and busybox
- * leave it so nearly always, and FNINIT, FLDCW and LDMXCSR after every
- * block were a quarter of the dispatcher's own time (docs/perf/bt-shadow.md). */
-static bool host_fpu_env(const uint8_t *fx, uint16_t fcw, uint32_t mxcsr)
-{
-	uint16_t gfcw, gfsw;
-	uint32_t gmxcsr;
-
-	memcpy(&gfcw, fx, 2);
-	memcpy(&gfsw, fx + 2, 2);
-	memcpy(&gmxcsr, fx + 24, 4);
-	/* TOP (FSW bits 11-13) may be anything with every register empty */
-	return gfcw == fcw && !(gfsw & ~0x3800u) && !fx[4] && gmxcsr == mxcsr;
-}
-
-/* The guest's x87/SSE state is in the registers only while translated
- * code runs. The host's needs no full save: the C ABI keeps no values in
- * x87 or XMM registers across this call, only MXCSR and the x87 control
- * word, and wants the x87 stack empty, which FNINIT gives back (two
- * FXSAVE/FXRSTOR per block run instead of four), unless it is already. */
+/* The guest's x87/SSE registers are loaded by the first block that uses
+ * them, and saved here if one did (fpu_lazy.c). */
 static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 {
-	bool fpu = cpu->fpu_live;
-	uint32_t host_mxcsr = 0;
-	uint16_t host_fcw = 0;
-
 	bt_set_view(cpu);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
-	if (fpu) {
-		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(host_mxcsr), "=m"(host_fcw));
-		cpu->host_mxcsr = host_mxcsr;	/* for C called from the block */
-		fxrstor(cpu->fx_guest);
-	}
+	fpu_enter_blocks(cpu);
 	signals_enter(cpu);
 	cpu->vm->tc->rt.enter(cpu, b->body);
 	signals_leave();
-	if (fpu) {
-		fxsave(cpu->fx_guest);
-		if (!host_fpu_env(cpu->fx_guest, host_fcw, host_mxcsr))
-			__asm__ volatile("fninit\n\tfldcw %0\n\tldmxcsr %1" : : "m"(host_fcw), "m"(host_mxcsr));
-	}
+	fpu_unload(cpu);
 	cpu->eflags = (cpu->eflags & ~BT_EFLAGS_LIVE) | ((uint32_t)cpu->host_flags & BT_EFLAGS_LIVE);
 }
 

@@ -43,12 +43,18 @@ static bool isa_ext_native(ZydisISAExt ext)
 	}
 }
 
+/* Whether d reads or writes the x87/SSE state, which must then be in the
+ * registers (cpu/fpu_lazy.c): the x87, MMX and SSE extensions (FXSAVE,
+ * FXRSTOR, LDMXCSR and STMXCSR are SSE in Zydis' tables), and anything
+ * else with an x87, MMX or XMM register operand (AES-NI, PCLMULQDQ). */
 bool insn_uses_fpu(const struct bt_insn *d)
 {
 	ZydisISAExt ext = d->insn.meta.isa_ext;
 
 	return ext == ZYDIS_ISA_EXT_X87 || ext == ZYDIS_ISA_EXT_MMX ||
-	       (ext >= ZYDIS_ISA_EXT_SSE && ext <= ZYDIS_ISA_EXT_SSSE3);
+	       (ext >= ZYDIS_ISA_EXT_SSE && ext <= ZYDIS_ISA_EXT_SSSE3) ||
+	       has_reg_class(d, ZYDIS_REGCLASS_X87) || has_reg_class(d, ZYDIS_REGCLASS_MMX) ||
+	       has_reg_class(d, ZYDIS_REGCLASS_XMM);
 }
 
 static bool has_memory(const struct bt_insn *d, unsigned from, unsigned to)

@@ -122,5 +122,6 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
 	ok &= emit1(e, ZYDIS_MNEMONIC_JMP, op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, 0, 8));
 	ok &= smc_runtime_generate(e, rt);
+	ok &= fpu_runtime_generate(e, rt);
 	return ok && !e->overflow ? 0 : -1;
 }

@@ -2,7 +2,7 @@
  * The guest's SSE registers around a C call from translated code
  * (io_call.c's bt_io_call, translate_insn.c's bt_cpuid). While a block
  * runs, the guest's x87/SSE state is in the host's registers (dispatch.c
- * run_block, once the guest has used the FPU: cpu->fpu_live), and the C
+ * from the block's first FPU instruction on: cpu->fpu_loaded, cpu/fpu_lazy.c), and the C
  * ABI lets any function clobber XMM0-15 (System V AMD64 ABI 3.2.1: none
  * is callee-saved): the VMM's device code and glibc's memcpy do. An IN
  * or OUT must leave the guest's XMM registers and MXCSR as they were (SDM
@@ -21,11 +21,11 @@
 
 #define SPILLED_XMM 8
 
-static bool emit_if_fpu_live(struct bt_emitter *e, bool save)
+static bool emit_if_fpu_loaded(struct bt_emitter *e, bool save)
 {
 	uint8_t *skip;
 
-	if (!(emit2(e, ZYDIS_MNEMONIC_CMP, op_ctx(BT_OFF(fpu_live), 1), op_imm(0)) &&
+	if (!(emit2(e, ZYDIS_MNEMONIC_CMP, op_ctx(BT_OFF(fpu_loaded), 1), op_imm(0)) &&
 	      (skip = emit_branch8(e, ZYDIS_MNEMONIC_JZ, false))))
 		return false;
 	for (int i = 0; i < SPILLED_XMM; i++) {
@@ -48,12 +48,12 @@ static bool emit_if_fpu_live(struct bt_emitter *e, bool save)
 
 bool sse_spill_emit_save(struct bt_emitter *e)
 {
-	return emit_if_fpu_live(e, true);
+	return emit_if_fpu_loaded(e, true);
 }
 
 bool sse_spill_emit_restore(struct bt_emitter *e)
 {
-	return emit_if_fpu_live(e, false);
+	return emit_if_fpu_loaded(e, false);
 }
 
 /* fn(cpu, arg) called from translated code (io_call.c, soft_tlb_emit.c):

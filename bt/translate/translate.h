@@ -29,6 +29,7 @@ struct tx {
 	struct bt_insn_map map[BT_MAX_BLOCK_INSNS];
 	uint32_t eip;		/* of the instruction being translated */
 	bool failed;
+	bool fpu_loaded;	/* the guest's FPU registers are (fpu_load_emit.c) */
 	struct smc_record *smc_record;	/* a self-checking block's (smc_check.c) */
 };
 
@@ -47,6 +48,11 @@ bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
  * registers mapped and segment base in the displacement. */
 bool soft_tlb_wanted(const struct tx *t, const struct bt_insn *d);
 bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *req);
+
+/* fpu_load_emit.c: in front of the block's first x87/MMX/SSE
+ * instruction, the call that loads the guest's registers if they are not
+ * (cpu/fpu_lazy.c); nothing in front of the others. */
+bool fpu_load_emit(struct tx *t);
 
 /* cpuid_call.c: CPUID inline from the fast table, bt_cpuid on a miss */
 bool cpuid_emit(struct tx *t);

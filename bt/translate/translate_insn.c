@@ -479,8 +479,8 @@ bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
 {
 	switch (c) {
 	case IC_NATIVE:
-		if (insn_uses_fpu(d))
-			t->cpu->fpu_live = true;
+		if (insn_uses_fpu(d) && !fpu_load_emit(t))
+			return false;
 		return tcg_flags_barrier(t, d) && tx_native(t, d, fixup);
 	case IC_PUSH:
 		return tx_push(t, d);

@@ -25,9 +25,13 @@ struct bt_runtime {
 	uint8_t *jc_miss;	/* initial jump-cache host target */
 	uint8_t *resume_exit;	/* BT_EXIT_RESUME, guest state in registers */
 	uint8_t *smc_check;	/* a self-checking block's entry check (smc_check.c) */
+	uint8_t *fpu_load;	/* loads the guest's x87/SSE image (fpu_load_emit.c) */
+	uint8_t *fpu_ready;	/* a bare RET: it is loaded */
 	struct bt_exit_desc miss_desc, fault_desc, request_desc, resume_desc;
 };
 int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
+/* fpu_load_emit.c: rt->fpu_load and rt->fpu_ready */
+bool fpu_runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 /* smc_check.c: the routine behind rt->smc_check (after common_exit) */
 bool smc_runtime_generate(struct bt_emitter *e, struct bt_runtime *rt);
 
