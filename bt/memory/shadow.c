@@ -140,7 +140,7 @@ static void protect_everywhere(struct bt_vm *vm, uint32_t page)
 	struct bt_shadow *sh = vm->shadow;
 
 	/* the soft TLB gives no write to such a page (soft_tlb.c) */
-	soft_tlb_flush(vm->cpu);
+	soft_tlb_drop_writes(vm->cpu, page);
 	if (!page_indexed(sh, page))
 		return;		/* above the indexed pages: never code or a page table */
 	for (uint32_t id = sh->phys_head[page]; id; id = rec_of(sh, id)->phys_next) {

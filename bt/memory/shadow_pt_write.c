@@ -104,7 +104,6 @@ static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool 
 	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
 	uint32_t page = phys >> 12;
 
-	soft_tlb_flush(vm->cpu);	/* what the views drop, the soft TLB drops */
 	if (!page_indexed(sh, page))
 		return;
 	for (uint32_t e = phys & ~(width - 1); e < phys + len && sh->ent_count[page]; e += width) {

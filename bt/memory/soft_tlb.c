@@ -26,9 +26,14 @@
  *    (shadow.c, protect_everywhere).
  * Flushed (soft_tlb_flush*) where the processor's TLB must be: MOV CR3,
  * INVLPG (the one page), CR0/CR4 paging changes (shadow_reset), a #PF at
- * the address (SDM Vol. 3A 4.10.4.1); and where the shadow sees a guest
- * page-table write (shadow_pt_write.c), which the processor need not
- * honour before an INVLPG (4.10.4.2) but bt's views do at once.
+ * the address (SDM Vol. 3A 4.10.4.1); not at a guest page-table write,
+ * which the processor need not honour before one of those (4.10.4.2,
+ * "the processor may use the old translation"; QEMU's softmmu TLB keeps
+ * it too), though bt's views do at once. Flushing there too, ~900 times
+ * per fork+exec of /bin/true (every PTE Linux writes), made the entries
+ * of Linux's hot kernel accesses miss again after each, ~3,000 misses per
+ * fork+exec, each a walk from C. A page that becomes code or a page
+ * table loses its write tags only (soft_tlb_drop_writes).
  */
 #include <string.h>
 #include "bt/bt.h"
@@ -87,6 +92,28 @@ void soft_tlb_flush(struct bt_cpu *cpu)
 			entry_clear(&cpu->stlb[cpu->stlb_filled[i]]);
 	cpu->nr_stlb_filled = 0;
 	cpu->stats.stlb_flushes++;
+}
+
+/* No entry writes physical page pfn any more (it became code or a page
+ * table, whose writes must reach the view's paths): the write tags that
+ * address its bytes go, in the entries filled since the last flush (all
+ * when the list overflowed). Reads stay. Signal context too. */
+void soft_tlb_drop_writes(struct bt_cpu *cpu, uint32_t pfn)
+{
+	if (!cpu || !cpu->nr_stlb_filled)
+		return;
+	uint8_t *host = phys_host(cpu->vm, (uint64_t)pfn << 12, 4096, false);
+	if (!host)
+		return;
+	bool all = cpu->nr_stlb_filled > BT_STLB_SIZE;
+	uint32_t n = all ? BT_STLB_SIZE : cpu->nr_stlb_filled;
+	for (uint32_t k = 0; k < n; k++) {
+		struct bt_stlb_entry *e = &cpu->stlb[all ? k : cpu->stlb_filled[k]];
+		for (unsigned v = 0; v < 2; v++)
+			if (e->tag[v][1] != BT_STLB_NONE &&
+			    e->addend + e->tag[v][1] == (uint64_t)(uintptr_t)host)
+				e->tag[v][1] = BT_STLB_NONE;
+	}
 }
 
 /* The entry of linear page lin in both views (INVLPG invalidates the

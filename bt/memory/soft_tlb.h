@@ -13,10 +13,12 @@ bool soft_tlb_note(struct bt_vm *vm, uint32_t lin);
 bool soft_tlb_site(const struct bt_vm *vm, uint32_t lin);
 
 void soft_tlb_init(struct bt_cpu *cpu);
-/* Every entry (MOV CR3, CR0/CR4, a page-table write, a page becoming
- * code or a page table); one linear page's (INVLPG, a #PF there). */
+/* Every entry (MOV CR3, CR0/CR4); one linear page's (INVLPG, a #PF
+ * there). */
 void soft_tlb_flush(struct bt_cpu *cpu);
 void soft_tlb_flush_page(struct bt_cpu *cpu, uint32_t lin);
+/* Physical page pfn became code or a page table: no entry writes it. */
+void soft_tlb_drop_writes(struct bt_cpu *cpu, uint32_t pfn);
 
 /* The dispatcher's code-fetch translation (paging on), cached until the
  * soft TLB's flushes; 0, or -1 with the #PF raised if raise (the
