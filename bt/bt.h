@@ -200,11 +200,19 @@ struct bt_jc_key {
 	uint32_t code_mode;	/* BT_MODE_CODE16|STACK16 */
 };
 
-/* One indirect-branch jump-cache set, indexed by the low 16 bits of the
- * eip; eip and host at the offsets runtime.c's lookup uses. */
+/* A jump-cache slot: where translated code jumps for guest eip (host,
+ * first: runtime.c's lookup reads both at these offsets). */
+struct bt_jc_slot {
+	uint64_t host;
+	uint32_t eip;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct bt_jc_slot) == 16, "runtime.c's lookup scales the slot by 16");
+
+/* One indirect-branch jump-cache set: two-way, an eip in either slot of
+ * the pair at its hash (translate/jump_cache.c, jc_slot). */
 struct bt_jc {
-	uint32_t eip[BT_JC_SIZE];
-	uint64_t host[BT_JC_SIZE];
+	struct bt_jc_slot slot[BT_JC_SIZE];
 	/* slots filled since the last reset: a reset clears those, or
 	 * every slot once more than BT_JC_DIRTY were filled */
 	uint32_t nr_dirty;

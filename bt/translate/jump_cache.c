@@ -30,6 +30,21 @@
 #include "bt/cpu/cpu.h"
 #include "bt/translate/translator.h"
 
+/* The first slot of eip's pair: twice (eip plus its high 16 bits
+ * byte-swapped), 16 bits (runtime.c's "indirect" computes the same
+ * without touching RFLAGS: BSWAP, LEA, MOVZX). The low 16 bits alone put
+ * Linux's kernel functions 64 KiB apart in one slot (a 10 MiB text), and
+ * any one-slot hash still leaves a few hundred pairs of hot returns
+ * sharing one among thousands: they took each other's slot, ~500 misses
+ * per fork+exec of /bin/true. The added term depends on bits 16-31 only,
+ * so a page's 4096 addresses have 4096 consecutive pairs
+ * (set_drop_page). */
+_Static_assert(BT_JC_BITS == 16, "runtime.c's indirect takes 16 bits of the slot");
+static unsigned jc_slot(uint32_t eip)
+{
+	return (uint16_t)(2 * (eip + __builtin_bswap32(eip)));
+}
+
 static uint64_t jc_miss(const struct bt_cpu *cpu)
 {
 	return (uintptr_t)cpu->vm->tc->rt.jc_miss;
@@ -59,7 +74,7 @@ static void pages_rebuild(struct bt_cpu *cpu)
 	for (unsigned s = 0; s < BT_JC_SETS; s++) {
 		const struct bt_jc *jc = &cpu->jc_sets[s];
 		for (uint32_t i = 0; i < jc->nr_dirty; i++)
-			note_page(cpu, jc->eip[jc->dirty[i]]);
+			note_page(cpu, jc->slot[jc->dirty[i]].eip);
 	}
 }
 
@@ -69,13 +84,13 @@ static void set_reset(struct bt_cpu *cpu, struct bt_jc *jc)
 
 	if (jc->nr_dirty <= BT_JC_DIRTY) {
 		for (uint32_t i = 0; i < jc->nr_dirty; i++) {
-			jc->eip[jc->dirty[i]] = 0;
-			jc->host[jc->dirty[i]] = miss;
+			jc->slot[jc->dirty[i]].eip = 0;
+			jc->slot[jc->dirty[i]].host = miss;
 		}
 	} else {
 		for (unsigned i = 0; i < BT_JC_SIZE; i++) {
-			jc->eip[i] = 0;
-			jc->host[i] = miss;
+			jc->slot[i].eip = 0;
+			jc->slot[i].host = miss;
 		}
 	}
 	jc->nr_dirty = 0;
@@ -96,8 +111,8 @@ static void set_cr3_loaded(struct bt_cpu *cpu, struct bt_jc *jc)
 	if (!jc->nr_local)
 		return;	/* nothing to clear, the list stays as it is */
 	for (uint32_t i = 0; i < jc->nr_local; i++) {
-		jc->eip[jc->local[i]] = 0;
-		jc->host[jc->local[i]] = miss;
+		jc->slot[jc->local[i]].eip = 0;
+		jc->slot[jc->local[i]].host = miss;
 	}
 	jc->nr_local = 0;
 	if (jc->nr_dirty > BT_JC_DIRTY)
@@ -109,7 +124,7 @@ static void set_cr3_loaded(struct bt_cpu *cpu, struct bt_jc *jc)
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < jc->nr_dirty; i++) {
 		uint16_t slot = jc->dirty[i];
-		if (jc->host[slot] != miss && !(listed[slot / 64] >> (slot % 64) & 1)) {
+		if (jc->slot[slot].host != miss && !(listed[slot / 64] >> (slot % 64) & 1)) {
 			listed[slot / 64] |= 1ull << (slot % 64);
 			jc->dirty[n++] = slot;
 		}
@@ -164,10 +179,14 @@ void jc_reset_all(struct bt_cpu *cpu)
 void jc_set(struct bt_cpu *cpu, const struct bt_block *b, bool global)
 {
 	struct bt_jc *jc = cpu->jc;
-	unsigned slot = b->eip & (BT_JC_SIZE - 1);
+	unsigned slot = jc_slot(b->eip);
 
-	jc->eip[slot] = b->eip;
-	jc->host[slot] = (uintptr_t)b->check_entry;
+	/* the pair's first slot keeps what it holds; the second takes the
+	 * rest (a pair of hot returns that share a hash both hit) */
+	if (jc->slot[slot].eip != b->eip && jc->slot[slot].host != jc_miss(cpu))
+		slot++;
+	jc->slot[slot].eip = b->eip;
+	jc->slot[slot].host = (uintptr_t)b->check_entry;
 	jc->used_mask |= b->seg_used;
 	jc->based_mask |= b->seg_based;
 	note_page(cpu, b->eip);
@@ -280,30 +299,31 @@ bool jc_segments_same(struct bt_cpu *cpu)
 	return false;
 }
 
-/* Jump-cache slots of a linear page: the index is the low 16 bits. While
- * the fills since the last reset are all remembered (dirty), only those
- * can hold the page: scanning the page's 4096 slots instead was 18% of an
- * INVLPG's time (ptemod). */
+static void slot_drop_if_page(struct bt_jc *jc, uint32_t slot, uint32_t page, uint64_t miss)
+{
+	if ((jc->slot[slot].eip & ~0xfffu) == page) {
+		jc->slot[slot].eip = 0;
+		jc->slot[slot].host = miss;
+	}
+}
+
+/* Jump-cache slots of a linear page: the pairs of 4096 hashes from
+ * jc_slot(page) on. While the fills since the last reset are all
+ * remembered (dirty), only those can hold the page: scanning the page's
+ * slots instead was 18% of an INVLPG's time (ptemod). */
 static void set_drop_page(struct bt_cpu *cpu, struct bt_jc *jc, uint32_t page)
 {
 	uint64_t miss = jc_miss(cpu);
 
 	if (jc->nr_dirty <= BT_JC_DIRTY) {
-		for (uint32_t i = 0; i < jc->nr_dirty; i++) {
-			uint32_t slot = jc->dirty[i];
-			if ((jc->eip[slot] & ~0xfffu) == page) {
-				jc->eip[slot] = 0;
-				jc->host[slot] = miss;
-			}
-		}
+		for (uint32_t i = 0; i < jc->nr_dirty; i++)
+			slot_drop_if_page(jc, jc->dirty[i], page, miss);
 		return;
 	}
 	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t slot = (page + i) & (BT_JC_SIZE - 1);
-		if ((jc->eip[slot] & ~0xfffu) == page) {
-			jc->eip[slot] = 0;
-			jc->host[slot] = miss;
-		}
+		uint32_t slot = (jc_slot(page) + 2 * i) & (BT_JC_SIZE - 1);
+		slot_drop_if_page(jc, slot, page, miss);
+		slot_drop_if_page(jc, slot + 1, page, miss);
 	}
 }
 
@@ -322,13 +342,14 @@ void jc_drop_page(struct bt_cpu *cpu, uint32_t lin)
 /* A block died: no set may jump to it. */
 void jc_drop_block(struct bt_cpu *cpu, uint32_t eip, const void *host)
 {
-	unsigned slot = eip & (BT_JC_SIZE - 1);
+	unsigned slot = jc_slot(eip);
 
 	for (unsigned s = 0; s < BT_JC_SETS; s++) {
 		struct bt_jc *jc = &cpu->jc_sets[s];
-		if (jc->host[slot] == (uintptr_t)host) {
-			jc->eip[slot] = 0;
-			jc->host[slot] = jc_miss(cpu);
-		}
+		for (unsigned w = 0; w < 2; w++)
+			if (jc->slot[slot + w].host == (uintptr_t)host) {
+				jc->slot[slot + w].eip = 0;
+				jc->slot[slot + w].host = jc_miss(cpu);
+			}
 	}
 }

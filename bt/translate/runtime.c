@@ -99,28 +99,42 @@ int runtime_generate(struct bt_emitter *e, struct bt_runtime *rt)
 	ok &= emit_exit_via(e, rt, &rt->miss_desc);
 
 	rt->indirect = e->pos;
-	/* r10 = the jump-cache set in use (jump_cache.c); r11 = the slot's
-	 * host pointer's address, kept for the hit's jump */
+	/* r11 = the address of the first slot of r13d's pair in the set in
+	 * use (jump_cache.c's jc_slot, computed flag-free: BSWAP, LEA,
+	 * MOVZX; slots are 16 bytes, host then eip), kept for the hit's
+	 * jump; r10 = ~target */
+	const int32_t eip_at = offsetof(struct bt_jc_slot, eip);
+	const int32_t pair_base = offsetof(struct bt_jc, slot);
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R9), R(RCX));
-	ok &= emit2(e, ZYDIS_MNEMONIC_MOVZX, R(R11D), R(R13W));
+	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R11D), R(R13D));
+	ok &= emit1(e, ZYDIS_MNEMONIC_BSWAP, R(R11D));
+	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11D), op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_R13, 1, 0, 8));
+	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11D), op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_R11, 1, 0, 8));
+	ok &= emit2(e, ZYDIS_MNEMONIC_MOVZX, R(R11D), R(R11W));
+	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11), op_mem(ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_R11, 8, 0, 8));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R10), op_ctx(BT_OFF(jc), 8));
-	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX),
-		    op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, 4, offsetof(struct bt_jc, eip), 4));
-	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11),
-		    op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, 8, offsetof(struct bt_jc, host), 8));
+	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(R11), op_mem(ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, 2, pair_base, 8));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(R10D), R(R13D));
 	ok &= emit1(e, ZYDIS_MNEMONIC_NOT, R(R10D));
-	ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
-		    op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8));
-	uint8_t *hit = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false);
-	ok &= hit != NULL;
+	uint8_t *hit[2];
+	for (int w = 0; w < 2; w++) {
+		ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(ECX),
+			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, 16 * w + eip_at, 4));
+		ok &= emit2(e, ZYDIS_MNEMONIC_LEA, R(ECX),
+			    op_mem(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R10, 1, 1, 8));
+		hit[w] = emit_branch8(e, ZYDIS_MNEMONIC_JRCXZ, false);
+		ok &= hit[w] != NULL;
+	}
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
 	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, op_ctx(BT_OFF(eip), 4), R(R13D));
 	ok &= emit_exit_via(e, rt, &rt->miss_desc);
-	if (hit)
-		patch_rel8(hit, e->pos);
-	ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
-	ok &= emit1(e, ZYDIS_MNEMONIC_JMP, op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, 0, 8));
+	for (int w = 1; w >= 0; w--) {
+		if (hit[w])
+			patch_rel8(hit[w], e->pos);
+		ok &= emit2(e, ZYDIS_MNEMONIC_MOV, R(RCX), R(R9));
+		ok &= emit1(e, ZYDIS_MNEMONIC_JMP,
+			    op_mem(ZYDIS_REGISTER_R11, ZYDIS_REGISTER_NONE, 0, 16 * w, 8));
+	}
 	ok &= smc_runtime_generate(e, rt);
 	ok &= fpu_runtime_generate(e, rt);
 	return ok && !e->overflow ? 0 : -1;
