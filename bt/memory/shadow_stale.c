@@ -74,6 +74,30 @@ static int key_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether the pages of keys [from, to) (one view of space s, a short
+ * way) hold no mapping: no record, and not the traced page-table page
+ * (mapped without one, shadow_pt_write.c). Such a gap is PROT_NONE
+ * already, so the stale runs on both sides go in one mmap: a process's
+ * pages die in clusters with holes (its text as far as it ran, its heap,
+ * its stack), one mmap per piece was ~24 per fork+exec of /bin/true. */
+#define BT_GAP_MAX	64	/* pages looked up in a gap at most */
+static bool gap_empty(struct bt_vm *vm, unsigned s, uint64_t from, uint64_t to)
+{
+	struct bt_shadow *sh = vm->shadow;
+	unsigned view = (unsigned)(from >> 32) % BT_NR_VIEWS;
+	const struct shadow_trace *t = &sh->trace;
+
+	if (to - from > BT_GAP_MAX || (from >> 32) != (to >> 32))
+		return false;
+	for (uint64_t key = from; key < to; key++) {
+		uint32_t page = (uint32_t)key;
+		if (rec_find(&sh->space[s], page, view) >= 0 ||
+		    (t->active && t->space == s && t->view == view && t->lin >> 12 == page))
+			return false;
+	}
+	return true;
+}
+
 /* Unmaps [lin_page, lin_page + n) of one view of one space. */
 static void unmap_run(struct bt_vm *vm, uint64_t key, uint32_t n)
 {
@@ -140,10 +164,20 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 	qsort(keys, n, sizeof(keys[0]), key_cmp);
 	for (uint32_t k = 0; k < n;) {
 		uint32_t run = 1;
-		while (k + run < n && keys[k + run] == keys[k] + run &&
-		       (keys[k + run] & 0xffffffffu) != 0)
-			run++;
-		unmap_run(vm, keys[k], run);
+		uint64_t end = keys[k] + 1;	/* one past the run's last page */
+		while (k + run < n) {
+			uint64_t next = keys[k + run];
+			if (next == end && (next & 0xffffffffu) != 0) {
+				end = next + 1;
+				run++;
+			} else if (next > end && gap_empty(vm, s, end, next)) {
+				end = next + 1;
+				run++;
+			} else {
+				break;
+			}
+		}
+		unmap_run(vm, keys[k], (uint32_t)(end - keys[k]));
 		k += run;
 	}
 }
