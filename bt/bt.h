@@ -84,7 +84,10 @@ enum bt_exit_kind {
 struct bt_stlb_entry {
 	uint32_t tag[2][2];	/* [view][0 read, 1 write]: the linear page */
 	uint64_t addend;	/* host address of the page minus its linear page */
-	uint64_t pad;
+	/* [view]: the tables allow the write (D set) to a page whose
+	 * writes must be seen, a page table; for C's emulated page-table
+	 * stores only (soft_tlb_pt_store), never translated code */
+	uint32_t pt_store[2];
 };
 
 struct bt_block;

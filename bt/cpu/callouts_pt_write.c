@@ -11,6 +11,7 @@
  */
 #include <string.h>
 #include "bt/bt.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/cpu/callouts.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
@@ -189,7 +190,7 @@ bool callout_pt_write_in_block(struct bt_cpu *cpu, const struct bt_insn *d)
 		 * dispatcher would run the instruction alone through the
 		 * view (pgfault's OR to a PTE: a round trip a fault) */
 		if ((lin & 0xfff) + o->size / 8 > 4096 ||
-		    mem_linear_to_phys(cpu, lin, true, bt_cpl(cpu) == 3, &phys, false) ||
+		    soft_tlb_pt_store(cpu, lin, bt_cpl(cpu) == 3, &phys) ||
 		    !(host = phys_host(vm, phys, o->size / 8, true)) || vm->code_pages[phys >> 12])
 			return false;
 		struct vcpu_exit exit;

@@ -72,6 +72,7 @@ bool soft_tlb_site(const struct bt_vm *vm, uint32_t lin)
 static void entry_clear(struct bt_stlb_entry *e)
 {
 	e->tag[0][0] = e->tag[0][1] = e->tag[1][0] = e->tag[1][1] = BT_STLB_NONE;
+	e->pt_store[0] = e->pt_store[1] = BT_STLB_NONE;
 }
 
 /* Clears the entries filled since the last flush (all of them once more
@@ -185,6 +186,9 @@ static void raise_pf(struct bt_cpu *cpu, uint32_t lin, uint32_t error)
 	cpu->vm->hooks.page_fault(cpu, lin, error);
 }
 
+static void entry_install(struct bt_cpu *cpu, uint32_t lin, unsigned view, uint8_t *host,
+			  bool writable_dirty, bool special);
+
 /* Walks lin for an access from view (0 supervisor, 1 user) and fills
  * its entry; the #PF raised (if raise) when the walk fails, its error
  * code in *error. */
@@ -210,9 +214,22 @@ static enum stlb_result fill(struct bt_cpu *cpu, uint32_t lin, bool write, unsig
 	uint8_t *host = phys_host(vm, page, 4096, false);
 	if (!host)
 		return STLB_VIEW;
+	entry_install(cpu, lin, view, host, w.writable && (w.dirty || write) && !region->readonly,
+		      special);
+	return STLB_FILLED;
+}
+
+/* The entry of lin for view after a successful walk to host: the read
+ * tag; the write tag when the walk allows the write with D set (it set
+ * it, or it was) and nothing watches the page's writes (special: code or
+ * a page table), the page-table store tag when something does. */
+static void entry_install(struct bt_cpu *cpu, uint32_t lin, unsigned view, uint8_t *host,
+			  bool writable_dirty, bool special)
+{
 	unsigned idx = (lin >> 12) & (BT_STLB_SIZE - 1);
 	struct bt_stlb_entry *e = &cpu->stlb[idx];
 	uint32_t lpage = lin & ~0xfffu;
+
 	if (e->addend != (uint64_t)(uintptr_t)host - lpage)
 		entry_clear(e);
 	if (cpu->nr_stlb_filled < BT_STLB_SIZE)
@@ -221,12 +238,44 @@ static enum stlb_result fill(struct bt_cpu *cpu, uint32_t lin, bool write, unsig
 		cpu->nr_stlb_filled++;	/* past the list: the next flush clears all */
 	e->addend = (uint64_t)(uintptr_t)host - lpage;
 	e->tag[view][0] = lpage;
-	/* D is set (this walk wrote it, or it was) and nothing watches the
-	 * page's writes: writes may hit too */
-	e->tag[view][1] = w.writable && (w.dirty || write) && !region->readonly && !special ?
-			  lpage : BT_STLB_NONE;
+	e->tag[view][1] = writable_dirty && !special ? lpage : BT_STLB_NONE;
+	e->pt_store[view] = writable_dirty && special ? lpage : BT_STLB_NONE;
 	cpu->stats.stlb_fills++;
-	return STLB_FILLED;
+}
+
+/*
+ * C's emulated store to a page table (cpu/callouts_pt_write.c, Linux's
+ * set_pte and the pgfault handler's OR to a PTE): the physical address
+ * from the entry's page-table store tag, else from a write walk (setting
+ * A and D, SDM Vol. 3A 4.8) that fills the entry. The walk was a third of
+ * the pgfault round trip's time and ~1,000 walks per fork+exec. -1, with
+ * nothing raised, when the walk fails or the page is not writable RAM:
+ * the caller's own path.
+ */
+int soft_tlb_pt_store(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys)
+{
+	struct bt_vm *vm = cpu->vm;
+	const struct bt_stlb_entry *e = &cpu->stlb[(lin >> 12) & (BT_STLB_SIZE - 1)];
+	unsigned view = user ? 1 : 0;
+	uint32_t lpage = lin & ~0xfffu;
+	struct mmu_walk w;
+
+	if (e->pt_store[view] == lpage || e->tag[view][1] == lpage) {
+		*phys = (uint32_t)((uint8_t *)(uintptr_t)(e->addend + lin) - vm->ram);
+		return 0;
+	}
+	if (!(cpu->arch.cr0 & CR0_PG) || mmu_walk(cpu, lin, MMU_WRITE, user, &w) || w.phys > UINT32_MAX)
+		return -1;
+	uint64_t page = w.phys & ~0xfffull;
+	const struct bt_phys_region *region = phys_region(vm, page, 4096);
+	uint8_t *host = region && !region->readonly ? phys_host(vm, page, 4096, true) : NULL;
+	if (!host)
+		return -1;
+	uint32_t pfn = (uint32_t)(page >> 12);
+	bool special = page >= vm->ram_size || vm->code_pages[pfn] || shadow_is_pt_page(vm, pfn);
+	entry_install(cpu, lin, view, host, w.writable, special);
+	*phys = (uint32_t)w.phys;
+	return 0;
 }
 
 enum stlb_result soft_tlb_miss(struct bt_cpu *cpu, uint32_t lin, unsigned info)

@@ -48,6 +48,10 @@ void soft_tlb_fill_in_block(struct bt_cpu *cpu, uint32_t op);
  * raised (true); false with nothing done after any other outcome. */
 bool soft_tlb_fault_from_fill(struct bt_cpu *cpu);
 
+/* The physical address of C's emulated store at lin to a page table
+ * (paging on): 0, or -1 with nothing raised (the caller's own path). */
+int soft_tlb_pt_store(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys);
+
 /* C's access to one page's bytes at lin (paging on): the host address
  * from the soft TLB, walked and filled on a miss; NULL with *fault when
  * the walk failed (the #PF raised if raise), NULL otherwise when the
