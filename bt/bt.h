@@ -230,6 +230,9 @@ struct bt_jc {
 	uint8_t used_mask, based_mask;
 	bool keyed;
 	uint64_t last_use;
+	/* the lowest and highest linear page of an eip filled since the
+	 * last reset: a dropped mapping outside concerns no slot */
+	uint32_t lo_page, hi_page;
 };
 
 struct bt_cpu {

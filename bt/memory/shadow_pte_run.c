@@ -94,7 +94,7 @@ bool map_pte_run(struct bt_vm *vm, unsigned view, uint32_t lin, const struct mmu
 	}
 	uint8_t *at = view_base(vm, (int)view) + ((uint64_t)lin0 << 12);
 	if (mmap(at, (size_t)n * 4096, PROT_READ | (writable ? PROT_WRITE : 0),
-		 MAP_SHARED | MAP_FIXED | MAP_POPULATE, vm->memfd, phys_memfd_offset(region, phys0)) == MAP_FAILED) {
+		 MAP_SHARED | MAP_FIXED, vm->memfd, phys_memfd_offset(region, phys0)) == MAP_FAILED) {
 		mmap(at, (size_t)n * 4096, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		return false;	/* nothing mapped, no record: the single page then */
