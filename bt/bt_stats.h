@@ -58,6 +58,7 @@
 	X(stlb_misses, "bt.soft_tlb_misses")				\
 	X(stlb_fills, "bt.soft_tlb_fills")				\
 	X(stlb_fills_in_block, "bt.soft_tlb_fills_in_block")		\
+	X(stlb_string_pages, "bt.soft_tlb_string_pages")		\
 	X(stlb_page_faults, "bt.soft_tlb_pf_without_signal")		\
 	X(stlb_page_faults_in_block, "bt.soft_tlb_pf_in_block")		\
 	X(cr_read_inline_translated, "bt.cr_read_inline_translated")	\

@@ -52,6 +52,16 @@ bool soft_tlb_fault_from_fill(struct bt_cpu *cpu);
  * (paging on): 0, or -1 with nothing raised (the caller's own path). */
 int soft_tlb_pt_store(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phys);
 
+/* REP MOVS/STOS from its block at a soft-TLB site: as many elements as
+ * the soft TLB reaches, ECX/ESI/EDI in cpu->gpr advanced;
+ * cpu->stlb_call_ok = 1 when ECX reached 0 (the native instruction does
+ * the rest otherwise). op: the element's bytes, BT_STR_MOVS, the source
+ * segment (memory/soft_tlb_string.c). */
+#define BT_STR_SIZE		0x7
+#define BT_STR_MOVS		0x8
+#define BT_STR_SEG_SHIFT	4
+void soft_tlb_string(struct bt_cpu *cpu, uint32_t op);
+
 /* C's access to one page's bytes at lin (paging on): the host address
  * from the soft TLB, walked and filled on a miss; NULL with *fault when
  * the walk failed (the #PF raised if raise), NULL otherwise when the

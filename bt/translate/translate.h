@@ -49,6 +49,12 @@ bool div_check_emit(struct tx *t, const struct bt_insn *d, uint32_t eip);
 bool soft_tlb_wanted(const struct tx *t, const struct bt_insn *d);
 bool soft_tlb_emit(struct tx *t, const struct bt_insn *d, ZydisEncoderRequest *req);
 
+/* string_stlb_emit.c: REP MOVS/STOS at a soft-TLB site through
+ * memory/soft_tlb_string.c first; *done is the jump past the native
+ * instruction, to be patched once it is emitted. */
+bool string_stlb_wanted(const struct tx *t, const struct bt_insn *d);
+bool string_stlb_emit(struct tx *t, const struct bt_insn *d, int src_seg, uint8_t **done);
+
 /* fpu_load_emit.c: in front of the block's first x87/MMX/SSE
  * instruction, the call that loads the guest's registers if they are not
  * (cpu/fpu_lazy.c); nothing in front of the others. */

@@ -463,6 +463,9 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 	}
 	*fixup = (si ? BT_FIXUP_RSI | (uint8_t)(sseg << BT_FIXUP_REG_SHIFT) : 0) |
 		 (di ? BT_FIXUP_RDI : 0);
+	uint8_t *done = NULL;
+	if (string_stlb_wanted(t, d) && !string_stlb_emit(t, d, sseg, &done))
+		return false;
 	if (si)
 		ok &= string_rebase(t, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_RSI, sbase);
 	if (di)
@@ -472,6 +475,8 @@ static bool tx_string(struct tx *t, const struct bt_insn *d, uint8_t *fixup)
 		ok &= string_unbase(t, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_RSI, sbase);
 	if (di)
 		ok &= string_unbase(t, ZYDIS_REGISTER_EDI, ZYDIS_REGISTER_RDI, dbase);
+	if (done)
+		patch_rel32(done, t->e.pos);
 	return ok;
 }
 bool translate_one(struct tx *t, const struct bt_insn *d, enum insn_class c,
