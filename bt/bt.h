@@ -449,7 +449,8 @@ struct bt_div_site {
 /* Guest addresses of instructions whose view accesses kept faulting (a
  * guest #PF or a shadow fill; memory/soft_tlb.c): after BT_STLB_AFTER
  * such faults the instruction goes through the soft TLB instead. */
-#define BT_STLB_SITES		256
+#define BT_STLB_SITE_BITS	10
+#define BT_STLB_SITES		(1u << BT_STLB_SITE_BITS)
 #define BT_STLB_AFTER		16
 
 /* A RAM page's self-modifying-code state (translate/smc_check.c). */

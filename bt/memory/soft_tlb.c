@@ -43,19 +43,29 @@
 
 static unsigned site_slot(uint32_t lin)
 {
-	return (lin ^ (lin >> 8) ^ (lin >> 16)) % BT_STLB_SITES;
+	return (lin * 0x9e3779b1u) >> (32 - BT_STLB_SITE_BITS);
 }
 
 /* Counts a view fault at the instruction at linear lin; true once, when
  * it reaches the threshold (its block is to be translated again). A
- * colliding instruction takes the slot over and starts from 0. */
+ * colliding instruction wears the holder's count down and takes the slot
+ * over at 0 (a majority vote, Misra and Gries), and a site that reached
+ * the threshold keeps its slot: when a colliding instruction took the
+ * slot over at once, the instructions that fault once in each fork+exec
+ * of /bin/true (a few hundred) kept resetting the ones that fault ten
+ * times in each (Linux's clear_page), which never got there. */
 bool soft_tlb_note(struct bt_vm *vm, uint32_t lin)
 {
 	struct bt_div_site *s = &vm->stlb_sites[site_slot(lin)];
 
-	if (s->lin != lin || !s->count) {
+	if (s->lin != lin) {
+		if (s->count >= BT_STLB_AFTER)
+			return false;
+		if (s->count) {
+			s->count--;
+			return false;
+		}
 		s->lin = lin;
-		s->count = 0;
 	}
 	if (s->count >= BT_STLB_AFTER)
 		return false;
