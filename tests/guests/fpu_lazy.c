@@ -22,6 +22,7 @@
  *   - the stack popped to memory, XMM0-7 stored, FNSTCW and STMXCSR.
  * Checked against what the values must be, in every engine and QEMU. */
 #include "guest.h"
+#include "xmm_asm.h"
 
 GUEST("fpu_lazy", "sse soft-int-cpl0");
 
@@ -63,14 +64,7 @@ static void exits_with_fpu_loaded(void)
 		     "fld1\n\t"
 		     "fldpi\n\t"
 		     "fldl2t\n\t"
-		     "movdqa 0(%[p]), %%xmm0\n\t"
-		     "movdqa 16(%[p]), %%xmm1\n\t"
-		     "movdqa 32(%[p]), %%xmm2\n\t"
-		     "movdqa 48(%[p]), %%xmm3\n\t"
-		     "movdqa 64(%[p]), %%xmm4\n\t"
-		     "movdqa 80(%[p]), %%xmm5\n\t"
-		     "movdqa 96(%[p]), %%xmm6\n\t"
-		     "movdqa 112(%[p]), %%xmm7\n\t"
+		     XMM_LOAD_ALL_FROM_P
 		     "1: int $0x83\n\t"
 		     "pushfl\n\t"
 		     "popfl\n\t"
@@ -98,14 +92,7 @@ static void exits_with_fpu_loaded(void)
 		     "3: fxsave (%%edi)\n\t"
 		     "movl %[a], %%edi\n\t"
 		     "inb $0x61, %%al\n\t"
-		     "movdqa %%xmm0, 0(%%edi)\n\t"
-		     "movdqa %%xmm1, 16(%%edi)\n\t"
-		     "movdqa %%xmm2, 32(%%edi)\n\t"
-		     "movdqa %%xmm3, 48(%%edi)\n\t"
-		     "movdqa %%xmm4, 64(%%edi)\n\t"
-		     "movdqa %%xmm5, 80(%%edi)\n\t"
-		     "movdqa %%xmm6, 96(%%edi)\n\t"
-		     "movdqa %%xmm7, 112(%%edi)\n\t"
+		     XMM_STORE_ALL_TO_EDI
 		     "movl %[pop], %%edi\n\t"
 		     "fstpl 0(%%edi)\n\t"
 		     "fstpl 8(%%edi)\n\t"

@@ -15,6 +15,7 @@
  * asm block so that no compiled code runs in between; then the registers
  * are stored and compared. */
 #include "guest.h"
+#include "xmm_asm.h"
 
 GUEST("sse_io", "sse");
 
@@ -33,14 +34,7 @@ static void io_with_xmm_loaded(void)
 	uint32_t (*p)[4] = pattern;
 
 	asm volatile("ldmxcsr %[mi]\n\t"
-		     "movdqa 0(%[p]), %%xmm0\n\t"
-		     "movdqa 16(%[p]), %%xmm1\n\t"
-		     "movdqa 32(%[p]), %%xmm2\n\t"
-		     "movdqa 48(%[p]), %%xmm3\n\t"
-		     "movdqa 64(%[p]), %%xmm4\n\t"
-		     "movdqa 80(%[p]), %%xmm5\n\t"
-		     "movdqa 96(%[p]), %%xmm6\n\t"
-		     "movdqa 112(%[p]), %%xmm7\n\t"
+		     XMM_LOAD_ALL_FROM_P
 		     "1: inb $0x61, %%al\n\t"
 		     "outb %%al, $0x80\n\t"
 		     "inb $0x40, %%al\n\t"
@@ -50,14 +44,7 @@ static void io_with_xmm_loaded(void)
 		     "dec %%esi\n\t"
 		     "jnz 1b\n\t"
 		     "movl %[a], %%edi\n\t"
-		     "movdqa %%xmm0, 0(%%edi)\n\t"
-		     "movdqa %%xmm1, 16(%%edi)\n\t"
-		     "movdqa %%xmm2, 32(%%edi)\n\t"
-		     "movdqa %%xmm3, 48(%%edi)\n\t"
-		     "movdqa %%xmm4, 64(%%edi)\n\t"
-		     "movdqa %%xmm5, 80(%%edi)\n\t"
-		     "movdqa %%xmm6, 96(%%edi)\n\t"
-		     "movdqa %%xmm7, 112(%%edi)\n\t"
+		     XMM_STORE_ALL_TO_EDI
 		     "stmxcsr %[mo]"
 		     : "+S"(n), [p] "+D"(p), [mo] "=m"(mxcsr_out)
 		     : [a] "m"(after_at), [mi] "m"(mxcsr_in)
