@@ -11,10 +11,10 @@
  */
 #include <string.h>
 #include "bt/bt.h"
-#include "bt/memory/soft_tlb.h"
 #include "bt/cpu/callouts.h"
 #include "bt/memory/memory.h"
 #include "bt/memory/mmu.h"
+#include "bt/memory/soft_tlb.h"
 #include "bt/cpu/operands.h"
 #include "bt/cpu/mmio.h"
 #include "bt/translate/translator.h"

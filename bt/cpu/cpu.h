@@ -58,8 +58,9 @@ void stlb_fault_in_block(struct bt_cpu *cpu, struct bt_block *b, uint32_t eip);
 
 /* --- fpu_lazy.c: the guest's x87/SSE registers, loaded by the first
  * block that uses them --- */
-/* Before translated code runs: the host's environment noted, the guest's
- * image in cpu->fx_guest (not loaded). */
+/* Before the dispatcher runs blocks: the host's environment noted, the
+ * guest's image in cpu->fx_guest (not loaded), as fpu_unload leaves it
+ * after each block run. */
 void fpu_enter_blocks(struct bt_cpu *cpu);
 /* Back in the dispatcher's C: the image saved if a block loaded it, the
  * registers the host's again. */

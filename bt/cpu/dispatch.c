@@ -82,7 +82,6 @@ static void run_block(struct bt_cpu *cpu, const struct bt_block *b)
 {
 	bt_set_view(cpu);
 	cpu->host_flags = (cpu->eflags & BT_EFLAGS_LIVE) | 0x2;
-	fpu_enter_blocks(cpu);
 	signals_enter(cpu);
 	cpu->vm->tc->rt.enter(cpu, b->body);
 	signals_leave();
@@ -255,6 +254,7 @@ int dispatch_run(struct bt_cpu *cpu, struct vcpu_exit *exit)
 	/* the VMM may have changed anything since the last run (set_state, an
 	 * injected interrupt, an interrupt window, the debugger) */
 	bt_xfer_changed(cpu);
+	fpu_enter_blocks(cpu);	/* once: every block run leaves it so again */
 	callout_complete_io(cpu);
 	callout_complete_msr(cpu);
 	memset(exit, 0, sizeof(*exit));

@@ -200,6 +200,15 @@ static void raise_pf(struct bt_cpu *cpu, uint32_t lin, uint32_t error)
 static void entry_install(struct bt_cpu *cpu, uint32_t lin, unsigned view, uint8_t *host,
 			  bool writable_dirty, bool special);
 
+/* A page whose writes must go the view's ways: beyond RAM, holding
+ * translated code, or a traced page table. */
+static bool watched_page(const struct bt_vm *vm, uint64_t page)
+{
+	uint32_t pfn = (uint32_t)(page >> 12);
+
+	return page >= vm->ram_size || vm->code_pages[pfn] || shadow_is_pt_page(vm, pfn);
+}
+
 /* Walks lin for an access from view (0 supervisor, 1 user) and fills
  * its entry; the #PF raised (if raise) when the walk fails, its error
  * code in *error. */
@@ -218,8 +227,7 @@ static enum stlb_result fill(struct bt_cpu *cpu, uint32_t lin, bool write, unsig
 	}
 	uint64_t page = w.phys & ~0xfffull;
 	const struct bt_phys_region *region = phys_region(vm, page, 4096);
-	uint32_t pfn = (uint32_t)(page >> 12);
-	bool special = page >= vm->ram_size || vm->code_pages[pfn] || shadow_is_pt_page(vm, pfn);
+	bool special = watched_page(vm, page);
 	if (!region || w.phys > UINT32_MAX || (write && (region->readonly || special)))
 		return STLB_VIEW;	/* MMIO, ROM, SMC, a page-table write: the view's paths */
 	uint8_t *host = phys_host(vm, page, 4096, false);
@@ -282,8 +290,7 @@ int soft_tlb_pt_store(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *phy
 	uint8_t *host = region && !region->readonly ? phys_host(vm, page, 4096, true) : NULL;
 	if (!host)
 		return -1;
-	uint32_t pfn = (uint32_t)(page >> 12);
-	bool special = page >= vm->ram_size || vm->code_pages[pfn] || shadow_is_pt_page(vm, pfn);
+	bool special = watched_page(vm, page);
 	entry_install(cpu, lin, view, host, w.writable, special);
 	*phys = (uint32_t)w.phys;
 	return 0;
