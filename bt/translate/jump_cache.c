@@ -50,6 +50,12 @@ static uint64_t jc_miss(const struct bt_cpu *cpu)
 	return (uintptr_t)cpu->vm->tc->rt.jc_miss;
 }
 
+static void slot_clear(struct bt_jc *jc, uint32_t slot, uint64_t miss)
+{
+	jc->slot[slot].eip = 0;
+	jc->slot[slot].host = miss;
+}
+
 static unsigned page_bit(uint32_t eip)
 {
 	return ((eip >> 12) * 0x9e3779b1u) >> (32 - 12);	/* BT_JC_PAGE_BITS */
@@ -83,15 +89,11 @@ static void set_reset(struct bt_cpu *cpu, struct bt_jc *jc)
 	uint64_t miss = jc_miss(cpu);
 
 	if (jc->nr_dirty <= BT_JC_DIRTY) {
-		for (uint32_t i = 0; i < jc->nr_dirty; i++) {
-			jc->slot[jc->dirty[i]].eip = 0;
-			jc->slot[jc->dirty[i]].host = miss;
-		}
+		for (uint32_t i = 0; i < jc->nr_dirty; i++)
+			slot_clear(jc, jc->dirty[i], miss);
 	} else {
-		for (unsigned i = 0; i < BT_JC_SIZE; i++) {
-			jc->slot[i].eip = 0;
-			jc->slot[i].host = miss;
-		}
+		for (unsigned i = 0; i < BT_JC_SIZE; i++)
+			slot_clear(jc, i, miss);
 	}
 	jc->nr_dirty = 0;
 	jc->nr_local = 0;
@@ -112,10 +114,8 @@ static void set_cr3_loaded(struct bt_cpu *cpu, struct bt_jc *jc)
 	}
 	if (!jc->nr_local)
 		return;	/* nothing to clear, the list stays as it is */
-	for (uint32_t i = 0; i < jc->nr_local; i++) {
-		jc->slot[jc->local[i]].eip = 0;
-		jc->slot[jc->local[i]].host = miss;
-	}
+	for (uint32_t i = 0; i < jc->nr_local; i++)
+		slot_clear(jc, jc->local[i], miss);
 	jc->nr_local = 0;
 	if (jc->nr_dirty > BT_JC_DIRTY)
 		return;	/* not exact already: resets and drops scan */
@@ -307,10 +307,8 @@ bool jc_segments_same(struct bt_cpu *cpu)
 
 static void slot_drop_if_page(struct bt_jc *jc, uint32_t slot, uint32_t page, uint64_t miss)
 {
-	if ((jc->slot[slot].eip & ~0xfffu) == page) {
-		jc->slot[slot].eip = 0;
-		jc->slot[slot].host = miss;
-	}
+	if ((jc->slot[slot].eip & ~0xfffu) == page)
+		slot_clear(jc, slot, miss);
 }
 
 /* Jump-cache slots of a linear page: the pairs of 4096 hashes from
@@ -358,9 +356,7 @@ void jc_drop_block(struct bt_cpu *cpu, uint32_t eip, const void *host)
 	for (unsigned s = 0; s < BT_JC_SETS; s++) {
 		struct bt_jc *jc = &cpu->jc_sets[s];
 		for (unsigned w = 0; w < 2; w++)
-			if (jc->slot[slot + w].host == (uintptr_t)host) {
-				jc->slot[slot + w].eip = 0;
-				jc->slot[slot + w].host = jc_miss(cpu);
-			}
+			if (jc->slot[slot + w].host == (uintptr_t)host)
+				slot_clear(jc, slot + w, jc_miss(cpu));
 	}
 }
