@@ -102,7 +102,7 @@ host_initramfs() {
 # Prints "N passed, N failed"; status 0 iff all is well.
 host_judge() {
 	local log=$1 what=$2 passed failed bad=0
-	grep -E '^(PASS|FAIL|SKIP|BENCH|TIME|DIAG) ' "$log" || true
+	grep -E '^(PASS|FAIL|SKIP|BENCH|TIME|DIAG|RETRY) ' "$log" || true
 	grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | sed 's/^/guest suite: /' || true
 	passed=$(grep -c '^PASS ' "$log" || true)
 	failed=$(grep -c '^FAIL ' "$log" || true)
