@@ -39,7 +39,7 @@
 #define BT_UD_KINDS	6	/* opcodes counted apart in #UD statistics */
 #define BT_TC_SIZE	(64u << 20)
 /* views: supervisor + user, for each cached address space (mmu.h) */
-#define BT_VIEW_BYTES	((1ull << 32) * 2 * 8)
+#define BT_VIEW_BYTES	((1ull << 32) * 2 * 16)
 
 /* Flags that live in host RFLAGS while translated code runs. */
 #define BT_EFLAGS_LIVE (EFLAGS_ARITH | EFLAGS_DF)

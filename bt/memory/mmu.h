@@ -49,9 +49,13 @@ int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *p
 			bool *global, bool raise);
 
 /* --- shadow.c: views as shadow page tables, cached per CR3 --- */
-#define BT_NR_SPACES	8	/* address spaces (CR3 values) kept at once: the Linux
+#define BT_NR_SPACES	16	/* address spaces (CR3 values) kept at once: the Linux
 				 * session (a shell, pipes, 8 children) missed 0.9-1.9K
-				 * times with 4, ~100 with 8 */
+				 * times with 4, ~100 with 8; a fork+exec loop of the
+				 * i386 kernel (PAE: its directories are 32-byte slab
+				 * objects, so CR3 values wander) 768 times in 3,000
+				 * forks with 8, each refilling the kernel half from
+				 * empty (~100 fills), 44 with 16 */
 #define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
 #define BT_PTW_HOT	256	/* instructions watched for page-table writes */
 #define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */
@@ -119,10 +123,12 @@ struct bt_shadow {
 	struct { uint32_t lin; uint16_t traps; bool callout; } hot[BT_PTW_HOT];
 	struct shadow_space space[BT_NR_SPACES];
 	/* per physical page below vm->ram_size (npages of them): the first
-	 * record mapping it (0: none), and how many entry nodes lie in it */
+	 * record mapping it (0: none), how many entry nodes lie in it, and
+	 * how many of those are stale records' (shadow_stale.c) */
 	uint64_t npages;
 	uint32_t *phys_head;
 	uint32_t *ent_count;
+	uint32_t *ent_stale;	/* of those nodes, how many are stale records' */
 	uint32_t ent_bucket[BT_ENT_HASH];	/* first node of each entry chain */
 };
 

@@ -61,7 +61,7 @@ int shadow_init(struct bt_vm *vm, char *err, size_t errlen)
 void shadow_destroy(struct bt_vm *vm)
 {
 	if (vm->shadow && vm->shadow->phys_head)
-		munmap(vm->shadow->phys_head, vm->shadow->npages * 2 * sizeof(uint32_t));
+		munmap(vm->shadow->phys_head, vm->shadow->npages * BT_INDEX_ARRAYS * sizeof(uint32_t));
 	if (vm->shadow)
 		munmap(vm->shadow, sizeof(struct bt_shadow));
 	vm->shadow = NULL;
@@ -134,7 +134,22 @@ bool shadow_is_pt_page(const struct bt_vm *vm, uint32_t page)
 	return vm->pt_pages && page < (vm->ram_size >> 12) && vm->pt_pages[page];
 }
 
-/* Every mapping of a physical page, in every address space, read-only. */
+/* Whether record id is the traced page-table page's (shadow_pt_write.c):
+ * mapped writable for one instruction, its record saying read-only. */
+static bool traced_window(const struct bt_shadow *sh, uint32_t id, const struct shadow_rec *r)
+{
+	const struct shadow_trace *t = &sh->trace;
+
+	return t->active && t->space == (id - 1) / BT_SHADOW_RECS && t->view == r->view &&
+	       t->lin >> 12 == r->lin_page;
+}
+
+/* Every mapping of a physical page, in every address space, read-only.
+ * Those mapped read-only already cost nothing: a page table Linux frees
+ * and takes again (a PTE page at each fork) stops being traced when it is
+ * zeroed, becomes writable in the space that zeroed it only, and was
+ * protected again in every space that maps it (the kernel's direct map
+ * in each cached space): 65 mprotects per fork+exec of /bin/true, 9 now. */
 static void protect_everywhere(struct bt_vm *vm, uint32_t page)
 {
 	struct bt_shadow *sh = vm->shadow;
@@ -145,6 +160,8 @@ static void protect_everywhere(struct bt_vm *vm, uint32_t page)
 		return;		/* above the indexed pages: never code or a page table */
 	for (uint32_t id = sh->phys_head[page]; id; id = rec_of(sh, id)->phys_next) {
 		struct shadow_rec *r = rec_of(sh, id);
+		if (!r->writable && !traced_window(sh, id, r))
+			continue;
 		r->writable = false;
 		mprotect(view_space_base(vm, (id - 1) / BT_SHADOW_RECS, r->view) +
 			 ((uint64_t)r->lin_page << 12), 4096, PROT_READ);

@@ -85,10 +85,28 @@ unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, un
 	return n;
 }
 
+void rec_set_stale(struct bt_shadow *sh, struct shadow_rec *r, bool stale)
+{
+	if (r->stale == stale)
+		return;
+	r->stale = stale;
+	for (unsigned k = 0; k < r->nentries; k++)
+		if (page_indexed(sh, r->entry[k] >> 12))
+			sh->ent_stale[r->entry[k] >> 12] += stale ? 1 : -1u;
+}
+
+bool only_stale_from(const struct bt_shadow *sh, uint32_t page)
+{
+	return page_indexed(sh, page) && sh->ent_count[page] &&
+	       sh->ent_stale[page] == sh->ent_count[page];
+}
+
 void rec_unlink(struct bt_shadow *sh, unsigned s, uint32_t i)
 {
 	struct shadow_space *sp = &sh->space[s];
 	struct shadow_rec *r = &sp->rec[i];
+
+	rec_set_stale(sh, r, false);
 
 	for (uint32_t *pp = &sp->lin_head[lin_bucket(r->lin_page, r->view)]; *pp;
 	     pp = &sp->rec[*pp - 1].lin_next)
@@ -191,15 +209,16 @@ void index_size(struct bt_vm *vm)
 	if (sh->phys_head && sh->npages == pages)
 		return;
 	if (sh->phys_head)
-		munmap(sh->phys_head, sh->npages * 2 * sizeof(uint32_t));
+		munmap(sh->phys_head, sh->npages * BT_INDEX_ARRAYS * sizeof(uint32_t));
 	sh->npages = 0;
-	sh->phys_head = sh->ent_count = NULL;
-	/* zero pages until touched: 8 bytes of address space per 4K page */
-	void *p = mmap(NULL, pages * 2 * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+	sh->phys_head = sh->ent_count = sh->ent_stale = NULL;
+	/* zero pages until touched: 12 bytes of address space per 4K page */
+	void *p = mmap(NULL, pages * BT_INDEX_ARRAYS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return;		/* unindexed: no record is linked by page */
 	sh->phys_head = p;
 	sh->ent_count = sh->phys_head + pages;
+	sh->ent_stale = sh->ent_count + pages;
 	sh->npages = pages;
 }

@@ -26,14 +26,21 @@ uint32_t rec_from_entry(struct bt_shadow *sh, uint32_t entry);
 /* Up to max ids of the records built from that entry into ids; the
  * count, max + 1 if there are more. */
 unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, unsigned max);
+/* Marks record r stale (or no longer), counting its entries' stale nodes
+ * per page (ent_stale), which only_stale_from compares with ent_count. */
+void rec_set_stale(struct bt_shadow *sh, struct shadow_rec *r, bool stale);
+/* Whether page holds entries records were built from, all of them stale
+ * ones (a count compare: scanning the page's 512 entries was ~10,000
+ * lookups per fork+exec of /bin/true). */
+bool only_stale_from(const struct bt_shadow *sh, uint32_t page);
+/* phys_head, ent_count, ent_stale: one allocation */
+#define BT_INDEX_ARRAYS 3
 /* Sizes the per-page index to the physical space (not in signal context). */
 void index_size(struct bt_vm *vm);
 
 /* --- shadow_stale.c --- */
 /* Marks a record stale: unmapped at the next TLB flush, not now. */
 void rec_drop_later(struct bt_vm *vm, uint32_t id);
-/* Whether every record built from entries in page is stale. */
-bool only_stale_from(struct bt_vm *vm, uint32_t page);
 
 /* --- shadow_pte_run.c --- */
 /* After the walk w of a 4K page: maps it with the neighbours in its group

@@ -186,7 +186,7 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	 * mapping needs no tracing: the flush that ends it walks it afresh,
 	 * and traces its tables again if it is kept. */
 	if (trapped && page_indexed(vm->shadow, page) &&
-	    (!vm->shadow->ent_count[page] || only_stale_from(vm, page))) {
+	    (!vm->shadow->ent_count[page] || only_stale_from(vm->shadow, page))) {
 		vm->pt_pages[page] = 0;
 		return false;
 	}

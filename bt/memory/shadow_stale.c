@@ -55,7 +55,7 @@ void rec_drop_later(struct bt_vm *vm, uint32_t id)
 		return;
 	if (sp->nr_stale == BT_STALE_MAX)
 		flush_space(vm, s);
-	r->stale = true;
+	rec_set_stale(sh, r, true);
 	sp->stale[sp->nr_stale++] = id;
 }
 
@@ -143,7 +143,7 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 		struct shadow_rec *r = rec_of(sh, id);
 		if (!r->live || !r->stale)
 			continue;	/* refilled, updated or forgotten since */
-		r->stale = false;
+		rec_set_stale(sh, r, false);
 		if (still_exact(vm, s, r)) {
 			/* a page only stale mappings came from may have
 			 * stopped being traced (shadow_trace_begin) */
@@ -188,21 +188,3 @@ void shadow_flush_stale(struct bt_vm *vm)
 		flush_space(vm, vm->shadow->cur);
 }
 
-bool only_stale_from(struct bt_vm *vm, uint32_t page)
-{
-	struct bt_shadow *sh = vm->shadow;
-	static uint32_t ids[BT_STALE_MAX];
-	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
-
-	if (!page_indexed(sh, page) || !sh->ent_count[page])
-		return false;
-	for (uint32_t e = page << 12; e < (page + 1) << 12; e += width) {
-		unsigned n = recs_from_entry(sh, e, ids, BT_STALE_MAX);
-		if (n > BT_STALE_MAX)
-			return false;
-		for (unsigned k = 0; k < n; k++)
-			if (!rec_of(sh, ids[k])->stale)
-				return false;
-	}
-	return true;
-}
