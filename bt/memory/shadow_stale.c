@@ -116,18 +116,47 @@ static void unmap_run(struct bt_vm *vm, uint64_t key, uint32_t n)
  * (D set). Linux's pgd_alloc takes a page that was a directory, zeroes it
  * and copies the kernel's entries back, which marks every mapping of the
  * kernel half stale (~1,000 mappings kept per fork+exec). */
-static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r)
+/* The last walk still_exact made in this flush: a record built from the
+ * same entries at another linear page lies in the same large page (one
+ * leaf entry maps both), so that walk's answer holds for it, its frame
+ * that many pages on. RAM does not change during a flush. Linux's
+ * pgd_alloc stales a space's whole kernel half (~1,500 records, 64 KiB
+ * runs of 16 from the direct map's large pages): one walk per run. */
+struct exact_memo {
+	bool valid, ok, writable_dirty;
+	unsigned space;
+	struct shadow_rec rec;		/* its lin_page, view, entries */
+	uint32_t phys_page;		/* the walk's frame for rec.lin_page */
+};
+
+static bool same_leaf(const struct exact_memo *m, unsigned s, const struct shadow_rec *r)
+{
+	return m->valid && m->space == s && m->rec.view == r->view &&
+	       m->rec.nentries == r->nentries && m->rec.lin_page != r->lin_page &&
+	       !memcmp(m->rec.entry, r->entry, sizeof(r->entry[0]) * r->nentries);
+}
+
+static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r,
+			struct exact_memo *m)
 {
 	const struct shadow_space *sp = &vm->shadow->space[s];
 	struct bt_cpu *cpu = vm->cpu;
 	struct mmu_walk w;
 
-	if (!cpu || !(cpu->arch.cr0 & CR0_PG) || !sp->used ||
-	    mmu_walk_accessed_in(cpu, sp->cr3, r->lin_page << 12, r->view == 1, &w))
+	if (!cpu || !(cpu->arch.cr0 & CR0_PG) || !sp->used)
 		return false;
-	return w.phys >> 12 == r->phys_page && w.nentries == r->nentries &&
-	       !memcmp(w.entry, r->entry, sizeof(w.entry[0]) * w.nentries) &&
-	       (!r->writable || (w.writable && w.dirty));
+	if (!same_leaf(m, s, r)) {
+		m->valid = true;
+		m->space = s;
+		m->rec = *r;
+		m->ok = !mmu_walk_accessed_in(cpu, sp->cr3, r->lin_page << 12, r->view == 1, &w) &&
+			w.nentries == r->nentries &&
+			!memcmp(w.entry, r->entry, sizeof(w.entry[0]) * w.nentries);
+		m->phys_page = m->ok ? w.phys >> 12 : 0;
+		m->writable_dirty = m->ok && w.writable && w.dirty;
+	}
+	return m->ok && r->phys_page == m->phys_page + (r->lin_page - m->rec.lin_page) &&
+	       (!r->writable || m->writable_dirty);
 }
 
 /* Unmaps space s's stale mappings (those a fill would not make again). */
@@ -136,6 +165,7 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 	struct bt_shadow *sh = vm->shadow;
 	struct shadow_space *sp = &sh->space[s];
 	static uint64_t keys[BT_STALE_MAX];	/* one vCPU thread flushes */
+	struct exact_memo memo = { .valid = false };
 	uint32_t n = 0;
 
 	for (uint32_t k = 0; k < sp->nr_stale; k++) {
@@ -144,7 +174,7 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 		if (!r->live || !r->stale)
 			continue;	/* refilled, updated or forgotten since */
 		rec_set_stale(sh, r, false);
-		if (still_exact(vm, s, r)) {
+		if (still_exact(vm, s, r, &memo)) {
 			/* a page only stale mappings came from may have
 			 * stopped being traced (shadow_trace_begin) */
 			trace_entry_pages(vm, r->entry, r->nentries);
