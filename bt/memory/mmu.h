@@ -103,6 +103,14 @@ struct shadow_space {
 	/* ids of this space's records dropped at its next flush (shadow_stale.c) */
 	uint32_t nr_stale;
 	uint32_t stale[BT_STALE_MAX];
+	/* its top-level table (the directory, or PAE's four PDPTEs) as it
+	 * was when the space was last current, and whether an entry of it
+	 * was written since: judged at its next load (shadow_dir.c) */
+	bool dir_snapped, dir_deferred;
+	bool dir_untraced;	/* its page stopped being traced meanwhile */
+	uint32_t dir_base, dir_len;
+	uint32_t nonstale;	/* live records not stale */
+	uint8_t dir_snap[4096];
 };
 
 /* A page-table write in flight: the page is writable at one linear

@@ -75,6 +75,7 @@ static void space_drop(struct bt_vm *vm, unsigned s)
 		view_clear_space(vm, s);
 	space_forget(vm->shadow, s);
 	sp->used = false;
+	sp->dir_snapped = sp->dir_deferred = false;
 }
 
 void shadow_reset(struct bt_vm *vm)
@@ -105,12 +106,14 @@ void shadow_cr3_loaded(struct bt_cpu *cpu)
 
 	shadow_trace_end(cpu);
 	soft_tlb_flush(cpu);
+	dir_snapshot(vm, sh->cur);	/* the space being left */
 	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
 		struct shadow_space *sp = &sh->space[s];
 		if (sp->used && sp->cr3 == cpu->arch.cr3) {
 			sh->cur = s;
 			sp->last_use = ++sh->tick;
 			cpu->stats.cr3_hits++;
+			dir_judge(vm, s);
 			/* a CR3 load flushes the TLB: the space's stale
 			 * mappings, kept while it was not loaded, go now */
 			shadow_flush_stale(vm);

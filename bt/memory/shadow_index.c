@@ -85,11 +85,12 @@ unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, un
 	return n;
 }
 
-void rec_set_stale(struct bt_shadow *sh, struct shadow_rec *r, bool stale)
+void rec_set_stale(struct bt_shadow *sh, unsigned s, struct shadow_rec *r, bool stale)
 {
 	if (r->stale == stale)
 		return;
 	r->stale = stale;
+	sh->space[s].nonstale += stale ? -1u : 1;
 	for (unsigned k = 0; k < r->nentries; k++)
 		if (page_indexed(sh, r->entry[k] >> 12))
 			sh->ent_stale[r->entry[k] >> 12] += stale ? 1 : -1u;
@@ -106,7 +107,8 @@ void rec_unlink(struct bt_shadow *sh, unsigned s, uint32_t i)
 	struct shadow_space *sp = &sh->space[s];
 	struct shadow_rec *r = &sp->rec[i];
 
-	rec_set_stale(sh, r, false);
+	rec_set_stale(sh, s, r, false);
+	sp->nonstale--;
 
 	for (uint32_t *pp = &sp->lin_head[lin_bucket(r->lin_page, r->view)]; *pp;
 	     pp = &sp->rec[*pp - 1].lin_next)
@@ -155,6 +157,7 @@ struct shadow_rec *rec_add(struct bt_shadow *sh, unsigned s, uint32_t lin_page,
 	}
 	struct shadow_rec *r = &sp->rec[i];
 	uint32_t id = rec_id(s, i);
+	sp->nonstale++;
 	memset(r, 0, sizeof(*r));
 	r->lin_page = lin_page;
 	r->phys_page = phys_page;
@@ -196,6 +199,7 @@ void space_forget(struct bt_shadow *sh, unsigned s)
 		}
 	sp->nr = 0;
 	sp->free = 0;
+	sp->nonstale = 0;
 	sp->nr_stale = 0;	/* every record went */
 }
 

@@ -26,9 +26,10 @@ uint32_t rec_from_entry(struct bt_shadow *sh, uint32_t entry);
 /* Up to max ids of the records built from that entry into ids; the
  * count, max + 1 if there are more. */
 unsigned recs_from_entry(struct bt_shadow *sh, uint32_t entry, uint32_t *ids, unsigned max);
-/* Marks record r stale (or no longer), counting its entries' stale nodes
- * per page (ent_stale), which only_stale_from compares with ent_count. */
-void rec_set_stale(struct bt_shadow *sh, struct shadow_rec *r, bool stale);
+/* Marks record r of space s stale (or no longer), counting its entries'
+ * stale nodes per page (ent_stale), which only_stale_from compares with
+ * ent_count, and the space's records that are not (nonstale). */
+void rec_set_stale(struct bt_shadow *sh, unsigned s, struct shadow_rec *r, bool stale);
 /* Whether page holds entries records were built from, all of them stale
  * ones (a count compare: scanning the page's 512 entries was ~10,000
  * lookups per fork+exec of /bin/true). */
@@ -38,7 +39,24 @@ bool only_stale_from(const struct bt_shadow *sh, uint32_t page);
 /* Sizes the per-page index to the physical space (not in signal context). */
 void index_size(struct bt_vm *vm);
 
+/* --- shadow_dir.c --- */
+/* The space left by a CR3 load: its top-level table remembered. */
+void dir_snapshot(struct bt_vm *vm, unsigned s);
+/* The space other than the current one whose top-level table holds the
+ * entry at e, or -1. */
+int dir_space_of(const struct bt_shadow *sh, uint32_t e);
+/* Space s's top-level entries written while it was not current: the
+ * mappings built from those whose value changed go stale now. */
+void dir_judge(struct bt_vm *vm, unsigned s);
+/* Whether the only mappings built from page that are not stale are
+ * those of spaces whose deferred top-level table lies there (then it may
+ * stop being traced; their loads trace it again). */
+bool dir_only_deferred(struct bt_vm *vm, uint32_t page);
+
 /* --- shadow_stale.c --- */
+/* Every mapping built from entry e marked stale (all dropped now if there
+ * are more than the stale list holds); none of space skip (-1: none). */
+void stale_from_entry(struct bt_vm *vm, uint32_t e, int skip);
 /* Marks a record stale: unmapped at the next TLB flush, not now. */
 void rec_drop_later(struct bt_vm *vm, uint32_t id);
 

@@ -99,7 +99,6 @@ static void map_new_entry(struct bt_vm *vm, uint32_t e, uint32_t width)
  * may be built from it again, and what was is dropped at once. */
 static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool update)
 {
-	static uint32_t many[BT_STALE_MAX];	/* one vCPU thread writes page tables */
 	struct bt_shadow *sh = vm->shadow;
 	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
 	uint32_t page = phys >> 12;
@@ -109,13 +108,16 @@ static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool 
 	for (uint32_t e = phys & ~(width - 1); e < phys + len && sh->ent_count[page]; e += width) {
 		uint32_t ids[BT_UPDATE_MAX];
 		unsigned n = recs_from_entry(sh, e, ids, BT_UPDATE_MAX);
-		if (n > BT_UPDATE_MAX && update &&
-		    (n = recs_from_entry(sh, e, many, BT_STALE_MAX)) <= BT_STALE_MAX) {
-			for (unsigned k = 0; k < n; k++)
-				rec_drop_later(vm, many[k]);
+		/* a top-level entry of a space that is not loaded: its own
+		 * mappings are judged at its load (shadow_dir.c) */
+		int later = update ? dir_space_of(sh, e) : -1;
+		if (later >= 0)
+			sh->space[later].dir_deferred = true;
+		if (n > BT_UPDATE_MAX && update) {
+			stale_from_entry(vm, e, later);
 			continue;
 		}
-		if (n > BT_UPDATE_MAX || !update) {
+		if (!update) {
 			for (uint32_t id; (id = rec_from_entry(sh, e));)
 				rec_drop(vm, (id - 1) / BT_SHADOW_RECS, (id - 1) % BT_SHADOW_RECS);
 			continue;
@@ -123,7 +125,8 @@ static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool 
 		if (!n)
 			map_new_entry(vm, e, width);
 		for (unsigned k = 0; k < n; k++)
-			rec_update(vm, ids[k]);
+			if ((int)((ids[k] - 1) / BT_SHADOW_RECS) != later)
+				rec_update(vm, ids[k]);
 	}
 }
 
@@ -186,7 +189,8 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	 * mapping needs no tracing: the flush that ends it walks it afresh,
 	 * and traces its tables again if it is kept. */
 	if (trapped && page_indexed(vm->shadow, page) &&
-	    (!vm->shadow->ent_count[page] || only_stale_from(vm->shadow, page))) {
+	    (!vm->shadow->ent_count[page] || only_stale_from(vm->shadow, page) ||
+	     dir_only_deferred(vm, page))) {
 		vm->pt_pages[page] = 0;
 		return false;
 	}

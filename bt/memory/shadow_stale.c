@@ -55,7 +55,7 @@ void rec_drop_later(struct bt_vm *vm, uint32_t id)
 		return;
 	if (sp->nr_stale == BT_STALE_MAX)
 		flush_space(vm, s);
-	rec_set_stale(sh, r, true);
+	rec_set_stale(sh, s, r, true);
 	sp->stale[sp->nr_stale++] = id;
 }
 
@@ -173,7 +173,7 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 		struct shadow_rec *r = rec_of(sh, id);
 		if (!r->live || !r->stale)
 			continue;	/* refilled, updated or forgotten since */
-		rec_set_stale(sh, r, false);
+		rec_set_stale(sh, s, r, false);
 		if (still_exact(vm, s, r, &memo)) {
 			/* a page only stale mappings came from may have
 			 * stopped being traced (shadow_trace_begin) */
@@ -210,6 +210,22 @@ static void flush_space(struct bt_vm *vm, unsigned s)
 		unmap_run(vm, keys[k], (uint32_t)(end - keys[k]));
 		k += run;
 	}
+}
+
+void stale_from_entry(struct bt_vm *vm, uint32_t e, int skip)
+{
+	static uint32_t many[BT_STALE_MAX];	/* one vCPU thread writes page tables */
+	struct bt_shadow *sh = vm->shadow;
+	unsigned n = recs_from_entry(sh, e, many, BT_STALE_MAX);
+
+	if (n <= BT_STALE_MAX) {
+		for (unsigned k = 0; k < n; k++)
+			if ((int)((many[k] - 1) / BT_SHADOW_RECS) != skip)
+				rec_drop_later(vm, many[k]);
+		return;
+	}
+	for (uint32_t id; (id = rec_from_entry(sh, e));)
+		rec_drop(vm, (id - 1) / BT_SHADOW_RECS, (id - 1) % BT_SHADOW_RECS);
 }
 
 void shadow_flush_stale(struct bt_vm *vm)

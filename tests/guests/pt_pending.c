@@ -15,7 +15,12 @@
  *  - cleared and written back 20 times around CR3 reloads (the store
  *    becomes an emulated page-table write after a few traps): the pages
  *    read their frames each time;
- *  - cleared for good: after INVLPG of one page, that page faults.
+ *  - cleared for good: after INVLPG of one page, that page faults;
+ *  - a second directory (away), its run read, then written over as data
+ *    and rebuilt as it was while the first one is loaded: loaded again,
+ *    its pages read without a fault, and a PDE cleared in it then is
+ *    seen at the next INVLPG (the page must be watched again once its
+ *    space is loaded, though no mapping had to be built anew).
  * The memory CRC compares every A and D bit with QEMU's. */
 #include "guest.h"
 
@@ -29,6 +34,8 @@ static volatile uint32_t table[1024] __attribute__((aligned(4096)));
 static volatile uint32_t table2[1024] __attribute__((aligned(4096)));
 static volatile uint32_t pages[RUN][1024] __attribute__((aligned(4096)));
 static volatile uint32_t target;
+static volatile uint32_t away[1024] __attribute__((aligned(4096)));
+static uint32_t away_copy[1024];
 
 FAULTING_INSN(read_target, "movl target, %%ecx", "movl (%%ecx), %%eax", "eax", "ecx")
 
@@ -129,6 +136,40 @@ static void cleared(void)
 	write_cr3(read_cr3());
 }
 
+static void directory_away(void)
+{
+	struct fault f;
+	uint32_t base_cr3 = read_cr3();
+	unsigned wrong = 0;
+
+	tables_reset();
+	for (unsigned i = 0; i < 1024; i++)
+		away[i] = paging32_directory[i];
+	away[ALIAS >> 22] = pde_to(table);
+	for (unsigned i = 0; i < 1024; i++)
+		away_copy[i] = away[i];
+	write_cr3((uint32_t)away);
+	wrong += touch_run();
+	write_cr3(base_cr3);
+	/* written over as data, word by word, then rebuilt as it was */
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned i = 0; i < 1024; i++)
+			away[i] = round * 0x01010101u ^ i;
+	for (unsigned i = 0; i < 1024; i++)
+		away[i] = away_copy[i];
+	write_cr3((uint32_t)away);
+	wrong += touch_run();
+	check(wrong == 0, "%u page reads wrong in the directory that was away", wrong);
+	away[ALIAS >> 22] = 0;
+	invlpg((void *)alias(3, 0));
+	target = alias(3, 2);
+	bool faulted = catch_fault(read_target_raise, NULL, &f);
+	check(faulted && f.vector == VEC_PF && f.error == 0 && f.cr2 == alias(3, 2),
+	      "a read after the rebuilt directory's PDE was cleared and INVLPG: fault %u vector %u error 0x%x cr2 %x",
+	      faulted, f.vector, f.error, f.cr2);
+	write_cr3(base_cr3);
+}
+
 void guest_main(const struct mb_info *mbi)
 {
 	for (unsigned p = 0; p < RUN; p++)
@@ -147,5 +188,8 @@ void guest_main(const struct mb_info *mbi)
 	check_end();
 	check_begin("cleared");
 	cleared();
+	check_end();
+	check_begin("directory_away");
+	directory_away();
 	check_end();
 }
