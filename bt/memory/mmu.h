@@ -52,10 +52,10 @@ int mmu_translate_fetch(struct bt_cpu *cpu, uint32_t lin, bool user, uint32_t *p
 #define BT_NR_SPACES	16	/* address spaces (CR3 values) kept at once: the Linux
 				 * session (a shell, pipes, 8 children) missed 0.9-1.9K
 				 * times with 4, ~100 with 8; a fork+exec loop of the
-				 * i386 kernel (PAE: its directories are 32-byte slab
-				 * objects, so CR3 values wander) 768 times in 3,000
-				 * forks with 8, each refilling the kernel half from
-				 * empty (~100 fills), 44 with 16 */
+				 * i386 kernel (a freed directory page is handed out
+				 * again for anything, so CR3 values wander) 768 times
+				 * in 3,000 forks with 8, each refilling the kernel
+				 * half from empty (~100 fills), 44 with 16 */
 #define BT_SHADOW_RECS	16384	/* mappings remembered per address space */
 #define BT_PTW_HOT	256	/* instructions watched for page-table writes */
 #define BT_PTW_CALLOUT_AFTER 8	/* traps before an instruction becomes a callout */

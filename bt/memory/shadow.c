@@ -75,7 +75,7 @@ static void space_drop(struct bt_vm *vm, unsigned s)
 		view_clear_space(vm, s);
 	space_forget(vm->shadow, s);
 	sp->used = false;
-	sp->dir_snapped = sp->dir_deferred = false;
+	sp->dir_snapped = sp->dir_deferred = sp->dir_untraced = false;
 }
 
 void shadow_reset(struct bt_vm *vm)

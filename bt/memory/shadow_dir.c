@@ -29,15 +29,10 @@
 #include "bt/memory/mmu.h"
 #include "bt/memory/shadow_index.h"
 
-static uint32_t entry_width(const struct bt_vm *vm)
-{
-	return vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
-}
-
 void dir_snapshot(struct bt_vm *vm, unsigned s)
 {
 	struct shadow_space *sp = &vm->shadow->space[s];
-	bool pae = entry_width(vm) == 8;
+	bool pae = shadow_entry_width(vm) == 8;
 	uint32_t base = pae ? (uint32_t)sp->cr3 & ~0x1fu : (uint32_t)sp->cr3 & ~0xfffu;
 	uint32_t len = pae ? 32 : 4096;
 
@@ -66,7 +61,7 @@ int dir_space_of(const struct bt_shadow *sh, uint32_t e)
 void dir_judge(struct bt_vm *vm, unsigned s)
 {
 	struct shadow_space *sp = &vm->shadow->space[s];
-	uint32_t width = entry_width(vm);
+	uint32_t width = shadow_entry_width(vm);
 
 	if (!sp->dir_deferred)
 		return;
@@ -89,24 +84,21 @@ void dir_judge(struct bt_vm *vm, unsigned s)
 bool dir_only_deferred(struct bt_vm *vm, uint32_t page)
 {
 	struct bt_shadow *sh = vm->shadow;
-	uint32_t deferred = 0;
-	bool any = false;
+	uint32_t deferred = 0, spaces = 0;
 
 	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
 		const struct shadow_space *sp = &sh->space[s];
 		if (s != sh->cur && sp->dir_deferred && sp->dir_base >> 12 == page) {
 			deferred += sp->nonstale;
-			any = true;
+			spaces |= 1u << s;
 		}
 	}
 	/* each of those spaces' records has exactly one entry node in its
 	 * top-level table; any other node left here is someone else's */
-	if (!any || sh->ent_count[page] - sh->ent_stale[page] != deferred)
+	if (!spaces || sh->ent_count[page] - sh->ent_stale[page] != deferred)
 		return false;
-	for (unsigned s = 0; s < BT_NR_SPACES; s++) {
-		struct shadow_space *sp = &sh->space[s];
-		if (s != sh->cur && sp->dir_deferred && sp->dir_base >> 12 == page)
-			sp->dir_untraced = true;
-	}
+	for (unsigned s = 0; s < BT_NR_SPACES; s++)
+		if (spaces >> s & 1)
+			sh->space[s].dir_untraced = true;
 	return true;
 }

@@ -9,6 +9,11 @@
 #include "bt/memory/mmu.h"
 
 struct shadow_rec *rec_of(struct bt_shadow *sh, uint32_t id);
+/* Bytes of a page-table entry in the current paging mode. */
+static inline uint32_t shadow_entry_width(const struct bt_vm *vm)
+{
+	return vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
+}
 uint32_t rec_id(unsigned space, uint32_t index);
 bool page_indexed(const struct bt_shadow *sh, uint32_t page);
 /* The index of the live record mapping lin_page in view, or -1. */

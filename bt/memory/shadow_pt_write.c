@@ -100,7 +100,7 @@ static void map_new_entry(struct bt_vm *vm, uint32_t e, uint32_t width)
 static void entries_changed(struct bt_vm *vm, uint32_t phys, uint32_t len, bool update)
 {
 	struct bt_shadow *sh = vm->shadow;
-	uint32_t width = vm->cpu && (vm->cpu->arch.cr4 & CR4_PAE) ? 8 : 4;
+	uint32_t width = shadow_entry_width(vm);
 	uint32_t page = phys >> 12;
 
 	if (!page_indexed(sh, page))
@@ -187,7 +187,9 @@ bool shadow_trace_begin(struct bt_cpu *cpu, uint32_t lin, uint32_t phys, bool tr
 	 * data (a directory: its space's stale list waits for that space's
 	 * next CR3 load, shadow_stale.c), written again and again. A stale
 	 * mapping needs no tracing: the flush that ends it walks it afresh,
-	 * and traces its tables again if it is kept. */
+	 * and traces its tables again if it is kept. Nor one whose only
+	 * other mappings are a not-loaded space's whose top-level table lies
+	 * here: that space's load compares the table (shadow_dir.c). */
 	if (trapped && page_indexed(vm->shadow, page) &&
 	    (!vm->shadow->ent_count[page] || only_stale_from(vm->shadow, page) ||
 	     dir_only_deferred(vm, page))) {

@@ -110,12 +110,6 @@ static void unmap_run(struct bt_vm *vm, uint64_t key, uint32_t n)
 		vm->cpu->stats.shadow_stale_unmaps++;
 }
 
-/* Whether a stale record's mapping is what a fill would make now: the
- * walk in its space's tables succeeds with A set everywhere, through the
- * same entries to the same page, granting the write it was mapped with
- * (D set). Linux's pgd_alloc takes a page that was a directory, zeroes it
- * and copies the kernel's entries back, which marks every mapping of the
- * kernel half stale (~1,000 mappings kept per fork+exec). */
 /* The last walk still_exact made in this flush: a record built from the
  * same entries at another linear page lies in the same large page (one
  * leaf entry maps both), so that walk's answer holds for it, its frame
@@ -136,6 +130,10 @@ static bool same_leaf(const struct exact_memo *m, unsigned s, const struct shado
 	       !memcmp(m->rec.entry, r->entry, sizeof(r->entry[0]) * r->nentries);
 }
 
+/* Whether a stale record's mapping is what a fill would make now: the
+ * walk in its space's tables succeeds with A set everywhere, through the
+ * same entries to the same page, granting the write it was mapped with
+ * (D set); m answers for the rest of a large page's run. */
 static bool still_exact(struct bt_vm *vm, unsigned s, const struct shadow_rec *r,
 			struct exact_memo *m)
 {

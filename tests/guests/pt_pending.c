@@ -49,6 +49,16 @@ static uint32_t read_alias(unsigned page, unsigned word)
 	return *(volatile uint32_t *)alias(page, word);
 }
 
+/* A read at addr must fault as not present, CR2 exact. */
+static void check_absent(uint32_t addr, const char *what)
+{
+	struct fault f;
+	target = addr;
+	bool faulted = catch_fault(read_target_raise, NULL, &f);
+	check(faulted && f.vector == VEC_PF && f.error == 0 && f.cr2 == addr,
+	      "%s: fault %u vector %u error 0x%x cr2 %x", what, faulted, f.vector, f.error, f.cr2);
+}
+
 static uint32_t pde_to(volatile uint32_t *t)
 {
 	return (uint32_t)t | PTE_P | PTE_W | PTE_A;
@@ -122,23 +132,17 @@ static void written_back_often(void)
 
 static void cleared(void)
 {
-	struct fault f;
 	tables_reset();
 	check(touch_run() == 0, "the run read wrong before the clear");
 	paging32_directory[ALIAS >> 22] = 0;
 	invlpg((void *)alias(7, 0));
-	target = alias(7, 1);
-	bool faulted = catch_fault(read_target_raise, NULL, &f);
-	check(faulted && f.vector == VEC_PF && f.error == 0 && f.cr2 == alias(7, 1),
-	      "a read after its PDE was cleared and INVLPG: fault %u vector %u error 0x%x cr2 %x",
-	      faulted, f.vector, f.error, f.cr2);
+	check_absent(alias(7, 1), "a read after its PDE was cleared and INVLPG");
 	paging32_directory[ALIAS >> 22] = pde_to(table);
 	write_cr3(read_cr3());
 }
 
 static void directory_away(void)
 {
-	struct fault f;
 	uint32_t base_cr3 = read_cr3();
 	unsigned wrong = 0;
 
@@ -162,11 +166,7 @@ static void directory_away(void)
 	check(wrong == 0, "%u page reads wrong in the directory that was away", wrong);
 	away[ALIAS >> 22] = 0;
 	invlpg((void *)alias(3, 0));
-	target = alias(3, 2);
-	bool faulted = catch_fault(read_target_raise, NULL, &f);
-	check(faulted && f.vector == VEC_PF && f.error == 0 && f.cr2 == alias(3, 2),
-	      "a read after the rebuilt directory's PDE was cleared and INVLPG: fault %u vector %u error 0x%x cr2 %x",
-	      faulted, f.vector, f.error, f.cr2);
+	check_absent(alias(3, 2), "a read after the rebuilt directory's PDE was cleared and INVLPG");
 	write_cr3(base_cr3);
 }
 
