@@ -196,6 +196,16 @@ static void test_pref_address_beyond_ram_refused(void)
 	expect_error("the kernel needs RAM up to 0x4100000");
 }
 
+/* pref_address near 2^64: its sum with init_size must not wrap into RAM
+ * (libFuzzer's fuzz_bzimage: the kernel was copied 2^64 - 2^32 past RAM). */
+static void test_pref_address_wrapping_refused(void)
+{
+	each();
+	spec.pref_address = 0xfffffffffff00000ull;	/* + init_size wraps to 1 MiB */
+	spec.kernel_alignment = 0x100000;
+	expect_error("the kernel needs RAM up to 0xffffffffffffffff");
+}
+
 static void test_setup_sects_zero_means_four(void)
 {
 	struct guest_image img;
@@ -385,6 +395,7 @@ UNIT_SUITE(loader_linux, setup, teardown,
 	UNIT_TEST(test_not_relocatable_loads_at_1mib),
 	UNIT_TEST(test_misaligned_pref_address_falls_back_to_1mib),
 	UNIT_TEST(test_pref_address_beyond_ram_refused),
+	UNIT_TEST(test_pref_address_wrapping_refused),
 	UNIT_TEST(test_setup_sects_zero_means_four),
 	UNIT_TEST(test_initrd_at_top_of_ram),
 	UNIT_TEST(test_initrd_below_initrd_addr_max),

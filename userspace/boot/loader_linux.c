@@ -197,14 +197,18 @@ static int place_kernel(struct lctx *c, const struct linux_setup_header *h, uint
 	 * kernel_alignment boundary, at least pref_address (LOAD_PHYSICAL_ADDR)
 	 * (boot.rst, "kernel_alignment" and "pref_address"). */
 	kp->load = HIGH_RAM_START;
-	if (reloc && pref >= HIGH_RAM_START && !(pref & (align - 1)) && pref + init <= ram_end)
+	if (reloc && pref >= HIGH_RAM_START && !(pref & (align - 1)) && pref <= ram_end &&
+	    init <= ram_end - pref)
 		kp->load = pref;
 	uint64_t run_at = kp->load;
 	if (reloc && loader_align_up(run_at, align) > run_at)
 		run_at = loader_align_up(run_at, align);
 	if (pref > run_at)
 		run_at = pref;
-	kp->reach_end = run_at + init;
+	/* pref_address is 64 bits of the file's: a sum with it saturates
+	 * instead of wrapping below ram_end (fuzz_bzimage found the wrap:
+	 * the kernel copied to ram->base + 2^64 - 2^32) */
+	kp->reach_end = run_at > UINT64_MAX - init ? UINT64_MAX : run_at + init;
 	if (kp->load + init > kp->reach_end)
 		kp->reach_end = kp->load + init;
 	if (kp->reach_end > ram_end)
